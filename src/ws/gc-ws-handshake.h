@@ -1,0 +1,85 @@
+/* gc-ws-handshake.h: the HTTP upgrade, both roles
+ *
+ * Server role: libsoup's SoupServer parses the request and its handshake
+ * helpers validate it and write the 101; we then steal the raw stream and
+ * wrap it in a GcWsConnection. Client role: GSocketClient (TLS for wss://),
+ * a hand-written upgrade request, Sec-WebSocket-Accept checked, and any
+ * bytes that arrived right after the 101 handed to the frame parser.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "gc-ws-connection.h"
+
+G_BEGIN_DECLS
+
+#define GC_WS_HANDSHAKE_ERROR (gc_ws_handshake_error_quark ())
+GQuark gc_ws_handshake_error_quark (void);
+
+typedef enum {
+  GC_WS_HANDSHAKE_ERROR_BAD_URL,
+  GC_WS_HANDSHAKE_ERROR_REFUSED,        /* the server answered, not with 101 */
+  GC_WS_HANDSHAKE_ERROR_BAD_RESPONSE,   /* malformed or unverifiable 101 */
+  GC_WS_HANDSHAKE_ERROR_TOO_LARGE,      /* response headers too large */
+} GcWsHandshakeError;
+
+/* Server role. */
+
+typedef void (*GcWsAcceptFunc) (GcWsConnection *connection,
+                                gpointer        user_data);
+
+/**
+ * gc_ws_server_accept:
+ * @msg: a message in a SoupServer handler
+ * @origin: (nullable): required Origin, or %NULL for any
+ * @protocols: (nullable): subprotocols we support
+ * @poller: (nullable): poller for the new connection
+ * @func: called once the 101 has been written, with the new connection
+ *   (transfer full), in the server's main context
+ *
+ * Validates the upgrade with soup_websocket_server_process_handshake()
+ * (no extensions). On failure libsoup has already set the refusal status
+ * (400/403) and %FALSE is returned with @error set. The caller must not
+ * touch @msg after @func runs; read the peer address and query first.
+ */
+gboolean gc_ws_server_accept (SoupServerMessage  *msg,
+                              const char         *origin,
+                              const char * const *protocols,
+                              GcWsPoller         *poller,
+                              GcWsAcceptFunc      func,
+                              gpointer            user_data,
+                              GDestroyNotify      destroy,
+                              GError            **error);
+
+/* Client role. */
+
+
+/**
+ * gc_ws_connect_async:
+ * @url: ws:// or wss:// URL (path and query are sent as given)
+ * @origin: (nullable): Origin header
+ * @protocols: (nullable): subprotocols to offer
+ * @tls_database: (nullable): trust store for wss://; %NULL = system trust
+ * @poller: (nullable): poller for the new connection
+ */
+void            gc_ws_connect_async  (const char          *url,
+                                      const char          *origin,
+                                      const char * const  *protocols,
+                                      GTlsDatabase        *tls_database,
+                                      GcWsPoller          *poller,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data);
+/* On a refusal (GC_WS_HANDSHAKE_ERROR_REFUSED) @http_status and @http_body
+ * (both optional) receive the server's status and body, so the caller can
+ * show e.g. a JSON error. */
+GcWsConnection *gc_ws_connect_finish (GAsyncResult        *result,
+                                      guint               *http_status,
+                                      GBytes             **http_body,
+                                      GError             **error);
+
+G_END_DECLS
