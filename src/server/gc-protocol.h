@@ -1,0 +1,585 @@
+/* gc-protocol.h: the GoChat wire protocol v1 — validation, requests and events
+ *
+ * Pure functions and small plain structs shared by the server and the app:
+ * no server state, no sockets, no GTK. The wire protocol contract,
+ * protocol.md, is normative; section numbers (§) below refer to it.
+ *
+ * Events are built as compact JSON text in a #GBytes so the server can
+ * frame one message event once and fan it out, and splice the very same
+ * bytes into a later welcome's history.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define GC_PROTOCOL_VERSION 1
+#define GC_PROTOCOL_SUBPROTOCOL "gochat.v1"
+#define GC_PROTOCOL_SERVER_NAME "gochat-server"
+
+/* Fixed by §2 and §4. */
+#define GC_PROTOCOL_MAX_ROOM_CODE_LENGTH 64   /* characters (all ASCII) */
+#define GC_PROTOCOL_MAX_USER_NAME_LENGTH 32   /* Unicode code points */
+#define GC_PROTOCOL_MAX_CLIENT_ID_BYTES  64
+
+/* Server defaults (§1, §3 limits); the server may be configured otherwise. */
+#define GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES    4096
+#define GC_PROTOCOL_DEFAULT_MAX_MESSAGE_BYTES 65536
+#define GC_PROTOCOL_DEFAULT_RATE_BURST        10
+#define GC_PROTOCOL_DEFAULT_RATE_PER_S        5.0
+#define GC_PROTOCOL_DEFAULT_RESUME_S          30
+
+/* Deepest nesting of arrays/objects a parsed document may have. json-glib
+ * recurses per level with no bound of its own (100 000 levels crash it);
+ * our own events need 4. */
+#define GC_PROTOCOL_MAX_JSON_DEPTH 64
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                               */
+/* ------------------------------------------------------------------ */
+
+#define GC_PROTOCOL_ERROR (gc_protocol_error_quark ())
+GQuark gc_protocol_error_quark (void);
+
+/**
+ * GcProtocolError:
+ * @GC_PROTOCOL_ERROR_FAILED: not a wire code: an error code this version
+ *   does not know (sent by a newer peer). Has no wire string.
+ * @GC_PROTOCOL_ERROR_BAD_REQUEST: `bad_request`
+ * @GC_PROTOCOL_ERROR_EMPTY_MESSAGE: `empty_message`
+ * @GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG: `message_too_long`
+ * @GC_PROTOCOL_ERROR_RATE_LIMITED: `rate_limited`
+ * @GC_PROTOCOL_ERROR_INVALID_USER_NAME: `invalid_user_name`
+ * @GC_PROTOCOL_ERROR_NAME_TAKEN: `name_taken`
+ * @GC_PROTOCOL_ERROR_INVALID_ROOM_CODE: `invalid_room_code`
+ * @GC_PROTOCOL_ERROR_NOT_FOUND: `not_found`
+ * @GC_PROTOCOL_ERROR_ROOM_FULL: `room_full`
+ * @GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED: `origin_not_allowed`
+ * @GC_PROTOCOL_ERROR_UPGRADE_REQUIRED: `upgrade_required`
+ * @GC_PROTOCOL_ERROR_SERVER_FULL: `server_full`
+ *
+ * The error codes of `error` events (§3) and HTTP refusals (§2). Every
+ * #GError this module sets is in the %GC_PROTOCOL_ERROR domain with one
+ * of these codes, and its message is fit to send as the event's or the
+ * refusal's `message`.
+ */
+typedef enum {
+  GC_PROTOCOL_ERROR_FAILED,
+  GC_PROTOCOL_ERROR_BAD_REQUEST,
+  GC_PROTOCOL_ERROR_EMPTY_MESSAGE,
+  GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG,
+  GC_PROTOCOL_ERROR_RATE_LIMITED,
+  GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+  GC_PROTOCOL_ERROR_NAME_TAKEN,
+  GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
+  GC_PROTOCOL_ERROR_NOT_FOUND,
+  GC_PROTOCOL_ERROR_ROOM_FULL,
+  GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
+  GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
+  GC_PROTOCOL_ERROR_SERVER_FULL,
+} GcProtocolError;
+
+/* The wire string ("bad_request", ...); %NULL for %GC_PROTOCOL_ERROR_FAILED
+ * or a value outside the enum. */
+const char *gc_protocol_error_to_string   (GcProtocolError  code);
+
+/* Reverse of gc_protocol_error_to_string(). Returns %FALSE (and leaves
+ * @out_code alone) for %NULL or an unknown string. */
+gboolean    gc_protocol_error_from_string (const char      *str,
+                                           GcProtocolError *out_code);
+
+/* The HTTP status of a refusal with @code (§2 table): 400, 403, 404, 409,
+ * 426, 429 or 503. Codes that are never refusals give 400. */
+guint       gc_protocol_error_http_status (GcProtocolError  code);
+
+/* ------------------------------------------------------------------ */
+/* Validation (§2, §7)                                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * gc_protocol_canonical_room_code:
+ * @code: (nullable): a room code as the client sent it
+ * @error: return location for a %GC_PROTOCOL_ERROR_INVALID_ROOM_CODE
+ *
+ * Checks 1–64 characters of `A–Z a–z 0–9 _ -`; %NULL counts as missing.
+ *
+ * Returns: (transfer full): the canonical (lower case) code, or %NULL
+ */
+char     *gc_protocol_canonical_room_code (const char  *code,
+                                           GError     **error);
+
+/**
+ * gc_protocol_normalize_user_name:
+ * @name: (nullable): a user name as the client sent it (already
+ *   form-decoded); %NULL counts as missing
+ * @error: return location for a %GC_PROTOCOL_ERROR_INVALID_USER_NAME
+ *
+ * Checks valid UTF-8, trims Unicode White_Space at both ends, then checks
+ * 1–32 code points and no character of category Cc (which includes TAB,
+ * DEL and U+0080–U+009F) in what remains.
+ *
+ * Returns: (transfer full): the trimmed name, or %NULL
+ */
+char     *gc_protocol_normalize_user_name (const char  *name,
+                                           GError     **error);
+
+/**
+ * gc_protocol_user_name_key:
+ * @normalized_name: a name returned by gc_protocol_normalize_user_name()
+ *
+ * The identity of a name for the uniqueness rule (§7): two names clash
+ * exactly when their keys are equal (strcmp). The key is
+ * NFKC(casefold(NFKC(name))) with full case folding, so "Straße",
+ * "STRASSE" and "strasse" share a key, as do "K" (U+212A KELVIN SIGN),
+ * "k" and fullwidth "ｋ".
+ *
+ * Returns: (transfer full): the key; never shown to anyone
+ */
+char     *gc_protocol_user_name_key       (const char  *normalized_name);
+
+/**
+ * gc_protocol_suggest_name:
+ * @normalized_name: a valid, normalized user name
+ * @n: the suffix, >= 2
+ *
+ * @normalized_name with the decimal @n appended, the base shortened by
+ * whole code points so the result has at most 32 code points. If the
+ * shortened base would end in white space, that is trimmed too, so the
+ * suggestion is itself a normalized name.
+ *
+ * Returns: (transfer full): the suggestion, e.g. "alice2"
+ */
+char     *gc_protocol_suggest_name        (const char  *normalized_name,
+                                           guint        n);
+
+/**
+ * GcProtocolNameTakenFunc:
+ * @key: a name key (see gc_protocol_user_name_key())
+ * @user_data: closure data
+ *
+ * Returns: %TRUE if a member with that name key exists
+ */
+typedef gboolean (*GcProtocolNameTakenFunc) (const char *key,
+                                             gpointer    user_data);
+
+/**
+ * gc_protocol_find_free_name:
+ * @normalized_name: a valid, normalized user name
+ * @is_taken: tells which keys are in use
+ * @user_data: data for @is_taken
+ *
+ * The 409 suggestion (§7): the first of gc_protocol_suggest_name()
+ * with n = 2, 3, … whose key @is_taken says is free.
+ *
+ * Returns: (transfer full): a free name
+ */
+char     *gc_protocol_find_free_name      (const char              *normalized_name,
+                                           GcProtocolNameTakenFunc  is_taken,
+                                           gpointer                 user_data);
+
+/**
+ * gc_protocol_parse_since:
+ * @str: the `since` query value
+ * @out_since: (out): the parsed id
+ * @error: return location for a %GC_PROTOCOL_ERROR_BAD_REQUEST
+ *
+ * Accepts a non-negative decimal integer that fits a #guint64: digits
+ * only, no sign, no white space.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean  gc_protocol_parse_since         (const char  *str,
+                                           guint64     *out_since,
+                                           GError     **error);
+
+/* ------------------------------------------------------------------ */
+/* Shared value types                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+  GC_MESSAGE_KIND_TEXT,
+  GC_MESSAGE_KIND_EMOTE,
+} GcMessageKind;
+
+/* "text" / "emote" */
+const char *gc_message_kind_to_string   (GcMessageKind  kind);
+gboolean    gc_message_kind_from_string (const char    *str,
+                                         GcMessageKind *out_kind);
+
+typedef enum {
+  GC_LEAVE_REASON_LEFT,
+  GC_LEAVE_REASON_TIMEOUT,
+  GC_LEAVE_REASON_SLOW,
+  GC_LEAVE_REASON_FLOOD,
+  GC_LEAVE_REASON_ERROR,
+} GcLeaveReason;
+
+/* "left" / "timeout" / "slow" / "flood" / "error" */
+const char *gc_leave_reason_to_string   (GcLeaveReason  reason);
+gboolean    gc_leave_reason_from_string (const char    *str,
+                                         GcLeaveReason *out_reason);
+
+/**
+ * GcUser:
+ * @id: the opaque USER_ID string the server assigned
+ * @name: the display name
+ *
+ * A room member as it appears on the wire: `{"id":…,"name":…}`.
+ * Both strings are owned.
+ */
+typedef struct {
+  char *id;
+  char *name;
+} GcUser;
+
+GcUser *gc_user_new  (const char   *id,
+                      const char   *name);
+GcUser *gc_user_copy (const GcUser *user);
+void    gc_user_free (GcUser       *user);
+
+/**
+ * GcLimits:
+ * @max_text_bytes: longest chat text in bytes of UTF-8
+ * @max_message_bytes: longest WebSocket message
+ * @rate_burst: token bucket size
+ * @rate_per_s: token refill rate; written as an integer when it is one
+ *
+ * The `limits` object of `welcome`.
+ */
+typedef struct {
+  guint  max_text_bytes;
+  guint  max_message_bytes;
+  guint  rate_burst;
+  double rate_per_s;
+} GcLimits;
+
+/* Fills @limits with the GC_PROTOCOL_DEFAULT_* values. */
+void gc_limits_init_default (GcLimits *limits);
+
+/* ------------------------------------------------------------------ */
+/* Client → server requests (§4)                                        */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+  GC_REQUEST_MESSAGE,
+  GC_REQUEST_TYPING,
+  GC_REQUEST_RENAME,
+} GcRequestType;
+
+/**
+ * GcRequest:
+ * @type: which request
+ * @kind: %GC_REQUEST_MESSAGE: text or emote (default text)
+ * @text: %GC_REQUEST_MESSAGE: the chat text, verbatim (never trimmed)
+ * @client_id: %GC_REQUEST_MESSAGE: the client's id, or %NULL if none
+ * @active: %GC_REQUEST_TYPING: whether the user is typing
+ * @name: %GC_REQUEST_RENAME: the new name, already validated and
+ *   normalized by gc_protocol_normalize_user_name()
+ *
+ * A parsed, fully validated request. Fields not used by @type are
+ * zero/%NULL.
+ */
+typedef struct {
+  GcRequestType  type;
+  GcMessageKind  kind;
+  char          *text;
+  char          *client_id;
+  gboolean       active;
+  char          *name;
+} GcRequest;
+
+/**
+ * gc_request_parse:
+ * @json: the text of one WebSocket message; need not be NUL-terminated
+ * @len: length of @json in bytes
+ * @max_text_bytes: the server's chat text limit
+ * @out_ref: (out) (optional) (nullable): the request's `client_id` when
+ *   it is a string of at most 64 bytes, else %NULL — set on success and
+ *   on failure, so an `error` event can carry `ref`
+ * @error: return location for an error
+ *
+ * Parses and validates one request by every rule of §4 and §7:
+ * %GC_PROTOCOL_ERROR_BAD_REQUEST for anything that is not a JSON object
+ * of a known `type` with well-typed fields (and for JSON that nests
+ * deeper than %GC_PROTOCOL_MAX_JSON_DEPTH or holds the escape `\u0000`,
+ * which json-glib would silently truncate at),
+ * %GC_PROTOCOL_ERROR_EMPTY_MESSAGE for text without a non-White_Space
+ * character, %GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG for text over
+ * @max_text_bytes, %GC_PROTOCOL_ERROR_INVALID_USER_NAME for a bad rename.
+ * Unknown fields are ignored.
+ *
+ * Returns: (transfer full) (nullable): the request, or %NULL on error
+ */
+GcRequest *gc_request_parse (const char  *json,
+                             gsize        len,
+                             gsize        max_text_bytes,
+                             char       **out_ref,
+                             GError     **error);
+void       gc_request_free  (GcRequest   *request);
+
+/* Client-side builders: compact JSON request texts. @client_id may be
+ * %NULL (then omitted). Strings must be valid UTF-8; invalid bytes would
+ * be written as U+FFFD. */
+char *gc_request_build_message (const char    *text,
+                                GcMessageKind  kind,
+                                const char    *client_id);
+char *gc_request_build_typing  (gboolean       active);
+char *gc_request_build_rename  (const char    *name);
+
+/* ------------------------------------------------------------------ */
+/* Server → client events (§3): builders                                */
+/* ------------------------------------------------------------------ */
+
+/* All builders return compact JSON text (no trailing NUL counted in the
+ * size, though one follows the data). Strings must be valid UTF-8; any
+ * invalid byte is written as U+FFFD, so the output is always valid JSON.
+ * `"`, `\`, control characters and U+2028/U+2029 are escaped; other
+ * characters are written as UTF-8. Times are Unix milliseconds. */
+
+/**
+ * GcWelcomeParams:
+ * @server_name: usually %GC_PROTOCOL_SERVER_NAME
+ * @server_version: the server's version string
+ * @room: the canonical room code
+ * @you: the joining member
+ * @session_id: the resume token
+ * @resume_s: the resume window in seconds
+ * @resumed: whether this connection resumed an earlier one
+ * @members: (element-type GcUser): every member, including @you
+ * @history: (element-type GBytes) (nullable): message events built by
+ *   gc_event_build_message(), oldest first; spliced in byte for byte
+ * @limits: the limits to announce
+ *
+ * Borrowed inputs of gc_event_build_welcome().
+ */
+typedef struct {
+  const char     *server_name;
+  const char     *server_version;
+  const char     *room;
+  const GcUser   *you;
+  const char     *session_id;
+  guint           resume_s;
+  gboolean        resumed;
+  GPtrArray      *members;
+  GPtrArray      *history;
+  const GcLimits *limits;
+} GcWelcomeParams;
+
+GBytes *gc_event_build_welcome (const GcWelcomeParams *params);
+
+/* @id must be > 0; @client_id %NULL omits the field. */
+GBytes *gc_event_build_message (guint64        id,
+                                gint64         ts,
+                                const GcUser  *from,
+                                GcMessageKind  kind,
+                                const char    *text,
+                                const char    *client_id);
+GBytes *gc_event_build_join    (const GcUser  *user,
+                                gint64         ts);
+GBytes *gc_event_build_leave   (const GcUser  *user,
+                                GcLeaveReason  reason,
+                                gint64         ts);
+/* @user carries the new name. */
+GBytes *gc_event_build_rename  (const GcUser  *user,
+                                const char    *old_name,
+                                gint64         ts);
+GBytes *gc_event_build_typing  (const GcUser  *user,
+                                gboolean       active);
+
+/**
+ * gc_event_build_error:
+ * @code: the error code; not %GC_PROTOCOL_ERROR_FAILED
+ * @message: human readable text
+ * @ref: (nullable): the offending request's client_id; omitted if %NULL
+ * @retry_after_ms: written only when @code is %GC_PROTOCOL_ERROR_RATE_LIMITED
+ *
+ * Returns: (transfer full): `{"type":"error",…}`
+ */
+GBytes *gc_event_build_error   (GcProtocolError  code,
+                                const char      *message,
+                                const char      *ref,
+                                guint64          retry_after_ms);
+
+/* Same as gc_event_build_error() with the #GError's code and message;
+ * @error must be in the %GC_PROTOCOL_ERROR domain. */
+GBytes *gc_event_build_error_from_gerror (const GError *error,
+                                          const char   *ref,
+                                          guint64       retry_after_ms);
+
+/**
+ * gc_protocol_build_refusal:
+ * @code: the error code; not %GC_PROTOCOL_ERROR_FAILED
+ * @message: human readable text
+ * @suggestion: (nullable): a free name; written only for
+ *   %GC_PROTOCOL_ERROR_NAME_TAKEN
+ * @retry_after_ms: written only for %GC_PROTOCOL_ERROR_RATE_LIMITED
+ *
+ * The JSON body of an HTTP refusal (§2): `{"error":CODE,"message":…}`.
+ * Its status is gc_protocol_error_http_status (@code).
+ *
+ * Returns: (transfer full): the body
+ */
+GBytes *gc_protocol_build_refusal (GcProtocolError  code,
+                                   const char      *message,
+                                   const char      *suggestion,
+                                   guint64          retry_after_ms);
+
+/**
+ * gc_protocol_append_json_string:
+ * @out: where to append
+ * @str: UTF-8 text
+ * @len: length of @str in bytes, or -1 if NUL-terminated
+ *
+ * Appends @str as a JSON string literal, quotes included, escaped as the
+ * builders above do. For callers writing other JSON (e.g. /healthz).
+ */
+void gc_protocol_append_json_string (GString    *out,
+                                     const char *str,
+                                     gssize      len);
+
+/* ------------------------------------------------------------------ */
+/* Server → client events (§3): parsing, for clients                    */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+  GC_EVENT_UNKNOWN,
+  GC_EVENT_WELCOME,
+  GC_EVENT_MESSAGE,
+  GC_EVENT_JOIN,
+  GC_EVENT_LEAVE,
+  GC_EVENT_RENAME,
+  GC_EVENT_TYPING,
+  GC_EVENT_ERROR,
+} GcEventType;
+
+/**
+ * GcMessage:
+ * @id: positive, increasing within the room
+ * @ts: server time, Unix ms
+ * @from: the sender
+ * @kind: text or emote
+ * @text: the chat text, verbatim
+ * @client_id: the sender's id for it, or %NULL
+ *
+ * A chat message: a `message` event, or an entry of `welcome.history`.
+ */
+typedef struct {
+  guint64        id;
+  gint64         ts;
+  GcUser        *from;
+  GcMessageKind  kind;
+  char          *text;
+  char          *client_id;
+} GcMessage;
+
+void gc_message_free (GcMessage *message);
+
+/**
+ * GcWelcome:
+ * @protocol: the protocol version the server speaks
+ * @server_name: (nullable): the server's name
+ * @server_version: (nullable): the server's version
+ * @room: the canonical room code
+ * @you: this client as a member
+ * @session_id: the resume token (secret)
+ * @resume_s: the resume window in seconds
+ * @resumed: whether the connection resumed an earlier one
+ * @members: (element-type GcUser): every member, including @you
+ * @history: (element-type GcMessage): retained messages, oldest first
+ * @limits: the server's limits
+ */
+typedef struct {
+  guint      protocol;
+  char      *server_name;
+  char      *server_version;
+  char      *room;
+  GcUser    *you;
+  char      *session_id;
+  guint      resume_s;
+  gboolean   resumed;
+  GPtrArray *members;
+  GPtrArray *history;
+  GcLimits   limits;
+} GcWelcome;
+
+void gc_welcome_free (GcWelcome *welcome);
+
+/**
+ * GcEvent:
+ * @type: which event; selects the union member of the same name
+ *
+ * A parsed server event. Every pointer is owned by the event; steal one
+ * (g_steal_pointer()) to keep it beyond gc_event_free().
+ *
+ * - `unknown.type_name`: the `type` of an event this version does not
+ *   know; clients should ignore such events.
+ * - `error.code` is the wire string; `error.error` its enum value, or
+ *   %GC_PROTOCOL_ERROR_FAILED for a code this version does not know.
+ *   `error.ref` is %NULL when absent; `error.retry_after_ms` is 0 when
+ *   absent.
+ */
+typedef struct {
+  GcEventType type;
+  union {
+    struct {
+      char *type_name;
+    } unknown;
+    GcWelcome *welcome;
+    GcMessage *message;
+    struct {
+      GcUser *user;
+      gint64  ts;
+    } join;
+    struct {
+      GcUser        *user;
+      GcLeaveReason  reason;
+      gint64         ts;
+    } leave;
+    struct {
+      GcUser *user;
+      char   *old_name;
+      gint64  ts;
+    } rename;
+    struct {
+      GcUser   *user;
+      gboolean  active;
+    } typing;
+    struct {
+      char            *code;
+      GcProtocolError  error;
+      char            *message;
+      char            *ref;
+      guint64          retry_after_ms;
+    } error;
+  };
+} GcEvent;
+
+/**
+ * gc_event_parse:
+ * @json: the text of one WebSocket message; need not be NUL-terminated
+ * @len: length of @json in bytes
+ * @error: return location for a %GC_PROTOCOL_ERROR_BAD_REQUEST
+ *
+ * Parses one server event. Unknown fields are ignored and an unknown
+ * `type` gives %GC_EVENT_UNKNOWN; but every field this module reads must
+ * be present (unless §3 calls it optional) and of the right JSON type,
+ * and enum strings (kind, reason) must be known.
+ *
+ * Returns: (transfer full) (nullable): the event, or %NULL on error
+ */
+GcEvent *gc_event_parse (const char  *json,
+                         gsize        len,
+                         GError     **error);
+void     gc_event_free  (GcEvent     *event);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcUser, gc_user_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcRequest, gc_request_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcMessage, gc_message_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcWelcome, gc_welcome_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcEvent, gc_event_free)
+
+G_END_DECLS
