@@ -1,3 +1,1224 @@
-/* being written */
+/* gc-ws-connection.c: a WebSocket connection on a GIOStream
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
 #include "config.h"
+
+#include <string.h>
+
 #include "gc-ws-connection.h"
+#include "gc-ws-poller-private.h"
+
+#define DEFAULT_MAX_MESSAGE_SIZE (16 * 1024 * 1024)
+#define DEFAULT_MAX_QUEUED_BYTES (16 * 1024 * 1024)
+#define DEFAULT_CLOSE_TIMEOUT_MS 5000
+
+/* Frames handed to one writev call. */
+#define MAX_VECTORS 64
+/* A write ring larger than this is freed once it drains, so that a burst
+ * does not leave an idle connection holding a big array. */
+#define IDLE_QUEUE_CAPACITY 16
+
+struct _GcWsConnection
+{
+  GObject                parent_instance;
+
+  GcWsPollerEntry        entry;
+  GcWsPoller            *poller;
+  GIOStream             *stream;
+  GPollableInputStream  *input;           /* borrowed from stream */
+  GPollableOutputStream *output;          /* borrowed from stream */
+  GSocket               *socket;          /* borrowed from the stream chain; NULL once closed */
+  GSocketAddress        *remote_address;  /* looked up on first use */
+  GcWsParser            *parser;          /* NULL once closed */
+  GBytes                *initial_data;    /* until the first read */
+  char                  *protocol;
+  char                  *close_reason;
+
+  /* Write queue: a ring of encoded frames; the head may be partly written. */
+  GBytes               **queue;
+  guint                  queue_head;
+  guint                  queue_length;
+  guint                  queue_capacity;  /* 0 or a power of two */
+  gsize                  queue_offset;    /* bytes of the head already written */
+  gsize                  queued_bytes;
+  gsize                  max_queued_bytes;
+  guint64                max_message_size;
+
+  gint64                 last_received;   /* monotonic µs of the last frame */
+  gint64                 last_ping;
+  gint64                 close_deadline;
+  guint                  keepalive_interval_s;
+  guint                  keepalive_timeout_s;
+  guint                  close_timeout_ms;
+
+  gushort                close_code;
+  guint                  role : 1;
+  guint                  state : 2;
+  guint                  direct : 1;          /* stream is the GSocketConnection itself */
+  guint                  has_tls : 1;
+  guint                  close_sent : 1;
+  guint                  close_received : 1;
+  guint                  failed : 1;          /* we failed the connection (RFC 6455 §7.1.7) */
+  guint                  write_shutdown : 1;
+  guint                  in_feed : 1;
+};
+
+enum {
+  PROP_0,
+  PROP_STREAM,
+  PROP_ROLE,
+  PROP_INITIAL_DATA,
+  PROP_PROTOCOL,
+  PROP_POLLER,
+  PROP_STATE,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_MAX_QUEUED_BYTES,
+  PROP_KEEPALIVE_INTERVAL,
+  PROP_KEEPALIVE_TIMEOUT,
+  PROP_CLOSE_TIMEOUT,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_MESSAGE,
+  SIGNAL_PING,
+  SIGNAL_PONG,
+  SIGNAL_QUEUE_OVERFLOW,
+  SIGNAL_ERROR,
+  SIGNAL_CLOSING,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (GcWsConnection, gc_ws_connection, G_TYPE_OBJECT)
+
+/* Follows "base-io-stream" (GTlsConnection) and "base-iostream" (libsoup's
+ * stolen SoupIOStream) down to the GSocketConnection. The returned socket
+ * is borrowed: @stream holds the chain. */
+static GSocket *
+find_socket (GIOStream *stream,
+             gboolean  *has_tls)
+{
+  static const char * const base_properties[] = { "base-io-stream", "base-iostream" };
+  GIOStream *base = stream;
+
+  *has_tls = FALSE;
+  while (base != NULL)
+    {
+      GObjectClass *klass = G_OBJECT_GET_CLASS (base);
+      GParamSpec *pspec = NULL;
+      GIOStream *next = NULL;
+
+      if (G_IS_SOCKET_CONNECTION (base))
+        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+      if (G_IS_TLS_CONNECTION (base))
+        *has_tls = TRUE;
+
+      for (guint i = 0; pspec == NULL && i < G_N_ELEMENTS (base_properties); i++)
+        {
+          pspec = g_object_class_find_property (klass, base_properties[i]);
+          if (pspec != NULL &&
+              (!(pspec->flags & G_PARAM_READABLE) ||
+               !g_type_is_a (pspec->value_type, G_TYPE_IO_STREAM)))
+            pspec = NULL;
+        }
+      if (pspec == NULL)
+        return NULL;
+
+      g_object_get (base, pspec->name, &next, NULL);
+      if (next == NULL || next == base)
+        {
+          g_clear_object (&next);
+          return NULL;
+        }
+      base = next;
+      g_object_unref (next);
+    }
+
+  return NULL;
+}
+
+/* Write queue */
+
+static void
+queue_push (GcWsConnection *self,
+            GBytes         *frame)
+{
+  if (self->queue_length == self->queue_capacity)
+    {
+      guint capacity = MAX (8, self->queue_capacity * 2);
+      GBytes **ring = g_new (GBytes *, capacity);
+
+      for (guint i = 0; i < self->queue_length; i++)
+        ring[i] = self->queue[(self->queue_head + i) & (self->queue_capacity - 1)];
+      g_free (self->queue);
+      self->queue = ring;
+      self->queue_head = 0;
+      self->queue_capacity = capacity;
+    }
+
+  self->queue[(self->queue_head + self->queue_length) & (self->queue_capacity - 1)] = frame;
+  self->queue_length++;
+  self->queued_bytes += g_bytes_get_size (frame);
+}
+
+static void
+queue_release_idle (GcWsConnection *self)
+{
+  if (self->queue_length == 0 && self->queue_capacity > IDLE_QUEUE_CAPACITY)
+    {
+      g_clear_pointer (&self->queue, g_free);
+      self->queue_capacity = 0;
+      self->queue_head = 0;
+    }
+}
+
+static void
+queue_consume (GcWsConnection *self,
+               gsize           written)
+{
+  self->queued_bytes -= written;
+  while (written > 0)
+    {
+      GBytes *head = self->queue[self->queue_head];
+      gsize remaining = g_bytes_get_size (head) - self->queue_offset;
+
+      if (written < remaining)
+        {
+          self->queue_offset += written;
+          return;
+        }
+
+      written -= remaining;
+      g_bytes_unref (head);
+      self->queue[self->queue_head] = NULL;
+      self->queue_head = (self->queue_head + 1) & (self->queue_capacity - 1);
+      self->queue_length--;
+      self->queue_offset = 0;
+    }
+  queue_release_idle (self);
+}
+
+static void
+queue_clear (GcWsConnection *self)
+{
+  for (guint i = 0; i < self->queue_length; i++)
+    g_bytes_unref (self->queue[(self->queue_head + i) & (self->queue_capacity - 1)]);
+  g_clear_pointer (&self->queue, g_free);
+  self->queue_head = 0;
+  self->queue_length = 0;
+  self->queue_capacity = 0;
+  self->queue_offset = 0;
+  self->queued_bytes = 0;
+}
+
+/* Queues @frame (transfer full) for the end of the current dispatch. */
+static void
+queue_frame (GcWsConnection *self,
+             GBytes         *frame)
+{
+  if (self->state == GC_WS_STATE_CLOSED)
+    {
+      g_bytes_unref (frame);
+      return;
+    }
+
+  queue_push (self, frame);
+  gc_ws_poller_queue_flush (self->poller, &self->entry);
+}
+
+/* Closing */
+
+static void
+set_state (GcWsConnection *self,
+           GcWsState       state)
+{
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* Lets go of the socket: out of the poller first (epoll needs the fd open
+ * to forget it), then closed without ever blocking the main loop. */
+static void
+release_transport (GcWsConnection *self,
+                   gboolean        abortive)
+{
+  gc_ws_poller_remove (self->poller, &self->entry);
+
+  /* Unsent frames mean the peer is not reading: a TLS close_notify could
+   * then block, so the socket goes first. */
+  abortive = abortive || self->queue_length > 0;
+  queue_clear (self);
+
+  if (self->has_tls && !abortive)
+    {
+      /* Sends close_notify; GTlsConnection does it off the main thread. */
+      g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+    }
+  else
+    {
+      if (self->socket != NULL)
+        g_socket_close (self->socket, NULL);
+      g_io_stream_close (self->stream, NULL, NULL);
+    }
+  self->socket = NULL;
+  self->close_deadline = 0;
+  g_clear_pointer (&self->initial_data, g_bytes_unref);
+  if (!self->in_feed)
+    g_clear_pointer (&self->parser, gc_ws_parser_free);
+}
+
+static void
+close_transport (GcWsConnection *self,
+                 gboolean        abortive)
+{
+  if (self->state == GC_WS_STATE_CLOSED)
+    return;
+
+  g_object_ref (self);
+  release_transport (self, abortive);
+  set_state (self, GC_WS_STATE_CLOSED);
+  g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
+  g_object_unref (self);
+}
+
+static void
+enter_closing (GcWsConnection *self)
+{
+  self->close_deadline = gc_ws_poller_get_time (self->poller) +
+                         (gint64) self->close_timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gc_ws_poller_schedule (self->poller, self->close_deadline);
+  set_state (self, GC_WS_STATE_CLOSING);
+  g_signal_emit (self, signals[SIGNAL_CLOSING], 0);
+}
+
+/* Called whenever the closing handshake may have advanced: our close
+ * flushed, the peer's close received. RFC 6455 §7.1.1: the server closes
+ * TCP first; the client waits for it (bounded by the close timeout). */
+static void
+maybe_finish_closing (GcWsConnection *self)
+{
+  if (self->state != GC_WS_STATE_CLOSING || self->queue_length > 0)
+    return;
+  if (self->role != GC_WS_ROLE_SERVER)
+    return;
+
+  if (self->close_received)
+    {
+      close_transport (self, FALSE);
+    }
+  else if (self->failed)
+    {
+      /* The peer broke the protocol; its close may never come (our parser
+       * has stopped). Send FIN and drain until it closes too, so that its
+       * unread bytes do not turn our close into a reset that could destroy
+       * the close frame we just sent. TLS cannot half-close. */
+      if (self->has_tls || self->socket == NULL)
+        close_transport (self, FALSE);
+      else if (!self->write_shutdown)
+        {
+          self->write_shutdown = TRUE;
+          g_socket_shutdown (self->socket, FALSE, TRUE, NULL);
+        }
+    }
+}
+
+static void
+handle_io_error (GcWsConnection *self,
+                 const GError   *error)
+{
+  g_object_ref (self);
+  /* After the peer's close, a reset or broken pipe only ends what was
+   * ending anyway. */
+  if (!self->close_received)
+    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  close_transport (self, TRUE);
+  g_object_unref (self);
+}
+
+/* Writes as much of the queue as the stream takes without blocking.
+ * Returns %FALSE if the connection closed on a write error. */
+static gboolean
+flush_queue (GcWsConnection *self)
+{
+  while (self->queue_length > 0)
+    {
+      GOutputVector vectors[MAX_VECTORS];
+      guint n_vectors = MIN (self->queue_length, MAX_VECTORS);
+      g_autoptr(GError) error = NULL;
+      GPollableReturn result;
+      gsize written = 0;
+
+      for (guint i = 0; i < n_vectors; i++)
+        {
+          GBytes *frame = self->queue[(self->queue_head + i) & (self->queue_capacity - 1)];
+          gsize size;
+          const guint8 *data = g_bytes_get_data (frame, &size);
+
+          if (i == 0)
+            {
+              data += self->queue_offset;
+              size -= self->queue_offset;
+            }
+          vectors[i].buffer = data;
+          vectors[i].size = size;
+        }
+
+      result = g_pollable_output_stream_writev_nonblocking (self->output,
+                                                            vectors, n_vectors,
+                                                            &written, NULL, &error);
+      gc_ws_poller_count_write_call (self->poller);
+
+      if (result == G_POLLABLE_RETURN_WOULD_BLOCK)
+        {
+          gc_ws_poller_set_want_write (self->poller, &self->entry, self->output, TRUE);
+          return TRUE;
+        }
+      if (result == G_POLLABLE_RETURN_FAILED)
+        {
+          handle_io_error (self, error);
+          return FALSE;
+        }
+
+      queue_consume (self, written);
+    }
+
+  gc_ws_poller_set_want_write (self->poller, &self->entry, self->output, FALSE);
+  return TRUE;
+}
+
+void
+gc_ws_connection_handle_writable (GcWsConnection *self)
+{
+  if (self->state == GC_WS_STATE_CLOSED)
+    return;
+
+  if (flush_queue (self))
+    maybe_finish_closing (self);
+}
+
+/* Fails the connection (RFC 6455 §7.1.7) after a protocol violation: the
+ * error code is the close code to send. */
+static void
+fail_connection (GcWsConnection *self,
+                 const GError   *error)
+{
+  g_object_ref (self);
+  self->failed = TRUE;
+  if (!self->close_sent)
+    {
+      gushort code = error->domain == GC_WS_ERROR && gc_ws_close_code_is_valid (error->code)
+                     ? error->code : GC_WS_CLOSE_PROTOCOL_ERROR;
+
+      queue_frame (self, gc_ws_frame_encode_close (self->role, code, error->message));
+      self->close_sent = TRUE;
+    }
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+  if (self->state == GC_WS_STATE_OPEN)
+    enter_closing (self);
+  maybe_finish_closing (self);
+  g_object_unref (self);
+}
+
+static void
+handle_eof (GcWsConnection *self)
+{
+  /* The peer may only have shut down its sending side and still wait for
+   * what we queued, like the echo of its close: one last try. */
+  if (self->queue_length > 0 && !flush_queue (self))
+    return;
+  close_transport (self, FALSE);
+}
+
+/* Reading */
+
+static void
+handle_close_frame (GcWsConnection *self,
+                    GBytes         *payload)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reason = NULL;
+  gushort code;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+
+  if (!gc_ws_close_payload_parse (data, len, &code, &reason, &error))
+    {
+      fail_connection (self, error);
+      return;
+    }
+
+  self->close_received = TRUE;
+  self->close_code = code;
+  g_free (self->close_reason);
+  self->close_reason = g_steal_pointer (&reason);
+
+  if (self->state == GC_WS_STATE_OPEN)
+    {
+      queue_frame (self, gc_ws_frame_encode_close (self->role,
+                                                   code == GC_WS_CLOSE_NO_STATUS ? 0 : code,
+                                                   NULL));
+      self->close_sent = TRUE;
+      enter_closing (self);
+    }
+  maybe_finish_closing (self);
+}
+
+static gboolean
+on_frame (GcWsOpcode  opcode,
+          GBytes     *payload,
+          gpointer    user_data)
+{
+  GcWsConnection *self = user_data;
+
+  self->last_received = gc_ws_poller_get_time (self->poller);
+
+  switch (opcode)
+    {
+    case GC_WS_OPCODE_TEXT:
+    case GC_WS_OPCODE_BINARY:
+      /* Once we have said goodbye the owner wants no more messages. */
+      if (self->state == GC_WS_STATE_OPEN)
+        g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, (guint) opcode, payload);
+      break;
+
+    case GC_WS_OPCODE_PING:
+      if (self->state == GC_WS_STATE_OPEN)
+        {
+          gsize len;
+          const guint8 *data = g_bytes_get_data (payload, &len);
+
+          queue_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PONG, TRUE, data, len));
+        }
+      g_signal_emit (self, signals[SIGNAL_PING], 0, payload);
+      break;
+
+    case GC_WS_OPCODE_PONG:
+      g_signal_emit (self, signals[SIGNAL_PONG], 0, payload);
+      break;
+
+    case GC_WS_OPCODE_CLOSE:
+      handle_close_frame (self, payload);
+      /* Nothing may follow a close frame. */
+      return FALSE;
+
+    case GC_WS_OPCODE_CONTINUATION:
+    default:
+      g_assert_not_reached ();
+    }
+
+  /* Stop if a handler closed us. */
+  return self->state != GC_WS_STATE_CLOSED && !self->failed;
+}
+
+static void
+process_incoming (GcWsConnection *self,
+                  const guint8   *data,
+                  gsize           len)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  /* After the peer's close, or once we failed the connection, bytes are
+   * only drained until the peer closes TCP. */
+  if (self->close_received || self->failed || self->parser == NULL)
+    return;
+
+  self->in_feed = TRUE;
+  ok = gc_ws_parser_feed (self->parser, data, len, on_frame, self, &error);
+  self->in_feed = FALSE;
+
+  if (self->state == GC_WS_STATE_CLOSED)
+    g_clear_pointer (&self->parser, gc_ws_parser_free);
+  else if (!ok)
+    fail_connection (self, error);
+}
+
+void
+gc_ws_connection_handle_readable (GcWsConnection *self)
+{
+  guint8 *buffer;
+  gsize total = 0;
+
+  if (self->state == GC_WS_STATE_CLOSED)
+    return;
+
+  buffer = gc_ws_poller_acquire_read_buffer (self->poller);
+  if (buffer == NULL)
+    {
+      gc_ws_poller_set_pending (self->poller, &self->entry);
+      return;
+    }
+
+  if (self->initial_data != NULL)
+    {
+      g_autoptr(GBytes) initial_data = g_steal_pointer (&self->initial_data);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (initial_data, &len);
+
+      process_incoming (self, data, len);
+    }
+
+  while (self->state != GC_WS_STATE_CLOSED && total < GC_WS_POLLER_READ_BUDGET)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      n = g_pollable_input_stream_read_nonblocking (self->input, buffer,
+                                                    GC_WS_POLLER_READ_BUDGET,
+                                                    NULL, &error);
+      if (n > 0)
+        {
+          total += n;
+          process_incoming (self, buffer, n);
+          /* A short read from the socket itself drained the kernel buffer;
+           * wrappers (TLS, libsoup's) may hold more, so read them until
+           * they would block. */
+          if (self->direct && n < GC_WS_POLLER_READ_BUDGET)
+            break;
+        }
+      else if (n == 0)
+        {
+          handle_eof (self);
+          break;
+        }
+      else
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            handle_io_error (self, error);
+          break;
+        }
+    }
+
+  gc_ws_poller_release_read_buffer (self->poller);
+
+  /* Budget spent: a socket stays readable (epoll is level-triggered), but
+   * bytes inside a wrapper are invisible to poll, so come back for them. */
+  if (total >= GC_WS_POLLER_READ_BUDGET && !self->direct)
+    gc_ws_poller_set_pending (self->poller, &self->entry);
+}
+
+/* Timers */
+
+gint64
+gc_ws_connection_get_deadline (GcWsConnection *self)
+{
+  gint64 deadline = G_MAXINT64;
+
+  if (self->state == GC_WS_STATE_CLOSING)
+    return self->close_deadline;
+  if (self->state != GC_WS_STATE_OPEN)
+    return G_MAXINT64;
+
+  if (self->keepalive_timeout_s > 0)
+    deadline = self->last_received + (gint64) self->keepalive_timeout_s * G_TIME_SPAN_SECOND;
+  if (self->keepalive_interval_s > 0)
+    deadline = MIN (deadline,
+                    MAX (self->last_received, self->last_ping) +
+                    (gint64) self->keepalive_interval_s * G_TIME_SPAN_SECOND);
+
+  return deadline;
+}
+
+void
+gc_ws_connection_handle_timers (GcWsConnection *self,
+                                gint64          now)
+{
+  if (self->state == GC_WS_STATE_CLOSING)
+    {
+      if (now >= self->close_deadline)
+        close_transport (self, FALSE);
+      return;
+    }
+  if (self->state != GC_WS_STATE_OPEN)
+    return;
+
+  if (self->keepalive_timeout_s > 0 &&
+      now >= self->last_received + (gint64) self->keepalive_timeout_s * G_TIME_SPAN_SECOND)
+    {
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                             "No frame from the peer for %u s",
+                                             self->keepalive_timeout_s);
+
+      g_object_ref (self);
+      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+      close_transport (self, TRUE);
+      g_object_unref (self);
+      return;
+    }
+
+  if (self->keepalive_interval_s > 0 &&
+      now >= MAX (self->last_received, self->last_ping) +
+             (gint64) self->keepalive_interval_s * G_TIME_SPAN_SECOND)
+    {
+      self->last_ping = now;
+      queue_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PING, TRUE, NULL, 0));
+    }
+}
+
+/* GObject */
+
+static void
+gc_ws_connection_constructed (GObject *object)
+{
+  GcWsConnection *self = GC_WS_CONNECTION (object);
+  GInputStream *input;
+  GOutputStream *output;
+  gboolean has_tls;
+
+  G_OBJECT_CLASS (gc_ws_connection_parent_class)->constructed (object);
+
+  if (self->poller == NULL)
+    self->poller = g_object_ref (gc_ws_poller_get_default ());
+
+  self->parser = gc_ws_parser_new (self->role, self->max_message_size);
+  self->last_received = gc_ws_poller_get_time (self->poller);
+
+  input = self->stream ? g_io_stream_get_input_stream (self->stream) : NULL;
+  output = self->stream ? g_io_stream_get_output_stream (self->stream) : NULL;
+  if (!G_IS_POLLABLE_INPUT_STREAM (input) ||
+      !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (input)) ||
+      !G_IS_POLLABLE_OUTPUT_STREAM (output) ||
+      !g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (output)))
+    {
+      g_critical ("GcWsConnection needs a stream with pollable input and output");
+      self->state = GC_WS_STATE_CLOSED;
+      return;
+    }
+
+  self->input = G_POLLABLE_INPUT_STREAM (input);
+  self->output = G_POLLABLE_OUTPUT_STREAM (output);
+  self->direct = G_IS_SOCKET_CONNECTION (self->stream);
+  self->socket = find_socket (self->stream, &has_tls);
+  self->has_tls = has_tls;
+
+  gc_ws_poller_add (self->poller, &self->entry, self, self->socket, self->input);
+  gc_ws_poller_schedule (self->poller, gc_ws_connection_get_deadline (self));
+}
+
+static void
+gc_ws_connection_dispose (GObject *object)
+{
+  GcWsConnection *self = GC_WS_CONNECTION (object);
+
+  /* Dropped without closing: let go of the socket, quietly. */
+  if (self->state != GC_WS_STATE_CLOSED)
+    {
+      release_transport (self, TRUE);
+      self->state = GC_WS_STATE_CLOSED;
+    }
+
+  G_OBJECT_CLASS (gc_ws_connection_parent_class)->dispose (object);
+}
+
+static void
+gc_ws_connection_finalize (GObject *object)
+{
+  GcWsConnection *self = GC_WS_CONNECTION (object);
+
+  queue_clear (self);
+  g_clear_pointer (&self->parser, gc_ws_parser_free);
+  g_clear_pointer (&self->initial_data, g_bytes_unref);
+  g_clear_object (&self->remote_address);
+  g_clear_object (&self->stream);
+  g_clear_object (&self->poller);
+  g_free (self->protocol);
+  g_free (self->close_reason);
+
+  G_OBJECT_CLASS (gc_ws_connection_parent_class)->finalize (object);
+}
+
+static void
+gc_ws_connection_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  GcWsConnection *self = GC_WS_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_STREAM:
+      g_value_set_object (value, self->stream);
+      break;
+    case PROP_ROLE:
+      g_value_set_uint (value, self->role);
+      break;
+    case PROP_INITIAL_DATA:
+      g_value_set_boxed (value, self->initial_data);
+      break;
+    case PROP_PROTOCOL:
+      g_value_set_string (value, self->protocol);
+      break;
+    case PROP_POLLER:
+      g_value_set_object (value, self->poller);
+      break;
+    case PROP_STATE:
+      g_value_set_uint (value, self->state);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      g_value_set_uint64 (value, self->max_message_size);
+      break;
+    case PROP_MAX_QUEUED_BYTES:
+      g_value_set_uint64 (value, self->max_queued_bytes);
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      g_value_set_uint (value, self->keepalive_interval_s);
+      break;
+    case PROP_KEEPALIVE_TIMEOUT:
+      g_value_set_uint (value, self->keepalive_timeout_s);
+      break;
+    case PROP_CLOSE_TIMEOUT:
+      g_value_set_uint (value, self->close_timeout_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gc_ws_connection_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  GcWsConnection *self = GC_WS_CONNECTION (object);
+
+  switch (prop_id)
+    {
+    case PROP_STREAM:
+      self->stream = g_value_dup_object (value);
+      break;
+    case PROP_ROLE:
+      self->role = g_value_get_uint (value);
+      break;
+    case PROP_INITIAL_DATA:
+      self->initial_data = g_value_dup_boxed (value);
+      if (self->initial_data != NULL && g_bytes_get_size (self->initial_data) == 0)
+        g_clear_pointer (&self->initial_data, g_bytes_unref);
+      break;
+    case PROP_PROTOCOL:
+      self->protocol = g_value_dup_string (value);
+      break;
+    case PROP_POLLER:
+      self->poller = g_value_dup_object (value);
+      break;
+    case PROP_MAX_MESSAGE_SIZE:
+      gc_ws_connection_set_max_message_size (self, g_value_get_uint64 (value));
+      break;
+    case PROP_MAX_QUEUED_BYTES:
+      gc_ws_connection_set_max_queued_bytes (self, g_value_get_uint64 (value));
+      break;
+    case PROP_KEEPALIVE_INTERVAL:
+      gc_ws_connection_set_keepalive (self, g_value_get_uint (value), self->keepalive_timeout_s);
+      break;
+    case PROP_KEEPALIVE_TIMEOUT:
+      gc_ws_connection_set_keepalive (self, self->keepalive_interval_s, g_value_get_uint (value));
+      break;
+    case PROP_CLOSE_TIMEOUT:
+      gc_ws_connection_set_close_timeout (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gc_ws_connection_class_init (GcWsConnectionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = gc_ws_connection_constructed;
+  object_class->dispose = gc_ws_connection_dispose;
+  object_class->finalize = gc_ws_connection_finalize;
+  object_class->get_property = gc_ws_connection_get_property;
+  object_class->set_property = gc_ws_connection_set_property;
+
+  properties[PROP_STREAM] =
+    g_param_spec_object ("stream", NULL, NULL,
+                         G_TYPE_IO_STREAM,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* A GcWsRole. */
+  properties[PROP_ROLE] =
+    g_param_spec_uint ("role", NULL, NULL,
+                       GC_WS_ROLE_SERVER, GC_WS_ROLE_CLIENT, GC_WS_ROLE_SERVER,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INITIAL_DATA] =
+    g_param_spec_boxed ("initial-data", NULL, NULL,
+                        G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROTOCOL] =
+    g_param_spec_string ("protocol", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_POLLER] =
+    g_param_spec_object ("poller", NULL, NULL,
+                         GC_TYPE_WS_POLLER,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* A GcWsState. */
+  properties[PROP_STATE] =
+    g_param_spec_uint ("state", NULL, NULL,
+                       GC_WS_STATE_OPEN, GC_WS_STATE_CLOSED, GC_WS_STATE_OPEN,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_MESSAGE_SIZE] =
+    g_param_spec_uint64 ("max-message-size", NULL, NULL,
+                         0, G_MAXUINT64, DEFAULT_MAX_MESSAGE_SIZE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_QUEUED_BYTES] =
+    g_param_spec_uint64 ("max-queued-bytes", NULL, NULL,
+                         0, G_MAXSIZE, DEFAULT_MAX_QUEUED_BYTES,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  properties[PROP_KEEPALIVE_INTERVAL] =
+    g_param_spec_uint ("keepalive-interval", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KEEPALIVE_TIMEOUT] =
+    g_param_spec_uint ("keepalive-timeout", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CLOSE_TIMEOUT] =
+    g_param_spec_uint ("close-timeout", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_CLOSE_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_MESSAGE] =
+    g_signal_new ("message",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2,
+                  G_TYPE_UINT,
+                  G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_PING] =
+    g_signal_new ("ping",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_PONG] =
+    g_signal_new ("pong",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_QUEUE_OVERFLOW] =
+    g_signal_new ("queue-overflow",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  signals[SIGNAL_ERROR] =
+    g_signal_new ("error",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[SIGNAL_CLOSING] =
+    g_signal_new ("closing",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+  signals[SIGNAL_CLOSED] =
+    g_signal_new ("closed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+}
+
+static void
+gc_ws_connection_init (GcWsConnection *self)
+{
+  self->state = GC_WS_STATE_OPEN;
+  self->close_code = GC_WS_CLOSE_ABNORMAL;
+  self->entry.fd = -1;
+}
+
+/* Public API */
+
+GcWsConnection *
+gc_ws_connection_new (GIOStream  *stream,
+                      GcWsRole    role,
+                      GBytes     *initial_data,
+                      const char *protocol,
+                      GcWsPoller *poller)
+{
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+  g_return_val_if_fail (role == GC_WS_ROLE_SERVER || role == GC_WS_ROLE_CLIENT, NULL);
+  g_return_val_if_fail (poller == NULL || GC_IS_WS_POLLER (poller), NULL);
+
+  return g_object_new (GC_TYPE_WS_CONNECTION,
+                       "stream", stream,
+                       "role", (guint) role,
+                       "initial-data", initial_data,
+                       "protocol", protocol,
+                       "poller", poller,
+                       NULL);
+}
+
+GcWsRole
+gc_ws_connection_get_role (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), GC_WS_ROLE_SERVER);
+
+  return self->role;
+}
+
+GcWsState
+gc_ws_connection_get_state (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), GC_WS_STATE_CLOSED);
+
+  return self->state;
+}
+
+const char *
+gc_ws_connection_get_protocol (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), NULL);
+
+  return self->protocol;
+}
+
+GIOStream *
+gc_ws_connection_get_stream (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), NULL);
+
+  return self->stream;
+}
+
+GSocketAddress *
+gc_ws_connection_get_remote_address (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), NULL);
+
+  if (self->remote_address == NULL && self->socket != NULL)
+    self->remote_address = g_socket_get_remote_address (self->socket, NULL);
+
+  return self->remote_address;
+}
+
+void
+gc_ws_connection_set_max_message_size (GcWsConnection *self,
+                                       guint64         bytes)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+
+  if (self->max_message_size == bytes)
+    return;
+
+  self->max_message_size = bytes;
+  if (self->parser != NULL)
+    gc_ws_parser_set_max_message_size (self->parser, bytes);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_MESSAGE_SIZE]);
+}
+
+guint64
+gc_ws_connection_get_max_message_size (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), 0);
+
+  return self->max_message_size;
+}
+
+void
+gc_ws_connection_set_max_queued_bytes (GcWsConnection *self,
+                                       gsize           bytes)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+
+  if (self->max_queued_bytes == bytes)
+    return;
+
+  self->max_queued_bytes = bytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_QUEUED_BYTES]);
+}
+
+gsize
+gc_ws_connection_get_max_queued_bytes (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), 0);
+
+  return self->max_queued_bytes;
+}
+
+void
+gc_ws_connection_set_keepalive (GcWsConnection *self,
+                                guint           interval_s,
+                                guint           timeout_s)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->keepalive_interval_s != interval_s)
+    {
+      self->keepalive_interval_s = interval_s;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEPALIVE_INTERVAL]);
+    }
+  if (self->keepalive_timeout_s != timeout_s)
+    {
+      self->keepalive_timeout_s = timeout_s;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEPALIVE_TIMEOUT]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+
+  /* Before construction finishes there is no poller yet;
+   * constructed() schedules then. */
+  if (self->poller != NULL && self->entry.registered)
+    gc_ws_poller_schedule (self->poller, gc_ws_connection_get_deadline (self));
+}
+
+void
+gc_ws_connection_set_close_timeout (GcWsConnection *self,
+                                    guint           timeout_ms)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+
+  if (self->close_timeout_ms == timeout_ms)
+    return;
+
+  self->close_timeout_ms = timeout_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_TIMEOUT]);
+}
+
+/* Queues a data frame (transfer full) and enforces max-queued-bytes. */
+static void
+send_data_frame (GcWsConnection *self,
+                 GBytes         *frame)
+{
+  /* Closing: the owner has been told ("closing", or "queue-overflow"). */
+  if (self->state != GC_WS_STATE_OPEN)
+    {
+      g_bytes_unref (frame);
+      return;
+    }
+
+  queue_frame (self, frame);
+
+  if (self->max_queued_bytes > 0 && self->queued_bytes > self->max_queued_bytes)
+    {
+      g_object_ref (self);
+      g_signal_emit (self, signals[SIGNAL_QUEUE_OVERFLOW], 0);
+      if (self->state == GC_WS_STATE_OPEN)
+        gc_ws_connection_close (self, GC_WS_CLOSE_POLICY_VIOLATION, "Send queue overflow");
+      g_object_unref (self);
+    }
+}
+
+void
+gc_ws_connection_send_text (GcWsConnection *self,
+                            const char     *text,
+                            gssize          len)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+  g_return_if_fail (text != NULL || len == 0);
+
+  if (len < 0)
+    len = strlen (text);
+  g_return_if_fail (g_utf8_validate_len (text, len, NULL));
+
+  send_data_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_TEXT, TRUE,
+                                             (const guint8 *) text, len));
+}
+
+void
+gc_ws_connection_send_binary (GcWsConnection *self,
+                              const guint8   *data,
+                              gsize           len)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+  g_return_if_fail (data != NULL || len == 0);
+
+  send_data_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_BINARY, TRUE, data, len));
+}
+
+void
+gc_ws_connection_send_ping (GcWsConnection *self,
+                            const guint8   *data,
+                            gsize           len)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+  g_return_if_fail (data != NULL || len == 0);
+  g_return_if_fail (len <= GC_WS_MAX_CONTROL_PAYLOAD);
+
+  if (self->state != GC_WS_STATE_OPEN)
+    return;
+
+  queue_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PING, TRUE, data, len));
+}
+
+void
+gc_ws_connection_send_frame (GcWsConnection *self,
+                             GBytes         *frame)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+  g_return_if_fail (frame != NULL && g_bytes_get_size (frame) >= 2);
+  g_return_if_fail (self->role == GC_WS_ROLE_SERVER);
+
+  send_data_frame (self, g_bytes_ref (frame));
+}
+
+void
+gc_ws_connection_close (GcWsConnection *self,
+                        gushort         code,
+                        const char     *reason)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+  g_return_if_fail (code == 0 || gc_ws_close_code_is_valid (code));
+
+  if (self->state != GC_WS_STATE_OPEN)
+    return;
+
+  g_object_ref (self);
+  queue_frame (self, gc_ws_frame_encode_close (self->role, code, reason));
+  self->close_sent = TRUE;
+  enter_closing (self);
+  g_object_unref (self);
+}
+
+void
+gc_ws_connection_abort (GcWsConnection *self)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+
+  close_transport (self, TRUE);
+}
+
+gsize
+gc_ws_connection_get_queued_bytes (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), 0);
+
+  return self->queued_bytes;
+}
+
+gushort
+gc_ws_connection_get_close_code (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), GC_WS_CLOSE_ABNORMAL);
+
+  return self->close_code;
+}
+
+const char *
+gc_ws_connection_get_close_reason (GcWsConnection *self)
+{
+  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), NULL);
+
+  return self->close_reason;
+}
