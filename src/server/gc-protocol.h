@@ -298,8 +298,9 @@ typedef struct {
  * @len: length of @json in bytes
  * @max_text_bytes: the server's chat text limit
  * @out_ref: (out) (optional) (nullable): the request's `client_id` when
- *   it is a string of at most 64 bytes, else %NULL — set on success and
- *   on failure, so an `error` event can carry `ref`
+ *   it is a string of at most 64 bytes in a readable JSON object, else
+ *   %NULL — set on success and on failure, so an `error` event can carry
+ *   `ref`
  * @error: return location for an error
  *
  * Parses and validates one request by every rule of §4 and §7:

@@ -1,0 +1,586 @@
+/* gc-protocol-build.c: compact JSON writers for requests, events and refusals
+ *
+ * Hand-written rather than JsonBuilder + JsonGenerator: a message event
+ * is built once per chat message on the server's hot path, and this
+ * writes it in one pass into one buffer that becomes the GBytes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "gc-protocol-private.h"
+
+#define APPEND_LITERAL(out, lit) g_string_append_len ((out), "" lit "", sizeof (lit) - 1)
+/* `,"key":` — every object here starts with a member written without it. */
+#define APPEND_KEY(out, key) APPEND_LITERAL ((out), ",\"" key "\":")
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at @p (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 if it is not one. */
+static gsize
+utf8_sequence_length (const guchar *p,
+                      gsize         avail)
+{
+  guchar lo = 0x80;
+  guchar hi = 0xBF;
+  gsize n;
+
+  if (p[0] >= 0xC2 && p[0] <= 0xDF)
+    n = 2;
+  else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+    {
+      n = 3;
+      if (p[0] == 0xE0)
+        lo = 0xA0;
+      else if (p[0] == 0xED)
+        hi = 0x9F;
+    }
+  else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+    {
+      n = 4;
+      if (p[0] == 0xF0)
+        lo = 0x90;
+      else if (p[0] == 0xF4)
+        hi = 0x8F;
+    }
+  else
+    return 0;
+
+  if (avail < n || p[1] < lo || p[1] > hi)
+    return 0;
+  for (gsize i = 2; i < n; i++)
+    {
+      if (p[i] < 0x80 || p[i] > 0xBF)
+        return 0;
+    }
+
+  return n;
+}
+
+void
+gc_protocol_append_json_string (GString    *out,
+                                const char *str,
+                                gssize      len)
+{
+  const guchar *p;
+  const guchar *end;
+  const guchar *run;
+
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (str != NULL || len == 0);
+
+  if (len < 0)
+    len = strlen (str);
+
+  p = (const guchar *) str;
+  end = p + len;
+  run = p;
+
+  g_string_append_c (out, '"');
+
+  while (p < end)
+    {
+      guchar c = *p;
+
+      if (G_LIKELY (c >= 0x20 && c < 0x80 && c != '"' && c != '\\'))
+        {
+          p++;
+          continue;
+        }
+
+      if (c >= 0x80)
+        {
+          gsize n = utf8_sequence_length (p, end - p);
+
+          /* U+2028/U+2029 are valid JSON but end a line in JavaScript
+           * string literals before ES2019: escape them for old clients. */
+          if (n > 0 && !(n == 3 && p[0] == 0xE2 && p[1] == 0x80 &&
+                         (p[2] == 0xA8 || p[2] == 0xA9)))
+            {
+              p += n;
+              continue;
+            }
+
+          g_string_append_len (out, (const char *) run, p - run);
+          if (n == 0)
+            {
+              APPEND_LITERAL (out, "\xEF\xBF\xBD");
+              p++;
+            }
+          else
+            {
+              g_string_append (out, p[2] == 0xA8 ? "\\u2028" : "\\u2029");
+              p += n;
+            }
+          run = p;
+          continue;
+        }
+
+      g_string_append_len (out, (const char *) run, p - run);
+      switch (c)
+        {
+        case '"':  APPEND_LITERAL (out, "\\\""); break;
+        case '\\': APPEND_LITERAL (out, "\\\\"); break;
+        case '\b': APPEND_LITERAL (out, "\\b"); break;
+        case '\f': APPEND_LITERAL (out, "\\f"); break;
+        case '\n': APPEND_LITERAL (out, "\\n"); break;
+        case '\r': APPEND_LITERAL (out, "\\r"); break;
+        case '\t': APPEND_LITERAL (out, "\\t"); break;
+        default:
+          {
+            char esc[6] = { '\\', 'u', '0', '0', hex_digits[c >> 4], hex_digits[c & 0xF] };
+
+            g_string_append_len (out, esc, sizeof esc);
+          }
+          break;
+        }
+      p++;
+      run = p;
+    }
+
+  g_string_append_len (out, (const char *) run, p - run);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_uint64 (GString *out,
+               guint64  value)
+{
+  char buf[20];
+  char *q = buf + sizeof buf;
+
+  do
+    {
+      *--q = '0' + value % 10;
+      value /= 10;
+    }
+  while (value != 0);
+
+  g_string_append_len (out, q, buf + sizeof buf - q);
+}
+
+static void
+append_int64 (GString *out,
+              gint64   value)
+{
+  if (value < 0)
+    {
+      g_string_append_c (out, '-');
+      append_uint64 (out, - (guint64) value);
+    }
+  else
+    append_uint64 (out, value);
+}
+
+/* The shortest text that reads back as @value; integral values as
+ * integers ("5", not "5.0"). @value must be finite. */
+static void
+append_double (GString *out,
+               double   value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (value == floor (value) && fabs (value) < 1e15)
+    {
+      append_int64 (out, (gint64) value);
+      return;
+    }
+
+  for (int precision = 15; precision <= 17; precision++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", precision);
+      g_ascii_formatd (buf, sizeof buf, format, value);
+      if (g_ascii_strtod (buf, NULL) == value)
+        break;
+    }
+
+  g_string_append (out, buf);
+}
+
+static void
+append_bool (GString  *out,
+             gboolean  value)
+{
+  if (value)
+    APPEND_LITERAL (out, "true");
+  else
+    APPEND_LITERAL (out, "false");
+}
+
+static void
+append_user (GString      *out,
+             const GcUser *user)
+{
+  APPEND_LITERAL (out, "{\"id\":");
+  gc_protocol_append_json_string (out, user->id, -1);
+  APPEND_KEY (out, "name");
+  gc_protocol_append_json_string (out, user->name, -1);
+  g_string_append_c (out, '}');
+}
+
+static GString *
+object_begin (const char *type,
+              gsize       reserve)
+{
+  GString *out = g_string_sized_new (reserve);
+
+  APPEND_LITERAL (out, "{\"type\":\"");
+  g_string_append (out, type);
+  g_string_append_c (out, '"');
+
+  return out;
+}
+
+static GBytes *
+event_end (GString *out)
+{
+  g_string_append_c (out, '}');
+  return g_string_free_to_bytes (out);
+}
+
+static gboolean
+user_is_valid (const GcUser *user)
+{
+  return user != NULL && user->id != NULL && user->name != NULL;
+}
+
+/* Requests */
+
+char *
+gc_request_build_message (const char    *text,
+                          GcMessageKind  kind,
+                          const char    *client_id)
+{
+  GString *out;
+
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (kind == GC_MESSAGE_KIND_TEXT || kind == GC_MESSAGE_KIND_EMOTE, NULL);
+
+  out = object_begin ("message", strlen (text) + 64);
+  APPEND_KEY (out, "text");
+  gc_protocol_append_json_string (out, text, -1);
+  APPEND_KEY (out, "kind");
+  gc_protocol_append_json_string (out, gc_message_kind_to_string (kind), -1);
+  if (client_id != NULL)
+    {
+      APPEND_KEY (out, "client_id");
+      gc_protocol_append_json_string (out, client_id, -1);
+    }
+  g_string_append_c (out, '}');
+
+  return g_string_free (out, FALSE);
+}
+
+char *
+gc_request_build_typing (gboolean active)
+{
+  GString *out = object_begin ("typing", 40);
+
+  APPEND_KEY (out, "active");
+  append_bool (out, active);
+  g_string_append_c (out, '}');
+
+  return g_string_free (out, FALSE);
+}
+
+char *
+gc_request_build_rename (const char *name)
+{
+  GString *out;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  out = object_begin ("rename", strlen (name) + 32);
+  APPEND_KEY (out, "name");
+  gc_protocol_append_json_string (out, name, -1);
+  g_string_append_c (out, '}');
+
+  return g_string_free (out, FALSE);
+}
+
+/* Events */
+
+GBytes *
+gc_event_build_welcome (const GcWelcomeParams *params)
+{
+  GString *out;
+  gsize reserve = 512;
+
+  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (params->server_name != NULL, NULL);
+  g_return_val_if_fail (params->server_version != NULL, NULL);
+  g_return_val_if_fail (params->room != NULL, NULL);
+  g_return_val_if_fail (user_is_valid (params->you), NULL);
+  g_return_val_if_fail (params->session_id != NULL, NULL);
+  g_return_val_if_fail (params->members != NULL, NULL);
+  g_return_val_if_fail (params->limits != NULL, NULL);
+  g_return_val_if_fail (isfinite (params->limits->rate_per_s), NULL);
+
+  for (guint i = 0; i < params->members->len; i++)
+    g_return_val_if_fail (user_is_valid (g_ptr_array_index (params->members, i)), NULL);
+
+  reserve += params->members->len * 64;
+  if (params->history != NULL)
+    {
+      for (guint i = 0; i < params->history->len; i++)
+        reserve += g_bytes_get_size (g_ptr_array_index (params->history, i)) + 1;
+    }
+
+  out = object_begin ("welcome", reserve);
+
+  APPEND_KEY (out, "protocol");
+  append_uint64 (out, GC_PROTOCOL_VERSION);
+
+  APPEND_KEY (out, "server");
+  APPEND_LITERAL (out, "{\"name\":");
+  gc_protocol_append_json_string (out, params->server_name, -1);
+  APPEND_KEY (out, "version");
+  gc_protocol_append_json_string (out, params->server_version, -1);
+  g_string_append_c (out, '}');
+
+  APPEND_KEY (out, "room");
+  gc_protocol_append_json_string (out, params->room, -1);
+  APPEND_KEY (out, "you");
+  append_user (out, params->you);
+  APPEND_KEY (out, "session_id");
+  gc_protocol_append_json_string (out, params->session_id, -1);
+  APPEND_KEY (out, "resume_s");
+  append_uint64 (out, params->resume_s);
+  APPEND_KEY (out, "resumed");
+  append_bool (out, params->resumed);
+
+  APPEND_KEY (out, "members");
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < params->members->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_user (out, g_ptr_array_index (params->members, i));
+    }
+  g_string_append_c (out, ']');
+
+  /* The very bytes that were broadcast: no re-serialisation. */
+  APPEND_KEY (out, "history");
+  g_string_append_c (out, '[');
+  for (guint i = 0; params->history != NULL && i < params->history->len; i++)
+    {
+      GBytes *message = g_ptr_array_index (params->history, i);
+      gsize size;
+      const char *data = g_bytes_get_data (message, &size);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append_len (out, data, size);
+    }
+  g_string_append_c (out, ']');
+
+  APPEND_KEY (out, "limits");
+  APPEND_LITERAL (out, "{\"max_text_bytes\":");
+  append_uint64 (out, params->limits->max_text_bytes);
+  APPEND_KEY (out, "max_message_bytes");
+  append_uint64 (out, params->limits->max_message_bytes);
+  APPEND_KEY (out, "rate_burst");
+  append_uint64 (out, params->limits->rate_burst);
+  APPEND_KEY (out, "rate_per_s");
+  append_double (out, params->limits->rate_per_s);
+  g_string_append_c (out, '}');
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_message (guint64        id,
+                        gint64         ts,
+                        const GcUser  *from,
+                        GcMessageKind  kind,
+                        const char    *text,
+                        const char    *client_id)
+{
+  GString *out;
+  gsize reserve;
+
+  g_return_val_if_fail (id > 0, NULL);
+  g_return_val_if_fail (user_is_valid (from), NULL);
+  g_return_val_if_fail (kind == GC_MESSAGE_KIND_TEXT || kind == GC_MESSAGE_KIND_EMOTE, NULL);
+  g_return_val_if_fail (text != NULL, NULL);
+
+  /* Most text needs no escaping; leave room for a little. */
+  reserve = 128 + strlen (text) + strlen (text) / 8 + strlen (from->id) + strlen (from->name);
+  if (client_id != NULL)
+    reserve += strlen (client_id) + 16;
+
+  out = object_begin ("message", reserve);
+  APPEND_KEY (out, "id");
+  append_uint64 (out, id);
+  APPEND_KEY (out, "ts");
+  append_int64 (out, ts);
+  APPEND_KEY (out, "from");
+  append_user (out, from);
+  APPEND_KEY (out, "kind");
+  gc_protocol_append_json_string (out, gc_message_kind_to_string (kind), -1);
+  APPEND_KEY (out, "text");
+  gc_protocol_append_json_string (out, text, -1);
+  if (client_id != NULL)
+    {
+      APPEND_KEY (out, "client_id");
+      gc_protocol_append_json_string (out, client_id, -1);
+    }
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_join (const GcUser *user,
+                     gint64        ts)
+{
+  GString *out;
+
+  g_return_val_if_fail (user_is_valid (user), NULL);
+
+  out = object_begin ("join", 96);
+  APPEND_KEY (out, "user");
+  append_user (out, user);
+  APPEND_KEY (out, "ts");
+  append_int64 (out, ts);
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_leave (const GcUser  *user,
+                      GcLeaveReason  reason,
+                      gint64         ts)
+{
+  GString *out;
+
+  g_return_val_if_fail (user_is_valid (user), NULL);
+  g_return_val_if_fail ((guint) reason <= GC_LEAVE_REASON_ERROR, NULL);
+
+  out = object_begin ("leave", 112);
+  APPEND_KEY (out, "user");
+  append_user (out, user);
+  APPEND_KEY (out, "reason");
+  gc_protocol_append_json_string (out, gc_leave_reason_to_string (reason), -1);
+  APPEND_KEY (out, "ts");
+  append_int64 (out, ts);
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_rename (const GcUser *user,
+                       const char   *old_name,
+                       gint64        ts)
+{
+  GString *out;
+
+  g_return_val_if_fail (user_is_valid (user), NULL);
+  g_return_val_if_fail (old_name != NULL, NULL);
+
+  out = object_begin ("rename", 128);
+  APPEND_KEY (out, "user");
+  append_user (out, user);
+  APPEND_KEY (out, "old_name");
+  gc_protocol_append_json_string (out, old_name, -1);
+  APPEND_KEY (out, "ts");
+  append_int64 (out, ts);
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_typing (const GcUser *user,
+                       gboolean      active)
+{
+  GString *out;
+
+  g_return_val_if_fail (user_is_valid (user), NULL);
+
+  out = object_begin ("typing", 96);
+  APPEND_KEY (out, "user");
+  append_user (out, user);
+  APPEND_KEY (out, "active");
+  append_bool (out, active);
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_error (GcProtocolError  code,
+                      const char      *message,
+                      const char      *ref,
+                      guint64          retry_after_ms)
+{
+  const char *code_str = gc_protocol_error_to_string (code);
+  GString *out;
+
+  g_return_val_if_fail (code_str != NULL, NULL);
+  g_return_val_if_fail (message != NULL, NULL);
+
+  out = object_begin ("error", 128 + strlen (message));
+  APPEND_KEY (out, "code");
+  gc_protocol_append_json_string (out, code_str, -1);
+  APPEND_KEY (out, "message");
+  gc_protocol_append_json_string (out, message, -1);
+  if (ref != NULL)
+    {
+      APPEND_KEY (out, "ref");
+      gc_protocol_append_json_string (out, ref, -1);
+    }
+  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
+    {
+      APPEND_KEY (out, "retry_after_ms");
+      append_uint64 (out, retry_after_ms);
+    }
+
+  return event_end (out);
+}
+
+GBytes *
+gc_event_build_error_from_gerror (const GError *error,
+                                  const char   *ref,
+                                  guint64       retry_after_ms)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+  g_return_val_if_fail (error->domain == GC_PROTOCOL_ERROR, NULL);
+
+  return gc_event_build_error (error->code, error->message, ref, retry_after_ms);
+}
+
+GBytes *
+gc_protocol_build_refusal (GcProtocolError  code,
+                           const char      *message,
+                           const char      *suggestion,
+                           guint64          retry_after_ms)
+{
+  const char *code_str = gc_protocol_error_to_string (code);
+  GString *out;
+
+  g_return_val_if_fail (code_str != NULL, NULL);
+  g_return_val_if_fail (message != NULL, NULL);
+
+  out = g_string_sized_new (128 + strlen (message));
+  APPEND_LITERAL (out, "{\"error\":");
+  gc_protocol_append_json_string (out, code_str, -1);
+  APPEND_KEY (out, "message");
+  gc_protocol_append_json_string (out, message, -1);
+  if (code == GC_PROTOCOL_ERROR_NAME_TAKEN && suggestion != NULL)
+    {
+      APPEND_KEY (out, "suggestion");
+      gc_protocol_append_json_string (out, suggestion, -1);
+    }
+  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
+    {
+      APPEND_KEY (out, "retry_after_ms");
+      append_uint64 (out, retry_after_ms);
+    }
+
+  return event_end (out);
+}
