@@ -9,14 +9,38 @@
 
 #include "gc-protocol-private.h"
 
+/* The code unit of the `\uXXXX` escape at @json[@i], or -1 if there is
+ * none there. */
+static int
+read_u_escape (const char *json,
+               gsize       len,
+               gsize       i)
+{
+  int unit = 0;
+
+  if (i + 6 > len || json[i] != '\\' || json[i + 1] != 'u')
+    return -1;
+
+  for (gsize j = i + 2; j < i + 6; j++)
+    {
+      if (!g_ascii_isxdigit (json[j]))
+        return -1;
+      unit = unit * 16 + g_ascii_xdigit_value (json[j]);
+    }
+
+  return unit;
+}
+
 /* What json-glib 1.6 cannot be trusted with, checked before it sees the
  * text: it recurses once per nesting level with no limit of its own (deep
- * input overflows the stack), it ends a string silently at `\u0000`, and
- * its GScanner accepts non-JSON such as 'strings', comments and `\x41`
- * escapes (which would also blind this scan to what is inside a string).
- * So: only JSON's escapes, no `\u0000`, no bytes outside strings that
- * JSON cannot have there, and at most GC_PROTOCOL_MAX_JSON_DEPTH levels.
- * Anything else malformed is left for json-glib to report. */
+ * input overflows the stack), it ends a string silently at `\u0000`, it
+ * writes an unpaired high surrogate (`\uD83D` then other text) as invalid
+ * UTF-8, and its GScanner accepts non-JSON such as 'strings', comments
+ * and `\x41` escapes (which would also blind this scan to what is inside
+ * a string). So: only JSON's escapes, no `\u0000`, surrogates only in
+ * pairs, no bytes outside strings that JSON cannot have there, and at
+ * most GC_PROTOCOL_MAX_JSON_DEPTH levels. Anything else malformed is
+ * left for json-glib to report. */
 static gboolean
 check_json_text (const char  *json,
                  gsize        len,
@@ -51,21 +75,36 @@ check_json_text (const char  *json,
                   break;
 
                 case 'u':
-                  if (i + 6 > len ||
-                      !g_ascii_isxdigit (json[i + 2]) || !g_ascii_isxdigit (json[i + 3]) ||
-                      !g_ascii_isxdigit (json[i + 4]) || !g_ascii_isxdigit (json[i + 5]))
-                    {
-                      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                                   "%s is not valid JSON: bad \\u escape", what);
-                      return FALSE;
-                    }
-                  if (memcmp (json + i + 2, "0000", 4) == 0)
-                    {
-                      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                                   "%s holds U+0000 (\\u0000), which is not supported", what);
-                      return FALSE;
-                    }
-                  i += 6;
+                  {
+                    int unit = read_u_escape (json, len, i);
+
+                    if (unit == 0)
+                      {
+                        g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                                     "%s holds U+0000 (\\u0000), which is not supported", what);
+                        return FALSE;
+                      }
+                    i += 6;
+                    /* A high surrogate must pair with a low one; json-glib
+                     * writes a lone one as invalid UTF-8. */
+                    if (unit >= 0xD800 && unit <= 0xDBFF)
+                      {
+                        int low = read_u_escape (json, len, i);
+
+                        if (low < 0xDC00 || low > 0xDFFF)
+                          unit = -1;
+                        i += 6;
+                      }
+                    else if (unit >= 0xDC00 && unit <= 0xDFFF)
+                      unit = -1;
+
+                    if (unit < 0)
+                      {
+                        g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                                     "%s is not valid JSON: bad \\u escape", what);
+                        return FALSE;
+                      }
+                  }
                   break;
 
                 default:
