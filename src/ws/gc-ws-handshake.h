@@ -43,8 +43,14 @@ typedef void (*GcWsAcceptFunc) (GcWsConnection *connection,
  *
  * Validates the upgrade with soup_websocket_server_process_handshake()
  * (no extensions). On failure libsoup has already set the refusal status
- * (400/403) and %FALSE is returned with @error set. The caller must not
- * touch @msg after @func runs; read the peer address and query first.
+ * (400/403) and %FALSE is returned with @error set, in SOUP_WEBSOCKET_ERROR:
+ * NOT_WEBSOCKET (no upgrade headers: a caller may answer 426 instead),
+ * BAD_HANDSHAKE (an unsupported Sec-WebSocket-Version also gets the
+ * response header "Sec-WebSocket-Version: 13") or BAD_ORIGIN (403).
+ * @destroy runs exactly once: after @func, or when the message ends
+ * without the 101 being written (@func is then never called). The caller
+ * must not touch @msg after @func runs; read the peer address and query
+ * first.
  */
 gboolean gc_ws_server_accept (SoupServerMessage  *msg,
                               const char         *origin,
