@@ -250,22 +250,25 @@ release_transport (GcWsConnection *self,
 {
   gc_ws_poller_remove (self->poller, &self->entry);
 
-  /* Unsent frames mean the peer is not reading: a TLS close_notify could
-   * then block, so the socket goes first. */
   abortive = abortive || self->queue_length > 0;
   queue_clear (self);
 
-  if (self->has_tls && !abortive)
-    {
-      /* Sends close_notify; GTlsConnection does it off the main thread. */
-      g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-    }
-  else
-    {
-      if (self->socket != NULL)
-        g_socket_close (self->socket, NULL);
-      g_io_stream_close (self->stream, NULL, NULL);
-    }
+  /* Closing TLS writes close_notify, and a synchronous close writes it
+   * blocking. It cannot block if the socket has room, which it has unless
+   * the peer stopped reading; then there is no orderly close to be had and
+   * the socket goes first, so that the TLS close fails at once. (Not
+   * g_io_stream_close_async(): that parks a thread on a peer that never
+   * reads.) */
+  if (self->has_tls && !abortive && self->socket != NULL &&
+      (g_socket_condition_check (self->socket, G_IO_OUT) & G_IO_OUT) == 0)
+    abortive = TRUE;
+
+  if (abortive && self->socket != NULL)
+    g_socket_close (self->socket, NULL);
+  g_io_stream_close (self->stream, NULL, NULL);
+  /* Closing a wrapper need not close what it wraps. */
+  if (self->socket != NULL)
+    g_socket_close (self->socket, NULL);
   self->socket = NULL;
   self->close_deadline = 0;
   g_clear_pointer (&self->initial_data, g_bytes_unref);
