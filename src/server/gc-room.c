@@ -1,0 +1,942 @@
+/* gc-room.c: one chat room — members, requests, history, encode-once fan-out
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "gc-room.h"
+#include "gc-server-private.h"
+#include "gc-ws-frame.h"
+
+typedef struct {
+  guint64  id;
+  GBytes  *event;     /* the message event JSON, a slice of its frame */
+} HistoryEntry;
+
+struct _GcRoom
+{
+  GObject       parent_instance;
+
+  GcServer     *server;       /* borrowed: the server owns the room */
+  char         *code;
+
+  /* Every member not GONE, JOINING ones included: name key (owned by
+   * the member) → member. The room holds one reference per member. Its
+   * size is the room's member count. */
+  GHashTable   *by_key;
+
+  /* Announced members (ACTIVE, WAITING), borrowed; the fan-out walks
+   * this array. Removals during a walk leave NULL holes that are
+   * compacted when the outermost walk ends. */
+  GPtrArray    *members;
+  guint         n_announced;
+  guint         walking;
+  gboolean      has_holes;
+
+  HistoryEntry *history;      /* ring of config->history entries */
+  guint         history_start;
+  guint         history_len;
+};
+
+G_DEFINE_FINAL_TYPE (GcRoom, gc_room, G_TYPE_OBJECT)
+
+static void member_detach_connection (GcMember *member);
+static void member_cancel_resume     (GcMember *member);
+
+static const GcServerConfig *
+room_config (GcRoom *self)
+{
+  return gc_server_get_config (self->server);
+}
+
+static gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
+/* Membership ---------------------------------------------------------- */
+
+static void
+room_compact_members (GcRoom *self)
+{
+  guint kept = 0;
+
+  for (guint i = 0; i < self->members->len; i++)
+    {
+      GcMember *member = g_ptr_array_index (self->members, i);
+
+      if (member == NULL)
+        continue;
+      member->index = kept;
+      self->members->pdata[kept++] = member;
+    }
+  g_ptr_array_set_size (self->members, kept);
+  self->has_holes = FALSE;
+}
+
+static void
+room_walk_begin (GcRoom *self)
+{
+  self->walking++;
+}
+
+static void
+room_walk_end (GcRoom *self)
+{
+  if (--self->walking == 0 && self->has_holes)
+    room_compact_members (self);
+}
+
+static void
+room_announce (GcRoom   *self,
+               GcMember *member)
+{
+  member->index = self->members->len;
+  g_ptr_array_add (self->members, member);
+  self->n_announced++;
+}
+
+/* Takes the member out of both tables; returns the room's reference. */
+static GcMember *
+room_unlink (GcRoom   *self,
+             GcMember *member)
+{
+  gboolean announced = member->state == GC_MEMBER_ACTIVE ||
+                       member->state == GC_MEMBER_WAITING;
+
+  g_hash_table_remove (self->by_key, member->name_key);
+
+  if (announced)
+    {
+      guint last = self->members->len - 1;
+
+      g_assert (g_ptr_array_index (self->members, member->index) == member);
+      self->n_announced--;
+
+      if (self->walking > 0)
+        {
+          self->members->pdata[member->index] = NULL;
+          self->has_holes = TRUE;
+        }
+      else
+        {
+          GcMember *moved = g_ptr_array_index (self->members, last);
+
+          self->members->pdata[member->index] = moved;
+          moved->index = member->index;
+          g_ptr_array_set_size (self->members, last);
+        }
+    }
+
+  member->state = GC_MEMBER_GONE;
+  member->room = NULL;
+
+  return member;
+}
+
+static void
+room_check_empty (GcRoom *self)
+{
+  if (g_hash_table_size (self->by_key) == 0 && self->server != NULL)
+    gc_server_room_emptied (self->server, self);
+}
+
+/* Fan-out --------------------------------------------------------------- */
+
+/* Queues the same @frame to every connected member but @except. */
+static void
+room_broadcast_frame (GcRoom   *self,
+                      GBytes   *frame,
+                      GcMember *except)
+{
+  guint64 n_sent = 0;
+
+  /* A send may drop a slow reader and so remove a member (or the last
+   * one) while we walk. */
+  g_object_ref (self);
+  room_walk_begin (self);
+  for (guint i = 0; i < self->members->len; i++)
+    {
+      GcMember *member = g_ptr_array_index (self->members, i);
+
+      if (member == NULL || member == except || member->connection == NULL)
+        continue;
+      gc_ws_connection_send_frame (member->connection, frame);
+      n_sent++;
+    }
+  room_walk_end (self);
+
+  gc_server_count (self->server, GC_SERVER_COUNTER_BYTES_SENT, n_sent * g_bytes_get_size (frame));
+  g_object_unref (self);
+}
+
+/* Frames @event once and queues it to every connected member but @except. */
+static void
+room_broadcast (GcRoom   *self,
+                GBytes   *event,
+                GcMember *except)
+{
+  g_autoptr(GBytes) frame = NULL;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (event, &len);
+
+  frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
+  room_broadcast_frame (self, frame, except);
+}
+
+static void
+room_send (GcRoom   *self,
+           GcMember *member,
+           GBytes   *event)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (event, &len);
+
+  gc_ws_connection_send_text (member->connection, data, len);
+  gc_server_count (self->server, GC_SERVER_COUNTER_BYTES_SENT, len);
+}
+
+static void
+room_send_error (GcRoom          *self,
+                 GcMember        *member,
+                 GcProtocolError  code,
+                 const char      *message,
+                 const char      *ref,
+                 guint64          retry_after_ms)
+{
+  g_autoptr(GBytes) event = gc_event_build_error (code, message, ref, retry_after_ms);
+
+  room_send (self, member, event);
+}
+
+/* History --------------------------------------------------------------- */
+
+static void
+room_history_push (GcRoom  *self,
+                   guint64  id,
+                   GBytes  *event)
+{
+  guint capacity = room_config (self)->history;
+  HistoryEntry *slot;
+
+  if (capacity == 0)
+    return;
+
+  if (self->history_len < capacity)
+    {
+      slot = &self->history[(self->history_start + self->history_len) % capacity];
+      self->history_len++;
+    }
+  else
+    {
+      slot = &self->history[self->history_start];
+      g_bytes_unref (slot->event);
+      self->history_start = (self->history_start + 1) % capacity;
+    }
+
+  slot->id = id;
+  slot->event = g_bytes_ref (event);
+}
+
+/* The retained message events with id > @since (all without @has_since),
+ * oldest first; borrowed. */
+static GPtrArray *
+room_history_since (GcRoom   *self,
+                    gboolean  has_since,
+                    guint64   since)
+{
+  guint capacity = room_config (self)->history;
+  GPtrArray *events = g_ptr_array_sized_new (self->history_len);
+
+  for (guint i = 0; i < self->history_len; i++)
+    {
+      HistoryEntry *entry = &self->history[(self->history_start + i) % capacity];
+
+      if (!has_since || entry->id > since)
+        g_ptr_array_add (events, entry->event);
+    }
+
+  return events;
+}
+
+static void
+room_history_clear (GcRoom *self)
+{
+  guint capacity = room_config (self)->history;
+
+  for (guint i = 0; i < self->history_len; i++)
+    g_bytes_unref (self->history[(self->history_start + i) % capacity].event);
+  self->history_start = 0;
+  self->history_len = 0;
+}
+
+/* Leaving --------------------------------------------------------------- */
+
+/* Removes an announced member: timer and connection go (the caller closed
+ * the connection if it had to), `leave` goes to the others. */
+static void
+room_remove_member (GcRoom        *self,
+                    GcMember      *member,
+                    GcLeaveReason  reason)
+{
+  g_autoptr(GcMember) unlinked = NULL;
+  g_autoptr(GBytes) event = NULL;
+
+  member_cancel_resume (member);
+  member_detach_connection (member);
+  unlinked = room_unlink (self, member);
+
+  event = gc_event_build_leave (&member->user, reason, now_ms ());
+  room_broadcast (self, event, NULL);
+
+  gc_server_log_event (G_LOG_LEVEL_INFO, "leave", self->code, member->user.id,
+                       member->address, gc_leave_reason_to_string (reason));
+  gc_server_count_leave (self->server, reason);
+
+  room_check_empty (self);
+}
+
+/* The server drops the member (close @code, then `leave` with @reason). */
+static void
+room_drop_member (GcRoom        *self,
+                  GcMember      *member,
+                  GcLeaveReason  reason,
+                  gushort        code,
+                  const char    *close_reason)
+{
+  g_autoptr(GcWsConnection) connection = NULL;
+
+  if (member->connection != NULL)
+    {
+      connection = g_object_ref (member->connection);
+      member_detach_connection (member);
+      gc_ws_connection_close (connection, code, close_reason);
+    }
+
+  room_remove_member (self, member, reason);
+}
+
+static gboolean
+member_resume_expired (gpointer user_data)
+{
+  GcMember *member = user_data;
+  g_autoptr(GcRoom) room = g_object_ref (member->room);
+
+  g_clear_pointer (&member->resume_source, g_source_unref);
+  room_remove_member (room, member, GC_LEAVE_REASON_TIMEOUT);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+member_cancel_resume (GcMember *member)
+{
+  if (member->resume_source == NULL)
+    return;
+
+  g_source_destroy (member->resume_source);
+  g_clear_pointer (&member->resume_source, g_source_unref);
+}
+
+/* Arms the resume timer for what is left of the window; expires the
+ * member at once if nothing is. */
+static void
+member_arm_resume (GcRoom   *self,
+                   GcMember *member)
+{
+  gint64 left_us = member->resume_deadline_us - g_get_monotonic_time ();
+
+  g_assert (member->resume_source == NULL);
+
+  if (left_us <= 0)
+    {
+      room_remove_member (self, member, GC_LEAVE_REASON_TIMEOUT);
+      return;
+    }
+
+  member->resume_source = g_timeout_source_new ((guint) ((left_us + 999) / 1000));
+  g_source_set_static_name (member->resume_source, "[gochat] resume window");
+  g_source_set_callback (member->resume_source, member_resume_expired, member, NULL);
+  g_source_attach (member->resume_source, gc_ws_poller_get_context (gc_server_get_poller (self->server)));
+}
+
+/* The connection went away without a close frame (or by keepalive): the
+ * member waits for a resume (§5). */
+static void
+room_member_lost (GcRoom   *self,
+                  GcMember *member)
+{
+  member_detach_connection (member);
+  member->state = GC_MEMBER_WAITING;
+  member->resume_deadline_us = g_get_monotonic_time () +
+                               (gint64) room_config (self)->resume_seconds * G_USEC_PER_SEC;
+
+  gc_server_log_event (G_LOG_LEVEL_INFO, "lost", self->code, member->user.id,
+                       member->address, "waiting for resume");
+
+  /* Nobody should see it typing while it is away. */
+  if (member->typing)
+    {
+      g_autoptr(GBytes) event = NULL;
+
+      member->typing = FALSE;
+      event = gc_event_build_typing (&member->user, FALSE);
+      room_broadcast (self, event, member);
+    }
+
+  if (member->resumes_in_progress == 0)
+    member_arm_resume (self, member);
+}
+
+/* Requests -------------------------------------------------------------- */
+
+static void
+room_handle_message (GcRoom    *self,
+                     GcMember  *member,
+                     GcRequest *request)
+{
+  g_autoptr(GBytes) event = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  g_autoptr(GBytes) retained = NULL;
+  guint64 id = gc_server_next_message_id (self->server);
+  gsize len;
+  const guint8 *data;
+
+  event = gc_event_build_message (id, now_ms (), &member->user, request->kind,
+                                  request->text, request->client_id);
+  data = g_bytes_get_data (event, &len);
+  frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
+
+  /* History keeps a slice of the frame: one copy of the bytes serves
+   * every queue and every later welcome. */
+  retained = g_bytes_new_from_bytes (frame, g_bytes_get_size (frame) - len, len);
+  room_history_push (self, id, retained);
+
+  member->typing = FALSE;
+  gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
+  room_broadcast_frame (self, frame, NULL);
+}
+
+static void
+room_handle_typing (GcRoom    *self,
+                    GcMember  *member,
+                    GcRequest *request)
+{
+  g_autoptr(GBytes) event = gc_event_build_typing (&member->user, request->active);
+
+  member->typing = request->active;
+  room_broadcast (self, event, member);
+}
+
+static void
+room_handle_rename (GcRoom    *self,
+                    GcMember  *member,
+                    GcRequest *request)
+{
+  g_autofree char *key = gc_protocol_user_name_key (request->name);
+  g_autofree char *old_name = NULL;
+  g_autoptr(GBytes) event = NULL;
+  GcMember *holder = g_hash_table_lookup (self->by_key, key);
+
+  if (holder != NULL && holder != member)
+    {
+      room_send_error (self, member, GC_PROTOCOL_ERROR_NAME_TAKEN,
+                       "That name is already in use in this room", NULL, 0);
+      return;
+    }
+
+  g_hash_table_remove (self->by_key, member->name_key);
+  old_name = g_steal_pointer (&member->user.name);
+  gc_member_take_name (member, g_steal_pointer (&request->name), g_steal_pointer (&key));
+  g_hash_table_insert (self->by_key, member->name_key, member);
+
+  event = gc_event_build_rename (&member->user, old_name, now_ms ());
+  room_broadcast (self, event, NULL);
+
+  gc_server_log_event (G_LOG_LEVEL_INFO, "rename", self->code, member->user.id,
+                       member->address, NULL);
+}
+
+static void
+room_handle_text (GcRoom   *self,
+                  GcMember *member,
+                  GBytes   *payload)
+{
+  const GcServerConfig *config = room_config (self);
+  g_autoptr(GcRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ref = NULL;
+  gint64 now = g_get_monotonic_time ();
+  gint64 retry_after_us = 0;
+  gsize len;
+  const char *text = g_bytes_get_data (payload, &len);
+
+  /* §7: every request takes a token before validation. */
+  if (!gc_token_bucket_take (&member->rate, config->rate_burst, config->rate_per_second,
+                             now, &retry_after_us))
+    {
+      double left = gc_token_bucket_charge (&member->violations, config->rate_burst,
+                                            config->rate_per_second, now);
+
+      if (left < 0)
+        {
+          room_drop_member (self, member, GC_LEAVE_REASON_FLOOD,
+                            GC_WS_CLOSE_POLICY_VIOLATION, "flooding");
+          return;
+        }
+
+      /* Parse only for `ref`: refusals are bounded by the flood limit. */
+      request = gc_request_parse (text, len, config->max_text_bytes, &ref, NULL);
+      room_send_error (self, member, GC_PROTOCOL_ERROR_RATE_LIMITED,
+                       "Too many requests; slow down", ref,
+                       (guint64) MAX ((retry_after_us + 999) / 1000, 1));
+      return;
+    }
+
+  request = gc_request_parse (text, len, config->max_text_bytes, &ref, &error);
+  if (request == NULL)
+    {
+      g_autoptr(GBytes) event = gc_event_build_error_from_gerror (error, ref, 0);
+
+      room_send (self, member, event);
+      return;
+    }
+
+  switch (request->type)
+    {
+    case GC_REQUEST_MESSAGE:
+      room_handle_message (self, member, request);
+      break;
+    case GC_REQUEST_TYPING:
+      room_handle_typing (self, member, request);
+      break;
+    case GC_REQUEST_RENAME:
+      room_handle_rename (self, member, request);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Connection signals ------------------------------------------------------ */
+
+static void
+on_connection_message (GcWsConnection *connection,
+                       GcWsOpcode      opcode,
+                       GBytes         *payload,
+                       gpointer        user_data)
+{
+  GcMember *member = user_data;
+  g_autoptr(GcMember) hold = gc_member_ref (member);
+  g_autoptr(GcRoom) room = g_object_ref (member->room);
+
+  if (opcode == GC_WS_OPCODE_TEXT)
+    room_handle_text (room, member, payload);
+  else
+    room_drop_member (room, member, GC_LEAVE_REASON_ERROR,
+                      GC_WS_CLOSE_UNSUPPORTED_DATA, "binary messages are not accepted");
+}
+
+static void
+on_connection_error (GcWsConnection *connection,
+                     GError         *error,
+                     gpointer        user_data)
+{
+  GcMember *member = user_data;
+  g_autoptr(GcMember) hold = gc_member_ref (member);
+  g_autoptr(GcRoom) room = g_object_ref (member->room);
+
+  /* A protocol violation: the connection already sent its close (1002,
+   * 1007, 1009). I/O errors end in "closed" without a close frame. */
+  if (error->domain == GC_WS_ERROR)
+    room_remove_member (room, member, GC_LEAVE_REASON_ERROR);
+}
+
+static void
+on_connection_queue_overflow (GcWsConnection *connection,
+                              gpointer        user_data)
+{
+  GcMember *member = user_data;
+  g_autoptr(GcMember) hold = gc_member_ref (member);
+  g_autoptr(GcRoom) room = g_object_ref (member->room);
+
+  room_drop_member (room, member, GC_LEAVE_REASON_SLOW,
+                    GC_WS_CLOSE_POLICY_VIOLATION, "slow reader");
+}
+
+static void
+on_connection_closing (GcWsConnection *connection,
+                       gpointer        user_data)
+{
+  GcMember *member = user_data;
+  g_autoptr(GcMember) hold = NULL;
+  g_autoptr(GcRoom) room = NULL;
+
+  /* We detach members before closing their connections ourselves, so a
+   * closing handshake seen here is the peer's (a close frame: leave at
+   * once) unless the connection started it over a violation or a dead
+   * peer, which "error" and "closed" report. */
+  if (gc_ws_connection_get_close_code (connection) == GC_WS_CLOSE_ABNORMAL)
+    return;
+
+  hold = gc_member_ref (member);
+  room = g_object_ref (member->room);
+  room_remove_member (room, member, GC_LEAVE_REASON_LEFT);
+}
+
+static void
+on_connection_closed (GcWsConnection *connection,
+                      gpointer        user_data)
+{
+  GcMember *member = user_data;
+  g_autoptr(GcMember) hold = gc_member_ref (member);
+  g_autoptr(GcRoom) room = g_object_ref (member->room);
+
+  if (gc_ws_connection_get_close_code (connection) != GC_WS_CLOSE_ABNORMAL)
+    room_remove_member (room, member, GC_LEAVE_REASON_LEFT);
+  else
+    room_member_lost (room, member);
+}
+
+static void
+member_attach_connection (GcMember       *member,
+                          GcWsConnection *connection)
+{
+  g_assert (member->connection == NULL);
+
+  member->connection = g_object_ref (connection);
+  g_signal_connect (connection, "message", G_CALLBACK (on_connection_message), member);
+  g_signal_connect (connection, "error", G_CALLBACK (on_connection_error), member);
+  g_signal_connect (connection, "queue-overflow", G_CALLBACK (on_connection_queue_overflow), member);
+  g_signal_connect (connection, "closing", G_CALLBACK (on_connection_closing), member);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), member);
+}
+
+static void
+member_detach_connection (GcMember *member)
+{
+  if (member->connection == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_data (member->connection, member);
+  g_clear_object (&member->connection);
+}
+
+/* Joining --------------------------------------------------------------- */
+
+static gboolean
+room_name_is_taken (const char *key,
+                    gpointer    user_data)
+{
+  GcRoom *self = user_data;
+
+  return g_hash_table_contains (self->by_key, key);
+}
+
+GcMember *
+gc_room_reserve (GcRoom      *self,
+                 const char  *name,
+                 const char  *name_key,
+                 const char  *session_id,
+                 const char  *address,
+                 gboolean    *out_resume,
+                 char       **out_suggestion,
+                 GError     **error)
+{
+  const GcServerConfig *config = room_config (self);
+  GcMember *holder = g_hash_table_lookup (self->by_key, name_key);
+  GcMember *member;
+
+  *out_resume = FALSE;
+
+  /* §7: a token only resumes the member of that name in this room. */
+  if (holder != NULL && session_id != NULL &&
+      (holder->state == GC_MEMBER_ACTIVE || holder->state == GC_MEMBER_WAITING) &&
+      gc_member_check_token (holder, session_id))
+    {
+      holder->resumes_in_progress++;
+      member_cancel_resume (holder);
+      g_free (holder->address);
+      holder->address = g_strdup (address);
+      *out_resume = TRUE;
+      return gc_member_ref (holder);
+    }
+
+  if (g_hash_table_size (self->by_key) >= config->room_max_members)
+    {
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_ROOM_FULL,
+                           "This room is full");
+      return NULL;
+    }
+
+  if (holder != NULL)
+    {
+      *out_suggestion = gc_protocol_find_free_name (name, room_name_is_taken, self);
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_NAME_TAKEN,
+                           "That name is already in use in this room");
+      return NULL;
+    }
+
+  /* The new reference is the room's. */
+  member = gc_member_new (name, name_key, address, config->rate_burst, g_get_monotonic_time ());
+  member->room = self;
+  g_hash_table_insert (self->by_key, member->name_key, member);
+
+  return gc_member_ref (member);
+}
+
+static void
+room_send_welcome (GcRoom   *self,
+                   GcMember *member,
+                   gboolean  resumed,
+                   gboolean  has_since,
+                   guint64   since)
+{
+  const GcServerConfig *config = room_config (self);
+  g_autoptr(GPtrArray) users = g_ptr_array_sized_new (self->members->len);
+  g_autoptr(GPtrArray) history = room_history_since (self, has_since, since);
+  g_autoptr(GBytes) welcome = NULL;
+  GcWelcomeParams params = {
+    .server_name = GC_PROTOCOL_SERVER_NAME,
+    .server_version = PACKAGE_VERSION,
+    .room = self->code,
+    .you = &member->user,
+    .session_id = member->token,
+    .resume_s = config->resume_seconds,
+    .resumed = resumed,
+    .members = users,
+    .history = history,
+    .limits = gc_server_get_limits (self->server),
+  };
+
+  for (guint i = 0; i < self->members->len; i++)
+    {
+      GcMember *other = g_ptr_array_index (self->members, i);
+
+      if (other != NULL)
+        g_ptr_array_add (users, &other->user);
+    }
+
+  welcome = gc_event_build_welcome (&params);
+
+  /* The welcome is bounded by the history, not by the reader: let one
+   * welcome through on top of the slow-reader bound. */
+  if (config->max_queued_bytes > 0)
+    gc_ws_connection_set_max_queued_bytes (member->connection,
+                                           config->max_queued_bytes + g_bytes_get_size (welcome));
+
+  room_send (self, member, welcome);
+}
+
+gboolean
+gc_room_attach (GcRoom         *self,
+                GcMember       *member,
+                gboolean        resume,
+                GcWsConnection *connection,
+                gboolean        has_since,
+                guint64         since)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+
+  /* Removed while its upgrade was in progress (the server shut down). */
+  if (member->state == GC_MEMBER_GONE)
+    return FALSE;
+
+  g_return_val_if_fail (member->room == self, FALSE);
+
+  if (resume)
+    {
+      g_assert (member->resumes_in_progress > 0);
+      member->resumes_in_progress--;
+
+      /* §5: a half-open old connection is replaced. */
+      if (member->connection != NULL)
+        {
+          g_autoptr(GcWsConnection) old = g_object_ref (member->connection);
+
+          member_detach_connection (member);
+          gc_ws_connection_close (old, 4000, "replaced by a resumed connection");
+        }
+      member->state = GC_MEMBER_ACTIVE;
+    }
+  else
+    {
+      g_assert (member->state == GC_MEMBER_JOINING);
+      member->state = GC_MEMBER_ACTIVE;
+      room_announce (self, member);
+    }
+
+  member_attach_connection (member, connection);
+  room_send_welcome (self, member, resume, has_since, since);
+
+  if (resume)
+    {
+      gc_server_count (self->server, GC_SERVER_COUNTER_RESUMES, 1);
+      gc_server_log_event (G_LOG_LEVEL_INFO, "resume", self->code, member->user.id,
+                           member->address, NULL);
+    }
+  else
+    {
+      g_autoptr(GBytes) event = gc_event_build_join (&member->user, now_ms ());
+
+      room_broadcast (self, event, member);
+      gc_server_count (self->server, GC_SERVER_COUNTER_JOINS, 1);
+      gc_server_log_event (G_LOG_LEVEL_INFO, "join", self->code, member->user.id,
+                           member->address, NULL);
+    }
+
+  return TRUE;
+}
+
+void
+gc_room_release (GcRoom   *self,
+                 GcMember *member,
+                 gboolean  resume)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+
+  if (member->state == GC_MEMBER_GONE)
+    return;
+
+  if (resume)
+    {
+      g_assert (member->resumes_in_progress > 0);
+      if (--member->resumes_in_progress == 0 && member->state == GC_MEMBER_WAITING)
+        member_arm_resume (self, member);
+    }
+  else
+    {
+      g_autoptr(GcMember) unlinked = room_unlink (self, member);
+
+      room_check_empty (self);
+    }
+}
+
+void
+gc_room_close_all (GcRoom     *self,
+                   gushort     code,
+                   const char *reason)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_member_unref);
+  GHashTableIter iter;
+  GcMember *member;
+
+  g_hash_table_iter_init (&iter, self->by_key);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &member))
+    g_ptr_array_add (all, gc_member_ref (member));
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      g_autoptr(GcWsConnection) connection = NULL;
+
+      member = g_ptr_array_index (all, i);
+      member_cancel_resume (member);
+      if (member->connection != NULL)
+        {
+          connection = g_object_ref (member->connection);
+          member_detach_connection (member);
+          gc_ws_connection_close (connection, code, reason);
+        }
+    }
+
+  for (guint i = 0; i < all->len; i++)
+    {
+      g_autoptr(GcMember) unlinked = room_unlink (self, g_ptr_array_index (all, i));
+    }
+}
+
+/* Object ---------------------------------------------------------------- */
+
+GcRoom *
+gc_room_new (GcServer   *server,
+             const char *code)
+{
+  GcRoom *self = g_object_new (GC_TYPE_ROOM, NULL);
+  guint capacity = gc_server_get_config (server)->history;
+
+  self->server = server;
+  self->code = g_strdup (code);
+  if (capacity > 0)
+    self->history = g_new0 (HistoryEntry, capacity);
+
+  return self;
+}
+
+static void
+gc_room_dispose (GObject *object)
+{
+  GcRoom *self = GC_ROOM (object);
+
+  if (self->server != NULL)
+    {
+      gc_room_close_all (self, GC_WS_CLOSE_GOING_AWAY, "room closed");
+      room_history_clear (self);
+      self->server = NULL;
+    }
+
+  G_OBJECT_CLASS (gc_room_parent_class)->dispose (object);
+}
+
+static void
+gc_room_finalize (GObject *object)
+{
+  GcRoom *self = GC_ROOM (object);
+
+  g_ptr_array_unref (self->members);
+  g_hash_table_unref (self->by_key);
+  g_free (self->history);
+  g_free (self->code);
+
+  G_OBJECT_CLASS (gc_room_parent_class)->finalize (object);
+}
+
+static void
+gc_room_class_init (GcRoomClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = gc_room_dispose;
+  object_class->finalize = gc_room_finalize;
+}
+
+static void
+gc_room_init (GcRoom *self)
+{
+  self->members = g_ptr_array_new ();
+  self->by_key = g_hash_table_new (g_str_hash, g_str_equal);
+}
+
+const char *
+gc_room_get_code (GcRoom *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM (self), NULL);
+
+  return self->code;
+}
+
+guint
+gc_room_get_n_members (GcRoom *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM (self), 0);
+
+  return g_hash_table_size (self->by_key);
+}
+
+guint
+gc_room_get_n_announced (GcRoom *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM (self), 0);
+
+  return self->n_announced;
+}
+
+guint
+gc_room_get_n_history (GcRoom *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM (self), 0);
+
+  return self->history_len;
+}

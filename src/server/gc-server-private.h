@@ -1,0 +1,87 @@
+/* gc-server-private.h: the contract between GcServer and its rooms
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "gc-member.h"
+#include "gc-protocol.h"
+#include "gc-room.h"
+#include "gc-server.h"
+#include "gc-ws-connection.h"
+
+G_BEGIN_DECLS
+
+/* Room side, used by the server. */
+
+GcRoom         *gc_room_new                 (GcServer        *server,
+                                             const char      *code);
+
+/* Reserves a place for a join whose upgrade is about to start: with a
+ * valid @session_id for the member of that name, that member, to be taken
+ * over (@out_resume TRUE); otherwise a new JOINING member holding the name.
+ * Fails with GC_PROTOCOL_ERROR_ROOM_FULL or GC_PROTOCOL_ERROR_NAME_TAKEN
+ * (then @out_suggestion is a free name). Returns a new reference. */
+GcMember       *gc_room_reserve             (GcRoom          *self,
+                                             const char      *name,
+                                             const char      *name_key,
+                                             const char      *session_id,
+                                             const char      *address,
+                                             gboolean        *out_resume,
+                                             char           **out_suggestion,
+                                             GError         **error);
+/* The upgrade of a reserved member finished: welcome, then (unless
+ * resuming) the join broadcast. Returns %FALSE if the member was removed
+ * meanwhile (shutdown); the caller then closes @connection. */
+gboolean        gc_room_attach              (GcRoom          *self,
+                                             GcMember        *member,
+                                             gboolean         resume,
+                                             GcWsConnection  *connection,
+                                             gboolean         has_since,
+                                             guint64          since);
+/* The upgrade of a reserved member failed. */
+void            gc_room_release             (GcRoom          *self,
+                                             GcMember        *member,
+                                             gboolean         resume);
+/* Shutdown: closes every member's connection with @code and forgets every
+ * member, broadcasting nothing. */
+void            gc_room_close_all           (GcRoom          *self,
+                                             gushort          code,
+                                             const char      *reason);
+/* Members that are connected or waiting for a resume (not joining). */
+guint           gc_room_get_n_announced     (GcRoom          *self);
+
+/* Server side, used by rooms. */
+
+GcWsPoller     *gc_server_get_poller        (GcServer        *self);
+const GcLimits *gc_server_get_limits        (GcServer        *self);
+guint64         gc_server_next_message_id   (GcServer        *self);
+/* The room has no members left: the hub drops it. */
+void            gc_server_room_emptied      (GcServer        *self,
+                                             GcRoom          *room);
+
+typedef enum {
+  GC_SERVER_COUNTER_MESSAGES,
+  GC_SERVER_COUNTER_JOINS,
+  GC_SERVER_COUNTER_RESUMES,
+  GC_SERVER_COUNTER_BYTES_SENT,
+  GC_SERVER_N_COUNTERS,
+} GcServerCounter;
+
+void            gc_server_count             (GcServer        *self,
+                                             GcServerCounter  counter,
+                                             guint64          amount);
+void            gc_server_count_leave       (GcServer        *self,
+                                             GcLeaveReason    reason);
+
+/* One structured log line per join, leave or refusal (never message
+ * text). @room, @user_id, @address and @reason may be %NULL. */
+void            gc_server_log_event         (GLogLevelFlags   level,
+                                             const char      *event,
+                                             const char      *room,
+                                             const char      *user_id,
+                                             const char      *address,
+                                             const char      *reason);
+
+G_END_DECLS

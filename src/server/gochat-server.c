@@ -1,0 +1,361 @@
+/* gochat-server.c: the gochat-server program — options, signals, logging
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib-unix.h>
+
+#include "gc-server.h"
+
+#define EXIT_USAGE 2
+
+/* File descriptors kept for everything that is not a client connection:
+ * listening sockets, the epoll fd, logging, the TLS backend. */
+#define RESERVED_FDS 64
+
+typedef struct {
+  GMainLoop *loop;
+  GcServer  *server;
+  gboolean   stopping;
+} Program;
+
+static G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN void
+die_usage (const char *format,
+           ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  fprintf (stderr, "gochat-server: %s\n", message);
+  exit (EXIT_USAGE);
+}
+
+/* Our join/leave/refusal lines are the operator's record, so they are
+ * always written (to journald under systemd, else to stderr); everything
+ * else follows GLib's defaults (G_MESSAGES_DEBUG). */
+static GLogWriterOutput
+log_writer (GLogLevelFlags   level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  gboolean ours = FALSE;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN") && fields[i].length < 0 &&
+          g_strcmp0 (fields[i].value, G_LOG_DOMAIN) == 0)
+        {
+          ours = TRUE;
+          break;
+        }
+    }
+
+  if (ours && (level & G_LOG_LEVEL_INFO))
+    {
+      g_autofree char *line = NULL;
+
+      if (g_log_writer_is_journald (fileno (stderr)) &&
+          g_log_writer_journald (level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
+        return G_LOG_WRITER_HANDLED;
+
+      line = g_log_writer_format_fields (level, fields, n_fields, FALSE);
+      fprintf (stderr, "%s\n", line);
+      fflush (stderr);
+      return G_LOG_WRITER_HANDLED;
+    }
+
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* Raises the soft file-descriptor limit to the hard one and returns the
+ * result. */
+static rlim_t
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return 1024;
+
+  if (limit.rlim_cur < limit.rlim_max)
+    {
+      struct rlimit raised = { limit.rlim_max, limit.rlim_max };
+
+      /* An unlimited hard limit may still be above what the kernel takes. */
+      if (setrlimit (RLIMIT_NOFILE, &raised) != 0 && limit.rlim_max == RLIM_INFINITY)
+        {
+          raised.rlim_cur = 1024 * 1024;
+          if (setrlimit (RLIMIT_NOFILE, &raised) != 0)
+            raised.rlim_cur = limit.rlim_cur;
+        }
+      if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+        return raised.rlim_cur;
+    }
+
+  return limit.rlim_cur;
+}
+
+static void
+on_shutdown_done (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Program *program = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!gc_server_shutdown_finish (GC_SERVER (source), result, &error))
+    g_warning ("Shutdown: %s", error->message);
+
+  g_main_loop_quit (program->loop);
+}
+
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  Program *program = user_data;
+
+  /* A second signal while the closing handshakes run: stop waiting. */
+  if (program->stopping)
+    {
+      g_main_loop_quit (program->loop);
+      return G_SOURCE_CONTINUE;
+    }
+
+  program->stopping = TRUE;
+  gc_server_shutdown_async (program->server, NULL, on_shutdown_done, program);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GInetAddress *
+resolve_bind_address (const char *text)
+{
+  g_autoptr(GResolver) resolver = NULL;
+  g_autoptr(GError) error = NULL;
+  GList *addresses;
+  GInetAddress *address;
+
+  address = g_inet_address_new_from_string (text);
+  if (address != NULL)
+    return address;
+
+  resolver = g_resolver_get_default ();
+  addresses = g_resolver_lookup_by_name (resolver, text, NULL, &error);
+  if (addresses == NULL)
+    die_usage ("--bind: cannot resolve “%s”: %s", text, error->message);
+
+  address = g_object_ref (addresses->data);
+  g_resolver_free_addresses (addresses);
+
+  return address;
+}
+
+static guint
+check_uint (const char *option,
+            gint64      value,
+            gint64      min)
+{
+  if (value < min || value > G_MAXUINT)
+    die_usage ("%s: %" G_GINT64_FORMAT " is out of range (at least %" G_GINT64_FORMAT ")",
+               option, value, min);
+
+  return (guint) value;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) bind_address = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GPtrArray) addresses = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(GcServer) server = NULL;
+  g_autofree char *listening = NULL;
+  GcServerConfig config;
+  Program program = { 0 };
+  rlim_t fd_limit;
+
+  g_autofree char *opt_bind = NULL;
+  gint64 opt_port = 8081;
+  g_autofree char *opt_tls_cert = NULL;
+  g_autofree char *opt_tls_key = NULL;
+  gint64 opt_history = 100;
+  gint64 opt_resume_seconds = 30;
+  gint64 opt_max_queue_bytes = 1048576;
+  gint64 opt_rate_burst = 10;
+  double opt_rate_per_second = 5;
+  gint64 opt_join_burst = 30;
+  double opt_join_per_second = 10;
+  gint64 opt_max_connections = -1;
+  gint64 opt_room_max_members = 1000;
+  gint64 opt_max_message_bytes = 65536;
+  gint64 opt_max_text_bytes = 4096;
+  gint64 opt_keepalive_seconds = 25;
+  gint64 opt_idle_timeout_seconds = 60;
+  g_auto(GStrv) opt_allowed_origins = NULL;
+  gboolean opt_version = FALSE;
+
+  const GOptionEntry entries[] = {
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &opt_bind,
+      "Address of the interface to listen on (default: all interfaces)", "ADDRESS" },
+    { "port", 0, 0, G_OPTION_ARG_INT64, &opt_port,
+      "TCP port to listen on; 0 picks a free one (default: 8081)", "N" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_cert,
+      "PEM certificate (chain) to serve wss:// and https:// with (default: none, plain ws://)", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_key,
+      "PEM private key for --tls-cert (default: read from the --tls-cert file)", "FILE" },
+    { "history", 0, 0, G_OPTION_ARG_INT64, &opt_history,
+      "Chat messages kept per room for joiners; 0 turns history off (default: 100)", "N" },
+    { "resume-seconds", 0, 0, G_OPTION_ARG_INT64, &opt_resume_seconds,
+      "How long a member whose connection dropped may resume its session (default: 30)", "S" },
+    { "max-queue-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_queue_bytes,
+      "Bytes queued for one connection before it is dropped as a slow reader; 0 = no bound (default: 1048576)", "B" },
+    { "rate-burst", 0, 0, G_OPTION_ARG_INT64, &opt_rate_burst,
+      "Requests a connection may send in a burst (default: 10)", "N" },
+    { "rate-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt_rate_per_second,
+      "Requests per second a connection may send after a burst (default: 5)", "N" },
+    { "join-burst", 0, 0, G_OPTION_ARG_INT64, &opt_join_burst,
+      "Joins one address may make in a burst (default: 30)", "N" },
+    { "join-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt_join_per_second,
+      "Joins per second one address may make after a burst; 0 turns the limit off (default: 10)", "N" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT64, &opt_max_connections,
+      "Open connections plus upgrades in progress beyond which joins get 503 "
+      "(default: what the file-descriptor limit allows)", "N" },
+    { "room-max-members", 0, 0, G_OPTION_ARG_INT64, &opt_room_max_members,
+      "Members per room (default: 1000)", "N" },
+    { "max-message-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_message_bytes,
+      "Largest WebSocket message a client may send; larger ones close with 1009 (default: 65536)", "B" },
+    { "max-text-bytes", 0, 0, G_OPTION_ARG_INT64, &opt_max_text_bytes,
+      "Longest chat text in bytes of UTF-8 (default: 4096)", "B" },
+    { "keepalive-seconds", 0, 0, G_OPTION_ARG_INT64, &opt_keepalive_seconds,
+      "Ping a connection silent for this long; 0 = never (default: 25)", "S" },
+    { "idle-timeout-seconds", 0, 0, G_OPTION_ARG_INT64, &opt_idle_timeout_seconds,
+      "Drop a connection silent for this long; 0 = never (default: 60)", "S" },
+    { "allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
+      "An Origin browsers may join from; repeatable (default: any; requests without Origin "
+      "are always accepted)", "ORIGIN" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
+      "Print the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("gochat-server");
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                "Serves GoChat rooms (protocol version 1) over WebSocket.");
+  g_option_context_set_description (context,
+                                    "Endpoints: /joinRoom (WebSocket), /healthz, /metrics. "
+                                    "SIGINT or SIGTERM shut down gracefully.\n"
+                                    "See gochat-server(1).");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die_usage ("%s (try --help)", error->message);
+  if (argc > 1)
+    die_usage ("unexpected argument “%s” (try --help)", argv[1]);
+
+  if (opt_version)
+    {
+      printf ("gochat-server %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+
+  g_log_set_writer_func (log_writer, NULL, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  fd_limit = raise_fd_limit ();
+
+  gc_server_config_init_default (&config);
+  if (opt_port < 0 || opt_port > 65535)
+    die_usage ("--port: %" G_GINT64_FORMAT " is not a TCP port", opt_port);
+  config.history = check_uint ("--history", opt_history, 0);
+  config.resume_seconds = check_uint ("--resume-seconds", opt_resume_seconds, 0);
+  if (opt_max_queue_bytes < 0)
+    die_usage ("--max-queue-bytes: %" G_GINT64_FORMAT " is negative", opt_max_queue_bytes);
+  config.max_queued_bytes = (gsize) opt_max_queue_bytes;
+  config.rate_burst = check_uint ("--rate-burst", opt_rate_burst, 1);
+  if (!(opt_rate_per_second > 0))
+    die_usage ("--rate-per-second: must be more than 0");
+  config.rate_per_second = opt_rate_per_second;
+  config.join_burst = check_uint ("--join-burst", opt_join_burst, 1);
+  if (!(opt_join_per_second >= 0))
+    die_usage ("--join-per-second: must not be negative");
+  config.join_per_second = opt_join_per_second;
+  if (opt_max_connections >= 0)
+    config.max_connections = check_uint ("--max-connections", opt_max_connections, 1);
+  else
+    config.max_connections = (guint) MIN (MAX ((gint64) fd_limit - RESERVED_FDS - (gint64) config.max_handshakes,
+                                               16),
+                                          G_MAXUINT);
+  config.room_max_members = check_uint ("--room-max-members", opt_room_max_members, 1);
+  config.max_message_bytes = check_uint ("--max-message-bytes", opt_max_message_bytes, 1);
+  config.max_text_bytes = check_uint ("--max-text-bytes", opt_max_text_bytes, 1);
+  config.keepalive_seconds = check_uint ("--keepalive-seconds", opt_keepalive_seconds, 0);
+  config.idle_timeout_seconds = check_uint ("--idle-timeout-seconds", opt_idle_timeout_seconds, 0);
+  for (guint i = 0; opt_allowed_origins != NULL && opt_allowed_origins[i] != NULL; i++)
+    {
+      if (opt_allowed_origins[i][0] == '\0')
+        die_usage ("--allowed-origin: must not be empty");
+    }
+  config.allowed_origins = (const char * const *) opt_allowed_origins;
+
+  if (opt_bind != NULL)
+    bind_address = resolve_bind_address (opt_bind);
+
+  if (opt_tls_key != NULL && opt_tls_cert == NULL)
+    die_usage ("--tls-key needs --tls-cert");
+  if (opt_tls_cert != NULL)
+    {
+      if (opt_tls_key != NULL)
+        certificate = g_tls_certificate_new_from_files (opt_tls_cert, opt_tls_key, &error);
+      else
+        certificate = g_tls_certificate_new_from_file (opt_tls_cert, &error);
+      if (certificate == NULL)
+        die_usage ("cannot load the TLS certificate: %s", error->message);
+    }
+
+  server = gc_server_new (&config);
+  if (!gc_server_set_tls_certificate (server, certificate, &error))
+    die_usage ("%s", error->message);
+
+  if (!gc_server_listen (server, bind_address, (guint16) opt_port, &error))
+    {
+      fprintf (stderr, "gochat-server: cannot listen on port %" G_GINT64_FORMAT ": %s\n",
+               opt_port, error->message);
+      return EXIT_FAILURE;
+    }
+
+  addresses = gc_server_get_listen_addresses (server);
+  listening = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (g_ptr_array_index (addresses, 0)));
+  fprintf (stderr, "listening on %s\n", listening);
+  fflush (stderr);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  program.loop = loop;
+  program.server = server;
+  g_unix_signal_add (SIGINT, on_stop_signal, &program);
+  g_unix_signal_add (SIGTERM, on_stop_signal, &program);
+
+  g_main_loop_run (loop);
+
+  return EXIT_SUCCESS;
+}
