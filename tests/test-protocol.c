@@ -934,6 +934,8 @@ test_escape (void)
 
     gc_protocol_append_json_string (out, "a\0b-not-this", 3);
     g_assert_cmpstr (out->str, ==, "\"a\\u0000b\"");
+    gc_protocol_append_json_string (out, NULL, 0);
+    g_assert_cmpstr (out->str, ==, "\"a\\u0000b\"\"\"");
   }
 
   /* Invalid UTF-8 never escapes into the output: each bad byte is U+FFFD. */

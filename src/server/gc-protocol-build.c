@@ -74,6 +74,8 @@ gc_protocol_append_json_string (GString    *out,
   g_return_if_fail (out != NULL);
   g_return_if_fail (str != NULL || len == 0);
 
+  if (str == NULL)
+    str = "";
   if (len < 0)
     len = strlen (str);
 

@@ -283,7 +283,7 @@ gc_protocol_normalize_user_name (const char  *name,
     {
       g_set_error_literal (error, GC_PROTOCOL_ERROR,
                            GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                           "user_name is missing");
+                           "the name is missing");
       return NULL;
     }
 
@@ -291,7 +291,7 @@ gc_protocol_normalize_user_name (const char  *name,
     {
       g_set_error_literal (error, GC_PROTOCOL_ERROR,
                            GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                           "user_name is not valid UTF-8");
+                           "the name is not valid UTF-8");
       return NULL;
     }
 
@@ -311,7 +311,7 @@ gc_protocol_normalize_user_name (const char  *name,
     {
       g_set_error_literal (error, GC_PROTOCOL_ERROR,
                            GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                           "user_name is empty");
+                           "the name is empty");
       return NULL;
     }
 
@@ -324,7 +324,7 @@ gc_protocol_normalize_user_name (const char  *name,
         {
           g_set_error (error, GC_PROTOCOL_ERROR,
                        GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                       "user_name may not hold control characters (U+%04X)", c);
+                       "the name may not hold control characters (U+%04X)", c);
           return NULL;
         }
       n_chars++;
@@ -334,7 +334,7 @@ gc_protocol_normalize_user_name (const char  *name,
     {
       g_set_error (error, GC_PROTOCOL_ERROR,
                    GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                   "user_name is longer than %d characters",
+                   "the name is longer than %d characters",
                    GC_PROTOCOL_MAX_USER_NAME_LENGTH);
       return NULL;
     }

@@ -147,9 +147,10 @@ char     *gc_protocol_user_name_key       (const char  *normalized_name);
  * @n: the suffix, >= 2
  *
  * @normalized_name with the decimal @n appended, the base shortened by
- * whole code points so the result has at most 32 code points. If the
- * shortened base would end in white space, that is trimmed too, so the
- * suggestion is itself a normalized name.
+ * whole code points so the result has at most 32 code points. White
+ * space a cut leaves at the end of the base is dropped too ("ab cd…"
+ * gives "ab2", not "ab 2"). The suggestion is itself a valid, normalized
+ * name.
  *
  * Returns: (transfer full): the suggestion, e.g. "alice2"
  */
