@@ -950,6 +950,14 @@ on_request_headers (SoupServer        *soup,
 {
   GcServer *self = user_data;
 
+  /* A connection we abandoned (deadline, eviction) ends in EOF, which
+   * libsoup may take for the end of the headers: answer nothing. */
+  if (message_get_handshake (msg) == NULL)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      return;
+    }
+
   if (!is_known_path (path))
     server_refuse (self, msg, GC_PROTOCOL_ERROR_NOT_FOUND, "No such endpoint", NULL, 0, NULL);
   else if (g_str_equal (path, "/joinRoom") && !message_wants_websocket (msg))
