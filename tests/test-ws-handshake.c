@@ -18,6 +18,7 @@
 
 #include "gc-ws-frame.h"
 #include "gc-ws-handshake-private.h"
+#include "ws-test-threads.h"
 
 #define SPIN_TIMEOUT_S 20
 
@@ -1274,6 +1275,8 @@ int
 main (int   argc,
       char *argv[])
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ws/handshake/accept-key", test_accept_key);
@@ -1299,5 +1302,11 @@ main (int   argc,
   g_test_add_func ("/ws/handshake/server/message-ends-before-101",
                    test_server_message_ends_before_101);
 
-  return g_test_run ();
+  status = g_test_run ();
+
+  /* The TLS tests leave gnutls pool threads that LeakSanitizer chokes on. */
+  if (!ws_test_stop_idle_pool_threads (10000))
+    g_error ("GLib's pool threads did not end");
+
+  return status;
 }

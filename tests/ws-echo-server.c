@@ -15,6 +15,7 @@
 #include <glib-unix.h>
 
 #include "gc-ws-handshake.h"
+#include "ws-test-threads.h"
 
 typedef struct {
   SoupServer *server;
@@ -102,6 +103,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GInetAddress) loopback = NULL;
   g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
   GSList *uris;
@@ -132,32 +134,33 @@ main (int   argc,
       return 2;
     }
 
-  echo.max_message = max_message;
-  echo.connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
-  echo.loop = g_main_loop_new (NULL, FALSE);
-  echo.server = soup_server_new ("server-header", "gochat-ws-echo/" PACKAGE_VERSION, NULL);
-
   if (tls_cert != NULL)
     {
-      g_autoptr(GTlsCertificate) certificate = g_tls_certificate_new_from_files (tls_cert, tls_key,
-                                                                                &error);
-
+      certificate = g_tls_certificate_new_from_files (tls_cert, tls_key, &error);
       if (certificate == NULL)
         {
           g_printerr ("ws-echo-server: %s\n", error->message);
           return 2;
         }
-      soup_server_set_tls_certificate (echo.server, certificate);
     }
 
+  echo.max_message = max_message;
+  echo.connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  echo.loop = g_main_loop_new (NULL, FALSE);
+  echo.server = soup_server_new ("server-header", "gochat-ws-echo/" PACKAGE_VERSION,
+                                 "tls-certificate", certificate,
+                                 NULL);
   soup_server_add_handler (echo.server, NULL, handle_request, &echo, NULL);
 
   loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   address = g_inet_socket_address_new (loopback, port);
   if (!soup_server_listen (echo.server, address,
-                           tls_cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
+                           certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &error))
     {
       g_printerr ("ws-echo-server: cannot listen on 127.0.0.1:%d: %s\n", port, error->message);
+      g_clear_object (&echo.server);
+      g_clear_pointer (&echo.connections, g_hash_table_unref);
+      g_clear_pointer (&echo.loop, g_main_loop_unref);
       return 2;
     }
 
@@ -178,6 +181,8 @@ main (int   argc,
   /* Dropping a connection that is still open aborts it (no signals). */
   g_clear_pointer (&echo.connections, g_hash_table_unref);
   g_clear_pointer (&echo.loop, g_main_loop_unref);
+  /* Lets sanitizer builds exit cleanly after TLS. */
+  ws_test_stop_idle_pool_threads (2000);
 
   return EXIT_SUCCESS;
 }
