@@ -1,0 +1,20 @@
+/* gc-chat-session-private.h: GcChatSession internals the tests reach for
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "gc-chat-session.h"
+#include "gc-ws-connection.h"
+
+G_BEGIN_DECLS
+
+/* The live connection, or %NULL (transfer none): tests abort it to
+ * simulate a dropped link. */
+GcWsConnection *gc_chat_session_get_connection (GcChatSession *self);
+
+/* How many times in a row an attempt to get back has failed. */
+guint           gc_chat_session_get_attempt    (GcChatSession *self);
+
+G_END_DECLS

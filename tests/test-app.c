@@ -1,0 +1,1236 @@
+/* test-app.c: the gochat app's real widgets against an in-process server
+ *
+ * Every test drives GcWindow / GcJoinDialog as a user would (entries,
+ * buttons, the compose box and its actions) while a GcServer runs in the
+ * same main loop, and a second client speaks the protocol directly
+ * (gc_ws_connect_async + gc-protocol). Waits spin the main loop until a
+ * condition holds, with a deadline; nothing sleeps.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <string.h>
+
+#include <gtk/gtk.h>
+
+#include "gc-application.h"
+#include "gc-chat-session-private.h"
+#include "gc-join-dialog-private.h"
+#include "gc-message-row.h"
+#include "gc-protocol.h"
+#include "gc-room-member.h"
+#include "gc-server.h"
+#include "gc-text-markup.h"
+#include "gc-window-private.h"
+#include "gc-ws-handshake.h"
+
+#define TIMEOUT_MS 15000
+
+static GcApplication *app;
+
+/* ------------------------------------------------------------------ */
+/* Waiting                                                              */
+/* ------------------------------------------------------------------ */
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* WAIT_FOR (expression): spins until it is true. */
+#define WAIT_FOR(expr) G_STMT_START {                                  \
+    gint64 wait_deadline_ = g_get_monotonic_time () + (gint64) TIMEOUT_MS * 1000; \
+    guint wait_wake_ = g_timeout_add (50, wake_cb, NULL);              \
+    while (!(expr))                                                    \
+      {                                                                \
+        if (g_get_monotonic_time () > wait_deadline_)                  \
+          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #expr); \
+        g_main_context_iteration (NULL, TRUE);                         \
+      }                                                                \
+    g_source_remove (wait_wake_);                                      \
+  } G_STMT_END
+
+/* Lets pending work (frames, layout, drawing) run for a little while. */
+static void
+spin_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  guint wake_id = g_timeout_add (10, wake_cb, NULL);
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake_id);
+}
+
+/* ------------------------------------------------------------------ */
+/* The in-process server                                                */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  GcServer *server;
+  guint16   port;
+  char     *url;
+} TestServer;
+
+static void
+test_server_start (TestServer           *ts,
+                   const GcServerConfig *config,
+                   guint16               port)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GError) error = NULL;
+
+  ts->server = gc_server_new (config);
+  gc_server_listen (ts->server, loopback, port, &error);
+  g_assert_no_error (error);
+  ts->port = gc_server_get_port (ts->server);
+  g_assert_cmpuint (ts->port, >, 0);
+  g_free (ts->url);
+  ts->url = g_strdup_printf ("ws://127.0.0.1:%u", ts->port);
+}
+
+static void
+shutdown_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_assert_true (gc_server_shutdown_finish (GC_SERVER (source), result, NULL));
+  *done = TRUE;
+}
+
+static void
+test_server_stop (TestServer *ts)
+{
+  gboolean done = FALSE;
+
+  if (ts->server == NULL)
+    return;
+  gc_server_shutdown_async (ts->server, NULL, shutdown_cb, &done);
+  WAIT_FOR (done);
+  g_clear_object (&ts->server);
+}
+
+static void
+test_server_free (TestServer *ts)
+{
+  test_server_stop (ts);
+  g_free (ts->url);
+}
+
+/* ------------------------------------------------------------------ */
+/* A second, protocol-level client                                      */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  GcWsConnection *connection;
+  GPtrArray      *events;      /* GcEvent */
+  char           *user_id;
+  char           *session_id;
+  gboolean        done;
+  gboolean        closed;
+  guint           http_status;
+} TestClient;
+
+static void
+client_message_cb (GcWsConnection *connection,
+                   GcWsOpcode      opcode,
+                   GBytes         *payload,
+                   TestClient     *client)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (payload, &len);
+  GcEvent *event = gc_event_parse (data, len, &error);
+
+  g_assert_no_error (error);
+  if (event->type == GC_EVENT_WELCOME)
+    {
+      client->user_id = g_strdup (event->welcome->you->id);
+      client->session_id = g_strdup (event->welcome->session_id);
+    }
+  g_ptr_array_add (client->events, event);
+}
+
+static void
+client_closed_cb (GcWsConnection *connection,
+                  TestClient     *client)
+{
+  client->closed = TRUE;
+}
+
+static void
+client_connect_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  TestClient *client = user_data;
+  g_autoptr(GError) error = NULL;
+
+  client->connection = gc_ws_connect_finish (result, &client->http_status, NULL, &error);
+  if (client->connection != NULL)
+    {
+      g_signal_connect (client->connection, "message", G_CALLBACK (client_message_cb), client);
+      g_signal_connect (client->connection, "closed", G_CALLBACK (client_closed_cb), client);
+    }
+  client->done = TRUE;
+}
+
+static TestClient *
+test_client_join (TestServer *ts,
+                  const char *room,
+                  const char *name)
+{
+  static const char * const protocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
+  TestClient *client = g_new0 (TestClient, 1);
+  g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
+  g_autofree char *url = g_strdup_printf ("%s/joinRoom?room_code=%s&user_name=%s",
+                                          ts->url, room, escaped);
+
+  client->events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_event_free);
+  gc_ws_connect_async (url, NULL, protocols, NULL, NULL, NULL, client_connect_cb, client);
+  WAIT_FOR (client->done);
+  g_assert_nonnull (client->connection);
+  WAIT_FOR (client->user_id != NULL);
+
+  return client;
+}
+
+static void
+test_client_send (TestClient *client,
+                  const char *json)
+{
+  gc_ws_connection_send_text (client->connection, json, -1);
+}
+
+static void
+test_client_say (TestClient *client,
+                 const char *text)
+{
+  g_autofree char *json = gc_request_build_message (text, GC_MESSAGE_KIND_TEXT, NULL);
+
+  test_client_send (client, json);
+}
+
+static guint
+test_client_count_events (TestClient  *client,
+                          GcEventType  type)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < client->events->len; i++)
+    if (((GcEvent *) g_ptr_array_index (client->events, i))->type == type)
+      n++;
+  return n;
+}
+
+static void
+test_client_free (TestClient *client)
+{
+  if (client->connection != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (client->connection, client);
+      if (gc_ws_connection_get_state (client->connection) != GC_WS_STATE_CLOSED)
+        gc_ws_connection_abort (client->connection);
+      g_object_unref (client->connection);
+    }
+  g_ptr_array_unref (client->events);
+  g_free (client->user_id);
+  g_free (client->session_id);
+  g_free (client);
+}
+
+/* Closes with a close frame and waits for the end. */
+static void
+test_client_leave (TestClient *client)
+{
+  gc_ws_connection_close (client->connection, GC_WS_CLOSE_NORMAL, NULL);
+  WAIT_FOR (client->closed);
+}
+
+/* ------------------------------------------------------------------ */
+/* Widgets                                                              */
+/* ------------------------------------------------------------------ */
+
+static GcWindow *
+new_window (void)
+{
+  GcWindow *window = gc_window_new (GTK_APPLICATION (app));
+
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static void
+destroy_window (GcWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  /* Let the closing handshakes and pending frames run out. */
+  spin_for (100);
+}
+
+/* What a click ends in: "clicked", at once (gtk_widget_activate() on a
+ * button waits for its pressed-look animation first). */
+static void
+click (gpointer button)
+{
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (button)));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static gboolean
+widget_has_class (gpointer    widget,
+                  const char *css_class)
+{
+  return gtk_widget_has_css_class (GTK_WIDGET (widget), css_class);
+}
+
+/* The row showing @item, if it is on screen. */
+static GcMessageRow *
+find_row (GtkWidget     *root,
+          GcMessageItem *item)
+{
+  if (GC_IS_MESSAGE_ROW (root) && gc_message_row_get_item (GC_MESSAGE_ROW (root)) == item)
+    return GC_MESSAGE_ROW (root);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GcMessageRow *row = find_row (child, item);
+
+      if (row != NULL)
+        return row;
+    }
+  return NULL;
+}
+
+/* Whether some label under @root shows exactly @text. */
+static gboolean
+has_label (GtkWidget  *root,
+           const char *text)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root) &&
+      g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_label (child, text))
+      return TRUE;
+  return FALSE;
+}
+
+static GcMessageItem *
+find_item (GcChatSession *session,
+           const char    *text)
+{
+  GListModel *model = gc_chat_session_get_messages (session);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gc_message_item_get_text (item), text) == 0)
+        return item;  /* the model keeps it alive */
+    }
+  return NULL;
+}
+
+static guint
+count_items (GcChatSession *session,
+             const char    *text)
+{
+  GListModel *model = gc_chat_session_get_messages (session);
+  guint n = g_list_model_get_n_items (model);
+  guint count = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gc_message_item_get_text (item), text) == 0)
+        count++;
+    }
+  return count;
+}
+
+static GcRoomMember *
+find_member (GcChatSession *session,
+             const char    *name)
+{
+  GListModel *model = gc_chat_session_get_members (session);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GcRoomMember) member = g_list_model_get_item (model, i);
+
+      if (g_strcmp0 (gc_room_member_get_name (member), name) == 0)
+        return member;
+    }
+  return NULL;
+}
+
+static void
+set_compose_text (GcWindow   *window,
+                  const char *text)
+{
+  GcWindowParts parts;
+
+  gc_window_get_parts (window, &parts);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (parts.compose_view), text, -1);
+}
+
+static char *
+get_compose_text (GcWindow *window)
+{
+  GcWindowParts parts;
+  GtkTextIter start, end;
+  GtkTextBuffer *buffer;
+
+  gc_window_get_parts (window, &parts);
+  buffer = gtk_text_view_get_buffer (parts.compose_view);
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static gboolean
+send_enabled (GcWindow *window)
+{
+  GcWindowParts parts;
+
+  /* The Send button follows the room.send action's enabled state. */
+  gc_window_get_parts (window, &parts);
+  return gtk_widget_get_sensitive (GTK_WIDGET (parts.send_button));
+}
+
+static void
+fill_dialog (GcJoinDialog *dialog,
+             const char   *server,
+             const char   *name,
+             const char   *room)
+{
+  GcJoinDialogParts parts;
+
+  gc_join_dialog_get_parts (dialog, &parts);
+  gtk_editable_set_text (GTK_EDITABLE (parts.server_entry), server);
+  gtk_editable_set_text (GTK_EDITABLE (parts.name_entry), name);
+  gtk_editable_set_text (GTK_EDITABLE (parts.room_entry), room);
+}
+
+static gboolean
+session_connected (GcWindow *window)
+{
+  GcChatSession *session = gc_window_get_session (window);
+
+  return session != NULL && gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED;
+}
+
+/* Joins @room through the dialog, as a user does. */
+static GcWindow *
+join_through_dialog (TestServer *ts,
+                     const char *name,
+                     const char *room)
+{
+  GcWindow *window = new_window ();
+  GcJoinDialog *dialog = gc_window_show_join_dialog (window);
+  GcJoinDialogParts parts;
+
+  gc_join_dialog_get_parts (dialog, &parts);
+  fill_dialog (dialog, ts->url, name, room);
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  click (parts.join_button);
+
+  WAIT_FOR (session_connected (window));
+  WAIT_FOR (gc_window_get_join_dialog (window) == NULL);
+  return window;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tests                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Join stays disabled until all three fields are valid; the hints say why. */
+static void
+test_join_dialog_validation (void)
+{
+  GcWindow *window = new_window ();
+  GcJoinDialog *dialog = gc_window_show_join_dialog (window);
+  GcJoinDialogParts parts;
+  GtkWidget *join;
+
+  gc_join_dialog_get_parts (dialog, &parts);
+  join = GTK_WIDGET (parts.join_button);
+
+  fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "");
+  g_assert_false (gtk_widget_get_sensitive (join));
+
+  fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "bad room!");
+  g_assert_false (gtk_widget_get_sensitive (join));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.room_hint)));
+  g_assert_nonnull (strstr (gtk_label_get_text (parts.room_hint), "letters"));
+
+  fill_dialog (dialog, "ws://127.0.0.1:1", "alice",
+               "a-room-code-that-is-much-too-long-to-be-accepted-by-any-gochat-server-x");
+  g_assert_false (gtk_widget_get_sensitive (join));
+
+  fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "Good_Room-1");
+  g_assert_true (gtk_widget_get_sensitive (join));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.room_hint)));
+
+  /* Names: trimmed, 1–32 characters, no control characters. */
+  fill_dialog (dialog, "ws://127.0.0.1:1", "   ", "room");
+  g_assert_false (gtk_widget_get_sensitive (join));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.name_hint)));
+  fill_dialog (dialog, "ws://127.0.0.1:1", "tab\there", "room");
+  g_assert_false (gtk_widget_get_sensitive (join));
+  fill_dialog (dialog, "ws://127.0.0.1:1", "abcdefghijklmnopqrstuvwxyz1234567", "room");
+  g_assert_false (gtk_widget_get_sensitive (join));
+  fill_dialog (dialog, "ws://127.0.0.1:1", "  Zoë Ångström  ", "room");
+  g_assert_true (gtk_widget_get_sensitive (join));
+
+  /* Servers: ws:// or wss:// (or none: ws:// is implied). */
+  fill_dialog (dialog, "http://example.org", "alice", "room");
+  g_assert_false (gtk_widget_get_sensitive (join));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.server_hint)));
+  fill_dialog (dialog, "localhost:8081", "alice", "room");
+  g_assert_true (gtk_widget_get_sensitive (join));
+  fill_dialog (dialog, "wss://chat.example.org/gochat/", "alice", "room");
+  g_assert_true (gtk_widget_get_sensitive (join));
+
+  /* The random code is itself valid. */
+  fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "");
+  click (parts.random_button);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (parts.room_entry)), !=, "");
+  g_assert_true (gtk_widget_get_sensitive (join));
+
+  destroy_window (window);
+}
+
+static void
+test_server_url (void)
+{
+  struct {
+    const char *in;
+    const char *out;
+  } cases[] = {
+    { "ws://localhost:8081", "ws://localhost:8081" },
+    { " localhost:8081/ ", "ws://localhost:8081" },
+    { "WSS://Chat.Example.org/", "wss://chat.example.org" },
+    { "wss://example.org/chat/", "wss://example.org/chat" },
+    { "ws://[::1]:9000", "ws://[::1]:9000" },
+    { "http://example.org", NULL },
+    { "ws://", NULL },
+    { "ws://host/?q=1", NULL },
+    { "", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *url = gc_chat_session_normalize_server_url (cases[i].in, &error);
+
+      g_assert_cmpstr (url, ==, cases[i].out);
+      if (cases[i].out == NULL)
+        g_assert_error (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
+    }
+}
+
+/* User text becomes markup whose text is exactly the input; only http(s)
+ * links are elements. */
+static void
+test_text_markup (void)
+{
+  struct {
+    const char *text;
+    const char *markup;
+  } cases[] = {
+    { "plain", "plain" },
+    { "<b>x</b> &amp; \"'", "&lt;b&gt;x&lt;/b&gt; &amp;amp; &quot;&#39;" },
+    { "see https://a.example/x?y=1&z=2.", "see <a href=\"https://a.example/x?y=1&amp;z=2\">https://a.example/x?y=1&amp;z=2</a>." },
+    { "(http://w.example/wiki/A_(b))", "(<a href=\"http://w.example/wiki/A_(b)\">http://w.example/wiki/A_(b)</a>)" },
+    { "javascript:alert(1) ftp://x file:///etc", "javascript:alert(1) ftp://x file:///etc" },
+    { "esc\x1b[31mred\r\nnext", "esc\xe2\x90\x9b[31mred\nnext" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      static const GMarkupParser no_parser = { 0 };
+      g_autofree char *markup = gc_text_to_markup (cases[i].text);
+      g_autofree char *document = g_strdup_printf ("<markup>%s</markup>", markup);
+      g_autoptr(GMarkupParseContext) context = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpstr (markup, ==, cases[i].markup);
+      /* Well-formed, as GtkLabel (and Pango after it) parse it. */
+      context = g_markup_parse_context_new (&no_parser, 0, NULL, NULL);
+      g_markup_parse_context_parse (context, document, -1, &error);
+      g_assert_no_error (error);
+      g_markup_parse_context_end_parse (context, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* A row: pending, failed with Retry, delivered; colours by id. */
+static void
+test_message_row (void)
+{
+  g_autoptr(GcMessageItem) item = NULL;
+  GtkWidget *row = gc_message_row_new ();
+  GtkWidget *window = gtk_window_new ();
+
+  g_object_ref_sink (row);
+  gtk_window_set_child (GTK_WINDOW (window), row);
+  gtk_window_present (GTK_WINDOW (window));
+
+  item = gc_message_item_new (GC_MESSAGE_ITEM_TEXT, 0, 1700000000000, "id-1", "alice",
+                              "hello", "c1", TRUE);
+  g_assert_cmpint (gc_message_item_get_state (item), ==, GC_MESSAGE_ITEM_PENDING);
+  gc_message_row_set_item (GC_MESSAGE_ROW (row), item);
+  g_assert_true (widget_has_class (row, "own"));
+  g_assert_true (widget_has_class (row, "pending"));
+  g_assert_true (widget_has_class (gc_message_row_get_sender_label (GC_MESSAGE_ROW (row)),
+                                   gc_sender_color_class ("id-1")));
+
+  gc_message_item_set_failed (item, "Slow down");
+  g_assert_false (widget_has_class (row, "pending"));
+  g_assert_true (widget_has_class (row, "failed"));
+  g_assert_true (has_label (row, "Slow down") || !gtk_widget_get_mapped (row));
+
+  gc_message_item_set_pending (item);
+  gc_message_item_set_delivered (item, 42, 1700000000500);
+  g_assert_false (widget_has_class (row, "pending"));
+  g_assert_false (widget_has_class (row, "failed"));
+  g_assert_true (widget_has_class (row, "own"));
+
+  /* The same id gives the same colour; the name plays no part. */
+  g_assert_cmpstr (gc_sender_color_class ("id-1"), ==, gc_sender_color_class ("id-1"));
+
+  gc_message_row_set_item (GC_MESSAGE_ROW (row), NULL);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (row);
+}
+
+/* Join through the dialog, send from the compose box: pending at once,
+ * then delivered, own style; another client's message has the other style;
+ * the members list follows join, rename and leave. */
+static void
+test_chat (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  GcMessageItem *item;
+  GcMessageRow *row;
+  TestClient *bob;
+  g_autofree char *left = NULL;
+  g_autofree char *rename = NULL;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "alice", "Chat-Room");
+  session = gc_window_get_session (window);
+  gc_window_get_parts (window, &parts);
+
+  g_assert_cmpstr (gtk_label_get_text (parts.title_label), ==, "#chat-room");
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 1);
+  g_assert_true (gc_room_member_get_own (find_member (session, "alice")));
+
+  /* Send from the compose box: the line shows at once, pending. */
+  g_assert_false (send_enabled (window));
+  set_compose_text (window, "hello, room");
+  g_assert_true (send_enabled (window));
+  g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "11 / 4096");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+
+  item = find_item (session, "hello, room");
+  g_assert_nonnull (item);
+  g_assert_cmpint (gc_message_item_get_state (item), ==, GC_MESSAGE_ITEM_PENDING);
+  g_assert_true (gc_message_item_get_own (item));
+  g_assert_cmpuint (gc_message_item_get_id (item), ==, 0);
+  left = get_compose_text (window);
+  g_assert_cmpstr (left, ==, "");
+
+  /* The echo turns the same line delivered: no second line. */
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  g_assert_cmpuint (gc_message_item_get_id (item), >, 0);
+  g_assert_cmpuint (count_items (session, "hello, room"), ==, 1);
+  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), item)) != NULL &&
+            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  g_assert_true (widget_has_class (row, "own"));
+  g_assert_false (widget_has_class (row, "pending"));
+  g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==, "alice");
+
+  /* Someone else joins: member list and a system line. */
+  bob = test_client_join (&ts, "chat-room", "bob");
+  WAIT_FOR (find_member (session, "bob") != NULL);
+  g_assert_false (gc_room_member_get_own (find_member (session, "bob")));
+  WAIT_FOR (find_item (session, "bob joined") != NULL);
+  WAIT_FOR (has_label (parts.member_list, "bob"));
+  g_assert_true (has_label (parts.member_list, "2 members"));
+
+  /* bob's message reaches alice with the other style. */
+  test_client_say (bob, "hi alice");
+  WAIT_FOR ((item = find_item (session, "hi alice")) != NULL);
+  g_assert_false (gc_message_item_get_own (item));
+  g_assert_cmpstr (gc_message_item_get_sender_id (item), ==, bob->user_id);
+  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), item)) != NULL &&
+            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  g_assert_false (widget_has_class (row, "own"));
+  g_assert_true (widget_has_class (gc_message_row_get_sender_label (row),
+                                   gc_sender_color_class (bob->user_id)));
+  g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==, "bob");
+
+  /* Typing shows under the messages, and goes with bob's next message. */
+  test_client_send (bob, "{\"type\":\"typing\",\"active\":true}");
+  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "bob is typing…") == 0);
+  g_assert_true (gc_room_member_get_typing (find_member (session, "bob")));
+  test_client_say (bob, "done typing");
+  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "") == 0);
+
+  /* Rename: the list follows, and a system line says so. */
+  rename = gc_request_build_rename ("Bobby");
+  test_client_send (bob, rename);
+  WAIT_FOR (find_member (session, "Bobby") != NULL);
+  g_assert_null (find_member (session, "bob"));
+  WAIT_FOR (find_item (session, "bob is now known as Bobby") != NULL);
+  WAIT_FOR (has_label (parts.member_list, "Bobby"));
+
+  /* Our own typing reaches bob, at most every few seconds. */
+  set_compose_text (window, "typing something");
+  WAIT_FOR (test_client_count_events (bob, GC_EVENT_TYPING) == 1);
+  gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (parts.compose_view), " more", -1);
+  spin_for (200);
+  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_TYPING), ==, 1);
+  set_compose_text (window, "");
+  WAIT_FOR (test_client_count_events (bob, GC_EVENT_TYPING) == 2);
+
+  /* Leave: gone from the list, with a line. */
+  test_client_leave (bob);
+  WAIT_FOR (find_member (session, "Bobby") == NULL);
+  WAIT_FOR (find_item (session, "Bobby left") != NULL);
+  WAIT_FOR (has_label (parts.member_list, "1 member"));
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* /me, /nick, /help and unknown commands; the byte limit. */
+static void
+test_commands (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  GcMessageItem *item;
+  GListModel *messages;
+  g_autofree char *kept = NULL;
+  g_autofree char *too_long = NULL;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "carol", "commands");
+  session = gc_window_get_session (window);
+  messages = gc_chat_session_get_messages (session);
+  gc_window_get_parts (window, &parts);
+
+  set_compose_text (window, "/me waves");
+  g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "5 / 4096");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = find_item (session, "waves");
+  g_assert_nonnull (item);
+  g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_EMOTE);
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+
+  set_compose_text (window, "//not a command");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  g_assert_nonnull (find_item (session, "/not a command"));
+
+  set_compose_text (window, "/help");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
+  g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_SYSTEM);
+  g_assert_true (g_str_has_prefix (gc_message_item_get_text (item), "Commands:"));
+  g_object_unref (item);
+
+  set_compose_text (window, "/frobnicate now");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  g_assert_nonnull (find_item (session, "Unknown command “/frobnicate”. Type /help for the list."));
+  kept = get_compose_text (window);
+  g_assert_cmpstr (kept, ==, "/frobnicate now");
+
+  set_compose_text (window, "/nick Caroline");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  WAIT_FOR (g_strcmp0 (gc_chat_session_get_user_name (session), "Caroline") == 0);
+  WAIT_FOR (find_item (session, "You are now known as Caroline") != NULL);
+  g_assert_nonnull (strstr (gtk_label_get_text (parts.subtitle_label), "Caroline"));
+  g_assert_true (gc_room_member_get_own (find_member (session, "Caroline")));
+
+  /* Over the server's limit: the counter warns and nothing is sent. */
+  too_long = g_strnfill (4097, 'x');
+  set_compose_text (window, too_long);
+  g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "4097 / 4096");
+  g_assert_true (widget_has_class (parts.counter_label, "error"));
+  g_assert_false (send_enabled (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  g_assert_null (find_item (session, too_long));
+  too_long[4096] = '\0';
+  set_compose_text (window, too_long);
+  g_assert_true (send_enabled (window));
+  g_assert_false (widget_has_class (parts.counter_label, "error"));
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* name_taken: the dialog explains and offers the server's suggestion. */
+static void
+test_name_taken (void)
+{
+  TestServer ts = { 0 };
+  TestClient *bob;
+  GcWindow *window;
+  GcJoinDialog *dialog;
+  GcJoinDialogParts parts;
+
+  test_server_start (&ts, NULL, 0);
+  bob = test_client_join (&ts, "names", "Bob");
+
+  window = new_window ();
+  dialog = gc_window_show_join_dialog (window);
+  gc_join_dialog_get_parts (dialog, &parts);
+  fill_dialog (dialog, ts.url, "BOB", "names");
+  click (parts.join_button);
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+
+  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+  g_assert_nonnull (strstr (gtk_label_get_text (parts.status_label), "already goes by “BOB”"));
+  g_assert_cmpstr (gtk_button_get_label (parts.suggestion_button), ==, "Use “BOB2”");
+  g_assert_null (gc_window_get_session (window));
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+
+  /* One click takes the suggestion; then the join works. */
+  click (parts.suggestion_button);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (parts.name_entry)), ==, "BOB2");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+  click (parts.join_button);
+  WAIT_FOR (session_connected (window));
+  g_assert_cmpstr (gc_chat_session_get_user_name (gc_window_get_session (window)), ==, "BOB2");
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* Refusals and unreachable servers are said in plain words. */
+static void
+test_join_failures (void)
+{
+  TestServer ts = { 0 };
+  GcServerConfig config;
+  GcWindow *window;
+  GcJoinDialog *dialog;
+  GcJoinDialogParts parts;
+  TestClient *first;
+  g_autofree char *dead_url = NULL;
+
+  gc_server_config_init_default (&config);
+  config.room_max_members = 1;
+  test_server_start (&ts, &config, 0);
+  first = test_client_join (&ts, "small", "first");
+
+  window = new_window ();
+  dialog = gc_window_show_join_dialog (window);
+  gc_join_dialog_get_parts (dialog, &parts);
+
+  /* Room full: the server's words, no suggestion. */
+  fill_dialog (dialog, ts.url, "second", "small");
+  click (parts.join_button);
+  WAIT_FOR (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.status_label),
+                                   "The server did not let you in: "));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+
+  /* Nobody listening. */
+  dead_url = g_strdup (ts.url);
+  test_client_free (first);
+  test_server_stop (&ts);
+  fill_dialog (dialog, dead_url, "second", "small");
+  click (parts.join_button);
+  WAIT_FOR (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.status_label),
+                                   "Could not reach the server at ws://127.0.0.1:"));
+  g_assert_null (gc_window_get_session (window));
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* Links are clickable; nothing else in user text is markup. */
+static void
+test_untrusted_text (void)
+{
+  static const char text[] = "<b>bold?</b> &amp; see https://example.org/a?b=1&c=2 <i>end";
+  static const char url[] = "https://example.org/a?b=1&c=2";
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  GcMessageItem *item;
+  GcMessageRow *row;
+  GtkLabel *label;
+  TestClient *mallory;
+  PangoAttrList *attrs;
+  GSList *attr_list;
+  const char *shown;
+  gsize url_offset;
+  guint link_attrs = 0;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "alice", "markup");
+  session = gc_window_get_session (window);
+  gc_window_get_parts (window, &parts);
+  mallory = test_client_join (&ts, "markup", "<span color='red'>m</span>");
+
+  test_client_say (mallory, text);
+  WAIT_FOR ((item = find_item (session, text)) != NULL);
+  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), item)) != NULL &&
+            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  label = gc_message_row_get_text_label (row);
+
+  /* What shows is the text, character for character. */
+  shown = gtk_label_get_text (label);
+  g_assert_cmpstr (shown, ==, text);
+  g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==,
+                   "<span color='red'>m</span>");
+  g_assert_false (gtk_label_get_use_markup (gc_message_row_get_sender_label (row)));
+
+  /* Exactly one link, over exactly the URL. */
+  g_assert_nonnull (strstr (gtk_label_get_label (label),
+                            "<a href=\"https://example.org/a?b=1&amp;c=2\">"));
+  g_assert_null (strstr (strstr (gtk_label_get_label (label), "</a>"), "<a "));
+  url_offset = (gsize) (strstr (shown, url) - shown);
+
+  /* The layout styles the link, and nothing else, as one. */
+  attrs = pango_layout_get_attributes (gtk_label_get_layout (label));
+  g_assert_nonnull (attrs);
+  attr_list = pango_attr_list_get_attributes (attrs);
+  for (GSList *l = attr_list; l != NULL; l = l->next)
+    {
+      PangoAttribute *attr = l->data;
+
+      if (attr->klass->type == PANGO_ATTR_UNDERLINE || attr->klass->type == PANGO_ATTR_FOREGROUND)
+        {
+          g_assert_cmpuint (attr->start_index, ==, url_offset);
+          g_assert_cmpuint (attr->end_index, ==, url_offset + strlen (url));
+          link_attrs++;
+        }
+    }
+  g_slist_free_full (attr_list, (GDestroyNotify) pango_attribute_destroy);
+  g_assert_cmpuint (link_attrs, >, 0);
+
+  test_client_free (mallory);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* A dropped link: banner, backoff, resume; no leave/join, no duplicate,
+ * no gap. Then the server restarts: banner, Reconnect Now, back in. */
+static void
+test_reconnect (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  TestClient *bob;
+  GcMessageItem *item;
+  guint n_lines, bob_leaves, bob_joins;
+  guint16 port;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "alice", "resume");
+  session = gc_window_get_session (window);
+  gc_window_get_parts (window, &parts);
+  bob = test_client_join (&ts, "resume", "bob");
+  WAIT_FOR (find_member (session, "bob") != NULL);
+
+  set_compose_text (window, "before the drop");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = find_item (session, "before the drop");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  test_client_say (bob, "bob before");
+  WAIT_FOR (find_item (session, "bob before") != NULL);
+  g_assert_false (gtk_revealer_get_reveal_child (parts.banner_revealer));
+
+  /* The link dies without a close frame. */
+  n_lines = g_list_model_get_n_items (gc_chat_session_get_messages (session));
+  bob_leaves = test_client_count_events (bob, GC_EVENT_LEAVE);
+  bob_joins = test_client_count_events (bob, GC_EVENT_JOIN);
+  gc_ws_connection_abort (gc_chat_session_get_connection (session));
+  WAIT_FOR (gtk_revealer_get_reveal_child (parts.banner_revealer));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.banner_label),
+                                   "Connection lost — reconnecting"));
+
+  /* What bob says meanwhile arrives with the resume. */
+  test_client_say (bob, "bob during the drop");
+  WAIT_FOR (session_connected (window));
+  WAIT_FOR (find_item (session, "bob during the drop") != NULL);
+  WAIT_FOR (!gtk_revealer_get_reveal_child (parts.banner_revealer));
+  g_assert_cmpuint (count_items (session, "before the drop"), ==, 1);
+  g_assert_cmpuint (count_items (session, "bob before"), ==, 1);
+  g_assert_cmpuint (count_items (session, "bob during the drop"), ==, 1);
+  /* Only the one new line: no leave, join or "reconnected" line. */
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==, n_lines + 1);
+  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_LEAVE), ==, bob_leaves);
+  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_JOIN), ==, bob_joins);
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 2);
+
+  /* Messages still flow. */
+  set_compose_text (window, "after the drop");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = find_item (session, "after the drop");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+
+  /* The server goes away altogether. */
+  port = ts.port;
+  test_client_free (bob);
+  test_server_stop (&ts);
+  WAIT_FOR (gtk_revealer_get_reveal_child (parts.banner_revealer));
+  WAIT_FOR (gc_chat_session_get_attempt (session) >= 2);
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.banner_label),
+                                   "Connection lost — reconnecting"));
+
+  /* It comes back on the same port; Reconnect Now does not wait. */
+  test_server_start (&ts, NULL, port);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  n_lines = g_list_model_get_n_items (gc_chat_session_get_messages (session));
+  click (parts.reconnect_button);
+  WAIT_FOR (session_connected (window));
+  WAIT_FOR (!gtk_revealer_get_reveal_child (parts.banner_revealer));
+
+  /* A fresh server knew nothing of us: lines say we joined again and
+   * bob is gone; nothing is duplicated. */
+  g_assert_nonnull (find_item (session, "bob left"));
+  g_assert_cmpuint (count_items (session, "before the drop"), ==, 1);
+  g_assert_cmpuint (count_items (session, "after the drop"), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==, n_lines + 2);
+
+  set_compose_text (window, "on the new server");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = find_item (session, "on the new server");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+static GtkWidget *
+find_button (GtkWidget  *root,
+             const char *label)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *button = find_button (child, label);
+
+      if (button != NULL)
+        return button;
+    }
+  return NULL;
+}
+
+/* Refused messages (rate limit) fail inline with Retry, which works. */
+static void
+test_refused_and_retry (void)
+{
+  TestServer ts = { 0 };
+  GcServerConfig config;
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  GcMessageItem *failed;
+  GcMessageRow *row;
+  GtkWidget *retry;
+  char text[32];
+
+  gc_server_config_init_default (&config);
+  /* Each line costs three tokens: typing on, the message, typing off. */
+  config.rate_burst = 6;
+  config.rate_per_second = 1;
+  test_server_start (&ts, &config, 0);
+  window = join_through_dialog (&ts, "dan", "limits");
+  session = gc_window_get_session (window);
+  gc_window_get_parts (window, &parts);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_snprintf (text, sizeof text, "burst %u", i);
+      set_compose_text (window, text);
+      gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+    }
+  failed = find_item (session, "burst 2");
+  WAIT_FOR (gc_message_item_get_state (failed) != GC_MESSAGE_ITEM_PENDING);
+  g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_FAILED);
+  g_assert_nonnull (gc_message_item_get_error (failed));
+
+  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), failed)) != NULL &&
+            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  g_assert_true (widget_has_class (row, "failed"));
+  WAIT_FOR (has_label (GTK_WIDGET (row), gc_message_item_get_error (failed)));
+  retry = find_button (GTK_WIDGET (row), "Retry");
+  g_assert_nonnull (retry);
+  g_assert_true (gtk_widget_get_mapped (retry));
+
+  /* Retry once the bucket has refilled. */
+  spin_for (1500);
+  click (retry);
+  g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_PENDING);
+  WAIT_FOR (gc_message_item_get_state (failed) == GC_MESSAGE_ITEM_DELIVERED);
+  WAIT_FOR (!widget_has_class (row, "failed"));
+  g_assert_cmpuint (count_items (session, "burst 2"), ==, 1);
+  g_assert_cmpint (gc_message_item_get_state (find_item (session, "burst 0")), ==,
+                   GC_MESSAGE_ITEM_DELIVERED);
+  g_assert_cmpint (gc_message_item_get_state (find_item (session, "burst 1")), ==,
+                   GC_MESSAGE_ITEM_DELIVERED);
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+static gboolean
+at_bottom (GtkAdjustment *adj)
+{
+  return gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj) >=
+         gtk_adjustment_get_upper (adj) - 8;
+}
+
+/* The list follows new lines only at the bottom; otherwise a button
+ * counts them and jumps down. */
+static void
+test_scrolling (void)
+{
+  TestServer ts = { 0 };
+  GcServerConfig config;
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  TestClient *bob;
+  GtkAdjustment *adj;
+  char text[32];
+
+  gc_server_config_init_default (&config);
+  config.rate_burst = 100;
+  config.rate_per_second = 100;
+  test_server_start (&ts, &config, 0);
+
+  /* The room's history fills the list on join. */
+  bob = test_client_join (&ts, "scroll", "bob");
+  for (guint i = 0; i < 60; i++)
+    {
+      g_snprintf (text, sizeof text, "line %u", i);
+      test_client_say (bob, text);
+    }
+  WAIT_FOR (test_client_count_events (bob, GC_EVENT_MESSAGE) == 60);
+
+  window = join_through_dialog (&ts, "erin", "scroll");
+  session = gc_window_get_session (window);
+  gc_window_get_parts (window, &parts);
+  adj = gtk_scrolled_window_get_vadjustment (parts.message_scroller);
+  g_assert_nonnull (find_item (session, "line 0"));
+  g_assert_nonnull (find_item (session, "line 59"));
+
+  /* At the bottom, following. */
+  WAIT_FOR (gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj) * 2);
+  WAIT_FOR (at_bottom (adj));
+  test_client_say (bob, "followed");
+  WAIT_FOR (find_item (session, "followed") != NULL);
+  spin_for (100);
+  WAIT_FOR (at_bottom (adj));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
+
+  /* Scrolled up: new lines are counted, not followed. */
+  gtk_adjustment_set_value (adj, 0);
+  spin_for (100);
+  test_client_say (bob, "new 1");
+  test_client_say (bob, "new 2");
+  WAIT_FOR (find_item (session, "new 2") != NULL);
+  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
+  g_assert_cmpstr (gtk_button_get_label (parts.new_messages_button), ==, "2 new messages ↓");
+  spin_for (100);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
+
+  click (parts.new_messages_button);
+  WAIT_FOR (at_bottom (adj));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* `gochat --server … --name … --room …` joins without the dialog. */
+static void
+test_command_line (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+
+  test_server_start (&ts, NULL, 0);
+  window = new_window ();
+  gc_window_join (window, ts.url, "frank", "Direct");
+  g_assert_null (gc_window_get_join_dialog (window));
+  WAIT_FOR (session_connected (window));
+  g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "direct");
+  g_assert_null (gc_window_get_join_dialog (window));
+  destroy_window (window);
+
+  /* An invalid value opens the dialog with it. */
+  window = new_window ();
+  gc_window_join (window, ts.url, "frank", "not valid");
+  g_assert_nonnull (gc_window_get_join_dialog (window));
+  destroy_window (window);
+
+  test_server_free (&ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  g_test_add_func ("/app/join-dialog/validation", test_join_dialog_validation);
+  g_test_add_func ("/app/server-url", test_server_url);
+  g_test_add_func ("/app/text-markup", test_text_markup);
+  g_test_add_func ("/app/message-row", test_message_row);
+  g_test_add_func ("/app/chat", test_chat);
+  g_test_add_func ("/app/commands", test_commands);
+  g_test_add_func ("/app/name-taken", test_name_taken);
+  g_test_add_func ("/app/join-failures", test_join_failures);
+  g_test_add_func ("/app/untrusted-text", test_untrusted_text);
+  g_test_add_func ("/app/reconnect", test_reconnect);
+  g_test_add_func ("/app/refused-and-retry", test_refused_and_retry);
+  g_test_add_func ("/app/scrolling", test_scrolling);
+  g_test_add_func ("/app/command-line", test_command_line);
+
+  ret = g_test_run ();
+
+  g_clear_object (&app);
+  return ret;
+}
