@@ -1112,6 +1112,49 @@ test_queue_overflow_handler (Fixture       *fixture,
   overflow (fixture, TRUE);
 }
 
+/* Pongs count against the bound too: a peer that pings and never reads
+ * cannot grow the queue. */
+static void
+test_ping_flood (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(Pair) pair = pair_new_full (fixture->mode->role, NULL, fixture->poller, FALSE);
+  guint8 payload[GC_WS_MAX_CONTROL_PAYLOAD] = { 0 };
+  g_autoptr(GBytes) ping = peer_encode (&pair->peer, GC_WS_OPCODE_PING, payload, sizeof payload);
+  guint n_sent = 0;
+
+  shrink_buffers (gc_ws_connection_get_stream (pair->connection), SO_SNDBUF);
+  shrink_buffers (pair->peer.stream, SO_RCVBUF);
+  gc_ws_connection_set_max_queued_bytes (pair->connection, 16 * 1024);
+
+  while (pair->n_overflows == 0)
+    {
+      g_assert_cmpuint (n_sent, <, 1000000);
+      for (guint i = 0; i < 50; i++)
+        peer_send_bytes (&pair->peer, ping);
+      n_sent += 50;
+      spin_ready ();
+    }
+  g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_CLOSING);
+  g_assert_cmpuint (gc_ws_connection_get_queued_bytes (pair->connection), <=,
+                    16 * 1024 + 2 * (GC_WS_MAX_CONTROL_PAYLOAD + GC_WS_MAX_HEADER_SIZE));
+
+  /* No more pongs once closing. */
+  peer_send_bytes (&pair->peer, ping);
+  spin_ready ();
+  g_assert_cmpuint (gc_ws_connection_get_queued_bytes (pair->connection), <=,
+                    16 * 1024 + 2 * (GC_WS_MAX_CONTROL_PAYLOAD + GC_WS_MAX_HEADER_SIZE));
+
+  peer_start_reading (&pair->peer);
+  spin_until (pair->peer.frames->len > 0 &&
+              peer_frame (&pair->peer, pair->peer.frames->len - 1)->opcode == GC_WS_OPCODE_CLOSE);
+  assert_close_frame (peer_frame (&pair->peer, pair->peer.frames->len - 1),
+                      GC_WS_CLOSE_POLICY_VIOLATION, NULL);
+  g_assert_cmpuint (count_frames (&pair->peer, GC_WS_OPCODE_PONG), ==, pair->peer.frames->len - 1);
+  g_io_stream_close (pair->peer.stream, NULL, NULL);
+  spin_until (pair->n_closed == 1);
+}
+
 static void
 count_free (gpointer user_data)
 {
@@ -1468,9 +1511,10 @@ handshake_done (GObject      *source,
   (*(guint *) user_data)++;
 }
 
-static void
-test_tls (Fixture       *fixture,
-          gconstpointer  data)
+/* A TLS connection over loopback, handshaken, our end wrapped in a server
+ * connection; %NULL without a TLS backend. */
+static Pair *
+tls_pair_new (Fixture *fixture)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsCertificate) certificate = NULL;
@@ -1478,18 +1522,11 @@ test_tls (Fixture       *fixture,
   g_autoptr(GSocketConnection) theirs = NULL;
   g_autoptr(GIOStream) tls_ours = NULL;
   g_autoptr(GIOStream) tls_theirs = NULL;
-  g_autoptr(Pair) pair = NULL;
-  g_autoptr(GByteArray) batch = g_byte_array_new ();
-  gsize big_len = 5 * GC_WS_POLLER_READ_BUDGET / 2;
-  g_autofree guint8 *big = g_malloc (big_len);
+  Pair *pair;
   guint n_handshakes = 0;
-  GIOStream *stream;
 
   if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
-    {
-      g_test_skip ("no TLS backend (glib-networking)");
-      return;
-    }
+    return NULL;
 
   certificate = g_tls_certificate_new_from_pem (test_cert_pem, -1, &error);
   g_assert_no_error (error);
@@ -1509,6 +1546,23 @@ test_tls (Fixture       *fixture,
   peer_start_reading (&pair->peer);
   /* The socket was found under the TLS layer. */
   g_assert_nonnull (gc_ws_connection_get_remote_address (pair->connection));
+  return pair;
+}
+
+static void
+test_tls (Fixture       *fixture,
+          gconstpointer  data)
+{
+  g_autoptr(Pair) pair = tls_pair_new (fixture);
+  g_autoptr(GByteArray) batch = g_byte_array_new ();
+  gsize big_len = 5 * GC_WS_POLLER_READ_BUDGET / 2;
+  g_autofree guint8 *big = g_malloc (big_len);
+
+  if (pair == NULL)
+    {
+      g_test_skip ("no TLS backend (glib-networking)");
+      return;
+    }
 
   /* Several frames per TLS record, and a message of several read budgets
    * spread over many records. */
@@ -1540,8 +1594,32 @@ test_tls (Fixture       *fixture,
   spin_until (pair->n_closed == 1 && pair->peer.eof);
   g_assert_false (pair->peer.reset);
   assert_close_frame (peer_frame (&pair->peer, 1), GC_WS_CLOSE_NORMAL, NULL);
-  stream = gc_ws_connection_get_stream (pair->connection);
-  spin_until (g_io_stream_is_closed (stream));
+  g_assert_true (g_io_stream_is_closed (gc_ws_connection_get_stream (pair->connection)));
+  g_assert_cmpuint (pair->n_errors, ==, 0);
+}
+
+/* A TLS peer that drops TCP without close_notify ends the connection like
+ * any EOF: 1006, and no "error". */
+static void
+test_tls_eof (Fixture       *fixture,
+              gconstpointer  data)
+{
+  g_autoptr(Pair) pair = tls_pair_new (fixture);
+  g_autoptr(GIOStream) base = NULL;
+
+  if (pair == NULL)
+    {
+      g_test_skip ("no TLS backend (glib-networking)");
+      return;
+    }
+
+  peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "bye", 3);
+  spin_until (pair->messages->len == 1);
+  g_object_get (pair->peer.stream, "base-io-stream", &base, NULL);
+  g_socket_close (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)), NULL);
+  spin_until (pair->n_closed == 1);
+  g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_ABNORMAL);
+  g_assert_cmpuint (pair->n_errors, ==, 0);
 }
 
 /* libsoup's stolen stream keeps bytes that arrived with the upgrade
@@ -1709,6 +1787,7 @@ main (int   argc,
     { "abort", test_abort },
     { "queue-overflow", test_queue_overflow },
     { "queue-overflow-handler", test_queue_overflow_handler },
+    { "ping-flood", test_ping_flood },
     { "send-frame-shared", test_send_frame_shared, FALSE, TRUE },
     { "coalescing", test_coalescing },
     { "many-connections", test_many_connections, TRUE, TRUE },
@@ -1718,6 +1797,7 @@ main (int   argc,
     { "stream-without-socket", test_stream_without_socket },
     { "remote-address", test_remote_address },
     { "tls", test_tls, FALSE, TRUE },
+    { "tls-eof", test_tls_eof, FALSE, TRUE },
     { "soup-stolen-stream", test_soup_stolen_stream, FALSE, TRUE },
   };
   static const struct {

@@ -300,6 +300,42 @@ enter_closing (GcWsConnection *self)
   g_signal_emit (self, signals[SIGNAL_CLOSING], 0);
 }
 
+/* Sends our close frame (RFC 6455 §7.1.2). */
+static void
+start_closing (GcWsConnection *self,
+               gushort         code,
+               const char     *reason)
+{
+  if (self->state != GC_WS_STATE_OPEN)
+    return;
+
+  g_object_ref (self);
+  queue_frame (self, gc_ws_frame_encode_close (self->role, code, reason));
+  self->close_sent = TRUE;
+  enter_closing (self);
+  g_object_unref (self);
+}
+
+/* Queues @frame (transfer full) and enforces max-queued-bytes. Everything
+ * but our close frame goes through here, pongs included: a peer that
+ * pings and never reads must not grow the queue either. */
+static void
+queue_frame_bounded (GcWsConnection *self,
+                     GBytes         *frame)
+{
+  queue_frame (self, frame);
+
+  if (self->state == GC_WS_STATE_OPEN &&
+      self->max_queued_bytes > 0 && self->queued_bytes > self->max_queued_bytes)
+    {
+      g_object_ref (self);
+      g_signal_emit (self, signals[SIGNAL_QUEUE_OVERFLOW], 0);
+      if (self->state == GC_WS_STATE_OPEN)
+        start_closing (self, GC_WS_CLOSE_POLICY_VIOLATION, "Send queue overflow");
+      g_object_unref (self);
+    }
+}
+
 /* Called whenever the closing handshake may have advanced: our close
  * flushed, the peer's close received. RFC 6455 §7.1.1: the server closes
  * TCP first; the client waits for it (bounded by the close timeout). */
@@ -496,7 +532,7 @@ on_frame (GcWsOpcode  opcode,
           gsize len;
           const guint8 *data = g_bytes_get_data (payload, &len);
 
-          queue_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PONG, TRUE, data, len));
+          queue_frame_bounded (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PONG, TRUE, data, len));
         }
       g_signal_emit (self, signals[SIGNAL_PING], 0, payload);
       break;
@@ -590,10 +626,20 @@ gc_ws_connection_handle_readable (GcWsConnection *self)
           handle_eof (self);
           break;
         }
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          break;
+        }
+      else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF))
+        {
+          /* The peer closed TCP without close_notify, as browsers may; the
+           * WebSocket layer tells a clean end from an abnormal one. */
+          handle_eof (self);
+          break;
+        }
       else
         {
-          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            handle_io_error (self, error);
+          handle_io_error (self, error);
           break;
         }
     }
@@ -660,7 +706,7 @@ gc_ws_connection_handle_timers (GcWsConnection *self,
              (gint64) self->keepalive_interval_s * G_TIME_SPAN_SECOND)
     {
       self->last_ping = now;
-      queue_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PING, TRUE, NULL, 0));
+      queue_frame_bounded (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PING, TRUE, NULL, 0));
     }
 }
 
@@ -1099,10 +1145,10 @@ gc_ws_connection_set_close_timeout (GcWsConnection *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_TIMEOUT]);
 }
 
-/* Queues a data frame (transfer full) and enforces max-queued-bytes. */
+/* Queues a frame from the owner (transfer full). */
 static void
-send_data_frame (GcWsConnection *self,
-                 GBytes         *frame)
+send_owner_frame (GcWsConnection *self,
+                  GBytes         *frame)
 {
   /* Closing: the owner has been told ("closing", or "queue-overflow"). */
   if (self->state != GC_WS_STATE_OPEN)
@@ -1111,16 +1157,7 @@ send_data_frame (GcWsConnection *self,
       return;
     }
 
-  queue_frame (self, frame);
-
-  if (self->max_queued_bytes > 0 && self->queued_bytes > self->max_queued_bytes)
-    {
-      g_object_ref (self);
-      g_signal_emit (self, signals[SIGNAL_QUEUE_OVERFLOW], 0);
-      if (self->state == GC_WS_STATE_OPEN)
-        gc_ws_connection_close (self, GC_WS_CLOSE_POLICY_VIOLATION, "Send queue overflow");
-      g_object_unref (self);
-    }
+  queue_frame_bounded (self, frame);
 }
 
 void
@@ -1135,7 +1172,7 @@ gc_ws_connection_send_text (GcWsConnection *self,
     len = strlen (text);
   g_return_if_fail (g_utf8_validate_len (text, len, NULL));
 
-  send_data_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_TEXT, TRUE,
+  send_owner_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_TEXT, TRUE,
                                              (const guint8 *) text, len));
 }
 
@@ -1147,7 +1184,7 @@ gc_ws_connection_send_binary (GcWsConnection *self,
   g_return_if_fail (GC_IS_WS_CONNECTION (self));
   g_return_if_fail (data != NULL || len == 0);
 
-  send_data_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_BINARY, TRUE, data, len));
+  send_owner_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_BINARY, TRUE, data, len));
 }
 
 void
@@ -1159,10 +1196,7 @@ gc_ws_connection_send_ping (GcWsConnection *self,
   g_return_if_fail (data != NULL || len == 0);
   g_return_if_fail (len <= GC_WS_MAX_CONTROL_PAYLOAD);
 
-  if (self->state != GC_WS_STATE_OPEN)
-    return;
-
-  queue_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PING, TRUE, data, len));
+  send_owner_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PING, TRUE, data, len));
 }
 
 void
@@ -1173,7 +1207,7 @@ gc_ws_connection_send_frame (GcWsConnection *self,
   g_return_if_fail (frame != NULL && g_bytes_get_size (frame) >= 2);
   g_return_if_fail (self->role == GC_WS_ROLE_SERVER);
 
-  send_data_frame (self, g_bytes_ref (frame));
+  send_owner_frame (self, g_bytes_ref (frame));
 }
 
 void
@@ -1184,14 +1218,7 @@ gc_ws_connection_close (GcWsConnection *self,
   g_return_if_fail (GC_IS_WS_CONNECTION (self));
   g_return_if_fail (code == 0 || gc_ws_close_code_is_valid (code));
 
-  if (self->state != GC_WS_STATE_OPEN)
-    return;
-
-  g_object_ref (self);
-  queue_frame (self, gc_ws_frame_encode_close (self->role, code, reason));
-  self->close_sent = TRUE;
-  enter_closing (self);
-  g_object_unref (self);
+  start_closing (self, code, reason);
 }
 
 void
