@@ -136,7 +136,6 @@ gboolean    gc_ws_close_code_is_valid   (gushort         code);
  * gc_ws_utf8_state_is_complete() at the end of the message. */
 typedef struct {
   guint32 state;
-  guint32 codepoint;
 } GcWsUtf8State;
 
 gboolean    gc_ws_utf8_validate_chunk   (GcWsUtf8State  *state,
