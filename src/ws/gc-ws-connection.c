@@ -413,7 +413,9 @@ flush_queue (GcWsConnection *self)
                                                             &written, NULL, &error);
       gc_ws_poller_count_write_call (self->poller);
 
-      if (result == G_POLLABLE_RETURN_WOULD_BLOCK)
+      /* (Nothing written is as good as would-block, not a reason to spin.) */
+      if (result == G_POLLABLE_RETURN_WOULD_BLOCK ||
+          (result == G_POLLABLE_RETURN_OK && written == 0))
         {
           gc_ws_poller_set_want_write (self->poller, &self->entry, self->output, TRUE);
           return TRUE;
