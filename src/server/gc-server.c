@@ -28,6 +28,16 @@
 #define LISTEN_BACKLOG      1024
 #define PEER_SWEEP_SECONDS  10
 
+/* When handshakes must make room, the oldest goes if it is older than
+ * HANDSHAKE_GRACE_US, or older than HANDSHAKE_QUIET_US with nothing to
+ * read: an honest client sends its request right after connecting, so a
+ * burst of them (a benchmark, a NAT) gets through while the server
+ * catches up, and connections that send nothing make room fast. */
+#define HANDSHAKE_GRACE_US  (1 * G_USEC_PER_SEC)
+#define HANDSHAKE_QUIET_US  (250 * G_TIME_SPAN_MILLISECOND)
+/* How soon to look again when nothing could be evicted yet. */
+#define HANDSHAKE_RECHECK_US (10 * G_TIME_SPAN_MILLISECOND)
+
 static const char * const subprotocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
 
 static GQuark
@@ -64,6 +74,7 @@ struct _GcHandshake {
   GCancellable   *cancellable;
   GList           link;            /* in server->handshakes */
   GList           peer_link;       /* in peer->handshakes */
+  gint64          accepted_us;
   gint64          deadline_us;
   guint           ref_count;
 };
@@ -101,8 +112,8 @@ struct _GcServer
   GTlsCertificate  *tls_certificate;
 
   GPtrArray        *listeners;         /* GcListener */
-  GSource          *accept_retry;      /* while accept() is out of fds */
-  gboolean          accept_paused;     /* too many handshakes in progress */
+  gboolean          accept_paused;     /* out of fds, or too many handshakes */
+  GSource          *accept_retry;      /* resumes accepting while paused */
 
   GHashTable       *rooms;             /* canonical code → GcRoom (the only strong ref) */
   GHashTable       *connections;       /* open GcWsConnection (strong refs) */
@@ -125,6 +136,7 @@ struct _GcServer
 G_DEFINE_FINAL_TYPE (GcServer, gc_server, G_TYPE_OBJECT)
 
 static void server_watch_listeners (GcServer *self);
+static void server_resume_accepting (GcServer *self);
 static void server_finish_shutdown (GcServer *self);
 
 /* Configuration ------------------------------------------------------------ */
@@ -150,7 +162,7 @@ gc_server_config_init_default (GcServerConfig *config)
     .idle_timeout_seconds = 60,
     .allowed_origins = NULL,
     .handshake_timeout_seconds = 10,
-    .max_handshakes = 256,
+    .max_handshakes = 1024,
     .max_handshakes_per_address = 64,
   };
 }
@@ -361,6 +373,32 @@ handshake_unref (GcHandshake *hs)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcHandshake, handshake_unref)
 
+/* Whether @hs may be closed to make room; if not, @retry_at_us says
+ * when to ask again. */
+static gboolean
+handshake_is_evictable (GcHandshake *hs,
+                        gint64       now,
+                        gint64      *retry_at_us)
+{
+  gint64 age = now - hs->accepted_us;
+
+  if (age >= HANDSHAKE_GRACE_US)
+    return TRUE;
+
+  if (g_socket_get_available_bytes (hs->socket) > 0)
+    {
+      /* Its request is here; libsoup just has not read it yet. */
+      *retry_at_us = now + HANDSHAKE_RECHECK_US;
+      return FALSE;
+    }
+
+  if (age >= HANDSHAKE_QUIET_US)
+    return TRUE;
+
+  *retry_at_us = hs->accepted_us + HANDSHAKE_QUIET_US;
+  return FALSE;
+}
+
 static gboolean
 server_handshakes_full (GcServer *self)
 {
@@ -403,10 +441,7 @@ handshake_finish (GcHandshake *hs)
   server_update_handshake_timer (self);
 
   if (self->accept_paused && !server_handshakes_full (self))
-    {
-      self->accept_paused = FALSE;
-      server_watch_listeners (self);
-    }
+    server_resume_accepting (self);
 
   handshake_unref (hs);
 }
@@ -512,9 +547,12 @@ server_accept_socket (GcServer *self,
   inet = inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   peer = server_get_peer (self, inet);
 
-  /* One address cannot hold every handshake slot: its oldest goes. */
+  /* One address cannot hold every handshake slot: its oldest goes if it
+   * may; otherwise the global bound still holds. */
   if (self->config.max_handshakes_per_address > 0 &&
-      peer->handshakes.length >= self->config.max_handshakes_per_address)
+      peer->handshakes.length >= self->config.max_handshakes_per_address &&
+      handshake_is_evictable (g_queue_peek_head (&peer->handshakes), g_get_monotonic_time (),
+                              &(gint64) { 0 }))
     {
       GcHandshake *oldest = g_queue_peek_head (&peer->handshakes);
 
@@ -532,7 +570,8 @@ server_accept_socket (GcServer *self,
   hs->peer = peer;
   hs->address = g_inet_address_to_string (inet);
   hs->cancellable = g_cancellable_new ();
-  hs->deadline_us = g_get_monotonic_time () +
+  hs->accepted_us = g_get_monotonic_time ();
+  hs->deadline_us = hs->accepted_us +
                     (gint64) self->config.handshake_timeout_seconds * G_USEC_PER_SEC;
   hs->link.data = hs;
   hs->peer_link.data = hs;
@@ -591,15 +630,37 @@ server_unwatch_listeners (GcServer *self)
     }
 }
 
+static void
+server_resume_accepting (GcServer *self)
+{
+  clear_source (&self->accept_retry);
+  self->accept_paused = FALSE;
+  server_watch_listeners (self);
+}
+
 static gboolean
 on_accept_retry (gpointer user_data)
 {
   GcServer *self = user_data;
 
-  g_clear_pointer (&self->accept_retry, g_source_unref);
-  server_watch_listeners (self);
+  server_resume_accepting (self);
 
   return G_SOURCE_REMOVE;
+}
+
+/* Stops accepting for @delay_ms (or until a handshake finishes); the
+ * kernel queues new connections meanwhile. */
+static void
+server_pause_accepting (GcServer *self,
+                        guint     delay_ms)
+{
+  server_unwatch_listeners (self);
+  self->accept_paused = TRUE;
+  clear_source (&self->accept_retry);
+  self->accept_retry = g_timeout_source_new (delay_ms);
+  g_source_set_static_name (self->accept_retry, "[gochat] accept retry");
+  g_source_set_callback (self->accept_retry, on_accept_retry, self, NULL);
+  g_source_attach (self->accept_retry, self->context);
 }
 
 static gboolean
@@ -615,12 +676,22 @@ on_listener_ready (GSocket      *socket,
       g_autoptr(GError) error = NULL;
       g_autoptr(GSocket) accepted = NULL;
 
-      /* Back-pressure: the kernel queues connections meanwhile. */
+      /* Too many handshakes: the oldest makes room if it may, else
+       * back-pressure until it may. */
       if (server_handshakes_full (self))
         {
-          self->accept_paused = TRUE;
-          server_unwatch_listeners (self);
-          return G_SOURCE_REMOVE;
+          GcHandshake *oldest = g_queue_peek_head (&self->handshakes);
+          gint64 now = g_get_monotonic_time ();
+          gint64 retry_at_us = 0;
+
+          if (!handshake_is_evictable (oldest, now, &retry_at_us))
+            {
+              server_pause_accepting (self, (guint) ((retry_at_us - now + 999) / 1000));
+              return G_SOURCE_REMOVE;
+            }
+          gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
+                               oldest->address, "too many handshakes");
+          handshake_abandon (oldest);
         }
 
       accepted = g_socket_accept (socket, NULL, &error);
@@ -639,11 +710,7 @@ on_listener_ready (GSocket      *socket,
            * spinning. */
           gc_server_log_event (G_LOG_LEVEL_WARNING, "accept-failed", NULL, NULL, NULL,
                                error->message);
-          server_unwatch_listeners (self);
-          self->accept_retry = g_timeout_source_new (ACCEPT_RETRY_MS);
-          g_source_set_static_name (self->accept_retry, "[gochat] accept retry");
-          g_source_set_callback (self->accept_retry, on_accept_retry, self, NULL);
-          g_source_attach (self->accept_retry, self->context);
+          server_pause_accepting (self, ACCEPT_RETRY_MS);
           return G_SOURCE_REMOVE;
         }
 
@@ -656,7 +723,7 @@ on_listener_ready (GSocket      *socket,
 static void
 server_watch_listeners (GcServer *self)
 {
-  if (self->accept_paused || self->accept_retry != NULL)
+  if (self->accept_paused)
     return;
 
   for (guint i = 0; i < self->listeners->len; i++)

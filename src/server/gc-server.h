@@ -51,11 +51,14 @@ G_BEGIN_DECLS
  *   TLS handshake and HTTP request (upgrade or answer) within this time is
  *   closed (default 10)
  * @max_handshakes: TCP connections accepted but not yet upgraded or
- *   answered; while this many are in progress the server stops accepting
- *   and lets the kernel queue new connections (default 256)
+ *   answered; beyond it a new connection closes the oldest one if that
+ *   is over a second old, or over 250 ms old with nothing sent, else the
+ *   server stops accepting for a moment and lets the kernel queue new
+ *   connections (default 1024)
  * @max_handshakes_per_address: handshakes in progress from one address
- *   (an IPv4 address or an IPv6 /64); a new connection beyond it closes
- *   that address's oldest one; 0 = unbounded (default 64)
+ *   (an IPv4 address or an IPv6 /64); beyond it a new connection closes
+ *   that address's oldest one on the same terms; 0 = unbounded
+ *   (default 64)
  *
  * Everything a server can be configured with. Initialise with
  * gc_server_config_init_default(), then change fields. gc_server_new()

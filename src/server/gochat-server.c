@@ -236,7 +236,7 @@ main (int    argc,
     { "join-burst", 0, 0, G_OPTION_ARG_INT64, &opt_join_burst,
       "Joins one address may make in a burst (default: 30)", "N" },
     { "join-per-second", 0, 0, G_OPTION_ARG_DOUBLE, &opt_join_per_second,
-      "Joins per second one address may make after a burst; 0 turns the limit off (default: 10)", "N" },
+      "Joins per second one address may make after a burst; 0 turns the per-address limits off (default: 10)", "N" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT64, &opt_max_connections,
       "Open connections plus upgrades in progress beyond which joins get 503 "
       "(default: what the file-descriptor limit allows)", "N" },
@@ -300,6 +300,10 @@ main (int    argc,
   if (!(opt_join_per_second >= 0))
     die_usage ("--join-per-second: must not be negative");
   config.join_per_second = opt_join_per_second;
+  /* "Per-address limits off" covers handshakes too: a load test from one
+   * address opens many at once. */
+  if (opt_join_per_second == 0)
+    config.max_handshakes_per_address = 0;
   if (opt_max_connections >= 0)
     config.max_connections = check_uint ("--max-connections", opt_max_connections, 1);
   else
