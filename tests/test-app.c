@@ -73,21 +73,48 @@ typedef struct {
   char     *url;
 } TestServer;
 
+static char *
+tls_file (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "tls", name, NULL);
+}
+
+/* @tls: serve wss:// with the test certificate (tests/tls). */
 static void
-test_server_start (TestServer           *ts,
-                   const GcServerConfig *config,
-                   guint16               port)
+test_server_start_full (TestServer           *ts,
+                        const GcServerConfig *config,
+                        guint16               port,
+                        gboolean              tls)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GError) error = NULL;
 
   ts->server = gc_server_new (config);
+  if (tls)
+    {
+      g_autofree char *cert_file = tls_file ("server.pem");
+      g_autofree char *key_file = tls_file ("server-key.pem");
+      g_autoptr(GTlsCertificate) certificate = g_tls_certificate_new_from_files (cert_file, key_file,
+                                                                                 &error);
+
+      g_assert_no_error (error);
+      gc_server_set_tls_certificate (ts->server, certificate, &error);
+      g_assert_no_error (error);
+    }
   gc_server_listen (ts->server, loopback, port, &error);
   g_assert_no_error (error);
   ts->port = gc_server_get_port (ts->server);
   g_assert_cmpuint (ts->port, >, 0);
   g_free (ts->url);
-  ts->url = g_strdup_printf ("ws://127.0.0.1:%u", ts->port);
+  ts->url = g_strdup_printf ("%s://127.0.0.1:%u", tls ? "wss" : "ws", ts->port);
+}
+
+static void
+test_server_start (TestServer           *ts,
+                   const GcServerConfig *config,
+                   guint16               port)
+{
+  test_server_start_full (ts, config, port, FALSE);
 }
 
 static void
@@ -629,6 +656,7 @@ test_chat (void)
   TestClient *bob;
   g_autofree char *left = NULL;
   g_autofree char *rename = NULL;
+  gint64 typing_since;
 
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "Chat-Room");
@@ -690,6 +718,14 @@ test_chat (void)
   g_assert_true (gc_room_member_get_typing (find_member (session, "bob")));
   test_client_say (bob, "done typing");
   WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "") == 0);
+  g_assert_false (gc_room_member_get_typing (find_member (session, "bob")));
+
+  /* Typing that is not refreshed expires after about 6 s. */
+  test_client_send (bob, "{\"type\":\"typing\",\"active\":true}");
+  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "bob is typing…") == 0);
+  typing_since = g_get_monotonic_time ();
+  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "") == 0);
+  g_assert_cmpint (g_get_monotonic_time () - typing_since, >=, 5 * G_USEC_PER_SEC);
 
   /* Rename: the list follows, and a system line says so. */
   rename = gc_request_build_rename ("Bobby");
@@ -1177,6 +1213,68 @@ test_scrolling (void)
   test_server_free (&ts);
 }
 
+static void
+join_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GError **error = user_data;
+
+  if (!gc_chat_session_join_finish (GC_CHAT_SESSION (source), result, error))
+    g_assert_nonnull (*error);
+  else
+    *error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_EXISTS, "joined");
+}
+
+/* wss://: a certificate the system does not trust is said plainly; with
+ * the right trust store the session joins and chats. */
+static void
+test_tls (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcJoinDialog *dialog;
+  GcJoinDialogParts parts;
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) outcome = NULL;
+  g_autofree char *ca_file = tls_file ("ca.pem");
+  g_autofree char *prefix = NULL;
+  GcMessageItem *item;
+
+  test_server_start_full (&ts, NULL, 0, TRUE);
+
+  window = new_window ();
+  dialog = gc_window_show_join_dialog (window);
+  gc_join_dialog_get_parts (dialog, &parts);
+  fill_dialog (dialog, ts.url, "tess", "secure");
+  click (parts.join_button);
+  WAIT_FOR (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  prefix = g_strdup_printf ("The secure connection to %s failed: ", ts.url);
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.status_label), prefix));
+  g_assert_null (gc_window_get_session (window));
+
+  database = g_tls_file_database_new (ca_file, &error);
+  g_assert_no_error (error);
+  session = gc_chat_session_new (ts.url, "tess", "secure");
+  gc_chat_session_set_tls_database (session, database);
+  gc_chat_session_join_async (session, join_cb, &outcome);
+  WAIT_FOR (outcome != NULL);
+  g_assert_error (outcome, G_IO_ERROR, G_IO_ERROR_EXISTS);
+
+  /* (With no room, closing the dialog would close the window.) */
+  gc_window_set_session (window, session);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  set_compose_text (window, "over TLS");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = find_item (session, "over TLS");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
 /* `gochat --server … --name … --room …` joins without the dialog. */
 static void
 test_command_line (void)
@@ -1227,6 +1325,7 @@ main (int   argc,
   g_test_add_func ("/app/reconnect", test_reconnect);
   g_test_add_func ("/app/refused-and-retry", test_refused_and_retry);
   g_test_add_func ("/app/scrolling", test_scrolling);
+  g_test_add_func ("/app/tls", test_tls);
   g_test_add_func ("/app/command-line", test_command_line);
 
   ret = g_test_run ();

@@ -360,7 +360,13 @@ send_action (GtkWidget  *widget,
   /* On failure keep the text, so nothing typed is lost, and explain in
    * the room. */
   if (error != NULL)
-    gc_chat_session_add_notice (self->session, error->message);
+    {
+      g_autofree char *line = command == COMPOSE_NICK
+                              ? g_strdup_printf ("Could not change your name: %s", error->message)
+                              : g_strdup (error->message);
+
+      gc_chat_session_add_notice (self->session, line);
+    }
 
   if (done)
     {
