@@ -1,0 +1,312 @@
+/* server-test-client.h: a protocol-level GoChat client and wire helpers for the server tests
+ *
+ * GcTestClient joins a room through our own WebSocket client
+ * (gc_ws_connect_async), records a refusal or the connection, and queues
+ * every event it receives, parsed with gc_event_parse() and kept as raw
+ * JSON too. GcTestRawClient is a bare TCP client that completes the
+ * upgrade itself and then misbehaves on purpose (never reads, never
+ * answers pings, sends hand-made frames). gc_test_http_request() sends
+ * arbitrary request bytes and reads back status, headers and body.
+ *
+ * Every wait spins the thread-default main context until a condition
+ * holds and fails the test when its deadline passes; nothing sleeps.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "gc-protocol.h"
+#include "gc-ws-connection.h"
+#include "gc-ws-frame.h"
+
+G_BEGIN_DECLS
+
+/* Deadline of every wait unless a test gives its own. */
+#define GC_TEST_TIMEOUT_MS 10000
+
+/* ------------------------------------------------------------------ */
+/* Waiting                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef gboolean (*GcTestPredicate) (gpointer user_data);
+
+/* Spins the main context until @predicate returns %TRUE; fails the test
+ * (naming @what) after @timeout_ms. Returns the milliseconds waited. */
+gint64 gc_test_wait_until_full (GcTestPredicate  predicate,
+                                gpointer         user_data,
+                                guint            timeout_ms,
+                                const char      *what,
+                                const char      *file,
+                                int              line);
+
+#define gc_test_wait_until(predicate, user_data, what) \
+  gc_test_wait_until_full ((predicate), (user_data), GC_TEST_TIMEOUT_MS, (what), __FILE__, __LINE__)
+
+/* A running deadline for gc_test_wait(): a timer wakes the main context
+ * when it passes, so a blocking iteration cannot outlive it. */
+typedef struct {
+  gint64 end_us;
+  guint  timer_id;
+} GcTestDeadline;
+
+void   gc_test_deadline_start   (GcTestDeadline *deadline,
+                                 guint           timeout_ms);
+/* One blocking iteration; fails the test once the deadline has passed. */
+void   gc_test_deadline_iterate (GcTestDeadline *deadline,
+                                 const char     *what,
+                                 const char     *file,
+                                 int             line);
+void   gc_test_deadline_stop    (GcTestDeadline *deadline);
+
+/* Spins until the C expression @cond holds, failing the test after
+ * @timeout_ms. Every condition waited for changes in a main-loop callback. */
+#define gc_test_wait_ms(cond, timeout_ms)                                     \
+  G_STMT_START {                                                              \
+    GcTestDeadline gc_test_deadline;                                          \
+    gc_test_deadline_start (&gc_test_deadline, (timeout_ms));                 \
+    while (!(cond))                                                           \
+      gc_test_deadline_iterate (&gc_test_deadline, #cond, __FILE__, __LINE__); \
+    gc_test_deadline_stop (&gc_test_deadline);                                \
+  } G_STMT_END
+
+#define gc_test_wait(cond) gc_test_wait_ms (cond, GC_TEST_TIMEOUT_MS)
+
+/* Lets @ms pass with the main loop running. Only for time-based rules
+ * (a token bucket refilling), never to synchronise with the server. */
+void   gc_test_run_for_ms    (guint ms);
+
+/* Runs whatever is ready now, without blocking. */
+void   gc_test_run_pending   (void);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  GcEvent *event;        /* parsed */
+  char    *json;         /* the text exactly as received */
+  gint64   received_us;  /* monotonic time of arrival */
+} GcTestEvent;
+
+void gc_test_event_free (GcTestEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestEvent, gc_test_event_free)
+
+/* The event's JSON as a json-glib object (transfer full; asserts it is one). */
+JsonObject *gc_test_event_to_object (const GcTestEvent *event);
+
+/* ------------------------------------------------------------------ */
+/* GcTestClient                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  char           *url;
+
+  /* The handshake. */
+  gboolean        finished;        /* gc_ws_connect_finish() ran */
+  GcWsConnection *connection;      /* the upgrade succeeded */
+  GError         *connect_error;   /* it did not */
+  guint           http_status;     /* the refusal's status */
+  char           *refusal_body;    /* the refusal's body, NUL-terminated */
+  JsonObject     *refusal;         /* the body parsed, if a JSON object */
+
+  /* After the upgrade. */
+  GcTestEvent    *welcome;         /* the first event, once it was a welcome */
+  GQueue          events;          /* GcTestEvent, not yet taken */
+  guint           n_events;        /* events received in total */
+  guint           n_pings;         /* pings received (answered automatically) */
+  gboolean        unparsable;      /* an event gc_event_parse() refused */
+  gboolean        closed;          /* the TCP connection is gone */
+  gushort         close_code;      /* what the server sent; 1005/1006 if nothing */
+  char           *close_reason;
+
+  GCancellable   *cancellable;
+} GcTestClient;
+
+/* Options of a join beyond room and name. */
+typedef struct {
+  const char   *session_id;     /* NULL: not sent */
+  const char   *since;          /* NULL: not sent; sent verbatim (escaped) */
+  const char   *origin;         /* NULL: no Origin header */
+  gboolean      no_subprotocol; /* offer no Sec-WebSocket-Protocol */
+  GTlsDatabase *tls_database;   /* wss:// with this trust store */
+} GcTestJoinOptions;
+
+/* The /joinRoom URL for @room and @name (both form-encoded; %NULL omits
+ * the parameter) on @scheme://@host:@port. */
+char         *gc_test_join_url              (const char              *scheme,
+                                             const char              *host,
+                                             guint16                  port,
+                                             const char              *room,
+                                             const char              *name,
+                                             const GcTestJoinOptions *options);
+
+/* Starts connecting to @url; returns at once. */
+GcTestClient *gc_test_client_new_for_url    (const char              *url,
+                                             const GcTestJoinOptions *options);
+/* Starts joining @room as @name on ws://127.0.0.1:@port. */
+GcTestClient *gc_test_client_start_join     (guint16                  port,
+                                             const char              *room,
+                                             const char              *name,
+                                             const GcTestJoinOptions *options);
+/* Joins and waits for the welcome (asserting both). */
+GcTestClient *gc_test_client_join           (guint16                  port,
+                                             const char              *room,
+                                             const char              *name);
+/* Joins with a resume token and `since` (< 0: none) and waits for the welcome. */
+GcTestClient *gc_test_client_resume         (guint16                  port,
+                                             const char              *room,
+                                             const char              *name,
+                                             const char              *session_id,
+                                             gint64                   since);
+void          gc_test_client_free           (GcTestClient            *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestClient, gc_test_client_free)
+
+void          gc_test_client_wait_finished  (GcTestClient            *client);
+/* Waits for the upgrade and the welcome; asserts the first event is the
+ * welcome. Returns it (transfer none). */
+GcWelcome    *gc_test_client_wait_welcome   (GcTestClient            *client);
+/* Waits for the handshake and asserts a refusal with @status, a JSON body
+ * with `error` = @code and a string `message`. Returns the body (transfer none). */
+JsonObject   *gc_test_client_assert_refused_full (GcTestClient       *client,
+                                             guint                    status,
+                                             const char              *code,
+                                             const char              *file,
+                                             int                      line);
+#define gc_test_client_assert_refused(client, status, code) \
+  gc_test_client_assert_refused_full ((client), (status), (code), __FILE__, __LINE__)
+
+/* Our user (from the welcome). */
+const GcUser *gc_test_client_get_you        (GcTestClient            *client);
+
+/* Taking events. The wait functions fail the test on timeout. */
+
+/* The next event of any type (transfer full). */
+GcTestEvent  *gc_test_client_next_event     (GcTestClient            *client);
+/* The first queued event of @type, removed from the queue; the events
+ * before it stay queued (transfer full). */
+GcTestEvent  *gc_test_client_wait_event     (GcTestClient            *client,
+                                             GcEventType              type);
+/* The first message event with @text; see gc_test_client_wait_event(). */
+GcTestEvent  *gc_test_client_wait_message   (GcTestClient            *client,
+                                             const char              *text);
+/* The first error event (which must have @code) — a convenience. */
+GcTestEvent  *gc_test_client_wait_error     (GcTestClient            *client,
+                                             const char              *code);
+/* Queued events of @type (GC_EVENT_UNKNOWN: all). */
+guint         gc_test_client_count_queued   (GcTestClient            *client,
+                                             GcEventType              type);
+void          gc_test_client_clear_queue    (GcTestClient            *client);
+
+/* Sending. */
+void          gc_test_client_send_text      (GcTestClient            *client,
+                                             const char              *text);
+void          gc_test_client_send_message   (GcTestClient            *client,
+                                             const char              *text,
+                                             const char              *client_id);
+void          gc_test_client_send_binary    (GcTestClient            *client,
+                                             const guint8            *data,
+                                             gsize                    len);
+
+/* Sends a message and waits until it comes back: every event the server
+ * sent this client before it is then in the queue (a barrier). */
+void          gc_test_client_sync           (GcTestClient            *client);
+
+/* Closing. */
+void          gc_test_client_close          (GcTestClient            *client,
+                                             gushort                  code);
+/* Drops the TCP connection without a close frame. */
+void          gc_test_client_abort          (GcTestClient            *client);
+/* Waits until the connection is closed; returns the server's close code. */
+gushort       gc_test_client_wait_closed    (GcTestClient            *client);
+
+/* ------------------------------------------------------------------ */
+/* GcTestRawClient: a WebSocket client that misbehaves on purpose       */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  GSocket    *socket;
+  GSource    *source;      /* while reading */
+  GcWsParser *parser;
+  GByteArray *handshake;   /* until the 101 was read */
+  guint       http_status;
+  gboolean    upgraded;
+  gboolean    reading;     /* FALSE: never reads after the upgrade */
+  GQueue      events;      /* GcTestEvent from text messages */
+  guint       n_pings;     /* received and never answered */
+  gushort     close_code;  /* from a close frame; 0 if none */
+  gboolean    eof;         /* the server closed TCP (or reset it) */
+} GcTestRawClient;
+
+/**
+ * gc_test_raw_client_connect:
+ * @port: the server's port on 127.0.0.1
+ * @path_and_query: e.g. "/joinRoom?room_code=a&user_name=b"
+ * @keep_reading: after the upgrade, go on reading and decoding frames
+ *   (never answering pings); %FALSE stops reading for good
+ * @receive_buffer: SO_RCVBUF to ask for (0: the system's), small to make
+ *   a non-reading client's window close quickly
+ *
+ * Connects, sends the upgrade and waits for the 101 (asserted).
+ */
+GcTestRawClient *gc_test_raw_client_connect (guint16          port,
+                                             const char      *path_and_query,
+                                             gboolean         keep_reading,
+                                             int              receive_buffer);
+void             gc_test_raw_client_free    (GcTestRawClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestRawClient, gc_test_raw_client_free)
+
+/* Sends one masked frame, blocking until written. */
+void             gc_test_raw_client_send_frame (GcTestRawClient *client,
+                                                GcWsOpcode       opcode,
+                                                gboolean         fin,
+                                                const guint8    *payload,
+                                                gsize            len);
+
+/* ------------------------------------------------------------------ */
+/* Raw HTTP                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  guint               status;
+  SoupMessageHeaders *headers;
+  GBytes             *body;
+  char               *body_text;  /* NUL-terminated copy */
+  JsonObject         *json;       /* the body, if a JSON object */
+} GcTestHttpResponse;
+
+void gc_test_http_response_free (GcTestHttpResponse *response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestHttpResponse, gc_test_http_response_free)
+
+/* Sends @request verbatim to @host:@port (over TLS trusting @tls_database
+ * if not %NULL) and reads the response (to its Content-Length or EOF). */
+GcTestHttpResponse *gc_test_http_request (const char   *host,
+                                          guint16       port,
+                                          GTlsDatabase *tls_database,
+                                          const char   *request);
+/* "GET @path" with Connection: close. */
+GcTestHttpResponse *gc_test_http_get     (const char   *host,
+                                          guint16       port,
+                                          GTlsDatabase *tls_database,
+                                          const char   *path);
+/* A valid WebSocket upgrade request for @path_and_query, plus @extra_headers
+ * (each ending in CRLF; may be %NULL). @version NULL means "13". */
+char               *gc_test_upgrade_request (const char *path_and_query,
+                                             const char *version,
+                                             const char *extra_headers);
+
+/* Asserts a JSON refusal: @status, Content-Type application/json and the
+ * `error` @code with a string `message`. */
+void gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
+                                       guint               status,
+                                       const char         *code,
+                                       const char         *file,
+                                       int                 line);
+#define gc_test_http_assert_refusal(response, status, code) \
+  gc_test_http_assert_refusal_full ((response), (status), (code), __FILE__, __LINE__)
+
+G_END_DECLS
