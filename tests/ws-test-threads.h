@@ -4,8 +4,9 @@
  * handshake, which glib-networking runs in a pool thread) holds dynamic
  * thread-local storage that GCC 12's LeakSanitizer crashes on ("Tracer
  * caught signal 11") when it scans the threads at exit. The TLS tests and
- * the echo programs therefore end those threads first. A pool thread tells
- * nobody when it ends, so this polls /proc (Linux only), with a deadline.
+ * the echo programs therefore end those threads first, in sanitizer builds
+ * only: it takes at least 0.5 s. A pool thread tells nobody when it ends,
+ * so this polls /proc (Linux only), with a deadline.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -13,6 +14,14 @@
 #pragma once
 
 #include <glib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+# define WS_TEST_SANITIZED 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define WS_TEST_SANITIZED 1
+# endif
+#endif
 
 static inline guint
 ws_test_count_pool_threads (void)
@@ -41,6 +50,7 @@ ws_test_count_pool_threads (void)
 static inline gboolean
 ws_test_stop_idle_pool_threads (guint timeout_ms)
 {
+#ifdef WS_TEST_SANITIZED
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
 
   g_thread_pool_set_max_unused_threads (0);
@@ -55,4 +65,7 @@ ws_test_stop_idle_pool_threads (guint timeout_ms)
         return FALSE;
       g_usleep (10 * G_TIME_SPAN_MILLISECOND);
     }
+#else
+  return TRUE;
+#endif
 }
