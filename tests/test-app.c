@@ -23,6 +23,7 @@
 #include "gc-text-markup.h"
 #include "gc-window-private.h"
 #include "gc-ws-handshake.h"
+#include "ws-test-threads.h"
 
 #define TIMEOUT_MS 15000
 
@@ -1331,5 +1332,8 @@ main (int   argc,
   ret = g_test_run ();
 
   g_clear_object (&app);
+  /* The TLS test left gnutls pool threads that LSan cannot scan. */
+  if (!ws_test_stop_idle_pool_threads (5000))
+    g_printerr ("GLib pool threads are still running\n");
   return ret;
 }
