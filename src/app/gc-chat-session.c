@@ -91,7 +91,7 @@ enum {
   PROP_FAILURE,
   PROP_USER_NAME,
   PROP_USER_ID,
-  PROP_LIMITS,
+  PROP_MAX_TEXT_BYTES,
   N_PROPS
 };
 
@@ -620,7 +620,7 @@ handle_welcome (GcChatSession *self,
   limits_changed = self->limits.max_text_bytes != welcome->limits.max_text_bytes;
   self->limits = welcome->limits;
   if (limits_changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LIMITS]);
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TEXT_BYTES]);
 
   clear_typing (self);
   replace_members (self, welcome->members, !first);
@@ -1184,7 +1184,7 @@ gc_chat_session_get_property (GObject    *object,
     case PROP_USER_ID:
       g_value_set_string (value, self->user_id);
       break;
-    case PROP_LIMITS:
+    case PROP_MAX_TEXT_BYTES:
       g_value_set_uint (value, self->limits.max_text_bytes);
       break;
     default:
@@ -1218,8 +1218,8 @@ gc_chat_session_class_init (GcChatSessionClass *klass)
   properties[PROP_USER_ID] =
     g_param_spec_string ("user-id", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  /* Notified when welcome brings other limits; reads max_text_bytes. */
-  properties[PROP_LIMITS] =
+  /* The limit the compose box counts against; from welcome. */
+  properties[PROP_MAX_TEXT_BYTES] =
     g_param_spec_uint ("max-text-bytes", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 

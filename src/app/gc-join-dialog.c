@@ -16,6 +16,7 @@ struct _GcJoinDialog
 
   GcChatSession *session;       /* while joining */
   char          *suggestion;
+  gboolean       room_touched;  /* an empty room is only wrong once edited */
 
   GtkButton     *cancel_button;
   GtkButton     *join_button;
@@ -117,13 +118,10 @@ validate (GcJoinDialog *self)
   g_autofree char *server = check_server (entry_text (self->server_entry), &server_hint);
   g_autofree char *name = check_name (entry_text (self->name_entry), &name_hint);
   g_autofree char *room = check_room (entry_text (self->room_entry), &room_hint);
-  gboolean room_touched = *entry_text (self->room_entry) != '\0' ||
-                          GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self->room_entry), "touched"));
 
   set_hint (self->server_hint, server_hint);
   set_hint (self->name_hint, name_hint);
-  /* An empty room at the start is not a mistake yet. */
-  set_hint (self->room_hint, room_touched ? room_hint : NULL);
+  set_hint (self->room_hint, self->room_touched ? room_hint : NULL);
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->join_button),
                             self->session == NULL && server != NULL && name != NULL && room != NULL);
@@ -303,7 +301,8 @@ static void
 entry_changed_cb (GtkEditable  *editable,
                   GcJoinDialog *self)
 {
-  g_object_set_data (G_OBJECT (editable), "touched", GINT_TO_POINTER (TRUE));
+  if (editable == GTK_EDITABLE (self->room_entry))
+    self->room_touched = TRUE;
   validate (self);
 }
 
@@ -388,7 +387,6 @@ gc_join_dialog_init (GcJoinDialog *self)
 
   gtk_editable_set_text (GTK_EDITABLE (self->server_entry), DEFAULT_SERVER);
   gtk_editable_set_text (GTK_EDITABLE (self->name_entry), name);
-  g_object_set_data (G_OBJECT (self->room_entry), "touched", GINT_TO_POINTER (FALSE));
   validate (self);
 }
 

@@ -680,7 +680,7 @@ direct_join_cb (GObject      *source,
   if (self->joining != session)
     return;
 
-  gtk_label_set_text (self->empty_label, "");
+  gtk_label_set_text (self->empty_label, "Not in a room");
   dialog = gc_window_show_join_dialog (self);
   gc_join_dialog_set_values (dialog, gc_chat_session_get_server_url (session),
                              gc_chat_session_get_user_name (session),
