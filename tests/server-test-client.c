@@ -822,6 +822,14 @@ gc_test_raw_client_send_frame (GcTestRawClient *client,
   raw_client_send_all (client, data, frame_len);
 }
 
+void
+gc_test_raw_client_send_bytes (GcTestRawClient *client,
+                               const guint8    *data,
+                               gsize            len)
+{
+  raw_client_send_all (client, data, len);
+}
+
 /* ------------------------------------------------------------------ */
 /* Raw HTTP                                                             */
 /* ------------------------------------------------------------------ */

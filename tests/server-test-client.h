@@ -267,6 +267,11 @@ void             gc_test_raw_client_send_frame (GcTestRawClient *client,
                                                 const guint8    *payload,
                                                 gsize            len);
 
+/* Sends @data as is (e.g. a deliberately malformed frame). */
+void             gc_test_raw_client_send_bytes (GcTestRawClient *client,
+                                                const guint8    *data,
+                                                gsize            len);
+
 /* ------------------------------------------------------------------ */
 /* Raw HTTP                                                             */
 /* ------------------------------------------------------------------ */
