@@ -34,14 +34,13 @@ static G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN void
 die_usage (const char *format,
            ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
 
+  fputs ("gochat-server: ", stderr);
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  vfprintf (stderr, format, args);
   va_end (args);
-
-  fprintf (stderr, "gochat-server: %s\n", message);
+  fputc ('\n', stderr);
   exit (EXIT_USAGE);
 }
 
