@@ -367,6 +367,16 @@ find_item (GcChatSession *session,
   return NULL;
 }
 
+/* The text of the newest line (owned by the model). */
+static const char *
+last_line (GcChatSession *session)
+{
+  GListModel *model = gc_chat_session_get_messages (session);
+  g_autoptr(GcMessageItem) item = g_list_model_get_item (model, g_list_model_get_n_items (model) - 1);
+
+  return gc_message_item_get_text (item);
+}
+
 static guint
 count_items (GcChatSession *session,
              const char    *text)
@@ -433,6 +443,35 @@ send_enabled (GcWindow *window)
   /* The Send button follows the room.send action's enabled state. */
   gc_window_get_parts (window, &parts);
   return gtk_widget_get_sensitive (GTK_WIDGET (parts.send_button));
+}
+
+/* Sends a key press through the compose box's own key handler (GTK 4
+ * cannot synthesize input events); returns whether it took the key. */
+static gboolean
+press_compose_key (GcWindow        *window,
+                   guint            keyval,
+                   GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = NULL;
+  GcWindowParts parts;
+  gboolean handled = FALSE;
+  guint n;
+
+  gc_window_get_parts (window, &parts);
+  controllers = gtk_widget_observe_controllers (GTK_WIDGET (parts.compose_view));
+  n = g_list_model_get_n_items (controllers);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
+          gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE)
+        {
+          g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+          return handled;
+        }
+    }
+  g_assert_not_reached ();
 }
 
 static void
@@ -657,6 +696,8 @@ test_chat (void)
   TestClient *bob;
   g_autofree char *left = NULL;
   g_autofree char *rename = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  char *stored;
   gint64 typing_since;
 
   test_server_start (&ts, NULL, 0);
@@ -666,6 +707,18 @@ test_chat (void)
 
   g_assert_cmpstr (gtk_label_get_text (parts.title_label), ==, "#chat-room");
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 1);
+
+  /* Remembered for next time. */
+  settings = g_settings_new (GC_APPLICATION_ID);
+  stored = g_settings_get_string (settings, "server");
+  g_assert_cmpstr (stored, ==, ts.url);
+  g_free (stored);
+  stored = g_settings_get_string (settings, "name");
+  g_assert_cmpstr (stored, ==, "alice");
+  g_free (stored);
+  stored = g_settings_get_string (settings, "last-room");
+  g_assert_cmpstr (stored, ==, "chat-room");
+  g_free (stored);
   g_assert_true (gc_room_member_get_own (find_member (session, "alice")));
 
   /* Send from the compose box: the line shows at once, pending. */
@@ -766,6 +819,7 @@ test_commands (void)
   GcWindowParts parts;
   GcMessageItem *item;
   GListModel *messages;
+  TestClient *dora;
   g_autofree char *kept = NULL;
   g_autofree char *too_long = NULL;
 
@@ -774,6 +828,18 @@ test_commands (void)
   session = gc_window_get_session (window);
   messages = gc_chat_session_get_messages (session);
   gc_window_get_parts (window, &parts);
+
+  /* Shift+Enter is left to the text view (a new line); Enter sends. */
+  set_compose_text (window, "first line");
+  g_assert_false (press_compose_key (window, GDK_KEY_Return, GDK_SHIFT_MASK));
+  g_assert_null (find_item (session, "first line"));
+  set_compose_text (window, "first line\nsecond line");
+  g_assert_true (press_compose_key (window, GDK_KEY_Return, 0));
+  item = find_item (session, "first line\nsecond line");
+  g_assert_nonnull (item);
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  g_assert_true (press_compose_key (window, GDK_KEY_KP_Enter, 0));
+  g_assert_false (press_compose_key (window, GDK_KEY_a, 0));
 
   set_compose_text (window, "/me waves");
   g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "5 / 4096");
@@ -806,6 +872,20 @@ test_commands (void)
   WAIT_FOR (find_item (session, "You are now known as Caroline") != NULL);
   g_assert_nonnull (strstr (gtk_label_get_text (parts.subtitle_label), "Caroline"));
   g_assert_true (gc_room_member_get_own (find_member (session, "Caroline")));
+
+  /* A name someone has: the server's refusal shows as a line. */
+  dora = test_client_join (&ts, "commands", "Dora");
+  WAIT_FOR (find_member (session, "Dora") != NULL);
+  set_compose_text (window, "/nick DORA");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  WAIT_FOR (g_str_has_prefix (last_line (session), "Could not change your name: "));
+  g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "Caroline");
+
+  /* An invalid name never leaves the app. */
+  set_compose_text (window, "/nick    ");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  g_assert_true (g_str_has_prefix (last_line (session), "Could not change your name: "));
+  test_client_free (dora);
 
   /* Over the server's limit: the counter warns and nothing is sent. */
   too_long = g_strnfill (4097, 'x');
@@ -1100,8 +1180,9 @@ test_refused_and_retry (void)
   char text[32];
 
   gc_server_config_init_default (&config);
-  /* Each line costs three tokens: typing on, the message, typing off. */
-  config.rate_burst = 6;
+  /* Tokens: one typing notice (at most one a second), then a message
+   * each; the third message finds the bucket empty. */
+  config.rate_burst = 3;
   config.rate_per_second = 1;
   test_server_start (&ts, &config, 0);
   window = join_through_dialog (&ts, "dan", "limits");

@@ -22,8 +22,11 @@
 #define ATTEMPT_TIMEOUT_S      15
 #define BACKOFF_MAX_S          30
 /* Typing is refreshed this often while the user types, and stopped after
- * this long without a key; others expire it after ~6 s. */
+ * this long without a key; others expire it after ~6 s. Typing notices
+ * share the rate limit with messages, so a new one waits at least
+ * TYPING_MIN_GAP_US after the previous one. */
 #define TYPING_REFRESH_US      (3 * G_USEC_PER_SEC)
+#define TYPING_MIN_GAP_US      (G_USEC_PER_SEC)
 #define TYPING_IDLE_MS         5000
 #define TYPING_EXPIRY_MS       6000
 /* The oldest lines go beyond this, so a long session stays bounded. */
@@ -1562,6 +1565,11 @@ gc_chat_session_send_message (GcChatSession  *self,
   append_line (self, item);
   send_item (self, item);
 
+  /* A message ends typing for everyone who sees it (the server forgets
+   * it too), so no `typing false` needs to follow. */
+  self->typing_sent = FALSE;
+  g_clear_handle_id (&self->typing_idle_id, g_source_remove);
+
   return item;
 }
 
@@ -1633,7 +1641,9 @@ gc_chat_session_set_typing (GcChatSession *self,
 
   if (typing)
     {
-      if (!self->typing_sent || now - self->typing_sent_at >= TYPING_REFRESH_US)
+      gint64 gap = self->typing_sent ? TYPING_REFRESH_US : TYPING_MIN_GAP_US;
+
+      if (now - self->typing_sent_at >= gap)
         {
           g_autofree char *json = gc_request_build_typing (TRUE);
 
