@@ -783,6 +783,9 @@ test_round_trip (void)
   g_assert_cmpuint (ts.n_destroyed, ==, 1);
   server_connection = ts.accepted->pdata[0];
   g_assert_cmpstr (gc_ws_connection_get_protocol (server_connection), ==, "gochat.v1");
+  /* The connection found the socket under libsoup's stolen SoupIOStream. */
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (gc_ws_connection_get_remote_address (server_connection)));
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (gc_ws_connection_get_remote_address (result.connection)));
 
   gc_ws_connection_send_text (result.connection, "from the client", -1);
   gc_ws_connection_send_binary (server_connection, (const guint8 *) "\xff\x00", 2);
@@ -1110,6 +1113,10 @@ test_wss (void)
   connect_and_wait (url, NULL, NULL, database, &result);
   g_assert_no_error (result.error);
   spin_until (ts.accepted->len == 1);
+  /* Sockets found under TLS: SoupIOStream > GTlsServerConnection >
+   * GTcpConnection, and GSocketClient's GTcpWrapperConnection. */
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (gc_ws_connection_get_remote_address (ts.accepted->pdata[0])));
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (gc_ws_connection_get_remote_address (result.connection)));
 
   /* Both ends work through TLS. */
   gc_ws_connection_send_text (ts.accepted->pdata[0], "over tls", -1);
