@@ -1469,7 +1469,11 @@ server_abort_connections (GcServer *self)
   while (g_hash_table_iter_next (&iter, (gpointer *) &connection, NULL))
     g_ptr_array_add (connections, g_object_ref (connection));
   for (guint i = 0; i < connections->len; i++)
-    gc_ws_connection_abort (g_ptr_array_index (connections, i));
+    {
+      connection = g_ptr_array_index (connections, i);
+      gc_ws_connection_abort (connection);
+      g_signal_handlers_disconnect_by_func (connection, on_connection_closed, self);
+    }
 
   /* Whatever did not report "closed" is forgotten all the same. */
   g_hash_table_remove_all (self->connections);
