@@ -71,6 +71,11 @@ gboolean gc_ws_server_accept (SoupServerMessage  *msg,
  * @protocols: (nullable): subprotocols to offer
  * @tls_database: (nullable): trust store for wss://; %NULL = system trust
  * @poller: (nullable): poller for the new connection
+ *
+ * Bytes the server sent right behind its 101 reach the connection. Errors:
+ * GC_WS_HANDSHAKE_ERROR, or G_IO_ERROR / G_TLS_ERROR from the network
+ * (G_IO_ERROR_TIMED_OUT when the server is silent for 30 s during the
+ * handshake; G_IO_ERROR_CANCELLED).
  */
 void            gc_ws_connect_async  (const char          *url,
                                       const char          *origin,
