@@ -115,15 +115,17 @@ gsize       gc_ws_frame_encode_into     (guint8         *out,
                                          gboolean        fin,
                                          const guint8   *payload,
                                          gsize           len);
-/* A close frame; @code 0 means an empty body; @reason may be %NULL and is
- * truncated (at a character boundary) to fit in 125 bytes. */
+/* A close frame; @code 0 means an empty body (and no reason), otherwise it
+ * must pass gc_ws_close_code_is_valid(); @reason may be %NULL, must be
+ * UTF-8, and is truncated (at a character boundary) to fit in 125 bytes. */
 GBytes     *gc_ws_frame_encode_close    (GcWsRole        role,
                                          gushort         code,
                                          const char     *reason);
 
 /* Close payload rules (RFC 6455 §5.5.1, §7.4): empty is fine (code 1005),
  * one byte is not, the code must be one a peer may send, the reason valid
- * UTF-8. On success sets @code and @reason (newly allocated, may be ""). */
+ * UTF-8. On success sets @code and @reason (newly allocated, may be "";
+ * cut at a U+0000), either of which may be %NULL. */
 gboolean    gc_ws_close_payload_parse   (const guint8   *payload,
                                          gsize           len,
                                          gushort        *code,
