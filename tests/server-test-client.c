@@ -100,13 +100,6 @@ gc_test_run_for_ms (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
-void
-gc_test_run_pending (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
 /* ------------------------------------------------------------------ */

@@ -80,8 +80,6 @@ void   gc_test_deadline_stop    (GcTestDeadline *deadline);
  * (a token bucket refilling), never to synchronise with the server. */
 void   gc_test_run_for_ms    (guint ms);
 
-/* Runs whatever is ready now, without blocking. */
-void   gc_test_run_pending   (void);
 
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
