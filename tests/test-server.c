@@ -1909,6 +1909,27 @@ test_resume_waiting_member_counts (void)
   /* ...and may take it back even though the room is full. */
   b2 = gc_test_client_resume (ts->port, "lobby", "bob", token, -1);
   g_assert_true (b2->welcome->event->welcome->resumed);
+
+  /* A waiting member's name is taken for renames and suggestions too. */
+  {
+    g_autoptr(TestServer) ts2 = test_server_new (NULL);
+    g_autoptr(GcTestClient) ann = gc_test_client_join (ts2->port, "names", "ann");
+    g_autoptr(GcTestClient) ann2 = gc_test_client_join (ts2->port, "names", "ann2");
+    g_autoptr(GcTestClient) clash = NULL;
+    g_autoptr(GcTestEvent) error = NULL;
+    const char *suggestion;
+
+    gc_test_client_abort (ann2);
+    gc_test_wait (gc_server_get_n_connections (ts2->server) == 1);
+    clash = gc_test_client_start_join (ts2->port, "names", "ANN", NULL);
+    suggestion = json_object_get_string_member_with_default (
+      gc_test_client_assert_refused (clash, 409, "name_taken"), "suggestion", "");
+    g_assert_cmpint (g_ascii_strcasecmp (suggestion, "ann2"), !=, 0);
+    g_assert_cmpint (g_ascii_strcasecmp (suggestion, "ann"), !=, 0);
+
+    gc_test_client_send_text (ann, "{\"type\":\"rename\",\"name\":\"ANN2\"}");
+    error = gc_test_client_wait_error (ann, "name_taken");
+  }
 }
 
 /* ------------------------------------------------------------------ */
