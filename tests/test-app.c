@@ -149,6 +149,162 @@ test_server_free (TestServer *ts)
 }
 
 /* ------------------------------------------------------------------ */
+/* A TCP proxy that can turn into a black hole                          */
+/* ------------------------------------------------------------------ */
+
+/* Between the app and the server: forwards bytes both ways until frozen;
+ * a frozen pair keeps both TCP connections open but drops every byte, as a
+ * dead network path (a half-open link) does. New pairs forward again. */
+typedef struct _ProxyPair ProxyPair;
+
+typedef struct {
+  GSocketService *service;
+  guint16         port;
+  guint16         target_port;
+  char           *url;
+  GPtrArray      *pairs;
+} TestProxy;
+
+typedef struct {
+  ProxyPair     *pair;
+  GInputStream  *in;
+  GOutputStream *out;
+  guint8         buffer[16384];
+} ProxyPump;
+
+struct _ProxyPair {
+  GSocketConnection *client;
+  GSocketConnection *server;
+  GCancellable      *cancellable;
+  ProxyPump          up;
+  ProxyPump          down;
+  gboolean           frozen;
+};
+
+static void pump_read (ProxyPump *pump);
+
+static void
+pump_written_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  ProxyPump *pump = user_data;
+
+  if (g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
+    pump_read (pump);
+}
+
+static void
+pump_read_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  ProxyPump *pump = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      /* One side ended: end the other, as a proxy would. */
+      if (!g_cancellable_is_cancelled (pump->pair->cancellable))
+        {
+          g_io_stream_close (G_IO_STREAM (pump->pair->client), NULL, NULL);
+          g_io_stream_close (G_IO_STREAM (pump->pair->server), NULL, NULL);
+        }
+      return;
+    }
+  if (pump->pair->frozen)
+    {
+      pump_read (pump);
+      return;
+    }
+  g_output_stream_write_all_async (pump->out, pump->buffer, (gsize) n, G_PRIORITY_DEFAULT,
+                                   pump->pair->cancellable, pump_written_cb, pump);
+}
+
+static void
+pump_read (ProxyPump *pump)
+{
+  g_input_stream_read_async (pump->in, pump->buffer, sizeof pump->buffer, G_PRIORITY_DEFAULT,
+                             pump->pair->cancellable, pump_read_cb, pump);
+}
+
+static void
+proxy_pair_free (ProxyPair *pair)
+{
+  g_cancellable_cancel (pair->cancellable);
+  g_io_stream_close (G_IO_STREAM (pair->client), NULL, NULL);
+  g_io_stream_close (G_IO_STREAM (pair->server), NULL, NULL);
+  g_object_unref (pair->client);
+  g_object_unref (pair->server);
+  g_object_unref (pair->cancellable);
+  g_free (pair);
+}
+
+static gboolean
+proxy_incoming_cb (GSocketService    *service,
+                   GSocketConnection *connection,
+                   GObject           *source_object,
+                   TestProxy         *proxy)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  ProxyPair *pair = g_new0 (ProxyPair, 1);
+
+  /* A blocking connect is fine: the kernel completes it from the
+   * server's backlog without the main loop. */
+  pair->server = g_socket_client_connect_to_host (client, "127.0.0.1", proxy->target_port,
+                                                  NULL, &error);
+  g_assert_no_error (error);
+  pair->client = g_object_ref (connection);
+  pair->cancellable = g_cancellable_new ();
+  pair->up = (ProxyPump) { pair, g_io_stream_get_input_stream (G_IO_STREAM (pair->client)),
+                           g_io_stream_get_output_stream (G_IO_STREAM (pair->server)), { 0 } };
+  pair->down = (ProxyPump) { pair, g_io_stream_get_input_stream (G_IO_STREAM (pair->server)),
+                             g_io_stream_get_output_stream (G_IO_STREAM (pair->client)), { 0 } };
+  g_ptr_array_add (proxy->pairs, pair);
+  pump_read (&pair->up);
+  pump_read (&pair->down);
+
+  return TRUE;
+}
+
+static void
+test_proxy_start (TestProxy *proxy,
+                  guint16    target_port)
+{
+  g_autoptr(GError) error = NULL;
+
+  proxy->service = g_socket_service_new ();
+  proxy->target_port = target_port;
+  proxy->pairs = g_ptr_array_new_with_free_func ((GDestroyNotify) proxy_pair_free);
+  proxy->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (proxy->service), NULL, &error);
+  g_assert_no_error (error);
+  proxy->url = g_strdup_printf ("ws://127.0.0.1:%u", proxy->port);
+  g_signal_connect (proxy->service, "incoming", G_CALLBACK (proxy_incoming_cb), proxy);
+  g_socket_service_start (proxy->service);
+}
+
+/* Every connection open now goes silent; later ones work. */
+static void
+test_proxy_freeze (TestProxy *proxy)
+{
+  for (guint i = 0; i < proxy->pairs->len; i++)
+    ((ProxyPair *) g_ptr_array_index (proxy->pairs, i))->frozen = TRUE;
+}
+
+static void
+test_proxy_free (TestProxy *proxy)
+{
+  g_socket_service_stop (proxy->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (proxy->service));
+  g_ptr_array_unref (proxy->pairs);
+  g_object_unref (proxy->service);
+  g_free (proxy->url);
+  /* Let the cancelled reads and writes finish. */
+  spin_for (50);
+}
+
+/* ------------------------------------------------------------------ */
 /* A second, protocol-level client                                      */
 /* ------------------------------------------------------------------ */
 
@@ -1357,6 +1513,68 @@ test_tls (void)
   test_server_free (&ts);
 }
 
+/* The network path dies silently (no FIN, no RST): keepalive notices, the
+ * app reconnects and resumes; the server replaces the half-open old
+ * connection (4000), nobody sees a leave or join, nothing is lost. */
+static void
+test_dead_link (void)
+{
+  TestServer ts = { 0 };
+  TestProxy proxy = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcWindowParts parts;
+  TestClient *bob;
+  GcMessageItem *item;
+  GcWsConnection *old_connection;
+  gint64 frozen_at, detected_in;
+
+  test_server_start (&ts, NULL, 0);
+  test_proxy_start (&proxy, ts.port);
+  bob = test_client_join (&ts, "dead-link", "bob");
+
+  window = new_window ();
+  gc_window_join (window, proxy.url, "alice", "dead-link");
+  WAIT_FOR (session_connected (window));
+  session = gc_window_get_session (window);
+  gc_window_get_parts (window, &parts);
+  gc_chat_session_set_keepalive (session, 1, 3);
+  test_client_say (bob, "before");
+  WAIT_FOR (find_item (session, "before") != NULL);
+
+  old_connection = gc_chat_session_get_connection (session);
+  test_proxy_freeze (&proxy);
+  frozen_at = g_get_monotonic_time ();
+  test_client_say (bob, "into the void");
+
+  WAIT_FOR (gc_chat_session_get_connection (session) != old_connection);
+  detected_in = g_get_monotonic_time () - frozen_at;
+  WAIT_FOR (gtk_revealer_get_reveal_child (parts.banner_revealer));
+  g_test_message ("dead link noticed after %.1f s", detected_in / 1e6);
+  /* Noticed by the keepalive: after the timeout, not much later. */
+  g_assert_cmpint (detected_in, >=, 2 * G_USEC_PER_SEC);
+  g_assert_cmpint (detected_in, <=, 6 * G_USEC_PER_SEC);
+
+  WAIT_FOR (session_connected (window));
+  WAIT_FOR (find_item (session, "into the void") != NULL);
+  WAIT_FOR (!gtk_revealer_get_reveal_child (parts.banner_revealer));
+  g_assert_cmpuint (count_items (session, "before"), ==, 1);
+  g_assert_cmpuint (count_items (session, "into the void"), ==, 1);
+  g_assert_null (find_item (session, "Reconnected. The server did not keep your place, so you joined again."));
+  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_LEAVE), ==, 0);
+  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_JOIN), ==, 1);
+
+  set_compose_text (window, "back");
+  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  item = find_item (session, "back");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_proxy_free (&proxy);
+  test_server_free (&ts);
+}
+
 /* `gochat --server … --name … --room …` joins without the dialog. */
 static void
 test_command_line (void)
@@ -1405,6 +1623,7 @@ main (int   argc,
   g_test_add_func ("/app/join-failures", test_join_failures);
   g_test_add_func ("/app/untrusted-text", test_untrusted_text);
   g_test_add_func ("/app/reconnect", test_reconnect);
+  g_test_add_func ("/app/dead-link", test_dead_link);
   g_test_add_func ("/app/refused-and-retry", test_refused_and_retry);
   g_test_add_func ("/app/scrolling", test_scrolling);
   g_test_add_func ("/app/tls", test_tls);

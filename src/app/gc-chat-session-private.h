@@ -17,4 +17,10 @@ GcWsConnection *gc_chat_session_get_connection (GcChatSession *self);
 /* How many times in a row an attempt to get back has failed. */
 guint           gc_chat_session_get_attempt    (GcChatSession *self);
 
+/* Keepalive timing (default: ping after 10 s of silence, give up after
+ * 25 s), for this and later connections; tests shorten it. */
+void            gc_chat_session_set_keepalive  (GcChatSession *self,
+                                                guint          interval_s,
+                                                guint          timeout_s);
+
 G_END_DECLS

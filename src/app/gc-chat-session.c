@@ -59,6 +59,9 @@ struct _GcChatSession
   guint64             last_id;
   GcLimits            limits;
 
+  guint               keepalive_interval_s;
+  guint               keepalive_timeout_s;
+
   /* Reconnection. */
   guint               attempt;
   guint               retry_source_id;
@@ -1019,7 +1022,8 @@ connect_cb (GObject      *source,
   self->connection = g_steal_pointer (&connection);
   self->welcomed = FALSE;
   gc_ws_connection_set_max_message_size (self->connection, MAX_EVENT_BYTES);
-  gc_ws_connection_set_keepalive (self->connection, KEEPALIVE_INTERVAL_S, KEEPALIVE_TIMEOUT_S);
+  gc_ws_connection_set_keepalive (self->connection, self->keepalive_interval_s,
+                                  self->keepalive_timeout_s);
   gc_ws_connection_set_close_timeout (self->connection, CLOSE_TIMEOUT_MS);
   g_signal_connect (self->connection, "message", G_CALLBACK (on_connection_message), self);
   g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
@@ -1237,6 +1241,8 @@ static void
 gc_chat_session_init (GcChatSession *self)
 {
   gc_limits_init_default (&self->limits);
+  self->keepalive_interval_s = KEEPALIVE_INTERVAL_S;
+  self->keepalive_timeout_s = KEEPALIVE_TIMEOUT_S;
   self->messages = g_list_store_new (GC_TYPE_MESSAGE_ITEM);
   self->members = g_list_store_new (GC_TYPE_ROOM_MEMBER);
   self->members_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -1689,4 +1695,17 @@ gc_chat_session_get_attempt (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), 0);
   return self->attempt;
+}
+
+void
+gc_chat_session_set_keepalive (GcChatSession *self,
+                               guint          interval_s,
+                               guint          timeout_s)
+{
+  g_return_if_fail (GC_IS_CHAT_SESSION (self));
+
+  self->keepalive_interval_s = interval_s;
+  self->keepalive_timeout_s = timeout_s;
+  if (self->connection != NULL)
+    gc_ws_connection_set_keepalive (self->connection, interval_s, timeout_s);
 }
