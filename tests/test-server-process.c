@@ -83,9 +83,9 @@ on_exited (GObject      *source,
   server->exited = TRUE;
 }
 
-/* Starts gochat-server on 127.0.0.1, port 0, with @extra_args (NULL
- * terminated), and waits for its "listening on" line. */
-static ServerProcess *
+/* Starts gochat-server on 127.0.0.1, port 0, with the extra arguments
+ * (NULL terminated), and waits for its "listening on" line. */
+static G_GNUC_NULL_TERMINATED ServerProcess *
 server_process_start (const char *first_arg,
                       ...)
 {
