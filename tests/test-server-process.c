@@ -85,7 +85,7 @@ on_exited (GObject      *source,
 
 /* Starts gochat-server on 127.0.0.1, port 0, with the extra arguments
  * (NULL terminated), and waits for its "listening on" line. */
-static G_GNUC_NULL_TERMINATED ServerProcess *
+static ServerProcess *
 server_process_start (const char *first_arg,
                       ...)
 {
