@@ -285,7 +285,7 @@ add_member (GcChatSession *self,
     return;
 
   member = gc_room_member_new (user->id, user->name,
-                          g_strcmp0 (user->id, self->user_id) == 0);
+                               g_strcmp0 (user->id, self->user_id) == 0);
   g_hash_table_insert (self->members_by_id, g_strdup (user->id), g_object_ref (member));
   g_list_store_insert_sorted (self->members, member, gc_room_member_compare, NULL);
 }
@@ -325,12 +325,6 @@ rename_member (GcChatSession *self,
   g_object_unref (member);
 }
 
-static char *
-name_key (const char *name)
-{
-  return gc_protocol_user_name_key (name);
-}
-
 /* After a reconnection the join and leave events of the time in between
  * are lost; compare the old and new member lists by name (ids change when
  * the server restarted) and say what changed. */
@@ -350,7 +344,7 @@ replace_members (GcChatSession *self,
       g_autoptr(GcRoomMember) member = g_list_model_get_item (model, i);
 
       if (!gc_room_member_get_own (member))
-        g_hash_table_insert (old_names, name_key (gc_room_member_get_name (member)),
+        g_hash_table_insert (old_names, gc_protocol_user_name_key (gc_room_member_get_name (member)),
                              g_strdup (gc_room_member_get_name (member)));
     }
 
@@ -366,7 +360,7 @@ replace_members (GcChatSession *self,
       if (!announce || g_strcmp0 (user->id, self->user_id) == 0)
         continue;
 
-      key = name_key (user->name);
+      key = gc_protocol_user_name_key (user->name);
       if (!g_hash_table_contains (old_names, key))
         {
           g_autofree char *line = g_strdup_printf ("%s joined", user->name);
@@ -852,8 +846,11 @@ on_connection_message (GcWsConnection *connection,
   event = gc_event_parse (data, len, &error);
   if (event == NULL)
     {
-      /* One event we cannot read is not worth the connection. */
-      g_debug ("Ignoring an event that does not parse: %s", error->message);
+      g_autofree char *escaped = g_strescape (error->message, NULL);
+
+      /* One event we cannot read is not worth the connection. (The
+       * message may quote server text: never print it raw.) */
+      g_debug ("Ignoring an event that does not parse: %s", escaped);
       return;
     }
 

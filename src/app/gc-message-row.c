@@ -171,6 +171,7 @@ gc_message_row_set_item (GcMessageRow  *self,
   if (kind == GC_MESSAGE_ITEM_SYSTEM)
     {
       gtk_label_set_text (self->sender_label, "•");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sender_label), NULL);
       gtk_label_set_use_markup (self->text_label, FALSE);
       gtk_label_set_text (self->text_label, gc_message_item_get_text (item));
     }

@@ -1,4 +1,4 @@
-/* gc-member.c: one member of a room, as the members list shows it
+/* gc-room-member.c: one member of a room, as the members list shows it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -45,9 +45,9 @@ gc_room_member_finalize (GObject *object)
 
 static void
 gc_room_member_get_property (GObject    *object,
-                        guint       prop_id,
-                        GValue     *value,
-                        GParamSpec *pspec)
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
 {
   GcRoomMember *self = GC_ROOM_MEMBER (object);
 
@@ -80,7 +80,7 @@ gc_room_member_class_init (GcRoomMemberClass *klass)
 
   properties[PROP_ID] =
     g_param_spec_string ("id", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
@@ -101,8 +101,8 @@ gc_room_member_init (GcRoomMember *self)
 
 GcRoomMember *
 gc_room_member_new (const char *id,
-               const char *name,
-               gboolean    own)
+                    const char *name,
+                    gboolean    own)
 {
   GcRoomMember *self;
 
@@ -124,20 +124,6 @@ gc_room_member_get_id (GcRoomMember *self)
   return self->id;
 }
 
-void
-gc_room_member_set_id (GcRoomMember   *self,
-                  const char *id)
-{
-  g_return_if_fail (GC_IS_ROOM_MEMBER (self));
-  g_return_if_fail (id != NULL);
-
-  if (g_strcmp0 (self->id, id) == 0)
-    return;
-  g_free (self->id);
-  self->id = g_strdup (id);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
-}
-
 const char *
 gc_room_member_get_name (GcRoomMember *self)
 {
@@ -146,8 +132,8 @@ gc_room_member_get_name (GcRoomMember *self)
 }
 
 void
-gc_room_member_set_name (GcRoomMember   *self,
-                    const char *name)
+gc_room_member_set_name (GcRoomMember *self,
+                         const char   *name)
 {
   g_autofree char *folded = NULL;
 
@@ -181,7 +167,7 @@ gc_room_member_get_typing (GcRoomMember *self)
 
 void
 gc_room_member_set_typing (GcRoomMember *self,
-                      gboolean  typing)
+                           gboolean      typing)
 {
   g_return_if_fail (GC_IS_ROOM_MEMBER (self));
 
@@ -194,8 +180,8 @@ gc_room_member_set_typing (GcRoomMember *self,
 
 int
 gc_room_member_compare (gconstpointer a,
-                   gconstpointer b,
-                   gpointer      user_data)
+                        gconstpointer b,
+                        gpointer      user_data)
 {
   const GcRoomMember *ma = a;
   const GcRoomMember *mb = b;

@@ -12,24 +12,22 @@ G_BEGIN_DECLS
 #define GC_TYPE_ROOM_MEMBER (gc_room_member_get_type ())
 G_DECLARE_FINAL_TYPE (GcRoomMember, gc_room_member, GC, ROOM_MEMBER, GObject)
 
-GcRoomMember   *gc_room_member_new        (const char *id,
-                                  const char *name,
-                                  gboolean    own);
+GcRoomMember *gc_room_member_new        (const char    *id,
+                                         const char    *name,
+                                         gboolean       own);
 
-const char *gc_room_member_get_id     (GcRoomMember   *self);
-void        gc_room_member_set_id     (GcRoomMember   *self,
-                                  const char *id);
-const char *gc_room_member_get_name   (GcRoomMember   *self);
-void        gc_room_member_set_name   (GcRoomMember   *self,
-                                  const char *name);
-gboolean    gc_room_member_get_own    (GcRoomMember   *self);
-gboolean    gc_room_member_get_typing (GcRoomMember   *self);
-void        gc_room_member_set_typing (GcRoomMember   *self,
-                                  gboolean    typing);
+const char   *gc_room_member_get_id     (GcRoomMember  *self);
+const char   *gc_room_member_get_name   (GcRoomMember  *self);
+void          gc_room_member_set_name   (GcRoomMember  *self,
+                                         const char    *name);
+gboolean      gc_room_member_get_own    (GcRoomMember  *self);
+gboolean      gc_room_member_get_typing (GcRoomMember  *self);
+void          gc_room_member_set_typing (GcRoomMember  *self,
+                                         gboolean       typing);
 
 /* Orders members by name, ignoring case (a GCompareDataFunc). */
-int         gc_room_member_compare    (gconstpointer a,
-                                  gconstpointer b,
-                                  gpointer      user_data);
+int           gc_room_member_compare    (gconstpointer  a,
+                                         gconstpointer  b,
+                                         gpointer       user_data);
 
 G_END_DECLS

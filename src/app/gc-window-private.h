@@ -10,19 +10,19 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  GtkListView    *message_list;
+  GtkListView       *message_list;
   GtkScrolledWindow *message_scroller;
-  GtkButton      *new_messages_button;
-  GtkLabel       *typing_label;
-  GtkTextView    *compose_view;
-  GtkLabel       *counter_label;
-  GtkButton      *send_button;
-  GtkRevealer    *banner_revealer;
-  GtkLabel       *banner_label;
-  GtkButton      *reconnect_button;
-  GtkWidget      *member_list;
-  GtkLabel       *title_label;
-  GtkLabel       *subtitle_label;
+  GtkButton         *new_messages_button;
+  GtkLabel          *typing_label;
+  GtkTextView       *compose_view;
+  GtkLabel          *counter_label;
+  GtkButton         *send_button;
+  GtkRevealer       *banner_revealer;
+  GtkLabel          *banner_label;
+  GtkButton         *reconnect_button;
+  GtkWidget         *member_list;
+  GtkLabel          *title_label;
+  GtkLabel          *subtitle_label;
 } GcWindowParts;
 
 void gc_window_get_parts (GcWindow      *self,
