@@ -26,9 +26,11 @@ Output is TAP. Python 3 standard library only.
 import argparse
 import base64
 import binascii
+import concurrent.futures
 import hashlib
 import json
 import os
+import queue
 import random
 import re
 import select
@@ -649,6 +651,7 @@ class T:
         self.conn = None
         self.done = False
         self.expect_exit = "zero"
+        self.deadline = time.monotonic() + self.case.timeout(self.args)
         self.h.begin_connection(self)
 
     def check_connection(self):
@@ -1465,7 +1468,7 @@ for _i, (_name, _data) in enumerate(VALID_UTF8, 1):
         valid_sample(_data))
 for _i, (_name, _data) in enumerate(INVALID_UTF8, 1):
     add("6.6.%d" % _i, "invalid UTF-8 %s: 1007 whole, in 1-byte fragments, split at every byte" % _name,
-        invalid_sample(_data), timeout=15)
+        invalid_sample(_data))
 
 
 # 7: closing ------------------------------------------------------------------
@@ -1599,11 +1602,12 @@ def _(t):
                % t.role)
     elif ev.kind not in ("eof", "reset"):
         t.fail("unexpected %s after the %s's close frame" % (ev.describe(), t.role))
-    elif elapsed > 1.0:
-        t.nonstrict("the %s closed TCP only %.1f s after its close frame: it waited for a close reply, "
-                    "which RFC 6455 7.1.7 says it must not process" % (t.role, elapsed))
+    elif elapsed > 1.0 and t.role == "server":
+        t.nonstrict("the server closed TCP only %.1f s after its close frame: it waited for a close reply, "
+                    "which RFC 6455 7.1.7 says it must not process" % elapsed)
     else:
-        t.note("TCP closed %.2f s after the close frame" % elapsed)
+        # A client may wait a while for the server to close first (7.1.1).
+        t.note("the %s closed TCP %.2f s after its close frame" % (t.role, elapsed))
     t.conn.close()
     t.done = True
 
@@ -1637,13 +1641,16 @@ def limit_over(opcode, fragments):
     return run
 
 
-add("9.1.1", "text of exactly the message limit is echoed", limit_exact(TEXT), needs=known_limit)
-add("9.1.2", "binary of exactly the message limit is echoed", limit_exact(BINARY), needs=known_limit)
-add("9.1.3", "text of the limit + 1 byte fails with 1009", limit_over(TEXT, 1), needs=known_limit)
+add("9.1.1", "text of exactly the message limit is echoed", limit_exact(TEXT), needs=known_limit,
+    timeout=30)
+add("9.1.2", "binary of exactly the message limit is echoed", limit_exact(BINARY), needs=known_limit,
+    timeout=30)
+add("9.1.3", "text of the limit + 1 byte fails with 1009", limit_over(TEXT, 1), needs=known_limit,
+    timeout=30)
 add("9.1.4", "binary of the limit + 1 in 2 fragments fails with 1009", limit_over(BINARY, 2),
-    needs=known_limit)
+    needs=known_limit, timeout=30)
 add("9.1.5", "binary of the limit + 1 in 4 KiB fragments fails with 1009",
-    lambda t: limit_over(BINARY, -(-(t.limit + 1) // 4096))(t), needs=known_limit)
+    lambda t: limit_over(BINARY, -(-(t.limit + 1) // 4096))(t), needs=known_limit, timeout=30)
 
 
 @case("9.1.6", "frame header announcing 2^40 bytes fails with 1009 before any payload",
@@ -1675,10 +1682,12 @@ def _(t):
     t.expect_fail((1002, 1009), ev)
 
 
-@case("9.2.1", "16 messages of the limit in one write, echoed in order", needs=known_limit, timeout=20)
+@case("9.2.1", "up to 16 messages of the limit (64 MiB at most) in one write, echoed in order",
+      needs=known_limit, timeout=30)
 def _(t):
+    count = max(2, min(16, (64 << 20) // t.limit))
     msgs = [(BINARY if i % 2 else TEXT, (binary_payload(t.limit, i) if i % 2 else text_payload(t.limit)))
-            for i in range(16)]
+            for i in range(count)]
     t.send_raw(b"".join(t.frame(op, p) for op, p in msgs))
     for op, p in msgs:
         t.expect_echo(op, p)
@@ -2024,9 +2033,12 @@ class ServerHarness:
 
 
 class ClientHarness:
-    """The checker as a server; the client command runs once per connection."""
+    """The checker as a server; the client command runs once per connection.
+    With --jobs, each worker has its own harness (and listening port)."""
 
     role = "client"
+    keys = set()                # Sec-WebSocket-Keys seen, across workers
+    keys_lock = threading.Lock()
 
     def __init__(self, args):
         self.args = args
@@ -2040,7 +2052,6 @@ class ClientHarness:
         self.host = "127.0.0.1"
         self.proc = None
         self.log = tempfile.TemporaryFile()
-        self.keys = []
 
     def describe(self):
         return self.args.client_cmd
@@ -2113,9 +2124,11 @@ class ClientHarness:
                 raise ValueError
         except (ValueError, binascii.Error):
             t.violation("Sec-WebSocket-Key %r is not 16 bytes in base64 (RFC 6455 4.1)" % key)
-        if key in self.keys:
-            t.violation("Sec-WebSocket-Key %r was already used (RFC 6455 4.1: random for each connection)" % key)
-        self.keys.append(key)
+        with self.keys_lock:
+            if key in self.keys:
+                t.violation("Sec-WebSocket-Key %r was already used (RFC 6455 4.1: random for each connection)"
+                            % key)
+            self.keys.add(key)
 
     def begin_connection(self, t):
         self.spawn_and_accept(t)
@@ -2210,6 +2223,8 @@ def main():
     ap.add_argument("--client-max-message", type=int, default=None,
                     help="the client's message limit, if known (then limit cases run)")
     ap.add_argument("--timeout", type=float, default=5.0, help="per-case deadline in seconds (default 5)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="client role: run this many cases at once (each client process runs on its own)")
     ap.add_argument("--cases", help="only cases whose id matches this regular expression")
     ap.add_argument("--json", help="also write a JSON report to this file")
     ap.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -2225,6 +2240,20 @@ def main():
 
     h = ClientHarness(args) if role == "client" else ServerHarness(args)
     h.start()
+    # A server is one process for all cases; its cases stay sequential.
+    jobs = max(1, args.jobs) if role == "client" else 1
+    idle = queue.Queue()
+    idle.put(h)
+    for _ in range(jobs - 1):
+        idle.put(ClientHarness(args))
+
+    def work(c):
+        worker = idle.get()
+        try:
+            return run_case(worker, c, args)
+        finally:
+            idle.put(worker)
+
     stop_check = role == "server" and bool(args.server_cmd)
     print("TAP version 13")
     print("1..%d" % (len(cases) + (1 if stop_check else 0)))
@@ -2232,8 +2261,10 @@ def main():
     results = []
     counts = {OK: 0, INFORMATIONAL: 0, NON_STRICT: 0, FAILED: 0}
     began = time.monotonic()
-    for n, c in enumerate(cases, 1):
-        t = run_case(h, c, args)
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
+    futures = [pool.submit(work, c) for c in cases]
+    for n, (c, future) in enumerate(zip(cases, futures), 1):
+        t = future.result()
         counts[t.status] += 1
         line = "%s %d - %s %s" % ("not ok" if t.status == FAILED else "ok", n, c.cid, c.desc)
         if t.status in (NON_STRICT, INFORMATIONAL):
@@ -2248,6 +2279,7 @@ def main():
         sys.stdout.flush()
         results.append({"id": c.cid, "description": c.desc, "status": t.status,
                         "notes": t.notes, "seconds": round(t.duration, 3)})
+    pool.shutdown()
     if stop_check:
         problem = h.stop()
         n = len(cases) + 1

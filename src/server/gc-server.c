@@ -38,6 +38,15 @@
 /* How soon to look again when nothing could be evicted yet. */
 #define HANDSHAKE_RECHECK_US (10 * G_TIME_SPAN_MILLISECOND)
 
+/* A TLS handshake occupies a GLib worker thread until it ends (that is
+ * how glib-networking does it), so one starts only once the client's
+ * first TLS record is complete: connections that send nothing or dribble
+ * bytes never take a thread. Partial records are looked at again after
+ * this long. */
+#define TLS_RECORD_HEADER_SIZE 5
+#define TLS_CONTENT_HANDSHAKE  0x16
+#define TLS_HELLO_RECHECK_MS   50
+
 static const char * const subprotocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
 
 static GQuark
@@ -66,6 +75,7 @@ struct _GcHandshake {
   GcServer       *server;          /* NULL once finished */
   GSocket        *socket;
   GTlsConnection *tls;             /* while the TLS handshake runs */
+  GSource        *hello_source;    /* while waiting for the ClientHello */
   GIOStream      *stream;          /* given to libsoup; watched by a weak ref */
   GSocketAddress *local_address;
   GSocketAddress *remote_address;  /* carries the handshake as qdata */
@@ -428,6 +438,8 @@ handshake_finish (GcHandshake *hs)
     return;
   hs->server = NULL;
 
+  clear_source (&hs->hello_source);
+
   if (hs->stream != NULL)
     {
       g_object_weak_unref (G_OBJECT (hs->stream), on_handshake_stream_finalized, hs);
@@ -525,14 +537,127 @@ on_tls_handshake_done (GObject      *source,
 }
 
 static void
+handshake_start_tls (GcHandshake *hs)
+{
+  g_autoptr(GSocketConnection) connection = g_socket_connection_factory_create_connection (hs->socket);
+  g_autoptr(GError) error = NULL;
+
+  hs->tls = (GTlsConnection *) g_tls_server_connection_new (G_IO_STREAM (connection),
+                                                            hs->server->tls_certificate, &error);
+  if (hs->tls == NULL)
+    {
+      gc_server_log_event (G_LOG_LEVEL_WARNING, "tls-failed", NULL, NULL,
+                           hs->address, error->message);
+      g_socket_close (hs->socket, NULL);
+      handshake_finish (hs);
+      return;
+    }
+
+  /* Many clients end TLS without close_notify; that is no attack on a
+   * protocol with its own closing handshake. */
+  g_tls_connection_set_require_close_notify (hs->tls, FALSE);
+  g_tls_connection_handshake_async (hs->tls, G_PRIORITY_DEFAULT, hs->cancellable,
+                                    on_tls_handshake_done, handshake_ref (hs));
+}
+
+typedef enum {
+  HELLO_WAIT_DATA,     /* nothing to read yet */
+  HELLO_WAIT_MORE,     /* part of the first record */
+  HELLO_READY,
+  HELLO_FAILED,        /* EOF, error, or not TLS */
+} HelloState;
+
+/* Peeks at the first TLS record without consuming anything. */
+static HelloState
+handshake_peek_hello (GcHandshake *hs)
+{
+  guint8 header[TLS_RECORD_HEADER_SIZE];
+  GInputVector vector = { header, sizeof header };
+  g_autoptr(GError) error = NULL;
+  int flags = G_SOCKET_MSG_PEEK;
+  gssize n;
+  gsize record_size;
+
+  n = g_socket_receive_message (hs->socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
+  if (n < 0)
+    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ? HELLO_WAIT_DATA : HELLO_FAILED;
+  if (n == 0 || header[0] != TLS_CONTENT_HANDSHAKE)
+    return HELLO_FAILED;
+  if (n < TLS_RECORD_HEADER_SIZE)
+    return HELLO_WAIT_MORE;
+
+  record_size = TLS_RECORD_HEADER_SIZE + ((gsize) header[3] << 8 | header[4]);
+  if (g_socket_get_available_bytes (hs->socket) < (gssize) record_size)
+    return HELLO_WAIT_MORE;
+
+  return HELLO_READY;
+}
+
+static void handshake_wait_for_hello (GcHandshake *hs,
+                                      HelloState   state);
+
+static gboolean
+on_hello_ready (gpointer user_data)
+{
+  GcHandshake *hs = user_data;
+  HelloState state = handshake_peek_hello (hs);
+
+  clear_source (&hs->hello_source);
+
+  switch (state)
+    {
+    case HELLO_READY:
+      handshake_start_tls (hs);
+      break;
+    case HELLO_FAILED:
+      g_socket_close (hs->socket, NULL);
+      handshake_finish (hs);
+      break;
+    case HELLO_WAIT_DATA:
+    case HELLO_WAIT_MORE:
+    default:
+      handshake_wait_for_hello (hs, state);
+      break;
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_hello_readable (GSocket      *socket,
+                   GIOCondition  condition,
+                   gpointer      user_data)
+{
+  return on_hello_ready (user_data);
+}
+
+/* Waits for readability, or (with part of a record already there, which
+ * keeps the socket readable) for a moment. */
+static void
+handshake_wait_for_hello (GcHandshake *hs,
+                          HelloState   state)
+{
+  if (state == HELLO_WAIT_DATA)
+    {
+      hs->hello_source = g_socket_create_source (hs->socket, G_IO_IN, NULL);
+      g_source_set_callback (hs->hello_source, G_SOURCE_FUNC (on_hello_readable), hs, NULL);
+    }
+  else
+    {
+      hs->hello_source = g_timeout_source_new (TLS_HELLO_RECHECK_MS);
+      g_source_set_callback (hs->hello_source, on_hello_ready, hs, NULL);
+    }
+  g_source_set_static_name (hs->hello_source, "[gochat] TLS hello");
+  g_source_attach (hs->hello_source, hs->server->context);
+}
+
+static void
 server_accept_socket (GcServer *self,
                       GSocket  *socket)
 {
   g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
   g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
   g_autoptr(GInetAddress) inet = NULL;
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection;
   GcHandshake *hs;
   GcPeer *peer;
 
@@ -581,31 +706,10 @@ server_accept_socket (GcServer *self,
   if (self->handshakes.length == 1)
     server_update_handshake_timer (self);
 
-  connection = g_socket_connection_factory_create_connection (socket);
-
   if (self->tls_certificate == NULL)
-    {
-      handshake_give_to_soup (hs, G_IO_STREAM (connection));
-      return;
-    }
-
-  hs->tls = (GTlsConnection *) g_tls_server_connection_new (G_IO_STREAM (connection),
-                                                            self->tls_certificate, &error);
-  g_object_unref (connection);
-  if (hs->tls == NULL)
-    {
-      gc_server_log_event (G_LOG_LEVEL_WARNING, "tls-failed", NULL, NULL,
-                           hs->address, error->message);
-      g_socket_close (socket, NULL);
-      handshake_finish (hs);
-      return;
-    }
-
-  /* Many clients end TLS without close_notify; that is no attack on a
-   * protocol with its own closing handshake. */
-  g_tls_connection_set_require_close_notify (hs->tls, FALSE);
-  g_tls_connection_handshake_async (hs->tls, G_PRIORITY_DEFAULT, hs->cancellable,
-                                    on_tls_handshake_done, handshake_ref (hs));
+    handshake_give_to_soup (hs, G_IO_STREAM (g_socket_connection_factory_create_connection (socket)));
+  else
+    handshake_wait_for_hello (hs, HELLO_WAIT_DATA);
 }
 
 /* Listening ---------------------------------------------------------------- */
