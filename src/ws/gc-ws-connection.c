@@ -114,7 +114,9 @@ find_socket (GIOStream *stream,
       GParamSpec *pspec = NULL;
       GIOStream *next = NULL;
 
-      if (G_IS_SOCKET_CONNECTION (base))
+      /* GSocketClient hands out wss:// connections as a GTcpWrapperConnection
+       * around the TLS stream: a socket connection, but not the bottom. */
+      if (G_IS_SOCKET_CONNECTION (base) && !G_IS_TCP_WRAPPER_CONNECTION (base))
         return g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
       if (G_IS_TLS_CONNECTION (base))
         *has_tls = TRUE;
@@ -744,7 +746,8 @@ gc_ws_connection_constructed (GObject *object)
 
   self->input = G_POLLABLE_INPUT_STREAM (input);
   self->output = G_POLLABLE_OUTPUT_STREAM (output);
-  self->direct = G_IS_SOCKET_CONNECTION (self->stream);
+  self->direct = G_IS_SOCKET_CONNECTION (self->stream) &&
+                 !G_IS_TCP_WRAPPER_CONNECTION (self->stream);
   self->socket = find_socket (self->stream, &has_tls);
   self->has_tls = has_tls;
 
