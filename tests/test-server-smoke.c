@@ -18,28 +18,9 @@
 #include "gc-server.h"
 #include "gc-ws-handshake.h"
 
-#define SPIN_TIMEOUT_S 20
+#define GC_TEST_DEADLINE_S 20
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @cond holds; fails the test after
- * SPIN_TIMEOUT_S. Everything waited for changes in a main-loop callback. */
-#define spin_until(cond)                                                      \
-  G_STMT_START {                                                              \
-    gboolean spin_timed_out = FALSE;                                          \
-    guint spin_timer = g_timeout_add_seconds (SPIN_TIMEOUT_S, set_flag,       \
-                                              &spin_timed_out);               \
-    while (!(cond) && !spin_timed_out)                                        \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    if (spin_timed_out)                                                       \
-      g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-    g_source_remove (spin_timer);                                             \
-  } G_STMT_END
+#include "gc-test-spin.h"
 
 /* A client: its connection and every event it received. */
 typedef struct {

@@ -20,7 +20,9 @@
 #include "gc-ws-frame.h"
 #include "gc-ws-poller-private.h"
 
-#define SPIN_TIMEOUT_S 20
+#define GC_TEST_DEADLINE_S 20
+
+#include "gc-test-spin.h"
 
 /* Self-signed, CN=localhost, for the TLS test only. */
 static const char test_cert_pem[] =
@@ -42,40 +44,6 @@ static const char test_cert_pem[] =
   "-----END PRIVATE KEY-----\n";
 
 /* Waiting */
-
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @cond holds; fails the test after
- * SPIN_TIMEOUT_S. Every condition waited for changes in a main-loop
- * callback, so the loop may block between checks. */
-#define spin_until(cond)                                                      \
-  G_STMT_START {                                                              \
-    gboolean spin_timed_out = FALSE;                                          \
-    guint spin_timer = g_timeout_add_seconds (SPIN_TIMEOUT_S, set_flag,       \
-                                              &spin_timed_out);               \
-    while (!(cond) && !spin_timed_out)                                        \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    if (spin_timed_out)                                                       \
-      g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-    g_source_remove (spin_timer);                                             \
-  } G_STMT_END
-
-/* Lets time pass with the main loop running, to observe that something
- * does NOT happen meanwhile. */
-static void
-spin_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 /* Runs whatever is ready now, without blocking. */
 static void

@@ -20,29 +20,9 @@
 #include "gc-ws-handshake-private.h"
 #include "ws-test-threads.h"
 
-#define SPIN_TIMEOUT_S 20
+#define GC_TEST_DEADLINE_S 20
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until @cond holds; fails the test after
- * SPIN_TIMEOUT_S. Every condition waited for changes in a main-loop
- * callback, so the loop may block between checks. */
-#define spin_until(cond)                                                      \
-  G_STMT_START {                                                              \
-    gboolean spin_timed_out = FALSE;                                          \
-    guint spin_timer = g_timeout_add_seconds (SPIN_TIMEOUT_S, set_flag,       \
-                                              &spin_timed_out);               \
-    while (!(cond) && !spin_timed_out)                                        \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    if (spin_timed_out)                                                       \
-      g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-    g_source_remove (spin_timer);                                             \
-  } G_STMT_END
+#include "gc-test-spin.h"
 
 static char *
 tls_file (const char *name)

@@ -16,26 +16,9 @@
 
 #include <gio/gio.h>
 
-#define DEADLINE_S 90
+#define GC_TEST_DEADLINE_S 90
 
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define spin_until(cond)                                                      \
-  G_STMT_START {                                                              \
-    gboolean spin_timed_out = FALSE;                                          \
-    guint spin_timer = g_timeout_add_seconds (DEADLINE_S, set_flag,           \
-                                              &spin_timed_out);               \
-    while (!(cond) && !spin_timed_out)                                        \
-      g_main_context_iteration (NULL, TRUE);                                  \
-    if (spin_timed_out)                                                       \
-      g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #cond); \
-    g_source_remove (spin_timer);                                             \
-  } G_STMT_END
+#include "gc-test-spin.h"
 
 /* One child process, its stdout collected line by line. */
 
