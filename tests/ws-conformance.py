@@ -225,9 +225,10 @@ class Conn:
         else:
             self.eof = True
 
-    def write(self, data):
-        """Sends everything, reading meanwhile so neither side can block the
-        other. A peer that has closed makes this return False, not raise."""
+    def write(self, data, read=True):
+        """Sends everything, reading meanwhile (unless read is False) so
+        neither side can block the other. A peer that has closed makes this
+        return False, not raise."""
         view = memoryview(data)
         while view:
             if self.broken:
@@ -236,7 +237,7 @@ class Conn:
             if remaining <= 0:
                 raise CaseFailed("deadline passed with %d bytes still unsent: the %s stopped reading"
                                  % (len(view), self.peer))
-            r, w, _ = select.select([] if self.eof else [self.sock], [self.sock], [], remaining)
+            r, w, _ = select.select([] if self.eof or not read else [self.sock], [self.sock], [], remaining)
             if r:
                 self.recv_some()
             if w:
@@ -581,7 +582,7 @@ class T:
         self.reply_close(ev)
         self.finish_tcp()
 
-    def finish_tcp(self, client_may_linger=False):
+    def finish_tcp(self):
         """Ends the TCP connection as RFC 6455 7.1.1 says: the server closes
         first. Testing a server, we wait for its FIN; testing a client, we
         close and let it follow (Autobahn: a client closing first is fine)."""
@@ -599,7 +600,7 @@ class T:
         else:
             c.shutdown_write()
             while True:
-                ev = c.next_event(None if client_may_linger else 2.0)
+                ev = c.next_event(2.0)
                 if ev.kind in ("eof", "reset", "timeout"):
                     break
         c.close()
@@ -709,7 +710,7 @@ def fits(n):
 
 # 0: opening handshake --------------------------------------------------------
 
-def expect_refusal(t, status, headers, want_codes=None, lenient=False, what=""):
+def expect_refusal(t, status, want_codes=None, lenient=False, what=""):
     code = status.split(" ")[1] if len(status.split(" ")) > 1 else "?"
     if code == "101":
         msg = "the server accepted %s with 101" % what
@@ -753,7 +754,7 @@ def server_bad_request(what, make, want_codes=None, lenient=False, version_heade
     def run(t):
         key = new_key()
         status, headers, _ = t.h.raw_upgrade(t, make(t, key))
-        expect_refusal(t, status, headers, want_codes, lenient, what)
+        expect_refusal(t, status, want_codes, lenient, what)
         if version_header and "13" not in tokens(headers.get("sec-websocket-version", "")):
             t.fail("the refusal of version 12 has no Sec-WebSocket-Version: 13 header "
                    "(RFC 6455 4.2.2: the server MUST send one)")
@@ -1504,6 +1505,25 @@ def _(t):
     t.await_close_reply((1000,))
 
 
+@case("7.1.6", "64 KiB text then close in one write: the echo, if sent, comes whole before the close")
+def _(t):
+    payload = text_payload(65536 if t.limit is None else min(65536, t.limit))
+    t.send_raw(t.frame(TEXT, payload) + t.frame(CLOSE, struct.pack("!H", 1000)))
+    ev = t.event()
+    if ev.kind == "message":
+        t.expect_echo(TEXT, payload, ev)
+    else:
+        # Autobahn 7.1.6 is INFORMATIONAL: the peer may close first.
+        t.info("closed without echoing the message that came before our close")
+        if ev.kind != "close":
+            t.fail("expected the echo or a close frame, got %s" % ev.describe())
+        if ev.code is not None and ev.code != 1000:
+            t.fail("the %s answered our close with %d" % (t.role, ev.code))
+        t.finish_tcp()
+        return
+    t.await_close_reply((1000,))
+
+
 @case("7.3.1", "close with an empty body: empty or 1000 reply")
 def _(t):
     t.close(None)
@@ -1811,6 +1831,108 @@ def _(t):
                "a fresh, unpredictable key per frame)" % (keys[0].hex(), len(keys)))
     if len(set(keys)) < len(keys):
         t.nonstrict("mask keys repeat: %d distinct of %d" % (len(set(keys)), len(keys)))
+    t.close()
+
+
+# 12: robustness ---------------------------------------------------------------
+
+@case("12.1", "32 connections at once, fragments interleaved across them", roles=("server",))
+def _(t):
+    subs = [t]
+    for _ in range(31):
+        sub = T(t.h, t.case, t.role, t.args)
+        sub.deadline = t.deadline
+        t.h.begin_connection(sub)
+        subs.append(sub)
+    try:
+        payloads = [text_payload(100 + 37 * i) for i in range(len(subs))]
+        frames = [fragments_frames(s, p, [len(p) // 3, 2 * len(p) // 3]) for s, p in zip(subs, payloads)]
+        # Three rounds, each sending a third of every connection's bytes,
+        # in a different order each time.
+        for r in range(3):
+            order = list(range(len(subs)))
+            random.Random(r).shuffle(order)
+            for i in order:
+                f = frames[i]
+                subs[i].send_raw(f[r * len(f) // 3:(r + 1) * len(f) // 3])
+        for s, p in zip(subs, payloads):
+            s.expect_echo(TEXT, p)
+        for s in subs:
+            s.close()
+    finally:
+        for s in subs[1:]:
+            for v in s.violations:
+                t.violation(v)
+            if s.conn is not None:
+                s.conn.close()
+            t.h.end_connection(s)
+
+
+def drop_mid_frame(linger_reset):
+    def run(t):
+        payload = binary_payload(1000)
+        t.send_raw(t.frame(BINARY, payload)[:500])
+        if linger_reset:
+            # SO_LINGER 0: close() sends a TCP reset.
+            t.conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        t.conn.close()
+        t.done = True
+        t.expect_exit = "nonzero"
+        if t.role == "server":
+            # The server must still serve others.
+            t.reconnect()
+            t.echo(BINARY, payload)
+            t.close()
+    return run
+
+
+add("12.2", "peer closes TCP in the middle of a frame (server: still serves the next; client: fails)",
+    drop_mid_frame(False))
+add("12.3", "peer resets TCP in the middle of a frame (server: still serves the next; client: fails)",
+    drop_mid_frame(True))
+
+
+def server_junk(what, data):
+    def run(t):
+        t.sock = t.h.connect_socket(t)
+        try:
+            send_all(t.sock, data, t.deadline)
+        except CaseFailed:
+            pass                    # the server may close while we send
+        try:
+            head, _ = read_http_head(t.sock, t.deadline)
+        except CaseFailed as e:
+            if "closed" not in str(e) and "reset" not in str(e).lower():
+                raise CaseFailed("no HTTP error and no close after %s: %s" % (what, e))
+            t.note("the server closed the connection after %s" % what)
+        else:
+            status, _ = parse_http_head(head)
+            if status.split(" ")[1:2] == ["101"]:
+                t.fail("the server upgraded after %s" % what)
+            t.note("the server answered %r to %s" % (status, what))
+        t.done = True
+    return run
+
+
+# The blank line ends the "request", so even a server that only looks at
+# whole request heads must answer now.
+add("12.4", "binary junk (a TLS ClientHello) and a blank line instead of HTTP: refused or closed",
+    server_junk("a TLS ClientHello", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"
+                + binary_payload(500).replace(b"\r", b"").replace(b"\n", b"") + b"\r\n\r\n"),
+    roles=("server",), raw=True)
+add("12.5", "upgrade request with 256 KiB of headers: refused or closed, server survives",
+    server_junk("256 KiB of request headers",
+                b"GET /conformance HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(256)) + b"\r\n"),
+    roles=("server",), raw=True)
+
+
+@case("12.6", "4 MiB of messages sent without reading, then every echo read in order", timeout=20)
+def _(t):
+    msgs = [(BINARY, binary_payload(65536 if t.limit is None else min(65536, t.limit), i)) for i in range(64)]
+    t.conn.write(b"".join(t.frame(op, p) for op, p in msgs), read=False)
+    for op, p in msgs:
+        t.expect_echo(op, p)
     t.close()
 
 
@@ -2171,7 +2293,7 @@ class ClientHarness:
             raise CaseFailed("the client exited with %d after a clean closing handshake: %s"
                              % (rc, self.output_tail(300)))
         if t.expect_exit == "nonzero" and rc == 0:
-            raise CaseFailed("the client exited 0 although its handshake failed")
+            raise CaseFailed("the client exited 0 although its connection failed")
         if t.expect_exit == "any":
             t.note("client %s" % describe_exit(rc))
 
