@@ -2,11 +2,12 @@
 # check-install.py: `meson install` puts exactly the expected files in place, and they fit together
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# usage: check-install.py MESON BUILD_ROOT EXPECTED_PATH...
+# usage: check-install.py MESON BUILD_ROOT VERSION EXPECTED_PATH...
 # Installs the build into a temporary DESTDIR (without rebuilding: meson test
 # has built everything) and compares the installed files with the absolute
 # paths given. A file installed but not expected fails too, so whoever adds
-# one lists it in tests/meson.build. Prints TAP.
+# one lists it in tests/meson.build. Man pages must show VERSION, the project
+# version, which meson.build alone defines. Prints TAP.
 
 import configparser
 import os
@@ -28,11 +29,11 @@ def installed_files(destdir):
 
 
 def main():
-    if len(sys.argv) < 4:
-        print('usage: check-install.py MESON BUILD_ROOT EXPECTED_PATH...', file=sys.stderr)
+    if len(sys.argv) < 5:
+        print('usage: check-install.py MESON BUILD_ROOT VERSION EXPECTED_PATH...', file=sys.stderr)
         return 2
-    meson, build_root = sys.argv[1], sys.argv[2]
-    expected = set(os.path.normpath(p) for p in sys.argv[3:])
+    meson, build_root, version = sys.argv[1:4]
+    expected = set(os.path.normpath(p) for p in sys.argv[4:])
     tap = Tap()
     check = tap.check
 
@@ -70,6 +71,12 @@ def main():
             check(any(p.endswith('/icons/hicolor/symbolic/apps/' + icon + '-symbolic.svg')
                       for p in found),
                   f'the symbolic icon {icon}-symbolic is installed')
+
+        for path in sorted(p for p in found if '/man/man' in p):
+            with open(destdir + path, encoding='utf-8') as f:
+                title = [line.strip() for line in f if line.startswith('.TH ')]
+            check(len(title) == 1 and f'"GoChat {version}"' in title[0],
+                  f'{os.path.basename(path)} shows version {version}', title)
 
         for path in sorted(p for p in found if p.endswith('.service')):
             with open(destdir + path, encoding='utf-8') as f:
