@@ -1,0 +1,983 @@
+/* gc-bench-connection.c: one load-generating WebSocket client connection
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libsoup/soup.h>
+
+#include "gc-bench-connection.h"
+#include "gc-ws-frame.h"
+#include "gc-ws-random.h"
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+/* A 101 and its headers, or a refusal's headers, fit in this. */
+#define MAX_RESPONSE_HEADERS (16 * 1024)
+/* Refusal bodies are short JSON; more is cut off. */
+#define MAX_REFUSAL_BODY 4096
+/* An output buffer larger than this is freed once drained. */
+#define IDLE_OUTPUT_SIZE (16 * 1024)
+
+G_DEFINE_QUARK (gc-bench-error-quark, gc_bench_error)
+
+typedef enum {
+  STATE_NEW,
+  STATE_CONNECTING,     /* TCP connect, or GSocketClient's connect and TLS handshake */
+  STATE_UPGRADING,      /* request sent (or being sent), reading the response headers */
+  STATE_REFUSED,        /* reading a refusal's body */
+  STATE_OPEN,
+  STATE_CLOSED,
+} ConnectionState;
+
+struct _GcBenchConnection
+{
+  GcBenchWatch                      watch;       /* first: the loop hands it back */
+  GcBenchLoop                      *loop;
+  const GcBenchTarget              *target;
+  const GcBenchConnectionCallbacks *callbacks;
+  gpointer                          user_data;
+  char                             *path_and_query;
+  char                             *subprotocol;
+  ConnectionState                   state;
+
+  int                               fd;          /* plain: ours; TLS: the GSocket's */
+  GSocketConnection                *tls_stream;  /* TLS only */
+  GCancellable                     *cancellable; /* the TLS connect in progress */
+
+  char                             *accept_key;  /* the Sec-WebSocket-Accept we expect */
+  GByteArray                       *response;    /* until the upgrade is answered */
+  gsize                             header_len;
+  guint                             http_status;
+  char                             *http_reason;
+  gsize                             body_len;    /* refusal body to wait for; G_MAXSIZE: until EOF */
+
+  GcWsParser                       *parser;
+  guint8                           *out;
+  gsize                             out_len;
+  gsize                             out_pos;
+  gsize                             out_alloc;
+
+  GError                           *error;       /* a failure to report once the read returns */
+  gint64                            received_ns;
+  gboolean                          in_read;
+};
+
+/* Target -------------------------------------------------------------------- */
+
+static gboolean
+accept_any_certificate (GTlsConnection       *connection,
+                        GTlsCertificate      *peer_certificate,
+                        GTlsCertificateFlags  errors,
+                        gpointer              user_data)
+{
+  return TRUE;
+}
+
+static void
+on_tls_client_event (GSocketClient      *client,
+                     GSocketClientEvent  event,
+                     GSocketConnectable *connectable,
+                     GIOStream          *connection,
+                     gpointer            user_data)
+{
+  GcBenchTarget *target = user_data;
+
+  if (event != G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    return;
+
+  if (target->tls_database != NULL)
+    g_tls_connection_set_database (G_TLS_CONNECTION (connection), target->tls_database);
+  if (target->insecure)
+    g_signal_connect (connection, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+}
+
+static gboolean
+target_resolve (GcBenchTarget  *target,
+                GError        **error)
+{
+  struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+  struct addrinfo *results = NULL;
+  char port[8];
+  int status;
+
+  g_snprintf (port, sizeof port, "%u", target->port);
+  status = getaddrinfo (target->host, port, &hints, &results);
+  if (status != 0)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                   "cannot resolve “%s”: %s", target->host, gai_strerror (status));
+      return FALSE;
+    }
+
+  /* The first address: every connection goes to the same one, so that a
+   * run measures one server. */
+  target->address = g_memdup2 (results->ai_addr, results->ai_addrlen);
+  target->address_len = results->ai_addrlen;
+  freeaddrinfo (results);
+
+  return TRUE;
+}
+
+GcBenchTarget *
+gc_bench_target_new (const char  *url,
+                     const char  *tls_ca_file,
+                     gboolean     insecure,
+                     GError     **error)
+{
+  g_autoptr(GcBenchTarget) target = g_new0 (GcBenchTarget, 1);
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *scheme;
+  const char *path;
+  gint port;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, &local_error);
+  if (uri == NULL)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                   "--url: “%s” is not a URL: %s", url, local_error->message);
+      return NULL;
+    }
+
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "wss") == 0)
+    target->tls = TRUE;
+  else if (g_ascii_strcasecmp (scheme, "ws") != 0)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                   "--url: “%s” is not a ws:// or wss:// URL", url);
+      return NULL;
+    }
+
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                   "--url: “%s” has no host", url);
+      return NULL;
+    }
+  if (g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                   "--url: “%s”: the bench adds the query itself; give only scheme, host, port "
+                   "and path", url);
+      return NULL;
+    }
+
+  target->host = g_strdup (g_uri_get_host (uri));
+  port = g_uri_get_port (uri);
+  target->port = port > 0 ? port : (target->tls ? 443 : 80);
+
+  path = g_uri_get_path (uri);
+  target->base_path = g_strdup (path);
+  while (g_str_has_suffix (target->base_path, "/"))
+    target->base_path[strlen (target->base_path) - 1] = '\0';
+
+  if (strchr (target->host, ':') != NULL)
+    target->host_header = g_strdup_printf ("[%s]:%u", target->host, target->port);
+  else
+    target->host_header = g_strdup_printf ("%s:%u", target->host, target->port);
+
+  if (!target->tls)
+    {
+      if (tls_ca_file != NULL || insecure)
+        {
+          g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                       "--tls-ca and --insecure need a wss:// URL");
+          return NULL;
+        }
+      if (!target_resolve (target, error))
+        return NULL;
+      return g_steal_pointer (&target);
+    }
+
+  if (tls_ca_file != NULL)
+    {
+      target->tls_database = g_tls_file_database_new (tls_ca_file, &local_error);
+      if (target->tls_database == NULL)
+        {
+          g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
+                       "--tls-ca: %s", local_error->message);
+          return NULL;
+        }
+    }
+  target->insecure = insecure;
+
+  target->tls_client = g_socket_client_new ();
+  g_socket_client_set_tls (target->tls_client, TRUE);
+  g_signal_connect (target->tls_client, "event", G_CALLBACK (on_tls_client_event), target);
+
+  return g_steal_pointer (&target);
+}
+
+void
+gc_bench_target_free (GcBenchTarget *target)
+{
+  if (target == NULL)
+    return;
+
+  if (target->tls_client != NULL)
+    g_signal_handlers_disconnect_by_data (target->tls_client, target);
+  g_clear_object (&target->tls_client);
+  g_clear_object (&target->tls_database);
+  g_free (target->host);
+  g_free (target->base_path);
+  g_free (target->host_header);
+  g_free (target->address);
+  g_free (target);
+}
+
+/* Life cycle ------------------------------------------------------------------ */
+
+static void on_watch_ready (GcBenchWatch *watch,
+                            guint32       events);
+
+GcBenchConnection *
+gc_bench_connection_new (GcBenchLoop                      *loop,
+                         const GcBenchTarget              *target,
+                         const char                       *path_and_query,
+                         const char                       *subprotocol,
+                         const GcBenchConnectionCallbacks *callbacks,
+                         gpointer                          user_data)
+{
+  GcBenchConnection *self = g_new0 (GcBenchConnection, 1);
+
+  gc_bench_watch_init (&self->watch, on_watch_ready);
+  self->loop = loop;
+  self->target = target;
+  self->callbacks = callbacks;
+  self->user_data = user_data;
+  self->path_and_query = g_strdup (path_and_query);
+  self->subprotocol = g_strdup (subprotocol);
+  self->fd = -1;
+
+  return self;
+}
+
+/* Lets go of the socket. */
+static void
+connection_shut (GcBenchConnection *self)
+{
+  gc_bench_loop_remove (self->loop, &self->watch);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+
+  if (self->tls_stream != NULL)
+    {
+      /* No close_notify: writing it could block on a peer that stopped
+       * reading, and a WebSocket close frame already said goodbye. */
+      g_socket_close (g_socket_connection_get_socket (self->tls_stream), NULL);
+      g_io_stream_close (G_IO_STREAM (self->tls_stream), NULL, NULL);
+      g_clear_object (&self->tls_stream);
+    }
+  else if (self->fd >= 0)
+    {
+      close (self->fd);
+    }
+  self->fd = -1;
+
+  self->state = STATE_CLOSED;
+  g_clear_pointer (&self->response, g_byte_array_unref);
+  g_clear_pointer (&self->out, g_free);
+  self->out_len = self->out_pos = self->out_alloc = 0;
+}
+
+void
+gc_bench_connection_free (GcBenchConnection *self)
+{
+  if (self == NULL)
+    return;
+
+  connection_shut (self);
+  g_clear_pointer (&self->parser, gc_ws_parser_free);
+  g_clear_error (&self->error);
+  g_free (self->accept_key);
+  g_free (self->http_reason);
+  g_free (self->path_and_query);
+  g_free (self->subprotocol);
+  g_free (self);
+}
+
+/* Ends the connection and tells the owner (transfer full @error). Inside
+ * a read the report waits until the read is done with the parser. */
+static void
+connection_fail (GcBenchConnection *self,
+                 GError            *error)
+{
+  if (self->state == STATE_CLOSED)
+    {
+      g_error_free (error);
+      return;
+    }
+
+  if (self->in_read)
+    {
+      if (self->error == NULL)
+        self->error = error;
+      else
+        g_error_free (error);
+      return;
+    }
+
+  connection_shut (self);
+  self->callbacks->failed (self, error, self->user_data);
+  g_error_free (error);
+}
+
+static GError *
+error_from_errno (const char *what,
+                  int         saved_errno)
+{
+  return g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                      "%s: %s", what, g_strerror (saved_errno));
+}
+
+/* Writing ------------------------------------------------------------------- */
+
+static void
+update_watch (GcBenchConnection *self)
+{
+  if (self->watch.fd != -1)
+    gc_bench_loop_modify (self->loop, &self->watch,
+                          EPOLLIN | (self->out_pos < self->out_len ? EPOLLOUT : 0));
+}
+
+/* Room for @len more bytes at the end of the output buffer. */
+static guint8 *
+output_reserve (GcBenchConnection *self,
+                gsize              len)
+{
+  if (self->out_pos > 0 && self->out_pos == self->out_len)
+    self->out_pos = self->out_len = 0;
+
+  if (self->out_len + len > self->out_alloc)
+    {
+      gsize alloc = MAX (self->out_alloc * 2, 512);
+
+      while (alloc < self->out_len + len)
+        alloc *= 2;
+      self->out = g_realloc (self->out, alloc);
+      self->out_alloc = alloc;
+    }
+
+  return self->out + self->out_len;
+}
+
+/* Writes what the socket takes. Returns %FALSE after failing the
+ * connection. */
+static gboolean
+output_flush (GcBenchConnection *self)
+{
+  while (self->out_pos < self->out_len)
+    {
+      gssize n;
+
+      if (self->tls_stream != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+          GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (self->tls_stream));
+
+          n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (output),
+                                                          self->out + self->out_pos,
+                                                          self->out_len - self->out_pos,
+                                                          NULL, &error);
+          if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          if (n < 0)
+            {
+              connection_fail (self, g_steal_pointer (&error));
+              return FALSE;
+            }
+        }
+      else
+        {
+          n = send (self->fd, self->out + self->out_pos, self->out_len - self->out_pos,
+                    MSG_NOSIGNAL);
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            {
+              connection_fail (self, error_from_errno ("send", errno));
+              return FALSE;
+            }
+        }
+
+      self->out_pos += n;
+    }
+
+  if (self->out_pos == self->out_len)
+    {
+      self->out_pos = self->out_len = 0;
+      if (self->out_alloc > IDLE_OUTPUT_SIZE)
+        {
+          g_clear_pointer (&self->out, g_free);
+          self->out_alloc = 0;
+        }
+    }
+  update_watch (self);
+
+  return TRUE;
+}
+
+static void
+send_frame (GcBenchConnection *self,
+            GcWsOpcode         opcode,
+            const guint8      *payload,
+            gsize              len)
+{
+  gsize size = gc_ws_frame_header_size (len, TRUE) + len;
+  guint8 *out = output_reserve (self, size);
+
+  self->out_len += gc_ws_frame_encode_into (out, GC_WS_ROLE_CLIENT, opcode, TRUE, payload, len);
+  output_flush (self);
+}
+
+/* The upgrade ------------------------------------------------------------------ */
+
+static void
+queue_upgrade_request (GcBenchConnection *self)
+{
+  g_autoptr(GString) request = g_string_new (NULL);
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
+  g_autofree char *key = NULL;
+  guint8 nonce[16];
+  guint8 digest[20];
+  gsize digest_len = sizeof digest;
+
+  gc_ws_random_bytes (nonce, sizeof nonce);
+  key = g_base64_encode (nonce, sizeof nonce);
+  g_checksum_update (checksum, (const guchar *) key, -1);
+  g_checksum_update (checksum, (const guchar *) WS_GUID, -1);
+  g_checksum_get_digest (checksum, digest, &digest_len);
+  self->accept_key = g_base64_encode (digest, digest_len);
+
+  g_string_append_printf (request,
+                          "GET %s%s HTTP/1.1\r\n"
+                          "Host: %s\r\n"
+                          "Upgrade: websocket\r\n"
+                          "Connection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: %s\r\n"
+                          "Sec-WebSocket-Version: 13\r\n"
+                          "User-Agent: gochat-bench/" PACKAGE_VERSION "\r\n",
+                          self->target->base_path, self->path_and_query,
+                          self->target->host_header, key);
+  if (self->subprotocol != NULL)
+    g_string_append_printf (request, "Sec-WebSocket-Protocol: %s\r\n", self->subprotocol);
+  g_string_append (request, "\r\n");
+
+  memcpy (output_reserve (self, request->len), request->str, request->len);
+  self->out_len += request->len;
+
+  self->response = g_byte_array_new ();
+  self->state = STATE_UPGRADING;
+}
+
+/* The refusal, as one line: "HTTP 429 Too Many Requests: {…}". */
+static void
+fail_refused (GcBenchConnection *self)
+{
+  const char *body = (const char *) self->response->data + self->header_len;
+  gsize body_len = MIN (self->response->len - self->header_len, MAX_REFUSAL_BODY);
+  g_autofree char *text = g_utf8_make_valid (body, body_len);
+
+  g_strstrip (g_strdelimit (text, "\r\n", ' '));
+  connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_REFUSED,
+                                      "HTTP %u %s%s%s", self->http_status,
+                                      self->http_reason != NULL ? self->http_reason : "",
+                                      *text != '\0' ? ": " : "", text));
+}
+
+static gboolean on_frame (GcWsOpcode  opcode,
+                          GBytes     *payload,
+                          gpointer    user_data);
+static void feed_frames (GcBenchConnection *self,
+                         const guint8      *data,
+                         gsize              len);
+
+static void
+finish_upgrade (GcBenchConnection  *self,
+                SoupMessageHeaders *headers)
+{
+  const char *accept = soup_message_headers_get_one (headers, "Sec-WebSocket-Accept");
+  const char *protocol = soup_message_headers_get_one (headers, "Sec-WebSocket-Protocol");
+  g_autoptr(GByteArray) response = g_steal_pointer (&self->response);
+
+  if (!soup_message_headers_header_contains (headers, "Upgrade", "websocket") ||
+      !soup_message_headers_header_contains (headers, "Connection", "upgrade") ||
+      g_strcmp0 (accept, self->accept_key) != 0)
+    {
+      connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                  "the server's 101 response is not a valid "
+                                                  "WebSocket upgrade"));
+      return;
+    }
+  if (protocol != NULL && g_strcmp0 (protocol, self->subprotocol) != 0)
+    {
+      connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                          "the server chose the subprotocol “%s”, which was "
+                                          "not offered", protocol));
+      return;
+    }
+
+  self->state = STATE_OPEN;
+  self->parser = gc_ws_parser_new (GC_WS_ROLE_CLIENT, 0);
+  self->callbacks->opened (self, self->user_data);
+
+  /* Frames that came with the 101. */
+  if (self->state == STATE_OPEN && response->len > self->header_len)
+    feed_frames (self, response->data + self->header_len, response->len - self->header_len);
+}
+
+static gboolean
+refusal_complete (GcBenchConnection *self,
+                  gboolean           eof)
+{
+  gsize have = self->response->len - self->header_len;
+
+  return eof || have >= MIN (self->body_len, MAX_REFUSAL_BODY);
+}
+
+static void
+parse_response_headers (GcBenchConnection *self)
+{
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  SoupHTTPVersion version;
+  guint status;
+  char *reason = NULL;
+
+  if (!soup_headers_parse_response ((const char *) self->response->data, self->header_len,
+                                    headers, &version, &status, &reason))
+    {
+      connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                  "the server sent a malformed HTTP response"));
+      return;
+    }
+  self->http_reason = reason;
+
+  if (status == SOUP_STATUS_SWITCHING_PROTOCOLS)
+    {
+      finish_upgrade (self, headers);
+      return;
+    }
+
+  self->http_status = status;
+  self->state = STATE_REFUSED;
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    self->body_len = soup_message_headers_get_content_length (headers);
+  else
+    self->body_len = G_MAXSIZE;
+
+  if (refusal_complete (self, FALSE))
+    fail_refused (self);
+}
+
+static void
+handle_response_bytes (GcBenchConnection *self,
+                       const guint8      *data,
+                       gsize              len)
+{
+  gsize searched = self->response->len;
+
+  g_byte_array_append (self->response, data, len);
+
+  if (self->state == STATE_REFUSED)
+    {
+      if (refusal_complete (self, FALSE))
+        fail_refused (self);
+      return;
+    }
+
+  for (gsize i = searched >= 3 ? searched - 3 : 0; i + 4 <= self->response->len; i++)
+    {
+      if (memcmp (self->response->data + i, "\r\n\r\n", 4) == 0)
+        {
+          self->header_len = i + 4;
+          parse_response_headers (self);
+          return;
+        }
+    }
+
+  if (self->response->len >= MAX_RESPONSE_HEADERS)
+    connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                        "the server's response headers exceed %u bytes",
+                                        MAX_RESPONSE_HEADERS));
+}
+
+/* Frames --------------------------------------------------------------------- */
+
+static gboolean
+on_frame (GcWsOpcode  opcode,
+          GBytes     *payload,
+          gpointer    user_data)
+{
+  GcBenchConnection *self = user_data;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+
+  switch (opcode)
+    {
+    case GC_WS_OPCODE_TEXT:
+      self->callbacks->message (self, (const char *) data, len, self->received_ns,
+                                self->user_data);
+      break;
+
+    case GC_WS_OPCODE_PING:
+      send_frame (self, GC_WS_OPCODE_PONG, data, len);
+      break;
+
+    case GC_WS_OPCODE_CLOSE:
+      {
+        g_autofree char *reason = NULL;
+        gushort code = 0;
+
+        gc_ws_close_payload_parse (data, len, &code, &reason, NULL);
+        /* Echo it, as RFC 6455 asks, before letting go. */
+        send_frame (self, GC_WS_OPCODE_CLOSE, data, MIN (len, 2));
+        connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_CLOSED,
+                                            "the server closed the connection with %u%s%s",
+                                            code, reason != NULL && *reason != '\0' ? ": " : "",
+                                            reason != NULL ? reason : ""));
+      }
+      return FALSE;
+
+    case GC_WS_OPCODE_BINARY:
+    case GC_WS_OPCODE_PONG:
+    case GC_WS_OPCODE_CONTINUATION:
+    default:
+      break;
+    }
+
+  return self->state == STATE_OPEN && self->error == NULL;
+}
+
+static void
+feed_frames (GcBenchConnection *self,
+             const guint8      *data,
+             gsize              len)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!gc_ws_parser_feed (self->parser, data, len, on_frame, self, &error))
+    connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                        "the server broke RFC 6455: %s", error->message));
+}
+
+/* Reading --------------------------------------------------------------------- */
+
+static void
+handle_bytes (GcBenchConnection *self,
+              const guint8      *data,
+              gsize              len)
+{
+  switch (self->state)
+    {
+    case STATE_UPGRADING:
+    case STATE_REFUSED:
+      handle_response_bytes (self, data, len);
+      break;
+    case STATE_OPEN:
+      feed_frames (self, data, len);
+      break;
+    case STATE_NEW:
+    case STATE_CONNECTING:
+    case STATE_CLOSED:
+    default:
+      break;
+    }
+}
+
+static void
+handle_eof (GcBenchConnection *self)
+{
+  if (self->state == STATE_REFUSED)
+    {
+      fail_refused (self);
+      return;
+    }
+
+  connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_CLOSED,
+                                              self->state == STATE_OPEN
+                                              ? "the server closed the connection without a close frame"
+                                              : "the server closed the connection during the upgrade"));
+}
+
+/* Reads until the socket would block; a read that fills the buffer may
+ * leave more behind. */
+static void
+handle_readable (GcBenchConnection *self)
+{
+  guint8 *buffer = gc_bench_loop_get_read_buffer (self->loop);
+
+  self->in_read = TRUE;
+  while (self->state != STATE_CLOSED && self->error == NULL)
+    {
+      gssize n;
+
+      if (self->tls_stream != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+          GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (self->tls_stream));
+
+          n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input), buffer,
+                                                        GC_BENCH_LOOP_READ_SIZE, NULL, &error);
+          if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            break;
+          if (n < 0 && g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF))
+            n = 0;
+          else if (n < 0)
+            {
+              connection_fail (self, g_steal_pointer (&error));
+              break;
+            }
+        }
+      else
+        {
+          n = recv (self->fd, buffer, GC_BENCH_LOOP_READ_SIZE, 0);
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            {
+              connection_fail (self, error_from_errno ("recv", errno));
+              break;
+            }
+        }
+
+      if (n == 0)
+        {
+          handle_eof (self);
+          break;
+        }
+
+      self->received_ns = gc_bench_now_ns ();
+      handle_bytes (self, buffer, n);
+
+      /* A short read from a plain socket emptied it; TLS may hold
+       * decrypted bytes that epoll cannot see. */
+      if (self->tls_stream == NULL && n < GC_BENCH_LOOP_READ_SIZE)
+        break;
+    }
+  self->in_read = FALSE;
+
+  if (self->error != NULL)
+    connection_fail (self, g_steal_pointer (&self->error));
+}
+
+static void
+handle_connected (GcBenchConnection *self)
+{
+  int error = 0;
+  socklen_t len = sizeof error;
+
+  if (getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0)
+    error = errno;
+  if (error == EINPROGRESS)
+    return;
+  if (error != 0)
+    {
+      g_autofree char *what = g_strdup_printf ("cannot connect to %s", self->target->host_header);
+
+      connection_fail (self, error_from_errno (what, error));
+      return;
+    }
+
+  queue_upgrade_request (self);
+  output_flush (self);
+}
+
+static void
+on_watch_ready (GcBenchWatch *watch,
+                guint32       events)
+{
+  GcBenchConnection *self = (GcBenchConnection *) watch;
+
+  if (self->state == STATE_CONNECTING)
+    {
+      handle_connected (self);
+      return;
+    }
+
+  if ((events & (EPOLLOUT | EPOLLERR)) != 0 && self->out_pos < self->out_len &&
+      !output_flush (self))
+    return;
+
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0)
+    handle_readable (self);
+}
+
+/* Connecting -------------------------------------------------------------------- */
+
+static gboolean
+start_plain (GcBenchConnection  *self,
+             GError            **error)
+{
+  const struct sockaddr *address = (const struct sockaddr *) self->target->address;
+  int one = 1;
+
+  self->fd = socket (address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (self->fd < 0)
+    {
+      g_propagate_error (error, error_from_errno ("socket", errno));
+      return FALSE;
+    }
+  /* Frames go out as they are written, as a chat client's would. */
+  setsockopt (self->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  if (connect (self->fd, address, self->target->address_len) != 0 && errno != EINPROGRESS)
+    {
+      int saved_errno = errno;
+      g_autofree char *what = g_strdup_printf ("cannot connect to %s", self->target->host_header);
+
+      close (self->fd);
+      self->fd = -1;
+      g_propagate_error (error, error_from_errno (what, saved_errno));
+      return FALSE;
+    }
+
+  self->state = STATE_CONNECTING;
+  if (!gc_bench_loop_add (self->loop, &self->watch, self->fd, EPOLLOUT | EPOLLIN, error))
+    {
+      close (self->fd);
+      self->fd = -1;
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+on_tls_connected (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) stream = NULL;
+  GcBenchConnection *self;
+  GSocket *socket;
+
+  stream = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  /* Freed meanwhile: the cancellable was cancelled and nothing may be
+   * touched. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = user_data;
+  g_clear_object (&self->cancellable);
+  if (stream == NULL)
+    {
+      g_prefix_error (&error, "cannot connect to %s: ", self->target->host_header);
+      connection_fail (self, g_steal_pointer (&error));
+      return;
+    }
+
+  socket = g_socket_connection_get_socket (stream);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  self->tls_stream = g_steal_pointer (&stream);
+  self->fd = g_socket_get_fd (socket);
+
+  if (!gc_bench_loop_add (self->loop, &self->watch, self->fd, EPOLLIN, &error))
+    {
+      connection_fail (self, g_steal_pointer (&error));
+      return;
+    }
+
+  queue_upgrade_request (self);
+  output_flush (self);
+}
+
+static void
+start_tls (GcBenchConnection *self)
+{
+  self->state = STATE_CONNECTING;
+  self->cancellable = g_cancellable_new ();
+  g_socket_client_connect_to_host_async (self->target->tls_client, self->target->host_header,
+                                         self->target->port, self->cancellable,
+                                         on_tls_connected, self);
+}
+
+gboolean
+gc_bench_connection_start (GcBenchConnection  *self,
+                           GError            **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (self->state == STATE_NEW, FALSE);
+
+  if (self->target->tls)
+    {
+      start_tls (self);
+      return TRUE;
+    }
+
+  return start_plain (self, error);
+}
+
+/* Using it ----------------------------------------------------------------------- */
+
+gboolean
+gc_bench_connection_is_open (GcBenchConnection *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->state == STATE_OPEN && self->error == NULL;
+}
+
+void
+gc_bench_connection_send_text (GcBenchConnection *self,
+                               const char        *text,
+                               gsize              len)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!gc_bench_connection_is_open (self))
+    return;
+
+  send_frame (self, GC_WS_OPCODE_TEXT, (const guint8 *) text, len);
+}
+
+void
+gc_bench_connection_close (GcBenchConnection *self)
+{
+  static const guint8 normal_closure[2] = { GC_WS_CLOSE_NORMAL >> 8, GC_WS_CLOSE_NORMAL & 0xff };
+
+  g_return_if_fail (self != NULL);
+
+  if (gc_bench_connection_is_open (self))
+    {
+      gsize size = gc_ws_frame_header_size (sizeof normal_closure, TRUE) + sizeof normal_closure;
+      guint8 *out = output_reserve (self, size);
+
+      self->out_len += gc_ws_frame_encode_into (out, GC_WS_ROLE_CLIENT, GC_WS_OPCODE_CLOSE, TRUE,
+                                                normal_closure, sizeof normal_closure);
+      /* Best effort: what the socket does not take now is dropped. */
+      self->in_read = TRUE;
+      output_flush (self);
+      self->in_read = FALSE;
+      g_clear_error (&self->error);
+    }
+
+  connection_shut (self);
+}
+
+guint
+gc_bench_connection_get_http_status (GcBenchConnection *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->http_status;
+}

@@ -1,0 +1,897 @@
+/* gc-bench-run.c: one gochat-bench run — connect, send, match, measure
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+#include "gc-bench-connection.h"
+#include "gc-bench-loop.h"
+#include "gc-bench-run.h"
+#include "gc-bench-wire.h"
+#include "gc-ws-random.h"
+
+#define NS_PER_SECOND G_GINT64_CONSTANT (1000000000)
+#define PROGRESS_INTERVAL_NS NS_PER_SECOND
+/* File descriptors beyond the clients': stdio, epoll, signalfd, /proc
+ * reads, GLib's wake-up fd, the TLS backend. */
+#define RESERVED_FDS 32
+/* Per-pair delivery state beyond this is refused: one room of 8000 is
+ * about the limit. */
+#define MAX_PAIR_BYTES (G_GUINT64_CONSTANT (1) << 30)
+
+/* What receiver R has seen from sender S (both in the same room): the
+ * next sequence number in order, and which of the 64 before it arrived,
+ * so that a late arrival can be told from a duplicate. */
+typedef struct {
+  guint32 next;
+  guint64 seen;   /* bit i: seq next - 1 - i arrived */
+} PairState;
+
+typedef struct {
+  guint      n_members;
+  PairState *pairs;   /* n_members × n_members, [receiver slot][sender slot] */
+} Room;
+
+typedef struct {
+  GcBenchRun        *run;
+  GcBenchConnection *connection;
+  guint              index;
+  guint              room;
+  guint              slot;            /* in the room */
+  guint32            sent;
+  guint32            in_flight;
+  gint64             connect_start_ns;
+  gboolean           joined;
+  gboolean           failed;
+} Client;
+
+typedef enum {
+  PHASE_IDLE,
+  PHASE_CONNECT,
+  PHASE_MESSAGES,
+  PHASE_HOLD,
+} Phase;
+
+struct _GcBenchRun
+{
+  GcBenchOptions     options;
+  char              *url;
+  char              *tls_ca_file;
+  GcBenchTarget     *target;
+  GcBenchLoop       *loop;
+  GcBenchWatch       signal_watch;
+  int                signal_fd;
+  sigset_t           saved_mask;
+
+  Client            *clients;
+  Room              *rooms;
+  char              *run_id;          /* makes room codes and names unique per run */
+
+  Phase              phase;
+  guint              started;         /* clients whose connect began */
+  guint              connecting;      /* begun, not yet joined */
+  GError            *error;           /* the connect phase's failure */
+  guint64            in_flight;       /* messages sent, not yet echoed */
+
+  gint64             epoch_ns;        /* marker times count from here */
+  gint64             phase_start_ns;
+  gint64             last_activity_ns;
+  gint64             last_delivery_ns;
+  gint64             next_progress_ns;
+  gboolean           progress_tty;
+  gboolean           progress_shown;
+
+  char              *text;            /* options.size bytes */
+  char              *request;
+
+  GcBenchResults     results;
+};
+
+/* Process limits ------------------------------------------------------------------ */
+
+static gboolean
+raise_fd_limit (guint     needed,
+                GError  **error)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return TRUE;
+
+  if (limit.rlim_cur < needed && limit.rlim_cur < limit.rlim_max)
+    {
+      struct rlimit raised = limit;
+
+      raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? MAX (needed, 1024 * 1024)
+                                                        : limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &raised) == 0)
+        limit = raised;
+    }
+
+  if (limit.rlim_cur < needed)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_LIMIT,
+                   "%u clients need %u file descriptors, but this process may open only %lu "
+                   "(its hard limit); raise it with ulimit -Hn, LimitNOFILE= or limits.conf",
+                   needed - RESERVED_FDS, needed, (unsigned long) limit.rlim_cur);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+on_signal (GcBenchWatch *watch,
+           guint32       events)
+{
+  GcBenchRun *self = (GcBenchRun *) ((char *) watch - G_STRUCT_OFFSET (GcBenchRun, signal_watch));
+  struct signalfd_siginfo info;
+
+  while (read (self->signal_fd, &info, sizeof info) == sizeof info)
+    self->results.interrupted = TRUE;
+}
+
+/* SIGINT and SIGTERM end a run early, with the results so far. */
+static gboolean
+watch_signals (GcBenchRun  *self,
+               GError     **error)
+{
+  sigset_t mask;
+
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGINT);
+  sigaddset (&mask, SIGTERM);
+  if (sigprocmask (SIG_BLOCK, &mask, &self->saved_mask) != 0)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_FAILED, "sigprocmask: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
+
+  self->signal_fd = signalfd (-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (self->signal_fd < 0)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_FAILED, "signalfd: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
+
+  gc_bench_watch_init (&self->signal_watch, on_signal);
+  return gc_bench_loop_add (self->loop, &self->signal_watch, self->signal_fd, EPOLLIN, error);
+}
+
+/* Server samples --------------------------------------------------------------------- */
+
+static void
+sample_server (GcBenchRun        *self,
+               GcBenchProcSample *sample)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!self->results.has_server)
+    return;
+
+  /* The server may have died; the report then shows what was sampled. */
+  if (!gc_bench_proc_sample (self->options.server_pid, sample, &error))
+    g_printerr ("gochat-bench: --server-pid %d: %s\n", self->options.server_pid, error->message);
+}
+
+static double
+process_cpu_seconds (void)
+{
+  struct rusage usage;
+
+  if (getrusage (RUSAGE_SELF, &usage) != 0)
+    return 0;
+
+  return (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+         (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
+/* Progress ----------------------------------------------------------------------------- */
+
+static void
+progress_line (GcBenchRun *self,
+               gint64      now)
+{
+  double elapsed = (double) (now - self->phase_start_ns) / NS_PER_SECOND;
+
+  if (!self->options.progress)
+    return;
+
+  if (self->phase == PHASE_CONNECT)
+    g_printerr ("%sconnecting: %u of %u joined (%.1f s)%s", self->progress_tty ? "\r\033[K" : "",
+                self->results.joined, self->options.clients, elapsed,
+                self->progress_tty ? "" : "\n");
+  else if (self->phase == PHASE_MESSAGES)
+    g_printerr ("%smessages: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " sent, %"
+                G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " delivered (%.1f s)%s",
+                self->progress_tty ? "\r\033[K" : "",
+                self->results.sent, (guint64) self->options.clients * self->options.messages,
+                self->results.delivered, self->results.expected, elapsed,
+                self->progress_tty ? "" : "\n");
+  self->progress_shown = TRUE;
+}
+
+static void
+progress_tick (GcBenchRun *self,
+               gint64      now)
+{
+  if (now < self->next_progress_ns)
+    return;
+
+  self->next_progress_ns = now + PROGRESS_INTERVAL_NS;
+  progress_line (self, now);
+}
+
+static void
+progress_end (GcBenchRun *self)
+{
+  if (self->progress_shown && self->progress_tty)
+    g_printerr ("\r\033[K");
+  self->progress_shown = FALSE;
+}
+
+static void
+phase_begin (GcBenchRun *self,
+             Phase       phase)
+{
+  gint64 now = gc_bench_now_ns ();
+
+  self->phase = phase;
+  self->phase_start_ns = now;
+  self->last_activity_ns = now;
+  /* Short runs print nothing. */
+  self->next_progress_ns = now + PROGRESS_INTERVAL_NS;
+}
+
+/* Messages ----------------------------------------------------------------------------------- */
+
+static void
+client_send (GcBenchRun *self,
+             Client     *client)
+{
+  gint64 now = gc_bench_now_ns ();
+  GcBenchMarker marker = {
+    .client = client->index,
+    .seq = client->sent,
+    .sent_ns = now - self->epoch_ns,
+  };
+
+  gc_bench_text_format (self->text, self->options.size, &marker);
+  if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
+    {
+      gsize len = gc_bench_request_format (self->request, self->text, self->options.size,
+                                           client->index, client->sent);
+
+      gc_bench_connection_send_text (client->connection, self->request, len);
+    }
+  else
+    {
+      gc_bench_connection_send_text (client->connection, self->text, self->options.size);
+    }
+
+  client->sent++;
+  client->in_flight++;
+  self->in_flight++;
+  self->results.sent++;
+  self->results.expected += self->rooms[client->room].n_members;
+  self->last_activity_ns = now;
+}
+
+static gboolean
+client_can_send (GcBenchRun *self,
+                 Client     *client)
+{
+  return !client->failed && client->sent < self->options.messages &&
+         gc_bench_connection_is_open (client->connection);
+}
+
+/* One of @client's own messages is settled (echoed or refused). */
+static void
+client_settle (GcBenchRun *self,
+               Client     *client)
+{
+  if (client->in_flight == 0)
+    return;
+
+  client->in_flight--;
+  self->in_flight--;
+
+  if (self->phase == PHASE_MESSAGES && self->options.rate == 0 && client_can_send (self, client))
+    client_send (self, client);
+}
+
+static void
+handle_delivery (GcBenchRun          *self,
+                 Client              *receiver,
+                 const GcBenchMarker *marker,
+                 gint64               received_ns)
+{
+  Client *sender;
+  Room *room;
+  PairState *pair;
+  gboolean fresh;
+
+  if (marker->client >= self->options.clients)
+    {
+      self->results.foreign++;
+      return;
+    }
+
+  sender = &self->clients[marker->client];
+  if (marker->seq >= sender->sent)
+    {
+      self->results.foreign++;
+      return;
+    }
+  if (sender->room != receiver->room)
+    {
+      self->results.misrouted++;
+      return;
+    }
+
+  room = &self->rooms[receiver->room];
+  pair = &room->pairs[(gsize) receiver->slot * room->n_members + sender->slot];
+
+  if (marker->seq >= pair->next)
+    {
+      guint32 shift = marker->seq - pair->next + 1;
+
+      pair->seen = shift >= 64 ? 0 : pair->seen << shift;
+      pair->seen |= 1;
+      pair->next = marker->seq + 1;
+      fresh = TRUE;
+    }
+  else
+    {
+      guint32 behind = pair->next - 1 - marker->seq;
+
+      if (behind < 64 && (pair->seen & (G_GUINT64_CONSTANT (1) << behind)) != 0)
+        {
+          self->results.duplicated++;
+          fresh = FALSE;
+        }
+      else
+        {
+          /* Older than the window: counted as late, since it cannot be
+           * told from a duplicate. */
+          if (behind < 64)
+            pair->seen |= G_GUINT64_CONSTANT (1) << behind;
+          self->results.out_of_order++;
+          fresh = TRUE;
+        }
+    }
+
+  gc_bench_histogram_record (self->results.latency,
+                             (guint64) MAX (received_ns - self->epoch_ns - (gint64) marker->sent_ns, 0));
+  if (!fresh)
+    return;
+
+  self->results.delivered++;
+  self->last_activity_ns = received_ns;
+  self->last_delivery_ns = received_ns;
+
+  if (sender == receiver)
+    client_settle (self, receiver);
+}
+
+static void
+handle_error_event (GcBenchRun         *self,
+                    Client             *client,
+                    const GcBenchEvent *event)
+{
+  guint32 ref_client;
+  guint32 ref_seq;
+
+  self->results.error_events++;
+  if (self->results.first_error_code == NULL && event->code != NULL)
+    self->results.first_error_code = g_strndup (event->code, event->code_len);
+
+  /* A refused message of ours: nobody will receive it. */
+  if (event->ref != NULL &&
+      gc_bench_client_id_parse (event->ref, event->ref_len, &ref_client, &ref_seq) &&
+      ref_client == client->index && ref_seq < client->sent)
+    {
+      self->results.refused++;
+      self->results.expected -= self->rooms[client->room].n_members;
+      client_settle (self, client);
+    }
+}
+
+/* Connections ----------------------------------------------------------------------------------- */
+
+static void
+client_joined (GcBenchRun *self,
+               Client     *client)
+{
+  gint64 now = gc_bench_now_ns ();
+
+  if (client->joined)
+    return;
+
+  client->joined = TRUE;
+  self->connecting--;
+  self->results.joined++;
+  self->last_activity_ns = now;
+  gc_bench_histogram_record (self->results.connect_time, now - client->connect_start_ns);
+}
+
+static void
+on_client_opened (GcBenchConnection *connection,
+                  gpointer           user_data)
+{
+  Client *client = user_data;
+
+  /* gochat members are in once their welcome arrives. */
+  if (client->run->options.protocol == GC_BENCH_PROTOCOL_RELAY)
+    client_joined (client->run, client);
+}
+
+static void
+on_client_message (GcBenchConnection *connection,
+                   const char        *text,
+                   gsize              len,
+                   gint64             received_ns,
+                   gpointer           user_data)
+{
+  Client *client = user_data;
+  GcBenchRun *self = client->run;
+  GcBenchMarker marker;
+
+  if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
+    {
+      GcBenchEvent event;
+
+      if (!gc_bench_event_scan (text, len, &event))
+        {
+          self->results.foreign++;
+          return;
+        }
+
+      switch (event.type)
+        {
+        case GC_BENCH_EVENT_WELCOME:
+          client_joined (self, client);
+          return;
+        case GC_BENCH_EVENT_ERROR:
+          handle_error_event (self, client, &event);
+          return;
+        case GC_BENCH_EVENT_MESSAGE:
+          if (event.text == NULL || !gc_bench_text_parse (event.text, event.text_len, &marker))
+            {
+              self->results.foreign++;
+              return;
+            }
+          break;
+        case GC_BENCH_EVENT_OTHER:
+        default:
+          return;
+        }
+    }
+  else if (!gc_bench_text_parse (text, len, &marker))
+    {
+      self->results.foreign++;
+      return;
+    }
+
+  handle_delivery (self, client, &marker, received_ns);
+}
+
+/* How to run the server so that the bench is not refused. */
+static const char *
+refusal_hint (guint http_status)
+{
+  switch (http_status)
+    {
+    case 429:
+      return "gochat-server limits joins per address: run it with --join-per-second=0 "
+             "for benchmarks";
+    case 503:
+      return "the server is at its connection limit: raise gochat-server --max-connections "
+             "(and its file-descriptor limit)";
+    case 403:
+      return "if the room is full, raise gochat-server --room-max-members";
+    case 404:
+      return "wrong --protocol? gochat servers answer /joinRoom, relays any path";
+    default:
+      return NULL;
+    }
+}
+
+static void
+on_client_failed (GcBenchConnection *connection,
+                  const GError      *error,
+                  gpointer           user_data)
+{
+  Client *client = user_data;
+  GcBenchRun *self = client->run;
+
+  client->failed = TRUE;
+
+  if (client->joined)
+    {
+      /* Its messages in flight will never be echoed to it. */
+      self->in_flight -= client->in_flight;
+      client->in_flight = 0;
+      self->results.disconnected++;
+      if (self->results.disconnected == 1 && self->phase != PHASE_IDLE)
+        {
+          progress_end (self);
+          g_printerr ("gochat-bench: client %u was disconnected: %s\n", client->index,
+                      error->message);
+        }
+      return;
+    }
+
+  self->connecting--;
+  if (self->error == NULL)
+    {
+      guint status = gc_bench_connection_get_http_status (connection);
+      const char *hint = g_error_matches (error, GC_BENCH_ERROR, GC_BENCH_ERROR_REFUSED)
+                         ? refusal_hint (status) : NULL;
+
+      self->error = g_error_new (error->domain, error->code,
+                                 "client %u (of %u) could not join: %s%s%s", client->index,
+                                 self->options.clients, error->message,
+                                 hint != NULL ? "\n  " : "", hint != NULL ? hint : "");
+    }
+}
+
+static const GcBenchConnectionCallbacks client_callbacks = {
+  .opened = on_client_opened,
+  .message = on_client_message,
+  .failed = on_client_failed,
+};
+
+static gboolean
+client_start (GcBenchRun  *self,
+              Client      *client,
+              GError     **error)
+{
+  g_autofree char *path = NULL;
+
+  if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
+    path = g_strdup_printf ("/joinRoom?room_code=bench-%s-%u&user_name=c%u", self->run_id,
+                            client->room, client->index);
+  else
+    path = g_strdup_printf ("/?room_code=bench-%s-%u", self->run_id, client->room);
+
+  client->connection = gc_bench_connection_new (self->loop, self->target, path,
+                                                self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT
+                                                ? "gochat.v1" : NULL,
+                                                &client_callbacks, client);
+  client->connect_start_ns = gc_bench_now_ns ();
+  self->connecting++;
+
+  if (!gc_bench_connection_start (client->connection, error))
+    {
+      g_prefix_error (error, "client %u (of %u): ", client->index, self->options.clients);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Life cycle ------------------------------------------------------------------------------------- */
+
+GcBenchRun *
+gc_bench_run_new (const GcBenchOptions  *options,
+                  GError               **error)
+{
+  g_autoptr(GcBenchRun) self = g_new0 (GcBenchRun, 1);
+  guint64 pair_bytes = 0;
+  guint8 id[4];
+
+  g_return_val_if_fail (options != NULL && options->url != NULL, NULL);
+  g_return_val_if_fail (options->clients > 0 && options->clients <= GC_BENCH_MAX_CLIENTS, NULL);
+  g_return_val_if_fail (options->rooms > 0 && options->rooms <= options->clients, NULL);
+  g_return_val_if_fail (options->size >= GC_BENCH_MIN_TEXT_SIZE, NULL);
+  g_return_val_if_fail (options->rate > 0 || options->window > 0, NULL);
+
+  self->options = *options;
+  self->url = g_strdup (options->url);
+  self->options.url = self->url;
+  self->tls_ca_file = g_strdup (options->tls_ca_file);
+  self->options.tls_ca_file = self->tls_ca_file;
+  self->signal_fd = -1;
+  self->results.connect_time = gc_bench_histogram_new ();
+  self->results.latency = gc_bench_histogram_new ();
+  self->progress_tty = isatty (STDERR_FILENO);
+
+  if (!raise_fd_limit (options->clients + RESERVED_FDS, error))
+    return NULL;
+
+  self->rooms = g_new0 (Room, options->rooms);
+  for (guint r = 0; r < options->rooms; r++)
+    {
+      guint64 n = (options->clients - r + options->rooms - 1) / options->rooms;
+
+      self->rooms[r].n_members = n;
+      pair_bytes += n * n * sizeof (PairState);
+    }
+  if (pair_bytes > MAX_PAIR_BYTES)
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_LIMIT,
+                   "tracking every delivery of %u clients in %u room(s) takes %" G_GUINT64_FORMAT
+                   " MiB; use more rooms or fewer clients", options->clients, options->rooms,
+                   pair_bytes >> 20);
+      return NULL;
+    }
+  for (guint r = 0; r < options->rooms; r++)
+    self->rooms[r].pairs = g_new0 (PairState, (gsize) self->rooms[r].n_members * self->rooms[r].n_members);
+
+  self->clients = g_new0 (Client, options->clients);
+  for (guint i = 0; i < options->clients; i++)
+    {
+      Client *client = &self->clients[i];
+
+      client->run = self;
+      client->index = i;
+      client->room = i % options->rooms;
+      client->slot = i / options->rooms;
+    }
+
+  self->text = g_malloc (options->size);
+  self->request = g_malloc (gc_bench_request_max_size (options->size));
+
+  gc_ws_random_bytes (id, sizeof id);
+  self->run_id = g_strdup_printf ("%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
+
+  self->target = gc_bench_target_new (options->url, options->tls_ca_file, options->insecure, error);
+  if (self->target == NULL)
+    return NULL;
+
+  self->loop = gc_bench_loop_new (self->target->tls, error);
+  if (self->loop == NULL || !watch_signals (self, error))
+    return NULL;
+
+  if (options->server_pid > 0)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!gc_bench_proc_sample (options->server_pid, &self->results.server_start, &local_error))
+        {
+          g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_FAILED,
+                       "--server-pid %d: %s", options->server_pid, local_error->message);
+          return NULL;
+        }
+      self->results.has_server = TRUE;
+    }
+
+  self->epoch_ns = gc_bench_now_ns ();
+
+  return g_steal_pointer (&self);
+}
+
+void
+gc_bench_run_free (GcBenchRun *self)
+{
+  if (self == NULL)
+    return;
+
+  for (guint i = 0; self->clients != NULL && i < self->options.clients; i++)
+    g_clear_pointer (&self->clients[i].connection, gc_bench_connection_free);
+  g_free (self->clients);
+
+  for (guint r = 0; self->rooms != NULL && r < self->options.rooms; r++)
+    g_free (self->rooms[r].pairs);
+  g_free (self->rooms);
+
+  if (self->loop != NULL)
+    gc_bench_loop_remove (self->loop, &self->signal_watch);
+  if (self->signal_fd >= 0)
+    {
+      close (self->signal_fd);
+      sigprocmask (SIG_SETMASK, &self->saved_mask, NULL);
+    }
+  g_clear_pointer (&self->loop, gc_bench_loop_free);
+  g_clear_pointer (&self->target, gc_bench_target_free);
+
+  g_clear_error (&self->error);
+  g_clear_pointer (&self->results.connect_time, gc_bench_histogram_free);
+  g_clear_pointer (&self->results.latency, gc_bench_histogram_free);
+  g_free (self->results.first_error_code);
+  g_free (self->text);
+  g_free (self->request);
+  g_free (self->run_id);
+  g_free (self->url);
+  g_free (self->tls_ca_file);
+  g_free (self);
+}
+
+/* Phases -------------------------------------------------------------------------------------------- */
+
+static gint64
+activity_deadline (GcBenchRun *self)
+{
+  return self->last_activity_ns + (gint64) self->options.timeout_s * NS_PER_SECOND;
+}
+
+gboolean
+gc_bench_run_connect (GcBenchRun  *self,
+                      GError     **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (self->phase == PHASE_IDLE && self->started == 0, FALSE);
+
+  phase_begin (self, PHASE_CONNECT);
+
+  while (self->results.joined < self->options.clients && self->error == NULL &&
+         !self->results.interrupted)
+    {
+      gint64 now;
+
+      while (self->started < self->options.clients &&
+             self->connecting < self->options.connect_concurrency)
+        {
+          if (!client_start (self, &self->clients[self->started++], error))
+            {
+              progress_end (self);
+              return FALSE;
+            }
+        }
+
+      gc_bench_loop_iterate (self->loop, MIN (self->next_progress_ns, activity_deadline (self)));
+
+      now = gc_bench_now_ns ();
+      progress_tick (self, now);
+      if (now >= activity_deadline (self) && self->results.joined < self->options.clients &&
+          self->error == NULL)
+        {
+          progress_end (self);
+          g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_TIMED_OUT,
+                       "no client joined for %u s (%u of %u joined); is the server overloaded "
+                       "or not a %s server?", self->options.timeout_s, self->results.joined,
+                       self->options.clients,
+                       self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT ? "gochat" : "relay");
+          return FALSE;
+        }
+    }
+
+  progress_end (self);
+  self->results.connect_seconds = (double) (gc_bench_now_ns () - self->phase_start_ns) / NS_PER_SECOND;
+  self->phase = PHASE_IDLE;
+
+  if (self->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&self->error));
+      return FALSE;
+    }
+
+  sample_server (self, &self->results.server_connected);
+  self->results.server_end = self->results.server_connected;
+
+  return TRUE;
+}
+
+static gboolean
+all_sent (GcBenchRun *self,
+          guint64     rate_cursor)
+{
+  if (self->options.rate > 0)
+    return rate_cursor >= (guint64) self->options.clients * self->options.messages;
+
+  for (guint i = 0; i < self->options.clients; i++)
+    {
+      if (client_can_send (self, &self->clients[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+gc_bench_run_send (GcBenchRun *self)
+{
+  guint64 total = (guint64) self->options.clients * self->options.messages;
+  /* Rate mode: send j of the whole run (client j mod N) is due at
+   * start + j × interval, which spreads every client's sends evenly. */
+  double interval_ns = self->options.rate > 0
+                       ? NS_PER_SECOND / (self->options.rate * self->options.clients) : 0;
+  guint64 rate_cursor = 0;
+  double cpu_start;
+  gboolean sending = TRUE;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (self->phase == PHASE_IDLE);
+
+  if (self->options.messages == 0 || self->results.interrupted)
+    return;
+
+  phase_begin (self, PHASE_MESSAGES);
+  cpu_start = process_cpu_seconds ();
+  sample_server (self, &self->results.server_connected);
+  self->last_delivery_ns = self->phase_start_ns;
+
+  if (self->options.rate == 0)
+    {
+      for (guint w = 0; w < self->options.window; w++)
+        for (guint i = 0; i < self->options.clients; i++)
+          if (client_can_send (self, &self->clients[i]))
+            client_send (self, &self->clients[i]);
+    }
+
+  while (!self->results.interrupted)
+    {
+      gint64 now = gc_bench_now_ns ();
+      gint64 deadline = MIN (self->next_progress_ns, activity_deadline (self));
+
+      if (self->options.rate > 0)
+        {
+          while (rate_cursor < total &&
+                 self->phase_start_ns + (gint64) (rate_cursor * interval_ns) <= now)
+            {
+              Client *client = &self->clients[rate_cursor % self->options.clients];
+
+              if (client_can_send (self, client))
+                client_send (self, client);
+              rate_cursor++;
+            }
+          if (rate_cursor < total)
+            deadline = MIN (deadline, self->phase_start_ns + (gint64) (rate_cursor * interval_ns));
+        }
+
+      if (sending && all_sent (self, rate_cursor))
+        sending = FALSE;
+      if (!sending && self->results.delivered >= self->results.expected)
+        break;
+      if (now >= activity_deadline (self))
+        {
+          self->results.timed_out = TRUE;
+          break;
+        }
+
+      gc_bench_loop_iterate (self->loop, deadline);
+      progress_tick (self, gc_bench_now_ns ());
+    }
+
+  progress_end (self);
+  self->phase = PHASE_IDLE;
+  self->results.message_seconds = (double) (self->last_delivery_ns - self->phase_start_ns) / NS_PER_SECOND;
+  self->results.lost = self->results.expected > self->results.delivered
+                       ? self->results.expected - self->results.delivered : 0;
+  self->results.bench_cpu_seconds = process_cpu_seconds () - cpu_start;
+  sample_server (self, &self->results.server_end);
+}
+
+void
+gc_bench_run_hold (GcBenchRun *self)
+{
+  g_return_if_fail (self != NULL);
+
+  phase_begin (self, PHASE_HOLD);
+  while (!self->results.interrupted)
+    gc_bench_loop_iterate (self->loop, -1);
+  self->phase = PHASE_IDLE;
+}
+
+void
+gc_bench_run_close (GcBenchRun *self)
+{
+  g_return_if_fail (self != NULL);
+
+  for (guint i = 0; i < self->options.clients; i++)
+    {
+      if (self->clients[i].connection != NULL)
+        gc_bench_connection_close (self->clients[i].connection);
+    }
+}
+
+const GcBenchResults *
+gc_bench_run_get_results (GcBenchRun *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return &self->results;
+}

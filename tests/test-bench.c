@@ -1,0 +1,723 @@
+/* test-bench.c: gochat-bench — its pieces, and short runs against gochat-server
+ *
+ * The histogram, the message markers and the event scanner on their own;
+ * then gochat-bench as a real process against a real gochat-server
+ * process: every delivery matched (none lost, none duplicated) in closed
+ * loop and at a fixed rate, over ws:// and wss://, refusals and refused
+ * connections reported clearly, and --hold. Correctness only: no timing
+ * is asserted.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "gc-bench-histogram.h"
+#include "gc-bench-wire.h"
+#include "gc-protocol.h"
+#include "server-test-client.h"
+
+/* Runs may take a while under sanitizers. */
+#define RUN_TIMEOUT_MS 60000
+
+/* ------------------------------------------------------------------ */
+/* Histogram                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+test_histogram_small_values (void)
+{
+  g_autoptr(GcBenchHistogram) histogram = gc_bench_histogram_new ();
+
+  g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 50), ==, 0);
+
+  /* 1..100: below 128 every value has its own bucket. */
+  for (guint64 v = 1; v <= 100; v++)
+    gc_bench_histogram_record (histogram, v);
+
+  g_assert_cmpuint (gc_bench_histogram_get_count (histogram), ==, 100);
+  g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 50), ==, 50);
+  g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 99), ==, 99);
+  g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 100), ==, 100);
+  g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 0), ==, 1);
+  g_assert_cmpuint (gc_bench_histogram_get_max (histogram), ==, 100);
+  g_assert_cmpfloat_with_epsilon (gc_bench_histogram_get_mean (histogram), 50.5, 1e-9);
+}
+
+static void
+test_histogram_precision (void)
+{
+  g_autoptr(GcBenchHistogram) histogram = gc_bench_histogram_new ();
+  guint64 values[] = { 1000, 123456, 7654321, G_GUINT64_CONSTANT (98765432109), G_MAXUINT64 / 3 };
+
+  /* One value at a time: every percentile is that value, within 1/64,
+   * never below it and never above the maximum. */
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autoptr(GcBenchHistogram) one = gc_bench_histogram_new ();
+      guint64 p50;
+
+      gc_bench_histogram_record (one, values[i]);
+      p50 = gc_bench_histogram_get_percentile (one, 50);
+      g_assert_cmpuint (p50, ==, values[i]);
+
+      gc_bench_histogram_record (histogram, values[i]);
+    }
+
+  /* Five samples: p40 is the second smallest, rounded up to its bucket. */
+  {
+    guint64 p40 = gc_bench_histogram_get_percentile (histogram, 40);
+
+    g_assert_cmpuint (p40, >=, 123456);
+    g_assert_cmpuint (p40, <=, 123456 + 123456 / 64);
+  }
+  g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 100), ==, G_MAXUINT64 / 3);
+}
+
+/* ------------------------------------------------------------------ */
+/* Markers, requests, event scanning                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+test_text_round_trip (void)
+{
+  GcBenchMarker in = { .client = GC_BENCH_MAX_CLIENTS - 1, .seq = G_MAXUINT32,
+                       .sent_ns = (G_GUINT64_CONSTANT (1) << 56) - 1 };
+  GcBenchMarker out = { 0 };
+  char text[GC_BENCH_MIN_TEXT_SIZE];
+  char big[300];
+
+  gc_bench_text_format (text, sizeof text, &in);
+  g_assert_true (gc_bench_text_parse (text, sizeof text, &out));
+  g_assert_cmpuint (out.client, ==, in.client);
+  g_assert_cmpuint (out.seq, ==, in.seq);
+  g_assert_cmpuint (out.sent_ns, ==, in.sent_ns);
+
+  /* Padded to the exact size, printable, with no JSON escaping needed. */
+  in = (GcBenchMarker) { .client = 3, .seq = 7, .sent_ns = 12345 };
+  gc_bench_text_format (big, sizeof big, &in);
+  for (gsize i = 0; i < sizeof big; i++)
+    g_assert_true (g_ascii_isalnum (big[i]) || big[i] == '.');
+  g_assert_true (gc_bench_text_parse (big, sizeof big, &out));
+  g_assert_cmpuint (out.client, ==, 3);
+  g_assert_cmpuint (out.seq, ==, 7);
+  g_assert_cmpuint (out.sent_ns, ==, 12345);
+
+  /* Not ours. */
+  g_assert_false (gc_bench_text_parse ("hello, world", 12, &out));
+  g_assert_false (gc_bench_text_parse ("3.7.", 4, &out));
+  g_assert_false (gc_bench_text_parse ("3.7.12", 6, &out));
+  g_assert_false (gc_bench_text_parse ("fffff0.1.1.", 11, &out));
+  g_assert_false (gc_bench_text_parse ("", 0, &out));
+}
+
+static void
+test_request (void)
+{
+  GcBenchMarker marker = { .client = 42, .seq = 9, .sent_ns = 1 };
+  char text[64];
+  g_autofree char *request = g_malloc (gc_bench_request_max_size (sizeof text));
+  g_autoptr(GcRequest) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  guint32 client;
+  guint32 seq;
+
+  gc_bench_text_format (text, sizeof text, &marker);
+  len = gc_bench_request_format (request, text, sizeof text, 42, 9);
+  g_assert_cmpuint (len, <=, gc_bench_request_max_size (sizeof text));
+
+  /* The server's own parser takes it. */
+  parsed = gc_request_parse (request, len, 4096, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (parsed->type, ==, GC_REQUEST_MESSAGE);
+  g_assert_cmpmem (parsed->text, strlen (parsed->text), text, sizeof text);
+  g_assert_true (gc_bench_client_id_parse (parsed->client_id, strlen (parsed->client_id),
+                                           &client, &seq));
+  g_assert_cmpuint (client, ==, 42);
+  g_assert_cmpuint (seq, ==, 9);
+
+  g_assert_false (gc_bench_client_id_parse ("2a", 2, &client, &seq));
+  g_assert_false (gc_bench_client_id_parse ("2a.", 3, &client, &seq));
+  g_assert_false (gc_bench_client_id_parse ("2a.1x", 5, &client, &seq));
+  g_assert_false (gc_bench_client_id_parse ("t1", 2, &client, &seq));
+}
+
+static void
+test_event_scan (void)
+{
+  g_autoptr(GcUser) user = gc_user_new ("id\"1", "\"text\":\"evil\" {[");
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(GBytes) error_event = NULL;
+  g_autoptr(GBytes) join = NULL;
+  GcBenchEvent event;
+  gsize len;
+  const char *json;
+
+  /* The server's builder, with a user name that looks like JSON. */
+  message = gc_event_build_message (7, 1700000000000, user, GC_MESSAGE_KIND_TEXT,
+                                    "2a.9.1.abc", "2a.9");
+  json = g_bytes_get_data (message, &len);
+  g_assert_true (gc_bench_event_scan (json, len, &event));
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_MESSAGE);
+  g_assert_cmpmem (event.text, event.text_len, "2a.9.1.abc", 10);
+
+  error_event = gc_event_build_error (GC_PROTOCOL_ERROR_RATE_LIMITED, "slow down", "2a.9", 120);
+  json = g_bytes_get_data (error_event, &len);
+  g_assert_true (gc_bench_event_scan (json, len, &event));
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_ERROR);
+  g_assert_cmpmem (event.code, event.code_len, "rate_limited", 12);
+  g_assert_cmpmem (event.ref, event.ref_len, "2a.9", 4);
+
+  join = gc_event_build_join (user, 1700000000000);
+  json = g_bytes_get_data (join, &len);
+  g_assert_true (gc_bench_event_scan (json, len, &event));
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_OTHER);
+  g_assert_null (event.text);
+
+  /* Members in any order, nested values skipped whole. */
+  json = " { \"history\" : [ {\"type\":\"message\"}, \"]}\" ], \"type\" : \"welcome\" } ";
+  g_assert_true (gc_bench_event_scan (json, strlen (json), &event));
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_WELCOME);
+
+  /* Not events. */
+  json = "[\"type\",\"message\"]";
+  g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+  json = "{\"type\":\"message\",\"text\":\"unterminated}";
+  g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+  json = "{\"type\":\"message\"";
+  g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+  json = "{\"text\":\"no type\"}";
+  g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+  json = "{\"type\":1}";
+  g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+  json = "{}";
+  g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+}
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  GSubprocess      *process;
+  GDataInputStream *stderr_lines;
+  GString          *log;
+  guint16           port;
+  gboolean          exited;
+} Server;
+
+static void read_server_line (Server *server);
+
+static void
+on_server_line (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Server *server = user_data;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                    NULL, NULL);
+  if (line == NULL)
+    return;
+
+  g_string_append_printf (server->log, "%s\n", line);
+  if (g_str_has_prefix (line, "listening on "))
+    server->port = (guint16) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
+  read_server_line (server);
+}
+
+static void
+read_server_line (Server *server)
+{
+  g_data_input_stream_read_line_async (server->stderr_lines, G_PRIORITY_DEFAULT, NULL,
+                                       on_server_line, server);
+}
+
+static void
+on_server_exited (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Server *server = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  server->exited = TRUE;
+}
+
+/* gochat-server on 127.0.0.1 with a free port, limits lifted for a
+ * benchmark, plus the extra arguments (NULL-terminated). */
+static Server *
+server_start (const char *first_arg,
+              ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Server *server = g_new0 (Server, 1);
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) GOCHAT_SERVER_PATH);
+  g_ptr_array_add (argv, (char *) "--bind=127.0.0.1");
+  g_ptr_array_add (argv, (char *) "--port=0");
+  g_ptr_array_add (argv, (char *) "--join-per-second=0");
+  g_ptr_array_add (argv, (char *) "--rate-burst=1000000");
+  g_ptr_array_add (argv, (char *) "--rate-per-second=1000000");
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
+                                       G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error (error);
+  server->log = g_string_new (NULL);
+  server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
+  read_server_line (server);
+  g_subprocess_wait_async (server->process, NULL, on_server_exited, server);
+
+  gc_test_wait (server->port != 0 || server->exited);
+  if (server->port == 0)
+    g_error ("gochat-server exited before listening:\n%s", server->log->str);
+
+  return server;
+}
+
+static void
+server_stop (Server *server)
+{
+  if (!server->exited)
+    {
+      g_subprocess_send_signal (server->process, SIGTERM);
+      gc_test_wait (server->exited);
+    }
+  /* The server is no part of what is tested here, but it must not have
+   * crashed under the load. */
+  g_assert_true (g_subprocess_get_if_exited (server->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+
+  g_object_unref (server->stderr_lines);
+  g_object_unref (server->process);
+  g_string_free (server->log, TRUE);
+  g_free (server);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_stop)
+
+static guint
+count_lines_with (const char *log,
+                  const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (log, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+typedef struct {
+  char     *out;
+  char     *err;
+  int       status;
+  gboolean  done;
+} BenchResult;
+
+static void
+bench_result_free (BenchResult *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+  g_free (result);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchResult, bench_result_free)
+
+typedef struct {
+  BenchResult *result;
+  GSubprocess *process;
+} BenchCall;
+
+static void
+on_bench_done (GObject      *source,
+               GAsyncResult *async_result,
+               gpointer      user_data)
+{
+  BenchResult *result = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), async_result,
+                                        &result->out, &result->err, &error);
+  g_assert_no_error (error);
+  result->status = g_subprocess_get_if_exited (G_SUBPROCESS (source))
+                   ? g_subprocess_get_exit_status (G_SUBPROCESS (source)) : -1;
+  result->done = TRUE;
+}
+
+/* Runs gochat-bench with the arguments (NULL-terminated) and waits. */
+static BenchResult *
+bench_run (const char *first_arg,
+           ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  BenchResult *result = g_new0 (BenchResult, 1);
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) GOCHAT_BENCH_PATH);
+  va_start (args, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_bench_done, result);
+  gc_test_wait_ms (result->done, RUN_TIMEOUT_MS);
+
+  if (g_test_verbose ())
+    g_test_message ("gochat-bench exited %d\nstdout: %s\nstderr: %s", result->status,
+                    result->out, result->err);
+
+  return result;
+}
+
+static JsonObject *
+parse_report (const BenchResult *result)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, result->out, -1, &error))
+    g_error ("gochat-bench printed no JSON report (%s), status %d:\n%s\n%s", error->message,
+             result->status, result->out, result->err);
+  root = json_parser_get_root (parser);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gint64
+member_int (JsonObject *object,
+            const char *name)
+{
+  g_assert_true (json_object_has_member (object, name));
+  return json_object_get_int_member (object, name);
+}
+
+/* Every message reached every member of its room exactly once. */
+static void
+assert_all_delivered (JsonObject *report,
+                      guint       clients,
+                      guint       rooms,
+                      guint       messages)
+{
+  guint64 expected = 0;
+
+  /* Room r has ceil((clients - r) / rooms) members, each of which sends
+   * @messages to all of them. */
+  for (guint r = 0; r < rooms; r++)
+    {
+      guint64 members = (clients - r + rooms - 1) / rooms;
+
+      expected += members * members * messages;
+    }
+
+  g_assert_cmpint (member_int (json_object_get_object_member (report, "connect"), "joined"), ==,
+                   clients);
+  g_assert_cmpint (member_int (report, "sent"), ==, (gint64) clients * messages);
+  g_assert_cmpint (member_int (report, "expected"), ==, expected);
+  g_assert_cmpint (member_int (report, "delivered"), ==, expected);
+  g_assert_cmpint (member_int (report, "lost"), ==, 0);
+  g_assert_cmpint (member_int (report, "duplicated"), ==, 0);
+  g_assert_cmpint (member_int (report, "misrouted"), ==, 0);
+  g_assert_cmpint (member_int (report, "foreign"), ==, 0);
+  g_assert_cmpint (member_int (report, "refused"), ==, 0);
+  g_assert_cmpint (member_int (report, "disconnected"), ==, 0);
+  g_assert_false (json_object_get_boolean_member (report, "timed_out"));
+}
+
+static char *
+url_for (Server     *server,
+         const char *scheme,
+         const char *host)
+{
+  return g_strdup_printf ("--url=%s://%s:%u", scheme, host, server->port);
+}
+
+/* ------------------------------------------------------------------ */
+/* Runs                                                                 */
+/* ------------------------------------------------------------------ */
+
+static void
+test_closed_loop (void)
+{
+  g_autoptr(Server) server = server_start (NULL);
+  g_autofree char *url = url_for (server, "ws", "127.0.0.1");
+  g_autofree char *pid = g_strdup_printf ("--server-pid=%s", g_subprocess_get_identifier (server->process));
+  g_autoptr(BenchResult) result = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  JsonObject *server_report;
+
+  result = bench_run (url, pid, "--clients=20", "--rooms=3", "--messages=30", "--window=4",
+                      "--size=100", "--json", "--quiet", NULL);
+  g_assert_cmpint (result->status, ==, 0);
+  report = parse_report (result);
+  assert_all_delivered (report, 20, 3, 30);
+  g_assert_cmpstr (json_object_get_string_member (report, "protocol"), ==, "gochat");
+  g_assert_cmpint (member_int (report, "size"), ==, 100);
+
+  /* The server was sampled. */
+  server_report = json_object_get_object_member (report, "server");
+  g_assert_nonnull (server_report);
+  g_assert_cmpint (member_int (json_object_get_object_member (server_report, "joined"), "rss_kb"),
+                   >, 0);
+}
+
+static void
+test_fixed_rate (void)
+{
+  g_autoptr(Server) server = server_start (NULL);
+  g_autofree char *url = url_for (server, "ws", "127.0.0.1");
+  g_autoptr(BenchResult) result = NULL;
+  g_autoptr(JsonObject) report = NULL;
+
+  result = bench_run (url, "--clients=12", "--rooms=4", "--messages=5", "--rate=50",
+                      "--json", "--quiet", NULL);
+  g_assert_cmpint (result->status, ==, 0);
+  report = parse_report (result);
+  assert_all_delivered (report, 12, 4, 5);
+  g_assert_cmpint (member_int (report, "window"), ==, 0);
+}
+
+static void
+test_tls (void)
+{
+  g_autofree char *cert = g_test_build_filename (G_TEST_DIST, "tls", "server.pem", NULL);
+  g_autofree char *key = g_test_build_filename (G_TEST_DIST, "tls", "server-key.pem", NULL);
+  g_autofree char *ca = g_test_build_filename (G_TEST_DIST, "tls", "ca.pem", NULL);
+  g_autofree char *cert_arg = g_strdup_printf ("--tls-cert=%s", cert);
+  g_autofree char *key_arg = g_strdup_printf ("--tls-key=%s", key);
+  g_autofree char *ca_arg = g_strdup_printf ("--tls-ca=%s", ca);
+  g_autoptr(Server) server = server_start (cert_arg, key_arg, NULL);
+  g_autofree char *url = url_for (server, "wss", "localhost");
+  g_autoptr(BenchResult) result = NULL;
+  g_autoptr(BenchResult) untrusted = NULL;
+  g_autoptr(JsonObject) report = NULL;
+
+  result = bench_run (url, ca_arg, "--clients=6", "--rooms=2", "--messages=10", "--json",
+                      "--quiet", NULL);
+  g_assert_cmpint (result->status, ==, 0);
+  report = parse_report (result);
+  assert_all_delivered (report, 6, 2, 10);
+
+  /* Without the test CA the certificate is not trusted: a clear error. */
+  untrusted = bench_run (url, "--clients=1", "--messages=1", "--quiet", NULL);
+  g_assert_cmpint (untrusted->status, ==, 1);
+  g_assert_nonnull (strstr (untrusted->err, "client 0 (of 1) could not join"));
+}
+
+static void
+test_refusal_shown (void)
+{
+  g_autoptr(Server) server = server_start ("--room-max-members=3", NULL);
+  g_autofree char *url = url_for (server, "ws", "127.0.0.1");
+  g_autoptr(BenchResult) full = NULL;
+  g_autoptr(BenchResult) wrong_protocol = NULL;
+
+  /* The fourth member of the room is refused: the server's status and
+   * JSON body are shown, with what to change. */
+  full = bench_run (url, "--clients=4", "--connect-concurrency=1", "--messages=1", "--quiet", NULL);
+  g_assert_cmpint (full->status, ==, 1);
+  g_assert_nonnull (strstr (full->err, "client 3 (of 4) could not join: HTTP 403"));
+  g_assert_nonnull (strstr (full->err, "\"error\":\"room_full\""));
+  g_assert_nonnull (strstr (full->err, "--room-max-members"));
+
+  wrong_protocol = bench_run (url, "--protocol=relay", "--clients=1", "--messages=1", "--quiet",
+                              NULL);
+  g_assert_cmpint (wrong_protocol->status, ==, 1);
+  g_assert_nonnull (strstr (wrong_protocol->err, "HTTP 404"));
+  g_assert_nonnull (strstr (wrong_protocol->err, "wrong --protocol?"));
+}
+
+static void
+test_connection_refused (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(BenchResult) result = NULL;
+  g_autofree char *url = NULL;
+
+  /* A port that was free a moment ago and has no listener. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("--url=ws://127.0.0.1:%u",
+                         g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  result = bench_run (url, "--clients=2", "--quiet", NULL);
+  g_assert_cmpint (result->status, ==, 1);
+  g_assert_nonnull (strstr (result->err, "cannot connect to 127.0.0.1:"));
+  g_assert_nonnull (strstr (result->err, g_strerror (ECONNREFUSED)));
+}
+
+static void
+test_usage_errors (void)
+{
+  const struct {
+    const char *args[3];
+    const char *says;
+  } cases[] = {
+    { { "--clients=0" }, "--clients" },
+    { { "--clients=2", "--rooms=3" }, "--rooms" },
+    { { "--size=8" }, "--size" },
+    { { "--protocol=irc" }, "--protocol" },
+    { { "--rate=5", "--window=2" }, "exclusive" },
+    { { "--url=http://127.0.0.1:1" }, "ws://" },
+    { { "--url=ws://127.0.0.1:1/?room_code=x" }, "query" },
+    { { "stray" }, "stray" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(BenchResult) result = bench_run (cases[i].args[0], cases[i].args[1],
+                                                 cases[i].args[2], NULL);
+
+      g_assert_cmpint (result->status, ==, 2);
+      g_assert_nonnull (strstr (result->err, cases[i].says));
+      g_assert_cmpstr (result->out, ==, "");
+    }
+}
+
+typedef struct {
+  GString  *out;
+  gboolean  reported;
+} HoldOutput;
+
+static void read_hold_line (GDataInputStream *lines,
+                            HoldOutput       *output);
+
+static void
+on_hold_line (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  HoldOutput *output = user_data;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
+                                                    NULL);
+  if (line == NULL)
+    return;
+  g_string_append (output->out, line);
+  output->reported = TRUE;
+  read_hold_line (G_DATA_INPUT_STREAM (source), output);
+}
+
+static void
+read_hold_line (GDataInputStream *lines,
+                HoldOutput       *output)
+{
+  g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, on_hold_line, output);
+}
+
+static void
+on_hold_exited (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+/* --hold reports, keeps the members in their rooms, and closes them
+ * cleanly on SIGTERM. */
+static void
+test_hold (void)
+{
+  g_autoptr(Server) server = server_start (NULL);
+  g_autofree char *url = url_for (server, "ws", "127.0.0.1");
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  HoldOutput output = { g_string_new (NULL), FALSE };
+  gboolean exited = FALSE;
+  const char *argv[] = { GOCHAT_BENCH_PATH, url, "--clients=5", "--rooms=1", "--messages=0",
+                         "--hold", "--json", "--quiet", NULL };
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  read_hold_line (lines, &output);
+  g_subprocess_wait_async (process, NULL, on_hold_exited, &exited);
+
+  gc_test_wait_ms (output.reported || exited, RUN_TIMEOUT_MS);
+  g_assert_false (exited);
+  json_parser_load_from_data (parser, output.out->str, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (member_int (json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                                              "connect"), "joined"), ==, 5);
+
+  /* Still there after the report. */
+  {
+    g_autoptr(GcTestHttpResponse) healthz = gc_test_http_get ("127.0.0.1", server->port, NULL,
+                                                              "/healthz");
+
+    g_assert_cmpint (json_object_get_int_member (healthz->json, "connections"), ==, 5);
+  }
+
+  g_subprocess_send_signal (process, SIGTERM);
+  gc_test_wait_ms (exited, RUN_TIMEOUT_MS);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+
+  /* Close frames, not dropped connections: every member left at once
+   * (none waits for a resume), as the server's log says. */
+  gc_test_wait (count_lines_with (server->log->str, "reason=left") == 5);
+
+  g_string_free (output.out, TRUE);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/bench/histogram/small-values", test_histogram_small_values);
+  g_test_add_func ("/bench/histogram/precision", test_histogram_precision);
+  g_test_add_func ("/bench/wire/text", test_text_round_trip);
+  g_test_add_func ("/bench/wire/request", test_request);
+  g_test_add_func ("/bench/wire/event-scan", test_event_scan);
+  g_test_add_func ("/bench/run/closed-loop", test_closed_loop);
+  g_test_add_func ("/bench/run/fixed-rate", test_fixed_rate);
+  g_test_add_func ("/bench/run/tls", test_tls);
+  g_test_add_func ("/bench/run/refusal", test_refusal_shown);
+  g_test_add_func ("/bench/run/connection-refused", test_connection_refused);
+  g_test_add_func ("/bench/run/usage", test_usage_errors);
+  g_test_add_func ("/bench/run/hold", test_hold);
+
+  return g_test_run ();
+}
