@@ -394,6 +394,13 @@ bench_run (const char *first_arg,
   return result;
 }
 
+#define assert_exit_status(result, expected)                                    \
+  G_STMT_START {                                                               \
+    if ((result)->status != (expected))                                        \
+      g_error ("gochat-bench exited %d, not %d\nstdout:\n%s\nstderr:\n%s",      \
+               (result)->status, (expected), (result)->out, (result)->err);    \
+  } G_STMT_END
+
 static JsonObject *
 parse_report (const BenchResult *result)
 {
@@ -474,7 +481,7 @@ test_closed_loop (void)
 
   result = bench_run (url, pid, "--clients=20", "--rooms=3", "--messages=30", "--window=4",
                       "--size=100", "--json", "--quiet", NULL);
-  g_assert_cmpint (result->status, ==, 0);
+  assert_exit_status (result, 0);
   report = parse_report (result);
   assert_all_delivered (report, 20, 3, 30);
   g_assert_cmpstr (json_object_get_string_member (report, "protocol"), ==, "gochat");
@@ -497,7 +504,7 @@ test_fixed_rate (void)
 
   result = bench_run (url, "--clients=12", "--rooms=4", "--messages=5", "--rate=50",
                       "--json", "--quiet", NULL);
-  g_assert_cmpint (result->status, ==, 0);
+  assert_exit_status (result, 0);
   report = parse_report (result);
   assert_all_delivered (report, 12, 4, 5);
   g_assert_cmpint (member_int (report, "window"), ==, 0);
@@ -520,13 +527,13 @@ test_tls (void)
 
   result = bench_run (url, ca_arg, "--clients=6", "--rooms=2", "--messages=10", "--json",
                       "--quiet", NULL);
-  g_assert_cmpint (result->status, ==, 0);
+  assert_exit_status (result, 0);
   report = parse_report (result);
   assert_all_delivered (report, 6, 2, 10);
 
   /* Without the test CA the certificate is not trusted: a clear error. */
   untrusted = bench_run (url, "--clients=1", "--messages=1", "--quiet", NULL);
-  g_assert_cmpint (untrusted->status, ==, 1);
+  assert_exit_status (untrusted, 1);
   g_assert_nonnull (strstr (untrusted->err, "client 0 (of 1) could not join"));
 }
 
@@ -541,14 +548,14 @@ test_refusal_shown (void)
   /* The fourth member of the room is refused: the server's status and
    * JSON body are shown, with what to change. */
   full = bench_run (url, "--clients=4", "--connect-concurrency=1", "--messages=1", "--quiet", NULL);
-  g_assert_cmpint (full->status, ==, 1);
+  assert_exit_status (full, 1);
   g_assert_nonnull (strstr (full->err, "client 3 (of 4) could not join: HTTP 403"));
   g_assert_nonnull (strstr (full->err, "\"error\":\"room_full\""));
   g_assert_nonnull (strstr (full->err, "--room-max-members"));
 
   wrong_protocol = bench_run (url, "--protocol=relay", "--clients=1", "--messages=1", "--quiet",
                               NULL);
-  g_assert_cmpint (wrong_protocol->status, ==, 1);
+  assert_exit_status (wrong_protocol, 1);
   g_assert_nonnull (strstr (wrong_protocol->err, "HTTP 404"));
   g_assert_nonnull (strstr (wrong_protocol->err, "wrong --protocol?"));
 }
@@ -575,7 +582,7 @@ test_connection_refused (void)
                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
 
   result = bench_run (url, "--clients=2", "--quiet", NULL);
-  g_assert_cmpint (result->status, ==, 1);
+  assert_exit_status (result, 1);
   g_assert_nonnull (strstr (result->err, "cannot connect to 127.0.0.1:"));
   g_assert_nonnull (strstr (result->err, g_strerror (ECONNREFUSED)));
 }
@@ -602,7 +609,7 @@ test_usage_errors (void)
       g_autoptr(BenchResult) result = bench_run (cases[i].args[0], cases[i].args[1],
                                                  cases[i].args[2], NULL);
 
-      g_assert_cmpint (result->status, ==, 2);
+      assert_exit_status (result, 2);
       g_assert_nonnull (strstr (result->err, cases[i].says));
       g_assert_cmpstr (result->out, ==, "");
     }

@@ -204,7 +204,10 @@ gc_bench_target_new (const char  *url,
 
   if (tls_ca_file != NULL)
     {
-      target->tls_database = g_tls_file_database_new (tls_ca_file, &local_error);
+      /* GTlsFileDatabase wants an absolute path. */
+      g_autofree char *absolute = g_canonicalize_filename (tls_ca_file, NULL);
+
+      target->tls_database = g_tls_file_database_new (absolute, &local_error);
       if (target->tls_database == NULL)
         {
           g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_URL,
