@@ -21,11 +21,19 @@ import websockets
 TIMEOUT = 10
 
 checks = []
+# The server's log is echoed from a thread: one lock keeps its lines and the
+# TAP lines whole, or TAP parsing sees "...reason=leftok 14".
+print_lock = threading.Lock()
+
+
+def say(line):
+    with print_lock:
+        print(line, flush=True)
 
 
 def ok(condition, what):
     checks.append((bool(condition), what))
-    print(f"{'ok' if condition else 'not ok'} {len(checks)} - {what}", flush=True)
+    say(f"{'ok' if condition else 'not ok'} {len(checks)} - {what}")
     if not condition:
         raise AssertionError(what)
 
@@ -34,7 +42,7 @@ def start_server(path):
     server = subprocess.Popen([path, "--bind=127.0.0.1", "--port=0"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     for line in server.stderr:
-        print(f"# server: {line.rstrip()}", flush=True)
+        say(f"# server: {line.rstrip()}")
         if line.startswith("listening on "):
             port = int(line.rsplit(":", 1)[1])
             break
@@ -44,7 +52,7 @@ def start_server(path):
     # Keep draining its log so it never blocks on a full pipe.
     def drain():
         for rest in server.stderr:
-            print(f"# server: {rest.rstrip()}", flush=True)
+            say(f"# server: {rest.rstrip()}")
 
     threading.Thread(target=drain, daemon=True).start()
     return server, port
@@ -126,7 +134,7 @@ async def chat(port):
 
 def main():
     server, port = start_server(sys.argv[1])
-    print("1..16", flush=True)
+    say("1..16")
     try:
         asyncio.run(chat(port))
     except AssertionError:
