@@ -212,6 +212,7 @@ typedef struct {
   GString          *log;
   guint16           port;
   gboolean          exited;
+  gboolean          stderr_done;
 } Server;
 
 static void read_server_line (Server *server);
@@ -227,7 +228,10 @@ on_server_line (GObject      *source,
   line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
                                                     NULL, NULL);
   if (line == NULL)
-    return;
+    {
+      server->stderr_done = TRUE;
+      return;
+    }
 
   g_string_append_printf (server->log, "%s\n", line);
   if (g_str_has_prefix (line, "listening on "))
@@ -300,10 +304,15 @@ server_stop (Server *server)
       g_subprocess_send_signal (server->process, SIGTERM);
       gc_test_wait (server->exited);
     }
+  gc_test_wait (server->stderr_done);
   /* The server is no part of what is tested here, but it must not have
-   * crashed under the load. */
-  g_assert_true (g_subprocess_get_if_exited (server->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
+   * crashed under the load. One exception: after TLS handshakes, GCC 12's
+   * LeakSanitizer itself may crash scanning a gnutls pool thread at exit
+   * ("Tracer caught signal 11"), a toolchain bug, not a leak. */
+  if (!g_subprocess_get_if_exited (server->process) ||
+      (g_subprocess_get_exit_status (server->process) != 0 &&
+       strstr (server->log->str, "LeakSanitizer has encountered a fatal error") == NULL))
+    g_error ("gochat-server did not exit cleanly:\n%s", server->log->str);
 
   g_object_unref (server->stderr_lines);
   g_object_unref (server->process);
