@@ -325,6 +325,23 @@ test_refusal_parameters (void)
     { "room_code=lobby&user_name=ann&since=", "bad_request" },
     { "room_code=lobby&user_name=ann&since=%2B1", "bad_request" },
     { "room_code=lobby&user_name=ann&since=99999999999999999999999", "bad_request" },
+    /* An encoded NUL is a control character, not the end of the value. */
+    { "room_code=lobby&user_name=bob%00evil", "invalid_user_name" },
+    { "room_code=lobby&user_name=%00", "invalid_user_name" },
+    { "room_code=lob%00by&user_name=ann", "invalid_room_code" },
+    { "room_code=lobby%00&user_name=ann", "invalid_room_code" },
+    { "room_code=lobby&user_name=ann&since=1%00", "bad_request" },
+    { "room_code=lobby&user_name=ann&session_id=abc%00def", "bad_request" },
+    /* Given twice: ambiguous, so refused with the field's code. */
+    { "room_code=lobby&user_name=ann&user_name=bob", "invalid_user_name" },
+    { "room_code=lobby&user_name=ann&user%5Fname=ann", "invalid_user_name" },
+    { "room_code=a&room_code=b&user_name=ann", "invalid_room_code" },
+    { "room_code=lobby&user_name=ann&since=1&since=2", "bad_request" },
+    { "room_code=lobby&user_name=ann&session_id=x&session_id=x", "bad_request" },
+    /* A key without "=" has the empty value. */
+    { "room_code&user_name=ann", "invalid_room_code" },
+    { "room_code=lobby&user_name", "invalid_user_name" },
+    { "room_code=lobby&user_name=ann&since", "bad_request" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -333,6 +350,25 @@ test_refusal_parameters (void)
 
       assert_upgrade_refused (ts->port, path, 400, cases[i].code);
     }
+
+  /* A malformed escape makes the request line itself unparsable: libsoup
+   * answers 400 on its own, before any handler runs (so without our JSON
+   * body), and closes. */
+  {
+    const char *malformed[] = {
+      "/joinRoom?room_code=lobby&user_name=ann%zz",
+      "/joinRoom?room_code=lob%2&user_name=ann",
+      "/joinRoom?room_code=lobby&user_name=ann&since=%",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (malformed); i++)
+      {
+        g_autoptr(GcTestHttpResponse) response = upgrade (ts->port, malformed[i], NULL, NULL);
+
+        g_test_message ("%s -> %u", malformed[i], response->status);
+        g_assert_cmpuint (response->status, ==, 400);
+      }
+  }
 
   /* The same refusals through a real client: status and body reach it. */
   {
@@ -346,6 +382,25 @@ test_refusal_parameters (void)
                            "/joinRoom?room_code=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                            "&user_name=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
   assert_upgrade_accepted (ts->port, "/joinRoom?room_code=A-z_09&user_name=ann&since=0");
+  /* Keys are form-decoded too; empty pairs and unknown keys, even ones
+   * that do not decode, are ignored. */
+  assert_upgrade_accepted (ts->port, "/joinRoom?room%5Fcode=keys&user%5fname=ann");
+  assert_upgrade_accepted (ts->port, "/joinRoom?&&x=%00&room_code=keys&y%00=1&user_name=bob&");
+  /* + is a space, so this name is trimmed to "cy"; %2B is a plus. */
+  assert_upgrade_accepted (ts->port, "/joinRoom?room_code=keys&user_name=+cy+");
+  assert_upgrade_accepted (ts->port, "/joinRoom?room_code=keys&user_name=a%2Bb");
+  {
+    GcRoom *room = gc_server_lookup_room (ts->server, "keys");
+
+    g_assert_nonnull (room);
+    g_assert_cmpuint (gc_room_get_n_members (room), ==, 4);
+  }
+  /* Nothing but these joins made it in: none of the refused names. */
+  {
+    GcRoom *lobby = gc_server_lookup_room (ts->server, "lobby");
+
+    g_assert_true (lobby == NULL || gc_room_get_n_members (lobby) == 0);
+  }
 }
 
 static void

@@ -1343,10 +1343,76 @@ server_is_full (GcServer    *self,
   return in_use >= self->config.max_connections;
 }
 
+/* Form-decodes (§7) [@start, @end): `+` is a space, `%XX` a byte. %NULL
+ * for a malformed escape or an encoded NUL. */
+static char *
+form_decode (const char *start,
+             const char *end)
+{
+  g_autofree char *spaced = g_strndup (start, end - start);
+
+  g_strdelimit (spaced, "+", ' ');
+
+  return g_uri_unescape_segment (spaced, NULL, NULL);
+}
+
+/* Looks up @key in the raw (still encoded) query of a join. We decode it
+ * ourselves because soup_form_decode() cuts a value at an encoded NUL
+ * ("bob%00evil" would join as "bob"), silently drops pairs it cannot
+ * decode and lets a repeated key override the first. Here a value that
+ * does not decode, or a key given twice, is an error with @code; a key
+ * without `=` has the empty value. *@out_value is %NULL when @key is
+ * absent. */
+static gboolean
+query_lookup (const char       *query,
+              const char       *key,
+              GcProtocolError   code,
+              char            **out_value,
+              GError          **error)
+{
+  g_autofree char *value = NULL;
+  gboolean found = FALSE;
+  const char *pair = query;
+
+  while (pair != NULL && *pair != '\0')
+    {
+      const char *pair_end = strchr (pair, '&');
+      const char *equals;
+      g_autofree char *pair_key = NULL;
+
+      if (pair_end == NULL)
+        pair_end = pair + strlen (pair);
+      equals = memchr (pair, '=', pair_end - pair);
+      pair_key = form_decode (pair, equals != NULL ? equals : pair_end);
+
+      if (pair_key != NULL && g_str_equal (pair_key, key))
+        {
+          if (found)
+            {
+              g_set_error (error, GC_PROTOCOL_ERROR, code, "%s is given more than once", key);
+              return FALSE;
+            }
+          found = TRUE;
+          value = equals != NULL ? form_decode (equals + 1, pair_end) : g_strdup ("");
+          if (value == NULL)
+            {
+              g_set_error (error, GC_PROTOCOL_ERROR, code,
+                           "%s holds an encoded NUL (%%00) or a malformed escape", key);
+              return FALSE;
+            }
+        }
+
+      pair = *pair_end == '&' ? pair_end + 1 : NULL;
+    }
+
+  *out_value = g_steal_pointer (&value);
+
+  return TRUE;
+}
+
 static void
 server_handle_join (GcServer          *self,
-                    SoupServerMessage *msg,
-                    GHashTable        *query)
+                    SoupServerMessage *msg)
 {
   SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
   GcHandshake *hs = message_get_handshake (msg);
@@ -1356,8 +1422,11 @@ server_handle_join (GcServer          *self,
   g_autofree char *name_key = NULL;
   g_autofree char *suggestion = NULL;
   g_autoptr(GcMember) member = NULL;
-  const char *since_str;
-  const char *session_id;
+  g_autofree char *raw_code = NULL;
+  g_autofree char *raw_name = NULL;
+  g_autofree char *since_str = NULL;
+  g_autofree char *session_id = NULL;
+  const char *query;
   guint64 since = 0;
   gboolean resume = FALSE;
   GcRoom *room;
@@ -1404,30 +1473,30 @@ server_handle_join (GcServer          *self,
       return;
     }
 
-  code = gc_protocol_canonical_room_code (query ? g_hash_table_lookup (query, "room_code") : NULL,
-                                          &error);
-  if (code == NULL)
+  query = g_uri_get_query (soup_server_message_get_uri (msg));
+
+  if (!query_lookup (query, "room_code", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, &raw_code, &error) ||
+      (code = gc_protocol_canonical_room_code (raw_code, &error)) == NULL)
     {
       server_refuse_gerror (self, msg, error, NULL);
       return;
     }
 
-  name = gc_protocol_normalize_user_name (query ? g_hash_table_lookup (query, "user_name") : NULL,
-                                          &error);
-  if (name == NULL)
+  if (!query_lookup (query, "user_name", GC_PROTOCOL_ERROR_INVALID_USER_NAME, &raw_name, &error) ||
+      (name = gc_protocol_normalize_user_name (raw_name, &error)) == NULL)
     {
       server_refuse_gerror (self, msg, error, code);
       return;
     }
 
-  since_str = query ? g_hash_table_lookup (query, "since") : NULL;
-  if (since_str != NULL && !gc_protocol_parse_since (since_str, &since, &error))
+  if (!query_lookup (query, "since", GC_PROTOCOL_ERROR_BAD_REQUEST, &since_str, &error) ||
+      (since_str != NULL && !gc_protocol_parse_since (since_str, &since, &error)) ||
+      !query_lookup (query, "session_id", GC_PROTOCOL_ERROR_BAD_REQUEST, &session_id, &error))
     {
       server_refuse_gerror (self, msg, error, code);
       return;
     }
 
-  session_id = query ? g_hash_table_lookup (query, "session_id") : NULL;
   name_key = gc_protocol_user_name_key (name);
 
   room = g_hash_table_lookup (self->rooms, code);
@@ -1478,7 +1547,7 @@ on_request (SoupServer        *soup,
 
   if (g_str_equal (path, "/joinRoom"))
     {
-      server_handle_join (self, msg, query);
+      server_handle_join (self, msg);
       return;
     }
 
