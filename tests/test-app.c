@@ -21,6 +21,7 @@
 #include "gc-room-member.h"
 #include "gc-server.h"
 #include "gc-text-markup.h"
+#include "gc-room-view-private.h"
 #include "gc-window-private.h"
 #include "gc-ws-handshake.h"
 #include "ws-test-threads.h"
@@ -438,6 +439,26 @@ test_client_leave (TestClient *client)
 /* Widgets                                                              */
 /* ------------------------------------------------------------------ */
 
+/* The parts of the room @window shows now. */
+static void
+room_parts (GcWindow        *window,
+            GcRoomViewParts *parts)
+{
+  GcRoomView *view = gc_window_get_room_view (window);
+
+  g_assert_nonnull (view);
+  gc_room_view_get_parts (view, parts);
+}
+
+static GcWindowParts
+window_parts (GcWindow *window)
+{
+  GcWindowParts parts;
+
+  gc_window_get_parts (window, &parts);
+  return parts;
+}
+
 static GcWindow *
 new_window (void)
 {
@@ -572,20 +593,20 @@ static void
 set_compose_text (GcWindow   *window,
                   const char *text)
 {
-  GcWindowParts parts;
+  GcRoomViewParts parts;
 
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (parts.compose_view), text, -1);
 }
 
 static char *
 get_compose_text (GcWindow *window)
 {
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   GtkTextIter start, end;
   GtkTextBuffer *buffer;
 
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   buffer = gtk_text_view_get_buffer (parts.compose_view);
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
@@ -594,10 +615,10 @@ get_compose_text (GcWindow *window)
 static gboolean
 send_enabled (GcWindow *window)
 {
-  GcWindowParts parts;
+  GcRoomViewParts parts;
 
   /* The Send button follows the room.send action's enabled state. */
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   return gtk_widget_get_sensitive (GTK_WIDGET (parts.send_button));
 }
 
@@ -609,11 +630,11 @@ press_compose_key (GcWindow        *window,
                    GdkModifierType  state)
 {
   g_autoptr(GListModel) controllers = NULL;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   gboolean handled = FALSE;
   guint n;
 
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   controllers = gtk_widget_observe_controllers (GTK_WIDGET (parts.compose_view));
   n = g_list_model_get_n_items (controllers);
   for (guint i = 0; i < n; i++)
@@ -846,7 +867,7 @@ test_chat (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   GcMessageItem *item;
   GcMessageRow *row;
   TestClient *bob;
@@ -859,9 +880,9 @@ test_chat (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "Chat-Room");
   session = gc_window_get_session (window);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
 
-  g_assert_cmpstr (gtk_label_get_text (parts.title_label), ==, "#chat-room");
+  g_assert_cmpstr (gtk_label_get_text (window_parts (window).title_label), ==, "#chat-room");
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 1);
 
   /* Remembered for next time. */
@@ -882,7 +903,7 @@ test_chat (void)
   set_compose_text (window, "hello, room");
   g_assert_true (send_enabled (window));
   g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "11 / 4096");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
 
   item = find_item (session, "hello, room");
   g_assert_nonnull (item);
@@ -972,7 +993,7 @@ test_commands (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   GcMessageItem *item;
   GListModel *messages;
   TestClient *dora;
@@ -983,7 +1004,7 @@ test_commands (void)
   window = join_through_dialog (&ts, "carol", "commands");
   session = gc_window_get_session (window);
   messages = gc_chat_session_get_messages (session);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
 
   /* Shift+Enter is left to the text view (a new line); Enter sends. */
   set_compose_text (window, "first line");
@@ -999,47 +1020,47 @@ test_commands (void)
 
   set_compose_text (window, "/me waves");
   g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "5 / 4096");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "waves");
   g_assert_nonnull (item);
   g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_EMOTE);
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   set_compose_text (window, "//not a command");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   g_assert_nonnull (find_item (session, "/not a command"));
 
   set_compose_text (window, "/help");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
   g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_SYSTEM);
   g_assert_true (g_str_has_prefix (gc_message_item_get_text (item), "Commands:"));
   g_object_unref (item);
 
   set_compose_text (window, "/frobnicate now");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   g_assert_nonnull (find_item (session, "Unknown command “/frobnicate”. Type /help for the list."));
   kept = get_compose_text (window);
   g_assert_cmpstr (kept, ==, "/frobnicate now");
 
   set_compose_text (window, "/nick Caroline");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   WAIT_FOR (g_strcmp0 (gc_chat_session_get_user_name (session), "Caroline") == 0);
   WAIT_FOR (find_item (session, "You are now known as Caroline") != NULL);
-  g_assert_nonnull (strstr (gtk_label_get_text (parts.subtitle_label), "Caroline"));
+  g_assert_nonnull (strstr (gtk_label_get_text (window_parts (window).subtitle_label), "Caroline"));
   g_assert_true (gc_room_member_get_own (find_member (session, "Caroline")));
 
   /* A name someone has: the server's refusal shows as a line. */
   dora = test_client_join (&ts, "commands", "Dora");
   WAIT_FOR (find_member (session, "Dora") != NULL);
   set_compose_text (window, "/nick DORA");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   WAIT_FOR (g_str_has_prefix (last_line (session), "Could not change your name: "));
   g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "Caroline");
 
   /* An invalid name never leaves the app. */
   set_compose_text (window, "/nick    ");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   g_assert_true (g_str_has_prefix (last_line (session), "Could not change your name: "));
   test_client_free (dora);
 
@@ -1049,7 +1070,7 @@ test_commands (void)
   g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "4097 / 4096");
   g_assert_true (widget_has_class (parts.counter_label, "error"));
   g_assert_false (send_enabled (window));
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   g_assert_null (find_item (session, too_long));
   too_long[4096] = '\0';
   set_compose_text (window, too_long);
@@ -1152,7 +1173,7 @@ test_untrusted_text (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   GcMessageItem *item;
   GcMessageRow *row;
   GtkLabel *label;
@@ -1166,7 +1187,7 @@ test_untrusted_text (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "markup");
   session = gc_window_get_session (window);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   mallory = test_client_join (&ts, "markup", "<span color='red'>m</span>");
 
   test_client_say (mallory, text);
@@ -1219,7 +1240,7 @@ test_reconnect (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   TestClient *bob;
   GcMessageItem *item;
   guint n_lines, bob_leaves, bob_joins;
@@ -1228,12 +1249,12 @@ test_reconnect (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "resume");
   session = gc_window_get_session (window);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   bob = test_client_join (&ts, "resume", "bob");
   WAIT_FOR (find_member (session, "bob") != NULL);
 
   set_compose_text (window, "before the drop");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "before the drop");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   test_client_say (bob, "bob before");
@@ -1265,7 +1286,7 @@ test_reconnect (void)
 
   /* Messages still flow. */
   set_compose_text (window, "after the drop");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "after the drop");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
@@ -1295,7 +1316,7 @@ test_reconnect (void)
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==, n_lines + 2);
 
   set_compose_text (window, "on the new server");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "on the new server");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
@@ -1329,7 +1350,7 @@ test_refused_and_retry (void)
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   GcMessageItem *failed;
   GcMessageRow *row;
   GtkWidget *retry;
@@ -1343,13 +1364,13 @@ test_refused_and_retry (void)
   test_server_start (&ts, &config, 0);
   window = join_through_dialog (&ts, "dan", "limits");
   session = gc_window_get_session (window);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
 
   for (guint i = 0; i < 3; i++)
     {
       g_snprintf (text, sizeof text, "burst %u", i);
       set_compose_text (window, text);
-      gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+      gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
     }
   failed = find_item (session, "burst 2");
   WAIT_FOR (gc_message_item_get_state (failed) != GC_MESSAGE_ITEM_PENDING);
@@ -1396,7 +1417,7 @@ test_scrolling (void)
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   TestClient *bob;
   GtkAdjustment *adj;
   char text[32];
@@ -1417,7 +1438,7 @@ test_scrolling (void)
 
   window = join_through_dialog (&ts, "erin", "scroll");
   session = gc_window_get_session (window);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   adj = gtk_scrolled_window_get_vadjustment (parts.message_scroller);
   g_assert_nonnull (find_item (session, "line 0"));
   g_assert_nonnull (find_item (session, "line 59"));
@@ -1502,10 +1523,10 @@ test_tls (void)
   g_assert_error (outcome, G_IO_ERROR, G_IO_ERROR_EXISTS);
 
   /* (With no room, closing the dialog would close the window.) */
-  gc_window_set_session (window, session);
+  gc_window_add_session (window, session);
   gtk_window_destroy (GTK_WINDOW (dialog));
   set_compose_text (window, "over TLS");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "over TLS");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
@@ -1523,7 +1544,7 @@ test_dead_link (void)
   TestProxy proxy = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcWindowParts parts;
+  GcRoomViewParts parts;
   TestClient *bob;
   GcMessageItem *item;
   GcWsConnection *old_connection;
@@ -1537,7 +1558,7 @@ test_dead_link (void)
   gc_window_join (window, proxy.url, "alice", "dead-link");
   WAIT_FOR (session_connected (window));
   session = gc_window_get_session (window);
-  gc_window_get_parts (window, &parts);
+  room_parts (window, &parts);
   gc_chat_session_set_keepalive (session, 1, 3);
   test_client_say (bob, "before");
   WAIT_FOR (find_item (session, "before") != NULL);
@@ -1565,7 +1586,7 @@ test_dead_link (void)
   g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_JOIN), ==, 1);
 
   set_compose_text (window, "back");
-  gtk_widget_activate_action (GTK_WIDGET (window), "room.send", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "back");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
@@ -1605,6 +1626,7 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
   int ret;
 
   gtk_test_init (&argc, &argv, NULL);
@@ -1612,6 +1634,11 @@ main (int   argc,
   app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
+
+  /* No notification server on this test's bus (test-app-rooms has a fake
+   * one and tests notifications). */
+  settings = g_settings_new (GC_APPLICATION_ID);
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
 
   g_test_add_func ("/app/join-dialog/validation", test_join_dialog_validation);
   g_test_add_func ("/app/server-url", test_server_url);

@@ -23,4 +23,9 @@ void            gc_chat_session_set_keepalive  (GcChatSession *self,
                                                 guint          interval_s,
                                                 guint          timeout_s);
 
+/* Handles @json as if the server had just sent it (the session must be
+ * in the room): tests feed large rooms without a server's rate limit. */
+void            gc_chat_session_feed_event     (GcChatSession *self,
+                                                const char    *json);
+
 G_END_DECLS

@@ -3,10 +3,12 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "gc-chat-session-private.h"
+#include "gc-text-markup.h"
 #include "gc-ws-handshake.h"
 
 /* A welcome with a full history can be far larger than one request may
@@ -29,8 +31,9 @@
 #define TYPING_MIN_GAP_US      (G_USEC_PER_SEC)
 #define TYPING_IDLE_MS         5000
 #define TYPING_EXPIRY_MS       6000
-/* The oldest lines go beyond this, so a long session stays bounded. */
-#define MAX_LINES              5000
+/* The oldest lines go beyond this, so a long session stays bounded
+ * (about 20 MB of lines; the list view only makes rows for what shows). */
+#define MAX_LINES              100000
 
 struct _GcChatSession
 {
@@ -105,6 +108,7 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
   TYPING_CHANGED,
+  MESSAGE_RECEIVED,
   N_SIGNALS
 };
 
@@ -363,7 +367,7 @@ replace_members (GcChatSession *self,
       key = gc_protocol_user_name_key (user->name);
       if (!g_hash_table_contains (old_names, key))
         {
-          g_autofree char *line = g_strdup_printf ("%s joined", user->name);
+          g_autofree char *line = g_strdup_printf (_("%s joined"), user->name);
           append_system_line (self, ts, line);
         }
       g_hash_table_add (new_keys, g_steal_pointer (&key));
@@ -378,7 +382,7 @@ replace_members (GcChatSession *self,
       while (g_hash_table_iter_next (&iter, &key, &name))
         if (!g_hash_table_contains (new_keys, key))
           {
-            g_autofree char *line = g_strdup_printf ("%s left", (const char *) name);
+            g_autofree char *line = g_strdup_printf (_("%s left"), (const char *) name);
             append_system_line (self, ts, line);
           }
     }
@@ -411,9 +415,11 @@ send_item (GcChatSession *self,
   send_json (self, json);
 }
 
+/* @live: it arrived now, rather than with the history of a welcome. */
 static void
 handle_message (GcChatSession   *self,
-                const GcMessage *message)
+                const GcMessage *message,
+                gboolean         live)
 {
   g_autoptr(GcMessageItem) item = NULL;
   gboolean own;
@@ -445,7 +451,12 @@ handle_message (GcChatSession   *self,
                               message->id, message->ts,
                               message->from->id, message->from->name,
                               message->text, message->client_id, own);
+  if (!own)
+    gc_message_item_set_mention (item, gc_text_mentions (message->text, self->user_name));
   append_line (self, item);
+
+  if (live && !own)
+    g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, item);
 }
 
 static char *
@@ -455,16 +466,16 @@ leave_line (GcLeaveReason  reason,
   switch (reason)
     {
     case GC_LEAVE_REASON_LEFT:
-      return g_strdup_printf ("%s left", name);
+      return g_strdup_printf (_("%s left"), name);
     case GC_LEAVE_REASON_TIMEOUT:
-      return g_strdup_printf ("%s lost the connection", name);
+      return g_strdup_printf (_("%s lost the connection"), name);
     case GC_LEAVE_REASON_SLOW:
-      return g_strdup_printf ("%s was disconnected (could not keep up)", name);
+      return g_strdup_printf (_("%s was disconnected (could not keep up)"), name);
     case GC_LEAVE_REASON_FLOOD:
-      return g_strdup_printf ("%s was disconnected (sent too much too fast)", name);
+      return g_strdup_printf (_("%s was disconnected (sent too much too fast)"), name);
     case GC_LEAVE_REASON_ERROR:
     default:
-      return g_strdup_printf ("%s was disconnected (protocol error)", name);
+      return g_strdup_printf (_("%s was disconnected (protocol error)"), name);
     }
 }
 
@@ -490,7 +501,7 @@ handle_error_event (GcChatSession *self,
        event->error.error == GC_PROTOCOL_ERROR_RATE_LIMITED))
     {
       self->rename_pending = FALSE;
-      line = g_strdup_printf ("Could not change your name: %s", event->error.message);
+      line = g_strdup_printf (_("Could not change your name: %s"), event->error.message);
     }
   else if (event->error.error == GC_PROTOCOL_ERROR_RATE_LIMITED)
     {
@@ -499,7 +510,7 @@ handle_error_event (GcChatSession *self,
     }
   else
     {
-      line = g_strdup_printf ("The server reported an error: %s", event->error.message);
+      line = g_strdup_printf (_("The server reported an error: %s"), event->error.message);
     }
 
   append_system_line (self, now_ms (), line);
@@ -514,14 +525,14 @@ handle_event (GcChatSession *self,
   switch (event->type)
     {
     case GC_EVENT_MESSAGE:
-      handle_message (self, event->message);
+      handle_message (self, event->message, TRUE);
       break;
 
     case GC_EVENT_JOIN:
       if (g_hash_table_contains (self->members_by_id, event->join.user->id))
         break;
       add_member (self, event->join.user);
-      line = g_strdup_printf ("%s joined", event->join.user->name);
+      line = g_strdup_printf (_("%s joined"), event->join.user->name);
       append_system_line (self, event->join.ts, line);
       break;
 
@@ -540,11 +551,11 @@ handle_event (GcChatSession *self,
         {
           self->rename_pending = FALSE;
           set_user_name (self, event->rename.user->name);
-          line = g_strdup_printf ("You are now known as %s", event->rename.user->name);
+          line = g_strdup_printf (_("You are now known as %s"), event->rename.user->name);
         }
       else
         {
-          line = g_strdup_printf ("%s is now known as %s",
+          line = g_strdup_printf (_("%s is now known as %s"),
                                   event->rename.old_name, event->rename.user->name);
         }
       append_system_line (self, event->rename.ts, line);
@@ -627,10 +638,10 @@ handle_welcome (GcChatSession *self,
 
   if (!first && !welcome->resumed)
     append_system_line (self, now_ms (),
-                        "Reconnected. The server did not keep your place, so you joined again.");
+                        _("Reconnected. The server did not keep your place, so you joined again."));
 
   for (guint i = 0; i < welcome->history->len; i++)
-    handle_message (self, g_ptr_array_index (welcome->history, i));
+    handle_message (self, g_ptr_array_index (welcome->history, i), FALSE);
 
   self->attempt = 0;
   set_failure (self, NULL);
@@ -796,7 +807,7 @@ attempt_failed (GcChatSession *self,
     }
   else
     {
-      g_autofree char *failure = g_strdup_printf ("Could not get back into the room: %s",
+      g_autofree char *failure = g_strdup_printf (_("Could not get back into the room: %s"),
                                                   error->message);
 
       set_failure (self, failure);
@@ -816,33 +827,25 @@ connection_lost (GcChatSession *self,
 
   if (close_code == 4000)
     {
-      set_failure (self, "Another connection took over this session.");
+      set_failure (self, _("Another connection took over this session."));
       set_state (self, GC_CHAT_SESSION_STATE_FAILED);
       return;
     }
 
   self->attempt = 0;
   set_failure (self, close_code == GC_WS_CLOSE_GOING_AWAY
-                     ? "The server is restarting." : "Connection lost.");
+                     ? _("The server is restarting.") : _("Connection lost."));
   schedule_retry (self, 0);
 }
 
 static void
-on_connection_message (GcWsConnection *connection,
-                       GcWsOpcode      opcode,
-                       GBytes         *payload,
-                       gpointer        user_data)
+handle_event_text (GcChatSession *self,
+                   const char    *data,
+                   gsize          len)
 {
-  GcChatSession *self = user_data;
   g_autoptr(GcEvent) event = NULL;
   g_autoptr(GError) error = NULL;
-  gsize len;
-  const char *data;
 
-  if (opcode != GC_WS_OPCODE_TEXT)
-    return;
-
-  data = g_bytes_get_data (payload, &len);
   event = gc_event_parse (data, len, &error);
   if (event == NULL)
     {
@@ -860,7 +863,7 @@ on_connection_message (GcWsConnection *connection,
         {
           attempt_failed (self,
                           g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                                       "The server at %s does not speak GoChat protocol version %d.",
+                                       _("The server at %s does not speak GoChat protocol version %d."),
                                        self->server_url, GC_PROTOCOL_VERSION),
                           0);
           return;
@@ -870,6 +873,22 @@ on_connection_message (GcWsConnection *connection,
     }
 
   handle_event (self, event);
+}
+
+static void
+on_connection_message (GcWsConnection *connection,
+                       GcWsOpcode      opcode,
+                       GBytes         *payload,
+                       gpointer        user_data)
+{
+  gsize len;
+  const char *data;
+
+  if (opcode != GC_WS_OPCODE_TEXT)
+    return;
+
+  data = g_bytes_get_data (payload, &len);
+  handle_event_text (user_data, data, len);
 }
 
 static void
@@ -883,7 +902,7 @@ on_connection_closed (GcWsConnection *connection,
     {
       attempt_failed (self,
                       g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                                   "The server at %s closed the connection before letting us in.",
+                                   _("The server at %s closed the connection before letting us in."),
                                    self->server_url),
                       0);
       return;
@@ -913,7 +932,7 @@ refusal_to_error (GcChatSession *self,
       (root = json_parser_get_root (parser)) == NULL ||
       !JSON_NODE_HOLDS_OBJECT (root))
     return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                        "The server at %s answered with HTTP status %u and is not a GoChat server.",
+                        _("The server at %s answered with HTTP status %u and is not a GoChat server."),
                         self->server_url, status);
 
   object = json_node_get_object (root);
@@ -922,7 +941,7 @@ refusal_to_error (GcChatSession *self,
   if (!gc_protocol_error_from_string (code_str, &code))
     code = GC_PROTOCOL_ERROR_FAILED;
   if (message == NULL || *message == '\0')
-    message = code_str != NULL ? code_str : "no reason given";
+    message = code_str != NULL ? code_str : _("no reason given");
 
   if (code == GC_PROTOCOL_ERROR_NAME_TAKEN)
     {
@@ -950,14 +969,14 @@ connect_error_to_error (GcChatSession *self,
 {
   if (error->domain == G_TLS_ERROR)
     return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TLS,
-                        "The secure connection to %s failed: %s",
+                        _("The secure connection to %s failed: %s"),
                         self->server_url, error->message);
   if (error->domain == GC_WS_HANDSHAKE_ERROR)
     return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                        "The server at %s is not a GoChat server: %s",
+                        _("The server at %s is not a GoChat server: %s"),
                         self->server_url, error->message);
   return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_UNREACHABLE,
-                      "Could not reach the server at %s: %s",
+                      _("Could not reach the server at %s: %s"),
                       self->server_url, error->message);
 }
 
@@ -1006,7 +1025,7 @@ connect_cb (GObject      *source,
 
       if (self->attempt_timed_out)
         reported = g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TIMED_OUT,
-                                "The server at %s did not answer in time.", self->server_url);
+                                _("The server at %s did not answer in time."), self->server_url);
       else if (g_error_matches (error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED))
         reported = refusal_to_error (self, status, body, &retry_after_ms);
       else
@@ -1038,7 +1057,7 @@ attempt_timeout_cb (gpointer user_data)
       /* Connected, but no welcome came. */
       attempt_failed (self,
                       g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TIMED_OUT,
-                                   "The server at %s did not answer in time.", self->server_url),
+                                   _("The server at %s did not answer in time."), self->server_url),
                       0);
       return G_SOURCE_REMOVE;
     }
@@ -1232,6 +1251,18 @@ gc_chat_session_class_init (GcChatSessionClass *klass)
   signals[TYPING_CHANGED] =
     g_signal_new ("typing-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * GcChatSession::message-received:
+   * @item: the new line, already in the messages model
+   *
+   * Someone else's message arrived while we are in the room (not one
+   * from the history a join brings): what unread counts and
+   * notifications follow.
+   */
+  signals[MESSAGE_RECEIVED] =
+    g_signal_new ("message-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, GC_TYPE_MESSAGE_ITEM);
 }
 
 static void
@@ -1270,7 +1301,7 @@ gc_chat_session_normalize_server_url (const char  *url,
   if (*trimmed == '\0')
     {
       g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           "Enter the server address, like ws://localhost:8081");
+                           _("Enter the server address, like ws://localhost:8081"));
       return NULL;
     }
 
@@ -1283,20 +1314,20 @@ gc_chat_session_normalize_server_url (const char  *url,
       (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0))
     {
       g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           "The address must start with ws:// or wss://");
+                           _("The address must start with ws:// or wss://"));
       return NULL;
     }
   if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
     {
       g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           "The address has no host name");
+                           _("The address has no host name"));
       return NULL;
     }
   if (g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL ||
       g_uri_get_userinfo (uri) != NULL)
     {
       g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           "The address must be just the server, like wss://chat.example.org");
+                           _("The address must be just the server, like wss://chat.example.org"));
       return NULL;
     }
 
@@ -1397,7 +1428,7 @@ gc_chat_session_leave (GcChatSession *self)
     {
       g_autoptr(GTask) task = g_steal_pointer (&self->join_task);
 
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Join cancelled");
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Join cancelled"));
     }
 }
 
@@ -1542,20 +1573,20 @@ gc_chat_session_send_message (GcChatSession  *self,
   if (!has_visible_character (text))
     {
       g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_EMPTY_MESSAGE,
-                           "The message is empty.");
+                           _("The message is empty."));
       return NULL;
     }
   if (len > self->limits.max_text_bytes)
     {
       g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG,
-                   "The message is %" G_GSIZE_FORMAT " bytes long; this server takes at most %u.",
-                   len, self->limits.max_text_bytes);
+                   _("The message is %u bytes long; this server takes at most %u."),
+                   (guint) MIN (len, G_MAXUINT), self->limits.max_text_bytes);
       return NULL;
     }
   if (self->state == GC_CHAT_SESSION_STATE_NEW || self->state == GC_CHAT_SESSION_STATE_CLOSED)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           "You are not in a room.");
+                           _("You are not in a room."));
       return NULL;
     }
 
@@ -1611,7 +1642,7 @@ gc_chat_session_rename (GcChatSession  *self,
   if (self->state != GC_CHAT_SESSION_STATE_CONNECTED)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                           "You can change your name once you are connected again.");
+                           _("You can change your name once you are connected again."));
       return FALSE;
     }
 
@@ -1705,4 +1736,15 @@ gc_chat_session_set_keepalive (GcChatSession *self,
   self->keepalive_timeout_s = timeout_s;
   if (self->connection != NULL)
     gc_ws_connection_set_keepalive (self->connection, interval_s, timeout_s);
+}
+
+void
+gc_chat_session_feed_event (GcChatSession *self,
+                            const char    *json)
+{
+  g_return_if_fail (GC_IS_CHAT_SESSION (self));
+  g_return_if_fail (json != NULL);
+  g_return_if_fail (self->welcomed);
+
+  handle_event_text (self, json, strlen (json));
 }

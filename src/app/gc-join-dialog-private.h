@@ -22,6 +22,8 @@ typedef struct {
   GtkWidget *status_box;
   GtkLabel  *status_label;
   GtkButton *suggestion_button;
+  GtkCheckButton *host_check;
+  GtkLabel  *intro_label;
 } GcJoinDialogParts;
 
 void gc_join_dialog_get_parts (GcJoinDialog      *self,

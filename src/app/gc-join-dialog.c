@@ -3,10 +3,13 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "gc-application.h"
 #include "gc-chat-session.h"
 #include "gc-join-dialog-private.h"
+#include "gc-local-host.h"
 
 #define DEFAULT_SERVER "ws://localhost:8081"
 
@@ -20,13 +23,18 @@ struct _GcJoinDialog
 
   GtkButton     *cancel_button;
   GtkButton     *join_button;
+  GtkLabel      *intro_label;
+  GtkLabel      *server_label;
   GtkEntry      *server_entry;
   GtkLabel      *server_hint;
   GtkEntry      *name_entry;
   GtkLabel      *name_hint;
   GtkEntry      *room_entry;
+  GtkLabel      *room_label;
+  GtkWidget     *room_box;
   GtkLabel      *room_hint;
   GtkButton     *random_button;
+  GtkCheckButton *host_check;
   GtkWidget     *status_box;
   GtkSpinner    *spinner;
   GtkLabel      *status_label;
@@ -82,11 +90,11 @@ check_name (const char  *text,
 
   trimmed = g_strstrip (g_strdup (text));
   if (*trimmed == '\0')
-    *hint = g_strdup ("Enter the name others will see.");
+    *hint = g_strdup (_("Enter the name others will see."));
   else if (g_utf8_strlen (trimmed, -1) > GC_PROTOCOL_MAX_USER_NAME_LENGTH)
-    *hint = g_strdup_printf ("A name has at most %d characters.", GC_PROTOCOL_MAX_USER_NAME_LENGTH);
+    *hint = g_strdup_printf (_("A name has at most %d characters."), GC_PROTOCOL_MAX_USER_NAME_LENGTH);
   else
-    *hint = g_strdup ("A name cannot contain control characters.");
+    *hint = g_strdup (_("A name cannot contain control characters."));
   return NULL;
 }
 
@@ -100,12 +108,12 @@ check_room (const char  *text,
     return room;
 
   if (*text == '\0')
-    *hint = g_strdup ("Enter a room code, or make a random one.");
+    *hint = g_strdup (_("Enter a room code, or make a random one."));
   else if (strlen (text) > GC_PROTOCOL_MAX_ROOM_CODE_LENGTH)
-    *hint = g_strdup_printf ("A room code has at most %d characters.",
+    *hint = g_strdup_printf (_("A room code has at most %d characters."),
                              GC_PROTOCOL_MAX_ROOM_CODE_LENGTH);
   else
-    *hint = g_strdup ("A room code uses only letters A–Z, digits, _ and -.");
+    *hint = g_strdup (_("A room code uses only letters A–Z, digits, _ and -."));
   return NULL;
 }
 
@@ -119,12 +127,16 @@ validate (GcJoinDialog *self)
   g_autofree char *name = check_name (entry_text (self->name_entry), &name_hint);
   g_autofree char *room = check_room (entry_text (self->room_entry), &room_hint);
 
-  set_hint (self->server_hint, server_hint);
+  gboolean hosting = gtk_check_button_get_active (self->host_check);
+
+  /* Hosting needs no server address: this computer is the server. */
+  set_hint (self->server_hint, hosting ? NULL : server_hint);
   set_hint (self->name_hint, name_hint);
   set_hint (self->room_hint, self->room_touched ? room_hint : NULL);
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->join_button),
-                            self->session == NULL && server != NULL && name != NULL && room != NULL);
+                            self->session == NULL && (server != NULL || hosting) &&
+                            name != NULL && room != NULL);
 }
 
 static void
@@ -147,7 +159,9 @@ static void
 set_joining (GcJoinDialog *self,
              gboolean      joining)
 {
-  gtk_widget_set_sensitive (GTK_WIDGET (self->server_entry), !joining);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->server_entry),
+                            !joining && !gtk_check_button_get_active (self->host_check));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->host_check), !joining);
   gtk_widget_set_sensitive (GTK_WIDGET (self->name_entry), !joining);
   gtk_widget_set_sensitive (GTK_WIDGET (self->room_entry), !joining);
   gtk_widget_set_sensitive (GTK_WIDGET (self->random_button), !joining);
@@ -169,7 +183,7 @@ show_suggestion (GcJoinDialog *self,
       return;
     }
 
-  label = g_strdup_printf ("Use “%s”", suggestion);
+  label = g_strdup_printf (_("Use “%s”"), suggestion);
   gtk_button_set_label (self->suggestion_button, label);
   gtk_widget_set_visible (GTK_WIDGET (self->suggestion_button), TRUE);
 }
@@ -188,11 +202,11 @@ gc_join_dialog_show_error (GcJoinDialog *self,
     {
       g_autofree char *name = gc_protocol_normalize_user_name (entry_text (self->name_entry), NULL);
 
-      text = g_strdup_printf ("Someone in this room already goes by “%s”. Pick another name.",
+      text = g_strdup_printf (_("Someone in this room already goes by “%s”. Pick another name."),
                               name != NULL ? name : entry_text (self->name_entry));
     }
   else if (error->domain == GC_PROTOCOL_ERROR)
-    text = g_strdup_printf ("The server did not let you in: %s", error->message);
+    text = g_strdup_printf (_("The server did not let you in: %s"), error->message);
   else
     text = g_strdup (error->message);
 
@@ -251,14 +265,47 @@ join_clicked_cb (GcJoinDialog *self)
   name = check_name (entry_text (self->name_entry), &unused_hint);
   g_clear_pointer (&unused_hint, g_free);
   room = check_room (entry_text (self->room_entry), &unused_hint);
-  if (server == NULL || name == NULL || room == NULL)
+  if (name == NULL || room == NULL)
     return;
 
   show_suggestion (self, NULL);
-  self->session = gc_chat_session_new (server, name, room);
+  if (gtk_check_button_get_active (self->host_check))
+    {
+      GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+      g_autoptr(GError) error = NULL;
+      GcLocalHost *host = NULL;
+
+      if (GC_IS_APPLICATION (app))
+        host = gc_application_start_host (GC_APPLICATION (app), GC_LOCAL_HOST_DEFAULT_PORT, &error);
+      else
+        g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                             _("Only the GoChat app can host rooms."));
+      if (host == NULL)
+        {
+          gc_join_dialog_show_error (self, error, NULL);
+          return;
+        }
+      self->session = gc_chat_session_new (gc_local_host_get_local_url (host), name, room);
+      /* From now on the host lives as long as the session: a failed join
+       * stops it again. */
+      gc_local_host_add_session (host, self->session);
+    }
+  else if (server != NULL)
+    self->session = gc_chat_session_new (server, name, room);
+  else
+    return;
+
   set_joining (self, TRUE);
-  set_status (self, "Joining…", TRUE, FALSE);
+  set_status (self, _("Joining…"), TRUE, FALSE);
   gc_chat_session_join_async (self->session, join_cb, g_object_ref (self));
+}
+
+static void
+host_toggled_cb (GcJoinDialog *self)
+{
+  gtk_widget_set_sensitive (GTK_WIDGET (self->server_entry),
+                            self->session == NULL && !gtk_check_button_get_active (self->host_check));
+  validate (self);
 }
 
 static void
@@ -358,13 +405,18 @@ gc_join_dialog_class_init (GcJoinDialogClass *klass)
                                                "/io/github/gochat/GoChat/gc-join-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, join_button);
+  gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, intro_label);
+  gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, server_label);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, server_entry);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, server_hint);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, name_entry);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, name_hint);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, room_entry);
+  gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, room_label);
+  gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, room_box);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, room_hint);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, random_button);
+  gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, host_check);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, status_box);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, spinner);
   gtk_widget_class_bind_template_child (widget_class, GcJoinDialog, status_label);
@@ -374,6 +426,7 @@ gc_join_dialog_class_init (GcJoinDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, suggestion_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, random_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, host_toggled_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -483,4 +536,54 @@ gc_join_dialog_get_parts (GcJoinDialog      *self,
   parts->status_box = self->status_box;
   parts->status_label = self->status_label;
   parts->suggestion_button = self->suggestion_button;
+  parts->host_check = self->host_check;
+  parts->intro_label = self->intro_label;
+}
+
+void
+gc_join_dialog_set_hosting (GcJoinDialog *self,
+                            gboolean      hosting)
+{
+  g_return_if_fail (GC_IS_JOIN_DIALOG (self));
+  gtk_check_button_set_active (self->host_check, hosting);
+}
+
+gboolean
+gc_join_dialog_get_hosting (GcJoinDialog *self)
+{
+  g_return_val_if_fail (GC_IS_JOIN_DIALOG (self), FALSE);
+  return gtk_check_button_get_active (self->host_check);
+}
+
+void
+gc_join_dialog_set_invite (GcJoinDialog *self,
+                           const char   *server,
+                           const char   *room)
+{
+  g_autofree char *intro = NULL;
+  g_autofree char *title = NULL;
+
+  g_return_if_fail (GC_IS_JOIN_DIALOG (self));
+  g_return_if_fail (server != NULL);
+  g_return_if_fail (room != NULL);
+
+  gtk_check_button_set_active (self->host_check, FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->server_entry), server);
+  gtk_editable_set_text (GTK_EDITABLE (self->room_entry), room);
+
+  /* The link said where: only the name is left to ask. */
+  gtk_widget_set_visible (GTK_WIDGET (self->server_label), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->server_entry), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->room_label), FALSE);
+  gtk_widget_set_visible (self->room_box, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->host_check), FALSE);
+
+  intro = g_strdup_printf (_("You are invited to room “%s” on %s. Choose the name others will see there."),
+                           room, server);
+  gtk_label_set_text (self->intro_label, intro);
+  title = g_strdup_printf (_("Join #%s"), room);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+
+  validate (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->name_entry));
 }

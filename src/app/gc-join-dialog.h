@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (GcJoinDialog, gc_join_dialog, GC, JOIN_DIALOG, GtkWindow)
  * gc_join_dialog_new:
  * @parent: (nullable): the window the dialog belongs to
  *
- * The dialog joins by itself; on success it emits "joined" with the
+ * The dialog joins by itself (starting the app's host first when the
+ * room is to be hosted here); on success it emits "joined" with the
  * connected #GcChatSession and closes. Closing it otherwise joins nothing.
  */
 GcJoinDialog *gc_join_dialog_new        (GtkWindow    *parent);
@@ -33,6 +34,18 @@ void          gc_join_dialog_set_values (GcJoinDialog *self,
 void          gc_join_dialog_show_error (GcJoinDialog *self,
                                          const GError *error,
                                          const char   *suggestion);
+
+/* Hosting: the room is hosted on this computer (the server address is
+ * not asked for). */
+void          gc_join_dialog_set_hosting (GcJoinDialog *self,
+                                          gboolean      hosting);
+gboolean      gc_join_dialog_get_hosting (GcJoinDialog *self);
+
+/* An invite link: the server and room are given, so only the name is
+ * asked for. */
+void          gc_join_dialog_set_invite (GcJoinDialog *self,
+                                         const char   *server,
+                                         const char   *room);
 
 /* The user's name when none was ever given: the real name unless the
  * system does not know it, else the login name. */

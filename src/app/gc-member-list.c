@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <glib/gi18n-lib.h>
+
 #include "gc-room-member.h"
 #include "gc-member-list.h"
 #include "gc-message-row.h"
@@ -36,7 +38,7 @@ static void
 update_title (GcMemberList *self)
 {
   guint n = self->model != NULL ? g_list_model_get_n_items (self->model) : 0;
-  g_autofree char *title = g_strdup_printf (g_dngettext (NULL, "%u member", "%u members", n), n);
+  g_autofree char *title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u member", "%u members", n), n);
 
   gtk_label_set_text (self->title_label, title);
 }
@@ -64,9 +66,9 @@ setup_cb (GtkSignalListItemFactory *factory,
   gtk_label_set_xalign (GTK_LABEL (row->name), 0);
   gtk_label_set_ellipsize (GTK_LABEL (row->name), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (row->name, TRUE);
-  row->you = gtk_label_new ("(you)");
+  row->you = gtk_label_new (_("(you)"));
   gtk_widget_add_css_class (row->you, "dim-label");
-  row->typing = gtk_label_new ("typing…");
+  row->typing = gtk_label_new (_("typing…"));
   gtk_widget_add_css_class (row->typing, "dim-label");
   gtk_widget_add_css_class (row->typing, "typing");
 

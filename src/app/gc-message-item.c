@@ -17,6 +17,7 @@ struct _GcMessageItem
   char               *text;
   char               *client_id;
   gboolean            own;
+  gboolean            mention;
   GcMessageItemState  state;
   char               *error;
 };
@@ -39,8 +40,8 @@ gc_message_item_finalize (GObject *object)
 {
   GcMessageItem *self = GC_MESSAGE_ITEM (object);
 
-  g_free (self->sender_id);
-  g_free (self->sender_name);
+  g_clear_pointer (&self->sender_id, g_ref_string_release);
+  g_clear_pointer (&self->sender_name, g_ref_string_release);
   g_free (self->text);
   g_free (self->client_id);
   g_free (self->error);
@@ -126,8 +127,10 @@ gc_message_item_new (GcMessageItemKind  kind,
   self->kind = kind;
   self->id = id;
   self->ts = ts;
-  self->sender_id = g_strdup (sender_id);
-  self->sender_name = g_strdup (sender_name);
+  /* A big room has few senders and many lines: each line shares one
+   * copy of its sender's id and name. */
+  self->sender_id = sender_id != NULL ? g_ref_string_new_intern (sender_id) : NULL;
+  self->sender_name = sender_name != NULL ? g_ref_string_new_intern (sender_name) : NULL;
   self->text = g_strdup (text);
   self->client_id = g_strdup (client_id);
   self->own = own;
@@ -198,6 +201,22 @@ gc_message_item_get_own (GcMessageItem *self)
 {
   g_return_val_if_fail (GC_IS_MESSAGE_ITEM (self), FALSE);
   return self->own;
+}
+
+gboolean
+gc_message_item_get_mention (GcMessageItem *self)
+{
+  g_return_val_if_fail (GC_IS_MESSAGE_ITEM (self), FALSE);
+  return self->mention;
+}
+
+/* Set once, before the item is shown: rows do not follow it. */
+void
+gc_message_item_set_mention (GcMessageItem *self,
+                             gboolean       mention)
+{
+  g_return_if_fail (GC_IS_MESSAGE_ITEM (self));
+  self->mention = !!mention;
 }
 
 GcMessageItemState

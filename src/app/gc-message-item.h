@@ -47,6 +47,10 @@ const char        *gc_message_item_get_text        (GcMessageItem     *self);
 const char        *gc_message_item_get_client_id   (GcMessageItem     *self);
 gboolean           gc_message_item_get_own         (GcMessageItem     *self);
 GcMessageItemState gc_message_item_get_state       (GcMessageItem     *self);
+/* Whether the text mentions the name we had when it arrived. */
+gboolean           gc_message_item_get_mention     (GcMessageItem     *self);
+void               gc_message_item_set_mention     (GcMessageItem     *self,
+                                                    gboolean           mention);
 /* Why a failed message failed, in plain words; %NULL otherwise. */
 const char        *gc_message_item_get_error       (GcMessageItem     *self);
 

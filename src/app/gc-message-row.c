@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <glib/gi18n-lib.h>
+
 #include "gc-message-row.h"
 #include "gc-text-markup.h"
 
@@ -59,6 +61,57 @@ update_time (GcMessageRow *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->time_label), long_text);
 }
 
+/* What assistive technology says for the row: who said what, then when
+ * and how it stands. */
+static void
+update_accessible (GcMessageRow *self)
+{
+  GcMessageItem *item = self->item;
+  g_autofree char *label = NULL;
+  g_autofree char *description = NULL;
+  const char *time = gtk_label_get_text (self->time_label);
+  const char *name = gc_message_item_get_sender_name (item);
+
+  switch (gc_message_item_get_kind (item))
+    {
+    case GC_MESSAGE_ITEM_SYSTEM:
+      label = g_strdup (gc_message_item_get_text (item));
+      break;
+    case GC_MESSAGE_ITEM_EMOTE:
+      label = g_strdup_printf ("%s %s", name != NULL ? name : "", gc_message_item_get_text (item));
+      break;
+    case GC_MESSAGE_ITEM_TEXT:
+    default:
+      /* Translators: a message as a screen reader reads it: sender, then text. */
+      label = g_strdup_printf (_("%s: %s"), name != NULL ? name : "", gc_message_item_get_text (item));
+      break;
+    }
+
+  switch (gc_message_item_get_state (item))
+    {
+    case GC_MESSAGE_ITEM_PENDING:
+      /* Translators: a message's time, and that it is still being sent. */
+      description = g_strdup_printf (_("%s, sending"), time);
+      break;
+    case GC_MESSAGE_ITEM_FAILED:
+      /* Translators: a message's time, and why it was not sent. */
+      description = g_strdup_printf (_("%s, not sent: %s"), time, gc_message_item_get_error (item));
+      break;
+    case GC_MESSAGE_ITEM_DELIVERED:
+    default:
+      description = gc_message_item_get_mention (item)
+                    /* Translators: a message's time, and that it names you. */
+                    ? g_strdup_printf (_("%s, mentions you"), time)
+                    : g_strdup (time);
+      break;
+    }
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                  -1);
+}
+
 static void
 update_state (GcMessageRow *self)
 {
@@ -89,7 +142,8 @@ update_state (GcMessageRow *self)
     }
 
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->text_label),
-                               state == GC_MESSAGE_ITEM_PENDING ? "Sending…" : NULL);
+                               state == GC_MESSAGE_ITEM_PENDING ? _("Sending…") : NULL);
+  update_accessible (self);
 }
 
 static void
@@ -98,7 +152,10 @@ item_notify_cb (GcMessageItem *item,
                 GcMessageRow  *self)
 {
   if (g_str_equal (pspec->name, "ts"))
-    update_time (self);
+    {
+      update_time (self);
+      update_accessible (self);
+    }
   else
     update_state (self);
 }
@@ -112,6 +169,7 @@ set_kind_classes (GcMessageRow      *self,
   gtk_widget_remove_css_class (widget, "system");
   gtk_widget_remove_css_class (widget, "emote");
   gtk_widget_remove_css_class (widget, "own");
+  gtk_widget_remove_css_class (widget, "mention");
   gtk_widget_remove_css_class (widget, "pending");
   gtk_widget_remove_css_class (widget, "failed");
 
@@ -151,6 +209,8 @@ gc_message_row_set_item (GcMessageRow  *self,
       gtk_label_set_text (self->sender_label, "");
       gtk_label_set_text (self->text_label, "");
       gtk_widget_set_visible (self->failure_box, FALSE);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
       return;
     }
 
@@ -158,6 +218,8 @@ gc_message_row_set_item (GcMessageRow  *self,
   set_kind_classes (self, kind);
   if (gc_message_item_get_own (item))
     gtk_widget_add_css_class (GTK_WIDGET (self), "own");
+  if (gc_message_item_get_mention (item))
+    gtk_widget_add_css_class (GTK_WIDGET (self), "mention");
 
   sender_id = gc_message_item_get_sender_id (item);
   if (kind != GC_MESSAGE_ITEM_SYSTEM && sender_id != NULL)
@@ -247,6 +309,8 @@ gc_message_row_class_init (GcMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, retry_button);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "messagerow");
+  /* One unit for assistive technology, named by sender and text. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 static void

@@ -1,10 +1,11 @@
-/* gc-text-markup.c: user text as safe Pango markup, with http(s) links
+/* gc-text-markup.c: user text as safe Pango markup, with http(s) links; mentions
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include <string.h>
 
+#include "gc-protocol.h"
 #include "gc-text-markup.h"
 
 /* Appends @len bytes of @text, escaped, with control characters made
@@ -135,4 +136,42 @@ gc_text_to_markup (const char *text)
   append_escaped (out, text + done, text_len - done);
 
   return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Characters that continue a word: a name inside a longer word ("ann" in
+ * "annual") is no mention. */
+static gboolean
+is_word_char (gunichar c)
+{
+  return g_unichar_isalnum (c) || c == '_' || g_unichar_ismark (c);
+}
+
+gboolean
+gc_text_mentions (const char *text,
+                  const char *name)
+{
+  g_autofree char *text_key = NULL;
+  g_autofree char *name_key = NULL;
+  gsize name_len;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  name_key = gc_protocol_user_name_key (name);
+  name_len = strlen (name_key);
+  if (name_len == 0)
+    return FALSE;
+  text_key = gc_protocol_user_name_key (text);
+
+  for (const char *p = strstr (text_key, name_key); p != NULL; p = strstr (p + 1, name_key))
+    {
+      const char *after = p + name_len;
+      gboolean starts_word = p == text_key ||
+                             !is_word_char (g_utf8_get_char (g_utf8_prev_char (p)));
+      gboolean ends_word = *after == '\0' || !is_word_char (g_utf8_get_char (after));
+
+      if (starts_word && ends_word)
+        return TRUE;
+    }
+  return FALSE;
 }

@@ -5,30 +5,32 @@
 
 #pragma once
 
+#include "gc-room-view.h"
 #include "gc-window.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-  GtkListView       *message_list;
-  GtkScrolledWindow *message_scroller;
-  GtkButton         *new_messages_button;
-  GtkLabel          *typing_label;
-  GtkTextView       *compose_view;
-  GtkLabel          *counter_label;
-  GtkButton         *send_button;
-  GtkRevealer       *banner_revealer;
-  GtkLabel          *banner_label;
-  GtkButton         *reconnect_button;
-  GtkWidget         *member_list;
-  GtkLabel          *title_label;
-  GtkLabel          *subtitle_label;
+  GtkListBox      *sidebar;
+  GtkStack        *stack;
+  GtkWidget       *empty_page;
+  GtkLabel        *title_label;
+  GtkLabel        *subtitle_label;
+  GtkToggleButton *members_button;
+  GtkButton       *invite_button;
 } GcWindowParts;
 
 void gc_window_get_parts (GcWindow      *self,
                           GcWindowParts *parts);
 
+/* The view of the room shown now, or %NULL (transfer none). */
+GcRoomView   *gc_window_get_room_view   (GcWindow *self);
+
 /* The dialog currently open, if any (transfer none). */
 GcJoinDialog *gc_window_get_join_dialog (GcWindow *self);
+
+/* The question asked before cutting off others in hosted rooms, while it
+ * is open (transfer none). */
+GtkWindow    *gc_window_get_stop_hosting_dialog (GcWindow *self);
 
 G_END_DECLS

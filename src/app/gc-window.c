@@ -1,468 +1,141 @@
-/* gc-window.c: the room view: messages, members, compose, connection banner
+/* gc-window.c: a window of rooms: the sidebar and the room shown beside it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <string.h>
+#include <glib/gi18n-lib.h>
 
-#include "gc-member-list.h"
-#include "gc-message-row.h"
+#include "gc-application.h"
+#include "gc-invite-link.h"
+#include "gc-local-host.h"
+#include "gc-room-row.h"
 #include "gc-window-private.h"
 
-#define SETTINGS_SCHEMA "io.github.gochat.GoChat"
-/* How close to the end counts as "at the bottom", in pixels. */
-#define BOTTOM_SLACK 8.0
+/* Notifications quote at most this many characters of a message. */
+#define NOTIFICATION_BODY_CHARS 280
 
 struct _GcWindow
 {
-  GtkApplicationWindow      parent_instance;
+  GtkApplicationWindow  parent_instance;
 
-  GSettings                *settings;
-  GcChatSession            *session;
-  GcChatSession            *joining;     /* a join from the command line */
-  GcJoinDialog             *join_dialog;
+  GSettings            *settings;
+  GPtrArray            *joining;       /* GcChatSession, joins without the dialog */
+  GcJoinDialog         *join_dialog;
+  GtkWindow            *stop_hosting_dialog;
+  gboolean              close_confirmed;
 
-  /* Follow new lines only while the user is at the bottom. */
-  gboolean                  stick_to_bottom;
-  guint                     unseen;
-
-  GtkLabel                 *title_label;
-  GtkLabel                 *subtitle_label;
-  GtkToggleButton          *members_button;
-  GtkRevealer              *banner_revealer;
-  GtkLabel                 *banner_label;
-  GtkButton                *reconnect_button;
-  GtkPaned                 *paned;
-  GtkScrolledWindow        *message_scroller;
-  GtkListView              *message_list;
-  GtkSignalListItemFactory *message_factory;
-  GtkLabel                 *empty_label;
-  GtkButton                *new_messages_button;
-  GtkLabel                 *typing_label;
-  GtkTextView              *compose_view;
-  GtkButton                *send_button;
-  GtkLabel                 *counter_label;
-  GcMemberList             *member_list;
+  GtkLabel             *title_label;
+  GtkLabel             *subtitle_label;
+  GtkButton            *join_button;
+  GtkMenuButton        *menu_button;
+  GtkToggleButton      *members_button;
+  GtkButton            *invite_button;
+  GtkListBox           *sidebar;
+  GtkStack             *stack;
+  GtkWidget            *empty_page;
+  GtkLabel             *empty_label;
 };
 
 G_DEFINE_FINAL_TYPE (GcWindow, gc_window, GTK_TYPE_APPLICATION_WINDOW)
 
-static const char help_text[] =
-  "Commands:\n"
-  "/me ACTION — say what you are doing, e.g. /me waves\n"
-  "/nick NAME — change your name\n"
-  "/help — show this help\n"
-  "Start a message with // to send a line that begins with /.\n"
-  "Enter sends; Shift+Enter starts a new line.";
-
-/* ------------------------------------------------------------------ */
-/* Scrolling                                                            */
-/* ------------------------------------------------------------------ */
-
-static GtkAdjustment *
-message_adjustment (GcWindow *self)
+static GcLocalHost *
+app_host (GcWindow *self)
 {
-  return gtk_scrolled_window_get_vadjustment (self->message_scroller);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  return GC_IS_APPLICATION (app) ? gc_application_get_host (GC_APPLICATION (app)) : NULL;
 }
 
-static gboolean
-is_at_bottom (GcWindow *self)
+/* Identifies a room within a window: the server and the room code. */
+static char *
+room_key (GcChatSession *session)
 {
-  GtkAdjustment *adj = message_adjustment (self);
-
-  return gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
-         >= gtk_adjustment_get_upper (adj) - BOTTOM_SLACK;
-}
-
-static void
-update_new_messages_button (GcWindow *self)
-{
-  g_autofree char *label = NULL;
-
-  if (self->unseen == 0)
-    {
-      gtk_widget_set_visible (GTK_WIDGET (self->new_messages_button), FALSE);
-      return;
-    }
-
-  label = g_strdup_printf (g_dngettext (NULL, "%u new message ↓", "%u new messages ↓", self->unseen),
-                           self->unseen);
-  gtk_button_set_label (self->new_messages_button, label);
-  gtk_widget_set_visible (GTK_WIDGET (self->new_messages_button), TRUE);
-}
-
-static void
-scroll_to_bottom (GcWindow *self)
-{
-  GtkAdjustment *adj = message_adjustment (self);
-
-  self->stick_to_bottom = TRUE;
-  self->unseen = 0;
-  update_new_messages_button (self);
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
-}
-
-static void
-adjustment_value_changed_cb (GtkAdjustment *adj,
-                             GcWindow      *self)
-{
-  self->stick_to_bottom = is_at_bottom (self);
-  if (self->stick_to_bottom && self->unseen > 0)
-    {
-      self->unseen = 0;
-      update_new_messages_button (self);
-    }
-}
-
-/* The list grew (or rows were measured): keep the end in view if we
- * follow it. */
-static void
-adjustment_changed_cb (GtkAdjustment *adj,
-                       GcWindow      *self)
-{
-  if (self->stick_to_bottom && !is_at_bottom (self))
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
-}
-
-static void
-new_messages_clicked_cb (GcWindow *self)
-{
-  scroll_to_bottom (self);
-}
-
-static void
-messages_changed_cb (GListModel *model,
-                     guint       position,
-                     guint       removed,
-                     guint       added,
-                     GcWindow   *self)
-{
-  gtk_widget_set_visible (GTK_WIDGET (self->empty_label), g_list_model_get_n_items (model) == 0);
-
-  if (added == 0 || self->stick_to_bottom)
-    return;
-
-  /* Count what others said while the user reads further up. */
-  for (guint i = position; i < position + added; i++)
-    {
-      g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
-
-      if (gc_message_item_get_kind (item) != GC_MESSAGE_ITEM_SYSTEM && !gc_message_item_get_own (item))
-        self->unseen++;
-    }
-  update_new_messages_button (self);
-}
-
-/* ------------------------------------------------------------------ */
-/* Message rows                                                         */
-/* ------------------------------------------------------------------ */
-
-static void
-message_setup_cb (GtkSignalListItemFactory *factory,
-                  GtkListItem              *list_item,
-                  GcWindow                 *self)
-{
-  gtk_list_item_set_child (list_item, gc_message_row_new ());
-  gtk_list_item_set_activatable (list_item, FALSE);
-  gtk_list_item_set_selectable (list_item, FALSE);
-}
-
-static void
-message_bind_cb (GtkSignalListItemFactory *factory,
-                 GtkListItem              *list_item,
-                 GcWindow                 *self)
-{
-  gc_message_row_set_item (GC_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
-                           gtk_list_item_get_item (list_item));
-}
-
-static void
-message_unbind_cb (GtkSignalListItemFactory *factory,
-                   GtkListItem              *list_item,
-                   GcWindow                 *self)
-{
-  gc_message_row_set_item (GC_MESSAGE_ROW (gtk_list_item_get_child (list_item)), NULL);
-}
-
-/* ------------------------------------------------------------------ */
-/* Compose                                                              */
-/* ------------------------------------------------------------------ */
-
-typedef enum {
-  COMPOSE_EMPTY,
-  COMPOSE_TEXT,
-  COMPOSE_EMOTE,
-  COMPOSE_NICK,
-  COMPOSE_HELP,
-  COMPOSE_UNKNOWN,
-} ComposeCommand;
-
-/* Whether @text starts with the command @name followed by white space or
- * its end; *@rest then points after one separating space. */
-static gboolean
-match_command (const char  *text,
-               const char  *name,
-               const char **rest)
-{
-  gsize len = strlen (name);
-
-  if (g_ascii_strncasecmp (text, name, len) != 0)
-    return FALSE;
-  if (text[len] == '\0')
-    {
-      *rest = text + len;
-      return TRUE;
-    }
-  if (text[len] == ' ' || text[len] == '\t' || text[len] == '\n')
-    {
-      *rest = text + len + 1;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static ComposeCommand
-parse_compose (const char  *text,
-               const char **payload)
-{
-  *payload = text;
-
-  if (*text == '\0')
-    return COMPOSE_EMPTY;
-  if (text[0] != '/')
-    return COMPOSE_TEXT;
-  if (text[1] == '/')
-    {
-      *payload = text + 1;
-      return COMPOSE_TEXT;
-    }
-  if (match_command (text, "/me", payload))
-    return COMPOSE_EMOTE;
-  if (match_command (text, "/nick", payload))
-    return COMPOSE_NICK;
-  if (match_command (text, "/help", payload))
-    return COMPOSE_HELP;
-  return COMPOSE_UNKNOWN;
+  return g_strdup_printf ("%s/%s", gc_chat_session_get_server_url (session),
+                          gc_chat_session_get_room (session));
 }
 
 static char *
-compose_text (GcWindow *self)
+notification_id (GcWindow      *self,
+                 GcChatSession *session)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->compose_view);
-  GtkTextIter start, end;
+  g_autofree char *key = room_key (session);
 
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
-}
-
-static void
-update_compose_state (GcWindow *self)
-{
-  g_autofree char *text = compose_text (self);
-  g_autofree char *counter = NULL;
-  const char *payload;
-  ComposeCommand command = parse_compose (text, &payload);
-  guint limit = GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES;
-  gsize bytes = 0;
-  gboolean joined = self->session != NULL &&
-                    gc_chat_session_get_state (self->session) != GC_CHAT_SESSION_STATE_CLOSED;
-  gboolean can_send;
-
-  if (self->session != NULL)
-    limit = gc_chat_session_get_limits (self->session)->max_text_bytes;
-
-  if (command == COMPOSE_TEXT || command == COMPOSE_EMOTE)
-    bytes = strlen (payload);
-
-  counter = g_strdup_printf ("%" G_GSIZE_FORMAT " / %u", bytes, limit);
-  gtk_label_set_text (self->counter_label, counter);
-  if (bytes > limit)
-    {
-      gtk_widget_add_css_class (GTK_WIDGET (self->counter_label), "error");
-      gtk_widget_remove_css_class (GTK_WIDGET (self->counter_label), "dim-label");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->counter_label),
-                                   "Too long for this server: shorten the message to send it");
-    }
-  else
-    {
-      gtk_widget_remove_css_class (GTK_WIDGET (self->counter_label), "error");
-      gtk_widget_add_css_class (GTK_WIDGET (self->counter_label), "dim-label");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->counter_label), "Bytes used of the server's limit");
-    }
-
-  can_send = joined && command != COMPOSE_EMPTY && bytes <= limit;
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "room.send", can_send);
-}
-
-static void
-compose_changed_cb (GtkTextBuffer *buffer,
-                    GcWindow      *self)
-{
-  g_autofree char *text = compose_text (self);
-  const char *payload;
-  ComposeCommand command = parse_compose (text, &payload);
-
-  update_compose_state (self);
-
-  if (self->session != NULL)
-    gc_chat_session_set_typing (self->session,
-                                (command == COMPOSE_TEXT || command == COMPOSE_EMOTE) && *payload != '\0');
-}
-
-static void
-send_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  GcWindow *self = GC_WINDOW (widget);
-  g_autofree char *text = compose_text (self);
-  g_autoptr(GError) error = NULL;
-  const char *payload;
-  ComposeCommand command = parse_compose (text, &payload);
-  gboolean done = TRUE;
-
-  if (self->session == NULL || command == COMPOSE_EMPTY)
-    return;
-
-  switch (command)
-    {
-    case COMPOSE_TEXT:
-    case COMPOSE_EMOTE:
-      done = gc_chat_session_send_message (self->session, payload,
-                                           command == COMPOSE_EMOTE ? GC_MESSAGE_KIND_EMOTE
-                                                                    : GC_MESSAGE_KIND_TEXT,
-                                           &error) != NULL;
-      break;
-
-    case COMPOSE_NICK:
-      done = gc_chat_session_rename (self->session, payload, &error);
-      break;
-
-    case COMPOSE_HELP:
-      gc_chat_session_add_notice (self->session, help_text);
-      break;
-
-    case COMPOSE_UNKNOWN:
-    case COMPOSE_EMPTY:
-    default:
-      {
-        g_autofree char *line = NULL;
-        gsize len = strcspn (text, " \t\n");
-
-        line = g_strdup_printf ("Unknown command “%.*s”. Type /help for the list.",
-                                (int) len, text);
-        gc_chat_session_add_notice (self->session, line);
-        done = FALSE;
-      }
-      break;
-    }
-
-  /* On failure keep the text, so nothing typed is lost, and explain in
-   * the room. */
-  if (error != NULL)
-    {
-      g_autofree char *line = command == COMPOSE_NICK
-                              ? g_strdup_printf ("Could not change your name: %s", error->message)
-                              : g_strdup (error->message);
-
-      gc_chat_session_add_notice (self->session, line);
-    }
-
-  if (done)
-    {
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->compose_view), "", 0);
-      gc_chat_session_set_typing (self->session, FALSE);
-    }
-  scroll_to_bottom (self);
-}
-
-static gboolean
-compose_key_pressed_cb (GtkEventControllerKey *controller,
-                        guint                  keyval,
-                        guint                  keycode,
-                        GdkModifierType        state,
-                        GcWindow              *self)
-{
-  if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
-    return FALSE;
-  /* Shift+Enter (and Ctrl/Alt+Enter) are left to the text view: a new line. */
-  if (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK))
-    return FALSE;
-
-  gtk_widget_activate_action (GTK_WIDGET (self), "room.send", NULL);
-  return TRUE;
-}
-
-static void
-retry_message_action (GtkWidget  *widget,
-                      const char *action_name,
-                      GVariant   *parameter)
-{
-  GcWindow *self = GC_WINDOW (widget);
-
-  if (self->session != NULL)
-    gc_chat_session_retry_message (self->session, g_variant_get_string (parameter, NULL));
-}
-
-static void
-reconnect_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *parameter)
-{
-  GcWindow *self = GC_WINDOW (widget);
-
-  if (self->session != NULL)
-    gc_chat_session_reconnect_now (self->session);
+  return g_strdup_printf ("room-%u-%s", gtk_application_window_get_id (GTK_APPLICATION_WINDOW (self)),
+                          key);
 }
 
 /* ------------------------------------------------------------------ */
-/* Session                                                              */
+/* Rooms                                                                */
 /* ------------------------------------------------------------------ */
 
-static void
-update_banner (GcWindow *self)
+static GcRoomRow *
+nth_row (GcWindow *self,
+         int       n)
 {
-  g_autofree char *text = NULL;
-  GcChatSessionState state = self->session != NULL ? gc_chat_session_get_state (self->session)
-                                                    : GC_CHAT_SESSION_STATE_NEW;
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->sidebar, n);
 
-  switch (state)
+  return row != NULL ? GC_ROOM_ROW (row) : NULL;
+}
+
+static guint
+count_rows (GcWindow *self)
+{
+  guint n = 0;
+
+  while (gtk_list_box_get_row_at_index (self->sidebar, (int) n) != NULL)
+    n++;
+  return n;
+}
+
+static GcRoomRow *
+row_for_session (GcWindow      *self,
+                 GcChatSession *session)
+{
+  GcRoomRow *row;
+
+  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
+    if (gc_room_view_get_session (gc_room_row_get_view (row)) == session)
+      return row;
+  return NULL;
+}
+
+static GcRoomRow *
+row_for_key (GcWindow   *self,
+             const char *key)
+{
+  GcRoomRow *row;
+
+  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
     {
-    case GC_CHAT_SESSION_STATE_WAITING:
-      text = g_strdup_printf ("Connection lost — reconnecting in %u s",
-                              gc_chat_session_get_retry_seconds (self->session));
-      break;
-    case GC_CHAT_SESSION_STATE_RECONNECTING:
-      text = g_strdup ("Connection lost — reconnecting…");
-      break;
-    case GC_CHAT_SESSION_STATE_FAILED:
-      text = g_strdup (gc_chat_session_get_failure (self->session));
-      break;
-    case GC_CHAT_SESSION_STATE_NEW:
-    case GC_CHAT_SESSION_STATE_JOINING:
-    case GC_CHAT_SESSION_STATE_CONNECTED:
-    case GC_CHAT_SESSION_STATE_CLOSED:
-    default:
-      break;
-    }
+      g_autofree char *row_key = room_key (gc_room_view_get_session (gc_room_row_get_view (row)));
 
-  if (text != NULL)
-    gtk_label_set_text (self->banner_label, text);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->banner_label),
-                               text != NULL && self->session != NULL
-                               ? gc_chat_session_get_failure (self->session) : NULL);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->reconnect_button),
-                            state != GC_CHAT_SESSION_STATE_RECONNECTING);
-  gtk_revealer_set_reveal_child (self->banner_revealer, text != NULL);
+      if (g_str_equal (row_key, key))
+        return row;
+    }
+  return NULL;
+}
+
+GcRoomView *
+gc_window_get_room_view (GcWindow *self)
+{
+  GtkWidget *child;
+
+  g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
+
+  child = gtk_stack_get_visible_child (self->stack);
+  return GC_IS_ROOM_VIEW (child) ? GC_ROOM_VIEW (child) : NULL;
 }
 
 static void
 update_titles (GcWindow *self)
 {
+  GcRoomView *view = gc_window_get_room_view (self);
+  GcChatSession *session;
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
+  g_autofree char *window_title = NULL;
 
-  if (self->session == NULL)
+  if (view == NULL)
     {
       gtk_label_set_text (self->title_label, "GoChat");
       gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), FALSE);
@@ -470,149 +143,353 @@ update_titles (GcWindow *self)
       return;
     }
 
-  title = g_strdup_printf ("#%s", gc_chat_session_get_room (self->session));
-  subtitle = g_strdup_printf ("%s on %s", gc_chat_session_get_user_name (self->session),
-                              gc_chat_session_get_server_url (self->session));
+  session = gc_room_view_get_session (view);
+  title = g_strdup_printf ("#%s", gc_chat_session_get_room (session));
+  if (gc_room_view_get_hosted (view))
+    subtitle = g_strdup_printf (_("%s, hosted on this computer"),
+                                gc_chat_session_get_user_name (session));
+  else
+    subtitle = g_strdup_printf (_("%s on %s"), gc_chat_session_get_user_name (session),
+                                gc_chat_session_get_server_url (session));
+  /* Translators: the window title: the room, then the app's name. */
+  window_title = g_strdup_printf (_("#%s — GoChat"), gc_chat_session_get_room (session));
+
   gtk_label_set_text (self->title_label, title);
   gtk_label_set_text (self->subtitle_label, subtitle);
   gtk_widget_set_visible (GTK_WIDGET (self->subtitle_label), TRUE);
-  g_free (title);
-  title = g_strdup_printf ("#%s — GoChat", gc_chat_session_get_room (self->session));
-  gtk_window_set_title (GTK_WINDOW (self), title);
+  gtk_window_set_title (GTK_WINDOW (self), window_title);
 }
 
 static void
-update_typing (GcWindow *self)
+update_actions (GcWindow *self)
 {
-  g_auto(GStrv) names = NULL;
-  g_autofree char *text = NULL;
-  guint n;
+  gboolean has_room = gc_window_get_room_view (self) != NULL;
+  gboolean several = count_rows (self) > 1;
+  static const char * const room_actions[] = { "leave-room", "copy-invite" };
+  static const char * const switch_actions[] = { "next-room", "previous-room", "select-room" };
 
-  if (self->session == NULL)
+  for (guint i = 0; i < G_N_ELEMENTS (room_actions); i++)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
+                                                                               room_actions[i])),
+                                 has_room);
+  for (guint i = 0; i < G_N_ELEMENTS (switch_actions); i++)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self),
+                                                                               switch_actions[i])),
+                                 several);
+  gtk_widget_set_visible (GTK_WIDGET (self->invite_button), has_room);
+  gtk_widget_set_visible (GTK_WIDGET (self->members_button), has_room);
+}
+
+static void
+withdraw_notification (GcWindow      *self,
+                       GcChatSession *session)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autofree char *id = NULL;
+
+  if (app == NULL)
+    return;
+  id = notification_id (self, session);
+  g_application_withdraw_notification (app, id);
+}
+
+/* The user sees this room now: its notification has done its job. */
+static void
+withdraw_seen_notification (GcWindow   *self,
+                            GcRoomView *view)
+{
+  if (view != NULL && gtk_window_is_active (GTK_WINDOW (self)))
+    withdraw_notification (self, gc_room_view_get_session (view));
+}
+
+static void
+show_view (GcWindow   *self,
+           GcRoomView *view)
+{
+  GcRoomView *previous = gc_window_get_room_view (self);
+
+  if (previous != NULL && previous != view)
+    gc_room_view_set_active (previous, FALSE);
+
+  if (view == NULL)
+    gtk_stack_set_visible_child (self->stack, self->empty_page);
+  else
     {
-      gtk_label_set_text (self->typing_label, "");
-      return;
+      gtk_stack_set_visible_child (self->stack, GTK_WIDGET (view));
+      gc_room_view_set_active (view, TRUE);
+      withdraw_seen_notification (self, view);
     }
 
-  names = gc_chat_session_dup_typing_names (self->session);
-  n = g_strv_length (names);
-  if (n == 0)
-    text = g_strdup ("");
-  else if (n == 1)
-    text = g_strdup_printf ("%s is typing…", names[0]);
-  else if (n == 2)
-    text = g_strdup_printf ("%s and %s are typing…", names[0], names[1]);
-  else if (n == 3)
-    text = g_strdup_printf ("%s, %s and %s are typing…", names[0], names[1], names[2]);
-  else
-    text = g_strdup ("Several people are typing…");
-
-  gtk_label_set_text (self->typing_label, text);
+  update_titles (self);
+  update_actions (self);
 }
 
 static void
-session_state_cb (GcChatSession *session,
-                  GParamSpec    *pspec,
-                  GcWindow      *self)
+sidebar_row_selected_cb (GcWindow      *self,
+                         GtkListBoxRow *row)
 {
-  update_banner (self);
-  update_compose_state (self);
+  GcRoomView *view;
+
+  if (row == NULL)
+    return;
+
+  view = gc_room_row_get_view (GC_ROOM_ROW (row));
+  show_view (self, view);
+  /* Chosen with the keyboard, the list keeps the focus so arrows go on
+   * through the rooms; a click puts the user in the compose box. */
+  if (!gtk_widget_has_focus (GTK_WIDGET (row)))
+    gc_room_view_focus_compose (view);
 }
+
+static void
+select_row (GcWindow  *self,
+            GcRoomRow *row)
+{
+  if (gtk_list_box_get_selected_row (self->sidebar) == GTK_LIST_BOX_ROW (row))
+    show_view (self, gc_room_row_get_view (row));
+  else
+    gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
+  gc_room_view_focus_compose (gc_room_row_get_view (row));
+}
+
+void
+gc_window_show_session (GcWindow      *self,
+                        GcChatSession *session)
+{
+  GcRoomRow *row;
+
+  g_return_if_fail (GC_IS_WINDOW (self));
+  g_return_if_fail (GC_IS_CHAT_SESSION (session));
+
+  row = row_for_session (self, session);
+  g_return_if_fail (row != NULL);
+  select_row (self, row);
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications                                                        */
+/* ------------------------------------------------------------------ */
+
+static void
+session_message_cb (GcChatSession *session,
+                    GcMessageItem *item,
+                    GcWindow      *self)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  GcNotifyMode mode = g_settings_get_enum (self->settings, "notifications");
+  gboolean mention = gc_message_item_get_mention (item);
+  const char *sender = gc_message_item_get_sender_name (item);
+  const char *text = gc_message_item_get_text (item);
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *id = NULL;
+
+  /* In a window the user looks at, the sidebar tells. */
+  if (app == NULL || gtk_window_is_active (GTK_WINDOW (self)))
+    return;
+  if (mode == GC_NOTIFY_NEVER || (mode == GC_NOTIFY_MENTIONS && !mention))
+    return;
+
+  if (mention)
+    title = g_strdup_printf (_("%s mentioned you in #%s"), sender, gc_chat_session_get_room (session));
+  else
+    /* Translators: a notification's title: who wrote, in which room. */
+    title = g_strdup_printf (_("%s in #%s"), sender, gc_chat_session_get_room (session));
+
+  if (g_utf8_strlen (text, -1) > NOTIFICATION_BODY_CHARS)
+    {
+      g_autofree char *start = g_utf8_substring (text, 0, NOTIFICATION_BODY_CHARS);
+
+      body = g_strconcat (start, "…", NULL);
+    }
+  else
+    body = g_strdup (text);
+  if (gc_message_item_get_kind (item) == GC_MESSAGE_ITEM_EMOTE)
+    {
+      g_autofree char *emote = g_strdup_printf ("* %s %s", sender, body);
+
+      g_free (body);
+      body = g_steal_pointer (&emote);
+    }
+
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, body);
+  g_notification_set_priority (notification, mention ? G_NOTIFICATION_PRIORITY_HIGH
+                                                     : G_NOTIFICATION_PRIORITY_NORMAL);
+  g_notification_set_default_action_and_target (notification, "app.show-room", "(uss)",
+                                                gtk_application_window_get_id (GTK_APPLICATION_WINDOW (self)),
+                                                gc_chat_session_get_server_url (session),
+                                                gc_chat_session_get_room (session));
+  /* One per room: a newer message replaces the older notification. */
+  id = notification_id (self, session);
+  g_application_send_notification (app, id, notification);
+}
+
+/* ------------------------------------------------------------------ */
+/* Adding and leaving rooms                                             */
+/* ------------------------------------------------------------------ */
 
 static void
 session_name_cb (GcChatSession *session,
                  GParamSpec    *pspec,
                  GcWindow      *self)
 {
-  update_titles (self);
+  GcRoomView *view = gc_window_get_room_view (self);
+
+  if (view != NULL && gc_room_view_get_session (view) == session)
+    update_titles (self);
   if (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED)
     g_settings_set_string (self->settings, "name", gc_chat_session_get_user_name (session));
 }
 
 static void
-session_limits_cb (GcChatSession *session,
-                   GParamSpec    *pspec,
-                   GcWindow      *self)
+remember_session (GcWindow      *self,
+                  GcChatSession *session,
+                  gboolean       hosted)
 {
-  update_compose_state (self);
-}
-
-static void
-session_typing_cb (GcChatSession *session,
-                   GcWindow      *self)
-{
-  update_typing (self);
+  /* A hosted room's loopback address is no server to come back to. */
+  if (!hosted)
+    g_settings_set_string (self->settings, "server", gc_chat_session_get_server_url (session));
+  g_settings_set_string (self->settings, "name", gc_chat_session_get_user_name (session));
+  g_settings_set_string (self->settings, "last-room", gc_chat_session_get_room (session));
 }
 
 void
-gc_window_set_session (GcWindow      *self,
+gc_window_add_session (GcWindow      *self,
                        GcChatSession *session)
 {
-  g_autoptr(GtkNoSelection) selection = NULL;
-  GListModel *messages;
+  g_autofree char *key = NULL;
+  GcLocalHost *host;
+  GcRoomRow *existing;
+  GtkWidget *view;
+  GtkWidget *row;
+  gboolean hosted;
 
   g_return_if_fail (GC_IS_WINDOW (self));
-  g_return_if_fail (session == NULL || GC_IS_CHAT_SESSION (session));
+  g_return_if_fail (GC_IS_CHAT_SESSION (session));
 
-  if (self->session == session)
-    return;
-
-  if (self->session != NULL)
+  key = room_key (session);
+  existing = row_for_key (self, key);
+  if (existing != NULL)
     {
-      g_signal_handlers_disconnect_by_data (self->session, self);
-      g_signal_handlers_disconnect_by_data (gc_chat_session_get_messages (self->session), self);
-      gc_chat_session_leave (self->session);
-      g_clear_object (&self->session);
+      if (gc_room_view_get_session (gc_room_row_get_view (existing)) != session)
+        gc_chat_session_leave (session);
+      select_row (self, existing);
+      return;
     }
 
-  if (session != NULL)
+  host = app_host (self);
+  hosted = host != NULL && gc_local_host_has_session (host, session);
+
+  view = gc_room_view_new (session);
+  if (hosted)
+    gc_room_view_set_host_urls (GC_ROOM_VIEW (view), gc_local_host_get_lan_urls (host));
+  g_object_bind_property (self->members_button, "active", view, "show-members", G_BINDING_SYNC_CREATE);
+  gtk_stack_add_child (self->stack, view);
+
+  row = gc_room_row_new (GC_ROOM_VIEW (view));
+  gtk_list_box_append (self->sidebar, row);
+
+  g_signal_connect_object (session, "notify::user-name", G_CALLBACK (session_name_cb), self, 0);
+  g_signal_connect_object (session, "message-received", G_CALLBACK (session_message_cb), self, 0);
+  remember_session (self, session, hosted);
+
+  select_row (self, GC_ROOM_ROW (row));
+}
+
+void
+gc_window_leave_session (GcWindow      *self,
+                         GcChatSession *session)
+{
+  GcRoomRow *row;
+  GcRoomRow *next;
+  GcRoomView *view;
+  int index;
+
+  g_return_if_fail (GC_IS_WINDOW (self));
+  g_return_if_fail (GC_IS_CHAT_SESSION (session));
+
+  row = row_for_session (self, session);
+  g_return_if_fail (row != NULL);
+
+  view = gc_room_row_get_view (row);
+  index = gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row));
+  gc_chat_session_leave (session);
+  withdraw_notification (self, session);
+
+  /* The neighbour below takes its place, else the one above. */
+  next = nth_row (self, index + 1);
+  if (next == NULL)
+    next = index > 0 ? nth_row (self, index - 1) : NULL;
+
+  if (gc_window_get_room_view (self) == view)
+    show_view (self, NULL);
+  gtk_list_box_remove (self->sidebar, GTK_WIDGET (row));
+  gtk_stack_remove (self->stack, GTK_WIDGET (view));
+
+  if (next != NULL)
+    select_row (self, next);
+  else
     {
-      self->session = g_object_ref (session);
-      messages = gc_chat_session_get_messages (session);
-      selection = gtk_no_selection_new (g_object_ref (messages));
-      g_signal_connect (messages, "items-changed", G_CALLBACK (messages_changed_cb), self);
-      g_signal_connect (session, "notify::state", G_CALLBACK (session_state_cb), self);
-      g_signal_connect (session, "notify::retry-seconds", G_CALLBACK (session_state_cb), self);
-      g_signal_connect (session, "notify::failure", G_CALLBACK (session_state_cb), self);
-      g_signal_connect (session, "notify::user-name", G_CALLBACK (session_name_cb), self);
-      g_signal_connect (session, "notify::max-text-bytes", G_CALLBACK (session_limits_cb), self);
-      g_signal_connect (session, "typing-changed", G_CALLBACK (session_typing_cb), self);
-
-      g_settings_set_string (self->settings, "server", gc_chat_session_get_server_url (session));
-      g_settings_set_string (self->settings, "name", gc_chat_session_get_user_name (session));
-      g_settings_set_string (self->settings, "last-room", gc_chat_session_get_room (session));
+      show_view (self, NULL);
+      gtk_widget_grab_focus (GTK_WIDGET (self->join_button));
     }
-
-  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
-  gc_member_list_set_model (self->member_list,
-                            session != NULL ? gc_chat_session_get_members (session) : NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->empty_label),
-                          session == NULL ||
-                          g_list_model_get_n_items (gc_chat_session_get_messages (session)) == 0);
-  gtk_label_set_text (self->empty_label, session != NULL ? "No messages yet. Say hello!" : "Not in a room");
-
-  self->unseen = 0;
-  update_titles (self);
-  update_banner (self);
-  update_typing (self);
-  update_compose_state (self);
-  scroll_to_bottom (self);
-  gtk_widget_grab_focus (GTK_WIDGET (self->compose_view));
 }
 
 GcChatSession *
 gc_window_get_session (GcWindow *self)
 {
+  GcRoomView *view;
+
   g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
-  return self->session;
+
+  view = gc_window_get_room_view (self);
+  return view != NULL ? gc_room_view_get_session (view) : NULL;
 }
+
+guint
+gc_window_get_n_sessions (GcWindow *self)
+{
+  g_return_val_if_fail (GC_IS_WINDOW (self), 0);
+  return count_rows (self);
+}
+
+GcChatSession *
+gc_window_get_nth_session (GcWindow *self,
+                           guint     n)
+{
+  GcRoomRow *row;
+
+  g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
+
+  row = nth_row (self, (int) n);
+  return row != NULL ? gc_room_view_get_session (gc_room_row_get_view (row)) : NULL;
+}
+
+gboolean
+gc_window_has_hosted_rooms (GcWindow *self)
+{
+  GcRoomRow *row;
+
+  g_return_val_if_fail (GC_IS_WINDOW (self), FALSE);
+
+  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
+    if (gc_room_view_get_hosted (gc_room_row_get_view (row)))
+      return TRUE;
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Joining                                                              */
+/* ------------------------------------------------------------------ */
 
 static void
 join_dialog_joined_cb (GcJoinDialog  *dialog,
                        GcChatSession *session,
                        GcWindow      *self)
 {
-  gc_window_set_session (self, session);
+  gc_window_add_session (self, session);
 }
 
 static void
@@ -623,7 +500,7 @@ join_dialog_destroy_cb (GcJoinDialog *dialog,
     self->join_dialog = NULL;
 
   /* Closed without joining, and nothing else to show. */
-  if (self->session == NULL && self->joining == NULL)
+  if (count_rows (self) == 0 && self->joining->len == 0)
     gtk_window_destroy (GTK_WINDOW (self));
 }
 
@@ -655,6 +532,39 @@ gc_window_show_join_dialog (GcWindow *self)
   return self->join_dialog;
 }
 
+/* A join without the dialog failed: the dialog opens with the values and
+ * says why. */
+static void
+show_join_failure (GcWindow      *self,
+                   GcChatSession *session,
+                   gboolean       hosted,
+                   const GError  *error)
+{
+  GcJoinDialog *dialog = gc_window_show_join_dialog (self);
+
+  if (hosted)
+    gc_join_dialog_set_hosting (dialog, TRUE);
+  gc_join_dialog_set_values (dialog, hosted ? NULL : gc_chat_session_get_server_url (session),
+                             gc_chat_session_get_user_name (session),
+                             gc_chat_session_get_room (session));
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    gc_join_dialog_show_error (dialog, error, gc_chat_session_get_name_suggestion (session));
+}
+
+static void
+update_empty_label (GcWindow *self)
+{
+  if (self->joining->len > 0)
+    {
+      GcChatSession *session = g_ptr_array_index (self->joining, self->joining->len - 1);
+      g_autofree char *text = g_strdup_printf (_("Joining #%s…"), gc_chat_session_get_room (session));
+
+      gtk_label_set_text (self->empty_label, text);
+    }
+  else
+    gtk_label_set_text (self->empty_label, _("Not in a room"));
+}
+
 static void
 direct_join_cb (GObject      *source,
                 GAsyncResult *result,
@@ -663,31 +573,51 @@ direct_join_cb (GObject      *source,
   g_autoptr(GcWindow) self = user_data;
   GcChatSession *session = GC_CHAT_SESSION (source);
   g_autoptr(GError) error = NULL;
-  GcJoinDialog *dialog;
+  gboolean joined = gc_chat_session_join_finish (session, result, &error);
+  GcLocalHost *host = app_host (self);
+  gboolean hosted = host != NULL && gc_local_host_has_session (host, session);
 
-  if (gc_chat_session_join_finish (session, result, &error))
+  /* Hold it: removing it from the array may drop the last reference. */
+  g_object_ref (session);
+  if (!g_ptr_array_remove (self->joining, session))
     {
-      if (self->joining == session)
-        {
-          g_clear_object (&self->joining);
-          gc_window_set_session (self, session);
-        }
-      else
+      /* The window gave up on it (closed) meanwhile. */
+      if (joined)
         gc_chat_session_leave (session);
+      g_object_unref (session);
       return;
     }
 
-  if (self->joining != session)
-    return;
+  update_empty_label (self);
+  if (joined)
+    gc_window_add_session (self, session);
+  else
+    show_join_failure (self, session, hosted, error);
+  g_object_unref (session);
+}
 
-  gtk_label_set_text (self->empty_label, "Not in a room");
-  dialog = gc_window_show_join_dialog (self);
-  gc_join_dialog_set_values (dialog, gc_chat_session_get_server_url (session),
-                             gc_chat_session_get_user_name (session),
-                             gc_chat_session_get_room (session));
-  g_clear_object (&self->joining);
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    gc_join_dialog_show_error (dialog, error, gc_chat_session_get_name_suggestion (session));
+static void
+start_join (GcWindow      *self,
+            GcChatSession *session)
+{
+  g_ptr_array_add (self->joining, g_object_ref (session));
+  update_empty_label (self);
+  gc_chat_session_join_async (session, direct_join_cb, g_object_ref (self));
+}
+
+/* The name to join with: @name, else the remembered one, else the
+ * account's. */
+static char *
+choose_name (GcWindow   *self,
+             const char *name)
+{
+  g_autofree char *stored = g_settings_get_string (self->settings, "name");
+
+  if (name != NULL && *name != '\0')
+    return g_strdup (name);
+  if (*stored != '\0')
+    return g_steal_pointer (&stored);
+  return gc_join_dialog_default_name ();
 }
 
 void
@@ -697,42 +627,111 @@ gc_window_join (GcWindow   *self,
                 const char *room)
 {
   g_autofree char *stored_server = g_settings_get_string (self->settings, "server");
-  g_autofree char *stored_name = g_settings_get_string (self->settings, "name");
-  g_autofree char *default_name = gc_join_dialog_default_name ();
+  g_autofree char *chosen_name = choose_name (self, name);
   g_autofree char *url = NULL;
   g_autofree char *user_name = NULL;
   g_autofree char *room_code = NULL;
-  g_autofree char *title = NULL;
+  g_autoptr(GcChatSession) session = NULL;
 
   g_return_if_fail (GC_IS_WINDOW (self));
 
   if (server == NULL || *server == '\0')
     server = stored_server;
-  if (name == NULL || *name == '\0')
-    name = *stored_name != '\0' ? stored_name : default_name;
 
   url = gc_chat_session_normalize_server_url (server, NULL);
-  user_name = gc_protocol_normalize_user_name (name, NULL);
-  room_code = gc_protocol_canonical_room_code (room, NULL);
+  user_name = gc_protocol_normalize_user_name (chosen_name, NULL);
+  room_code = room != NULL ? gc_protocol_canonical_room_code (room, NULL) : NULL;
 
   if (url == NULL || user_name == NULL || room_code == NULL)
     {
       GcJoinDialog *dialog = gc_window_show_join_dialog (self);
 
-      gc_join_dialog_set_values (dialog, server, name, room);
+      gc_join_dialog_set_values (dialog, server, chosen_name, room);
       return;
     }
 
-  g_clear_object (&self->joining);
-  self->joining = gc_chat_session_new (url, user_name, room_code);
-  title = g_strdup_printf ("Joining #%s…", room_code);
-  gtk_label_set_text (self->empty_label, title);
-  gtk_widget_set_visible (GTK_WIDGET (self->empty_label), TRUE);
-  gc_chat_session_join_async (self->joining, direct_join_cb, g_object_ref (self));
+  session = gc_chat_session_new (url, user_name, room_code);
+  start_join (self, session);
+}
+
+void
+gc_window_host (GcWindow   *self,
+                guint16     port,
+                const char *name,
+                const char *room)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autofree char *chosen_name = choose_name (self, name);
+  g_autofree char *stored_room = g_settings_get_string (self->settings, "last-room");
+  g_autofree char *user_name = NULL;
+  g_autofree char *room_code = NULL;
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  GcLocalHost *host;
+
+  g_return_if_fail (GC_IS_WINDOW (self));
+  g_return_if_fail (GC_IS_APPLICATION (app));
+
+  if (room == NULL || *room == '\0')
+    room = *stored_room != '\0' ? stored_room : NULL;
+  user_name = gc_protocol_normalize_user_name (chosen_name, NULL);
+  room_code = room != NULL ? gc_protocol_canonical_room_code (room, NULL)
+                           : gc_join_dialog_random_room_code ();
+
+  if (user_name == NULL || room_code == NULL)
+    {
+      GcJoinDialog *dialog = gc_window_show_join_dialog (self);
+
+      gc_join_dialog_set_hosting (dialog, TRUE);
+      gc_join_dialog_set_values (dialog, NULL, chosen_name, room);
+      return;
+    }
+
+  host = gc_application_start_host (GC_APPLICATION (app), port, &error);
+  if (host == NULL)
+    {
+      GcJoinDialog *dialog = gc_window_show_join_dialog (self);
+
+      gc_join_dialog_set_hosting (dialog, TRUE);
+      gc_join_dialog_set_values (dialog, NULL, user_name, room_code);
+      gc_join_dialog_show_error (dialog, error, NULL);
+      return;
+    }
+
+  session = gc_chat_session_new (gc_local_host_get_local_url (host), user_name, room_code);
+  gc_local_host_add_session (host, session);
+  start_join (self, session);
+}
+
+void
+gc_window_open_invite (GcWindow   *self,
+                       const char *link)
+{
+  g_autofree char *server = NULL;
+  g_autofree char *room = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (GC_IS_WINDOW (self));
+  g_return_if_fail (link != NULL);
+
+  if (!gc_invite_link_parse (link, &server, &room, &error))
+    {
+      GcJoinDialog *dialog = gc_window_show_join_dialog (self);
+
+      gc_join_dialog_show_error (dialog, error, NULL);
+      return;
+    }
+
+  name = g_settings_get_string (self->settings, "name");
+  if (*name != '\0')
+    gc_window_join (self, server, name, room);
+  else
+    gc_join_dialog_set_invite (gc_window_show_join_dialog (self), server, room);
 }
 
 /* ------------------------------------------------------------------ */
-/* Window                                                               */
+/* Actions                                                              */
 /* ------------------------------------------------------------------ */
 
 static void
@@ -743,11 +742,246 @@ join_action (GSimpleAction *action,
   gc_window_show_join_dialog (GC_WINDOW (user_data));
 }
 
+/* /join ROOM: the same server and name as the room shown. */
+static void
+join_room_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+  GcRoomView *view = gc_window_get_room_view (self);
+  g_autoptr(GcChatSession) session = NULL;
+  g_autofree char *room = gc_protocol_canonical_room_code (g_variant_get_string (parameter, NULL),
+                                                           NULL);
+  g_autofree char *key = NULL;
+  GcChatSession *current;
+  GcRoomRow *existing;
+  GcLocalHost *host;
+
+  if (view == NULL || room == NULL)
+    return;
+
+  current = gc_room_view_get_session (view);
+  session = gc_chat_session_new (gc_chat_session_get_server_url (current),
+                                 gc_chat_session_get_user_name (current), room);
+  key = room_key (session);
+  existing = row_for_key (self, key);
+  if (existing != NULL)
+    {
+      select_row (self, existing);
+      return;
+    }
+
+  /* A room next to a hosted one is hosted too. */
+  host = app_host (self);
+  if (host != NULL && gc_local_host_has_session (host, current))
+    gc_local_host_add_session (host, session);
+  start_join (self, session);
+}
+
+static void
+leave_room_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+  GcChatSession *session = gc_window_get_session (self);
+
+  if (session != NULL)
+    gc_window_leave_session (self, session);
+}
+
+static void
+step_room (GcWindow *self,
+           int       step)
+{
+  GtkListBoxRow *selected = gtk_list_box_get_selected_row (self->sidebar);
+  int n = (int) count_rows (self);
+  int index;
+
+  if (n == 0)
+    return;
+  index = selected != NULL ? gtk_list_box_row_get_index (selected) : 0;
+  select_row (self, nth_row (self, ((index + step) % n + n) % n));
+}
+
+static void
+next_room_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  step_room (GC_WINDOW (user_data), 1);
+}
+
+static void
+previous_room_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  step_room (GC_WINDOW (user_data), -1);
+}
+
+/* Alt+1 … Alt+9: the room at that place in the sidebar. */
+static void
+select_room_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+  GcRoomRow *row = nth_row (self, g_variant_get_int32 (parameter) - 1);
+
+  if (row != NULL)
+    select_row (self, row);
+}
+
+static void
+copy_invite_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+  GcRoomView *view = gc_window_get_room_view (self);
+  GcChatSession *session;
+  GcLocalHost *host;
+  g_autofree char *link = NULL;
+  g_autofree char *notice = NULL;
+  const char *server;
+
+  if (view == NULL)
+    return;
+
+  session = gc_room_view_get_session (view);
+  server = gc_chat_session_get_server_url (session);
+  /* Others cannot use our loopback address: invite them to the one the
+   * network knows us by. */
+  host = app_host (self);
+  if (gc_room_view_get_hosted (view) && host != NULL)
+    server = gc_local_host_get_lan_urls (host)[0];
+
+  link = gc_invite_link_build (server, gc_chat_session_get_room (session));
+  if (link == NULL)
+    return;
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), link);
+  notice = g_strdup_printf (_("Copied the invite link %s: whoever opens it joins this room."), link);
+  gc_chat_session_add_notice (session, notice);
+}
+
+/* ------------------------------------------------------------------ */
+/* Closing                                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+stop_hosting_response_cb (GtkDialog *dialog,
+                          int        response,
+                          GcWindow  *self)
+{
+  gboolean quitting = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "gc-quitting"));
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  self->stop_hosting_dialog = NULL;
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  if (response != GTK_RESPONSE_ACCEPT)
+    return;
+
+  if (quitting && GC_IS_APPLICATION (app))
+    gc_application_quit_now (GC_APPLICATION (app));
+  else
+    gc_window_close_now (self);
+}
+
+static void
+ask_stop_hosting (GcWindow *self,
+                  gboolean  quitting,
+                  guint     others)
+{
+  GtkWidget *dialog;
+  GtkWidget *accept;
+
+  if (self->stop_hosting_dialog != NULL)
+    {
+      gtk_window_present (self->stop_hosting_dialog);
+      return;
+    }
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   "%s", _("Others are still in rooms you host"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            g_dngettext (GETTEXT_PACKAGE,
+                                                         "If you go, your computer stops hosting and %u person is disconnected.",
+                                                         "If you go, your computer stops hosting and %u people are disconnected.",
+                                                         others),
+                                            others);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Stay"), GTK_RESPONSE_CANCEL);
+  accept = gtk_dialog_add_button (GTK_DIALOG (dialog), quitting ? _("_Quit") : _("_Close"),
+                                  GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class (accept, "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_object_set_data (G_OBJECT (dialog), "gc-quitting", GINT_TO_POINTER (quitting));
+  g_signal_connect (dialog, "response", G_CALLBACK (stop_hosting_response_cb), self);
+
+  self->stop_hosting_dialog = GTK_WINDOW (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+void
+gc_window_confirm_quit (GcWindow *self)
+{
+  GcLocalHost *host;
+  guint others;
+
+  g_return_if_fail (GC_IS_WINDOW (self));
+
+  host = app_host (self);
+  others = host != NULL ? gc_local_host_count_others (host) : 0;
+  if (others == 0)
+    {
+      GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+      if (GC_IS_APPLICATION (app))
+        gc_application_quit_now (GC_APPLICATION (app));
+      return;
+    }
+
+  gtk_window_present (GTK_WINDOW (self));
+  ask_stop_hosting (self, TRUE, others);
+}
+
+void
+gc_window_close_now (GcWindow *self)
+{
+  g_return_if_fail (GC_IS_WINDOW (self));
+
+  self->close_confirmed = TRUE;
+  gtk_window_close (GTK_WINDOW (self));
+}
+
+static void
+leave_everything (GcWindow *self)
+{
+  GcRoomRow *row;
+
+  for (guint i = 0; i < self->joining->len; i++)
+    gc_chat_session_leave (g_ptr_array_index (self->joining, i));
+  g_ptr_array_set_size (self->joining, 0);
+
+  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
+    gc_chat_session_leave (gc_room_view_get_session (gc_room_row_get_view (row)));
+}
+
 static gboolean
 gc_window_close_request (GtkWindow *window)
 {
   GcWindow *self = GC_WINDOW (window);
+  GcLocalHost *host = app_host (self);
+  guint others = host != NULL ? gc_local_host_count_others (host) : 0;
   int width, height;
+
+  if (!self->close_confirmed && others > 0 && gc_window_has_hosted_rooms (self))
+    {
+      ask_stop_hosting (self, FALSE, others);
+      return TRUE;
+    }
 
   gtk_window_get_default_size (window, &width, &height);
   if (!gtk_window_is_maximized (window) && width > 0 && height > 0)
@@ -757,16 +991,21 @@ gc_window_close_request (GtkWindow *window)
     }
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
 
-  if (self->joining != NULL)
-    {
-      g_autoptr(GcChatSession) joining = g_steal_pointer (&self->joining);
-
-      gc_chat_session_leave (joining);
-    }
-  gc_window_set_session (self, NULL);
+  leave_everything (self);
 
   return GTK_WINDOW_CLASS (gc_window_parent_class)->close_request (window);
 }
+
+static void
+is_active_cb (GcWindow   *self,
+              GParamSpec *pspec)
+{
+  withdraw_seen_notification (self, gc_window_get_room_view (self));
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject                                                              */
+/* ------------------------------------------------------------------ */
 
 static void
 gc_window_dispose (GObject *object)
@@ -779,13 +1018,14 @@ gc_window_dispose (GObject *object)
       gtk_window_destroy (GTK_WINDOW (self->join_dialog));
       self->join_dialog = NULL;
     }
-  if (self->joining != NULL)
+  if (self->stop_hosting_dialog != NULL)
     {
-      gc_chat_session_leave (self->joining);
-      g_clear_object (&self->joining);
+      g_signal_handlers_disconnect_by_data (self->stop_hosting_dialog, self);
+      gtk_window_destroy (self->stop_hosting_dialog);
+      self->stop_hosting_dialog = NULL;
     }
-  if (self->session != NULL)
-    gc_window_set_session (self, NULL);
+  if (self->joining != NULL)
+    leave_everything (self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), GC_TYPE_WINDOW);
 
@@ -797,6 +1037,7 @@ gc_window_finalize (GObject *object)
 {
   GcWindow *self = GC_WINDOW (object);
 
+  g_clear_pointer (&self->joining, g_ptr_array_unref);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (gc_window_parent_class)->finalize (object);
@@ -813,32 +1054,19 @@ gc_window_class_init (GcWindowClass *klass)
   object_class->finalize = gc_window_finalize;
   window_class->close_request = gc_window_close_request;
 
-  g_type_ensure (GC_TYPE_MEMBER_LIST);
-
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gochat/GoChat/gc-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GcWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, join_button);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, members_button);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, banner_revealer);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, banner_label);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, reconnect_button);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, paned);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, message_scroller);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, message_list);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, message_factory);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, invite_button);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, empty_label);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, new_messages_button);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, typing_label);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, compose_view);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, send_button);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, counter_label);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, member_list);
-  gtk_widget_class_bind_template_callback (widget_class, new_messages_clicked_cb);
-
-  gtk_widget_class_install_action (widget_class, "room.send", NULL, send_action);
-  gtk_widget_class_install_action (widget_class, "room.retry-message", "s", retry_message_action);
-  gtk_widget_class_install_action (widget_class, "room.reconnect", NULL, reconnect_action);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
 }
 
 static void
@@ -846,13 +1074,18 @@ gc_window_init (GcWindow *self)
 {
   static const GActionEntry win_actions[] = {
     { .name = "join", .activate = join_action },
+    { .name = "join-room", .activate = join_room_action, .parameter_type = "s" },
+    { .name = "leave-room", .activate = leave_room_action },
+    { .name = "next-room", .activate = next_room_action },
+    { .name = "previous-room", .activate = previous_room_action },
+    { .name = "select-room", .activate = select_room_action, .parameter_type = "i" },
+    { .name = "copy-invite", .activate = copy_invite_action },
   };
-  GtkEventController *key_controller;
-  GtkAdjustment *adj;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->settings = g_settings_new (SETTINGS_SCHEMA);
+  self->joining = g_ptr_array_new_with_free_func (g_object_unref);
+  self->settings = g_settings_new (GC_APPLICATION_ID);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
                                g_settings_get_int (self->settings, "window-height"));
@@ -861,26 +1094,10 @@ gc_window_init (GcWindow *self)
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions,
                                    G_N_ELEMENTS (win_actions), self);
-
-  g_signal_connect (self->message_factory, "setup", G_CALLBACK (message_setup_cb), self);
-  g_signal_connect (self->message_factory, "bind", G_CALLBACK (message_bind_cb), self);
-  g_signal_connect (self->message_factory, "unbind", G_CALLBACK (message_unbind_cb), self);
-
-  adj = message_adjustment (self);
-  g_signal_connect (adj, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self);
-  g_signal_connect (adj, "changed", G_CALLBACK (adjustment_changed_cb), self);
-  self->stick_to_bottom = TRUE;
-
-  key_controller = gtk_event_controller_key_new ();
-  gtk_event_controller_set_propagation_phase (key_controller, GTK_PHASE_CAPTURE);
-  g_signal_connect (key_controller, "key-pressed", G_CALLBACK (compose_key_pressed_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->compose_view), key_controller);
-  g_signal_connect (gtk_text_view_get_buffer (self->compose_view), "changed",
-                    G_CALLBACK (compose_changed_cb), self);
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
 
   update_titles (self);
-  update_banner (self);
-  update_compose_state (self);
+  update_actions (self);
 }
 
 GcWindow *
@@ -898,19 +1115,13 @@ gc_window_get_parts (GcWindow      *self,
   g_return_if_fail (GC_IS_WINDOW (self));
   g_return_if_fail (parts != NULL);
 
-  parts->message_list = self->message_list;
-  parts->message_scroller = self->message_scroller;
-  parts->new_messages_button = self->new_messages_button;
-  parts->typing_label = self->typing_label;
-  parts->compose_view = self->compose_view;
-  parts->counter_label = self->counter_label;
-  parts->send_button = self->send_button;
-  parts->banner_revealer = self->banner_revealer;
-  parts->banner_label = self->banner_label;
-  parts->reconnect_button = self->reconnect_button;
-  parts->member_list = GTK_WIDGET (self->member_list);
+  parts->sidebar = self->sidebar;
+  parts->stack = self->stack;
+  parts->empty_page = self->empty_page;
   parts->title_label = self->title_label;
   parts->subtitle_label = self->subtitle_label;
+  parts->members_button = self->members_button;
+  parts->invite_button = self->invite_button;
 }
 
 GcJoinDialog *
@@ -918,4 +1129,11 @@ gc_window_get_join_dialog (GcWindow *self)
 {
   g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
   return self->join_dialog;
+}
+
+GtkWindow *
+gc_window_get_stop_hosting_dialog (GcWindow *self)
+{
+  g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
+  return self->stop_hosting_dialog;
 }

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <glib/gi18n-lib.h>
+
 #include "gc-application.h"
 
 /* Without its schema GSettings would abort with a terse message; say how
@@ -18,9 +20,9 @@ check_settings_schema (void)
   if (schema != NULL)
     return TRUE;
 
-  g_printerr ("gochat: the GSettings schema %s is not installed.\n"
-              "From a build directory, run: meson devenv -C BUILDDIR gochat\n"
-              "(or set GSETTINGS_SCHEMA_DIR=BUILDDIR/src/app).\n",
+  g_printerr (_("gochat: the GSettings schema %s is not installed.\n"
+                "From a build directory, run: meson devenv -C BUILDDIR gochat\n"
+                "(or set GSETTINGS_SCHEMA_DIR=BUILDDIR/src/app).\n"),
               GC_APPLICATION_ID);
   return FALSE;
 }
@@ -31,11 +33,12 @@ main (int   argc,
 {
   g_autoptr(GcApplication) app = NULL;
 
+  gc_application_init_i18n ();
   if (!check_settings_schema ())
     return 1;
 
   g_set_application_name ("GoChat");
-  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE);
+  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN);
 
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

@@ -1,0 +1,26 @@
+/* gc-room-row.h: a room in the window's sidebar, with unread count and mention marker
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "gc-room-view.h"
+
+G_BEGIN_DECLS
+
+#define GC_TYPE_ROOM_ROW (gc_room_row_get_type ())
+G_DECLARE_FINAL_TYPE (GcRoomRow, gc_room_row, GC, ROOM_ROW, GtkListBoxRow)
+
+/* The row follows @view's room, unread count, mentions and connection. */
+GtkWidget  *gc_room_row_new           (GcRoomView *view);
+GcRoomView *gc_room_row_get_view      (GcRoomRow  *self);
+
+/* What the badges show: "" when nothing is unread (for tests and
+ * assistive technology). */
+const char *gc_room_row_get_badge_text (GcRoomRow *self);
+gboolean    gc_room_row_get_mentioned  (GcRoomRow *self);
+
+G_END_DECLS

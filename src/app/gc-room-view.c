@@ -1,0 +1,1031 @@
+/* gc-room-view.c: one room in the window: banners, messages, typing, compose, members
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "gc-member-list.h"
+#include "gc-message-row.h"
+#include "gc-room-view-private.h"
+
+/* How close to the end counts as "at the bottom", in pixels. */
+#define BOTTOM_SLACK 8.0
+
+struct _GcRoomView
+{
+  GtkWidget                 parent_instance;
+
+  GcChatSession            *session;
+  gboolean                  active;
+  guint                     unread;
+  guint                     mentions;
+  gboolean                  hosted;
+
+  /* Follow new lines only while the user is at the bottom. */
+  gboolean                  stick_to_bottom;
+  guint                     unseen;
+
+  /* Tab completion: the names that fit the word before the cursor, and
+   * where the current one stands in the compose buffer (in characters). */
+  GPtrArray                *completion_names;
+  guint                     completion_index;
+  int                       completion_start;
+  int                       completion_end;
+  gboolean                  completion_at_start;
+  gboolean                  completing;
+
+  GtkWidget                *box;
+  GtkRevealer              *banner_revealer;
+  GtkLabel                 *banner_label;
+  GtkButton                *reconnect_button;
+  GtkRevealer              *host_revealer;
+  GtkLabel                 *host_title_label;
+  GtkLabel                 *host_addresses_label;
+  GtkPaned                 *paned;
+  GtkScrolledWindow        *message_scroller;
+  GtkListView              *message_list;
+  GtkSignalListItemFactory *message_factory;
+  GtkLabel                 *empty_label;
+  GtkButton                *new_messages_button;
+  GtkLabel                 *typing_label;
+  GtkTextView              *compose_view;
+  GtkButton                *send_button;
+  GtkLabel                 *counter_label;
+  GcMemberList             *member_list;
+};
+
+G_DEFINE_FINAL_TYPE (GcRoomView, gc_room_view, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_SESSION,
+  PROP_ACTIVE,
+  PROP_UNREAD,
+  PROP_MENTIONS,
+  PROP_HOSTED,
+  PROP_SHOW_MEMBERS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* ------------------------------------------------------------------ */
+/* Scrolling                                                            */
+/* ------------------------------------------------------------------ */
+
+static GtkAdjustment *
+message_adjustment (GcRoomView *self)
+{
+  return gtk_scrolled_window_get_vadjustment (self->message_scroller);
+}
+
+static gboolean
+is_at_bottom (GcRoomView *self)
+{
+  GtkAdjustment *adj = message_adjustment (self);
+
+  return gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
+         >= gtk_adjustment_get_upper (adj) - BOTTOM_SLACK;
+}
+
+static void
+update_new_messages_button (GcRoomView *self)
+{
+  g_autofree char *label = NULL;
+
+  if (self->unseen == 0)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->new_messages_button), FALSE);
+      return;
+    }
+
+  label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new message ↓", "%u new messages ↓",
+                                        self->unseen),
+                           self->unseen);
+  gtk_button_set_label (self->new_messages_button, label);
+  gtk_widget_set_visible (GTK_WIDGET (self->new_messages_button), TRUE);
+}
+
+static void
+scroll_to_bottom (GcRoomView *self)
+{
+  GtkAdjustment *adj = message_adjustment (self);
+
+  self->stick_to_bottom = TRUE;
+  self->unseen = 0;
+  update_new_messages_button (self);
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+adjustment_value_changed_cb (GtkAdjustment *adj,
+                             GcRoomView    *self)
+{
+  self->stick_to_bottom = is_at_bottom (self);
+  if (self->stick_to_bottom && self->unseen > 0)
+    {
+      self->unseen = 0;
+      update_new_messages_button (self);
+    }
+}
+
+/* The list grew (or rows were measured): keep the end in view if we
+ * follow it. */
+static void
+adjustment_changed_cb (GtkAdjustment *adj,
+                       GcRoomView    *self)
+{
+  if (self->stick_to_bottom && !is_at_bottom (self))
+    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+new_messages_clicked_cb (GcRoomView *self)
+{
+  scroll_to_bottom (self);
+}
+
+static void
+messages_changed_cb (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     GcRoomView *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_label), g_list_model_get_n_items (model) == 0);
+
+  if (added == 0 || self->stick_to_bottom)
+    return;
+
+  /* Count what others said while the user reads further up. */
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
+
+      if (gc_message_item_get_kind (item) != GC_MESSAGE_ITEM_SYSTEM && !gc_message_item_get_own (item))
+        self->unseen++;
+    }
+  update_new_messages_button (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Message rows                                                         */
+/* ------------------------------------------------------------------ */
+
+static void
+message_setup_cb (GtkSignalListItemFactory *factory,
+                  GtkListItem              *list_item,
+                  GcRoomView               *self)
+{
+  gtk_list_item_set_child (list_item, gc_message_row_new ());
+  gtk_list_item_set_activatable (list_item, FALSE);
+  gtk_list_item_set_selectable (list_item, FALSE);
+}
+
+static void
+message_bind_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 GcRoomView               *self)
+{
+  gc_message_row_set_item (GC_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
+                           gtk_list_item_get_item (list_item));
+}
+
+static void
+message_unbind_cb (GtkSignalListItemFactory *factory,
+                   GtkListItem              *list_item,
+                   GcRoomView               *self)
+{
+  gc_message_row_set_item (GC_MESSAGE_ROW (gtk_list_item_get_child (list_item)), NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Compose                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+  COMPOSE_EMPTY,
+  COMPOSE_TEXT,
+  COMPOSE_EMOTE,
+  COMPOSE_NICK,
+  COMPOSE_JOIN,
+  COMPOSE_LEAVE,
+  COMPOSE_HELP,
+  COMPOSE_UNKNOWN,
+} ComposeCommand;
+
+/* Whether @text starts with the command @name followed by white space or
+ * its end; *@rest then points after one separating space. */
+static gboolean
+match_command (const char  *text,
+               const char  *name,
+               const char **rest)
+{
+  gsize len = strlen (name);
+
+  if (g_ascii_strncasecmp (text, name, len) != 0)
+    return FALSE;
+  if (text[len] == '\0')
+    {
+      *rest = text + len;
+      return TRUE;
+    }
+  if (text[len] == ' ' || text[len] == '\t' || text[len] == '\n')
+    {
+      *rest = text + len + 1;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static ComposeCommand
+parse_compose (const char  *text,
+               const char **payload)
+{
+  *payload = text;
+
+  if (*text == '\0')
+    return COMPOSE_EMPTY;
+  if (text[0] != '/')
+    return COMPOSE_TEXT;
+  if (text[1] == '/')
+    {
+      *payload = text + 1;
+      return COMPOSE_TEXT;
+    }
+  if (match_command (text, "/me", payload))
+    return COMPOSE_EMOTE;
+  if (match_command (text, "/nick", payload))
+    return COMPOSE_NICK;
+  if (match_command (text, "/join", payload))
+    return COMPOSE_JOIN;
+  if (match_command (text, "/leave", payload))
+    return COMPOSE_LEAVE;
+  if (match_command (text, "/help", payload))
+    return COMPOSE_HELP;
+  return COMPOSE_UNKNOWN;
+}
+
+static char *
+compose_text (GcRoomView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->compose_view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+update_compose_state (GcRoomView *self)
+{
+  g_autofree char *text = compose_text (self);
+  g_autofree char *counter = NULL;
+  const char *payload;
+  ComposeCommand command = parse_compose (text, &payload);
+  guint limit = gc_chat_session_get_limits (self->session)->max_text_bytes;
+  gsize bytes = 0;
+  gboolean joined = gc_chat_session_get_state (self->session) != GC_CHAT_SESSION_STATE_CLOSED;
+  gboolean can_send;
+
+  if (command == COMPOSE_TEXT || command == COMPOSE_EMOTE)
+    bytes = strlen (payload);
+
+  /* Translators: bytes typed / bytes the server takes, under the Send button. */
+  counter = g_strdup_printf (_("%u / %u"), (guint) MIN (bytes, G_MAXUINT), limit);
+  gtk_label_set_text (self->counter_label, counter);
+  if (bytes > limit)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->counter_label), "error");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->counter_label), "dim-label");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->counter_label),
+                                   _("Too long for this server: shorten the message to send it"));
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->counter_label), "error");
+      gtk_widget_add_css_class (GTK_WIDGET (self->counter_label), "dim-label");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->counter_label),
+                                   _("Bytes used of the server’s limit"));
+    }
+
+  can_send = joined && command != COMPOSE_EMPTY && bytes <= limit;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "room.send", can_send);
+}
+
+static void
+clear_completion (GcRoomView *self)
+{
+  g_clear_pointer (&self->completion_names, g_ptr_array_unref);
+}
+
+static void
+compose_changed_cb (GtkTextBuffer *buffer,
+                    GcRoomView    *self)
+{
+  g_autofree char *text = compose_text (self);
+  const char *payload;
+  ComposeCommand command = parse_compose (text, &payload);
+
+  if (!self->completing)
+    clear_completion (self);
+
+  update_compose_state (self);
+
+  gc_chat_session_set_typing (self->session,
+                              (command == COMPOSE_TEXT || command == COMPOSE_EMOTE) && *payload != '\0');
+}
+
+static char *
+help_text (void)
+{
+  return g_strjoin ("\n",
+                    _("Commands:"),
+                    _("/me ACTION — say what you are doing, e.g. /me waves"),
+                    _("/nick NAME — change your name"),
+                    _("/join ROOM — join another room on this server"),
+                    _("/leave — leave this room"),
+                    _("/help — show this help"),
+                    _("Start a message with // to send a line that begins with /."),
+                    _("Enter sends; Shift+Enter starts a new line; Tab completes a name."),
+                    _("Ctrl+? shows every keyboard shortcut."),
+                    NULL);
+}
+
+/* /join ROOM: the window joins it on this room's server. */
+static gboolean
+compose_join (GcRoomView  *self,
+              const char  *payload,
+              GError     **error)
+{
+  g_autofree char *trimmed = g_strstrip (g_strdup (payload));
+  g_autofree char *room = NULL;
+
+  if (*trimmed == '\0')
+    {
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
+                           _("Say which room to join, e.g. /join blue-otter-42"));
+      return FALSE;
+    }
+  room = gc_protocol_canonical_room_code (trimmed, NULL);
+  if (room == NULL)
+    {
+      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
+                   _("“%s” is not a room code: a room code has 1 to %d letters A–Z, digits, _ and -."),
+                   trimmed, GC_PROTOCOL_MAX_ROOM_CODE_LENGTH);
+      return FALSE;
+    }
+
+  return gtk_widget_activate_action (GTK_WIDGET (self), "win.join-room", "s", room);
+}
+
+static void
+send_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  GcRoomView *self = GC_ROOM_VIEW (widget);
+  g_autofree char *text = compose_text (self);
+  g_autoptr(GError) error = NULL;
+  const char *payload;
+  ComposeCommand command = parse_compose (text, &payload);
+  gboolean done = TRUE;
+
+  if (command == COMPOSE_EMPTY)
+    return;
+
+  switch (command)
+    {
+    case COMPOSE_TEXT:
+    case COMPOSE_EMOTE:
+      done = gc_chat_session_send_message (self->session, payload,
+                                           command == COMPOSE_EMOTE ? GC_MESSAGE_KIND_EMOTE
+                                                                    : GC_MESSAGE_KIND_TEXT,
+                                           &error) != NULL;
+      break;
+
+    case COMPOSE_NICK:
+      done = gc_chat_session_rename (self->session, payload, &error);
+      break;
+
+    case COMPOSE_JOIN:
+      done = compose_join (self, payload, &error);
+      break;
+
+    case COMPOSE_LEAVE:
+      /* The view goes away with the room: nothing more to do here. */
+      gtk_widget_activate_action (widget, "win.leave-room", NULL);
+      return;
+
+    case COMPOSE_HELP:
+      {
+        g_autofree char *help = help_text ();
+
+        gc_chat_session_add_notice (self->session, help);
+      }
+      break;
+
+    case COMPOSE_UNKNOWN:
+    case COMPOSE_EMPTY:
+    default:
+      {
+        g_autofree char *line = NULL;
+        g_autofree char *name = g_strndup (text, strcspn (text, " \t\n"));
+
+        line = g_strdup_printf (_("Unknown command “%s”. Type /help for the list."), name);
+        gc_chat_session_add_notice (self->session, line);
+        done = FALSE;
+      }
+      break;
+    }
+
+  /* On failure keep the text, so nothing typed is lost, and explain in
+   * the room. */
+  if (error != NULL)
+    {
+      g_autofree char *line = command == COMPOSE_NICK
+                              ? g_strdup_printf (_("Could not change your name: %s"), error->message)
+                              : g_strdup (error->message);
+
+      gc_chat_session_add_notice (self->session, line);
+    }
+
+  if (done)
+    {
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->compose_view), "", 0);
+      gc_chat_session_set_typing (self->session, FALSE);
+    }
+  scroll_to_bottom (self);
+}
+
+/* The others' names that start like @prefix (ignoring case), in the
+ * members list's order. */
+static GPtrArray *
+matching_names (GcRoomView *self,
+                const char *prefix)
+{
+  GListModel *members = gc_chat_session_get_members (self->session);
+  g_autofree char *prefix_key = gc_protocol_user_name_key (prefix);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  guint n = g_list_model_get_n_items (members);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GcRoomMember) member = g_list_model_get_item (members, i);
+      g_autofree char *key = NULL;
+
+      if (gc_room_member_get_own (member))
+        continue;
+      key = gc_protocol_user_name_key (gc_room_member_get_name (member));
+      if (g_str_has_prefix (key, prefix_key))
+        g_ptr_array_add (names, g_strdup (gc_room_member_get_name (member)));
+    }
+  return names;
+}
+
+/* Tab: completes the word before the cursor to a member's name; Tab again
+ * (Shift+Tab backwards) goes through the other names that fit. Returns
+ * FALSE when there is nothing to complete, so Tab moves the focus on. */
+static gboolean
+complete_name (GcRoomView *self,
+               gboolean    backwards)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->compose_view);
+  GtkTextIter cursor, start, end;
+  g_autofree char *inserted = NULL;
+  const char *name;
+
+  gtk_text_buffer_get_iter_at_mark (buffer, &cursor, gtk_text_buffer_get_insert (buffer));
+
+  if (self->completion_names != NULL && gtk_text_iter_get_offset (&cursor) == self->completion_end)
+    {
+      guint n = self->completion_names->len;
+
+      self->completion_index = backwards ? (self->completion_index + n - 1) % n
+                                         : (self->completion_index + 1) % n;
+    }
+  else
+    {
+      g_autofree char *word = NULL;
+      g_autoptr(GPtrArray) names = NULL;
+      const char *prefix;
+      GtkTextIter word_start = cursor;
+
+      clear_completion (self);
+      while (gtk_text_iter_backward_char (&word_start))
+        if (g_unichar_isspace (gtk_text_iter_get_char (&word_start)))
+          {
+            gtk_text_iter_forward_char (&word_start);
+            break;
+          }
+
+      word = gtk_text_buffer_get_text (buffer, &word_start, &cursor, FALSE);
+      /* "@al" completes to "@alice": the @ stays. */
+      prefix = word[0] == '@' ? word + 1 : word;
+      if (*prefix == '\0')
+        return FALSE;
+
+      names = matching_names (self, prefix);
+      if (names->len == 0)
+        return FALSE;
+
+      self->completion_names = g_steal_pointer (&names);
+      self->completion_index = backwards ? self->completion_names->len - 1 : 0;
+      self->completion_start = gtk_text_iter_get_offset (&word_start) + (prefix != word ? 1 : 0);
+      self->completion_at_start = gtk_text_iter_get_offset (&word_start) == 0;
+      self->completion_end = gtk_text_iter_get_offset (&cursor);
+    }
+
+  /* At the start of a message the name addresses someone: "alice: ". */
+  name = g_ptr_array_index (self->completion_names, self->completion_index);
+  inserted = g_strconcat (name, self->completion_at_start ? ": " : " ", NULL);
+
+  self->completing = TRUE;
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, self->completion_start);
+  gtk_text_buffer_get_iter_at_offset (buffer, &end, self->completion_end);
+  gtk_text_buffer_delete (buffer, &start, &end);
+  gtk_text_buffer_insert (buffer, &start, inserted, -1);
+  gtk_text_buffer_place_cursor (buffer, &start);
+  gtk_text_buffer_end_user_action (buffer);
+  self->completing = FALSE;
+
+  self->completion_end = gtk_text_iter_get_offset (&start);
+  return TRUE;
+}
+
+static gboolean
+compose_key_pressed_cb (GtkEventControllerKey *controller,
+                        guint                  keyval,
+                        guint                  keycode,
+                        GdkModifierType        state,
+                        GcRoomView            *self)
+{
+  if (keyval == GDK_KEY_Tab || keyval == GDK_KEY_ISO_Left_Tab || keyval == GDK_KEY_KP_Tab)
+    {
+      /* Ctrl+Tab and the like move the focus, as everywhere. */
+      if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+        return FALSE;
+      return complete_name (self, (state & GDK_SHIFT_MASK) != 0 || keyval == GDK_KEY_ISO_Left_Tab);
+    }
+
+  if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
+    return FALSE;
+  /* Shift+Enter (and Ctrl/Alt+Enter) are left to the text view: a new line. */
+  if (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return FALSE;
+
+  gtk_widget_activate_action (GTK_WIDGET (self), "room.send", NULL);
+  return TRUE;
+}
+
+static void
+retry_message_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  GcRoomView *self = GC_ROOM_VIEW (widget);
+
+  gc_chat_session_retry_message (self->session, g_variant_get_string (parameter, NULL));
+}
+
+static void
+reconnect_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  GcRoomView *self = GC_ROOM_VIEW (widget);
+
+  gc_chat_session_reconnect_now (self->session);
+}
+
+/* ------------------------------------------------------------------ */
+/* Session                                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+update_banner (GcRoomView *self)
+{
+  g_autofree char *text = NULL;
+  GcChatSessionState state = gc_chat_session_get_state (self->session);
+
+  switch (state)
+    {
+    case GC_CHAT_SESSION_STATE_WAITING:
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "Connection lost — reconnecting in %u s",
+                                           "Connection lost — reconnecting in %u s",
+                                           gc_chat_session_get_retry_seconds (self->session)),
+                              gc_chat_session_get_retry_seconds (self->session));
+      break;
+    case GC_CHAT_SESSION_STATE_RECONNECTING:
+      text = g_strdup (_("Connection lost — reconnecting…"));
+      break;
+    case GC_CHAT_SESSION_STATE_FAILED:
+      text = g_strdup (gc_chat_session_get_failure (self->session));
+      break;
+    case GC_CHAT_SESSION_STATE_NEW:
+    case GC_CHAT_SESSION_STATE_JOINING:
+    case GC_CHAT_SESSION_STATE_CONNECTED:
+    case GC_CHAT_SESSION_STATE_CLOSED:
+    default:
+      break;
+    }
+
+  if (text != NULL)
+    gtk_label_set_text (self->banner_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->banner_label),
+                               text != NULL ? gc_chat_session_get_failure (self->session) : NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->reconnect_button),
+                            state != GC_CHAT_SESSION_STATE_RECONNECTING);
+  gtk_revealer_set_reveal_child (self->banner_revealer, text != NULL);
+}
+
+static void
+update_typing (GcRoomView *self)
+{
+  g_auto(GStrv) names = gc_chat_session_dup_typing_names (self->session);
+  g_autofree char *text = NULL;
+  guint n = g_strv_length (names);
+
+  if (n == 0)
+    text = g_strdup ("");
+  else if (n == 1)
+    text = g_strdup_printf (_("%s is typing…"), names[0]);
+  else if (n == 2)
+    text = g_strdup_printf (_("%s and %s are typing…"), names[0], names[1]);
+  else if (n == 3)
+    text = g_strdup_printf (_("%s, %s and %s are typing…"), names[0], names[1], names[2]);
+  else
+    text = g_strdup (_("Several people are typing…"));
+
+  gtk_label_set_text (self->typing_label, text);
+}
+
+static void
+session_state_cb (GcChatSession *session,
+                  GParamSpec    *pspec,
+                  GcRoomView    *self)
+{
+  update_banner (self);
+  update_compose_state (self);
+}
+
+static void
+session_limits_cb (GcChatSession *session,
+                   GParamSpec    *pspec,
+                   GcRoomView    *self)
+{
+  update_compose_state (self);
+}
+
+static void
+session_typing_cb (GcChatSession *session,
+                   GcRoomView    *self)
+{
+  update_typing (self);
+}
+
+static void
+message_received_cb (GcChatSession *session,
+                     GcMessageItem *item,
+                     GcRoomView    *self)
+{
+  if (self->active)
+    return;
+
+  self->unread++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+  if (gc_message_item_get_mention (item))
+    {
+      self->mentions++;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MENTIONS]);
+    }
+}
+
+static void
+set_session (GcRoomView    *self,
+             GcChatSession *session)
+{
+  g_autoptr(GtkNoSelection) selection = NULL;
+  GListModel *messages = gc_chat_session_get_messages (session);
+
+  self->session = g_object_ref (session);
+  selection = gtk_no_selection_new (g_object_ref (messages));
+  g_signal_connect_object (messages, "items-changed", G_CALLBACK (messages_changed_cb), self, 0);
+  g_signal_connect_object (session, "notify::state", G_CALLBACK (session_state_cb), self, 0);
+  g_signal_connect_object (session, "notify::retry-seconds", G_CALLBACK (session_state_cb), self, 0);
+  g_signal_connect_object (session, "notify::failure", G_CALLBACK (session_state_cb), self, 0);
+  g_signal_connect_object (session, "notify::max-text-bytes", G_CALLBACK (session_limits_cb), self, 0);
+  g_signal_connect_object (session, "typing-changed", G_CALLBACK (session_typing_cb), self, 0);
+  g_signal_connect_object (session, "message-received", G_CALLBACK (message_received_cb), self, 0);
+
+  gtk_list_view_set_model (self->message_list, GTK_SELECTION_MODEL (selection));
+  gc_member_list_set_model (self->member_list, gc_chat_session_get_members (session));
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_label), g_list_model_get_n_items (messages) == 0);
+
+  update_banner (self);
+  update_typing (self);
+  update_compose_state (self);
+  scroll_to_bottom (self);
+}
+
+/* ------------------------------------------------------------------ */
+/* GObject                                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+gc_room_view_dispose (GObject *object)
+{
+  GcRoomView *self = GC_ROOM_VIEW (object);
+
+  clear_completion (self);
+  if (self->session != NULL)
+    {
+      /* The handlers go with the view (connect_object); the room goes
+       * with the view, too. */
+      gc_chat_session_leave (self->session);
+      g_clear_object (&self->session);
+    }
+  gtk_widget_dispose_template (GTK_WIDGET (self), GC_TYPE_ROOM_VIEW);
+
+  G_OBJECT_CLASS (gc_room_view_parent_class)->dispose (object);
+}
+
+static void
+gc_room_view_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  GcRoomView *self = GC_ROOM_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      g_value_set_object (value, self->session);
+      break;
+    case PROP_ACTIVE:
+      g_value_set_boolean (value, self->active);
+      break;
+    case PROP_UNREAD:
+      g_value_set_uint (value, self->unread);
+      break;
+    case PROP_MENTIONS:
+      g_value_set_uint (value, self->mentions);
+      break;
+    case PROP_HOSTED:
+      g_value_set_boolean (value, self->hosted);
+      break;
+    case PROP_SHOW_MEMBERS:
+      g_value_set_boolean (value, gtk_widget_get_visible (GTK_WIDGET (self->member_list)));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gc_room_view_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  GcRoomView *self = GC_ROOM_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSION:
+      set_session (self, g_value_get_object (value));
+      break;
+    case PROP_ACTIVE:
+      gc_room_view_set_active (self, g_value_get_boolean (value));
+      break;
+    case PROP_SHOW_MEMBERS:
+      gtk_widget_set_visible (GTK_WIDGET (self->member_list), g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gc_room_view_class_init (GcRoomViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = gc_room_view_dispose;
+  object_class->get_property = gc_room_view_get_property;
+  object_class->set_property = gc_room_view_set_property;
+
+  properties[PROP_SESSION] =
+    g_param_spec_object ("session", NULL, NULL, GC_TYPE_CHAT_SESSION,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ACTIVE] =
+    g_param_spec_boolean ("active", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /* Messages from others not seen yet, and how many of them name us. */
+  properties[PROP_UNREAD] =
+    g_param_spec_uint ("unread", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_MENTIONS] =
+    g_param_spec_uint ("mentions", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_HOSTED] =
+    g_param_spec_boolean ("hosted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_SHOW_MEMBERS] =
+    g_param_spec_boolean ("show-members", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (GC_TYPE_MEMBER_LIST);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/gochat/GoChat/gc-room-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, box);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, banner_revealer);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, reconnect_button);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, host_revealer);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, host_title_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, host_addresses_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, paned);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, message_scroller);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, message_list);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, message_factory);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, empty_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, new_messages_button);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, typing_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, compose_view);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, send_button);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, counter_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, member_list);
+  gtk_widget_class_bind_template_callback (widget_class, new_messages_clicked_cb);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "roomview");
+
+  gtk_widget_class_install_action (widget_class, "room.send", NULL, send_action);
+  gtk_widget_class_install_action (widget_class, "room.retry-message", "s", retry_message_action);
+  gtk_widget_class_install_action (widget_class, "room.reconnect", NULL, reconnect_action);
+}
+
+static void
+gc_room_view_init (GcRoomView *self)
+{
+  GtkEventController *key_controller;
+  GtkAdjustment *adj;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  g_signal_connect (self->message_factory, "setup", G_CALLBACK (message_setup_cb), self);
+  g_signal_connect (self->message_factory, "bind", G_CALLBACK (message_bind_cb), self);
+  g_signal_connect (self->message_factory, "unbind", G_CALLBACK (message_unbind_cb), self);
+
+  adj = message_adjustment (self);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self);
+  g_signal_connect (adj, "changed", G_CALLBACK (adjustment_changed_cb), self);
+  self->stick_to_bottom = TRUE;
+
+  key_controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (key_controller, GTK_PHASE_CAPTURE);
+  g_signal_connect (key_controller, "key-pressed", G_CALLBACK (compose_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->compose_view), key_controller);
+  g_signal_connect (gtk_text_view_get_buffer (self->compose_view), "changed",
+                    G_CALLBACK (compose_changed_cb), self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                           */
+/* ------------------------------------------------------------------ */
+
+GtkWidget *
+gc_room_view_new (GcChatSession *session)
+{
+  g_return_val_if_fail (GC_IS_CHAT_SESSION (session), NULL);
+
+  return g_object_new (GC_TYPE_ROOM_VIEW, "session", session, NULL);
+}
+
+GcChatSession *
+gc_room_view_get_session (GcRoomView *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM_VIEW (self), NULL);
+  return self->session;
+}
+
+void
+gc_room_view_set_active (GcRoomView *self,
+                         gboolean    active)
+{
+  g_return_if_fail (GC_IS_ROOM_VIEW (self));
+
+  active = !!active;
+  if (self->active == active)
+    return;
+
+  self->active = active;
+  g_object_freeze_notify (G_OBJECT (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIVE]);
+  if (active && self->unread > 0)
+    {
+      self->unread = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+    }
+  if (active && self->mentions > 0)
+    {
+      self->mentions = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MENTIONS]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+gboolean
+gc_room_view_get_active (GcRoomView *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM_VIEW (self), FALSE);
+  return self->active;
+}
+
+guint
+gc_room_view_get_unread (GcRoomView *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM_VIEW (self), 0);
+  return self->unread;
+}
+
+guint
+gc_room_view_get_mentions (GcRoomView *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM_VIEW (self), 0);
+  return self->mentions;
+}
+
+void
+gc_room_view_set_host_urls (GcRoomView         *self,
+                            const char * const *urls)
+{
+  g_autofree char *joined = NULL;
+  g_autofree char *title = NULL;
+  gboolean hosted;
+
+  g_return_if_fail (GC_IS_ROOM_VIEW (self));
+
+  hosted = urls != NULL && urls[0] != NULL;
+  if (hosted)
+    {
+      joined = g_strjoinv ("\n", (char **) urls);
+      title = g_strdup_printf (_("You host this room on this computer. Others on your network "
+                                 "can join room “%s” at:"),
+                               gc_chat_session_get_room (self->session));
+      gtk_label_set_text (self->host_title_label, title);
+      gtk_label_set_text (self->host_addresses_label, joined);
+    }
+  gtk_revealer_set_reveal_child (self->host_revealer, hosted);
+
+  if (self->hosted != hosted)
+    {
+      self->hosted = hosted;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOSTED]);
+    }
+}
+
+gboolean
+gc_room_view_get_hosted (GcRoomView *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM_VIEW (self), FALSE);
+  return self->hosted;
+}
+
+void
+gc_room_view_focus_compose (GcRoomView *self)
+{
+  g_return_if_fail (GC_IS_ROOM_VIEW (self));
+  gtk_widget_grab_focus (GTK_WIDGET (self->compose_view));
+}
+
+void
+gc_room_view_get_parts (GcRoomView      *self,
+                        GcRoomViewParts *parts)
+{
+  g_return_if_fail (GC_IS_ROOM_VIEW (self));
+  g_return_if_fail (parts != NULL);
+
+  parts->message_list = self->message_list;
+  parts->message_scroller = self->message_scroller;
+  parts->new_messages_button = self->new_messages_button;
+  parts->typing_label = self->typing_label;
+  parts->compose_view = self->compose_view;
+  parts->counter_label = self->counter_label;
+  parts->send_button = self->send_button;
+  parts->banner_revealer = self->banner_revealer;
+  parts->banner_label = self->banner_label;
+  parts->reconnect_button = self->reconnect_button;
+  parts->host_revealer = self->host_revealer;
+  parts->host_addresses_label = self->host_addresses_label;
+  parts->member_list = GTK_WIDGET (self->member_list);
+}
