@@ -187,6 +187,13 @@ test_event_scan (void)
   g_assert_true (gc_bench_event_scan (json, strlen (json), &event));
   g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_WELCOME);
 
+  /* Escaped quotes inside strings, and strings ending in an escaped
+   * backslash. */
+  json = "{\"name\":\"\\\\\",\"text\":\"a\\\"b\\\\\",\"type\":\"message\"}";
+  g_assert_true (gc_bench_event_scan (json, strlen (json), &event));
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_MESSAGE);
+  g_assert_cmpmem (event.text, event.text_len, "a\\\"b\\\\", 6);
+
   /* Not events. */
   json = "[\"type\",\"message\"]";
   g_assert_false (gc_bench_event_scan (json, strlen (json), &event));

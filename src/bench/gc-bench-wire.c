@@ -192,11 +192,23 @@ static const char *
 skip_string (const char *p,
              const char *end)
 {
-  for (p++; p < end; p++)
+  const char *start = p + 1;
+
+  /* memchr is vectorised; escaped quotes are rare. */
+  for (p = start; p < end; p++)
     {
-      if (*p == '\\')
-        p++;
-      else if (*p == '"')
+      const char *backslash;
+      gsize n_backslashes = 0;
+
+      p = memchr (p, '"', end - p);
+      if (p == NULL)
+        return NULL;
+
+      /* The quote ends the string unless an odd number of backslashes
+       * escapes it. */
+      for (backslash = p - 1; backslash >= start && *backslash == '\\'; backslash--)
+        n_backslashes++;
+      if (n_backslashes % 2 == 0)
         return p + 1;
     }
   return NULL;
