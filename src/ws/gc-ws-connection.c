@@ -56,7 +56,7 @@ struct _GcWsConnection
   gushort                close_code;
   guint                  role : 1;
   guint                  state : 2;
-  guint                  direct : 1;          /* stream is the GSocketConnection itself */
+  guint                  direct : 1;          /* reads come straight from the socket */
   guint                  has_tls : 1;
   guint                  close_sent : 1;
   guint                  close_received : 1;
@@ -632,6 +632,13 @@ gc_ws_connection_handle_readable (GcWsConnection *self)
         }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
+          /* A plain wrapper (libsoup's stolen stream) that would block has
+           * no read-ahead left and from now on passes reads straight to
+           * the socket, so its short reads too mean the kernel buffer is
+           * empty: this saves a read that would block, and its GError,
+           * on every later wake-up. */
+          if (!self->has_tls && self->socket != NULL)
+            self->direct = TRUE;
           break;
         }
       else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF))
