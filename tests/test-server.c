@@ -1530,6 +1530,23 @@ test_rate_limit (void)
   g_assert_cmpstr (error2->event->error.ref, ==, "c5");
   g_assert_cmpuint (gc_test_client_count_queued (a, GC_EVENT_MESSAGE), ==, 0);
   g_assert_false (a->closed);
+
+  /* So do renames, and invalid requests (a token goes before validation). */
+  gc_test_run_for_ms (1000);
+  gc_test_client_clear_queue (a);
+  gc_test_client_send_text (a, "{\"type\":\"rename\",\"name\":\"anna\"}");
+  gc_test_client_send_text (a, "{\"type\":\"rename\",\"name\":\"ann\"}");
+  gc_test_client_send_message (a, "", "empty");
+  gc_test_client_send_message (a, "m6", "c6");
+  {
+    g_autoptr(GcTestEvent) empty = gc_test_client_wait_error (a, "empty_message");
+    g_autoptr(GcTestEvent) limited = gc_test_client_wait_error (a, "rate_limited");
+
+    g_assert_cmpstr (empty->event->error.ref, ==, "empty");
+    g_assert_cmpstr (limited->event->error.ref, ==, "c6");
+    g_assert_cmpuint (gc_test_client_count_queued (a, GC_EVENT_RENAME), ==, 2);
+    g_assert_cmpuint (gc_test_client_count_queued (a, GC_EVENT_MESSAGE), ==, 0);
+  }
 }
 
 static void
@@ -1556,9 +1573,11 @@ test_rate_flood (void)
   g_assert_cmpuint (gc_test_client_wait_closed (a), ==, 1008);
   leave = wait_leave (b, gc_test_client_get_you (a), "flood");
 
-  /* Some refusals came first; only the burst was broadcast. */
+  /* §7: refusals count as violations, and the one that exceeds
+   * rate_burst closes: rate_burst refusals came first. Only the burst
+   * was broadcast. */
   n_errors = gc_test_client_count_queued (a, GC_EVENT_ERROR);
-  g_assert_cmpuint (n_errors, >=, 1);
+  g_assert_cmpuint (n_errors, ==, config.rate_burst);
   while (gc_test_client_count_queued (b, GC_EVENT_MESSAGE) > 0)
     {
       g_autoptr(GcTestEvent) event = gc_test_client_wait_event (b, GC_EVENT_MESSAGE);
@@ -1566,6 +1585,47 @@ test_rate_flood (void)
       n_delivered++;
     }
   g_assert_cmpuint (n_delivered, ==, 3);
+}
+
+/* §7: violations decay at rate_per_s, so a client that is refused now
+ * and then is not taken for a flooder. */
+static void
+test_rate_violations_decay (void)
+{
+  g_autoptr(TestServer) ts = NULL;
+  g_autoptr(GcTestClient) a = NULL;
+  GcServerConfig config;
+  guint n_refused;
+
+  test_config_init (&config);
+  config.rate_burst = 3;
+  config.rate_per_second = 2;
+  ts = test_server_new (&config);
+  a = gc_test_client_join (ts->port, "lobby", "ann");
+
+  /* The burst goes through, then as many refusals as allowed. */
+  for (guint i = 0; i < 6; i++)
+    gc_test_client_send_message (a, "burst", NULL);
+  gc_test_wait (gc_test_client_count_queued (a, GC_EVENT_MESSAGE) +
+                gc_test_client_count_queued (a, GC_EVENT_ERROR) == 6);
+  g_assert_cmpuint (gc_test_client_count_queued (a, GC_EVENT_ERROR), ==, 3);
+  gc_test_client_clear_queue (a);
+
+  /* Without decay the next refusal would close. After a second, two of
+   * the three violations are forgiven (and two tokens are back). */
+  gc_test_run_for_ms (1100);
+  for (guint i = 0; i < 4; i++)
+    gc_test_client_send_message (a, "later", NULL);
+  gc_test_wait (gc_test_client_count_queued (a, GC_EVENT_MESSAGE) +
+                gc_test_client_count_queued (a, GC_EVENT_ERROR) == 4 || a->closed);
+  n_refused = gc_test_client_count_queued (a, GC_EVENT_ERROR);
+  g_test_message ("after a second: %u of 4 refused", n_refused);
+  g_assert_false (a->closed);
+  g_assert_cmpuint (n_refused, >=, 1);
+  while (gc_test_client_count_queued (a, GC_EVENT_ERROR) > 0)
+    {
+      g_autoptr(GcTestEvent) error = gc_test_client_wait_error (a, "rate_limited");
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1961,6 +2021,8 @@ test_resume_waiting_member_counts (void)
   healthz = gc_test_http_get ("127.0.0.1", ts->port, NULL, "/healthz");
   g_assert_nonnull (healthz->json);
   g_assert_cmpint (json_object_get_int_member (healthz->json, "rooms"), ==, 1);
+  /* §7: /healthz counts the waiting member as a connection too. */
+  g_assert_cmpint (json_object_get_int_member (healthz->json, "connections"), ==, 2);
   g_assert_cmpuint (gc_server_get_n_members (ts->server), ==, 2);
 
   /* ...and may take it back even though the room is full. */
@@ -2616,6 +2678,47 @@ abuser_free (Abuser *abuser)
   g_free (abuser);
 }
 
+/* The start of a valid upgrade request, without its blank line. */
+#define UPGRADE_HEAD(query)                                   \
+  "GET /joinRoom?" query " HTTP/1.1\r\n"                      \
+  "Host: 127.0.0.1\r\n"                                       \
+  "Upgrade: websocket\r\n"                                    \
+  "Connection: Upgrade\r\n"                                   \
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"           \
+  "Sec-WebSocket-Version: 13\r\n"
+
+/* §7: 503 counts open WebSocket connections plus upgrades in progress. */
+static void
+test_refusal_server_full_upgrades (void)
+{
+  g_autoptr(TestServer) ts = NULL;
+  g_autoptr(GcTestClient) a = NULL;
+  g_autoptr(GcTestClient) refused = NULL;
+  g_autoptr(GcTestClient) b = NULL;
+  GcServerConfig config;
+  Abuser *upgrading;
+  guint n_connected = 0;
+  guint n_gone = 0;
+
+  test_config_init (&config);
+  config.max_connections = 2;
+  ts = test_server_new (&config);
+  a = gc_test_client_join (ts->port, "lobby", "a");
+
+  /* An upgrade under way: the request has started, not ended. */
+  upgrading = abuser_new (ts->port, UPGRADE_HEAD ("room_code=lobby&user_name=slowpoke"),
+                          &n_connected, &n_gone);
+  gc_test_wait (n_connected == 1 && gc_server_get_n_handshakes (ts->server) == 1);
+  refused = gc_test_client_start_join (ts->port, "lobby", "b", NULL);
+  gc_test_client_assert_refused (refused, 503, "server_full");
+
+  /* Once it is given up, there is room again. */
+  abuser_free (upgrading);
+  gc_test_wait (gc_server_get_n_handshakes (ts->server) == 0);
+  b = gc_test_client_join (ts->port, "lobby", "b");
+  g_assert_cmpuint (gc_server_get_n_connections (ts->server), ==, 2);
+}
+
 #define N_ABUSERS_WANTED 2000
 #define ABUSE_BATCH 200
 
@@ -2920,15 +3023,6 @@ pusher_free (Pusher *pusher)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pusher, pusher_free)
-
-/* The start of a valid upgrade request, without its blank line. */
-#define UPGRADE_HEAD(query)                                   \
-  "GET /joinRoom?" query " HTTP/1.1\r\n"                      \
-  "Host: 127.0.0.1\r\n"                                       \
-  "Upgrade: websocket\r\n"                                    \
-  "Connection: Upgrade\r\n"                                   \
-  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"           \
-  "Sec-WebSocket-Version: 13\r\n"
 
 #define HUGE_HEADER_BYTES (64 * 1024 * 1024)
 
@@ -3389,6 +3483,7 @@ main (int    argc,
   g_test_add_func ("/server/refusal/origin", test_refusal_origin);
   g_test_add_func ("/server/refusal/rate-limited", test_refusal_rate_limited);
   g_test_add_func ("/server/refusal/server-full", test_refusal_server_full);
+  g_test_add_func ("/server/refusal/server-full-upgrades", test_refusal_server_full_upgrades);
   g_test_add_func ("/server/refusal/order", test_refusal_order);
   g_test_add_func ("/server/join/room-case", test_join_room_case);
   g_test_add_func ("/server/join/name-forms", test_join_name_forms);
@@ -3408,6 +3503,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/protocol-error", test_ws_protocol_error);
   g_test_add_func ("/server/rate/limit", test_rate_limit);
   g_test_add_func ("/server/rate/flood", test_rate_flood);
+  g_test_add_func ("/server/rate/violations-decay", test_rate_violations_decay);
   g_test_add_func ("/server/history/last-n-and-since", test_history);
   g_test_add_func ("/server/history/off", test_history_off);
   g_test_add_func ("/server/history/dropped-with-room", test_history_dropped_with_room);
