@@ -22,6 +22,7 @@
 #include "gc-bench-histogram.h"
 #include "gc-bench-wire.h"
 #include "gc-protocol.h"
+#include "gc-protocol-private.h"
 #include "server-test-client.h"
 
 /* Runs may take a while under sanitizers. */
@@ -207,6 +208,130 @@ test_event_scan (void)
   g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
   json = "{}";
   g_assert_false (gc_bench_event_scan (json, strlen (json), &event));
+}
+
+/* ------------------------------------------------------------------ */
+/* The server's fast request parser (a result of the profiling)         */
+/* ------------------------------------------------------------------ */
+
+static void
+assert_parsers_agree (const char *json,
+                      gsize       len)
+{
+  g_autoptr(GcRequest) fast = NULL;
+  g_autoptr(GcRequest) slow = NULL;
+  g_autoptr(GError) fast_error = NULL;
+  g_autoptr(GError) slow_error = NULL;
+  g_autofree char *fast_ref = NULL;
+  g_autofree char *slow_ref = NULL;
+  g_autofree char *printable = g_strescape (json, NULL);
+
+  fast = gc_request_parse (json, len, 100, &fast_ref, &fast_error);
+  slow = gc_request_parse_with_json_glib (json, len, 100, &slow_ref, &slow_error);
+
+  if ((fast == NULL) != (slow == NULL))
+    g_error ("the parsers disagree on %s: %s / %s", printable,
+             fast_error != NULL ? fast_error->message : "accepted",
+             slow_error != NULL ? slow_error->message : "accepted");
+  g_assert_cmpstr (fast_ref, ==, slow_ref);
+
+  if (fast == NULL)
+    {
+      if (!g_error_matches (fast_error, slow_error->domain, slow_error->code) ||
+          g_strcmp0 (fast_error->message, slow_error->message) != 0)
+        g_error ("the parsers refuse %s differently: %s / %s", printable,
+                 fast_error->message, slow_error->message);
+      return;
+    }
+
+  g_assert_cmpint (fast->type, ==, slow->type);
+  g_assert_cmpint (fast->kind, ==, slow->kind);
+  g_assert_cmpstr (fast->text, ==, slow->text);
+  g_assert_cmpstr (fast->client_id, ==, slow->client_id);
+  g_assert_cmpint (fast->active, ==, slow->active);
+  g_assert_cmpstr (fast->name, ==, slow->name);
+}
+
+static const char *
+pick (const char * const *choices,
+      gsize               n)
+{
+  return choices[g_test_rand_int_range (0, (gint32) n)];
+}
+
+#define PICK(choices) pick ((choices), G_N_ELEMENTS (choices))
+
+/* gc_request_parse() reads flat requests itself and hands everything
+ * else to json-glib: on requests both well and badly formed, it must
+ * answer exactly as json-glib alone does. */
+static void
+test_request_fast_path (void)
+{
+  static const char * const keys[] = {
+    "type", "type", "type", "kind", "text", "text", "client_id", "active", "name", "x", "",
+    "t\\u0079pe", "typ", "type ", "\xc3\xa9",
+  };
+  static const char * const values[] = {
+    "\"message\"", "\"message\"", "\"typing\"", "\"rename\"", "\"text\"", "\"emote\"",
+    "\"hello\"", "\"  \"", "\"\"", "\"a\\\"b\\\\c\\/d\"", "\"\\u00e9\\u3000\"",
+    "\"\\ud83d\\ude00\"", "\"\\ud83d\"", "\"\\ude00x\"", "\"\\u0000\"", "\"\\u00\"",
+    "\"caf\xc3\xa9\"", "\"\xe3\x80\x80\"", "\"tab\there\"", "\"\\n\\t\\b\\f\\r\"",
+    "\"\\x41\"", "\"bad\xff\"", "\"Al\\u0069ce\"",
+    "\"0123456789012345678901234567890123456789012345678901234567890123\"",
+    "\"01234567890123456789012345678901234567890123456789012345678901234\"",
+    "true", "false", "null", "True", "nul", "1", "-2.5", "1e3", "0x10", "{\"a\":1}", "[1,2]",
+    "[]", "{}", "'single'", "\"unterminated",
+  };
+  static const char * const spaces[] = { "", "", "", " ", "\n\t", "\r\n " };
+
+  for (guint round = 0; round < 20000; round++)
+    {
+      g_autoptr(GString) json = g_string_new (PICK (spaces));
+      guint n_members = g_test_rand_int_range (0, 5);
+
+      g_string_append_c (json, '{');
+      for (guint m = 0; m < n_members; m++)
+        {
+          g_string_append_printf (json, "%s\"%s\"%s:%s%s%s", PICK (spaces), PICK (keys),
+                                  PICK (spaces), PICK (spaces), PICK (values), PICK (spaces));
+          if (m + 1 < n_members || g_test_rand_int_range (0, 20) == 0)
+            g_string_append_c (json, ',');
+        }
+      g_string_append_c (json, '}');
+      g_string_append (json, PICK (spaces));
+
+      /* Now and then broken: cut short, or with something after it. */
+      switch (g_test_rand_int_range (0, 12))
+        {
+        case 0:
+          g_string_truncate (json, g_test_rand_int_range (0, (gint32) json->len + 1));
+          break;
+        case 1:
+          g_string_append (json, PICK (values));
+          break;
+        case 2:
+          g_string_insert (json, 0, "[");
+          break;
+        default:
+          break;
+        }
+
+      assert_parsers_agree (json->str, json->len);
+    }
+
+  /* The usual requests, which the fast path takes. */
+  {
+    const char * const usual[] = {
+      "{\"type\":\"message\",\"text\":\"hi\",\"client_id\":\"c1\"}",
+      "{\"type\":\"message\",\"kind\":\"emote\",\"text\":\"waves\"}",
+      "{\"type\":\"typing\",\"active\":true}",
+      "{\"type\":\"rename\",\"name\":\"  Zo\\u00eb \"}",
+      "{\"type\":\"message\",\"text\":\"x\",\"client_id\":\"c1\",\"client_id\":\"c2\"}",
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (usual); i++)
+      assert_parsers_agree (usual[i], strlen (usual[i]));
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -734,6 +859,7 @@ main (int    argc,
   g_test_add_func ("/bench/wire/text", test_text_round_trip);
   g_test_add_func ("/bench/wire/request", test_request);
   g_test_add_func ("/bench/wire/event-scan", test_event_scan);
+  g_test_add_func ("/bench/protocol/request-fast-path", test_request_fast_path);
   g_test_add_func ("/bench/run/closed-loop", test_closed_loop);
   g_test_add_func ("/bench/run/fixed-rate", test_fixed_rate);
   g_test_add_func ("/bench/run/tls", test_tls);

@@ -398,13 +398,383 @@ gc_request_free (GcRequest *request)
   g_free (request);
 }
 
+/* The members of a request that its rules (§4, §7) look at, as read by
+ * either parser below; one set of checks then applies to both. */
+typedef enum {
+  MEMBER_ABSENT,
+  MEMBER_STRING,
+  MEMBER_BOOLEAN,
+  MEMBER_OTHER,        /* null, a number, an object or an array */
+} MemberKind;
+
+typedef struct {
+  MemberKind  kind;
+  gboolean    boolean;
+  char       *string;  /* owned */
+} RequestMember;
+
+enum {
+  MEMBER_TYPE,
+  MEMBER_KIND,
+  MEMBER_TEXT,
+  MEMBER_CLIENT_ID,
+  MEMBER_ACTIVE,
+  MEMBER_NAME,
+  N_REQUEST_MEMBERS
+};
+
+static const char * const request_member_names[N_REQUEST_MEMBERS] = {
+  "type", "kind", "text", "client_id", "active", "name",
+};
+
+typedef struct {
+  RequestMember members[N_REQUEST_MEMBERS];
+} RequestMembers;
+
+static void
+request_members_clear (RequestMembers *members)
+{
+  for (guint i = 0; i < N_REQUEST_MEMBERS; i++)
+    g_clear_pointer (&members->members[i].string, g_free);
+  memset (members, 0, sizeof *members);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RequestMembers, request_members_clear)
+
+static int
+request_member_index (const char *key,
+                      gsize       key_len)
+{
+  for (guint i = 0; i < N_REQUEST_MEMBERS; i++)
+    {
+      if (strlen (request_member_names[i]) == key_len &&
+          memcmp (request_member_names[i], key, key_len) == 0)
+        return (int) i;
+    }
+  return -1;
+}
+
+static void
+request_members_from_object (JsonObject     *object,
+                             RequestMembers *members)
+{
+  for (guint i = 0; i < N_REQUEST_MEMBERS; i++)
+    {
+      JsonNode *node = json_object_get_member (object, request_member_names[i]);
+      RequestMember *member = &members->members[i];
+
+      if (node == NULL)
+        member->kind = MEMBER_ABSENT;
+      else if (node_holds (node, G_TYPE_STRING))
+        {
+          member->kind = MEMBER_STRING;
+          member->string = g_strdup (json_node_get_string (node));
+        }
+      else if (node_holds (node, G_TYPE_BOOLEAN))
+        {
+          member->kind = MEMBER_BOOLEAN;
+          member->boolean = json_node_get_boolean (node);
+        }
+      else
+        member->kind = MEMBER_OTHER;
+    }
+}
+
+/* The fast path. Requests are small flat objects, and json-glib spends
+ * some 20,000 instructions on one (a scanner, a node tree, a hash table
+ * per object): most of what the server does per message besides the
+ * system calls. This reads a flat object of strings, booleans and nulls
+ * itself and leaves anything else — numbers, nesting, escaped keys, a
+ * repeated member, malformed JSON — to json-glib, so that both always
+ * agree. It runs after check_json_text(), which has vetted every
+ * escape. */
+
+static gsize
+skip_json_space (const char *json,
+                 gsize       len,
+                 gsize       i)
+{
+  while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
+    i++;
+  return i;
+}
+
+/* Decodes the string starting at the quote at @json[*@i] into @out (may
+ * be %NULL: skip it) and moves *@i past its closing quote. */
 static gboolean
-parse_message_request (JsonObject  *object,
-                       GcRequest   *request,
-                       const char  *client_id,
-                       gboolean     client_id_valid,
-                       gsize        max_text_bytes,
-                       GError     **error)
+scan_flat_string (const char *json,
+                  gsize       len,
+                  gsize      *i,
+                  GString    *out)
+{
+  gsize pos = *i + 1;
+
+  while (pos < len)
+    {
+      guchar c = json[pos];
+      gunichar unit;
+
+      if (c == '"')
+        {
+          *i = pos + 1;
+          return TRUE;
+        }
+      if (c < 0x20)
+        return FALSE;
+      if (c != '\\')
+        {
+          gsize run = pos;
+
+          while (pos < len && json[pos] != '"' && json[pos] != '\\' && (guchar) json[pos] >= 0x20)
+            pos++;
+          if (out != NULL)
+            g_string_append_len (out, json + run, pos - run);
+          continue;
+        }
+
+      if (pos + 1 >= len)
+        return FALSE;
+      switch (json[pos + 1])
+        {
+        case '"': case '\\': case '/':
+          unit = json[pos + 1];
+          pos += 2;
+          break;
+        case 'b': unit = '\b'; pos += 2; break;
+        case 'f': unit = '\f'; pos += 2; break;
+        case 'n': unit = '\n'; pos += 2; break;
+        case 'r': unit = '\r'; pos += 2; break;
+        case 't': unit = '\t'; pos += 2; break;
+        case 'u':
+          {
+            int high = read_u_escape (json, len, pos);
+
+            if (high <= 0 || (high >= 0xDC00 && high <= 0xDFFF))
+              return FALSE;
+            pos += 6;
+            if (high >= 0xD800 && high <= 0xDBFF)
+              {
+                int low = read_u_escape (json, len, pos);
+
+                if (low < 0xDC00 || low > 0xDFFF)
+                  return FALSE;
+                pos += 6;
+                unit = 0x10000 + (((gunichar) high - 0xD800) << 10) + ((gunichar) low - 0xDC00);
+              }
+            else
+              unit = (gunichar) high;
+          }
+          break;
+        default:
+          return FALSE;
+        }
+      if (out != NULL)
+        g_string_append_unichar (out, unit);
+    }
+
+  return FALSE;
+}
+
+/* Whether @json[@i] starts @literal, ending there. */
+static gboolean
+scan_flat_literal (const char *json,
+                   gsize       len,
+                   gsize       i,
+                   const char *literal)
+{
+  gsize n = strlen (literal);
+
+  return i + n <= len && memcmp (json + i, literal, n) == 0 &&
+         (i + n == len || strchr (" \t\n\r,}", json[i + n]) != NULL);
+}
+
+static gboolean
+scan_flat_request (const char     *json,
+                   gsize           len,
+                   RequestMembers *members)
+{
+  gsize i;
+
+  /* json-glib refuses what is not UTF-8; let it say so. */
+  if (!g_utf8_validate_len (json, len, NULL))
+    return FALSE;
+
+  i = skip_json_space (json, len, 0);
+  if (i >= len || json[i] != '{')
+    return FALSE;
+  i = skip_json_space (json, len, i + 1);
+  if (i < len && json[i] == '}')
+    i++;
+  else
+    {
+      while (TRUE)
+        {
+          gsize key;
+          gsize key_len;
+          int member_index;
+          RequestMember *member = NULL;
+
+          if (i >= len || json[i] != '"')
+            goto fallback;
+          key = ++i;
+          while (i < len && json[i] != '"' && json[i] != '\\' && (guchar) json[i] >= 0x20)
+            i++;
+          if (i >= len || json[i] != '"')
+            goto fallback;
+          key_len = i - key;
+          i = skip_json_space (json, len, i + 1);
+          if (i >= len || json[i] != ':')
+            goto fallback;
+          i = skip_json_space (json, len, i + 1);
+
+          member_index = request_member_index (json + key, key_len);
+          if (member_index >= 0)
+            {
+              member = &members->members[member_index];
+              if (member->kind != MEMBER_ABSENT)
+                goto fallback;
+            }
+
+          if (i < len && json[i] == '"')
+            {
+              g_autoptr(GString) value = member != NULL ? g_string_new (NULL) : NULL;
+
+              if (!scan_flat_string (json, len, &i, value))
+                goto fallback;
+              if (member != NULL)
+                {
+                  member->kind = MEMBER_STRING;
+                  member->string = g_string_free (g_steal_pointer (&value), FALSE);
+                }
+            }
+          else if (scan_flat_literal (json, len, i, "true") ||
+                   scan_flat_literal (json, len, i, "false"))
+            {
+              if (member != NULL)
+                {
+                  member->kind = MEMBER_BOOLEAN;
+                  member->boolean = json[i] == 't';
+                }
+              i += json[i] == 't' ? 4 : 5;
+            }
+          else if (scan_flat_literal (json, len, i, "null"))
+            {
+              if (member != NULL)
+                member->kind = MEMBER_OTHER;
+              i += 4;
+            }
+          else
+            goto fallback;
+
+          i = skip_json_space (json, len, i);
+          if (i < len && json[i] == ',')
+            {
+              i = skip_json_space (json, len, i + 1);
+              continue;
+            }
+          if (i < len && json[i] == '}')
+            {
+              i++;
+              break;
+            }
+          goto fallback;
+        }
+    }
+
+  if (skip_json_space (json, len, i) == len)
+    return TRUE;
+
+fallback:
+  request_members_clear (members);
+  return FALSE;
+}
+
+/* Fills @members from @json, by the fast path when it can. */
+static gboolean
+read_request_members (const char      *json,
+                      gsize            len,
+                      gboolean         fast,
+                      RequestMembers  *members,
+                      GError         **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *object;
+
+  if (json == NULL)
+    json = "";
+
+  if (fast)
+    {
+      if (!check_json_text (json, len, "request", error))
+        return FALSE;
+      if (scan_flat_request (json, len, members))
+        return TRUE;
+    }
+
+  parser = gc_protocol_load_object (json, len, "request", &object, error);
+  if (parser == NULL)
+    return FALSE;
+
+  request_members_from_object (object, members);
+  return TRUE;
+}
+
+/* Like get_member() and get_string() / get_boolean() for the members of
+ * a request. */
+static gboolean
+request_member_present (const RequestMembers  *members,
+                        guint                  index,
+                        FieldPresence          presence,
+                        GError               **error)
+{
+  if (members->members[index].kind != MEMBER_ABSENT)
+    return TRUE;
+
+  if (presence == FIELD_REQUIRED)
+    g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                 "field \"%s\" is missing", request_member_names[index]);
+  return FALSE;
+}
+
+static gboolean
+request_string (const RequestMembers  *members,
+                guint                  index,
+                FieldPresence          presence,
+                const char           **out,
+                GError               **error)
+{
+  if (!request_member_present (members, index, presence, error))
+    return presence == FIELD_OPTIONAL;
+  if (members->members[index].kind != MEMBER_STRING)
+    return wrong_type (request_member_names[index], "a string", error);
+
+  *out = members->members[index].string;
+  return TRUE;
+}
+
+static gboolean
+request_boolean (const RequestMembers  *members,
+                 guint                  index,
+                 FieldPresence          presence,
+                 gboolean              *out,
+                 GError               **error)
+{
+  if (!request_member_present (members, index, presence, error))
+    return presence == FIELD_OPTIONAL;
+  if (members->members[index].kind != MEMBER_BOOLEAN)
+    return wrong_type (request_member_names[index], "true or false", error);
+
+  *out = members->members[index].boolean;
+  return TRUE;
+}
+
+static gboolean
+parse_message_request (const RequestMembers  *members,
+                       GcRequest             *request,
+                       const char            *client_id,
+                       gboolean               client_id_valid,
+                       gsize                  max_text_bytes,
+                       GError               **error)
 {
   const char *kind = NULL;
   const char *text = NULL;
@@ -417,13 +787,13 @@ parse_message_request (JsonObject  *object,
       return FALSE;
     }
 
-  if (!get_string (object, "kind", FIELD_OPTIONAL, &kind, error))
+  if (!request_string (members, MEMBER_KIND, FIELD_OPTIONAL, &kind, error))
     return FALSE;
   request->kind = GC_MESSAGE_KIND_TEXT;
   if (kind != NULL && !gc_message_kind_from_string (kind, &request->kind))
     return wrong_type ("kind", "\"text\" or \"emote\"", error);
 
-  if (!get_string (object, "text", FIELD_REQUIRED, &text, error))
+  if (!request_string (members, MEMBER_TEXT, FIELD_REQUIRED, &text, error))
     return FALSE;
 
   if (strlen (text) > max_text_bytes)
@@ -445,17 +815,17 @@ parse_message_request (JsonObject  *object,
   return TRUE;
 }
 
-GcRequest *
-gc_request_parse (const char  *json,
-                  gsize        len,
-                  gsize        max_text_bytes,
-                  char       **out_ref,
-                  GError     **error)
+static GcRequest *
+request_parse (const char  *json,
+               gsize        len,
+               gsize        max_text_bytes,
+               gboolean     fast,
+               char       **out_ref,
+               GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_auto(RequestMembers) members = { 0 };
   g_autoptr(GcRequest) request = NULL;
-  JsonObject *object;
-  JsonNode *client_id_node;
+  const RequestMember *client_id_member;
   const char *client_id = NULL;
   gboolean client_id_valid = TRUE;
   const char *type = NULL;
@@ -466,24 +836,23 @@ gc_request_parse (const char  *json,
   if (out_ref != NULL)
     *out_ref = NULL;
 
-  parser = gc_protocol_load_object (json, len, "request", &object, error);
-  if (parser == NULL)
+  if (!read_request_members (json, len, fast, &members, error))
     return NULL;
 
   /* Read first, so that any later failure can still name the request. */
-  client_id_node = json_object_get_member (object, "client_id");
-  if (client_id_node != NULL)
+  client_id_member = &members.members[MEMBER_CLIENT_ID];
+  if (client_id_member->kind != MEMBER_ABSENT)
     {
-      if (node_holds (client_id_node, G_TYPE_STRING) &&
-          strlen (json_node_get_string (client_id_node)) <= GC_PROTOCOL_MAX_CLIENT_ID_BYTES)
-        client_id = json_node_get_string (client_id_node);
+      if (client_id_member->kind == MEMBER_STRING &&
+          strlen (client_id_member->string) <= GC_PROTOCOL_MAX_CLIENT_ID_BYTES)
+        client_id = client_id_member->string;
       else
         client_id_valid = FALSE;
     }
   if (out_ref != NULL)
     *out_ref = g_strdup (client_id);
 
-  if (!get_string (object, "type", FIELD_REQUIRED, &type, error))
+  if (!request_string (&members, MEMBER_TYPE, FIELD_REQUIRED, &type, error))
     return NULL;
 
   request = g_new0 (GcRequest, 1);
@@ -491,14 +860,14 @@ gc_request_parse (const char  *json,
   if (strcmp (type, "message") == 0)
     {
       request->type = GC_REQUEST_MESSAGE;
-      if (!parse_message_request (object, request, client_id, client_id_valid,
+      if (!parse_message_request (&members, request, client_id, client_id_valid,
                                   max_text_bytes, error))
         return NULL;
     }
   else if (strcmp (type, "typing") == 0)
     {
       request->type = GC_REQUEST_TYPING;
-      if (!get_boolean (object, "active", FIELD_REQUIRED, &request->active, error))
+      if (!request_boolean (&members, MEMBER_ACTIVE, FIELD_REQUIRED, &request->active, error))
         return NULL;
     }
   else if (strcmp (type, "rename") == 0)
@@ -506,7 +875,7 @@ gc_request_parse (const char  *json,
       const char *name = NULL;
 
       request->type = GC_REQUEST_RENAME;
-      if (!get_string (object, "name", FIELD_REQUIRED, &name, error))
+      if (!request_string (&members, MEMBER_NAME, FIELD_REQUIRED, &name, error))
         return NULL;
       request->name = gc_protocol_normalize_user_name (name, error);
       if (request->name == NULL)
@@ -520,6 +889,26 @@ gc_request_parse (const char  *json,
     }
 
   return g_steal_pointer (&request);
+}
+
+GcRequest *
+gc_request_parse (const char  *json,
+                  gsize        len,
+                  gsize        max_text_bytes,
+                  char       **out_ref,
+                  GError     **error)
+{
+  return request_parse (json, len, max_text_bytes, TRUE, out_ref, error);
+}
+
+GcRequest *
+gc_request_parse_with_json_glib (const char  *json,
+                                 gsize        len,
+                                 gsize        max_text_bytes,
+                                 char       **out_ref,
+                                 GError     **error)
+{
+  return request_parse (json, len, max_text_bytes, FALSE, out_ref, error);
 }
 
 /* Events */

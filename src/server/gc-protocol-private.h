@@ -27,4 +27,12 @@ JsonParser *gc_protocol_load_object      (const char   *json,
                                           JsonObject  **out_object,
                                           GError      **error);
 
+/* gc_request_parse() without its fast path for flat requests: json-glib
+ * reads every request. For the tests that check that both agree. */
+GcRequest  *gc_request_parse_with_json_glib (const char  *json,
+                                             gsize        len,
+                                             gsize        max_text_bytes,
+                                             char       **out_ref,
+                                             GError     **error);
+
 G_END_DECLS
