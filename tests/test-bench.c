@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -347,6 +348,29 @@ typedef struct {
   gboolean          stderr_done;
 } Server;
 
+/* Children end with the test, even when it fails half-way: a server or
+ * a --hold bench left behind would run forever. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static GSubprocess *
+spawn (const char * const  *argv,
+       GSubprocessFlags     flags)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+
+  return process;
+}
+
 static void read_server_line (Server *server);
 
 static void
@@ -396,7 +420,6 @@ server_start (const char *first_arg,
               ...)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
   Server *server = g_new0 (Server, 1);
   va_list args;
 
@@ -412,10 +435,8 @@ server_start (const char *first_arg,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
-  g_assert_no_error (error);
+  server->process = spawn ((const char * const *) argv->pdata,
+                           G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   server->log = g_string_new (NULL);
   server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
   read_server_line (server);
@@ -510,7 +531,6 @@ bench_run (const char *first_arg,
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
   BenchResult *result = g_new0 (BenchResult, 1);
   va_list args;
 
@@ -521,10 +541,8 @@ bench_run (const char *first_arg,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
+  process = spawn ((const char * const *) argv->pdata,
+                   G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, on_bench_done, result);
   gc_test_wait_ms (result->done, RUN_TIMEOUT_MS);
 
@@ -815,8 +833,7 @@ test_hold (void)
   const char *argv[] = { GOCHAT_BENCH_PATH, url, "--clients=5", "--rooms=1", "--messages=0",
                          "--hold", "--json", "--quiet", NULL };
 
-  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  g_assert_no_error (error);
+  process = spawn (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
   read_hold_line (lines, &output);
   g_subprocess_wait_async (process, NULL, on_hold_exited, &exited);
