@@ -32,8 +32,13 @@
 #define TYPING_IDLE_MS         5000
 #define TYPING_EXPIRY_MS       6000
 /* The oldest lines go beyond this, so a long session stays bounded
- * (about 20 MB of lines; the list view only makes rows for what shows). */
+ * (about 50 MB of lines; the list view only makes rows for what shows). */
 #define MAX_LINES              100000
+/* Lines that arrive between two frames reach the model in one splice:
+ * GTK 4.8's list view pays for every items-changed until it lays out
+ * again, so a burst of single appends would cost it quadratic time. A
+ * flood that never lets a frame happen is flushed every so many lines. */
+#define FLUSH_AT_LINES         1000
 
 struct _GcChatSession
 {
@@ -72,6 +77,8 @@ struct _GcChatSession
   guint               retry_seconds;
 
   GListStore         *messages;
+  GPtrArray          *unshown;          /* GcMessageItem, for the next flush */
+  guint               flush_id;
   GListStore         *members;
   GHashTable         *members_by_id;    /* USER_ID → GcRoomMember */
   GHashTable         *outgoing;         /* client_id → GcMessageItem, pending or failed */
@@ -164,23 +171,61 @@ set_user_name (GcChatSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_NAME]);
 }
 
+/* Drops the oldest lines beyond MAX_LINES, and the pending or failed
+ * own messages among them. */
 static void
-append_line (GcChatSession *self,
-             GcMessageItem *item)
+trim_lines (GcChatSession *self)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  GListModel *model = G_LIST_MODEL (self->messages);
+  guint n = g_list_model_get_n_items (model);
+  guint excess = n > MAX_LINES ? n - MAX_LINES : 0;
 
-  if (n >= MAX_LINES)
+  for (guint i = 0; i < excess; i++)
     {
-      g_autoptr(GcMessageItem) oldest = g_list_model_get_item (G_LIST_MODEL (self->messages), 0);
+      g_autoptr(GcMessageItem) oldest = g_list_model_get_item (model, i);
       const char *client_id = gc_message_item_get_client_id (oldest);
 
       if (client_id != NULL && g_hash_table_lookup (self->outgoing, client_id) == oldest)
         g_hash_table_remove (self->outgoing, client_id);
-      g_list_store_remove (self->messages, 0);
     }
+  if (excess > 0)
+    g_list_store_splice (self->messages, 0, excess, NULL, 0);
+}
 
-  g_list_store_append (self->messages, item);
+/* Puts the lines that arrived since the last flush into the model. */
+static void
+flush_lines (GcChatSession *self)
+{
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  if (self->unshown->len == 0)
+    return;
+
+  g_list_store_splice (self->messages, g_list_model_get_n_items (G_LIST_MODEL (self->messages)), 0,
+                       self->unshown->pdata, self->unshown->len);
+  g_ptr_array_set_size (self->unshown, 0);
+  trim_lines (self);
+}
+
+static gboolean
+flush_lines_cb (gpointer user_data)
+{
+  GcChatSession *self = user_data;
+
+  self->flush_id = 0;
+  flush_lines (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The line shows from the next frame on (before it is drawn). */
+static void
+append_line (GcChatSession *self,
+             GcMessageItem *item)
+{
+  g_ptr_array_add (self->unshown, g_object_ref (item));
+  if (self->unshown->len >= FLUSH_AT_LINES)
+    flush_lines (self);
+  else if (self->flush_id == 0)
+    self->flush_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, flush_lines_cb, self, NULL);
 }
 
 static void
@@ -1156,6 +1201,8 @@ gc_chat_session_dispose (GObject *object)
   g_hash_table_remove_all (self->typing);
   g_hash_table_remove_all (self->outgoing);
   g_hash_table_remove_all (self->members_by_id);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
+  g_ptr_array_set_size (self->unshown, 0);
 
   G_OBJECT_CLASS (gc_chat_session_parent_class)->dispose (object);
 }
@@ -1174,6 +1221,7 @@ gc_chat_session_finalize (GObject *object)
   g_free (self->user_id);
   g_free (self->session_id);
   g_clear_object (&self->messages);
+  g_ptr_array_unref (self->unshown);
   g_clear_object (&self->members);
   g_hash_table_unref (self->members_by_id);
   g_hash_table_unref (self->outgoing);
@@ -1254,7 +1302,7 @@ gc_chat_session_class_init (GcChatSessionClass *klass)
 
   /**
    * GcChatSession::message-received:
-   * @item: the new line, already in the messages model
+   * @item: the new line (in the messages model before the next frame)
    *
    * Someone else's message arrived while we are in the room (not one
    * from the history a join brings): what unread counts and
@@ -1272,6 +1320,7 @@ gc_chat_session_init (GcChatSession *self)
   self->keepalive_interval_s = KEEPALIVE_INTERVAL_S;
   self->keepalive_timeout_s = KEEPALIVE_TIMEOUT_S;
   self->messages = g_list_store_new (GC_TYPE_MESSAGE_ITEM);
+  self->unshown = g_ptr_array_new_with_free_func (g_object_unref);
   self->members = g_list_store_new (GC_TYPE_ROOM_MEMBER);
   self->members_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->outgoing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
@@ -1596,7 +1645,9 @@ gc_chat_session_send_message (GcChatSession  *self,
                               0, now_ms (), self->user_id, self->user_name,
                               text, client_id, TRUE);
   g_hash_table_insert (self->outgoing, g_strdup (client_id), g_object_ref (item));
+  /* What the user sends shows at once. */
   append_line (self, item);
+  flush_lines (self);
   send_item (self, item);
 
   /* A message ends typing for everyone who sees it (the server forgets
@@ -1709,6 +1760,7 @@ gc_chat_session_add_notice (GcChatSession *self,
   g_return_if_fail (text != NULL);
 
   append_system_line (self, now_ms (), text);
+  flush_lines (self);
 }
 
 GcWsConnection *

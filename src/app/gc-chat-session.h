@@ -119,7 +119,9 @@ const char         *gc_chat_session_get_room       (GcChatSession       *self);
 const char         *gc_chat_session_get_user_id    (GcChatSession       *self);
 const GcLimits     *gc_chat_session_get_limits     (GcChatSession       *self);
 
-/* (element-type GcMessageItem): the room's lines, oldest first. */
+/* (element-type GcMessageItem): the room's lines, oldest first, at most
+ * 100,000. Lines from the server reach it in one batch per main-loop
+ * iteration, before the next frame; own messages and notices at once. */
 GListModel         *gc_chat_session_get_messages   (GcChatSession       *self);
 /* (element-type GcRoomMember): the members, sorted by name. */
 GListModel         *gc_chat_session_get_members    (GcChatSession       *self);
@@ -152,7 +154,7 @@ gboolean            gc_chat_session_rename         (GcChatSession       *self,
  * sent at most every few seconds, as the others expire typing after ~6 s. */
 void                gc_chat_session_set_typing     (GcChatSession       *self,
                                                     gboolean             typing);
-/* Appends a line only we see (help text, local errors). */
+/* Appends a line only we see (help text, local errors), at once. */
 void                gc_chat_session_add_notice     (GcChatSession       *self,
                                                     const char          *text);
 

@@ -14,6 +14,7 @@ typedef struct {
   GtkListBox      *sidebar;
   GtkStack        *stack;
   GtkWidget       *empty_page;
+  GtkLabel        *empty_label;
   GtkLabel        *title_label;
   GtkLabel        *subtitle_label;
   GtkToggleButton *members_button;

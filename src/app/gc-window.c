@@ -596,10 +596,37 @@ direct_join_cb (GObject      *source,
   g_object_unref (session);
 }
 
+/* Whether the window has @session's room, or is joining it: then it
+ * shows that room (once there) and @session is not needed. */
+static gboolean
+show_existing_room (GcWindow      *self,
+                    GcChatSession *session)
+{
+  g_autofree char *key = room_key (session);
+  GcRoomRow *existing = row_for_key (self, key);
+
+  if (existing != NULL)
+    {
+      select_row (self, existing);
+      return TRUE;
+    }
+  for (guint i = 0; i < self->joining->len; i++)
+    {
+      g_autofree char *joining_key = room_key (g_ptr_array_index (self->joining, i));
+
+      if (g_str_equal (joining_key, key))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 start_join (GcWindow      *self,
             GcChatSession *session)
 {
+  if (show_existing_room (self, session))
+    return;
+
   g_ptr_array_add (self->joining, g_object_ref (session));
   update_empty_label (self);
   gc_chat_session_join_async (session, direct_join_cb, g_object_ref (self));
@@ -654,6 +681,7 @@ gc_window_join (GcWindow   *self,
   start_join (self, session);
 }
 
+
 void
 gc_window_host (GcWindow   *self,
                 guint16     port,
@@ -699,6 +727,8 @@ gc_window_host (GcWindow   *self,
     }
 
   session = gc_chat_session_new (gc_local_host_get_local_url (host), user_name, room_code);
+  if (show_existing_room (self, session))
+    return;
   gc_local_host_add_session (host, session);
   start_join (self, session);
 }
@@ -753,9 +783,7 @@ join_room_action (GSimpleAction *action,
   g_autoptr(GcChatSession) session = NULL;
   g_autofree char *room = gc_protocol_canonical_room_code (g_variant_get_string (parameter, NULL),
                                                            NULL);
-  g_autofree char *key = NULL;
   GcChatSession *current;
-  GcRoomRow *existing;
   GcLocalHost *host;
 
   if (view == NULL || room == NULL)
@@ -764,13 +792,8 @@ join_room_action (GSimpleAction *action,
   current = gc_room_view_get_session (view);
   session = gc_chat_session_new (gc_chat_session_get_server_url (current),
                                  gc_chat_session_get_user_name (current), room);
-  key = room_key (session);
-  existing = row_for_key (self, key);
-  if (existing != NULL)
-    {
-      select_row (self, existing);
-      return;
-    }
+  if (show_existing_room (self, session))
+    return;
 
   /* A room next to a hosted one is hosted too. */
   host = app_host (self);
@@ -1118,6 +1141,7 @@ gc_window_get_parts (GcWindow      *self,
   parts->sidebar = self->sidebar;
   parts->stack = self->stack;
   parts->empty_page = self->empty_page;
+  parts->empty_label = self->empty_label;
   parts->title_label = self->title_label;
   parts->subtitle_label = self->subtitle_label;
   parts->members_button = self->members_button;

@@ -1,0 +1,1596 @@
+/* test-app-rooms.c: several rooms, hosting, invite links, notifications, completion, accessibility, scale
+ *
+ * The real widgets and application against in-process servers, as in
+ * test-app.c. Key presses are real X events (xdotool, XTEST) that go
+ * through GTK's whole input path; notifications go over the session bus
+ * to a stand-in org.freedesktop.Notifications server in this process.
+ * Accessibility is read through GTK's test AT context (GTK_A11Y=test).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <string.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <gdk/x11/gdkx.h>
+
+#include "gc-invite-link.h"
+#include "gc-local-host.h"
+#include "gc-preferences-window.h"
+#include "gc-room-row.h"
+#include "gc-text-markup.h"
+#include "test-app-util.h"
+#include "ws-test-threads.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+# define UNDER_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define UNDER_ASAN 1
+# endif
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Real key presses                                                     */
+/* ------------------------------------------------------------------ */
+
+static char *xdotool;
+
+static void
+xdotool_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &error);
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+/* Runs `xdotool ARGS` while the main loop runs. */
+static void
+xdo (const char *args)
+{
+  g_autofree char *command = g_strdup_printf ("'%s' %s", xdotool, args);
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+
+  g_shell_parse_argv (command, NULL, &argv, &error);
+  g_assert_no_error (error);
+  process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check_async (process, NULL, xdotool_done_cb, &done);
+  WAIT_FOR (done);
+}
+
+static gulong
+xid (gpointer window)
+{
+  return gdk_x11_surface_get_xid (gtk_native_get_surface (GTK_NATIVE (window)));
+}
+
+/* Gives @window the keyboard, as clicking it would. */
+static void
+focus_window (gpointer window)
+{
+  g_autofree char *args = NULL;
+
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  args = g_strdup_printf ("windowfocus --sync %lu", xid (window));
+  xdo (args);
+  WAIT_FOR (gtk_window_is_active (GTK_WINDOW (window)));
+}
+
+/* Presses @keys (xdotool syntax, e.g. "ctrl+Next") on the focused window. */
+static void
+press (const char *keys)
+{
+  g_autofree char *args = g_strdup_printf ("key --clearmodifiers %s", keys);
+
+  xdo (args);
+}
+
+static void
+type_text (const char *text)
+{
+  g_autofree char *quoted = g_shell_quote (text);
+  g_autofree char *args = g_strdup_printf ("type --delay 15 --clearmodifiers %s", quoted);
+
+  xdo (args);
+}
+
+static gboolean
+need_xdotool (void)
+{
+  if (xdotool != NULL)
+    return TRUE;
+  g_test_skip ("xdotool is needed to send real key presses");
+  return FALSE;
+}
+
+/* A window that takes the keyboard away from the app's windows. */
+static GtkWidget *
+new_focus_thief (void)
+{
+  GtkWidget *thief = gtk_window_new ();
+
+  gtk_window_set_title (GTK_WINDOW (thief), "elsewhere");
+  gtk_window_set_default_size (GTK_WINDOW (thief), 200, 100);
+  gtk_window_present (GTK_WINDOW (thief));
+  return thief;
+}
+
+/* ------------------------------------------------------------------ */
+/* A notification server on the session bus                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  char *summary;
+  char *body;
+} Notification;
+
+static GPtrArray *notifications;   /* Notification, as Notify received them */
+static guint notifications_closed;
+
+static void
+notification_free (gpointer data)
+{
+  Notification *notification = data;
+
+  g_free (notification->summary);
+  g_free (notification->body);
+  g_free (notification);
+}
+
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.Notifications'>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "      <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' direction='out'/>"
+  "    </method>"
+  "    <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "    <method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "    <method name='GetServerInformation'>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "    </method>"
+  "    <signal name='NotificationClosed'><arg type='u'/><arg type='u'/></signal>"
+  "    <signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "  </interface>"
+  "</node>";
+
+static void
+notifications_method_cb (GDBusConnection       *connection,
+                         const char            *sender,
+                         const char            *object_path,
+                         const char            *interface_name,
+                         const char            *method_name,
+                         GVariant              *parameters,
+                         GDBusMethodInvocation *invocation,
+                         gpointer               user_data)
+{
+  if (g_str_equal (method_name, "Notify"))
+    {
+      Notification *notification = g_new0 (Notification, 1);
+
+      g_variant_get_child (parameters, 3, "s", &notification->summary);
+      g_variant_get_child (parameters, 4, "s", &notification->body);
+      g_ptr_array_add (notifications, notification);
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", notifications->len));
+    }
+  else if (g_str_equal (method_name, "CloseNotification"))
+    {
+      notifications_closed++;
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else if (g_str_equal (method_name, "GetCapabilities"))
+    {
+      static const char *capabilities[] = { "body", "actions", NULL };
+
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(^as)", capabilities));
+    }
+  else
+    {
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(ssss)", "test-app-rooms", "GoChat tests",
+                                                            "1", "1.2"));
+    }
+}
+
+static void
+name_acquired_cb (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static guint
+start_notification_server (void)
+{
+  static const GDBusInterfaceVTable vtable = { notifications_method_cb, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean acquired = FALSE;
+  guint owner_id;
+
+  notifications = g_ptr_array_new_with_free_func (notification_free);
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  info = g_dbus_node_info_new_for_xml (notifications_xml, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications", info->interfaces[0],
+                                     &vtable, NULL, NULL, &error);
+  g_assert_no_error (error);
+  owner_id = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                           G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired_cb, NULL,
+                                           &acquired, NULL);
+  WAIT_FOR (acquired);
+  return owner_id;
+}
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                              */
+/* ------------------------------------------------------------------ */
+
+static GSettings *settings;
+
+static GcRoomRow *
+sidebar_row (GcWindow *window,
+             guint     n)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (window_parts (window).sidebar, (int) n);
+
+  return row != NULL ? GC_ROOM_ROW (row) : NULL;
+}
+
+static GcRoomView *
+view_of (GcWindow      *window,
+         GcChatSession *session)
+{
+  GcRoomRow *row;
+
+  for (guint i = 0; (row = sidebar_row (window, i)) != NULL; i++)
+    if (gc_room_view_get_session (gc_room_row_get_view (row)) == session)
+      return gc_room_row_get_view (row);
+  g_assert_not_reached ();
+}
+
+static gboolean
+shows_room (GcWindow   *window,
+            const char *room)
+{
+  GcChatSession *session = gc_window_get_session (window);
+
+  return session != NULL && g_str_equal (gc_chat_session_get_room (session), room);
+}
+
+/* Joins @room in @window without the dialog and waits until in. */
+static GcChatSession *
+join_room (GcWindow   *window,
+           const char *url,
+           const char *name,
+           const char *room)
+{
+  guint n = gc_window_get_n_sessions (window);
+
+  gc_window_join (window, url, name, room);
+  WAIT_FOR (gc_window_get_n_sessions (window) == n + 1 && shows_room (window, room) &&
+            session_connected (window));
+  return gc_window_get_session (window);
+}
+
+static const GcEvent *
+find_event_message (TestClient *client,
+                    const char *text)
+{
+  for (guint i = 0; i < client->events->len; i++)
+    {
+      const GcEvent *event = g_ptr_array_index (client->events, i);
+
+      if (event->type == GC_EVENT_MESSAGE && g_str_equal (event->message->text, text))
+        return event;
+    }
+  return NULL;
+}
+
+static gboolean
+client_got (TestClient *client,
+            const char *text)
+{
+  return find_event_message (client, text) != NULL;
+}
+
+/* The app's windows, the dialogs included. */
+static guint
+count_app_windows (void)
+{
+  return g_list_length (gtk_application_get_windows (GTK_APPLICATION (app)));
+}
+
+/* ------------------------------------------------------------------ */
+/* Invite links and mentions                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+test_invite_link_parse (void)
+{
+  struct {
+    const char *link;
+    const char *server;
+    const char *room;
+    int         error;
+  } cases[] = {
+    { "gochat://chat.example.org:9000/Team-1", "ws://chat.example.org:9000", "team-1", -1 },
+    { "  gochat://192.0.2.7:8081/blue-otter-42  ", "ws://192.0.2.7:8081", "blue-otter-42", -1 },
+    { "GOCHAT://Chat.Example.ORG:1/r", "ws://chat.example.org:1", "r", -1 },
+    /* No port: the protocol's default. */
+    { "gochat://chat.example.org/lobby", "ws://chat.example.org:8081", "lobby", -1 },
+    /* IPv6 literals keep their brackets in the server address. */
+    { "gochat://[fd00::2]:8082/room", "ws://[fd00::2]:8082", "room", -1 },
+    { "gochat://[::1]/room/", "ws://[::1]:8081", "room", -1 },
+    /* wss:// servers, and servers behind a path. */
+    { "gochat://chat.example.org:443/room?tls=1", "wss://chat.example.org:443", "room", -1 },
+    { "gochat://example.org:8443/gochat/v1/room?tls=true", "wss://example.org:8443/gochat/v1", "room", -1 },
+    { "gochat://example.org:80/room?tls=0", "ws://example.org:80", "room", -1 },
+
+    { "", NULL, NULL, GC_INVITE_LINK_ERROR_INVALID },
+    { "not a link", NULL, NULL, GC_INVITE_LINK_ERROR_INVALID },
+    { "https://example.org/room", NULL, NULL, GC_INVITE_LINK_ERROR_INVALID },
+    { "ws://example.org:8081/room", NULL, NULL, GC_INVITE_LINK_ERROR_INVALID },
+    { "gochat://[::1/room", NULL, NULL, GC_INVITE_LINK_ERROR_INVALID },
+    { "gochat:///room", NULL, NULL, GC_INVITE_LINK_ERROR_NO_HOST },
+    { "gochat://:8081/room", NULL, NULL, GC_INVITE_LINK_ERROR_NO_HOST },
+    { "gochat://example.org:0/room", NULL, NULL, GC_INVITE_LINK_ERROR_BAD_PORT },
+    { "gochat://example.org:65536/room", NULL, NULL, GC_INVITE_LINK_ERROR_BAD_PORT },
+    { "gochat://example.org:port/room", NULL, NULL, GC_INVITE_LINK_ERROR_BAD_PORT },
+    { "gochat://example.org:8081", NULL, NULL, GC_INVITE_LINK_ERROR_NO_ROOM },
+    { "gochat://example.org:8081/", NULL, NULL, GC_INVITE_LINK_ERROR_NO_ROOM },
+    { "gochat://example.org:8081/bad%21room", NULL, NULL, GC_INVITE_LINK_ERROR_BAD_ROOM },
+    { "gochat://example.org/a-room-code-that-is-much-too-long-to-be-accepted-by-any-gochat-server",
+      NULL, NULL, GC_INVITE_LINK_ERROR_BAD_ROOM },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *server = NULL;
+      g_autofree char *room = NULL;
+      g_autoptr(GError) error = NULL;
+      gboolean ok = gc_invite_link_parse (cases[i].link, &server, &room, &error);
+
+      g_test_message ("%s", cases[i].link);
+      if (cases[i].error < 0)
+        {
+          g_assert_no_error (error);
+          g_assert_true (ok);
+          g_assert_cmpstr (server, ==, cases[i].server);
+          g_assert_cmpstr (room, ==, cases[i].room);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_error (error, GC_INVITE_LINK_ERROR, cases[i].error);
+          g_assert_null (server);
+          g_assert_null (room);
+          /* Explained in words, never an empty message. */
+          g_assert_cmpuint (strlen (error->message), >, 10);
+        }
+    }
+}
+
+static void
+test_invite_link_build (void)
+{
+  struct {
+    const char *server;
+    const char *room;
+    const char *link;
+  } cases[] = {
+    { "ws://192.0.2.7:8081", "team", "gochat://192.0.2.7:8081/team" },
+    { "ws://[fd00::2]:8081", "team", "gochat://[fd00::2]:8081/team" },
+    /* Without a port ws:// means 80: the link says so, as its own
+     * default is 8081. */
+    { "ws://chat.example.org", "team", "gochat://chat.example.org:80/team" },
+    { "wss://chat.example.org", "team", "gochat://chat.example.org:443/team?tls=1" },
+    { "wss://example.org:8443/gochat", "lobby", "gochat://example.org:8443/gochat/lobby?tls=1" },
+    { "http://example.org", "team", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *link = gc_invite_link_build (cases[i].server, cases[i].room);
+      g_autofree char *server = NULL;
+      g_autofree char *room = NULL;
+      g_autofree char *expected_server = NULL;
+
+      g_assert_cmpstr (link, ==, cases[i].link);
+      if (link == NULL)
+        continue;
+
+      /* What a link says, parsing gives back. */
+      g_assert_true (gc_invite_link_parse (link, &server, &room, NULL));
+      expected_server = g_strcmp0 (cases[i].server, "ws://chat.example.org") == 0
+                        ? g_strdup ("ws://chat.example.org:80")
+                        : g_strcmp0 (cases[i].server, "wss://chat.example.org") == 0
+                          ? g_strdup ("wss://chat.example.org:443")
+                          : g_strdup (cases[i].server);
+      g_assert_cmpstr (server, ==, expected_server);
+      g_assert_cmpstr (room, ==, cases[i].room);
+    }
+}
+
+static void
+test_mentions (void)
+{
+  struct {
+    const char *text;
+    const char *name;
+    gboolean    mentions;
+  } cases[] = {
+    { "alice: look", "alice", TRUE },
+    { "hey @Alice!", "alice", TRUE },
+    { "ALICE, you there?", "alice", TRUE },
+    { "thanks alice", "alice", TRUE },
+    { "Zoë, hi", "ZOË", TRUE },
+    { "ask Anna Lee about it", "Anna Lee", TRUE },
+    { "Straße", "STRASSE", TRUE },
+    { "malice", "alice", FALSE },
+    { "alice_b said", "alice", FALSE },
+    { "alices", "alice", FALSE },
+    { "nobody here", "alice", FALSE },
+    { "al", "alice", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("%s / %s", cases[i].text, cases[i].name);
+      g_assert_cmpint (gc_text_mentions (cases[i].text, cases[i].name), ==, cases[i].mentions);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Rooms                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Two rooms in one window, reached by keyboard alone: Ctrl+N joins,
+ * Ctrl+Page Up/Down and Alt+number switch, typing and Enter send, Tab
+ * completes, Ctrl+W leaves. */
+static void
+test_rooms_keyboard (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcJoinDialog *dialog;
+  GcJoinDialogParts dialog_parts;
+  GcChatSession *one, *two;
+  GcMessageItem *item;
+  TestClient *bob;
+  g_autofree char *text = NULL;
+
+  if (!need_xdotool ())
+    return;
+
+  test_server_start (&ts, NULL, 0);
+  bob = test_client_join (&ts, "one", "bob");
+
+  window = new_window ();
+  one = join_room (window, ts.url, "alice", "one");
+  focus_window (window);
+
+  /* Ctrl+N: the join dialog, filled with this server and name. */
+  press ("ctrl+n");
+  WAIT_FOR ((dialog = gc_window_get_join_dialog (window)) != NULL);
+  gc_join_dialog_get_parts (dialog, &dialog_parts);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (dialog_parts.server_entry)), ==, ts.url);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (dialog_parts.name_entry)), ==, "alice");
+  focus_window (dialog);
+  gtk_widget_grab_focus (GTK_WIDGET (dialog_parts.room_entry));
+  press ("ctrl+a");
+  type_text ("two");
+  WAIT_FOR (g_str_equal (gtk_editable_get_text (GTK_EDITABLE (dialog_parts.room_entry)), "two"));
+  press ("Return");
+  WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
+            session_connected (window));
+  WAIT_FOR (gc_window_get_join_dialog (window) == NULL);
+  two = gc_window_get_session (window);
+  g_assert_true (two != one);
+  /* The sidebar lists both, in the order joined. */
+  g_assert_true (gc_room_view_get_session (gc_room_row_get_view (sidebar_row (window, 0))) == one);
+  g_assert_true (gc_room_view_get_session (gc_room_row_get_view (sidebar_row (window, 1))) == two);
+
+  focus_window (window);
+  press ("ctrl+Prior");
+  WAIT_FOR (shows_room (window, "one"));
+  g_assert_true (gc_room_view_get_active (view_of (window, one)));
+  g_assert_false (gc_room_view_get_active (view_of (window, two)));
+  press ("ctrl+Next");
+  WAIT_FOR (shows_room (window, "two"));
+  /* Round the end. */
+  press ("ctrl+Next");
+  WAIT_FOR (shows_room (window, "one"));
+  press ("alt+2");
+  WAIT_FOR (shows_room (window, "two"));
+  press ("alt+1");
+  WAIT_FOR (shows_room (window, "one"));
+
+  /* The compose box has the keyboard: type, complete bob's name, send. */
+  type_text ("hi b");
+  press ("Tab");
+  type_text ("from the keyboard");
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "hi bob from the keyboard");
+  press ("Return");
+  WAIT_FOR ((item = find_item (one, "hi bob from the keyboard")) != NULL &&
+            gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  WAIT_FOR (client_got (bob, "hi bob from the keyboard"));
+  g_assert_null (find_item (two, "hi bob from the keyboard"));
+
+  /* Ctrl+W leaves the room shown: bob sees alice go; room two stays. */
+  g_object_ref (one);
+  press ("ctrl+w");
+  WAIT_FOR (gc_window_get_n_sessions (window) == 1);
+  WAIT_FOR (test_client_count_events (bob, GC_EVENT_LEAVE) == 1);
+  g_assert_cmpint (gc_chat_session_get_state (one), ==, GC_CHAT_SESSION_STATE_CLOSED);
+  g_object_unref (one);
+  g_assert_true (gc_window_get_session (window) == two);
+  g_assert_true (session_connected (window));
+
+  /* The last room too: the window stays, inviting to join. */
+  press ("ctrl+w");
+  WAIT_FOR (gc_window_get_n_sessions (window) == 0);
+  g_assert_null (gc_window_get_session (window));
+  g_assert_true (gtk_stack_get_visible_child (window_parts (window).stack) ==
+                 window_parts (window).empty_page);
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* Messages in a room not shown count as unread, and those that name us as
+ * mentions; showing the room reads them. /join and /leave work too. */
+static void
+test_unread (void)
+{
+  TestServer ts = { 0 };
+  GcServerConfig config;
+  GcWindow *window;
+  GcChatSession *one, *two;
+  GcRoomView *view_one;
+  GcRoomRow *row_one;
+  TestClient *bob;
+  GcRoomViewParts parts;
+
+  gc_server_config_init_default (&config);
+  config.rate_burst = 50;
+  test_server_start (&ts, &config, 0);
+  bob = test_client_join (&ts, "one", "bob");
+
+  window = new_window ();
+  one = join_room (window, ts.url, "alice", "one");
+
+  /* /join from the compose box: same server, same name. */
+  set_compose_text (window, "/join Two");
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
+            session_connected (window));
+  two = gc_window_get_session (window);
+  g_assert_cmpstr (gc_chat_session_get_user_name (two), ==, "alice");
+  g_assert_cmpstr (gc_chat_session_get_server_url (two), ==, ts.url);
+  /* A bad room code is explained, nothing joined. */
+  set_compose_text (window, "/join no such room!");
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  g_assert_nonnull (strstr (last_line (two), "is not a room code"));
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
+
+  view_one = view_of (window, one);
+  row_one = sidebar_row (window, 0);
+  g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "");
+
+  test_client_say (bob, "first");
+  test_client_say (bob, "second");
+  test_client_say (bob, "alice, are you there?");
+  WAIT_FOR (gc_room_view_get_unread (view_one) == 3);
+  settle ();
+  g_assert_cmpuint (gc_room_view_get_mentions (view_one), ==, 1);
+  g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "3");
+  g_assert_true (gc_room_row_get_mentioned (row_one));
+  g_assert_true (widget_has_class (row_one, "unread"));
+  g_assert_true (widget_has_class (row_one, "mentioned"));
+  g_assert_true (gc_message_item_get_mention (find_item (one, "alice, are you there?")));
+  g_assert_false (gc_message_item_get_mention (find_item (one, "first")));
+  /* Read out to assistive technology too. */
+  g_assert_null (gtk_test_accessible_check_property (GTK_ACCESSIBLE (row_one),
+                                                     GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                                     "#one, alice · 127.0.0.1, 3 unread messages, mentions you"));
+  /* The room shown counts nothing. */
+  g_assert_cmpuint (gc_room_view_get_unread (view_of (window, two)), ==, 0);
+
+  /* Showing room one reads it. */
+  gc_window_show_session (window, one);
+  g_assert_true (shows_room (window, "one"));
+  g_assert_cmpuint (gc_room_view_get_unread (view_one), ==, 0);
+  g_assert_cmpuint (gc_room_view_get_mentions (view_one), ==, 0);
+  g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "");
+  g_assert_false (gc_room_row_get_mentioned (row_one));
+  /* The mention is highlighted in the list. */
+  room_parts (window, &parts);
+  WAIT_FOR (find_row (GTK_WIDGET (parts.message_list), find_item (one, "alice, are you there?")) != NULL);
+  g_assert_true (widget_has_class (find_row (GTK_WIDGET (parts.message_list),
+                                             find_item (one, "alice, are you there?")), "mention"));
+
+  /* While it is shown, nothing more counts. */
+  test_client_say (bob, "fourth");
+  WAIT_FOR (find_item (one, "fourth") != NULL);
+  g_assert_cmpuint (gc_room_view_get_unread (view_one), ==, 0);
+
+  /* /leave from the compose box. */
+  set_compose_text (window, "/leave");
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  WAIT_FOR (gc_window_get_n_sessions (window) == 1);
+  g_assert_true (gc_window_get_session (window) == two);
+  WAIT_FOR (test_client_count_events (bob, GC_EVENT_LEAVE) == 1);
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* Tab completes the others' names in the compose box. */
+static void
+test_tab_completion (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  TestClient *albert, *alfred, *bob;
+  char *text;
+
+  test_server_start (&ts, NULL, 0);
+  albert = test_client_join (&ts, "names", "Albert");
+  alfred = test_client_join (&ts, "names", "alfred");
+  bob = test_client_join (&ts, "names", "bob");
+  window = new_window ();
+  session = join_room (window, ts.url, "alice", "names");
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 4);
+
+  /* At the start a name addresses someone; Tab again goes on through the
+   * names that fit, Shift+Tab back. Our own name is never offered. */
+  set_compose_text (window, "al");
+  g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "Albert: ");
+  g_free (text);
+  g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "alfred: ");
+  g_free (text);
+  g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "Albert: ");
+  g_free (text);
+  g_assert_true (press_compose_key (window, GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "alfred: ");
+  g_free (text);
+
+  /* Within the text: the name and a space; case does not matter; an @
+   * stays. */
+  set_compose_text (window, "ask BO");
+  g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "ask bob ");
+  g_free (text);
+  set_compose_text (window, "thanks @alb");
+  g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "thanks @Albert ");
+  g_free (text);
+
+  /* Nothing fits (or nothing typed): Tab is not taken, the focus moves. */
+  set_compose_text (window, "ali");
+  g_assert_false (press_compose_key (window, GDK_KEY_Tab, 0));
+  set_compose_text (window, "xyz");
+  g_assert_false (press_compose_key (window, GDK_KEY_Tab, 0));
+  set_compose_text (window, "hello ");
+  g_assert_false (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "hello ");
+  g_free (text);
+  g_assert_false (press_compose_key (window, GDK_KEY_Tab, GDK_CONTROL_MASK));
+
+  /* A name that arrives later is offered too. */
+  test_client_free (bob);
+  bob = test_client_join (&ts, "names", "Bea");
+  WAIT_FOR (find_member (session, "Bea") != NULL);
+  set_compose_text (window, "b");
+  g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
+  text = get_compose_text (window);
+  g_assert_cmpstr (text, ==, "Bea: ");
+  g_free (text);
+
+  test_client_free (albert);
+  test_client_free (alfred);
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hosting                                                              */
+/* ------------------------------------------------------------------ */
+
+static gboolean
+port_answers (guint16 port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  return connection != NULL;
+}
+
+/* The app hosts on this computer: the next free port when the first is
+ * taken, the addresses others can use shown in the room, a protocol-level
+ * client joins through the one shown and chats. Quitting asks first;
+ * closing the last hosted room stops the server with close 1001. */
+static void
+test_hosting (void)
+{
+  g_autoptr(GSocketListener) squatter = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) shown = NULL;
+  GcWindow *window;
+  GcChatSession *session;
+  GcRoomViewParts parts;
+  GcLocalHost *host;
+  GtkWindow *question;
+  TestClient *bob;
+  GcMessageItem *item;
+  const char * const *urls;
+  guint16 taken, port;
+
+  /* Someone else has the port we ask for. */
+  taken = g_socket_listener_add_any_inet_port (squatter, NULL, &error);
+  g_assert_no_error (error);
+
+  window = new_window ();
+  gc_window_host (window, taken, "alice", "Party");
+  WAIT_FOR (session_connected (window));
+  session = gc_window_get_session (window);
+  host = gc_application_get_host (app);
+  g_assert_nonnull (host);
+  g_assert_true (gc_local_host_has_session (host, session));
+  port = gc_local_host_get_port (host);
+  g_assert_cmpuint (port, >, taken);
+  g_assert_cmpuint (port, <, taken + GC_LOCAL_HOST_PORT_ATTEMPTS);
+  g_assert_cmpstr (gc_chat_session_get_room (session), ==, "party");
+  g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
+  g_assert_nonnull (strstr (gtk_label_get_text (window_parts (window).subtitle_label),
+                            "hosted on this computer"));
+
+  /* The room shows where others join. */
+  room_parts (window, &parts);
+  g_assert_true (gtk_revealer_get_reveal_child (parts.host_revealer));
+  shown = g_strsplit (gtk_label_get_text (parts.host_addresses_label), "\n", -1);
+  urls = gc_local_host_get_lan_urls (host);
+  g_assert_cmpuint (g_strv_length (shown), >=, 1);
+  g_assert_cmpuint (g_strv_length (shown), ==, g_strv_length ((GStrv) urls));
+  for (guint i = 0; shown[i] != NULL; i++)
+    {
+      g_autofree char *suffix = g_strdup_printf (":%u", port);
+
+      g_test_message ("shown address: %s", shown[i]);
+      g_assert_true (g_str_has_prefix (shown[i], "ws://"));
+      g_assert_true (g_str_has_suffix (shown[i], suffix));
+    }
+
+  /* Someone on the network joins through the first address shown. */
+  bob = test_client_join_url (shown[0], "party", "bob");
+  WAIT_FOR (find_member (session, "bob") != NULL);
+  test_client_say (bob, "hi alice, nice party");
+  WAIT_FOR (find_item (session, "hi alice, nice party") != NULL);
+  set_compose_text (window, "welcome, bob");
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  item = find_item (session, "welcome, bob");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  WAIT_FOR (client_got (bob, "welcome, bob"));
+  g_assert_cmpuint (gc_local_host_count_others (host), ==, 1);
+
+  /* Quitting would cut bob off: the app asks, and staying changes
+   * nothing. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  question = gc_window_get_stop_hosting_dialog (window);
+  g_assert_nonnull (question);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_CANCEL);
+  g_assert_null (gc_window_get_stop_hosting_dialog (window));
+  spin_for (100);
+  g_assert_true (session_connected (window));
+  g_assert_false (bob->closed);
+  /* Closing the window asks the same. */
+  gtk_window_close (GTK_WINDOW (window));
+  question = gc_window_get_stop_hosting_dialog (window);
+  g_assert_nonnull (question);
+  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_CANCEL);
+  g_assert_true (session_connected (window));
+
+  /* Leaving the last hosted room stops hosting: bob gets close 1001. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  WAIT_FOR (bob->closed);
+  g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
+  WAIT_FOR (gc_application_get_host (app) == NULL);
+  g_assert_false (port_answers (port));
+  test_client_free (bob);
+
+  /* Hosting again, and this time quitting for real. */
+  gc_window_host (window, 0, "alice", "again");
+  WAIT_FOR (session_connected (window));
+  host = gc_application_get_host (app);
+  bob = test_client_join_url (gc_local_host_get_lan_urls (host)[0], "again", "bob");
+  WAIT_FOR (gc_local_host_count_others (host) == 1);
+  g_object_ref (window);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  question = gc_window_get_stop_hosting_dialog (window);
+  g_assert_nonnull (question);
+  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_ACCEPT);
+  WAIT_FOR (bob->closed);
+  g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
+  WAIT_FOR (gc_application_get_host (app) == NULL);
+  WAIT_FOR (count_app_windows () == 0);
+  g_object_unref (window);
+  test_client_free (bob);
+  spin_for (100);
+}
+
+/* The join dialog's choice hosts the room here. */
+static void
+test_hosting_from_dialog (void)
+{
+  GcWindow *window = new_window ();
+  GcJoinDialog *dialog = gc_window_show_join_dialog (window);
+  GcJoinDialogParts parts;
+  GcLocalHost *host;
+  TestClient *bob;
+
+  gc_join_dialog_get_parts (dialog, &parts);
+  fill_dialog (dialog, "http://not.a.gochat.server", "alice", "garden");
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  /* Hosting needs no server address. */
+  gtk_check_button_set_active (parts.host_check, TRUE);
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.server_entry)));
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  click (parts.join_button);
+  WAIT_FOR (session_connected (window));
+  host = gc_application_get_host (app);
+  g_assert_nonnull (host);
+  g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
+
+  bob = test_client_join_url (gc_local_host_get_lan_urls (host)[0], "garden", "bob");
+  WAIT_FOR (find_member (gc_window_get_session (window), "bob") != NULL);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  WAIT_FOR (bob->closed);
+  g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
+  WAIT_FOR (gc_application_get_host (app) == NULL);
+
+  test_client_free (bob);
+  destroy_window (window);
+}
+
+static void
+test_lan_addresses (void)
+{
+  g_autoptr(GPtrArray) addresses = gc_local_host_list_lan_addresses ();
+
+  for (guint i = 0; i < addresses->len; i++)
+    {
+      GInetAddress *address = g_ptr_array_index (addresses, i);
+      g_autofree char *text = g_inet_address_to_string (address);
+
+      g_test_message ("LAN address: %s", text);
+      g_assert_false (g_inet_address_get_is_loopback (address));
+      g_assert_false (g_inet_address_get_is_link_local (address));
+      g_assert_false (g_inet_address_get_is_multicast (address));
+      for (guint j = 0; j < i; j++)
+        g_assert_false (g_inet_address_equal (address, g_ptr_array_index (addresses, j)));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Invite links in the app                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+clipboard_read_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  char **text = user_data;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, NULL);
+  if (*text == NULL)
+    *text = g_strdup ("");
+}
+
+static gboolean
+clipboard_has (GdkClipboard *clipboard,
+               const char   *text)
+{
+  g_autofree char *content = NULL;
+
+  gdk_clipboard_read_text_async (clipboard, NULL, clipboard_read_cb, &content);
+  WAIT_FOR (content != NULL);
+  return g_str_equal (content, text);
+}
+
+/* The header copies the room's link; opening a link (the desktop, or
+ * `gochat LINK`) joins its room, asking only for a name when none is
+ * remembered. */
+static void
+test_invite_in_app (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcJoinDialog *dialog;
+  GcJoinDialogParts parts;
+  g_autofree char *link = NULL;
+  g_autofree char *bad = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GApplicationCommandLine) command_line = NULL;
+  g_autoptr(GVariantDict) options = g_variant_dict_new (NULL);
+  const char *arguments[3];
+  int status = -1;
+
+  test_server_start (&ts, NULL, 0);
+  g_settings_set_string (settings, "name", "carol");
+
+  /* Opened from the desktop: joins at once with the remembered name. */
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/Linked", ts.port);
+  file = g_file_new_for_uri (link);
+  g_application_open (G_APPLICATION (app), &file, 1, "");
+  g_assert_cmpuint (count_app_windows (), ==, 1);
+  window = GC_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
+  WAIT_FOR (session_connected (window));
+  session = gc_window_get_session (window);
+  g_assert_cmpstr (gc_chat_session_get_room (session), ==, "linked");
+  g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "carol");
+  g_assert_null (gc_window_get_join_dialog (window));
+
+  /* The header copies the link to the clipboard. */
+  g_free (link);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/linked", ts.port);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window_parts (window).invite_button)));
+  click (window_parts (window).invite_button);
+  g_assert_true (clipboard_has (gtk_widget_get_clipboard (GTK_WIDGET (window)), link));
+  g_assert_nonnull (strstr (last_line (session), link));
+
+  /* `gochat LINK` from a shell joins into the window in use. */
+  g_free (link);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/from-shell", ts.port);
+  arguments[0] = "gochat";
+  arguments[1] = link;
+  arguments[2] = NULL;
+  command_line = g_object_new (G_TYPE_APPLICATION_COMMAND_LINE,
+                               "arguments", g_variant_new_bytestring_array (arguments, -1),
+                               "options", g_variant_dict_end (options),
+                               NULL);
+  g_signal_emit_by_name (app, "command-line", command_line, &status);
+  g_assert_cmpint (status, ==, 0);
+  WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "from-shell") &&
+            session_connected (window));
+  g_clear_object (&command_line);
+
+  /* A bad link on the command line is an error there. */
+  bad = g_strdup ("gochat://127.0.0.1/");
+  arguments[1] = bad;
+  command_line = g_object_new (G_TYPE_APPLICATION_COMMAND_LINE,
+                               "arguments", g_variant_new_bytestring_array (arguments, -1),
+                               NULL);
+  g_signal_emit_by_name (app, "command-line", command_line, &status);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
+
+  /* No name remembered: only the name is asked for. */
+  g_settings_set_string (settings, "name", "");
+  g_free (link);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/asked", ts.port);
+  gc_window_open_invite (window, link);
+  dialog = gc_window_get_join_dialog (window);
+  g_assert_nonnull (dialog);
+  gc_join_dialog_get_parts (dialog, &parts);
+  g_assert_false (gtk_widget_is_visible (GTK_WIDGET (parts.server_entry)));
+  g_assert_false (gtk_widget_is_visible (GTK_WIDGET (parts.room_entry)));
+  g_assert_false (gtk_widget_is_visible (GTK_WIDGET (parts.host_check)));
+  g_assert_true (gtk_widget_is_visible (GTK_WIDGET (parts.name_entry)));
+  g_assert_nonnull (strstr (gtk_label_get_text (parts.intro_label), "“asked”"));
+  gtk_editable_set_text (GTK_EDITABLE (parts.name_entry), "dora");
+  click (parts.join_button);
+  WAIT_FOR (gc_window_get_n_sessions (window) == 3 && shows_room (window, "asked") &&
+            session_connected (window));
+  g_assert_cmpstr (gc_chat_session_get_user_name (gc_window_get_session (window)), ==, "dora");
+
+  /* A bad link is explained in the dialog. */
+  gc_window_open_invite (window, "gochat://127.0.0.1:99999/x");
+  dialog = gc_window_get_join_dialog (window);
+  g_assert_nonnull (dialog);
+  gc_join_dialog_get_parts (dialog, &parts);
+  g_assert_true (gtk_widget_get_visible (parts.status_box));
+  g_assert_nonnull (strstr (gtk_label_get_text (parts.status_label), "port"));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* The program itself: options and links on a real command line. */
+static void
+test_command_line_program (void)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                              GOCHAT_PATH, "--version", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpstr (out, ==, "gochat " PACKAGE_VERSION "\n");
+  g_clear_object (&process);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                              GOCHAT_PATH, "--host=99999", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
+  g_assert_nonnull (strstr (err, "--host takes a port from 1 to 65535"));
+  g_clear_object (&process);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                              GOCHAT_PATH, "gochat://example.org:8081", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+  g_assert_nonnull (strstr (err, "does not say which room"));
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications                                                        */
+/* ------------------------------------------------------------------ */
+
+static const Notification *
+last_notification (void)
+{
+  return notifications->len > 0 ? g_ptr_array_index (notifications, notifications->len - 1) : NULL;
+}
+
+/* A mention while the window is not focused raises a notification (and,
+ * by choice, every message or none); in the focused window nothing. */
+static void
+test_notifications (void)
+{
+  TestServer ts = { 0 };
+  GcServerConfig config;
+  GcWindow *window;
+  GcChatSession *session;
+  GtkWidget *thief;
+  TestClient *bob;
+  guint n;
+
+  if (!need_xdotool ())
+    return;
+
+  gc_server_config_init_default (&config);
+  config.rate_burst = 50;
+  test_server_start (&ts, &config, 0);
+  bob = test_client_join (&ts, "news", "bob");
+  window = new_window ();
+  session = join_room (window, ts.url, "alice", "news");
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_MENTIONS);
+
+  /* Someone else's window has the keyboard. */
+  thief = new_focus_thief ();
+  focus_window (thief);
+  g_assert_false (gtk_window_is_active (GTK_WINDOW (window)));
+
+  n = notifications->len;
+  test_client_say (bob, "just chatting");
+  test_client_say (bob, "@alice look at this");
+  WAIT_FOR (notifications->len == n + 1);
+  g_assert_cmpstr (last_notification ()->summary, ==, "bob mentioned you in #news");
+  g_assert_cmpstr (last_notification ()->body, ==, "@alice look at this");
+  /* Only the mention. */
+  WAIT_FOR (find_item (session, "just chatting") != NULL);
+  spin_for (200);
+  g_assert_cmpuint (notifications->len, ==, n + 1);
+
+  /* By choice: every message. */
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
+  test_client_say (bob, "a plain line");
+  WAIT_FOR (notifications->len == n + 2);
+  g_assert_cmpstr (last_notification ()->summary, ==, "bob in #news");
+  g_assert_cmpstr (last_notification ()->body, ==, "a plain line");
+
+  /* Or never. */
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+  test_client_say (bob, "alice, again");
+  WAIT_FOR (find_item (session, "alice, again") != NULL);
+  spin_for (200);
+  g_assert_cmpuint (notifications->len, ==, n + 2);
+
+  /* The user comes back: the room's notification is withdrawn, and
+   * nothing is notified while the window is focused. */
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
+  n = notifications_closed;
+  focus_window (window);
+  WAIT_FOR (notifications_closed > n);
+  n = notifications->len;
+  test_client_say (bob, "alice: you are here");
+  WAIT_FOR (find_item (session, "alice: you are here") != NULL);
+  spin_for (200);
+  g_assert_cmpuint (notifications->len, ==, n);
+
+  g_settings_reset (settings, "notifications");
+  gtk_window_destroy (GTK_WINDOW (thief));
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* ------------------------------------------------------------------ */
+/* Preferences, shortcuts, about                                        */
+/* ------------------------------------------------------------------ */
+
+static gboolean
+prefers_dark (void)
+{
+  gboolean dark;
+
+  g_object_get (gtk_settings_get_default (), "gtk-application-prefer-dark-theme", &dark, NULL);
+  return dark;
+}
+
+static GtkCheckButton *
+find_check_button (GtkWidget  *root,
+                   const char *label)
+{
+  if (GTK_IS_CHECK_BUTTON (root) &&
+      g_strcmp0 (gtk_check_button_get_label (GTK_CHECK_BUTTON (root)), label) == 0)
+    return GTK_CHECK_BUTTON (root);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkCheckButton *button = find_check_button (child, label);
+
+      if (button != NULL)
+        return button;
+    }
+  return NULL;
+}
+
+static void
+test_preferences (void)
+{
+  GcWindow *window = new_window ();
+  GcPreferencesWindow *preferences;
+  GtkCheckButton *button;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  preferences = NULL;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (GC_IS_PREFERENCES_WINDOW (l->data))
+      preferences = l->data;
+  g_assert_nonnull (preferences);
+
+  /* The choices are radio buttons on the settings. */
+  button = find_check_button (GTK_WIDGET (preferences), "For _every message");
+  g_assert_nonnull (button);
+  g_assert_false (gtk_check_button_get_active (button));
+  gtk_widget_activate (GTK_WIDGET (button));
+  g_assert_cmpint (g_settings_get_enum (settings, "notifications"), ==, GC_NOTIFY_ALL);
+  g_assert_true (gtk_check_button_get_active (button));
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+  g_assert_false (gtk_check_button_get_active (button));
+  g_assert_true (gtk_check_button_get_active (find_check_button (GTK_WIDGET (preferences), "_Never")));
+
+  /* The colour scheme follows the choice at once. */
+  gtk_widget_activate (GTK_WIDGET (find_check_button (GTK_WIDGET (preferences), "_Dark")));
+  g_assert_cmpint (g_settings_get_enum (settings, "color-scheme"), ==, GC_COLOR_SCHEME_DARK);
+  g_assert_true (prefers_dark ());
+  gtk_widget_activate (GTK_WIDGET (find_check_button (GTK_WIDGET (preferences), "_Light")));
+  g_assert_false (prefers_dark ());
+  g_settings_set_enum (settings, "color-scheme", GC_COLOR_SCHEME_DARK);
+  g_assert_true (prefers_dark ());
+  g_assert_true (gtk_check_button_get_active (find_check_button (GTK_WIDGET (preferences), "_Dark")));
+  /* Following the system: no portal here, so GTK's default again. */
+  gtk_widget_activate (GTK_WIDGET (find_check_button (GTK_WIDGET (preferences), "_Follow the system")));
+  g_assert_cmpint (g_settings_get_enum (settings, "color-scheme"), ==, GC_COLOR_SCHEME_DEFAULT);
+  g_assert_false (prefers_dark ());
+
+  /* The same action shows the one window again. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  g_assert_cmpuint (count_app_windows (), ==, 2);
+
+  g_settings_reset (settings, "notifications");
+  gtk_window_destroy (GTK_WINDOW (preferences));
+  destroy_window (window);
+}
+
+/* Every shortcut the window handles is bound, and the shortcuts window
+ * (GtkApplication's help overlay) lists them. */
+static void
+test_shortcuts (void)
+{
+  struct {
+    const char *accel;
+    const char *action;
+  } bound[] = {
+    { "<Control>n", "win.join" },
+    { "<Control>w", "win.leave-room" },
+    { "<Control>Page_Down", "win.next-room" },
+    { "<Control>Page_Up", "win.previous-room" },
+    { "<Alt>3", "win.select-room(3)" },
+    { "<Control>q", "app.quit" },
+    { "<Control>comma", "app.preferences" },
+    { "<Control>question", "win.show-help-overlay" },
+  };
+  GcWindow *window = new_window ();
+  GtkShortcutsWindow *overlay;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bound); i++)
+    {
+      g_auto(GStrv) actions = gtk_application_get_actions_for_accel (GTK_APPLICATION (app),
+                                                                      bound[i].accel);
+
+      g_test_message ("%s", bound[i].accel);
+      g_assert_true (g_strv_contains ((const char * const *) actions, bound[i].action));
+    }
+
+  overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (overlay);
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "show-help-overlay"));
+
+  destroy_window (window);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessibility                                                        */
+/* ------------------------------------------------------------------ */
+
+static gboolean
+has_accessible_label (GtkWidget  *widget,
+                      const char *label)
+{
+  return gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                             label) == NULL;
+}
+
+/* Whether some message row in the accessible tree under @root is named
+ * @label. (In GTK 4.8 a widget's accessible children are its children.) */
+static gboolean
+tree_has_message (GtkWidget  *root,
+                  const char *label)
+{
+  if (GC_IS_MESSAGE_ROW (root) && gtk_widget_get_mapped (root) &&
+      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (root)) == GTK_ACCESSIBLE_ROLE_GROUP &&
+      has_accessible_label (root, label))
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (tree_has_message (child, label))
+      return TRUE;
+  return FALSE;
+}
+
+/* Controls a user reaches must have a name: their own label, their
+ * visible text, or (fields and lists) a label they are labelled by. A
+ * button's own "labelled by" points at its child, which for an icon
+ * button is a nameless picture: it does not count. */
+static void
+assert_controls_named (GtkWidget *root)
+{
+  gboolean is_button = GTK_IS_BUTTON (root) || GTK_IS_MENU_BUTTON (root) || GTK_IS_CHECK_BUTTON (root);
+  gboolean is_field = GTK_IS_ENTRY (root) || GTK_IS_TEXT_VIEW (root) || GTK_IS_LIST_BOX (root) ||
+                      GTK_IS_LIST_VIEW (root) || GTK_IS_LIST_BOX_ROW (root);
+
+  if (!gtk_widget_get_visible (root))
+    return;
+  /* A menu button's inner button is the menu button, named already. */
+  if (GTK_IS_BUTTON (root) && GTK_IS_MENU_BUTTON (gtk_widget_get_parent (root)))
+    return;
+
+  if (is_button || is_field)
+    {
+      const char *text = NULL;
+      gboolean named = gtk_test_accessible_has_property (GTK_ACCESSIBLE (root),
+                                                         GTK_ACCESSIBLE_PROPERTY_LABEL);
+
+      if (GTK_IS_BUTTON (root) && gtk_button_get_icon_name (GTK_BUTTON (root)) == NULL)
+        text = gtk_button_get_label (GTK_BUTTON (root));
+      else if (GTK_IS_CHECK_BUTTON (root))
+        text = gtk_check_button_get_label (GTK_CHECK_BUTTON (root));
+      named = named || (text != NULL && *text != '\0');
+      if (is_field)
+        named = named || gtk_test_accessible_has_relation (GTK_ACCESSIBLE (root),
+                                                           GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+      if (!named)
+        g_error ("a %s (tooltip “%s”) has no accessible name", G_OBJECT_TYPE_NAME (root),
+                 gtk_widget_get_tooltip_text (root));
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    assert_controls_named (child);
+}
+
+static void
+test_accessibility (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcMessageItem *item;
+  GcJoinDialog *dialog;
+  GtkWidget *preferences;
+  TestClient *bob;
+  GcRoomViewParts parts;
+
+  test_server_start (&ts, NULL, 0);
+  bob = test_client_join (&ts, "spoken", "bob");
+  window = new_window ();
+  session = join_room (window, ts.url, "alice", "spoken");
+  room_parts (window, &parts);
+
+  test_client_say (bob, "Can you hear me?");
+  test_client_send (bob, "{\"type\":\"message\",\"kind\":\"emote\",\"text\":\"waves\"}");
+  set_compose_text (window, "Loud and clear");
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  item = find_item (session, "Loud and clear");
+  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  WAIT_FOR (find_item (session, "waves") != NULL);
+
+  /* The message rows say who said what. */
+  WAIT_FOR (tree_has_message (GTK_WIDGET (window), "bob: Can you hear me?"));
+  g_assert_true (tree_has_message (GTK_WIDGET (window), "bob waves"));
+  g_assert_true (tree_has_message (GTK_WIDGET (window), "alice: Loud and clear"));
+  g_assert_true (tree_has_message (GTK_WIDGET (window), "bob joined") ||
+                 find_item (session, "bob joined") == NULL);
+  g_assert_false (tree_has_message (GTK_WIDGET (window), "bob: nothing like this"));
+
+  /* The controls have names: the window, the join dialog, preferences. */
+  assert_controls_named (GTK_WIDGET (window));
+  g_assert_true (has_accessible_label (GTK_WIDGET (parts.compose_view), "Message"));
+  g_assert_true (has_accessible_label (GTK_WIDGET (parts.message_list), "Messages"));
+  g_assert_true (has_accessible_label (GTK_WIDGET (window_parts (window).invite_button), "Copy Invite Link"));
+
+  dialog = gc_window_show_join_dialog (window);
+  assert_controls_named (GTK_WIDGET (dialog));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  preferences = GTK_WIDGET (gc_preferences_window_new (GTK_WINDOW (window)));
+  gtk_window_present (GTK_WINDOW (preferences));
+  assert_controls_named (preferences);
+  gtk_window_destroy (GTK_WINDOW (preferences));
+
+  test_client_free (bob);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scale                                                                */
+/* ------------------------------------------------------------------ */
+
+#define SCALE_MESSAGES 100000
+#define SCALE_BATCH    1000
+
+static gsize
+heap_in_use (void)
+{
+#if defined(__GLIBC__) && !defined(UNDER_ASAN)
+  return mallinfo2 ().uordblks;
+#else
+  return 0;
+#endif
+}
+
+static guint
+count_rows (GtkWidget *root)
+{
+  guint n = GC_IS_MESSAGE_ROW (root) ? 1 : 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    n += count_rows (child);
+  return n;
+}
+
+static double
+elapsed_ms (gint64 since)
+{
+  return (g_get_monotonic_time () - since) / 1000.0;
+}
+
+/* A room with 100,000 messages stays responsive: each batch of 1,000
+ * arriving messages is handled and drawn in bounded time that does not
+ * grow with the room, memory per message is small, and the list only
+ * makes rows for what shows. */
+static void
+test_scale (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GcRoomViewParts parts;
+  GtkAdjustment *adj;
+  g_autoptr(GcMessageItem) first = NULL;
+  GString *json = g_string_new (NULL);
+  double batch_ms[SCALE_MESSAGES / SCALE_BATCH];
+  double first_avg = 0, last_avg = 0, max_ms = 0, total_ms = 0;
+  guint n_batches = SCALE_MESSAGES / SCALE_BATCH;
+  guint64 next_id;
+  gsize heap_before, heap_after;
+  double per_message = 0;
+  gint64 start;
+
+  test_server_start (&ts, NULL, 0);
+  window = new_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 960, 640);
+  session = join_room (window, ts.url, "alice", "big");
+  room_parts (window, &parts);
+  adj = gtk_scrolled_window_get_vadjustment (parts.message_scroller);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+
+  next_id = 1;
+  heap_before = heap_in_use ();
+  for (guint b = 0; b < n_batches; b++)
+    {
+      start = g_get_monotonic_time ();
+      for (guint i = 0; i < SCALE_BATCH; i++, next_id++)
+        {
+          g_string_printf (json,
+                           "{\"type\":\"message\",\"id\":%" G_GUINT64_FORMAT ",\"ts\":%" G_GINT64_FORMAT ","
+                           "\"from\":{\"id\":\"u%u\",\"name\":\"member %u\"},\"kind\":\"text\","
+                           "\"text\":\"message number %" G_GUINT64_FORMAT " of a very busy room, "
+                           "with some words so that it wraps like a real one might\"}",
+                           next_id, g_get_real_time () / 1000, (guint) (next_id % 7), (guint) (next_id % 7),
+                           next_id);
+          gc_chat_session_feed_event (session, json->str);
+        }
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+      batch_ms[b] = elapsed_ms (start);
+      total_ms += batch_ms[b];
+      max_ms = MAX (max_ms, batch_ms[b]);
+    }
+  heap_after = heap_in_use ();
+
+  /* Everything arrived and the view follows the end. */
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), >=, SCALE_MESSAGES);
+  WAIT_FOR (gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj) >=
+            gtk_adjustment_get_upper (adj) - 8);
+  /* Rows are recycled: GtkListView keeps a couple of hundred at most,
+   * however long the room. */
+  g_test_message ("message rows in the list: %u", count_rows (GTK_WIDGET (parts.message_list)));
+  g_assert_cmpuint (count_rows (GTK_WIDGET (parts.message_list)), <, 400);
+
+  for (guint b = 0; b < 10; b++)
+    {
+      first_avg += batch_ms[b] / 10;
+      last_avg += batch_ms[n_batches - 10 + b] / 10;
+    }
+  if (heap_after > heap_before)
+    per_message = (double) (heap_after - heap_before) / SCALE_MESSAGES;
+
+  g_test_message ("100,000 messages in batches of 1,000: %.1f ms per batch on average "
+                  "(first ten %.1f ms, last ten %.1f ms, slowest %.1f ms)",
+                  total_ms / n_batches, first_avg, last_avg, max_ms);
+  if (per_message > 0)
+    g_test_message ("heap per message: %.0f bytes", per_message);
+  else
+    g_test_message ("heap per message: not measured (no mallinfo2, or a sanitizer's allocator)");
+
+  /* Generous bounds (a sanitizer build is several times slower): no
+   * batch takes seconds, and the last batches are not much slower than
+   * the first, so the cost does not grow with the room. */
+  g_assert_cmpfloat (max_ms, <, 3000);
+  g_assert_cmpfloat (total_ms / n_batches, <, 750);
+  g_assert_cmpfloat (last_avg, <, 3 * first_avg + 50);
+  if (per_message > 0)
+    g_assert_cmpfloat (per_message, <, 2048);
+
+  /* Scrolling to the top and back stays quick. */
+  start = g_get_monotonic_time ();
+  gtk_adjustment_set_value (adj, 0);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+  g_test_message ("jump to the top: %.1f ms", elapsed_ms (start));
+  g_assert_cmpfloat (elapsed_ms (start), <, 1000);
+  first = g_list_model_get_item (gc_chat_session_get_messages (session), 0);
+  WAIT_FOR (find_row (GTK_WIDGET (parts.message_list), first) != NULL);
+
+  /* The room stays bounded: beyond 100,000 lines the oldest go. */
+  for (guint i = 0; i < SCALE_BATCH; i++, next_id++)
+    {
+      g_string_printf (json,
+                       "{\"type\":\"message\",\"id\":%" G_GUINT64_FORMAT ",\"ts\":0,"
+                       "\"from\":{\"id\":\"u1\",\"name\":\"member 1\"},\"kind\":\"text\",\"text\":\"more\"}",
+                       next_id);
+      gc_chat_session_feed_event (session, json->str);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==, 100000);
+
+  g_string_free (json, TRUE);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  guint owner_id;
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  xdotool = g_find_program_in_path ("xdotool");
+  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN |
+                            G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  settings = g_settings_new (GC_APPLICATION_ID);
+  owner_id = start_notification_server ();
+
+  g_test_add_func ("/rooms/invite-link/parse", test_invite_link_parse);
+  g_test_add_func ("/rooms/invite-link/build", test_invite_link_build);
+  g_test_add_func ("/rooms/mentions", test_mentions);
+  g_test_add_func ("/rooms/keyboard", test_rooms_keyboard);
+  g_test_add_func ("/rooms/unread", test_unread);
+  g_test_add_func ("/rooms/tab-completion", test_tab_completion);
+  g_test_add_func ("/rooms/lan-addresses", test_lan_addresses);
+  g_test_add_func ("/rooms/hosting", test_hosting);
+  g_test_add_func ("/rooms/hosting-from-dialog", test_hosting_from_dialog);
+  g_test_add_func ("/rooms/invite-in-app", test_invite_in_app);
+  g_test_add_func ("/rooms/command-line", test_command_line_program);
+  g_test_add_func ("/rooms/notifications", test_notifications);
+  g_test_add_func ("/rooms/preferences", test_preferences);
+  g_test_add_func ("/rooms/shortcuts", test_shortcuts);
+  g_test_add_func ("/rooms/accessibility", test_accessibility);
+  g_test_add_func ("/rooms/scale", test_scale);
+
+  ret = g_test_run ();
+
+  g_bus_unown_name (owner_id);
+  g_clear_pointer (&notifications, g_ptr_array_unref);
+  g_clear_object (&settings);
+  g_clear_object (&app);
+  g_free (xdotool);
+  if (!ws_test_stop_idle_pool_threads (5000))
+    g_printerr ("GLib pool threads are still running\n");
+  return ret;
+}
