@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "gc-server.h"
@@ -2535,9 +2536,12 @@ raise_fd_limit (void)
   return limit.rlim_cur;
 }
 
-/* A non-blocking TCP socket connecting to 127.0.0.1:@port. */
+/* A non-blocking TCP socket connecting to 127.0.0.1:@port, from
+ * @source_address (another loopback address, another client host to
+ * the server) or, if %NULL, from 127.0.0.1. */
 static GSocket *
-connect_nonblocking (guint16 port)
+connect_nonblocking (guint16     port,
+                     const char *source_address)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
@@ -2546,6 +2550,13 @@ connect_nonblocking (guint16 port)
                                   G_SOCKET_PROTOCOL_TCP, &error);
 
   g_assert_no_error (error);
+  if (source_address != NULL)
+    {
+      g_autoptr(GSocketAddress) source = g_inet_socket_address_new_from_string (source_address, 0);
+
+      g_assert_true (g_socket_bind (socket, source, FALSE, &error));
+      g_assert_no_error (error);
+    }
   g_socket_set_blocking (socket, FALSE);
   if (!g_socket_connect (socket, address, NULL, &error))
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
@@ -2588,7 +2599,7 @@ bytes_have_prefix (GByteArray *data,
 typedef struct {
   GSocket     *socket;
   GSource     *source;
-  const char  *payload;      /* sent once connected; NULL: silent */
+  GBytes      *payload;      /* sent once connected; NULL: silent */
   gboolean     connected;
   gboolean     gone;         /* the server closed or reset it */
   GByteArray  *received;     /* what the server sent */
@@ -2633,7 +2644,8 @@ on_abuser_ready (GSocket      *socket,
       /* A small payload fits the socket buffer; a failure means the
        * server already let go, which reading shows next. */
       if (abuser->payload != NULL)
-        g_socket_send (socket, abuser->payload, strlen (abuser->payload), NULL, NULL);
+        g_socket_send (socket, g_bytes_get_data (abuser->payload, NULL),
+                       g_bytes_get_size (abuser->payload), NULL, NULL);
       abuser_watch (abuser, G_IO_IN);
       return G_SOURCE_REMOVE;
     }
@@ -2648,15 +2660,16 @@ on_abuser_ready (GSocket      *socket,
 }
 
 static Abuser *
-abuser_new (guint16     port,
-            const char *payload,
-            guint      *n_connected,
-            guint      *n_gone)
+abuser_new_full (guint16     port,
+                 const char *source_address,
+                 GBytes     *payload,
+                 guint      *n_connected,
+                 guint      *n_gone)
 {
   Abuser *abuser = g_new0 (Abuser, 1);
 
-  abuser->socket = connect_nonblocking (port);
-  abuser->payload = payload;
+  abuser->socket = connect_nonblocking (port, source_address);
+  abuser->payload = payload != NULL ? g_bytes_ref (payload) : NULL;
   abuser->received = g_byte_array_new ();
   abuser->n_connected = n_connected;
   abuser->n_gone = n_gone;
@@ -2674,8 +2687,21 @@ abuser_free (Abuser *abuser)
     }
   g_socket_close (abuser->socket, NULL);
   g_object_unref (abuser->socket);
+  g_clear_pointer (&abuser->payload, g_bytes_unref);
   g_byte_array_unref (abuser->received);
   g_free (abuser);
+}
+
+/* An abuser from 127.0.0.1 sending @payload (a string; NULL: nothing). */
+static Abuser *
+abuser_new (guint16     port,
+            const char *payload,
+            guint      *n_connected,
+            guint      *n_gone)
+{
+  g_autoptr(GBytes) bytes = payload != NULL ? g_bytes_new_static (payload, strlen (payload)) : NULL;
+
+  return abuser_new_full (port, NULL, bytes, n_connected, n_gone);
 }
 
 /* The start of a valid upgrade request, without its blank line. */
@@ -2834,6 +2860,167 @@ test_abuse_abandoned_handshakes (void)
   gc_test_wait (count_open_fds () <= fds_before + 4);
 }
 
+/* The client's first TLS record as it arrives on the other end of a
+ * socket pair. */
+static gboolean
+on_hello_bytes (GSocket      *socket,
+                GIOCondition  condition,
+                gpointer      user_data)
+{
+  drain_socket (socket, user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+tls_record_complete (GByteArray *data)
+{
+  return data->len >= 5 && data->len >= 5 + ((gsize) data->data[3] << 8 | data->data[4]);
+}
+
+static void
+on_capture_handshake_done (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* A real ClientHello: what glib-networking's client sends first. */
+static GBytes *
+capture_client_hello (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) ours = NULL;
+  g_autoptr(GSocket) theirs = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  GByteArray *hello = g_byte_array_new ();
+  GSource *source;
+  gboolean done = FALSE;
+  int fds[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+  ours = g_socket_new_from_fd (fds[0], &error);
+  g_assert_no_error (error);
+  theirs = g_socket_new_from_fd (fds[1], &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (ours, FALSE);
+  connection = g_socket_connection_factory_create_connection (theirs);
+  tls = g_tls_client_connection_new (G_IO_STREAM (connection), NULL, &error);
+  g_assert_no_error (error);
+
+  source = g_socket_create_source (ours, G_IO_IN, NULL);
+  g_source_set_callback (source, G_SOURCE_FUNC (on_hello_bytes), hello, NULL);
+  g_source_attach (source, NULL);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, cancellable,
+                                    on_capture_handshake_done, &done);
+  gc_test_wait (tls_record_complete (hello));
+  g_source_destroy (source);
+  g_source_unref (source);
+
+  g_cancellable_cancel (cancellable);
+  g_socket_shutdown (ours, TRUE, TRUE, NULL);
+  gc_test_wait (done);
+
+  g_assert_cmpuint (hello->data[0], ==, 0x16);  /* a handshake record */
+  g_byte_array_set_size (hello, 5 + ((gsize) hello->data[3] << 8 | hello->data[4]));
+  return g_byte_array_free_to_bytes (hello);
+}
+
+static guint
+count_answered (GPtrArray *abusers)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < abusers->len; i++)
+    if (((Abuser *) g_ptr_array_index (abusers, i))->received->len > 0)
+      n++;
+  return n;
+}
+
+#define N_TLS_STALLERS 100
+#define N_TLS_STALLER_ADDRESSES 8
+
+/* Clients from several addresses send a ClientHello and then nothing.
+ * Each TLS handshake holds a thread of GLib's task pool while it waits,
+ * so unless the server limits them, they hold every thread until the
+ * handshake deadline and no other TLS client gets through. */
+static void
+test_abuse_stalled_tls_handshakes (void)
+{
+  g_autofree char *cert_path = g_test_build_filename (G_TEST_DIST, "tls", "server.pem", NULL);
+  g_autofree char *key_path = g_test_build_filename (G_TEST_DIST, "tls", "server-key.pem", NULL);
+  g_autofree char *ca_path = g_test_build_filename (G_TEST_DIST, "tls", "ca.pem", NULL);
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GTlsDatabase) ca = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestServer) ts = NULL;
+  g_autoptr(GPtrArray) stallers = g_ptr_array_new_with_free_func ((GDestroyNotify) abuser_free);
+  g_autoptr(GBytes) hello = NULL;
+  g_autoptr(GcTestClient) first = NULL;
+  g_autoptr(GcTestClient) second = NULL;
+  g_autoptr(GcTestEvent) echo = NULL;
+  GcTestJoinOptions options = { 0 };
+  GcServerConfig config;
+  guint n_connected = 0;
+  guint n_gone = 0;
+  gint64 start_us;
+
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  ca = g_tls_file_database_new (ca_path, &error);
+  g_assert_no_error (error);
+  options.tls_database = ca;
+
+  test_config_init (&config);
+  /* Far beyond the test's deadlines: the stalled handshakes are not
+   * simply timed out. */
+  config.handshake_timeout_seconds = 120;
+  ts = test_server_new (&config);
+  g_assert_true (gc_server_set_tls_certificate (ts->server, certificate, &error));
+  g_assert_no_error (error);
+
+  hello = capture_client_hello ();
+  for (guint i = 0; i < N_TLS_STALLERS; i++)
+    {
+      g_autofree char *source = g_strdup_printf ("127.0.0.%u", 2 + i % N_TLS_STALLER_ADDRESSES);
+
+      g_ptr_array_add (stallers, abuser_new_full (ts->port, source, hello, &n_connected, &n_gone));
+    }
+  gc_test_wait (n_connected == N_TLS_STALLERS &&
+                gc_server_get_n_handshakes (ts->server) == N_TLS_STALLERS);
+  /* The server answers some of them: those handshakes are running. */
+  gc_test_wait (count_answered (stallers) >= 8);
+
+  start_us = g_get_monotonic_time ();
+  {
+    g_autofree char *url = gc_test_join_url ("wss", "127.0.0.1", ts->port, "secure", "first",
+                                             NULL);
+
+    first = gc_test_client_new_for_url (url, &options);
+    gc_test_client_wait_welcome (first);
+  }
+  g_test_message ("a TLS client joined %" G_GINT64_FORMAT " ms after %u ClientHellos "
+                  "stalled (%u of them answered, %u closed)",
+                  (g_get_monotonic_time () - start_us) / 1000, N_TLS_STALLERS,
+                  count_answered (stallers), n_gone);
+  {
+    g_autofree char *url = gc_test_join_url ("wss", "127.0.0.1", ts->port, "secure", "second",
+                                             NULL);
+
+    second = gc_test_client_new_for_url (url, &options);
+    gc_test_client_wait_welcome (second);
+  }
+  gc_test_client_send_message (first, "through", NULL);
+  echo = gc_test_client_wait_message (second, "through");
+
+  /* Giving up on them frees everything. */
+  g_ptr_array_set_size (stallers, 0);
+  gc_test_wait (gc_server_get_n_handshakes (ts->server) == 0);
+}
+
 /* A connection that streams a request as fast as the server takes it:
  * @head, then @filler @n_filler times, then @tail; or, with a drip
  * interval, @head and then one @filler every @drip_ms forever. */
@@ -2985,7 +3172,7 @@ pusher_new (guint16     port,
 {
   Pusher *pusher = g_new0 (Pusher, 1);
 
-  pusher->socket = connect_nonblocking (port);
+  pusher->socket = connect_nonblocking (port, NULL);
   pusher->pieces[0] = g_bytes_new (head, strlen (head));
   pusher->pieces[1] = g_bytes_new (filler, strlen (filler));
   pusher->pieces[2] = g_bytes_new (tail, strlen (tail));
@@ -3521,6 +3708,7 @@ main (int    argc,
   g_test_add_func ("/server/scale/200-clients-20-rooms", test_many_rooms);
   g_test_add_func ("/server/scale/order-per-room", test_many_rooms_order);
   g_test_add_func ("/server/abuse/abandoned-handshakes", test_abuse_abandoned_handshakes);
+  g_test_add_func ("/server/abuse/stalled-tls-handshakes", test_abuse_stalled_tls_handshakes);
   g_test_add_func ("/server/abuse/huge-headers", test_abuse_huge_headers);
   g_test_add_func ("/server/abuse/endless-headers", test_abuse_endless_headers);
   g_test_add_func ("/server/abuse/bad-frames-other-room", test_abuse_bad_frames_other_room);

@@ -47,6 +47,17 @@
 #define TLS_CONTENT_HANDSHAKE  0x16
 #define TLS_HELLO_RECHECK_MS   50
 
+/* A client that sends its ClientHello and then nothing holds that
+ * thread until the handshake deadline, and the pool (shared by the whole
+ * process) grows only slowly: a few dozen such clients would stall every
+ * TLS handshake. So few run at once and fewer per address; waiting ones
+ * start in order of how few their address is running, and one that has
+ * stalled this long gives up its place to a waiting one from an address
+ * that runs fewer. */
+#define TLS_MAX_RUNNING          8
+#define TLS_MAX_RUNNING_PER_PEER 2
+#define TLS_STALLED_US           (2 * G_USEC_PER_SEC)
+
 static const char * const subprotocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
 
 static GQuark
@@ -62,12 +73,20 @@ handshake_quark (void)
 
 typedef struct _GcHandshake GcHandshake;
 
+typedef enum {
+  GC_TLS_STATE_NONE,
+  GC_TLS_STATE_WAITING,     /* its ClientHello is in; no place yet */
+  GC_TLS_STATE_RUNNING,     /* in glib-networking's handshake thread */
+} GcTlsState;
+
 /* What we remember about one client address (an IPv4 address or an IPv6
  * /64): its join bucket and its handshakes in progress. */
 typedef struct {
   char          *key;
   GcTokenBucket  joins;
   GQueue         handshakes;   /* GcHandshake, oldest first */
+  guint          n_tls_running;
+  gint64         tls_evicted_us;  /* when one of its TLS handshakes last was */
 } GcPeer;
 
 /* One accepted TCP connection until it is upgraded or libsoup lets go. */
@@ -84,6 +103,9 @@ struct _GcHandshake {
   GCancellable   *cancellable;
   GList           link;            /* in server->handshakes */
   GList           peer_link;       /* in peer->handshakes */
+  GcTlsState      tls_state;
+  GList           tls_link;        /* in server->tls_waiting or tls_running */
+  gint64          tls_started_us;
   gint64          accepted_us;
   gint64          deadline_us;
   guint           ref_count;
@@ -129,6 +151,9 @@ struct _GcServer
   GHashTable       *connections;       /* open GcWsConnection (strong refs) */
   GHashTable       *peers;             /* key → GcPeer */
   GQueue            handshakes;        /* GcHandshake, earliest deadline first */
+  GQueue            tls_waiting;       /* GcHandshake, GC_TLS_STATE_WAITING, oldest first */
+  GQueue            tls_running;       /* GcHandshake, GC_TLS_STATE_RUNNING, oldest first */
+  GSource          *tls_timer;         /* schedules waiting TLS handshakes */
   GSource          *handshake_timer;
   GSource          *peer_sweep;
 
@@ -428,6 +453,30 @@ server_update_handshake_timer (GcServer *self)
 static void on_handshake_stream_finalized (gpointer  user_data,
                                            GObject  *where_the_object_was);
 
+/* The TLS handshake of @hs ended, or will never start: its place is free. */
+static void
+handshake_end_tls (GcServer    *self,
+                   GcHandshake *hs)
+{
+  switch (hs->tls_state)
+    {
+    case GC_TLS_STATE_WAITING:
+      g_queue_unlink (&self->tls_waiting, &hs->tls_link);
+      break;
+    case GC_TLS_STATE_RUNNING:
+      g_queue_unlink (&self->tls_running, &hs->tls_link);
+      hs->peer->n_tls_running--;
+      if (self->tls_waiting.length > 0 && self->tls_timer != NULL)
+        g_source_set_ready_time (self->tls_timer, 0);
+      break;
+    case GC_TLS_STATE_NONE:
+    default:
+      return;
+    }
+
+  hs->tls_state = GC_TLS_STATE_NONE;
+}
+
 /* The handshake no longer counts: upgraded, answered, or abandoned. */
 static void
 handshake_finish (GcHandshake *hs)
@@ -439,6 +488,7 @@ handshake_finish (GcHandshake *hs)
   hs->server = NULL;
 
   clear_source (&hs->hello_source);
+  handshake_end_tls (self, hs);
 
   if (hs->stream != NULL)
     {
@@ -533,6 +583,7 @@ on_tls_handshake_done (GObject      *source,
       return;
     }
 
+  handshake_end_tls (hs->server, hs);
   handshake_give_to_soup (hs, G_IO_STREAM (g_steal_pointer (&hs->tls)));
 }
 
@@ -558,6 +609,126 @@ handshake_start_tls (GcHandshake *hs)
   g_tls_connection_set_require_close_notify (hs->tls, FALSE);
   g_tls_connection_handshake_async (hs->tls, G_PRIORITY_DEFAULT, hs->cancellable,
                                     on_tls_handshake_done, handshake_ref (hs));
+}
+
+/* Whether a waiting TLS handshake from @peer may close a stalled one:
+ * not if one of its own was closed so just now (else the addresses of
+ * stalling clients would take turns closing each other's). */
+static gboolean
+peer_may_evict_tls (GcPeer *peer,
+                    gint64  now)
+{
+  return peer->tls_evicted_us == 0 || now - peer->tls_evicted_us >= TLS_STALLED_US;
+}
+
+/* The waiting TLS handshake to start next: of those whose address is
+ * below its limit (and, with @evicting, may close a stalled one), one
+ * whose address runs the fewest, the oldest of them; or %NULL. */
+static GcHandshake *
+server_next_tls_waiting (GcServer *self,
+                         gboolean  evicting,
+                         gint64    now)
+{
+  GcHandshake *best = NULL;
+
+  for (GList *l = self->tls_waiting.head; l != NULL; l = l->next)
+    {
+      GcHandshake *hs = l->data;
+
+      if (hs->peer->n_tls_running >= TLS_MAX_RUNNING_PER_PEER ||
+          (evicting && !peer_may_evict_tls (hs->peer, now)))
+        continue;
+      if (best == NULL || hs->peer->n_tls_running < best->peer->n_tls_running)
+        best = hs;
+    }
+
+  return best;
+}
+
+/* The oldest running TLS handshake from an address that runs more than
+ * @n_running, if it has stalled; otherwise %NULL, and @retry_at_us says
+ * when it will have (or -1: there is none). */
+static GcHandshake *
+server_find_stalled_tls (GcServer *self,
+                         guint     n_running,
+                         gint64    now,
+                         gint64   *retry_at_us)
+{
+  *retry_at_us = -1;
+
+  for (GList *l = self->tls_running.head; l != NULL; l = l->next)
+    {
+      GcHandshake *hs = l->data;
+
+      if (hs->peer->n_tls_running <= n_running)
+        continue;
+      if (now - hs->tls_started_us >= TLS_STALLED_US)
+        return hs;
+      *retry_at_us = hs->tls_started_us + TLS_STALLED_US;
+      return NULL;
+    }
+
+  return NULL;
+}
+
+/* Starts waiting TLS handshakes while there is room, making room by
+ * closing stalled ones for those who may. */
+static gboolean
+on_tls_timer (gpointer user_data)
+{
+  GcServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 retry_at_us = -1;
+  GcHandshake *next;
+
+  for (;;)
+    {
+      if (self->tls_running.length < TLS_MAX_RUNNING)
+        {
+          next = server_next_tls_waiting (self, FALSE, now);
+        }
+      else
+        {
+          GcHandshake *stalled;
+
+          next = server_next_tls_waiting (self, TRUE, now);
+          if (next == NULL)
+            break;
+          stalled = server_find_stalled_tls (self, next->peer->n_tls_running, now, &retry_at_us);
+          if (stalled == NULL)
+            break;
+          gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
+                               stalled->address, "TLS handshake stalled");
+          stalled->peer->tls_evicted_us = now;
+          handshake_abandon (stalled);
+        }
+      if (next == NULL)
+        break;
+
+      g_queue_unlink (&self->tls_waiting, &next->tls_link);
+      g_queue_push_tail_link (&self->tls_running, &next->tls_link);
+      next->tls_state = GC_TLS_STATE_RUNNING;
+      next->tls_started_us = now;
+      next->peer->n_tls_running++;
+      handshake_start_tls (next);
+    }
+
+  g_source_set_ready_time (self->tls_timer, retry_at_us);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* The ClientHello of @hs is in: its TLS handshake starts when there is
+ * room. */
+static void
+handshake_queue_tls (GcHandshake *hs)
+{
+  GcServer *self = hs->server;
+
+  hs->tls_state = GC_TLS_STATE_WAITING;
+  hs->tls_link.data = hs;
+  g_queue_push_tail_link (&self->tls_waiting, &hs->tls_link);
+  g_source_set_ready_time (self->tls_timer, 0);
 }
 
 typedef enum {
@@ -607,7 +778,7 @@ on_hello_ready (gpointer user_data)
   switch (state)
     {
     case HELLO_READY:
-      handshake_start_tls (hs);
+      handshake_queue_tls (hs);
       break;
     case HELLO_FAILED:
       g_socket_close (hs->socket, NULL);
@@ -1849,6 +2020,7 @@ gc_server_dispose (GObject *object)
 
   clear_source (&self->shutdown_timer);
   clear_source (&self->handshake_timer);
+  clear_source (&self->tls_timer);
   clear_source (&self->peer_sweep);
   g_clear_object (&self->tls_certificate);
 
@@ -1890,6 +2062,8 @@ gc_server_init (GcServer *self)
   self->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) peer_free);
   g_queue_init (&self->handshakes);
+  g_queue_init (&self->tls_waiting);
+  g_queue_init (&self->tls_running);
 
   self->started_us = g_get_monotonic_time ();
   /* Ids stay above those of any earlier run (§3). */
@@ -1901,6 +2075,7 @@ gc_server_init (GcServer *self)
 
   self->handshake_timer = server_add_timer (self, "[gochat] handshake deadline",
                                             on_handshake_timer);
+  self->tls_timer = server_add_timer (self, "[gochat] TLS handshake places", on_tls_timer);
   self->peer_sweep = server_add_timer (self, "[gochat] address table sweep", on_peer_sweep);
   g_source_set_ready_time (self->peer_sweep,
                            g_get_monotonic_time () + PEER_SWEEP_SECONDS * G_USEC_PER_SEC);
