@@ -37,6 +37,18 @@ write_hex (char    *out,
   return n;
 }
 
+static inline int
+hex_digit_value (char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
 /* Reads hex digits up to @stop; returns the position after @stop, or
  * %NULL if there are none, too many, or @stop is missing. */
 static const char *
@@ -51,7 +63,7 @@ read_hex (const char *p,
 
   for (; p < end && *p != stop; p++, n++)
     {
-      int digit = g_ascii_xdigit_value (*p);
+      int digit = hex_digit_value (*p);
 
       if (digit < 0 || n == max_digits)
         return NULL;
@@ -163,7 +175,7 @@ gc_bench_client_id_parse (const char *client_id,
     return FALSE;
   for (; p < end; p++)
     {
-      int digit = g_ascii_xdigit_value (*p);
+      int digit = hex_digit_value (*p);
 
       if (digit < 0)
         return FALSE;
@@ -271,6 +283,19 @@ span_equals (const char *span,
   return len == strlen (literal) && memcmp (span, literal, len) == 0;
 }
 
+static GcBenchEventType
+event_type (const char *type,
+            gsize       type_len)
+{
+  if (span_equals (type, type_len, "message"))
+    return GC_BENCH_EVENT_MESSAGE;
+  if (span_equals (type, type_len, "welcome"))
+    return GC_BENCH_EVENT_WELCOME;
+  if (span_equals (type, type_len, "error"))
+    return GC_BENCH_EVENT_ERROR;
+  return GC_BENCH_EVENT_OTHER;
+}
+
 gboolean
 gc_bench_event_scan (const char   *json,
                      gsize         len,
@@ -335,6 +360,16 @@ gc_bench_event_scan (const char   *json,
             }
         }
 
+      /* Every delivery is scanned: stop as soon as what this type of
+       * event needs is in hand (an error's ref may come last). */
+      if (type != NULL)
+        {
+          event->type = event_type (type, type_len);
+          if (event->type == GC_BENCH_EVENT_WELCOME || event->type == GC_BENCH_EVENT_OTHER ||
+              (event->type == GC_BENCH_EVENT_MESSAGE && event->text != NULL))
+            return TRUE;
+        }
+
       p = skip_space (after, end);
       if (p < end && *p == ',')
         {
@@ -346,17 +381,5 @@ gc_bench_event_scan (const char   *json,
       return FALSE;
     }
 
-  if (p >= end || type == NULL)
-    return FALSE;
-
-  if (span_equals (type, type_len, "message"))
-    event->type = GC_BENCH_EVENT_MESSAGE;
-  else if (span_equals (type, type_len, "welcome"))
-    event->type = GC_BENCH_EVENT_WELCOME;
-  else if (span_equals (type, type_len, "error"))
-    event->type = GC_BENCH_EVENT_ERROR;
-  else
-    event->type = GC_BENCH_EVENT_OTHER;
-
-  return TRUE;
+  return p < end && type != NULL;
 }

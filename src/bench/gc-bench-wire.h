@@ -82,9 +82,9 @@ typedef struct {
   gsize             ref_len;
 } GcBenchEvent;
 
-/* Locates the top-level members of the JSON object @json. Returns %FALSE
- * if @json is not a well-formed object (as far as the scan can tell) or
- * has no string `type`. */
+/* Locates the top-level members of the JSON object @json, stopping once
+ * it has those its type needs. Returns %FALSE if @json is not a JSON
+ * object (as far as the scan goes) or has no string `type`. */
 gboolean gc_bench_event_scan     (const char          *json,
                                   gsize                len,
                                   GcBenchEvent        *event);
