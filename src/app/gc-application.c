@@ -422,17 +422,19 @@ gc_application_quit_now (GcApplication *self)
 
   g_return_if_fail (GC_IS_APPLICATION (self));
 
-  /* Closing each window leaves its rooms cleanly; the app then ends when
-   * the last closing handshake (and the host's shutdown) is done. */
-  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+  /* Closing each window leaves its rooms cleanly (and takes its dialogs
+   * along); the app then ends when the last closing handshake (and the
+   * host's shutdown) is done. */
+  windows = g_list_copy_deep (gtk_application_get_windows (GTK_APPLICATION (self)),
+                              (GCopyFunc) g_object_ref, NULL);
   for (GList *l = windows; l != NULL; l = l->next)
-    {
-      if (GC_IS_WINDOW (l->data))
-        gc_window_close_now (l->data);
-      else
-        gtk_window_close (l->data);
-    }
-  g_list_free (windows);
+    if (GC_IS_WINDOW (l->data))
+      gc_window_close_now (l->data);
+  g_list_free_full (windows, g_object_unref);
+
+  /* What is left belongs to no room: preferences, about. */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (self))) != NULL)
+    gtk_window_destroy (windows->data);
 }
 
 /* Quitting cuts off those who joined rooms hosted here: ask first. */
