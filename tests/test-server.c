@@ -2125,6 +2125,9 @@ test_slow_reader (void)
   /* The room goes on for the others. */
   gc_test_client_sync (b);
   g_assert_cmpuint (gc_room_get_n_members (gc_server_lookup_room (ts->server, "lobby")), ==, 2);
+  /* Its connection, and what was queued for it, do not linger though the
+   * reader neither reads nor hangs up: the closing handshake times out. */
+  gc_test_wait (gc_server_get_n_connections (ts->server) == 2);
 }
 
 static void
