@@ -865,6 +865,86 @@ test_hold (void)
   g_string_free (output.out, TRUE);
 }
 
+typedef struct {
+  gboolean sending;     /* a "messages:" progress line came */
+  gboolean exited;
+} Interrupt;
+
+static void
+on_progress_line (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Interrupt *interrupt = user_data;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
+                                                    NULL);
+  if (line == NULL)
+    return;
+  if (g_str_has_prefix (line, "messages:"))
+    interrupt->sending = TRUE;
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT, NULL,
+                                       on_progress_line, interrupt);
+}
+
+static void
+on_interrupted_exit (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Interrupt *interrupt = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  interrupt->exited = TRUE;
+}
+
+/* SIGINT in the middle of the messages: the report still comes, says it
+ * was interrupted, and counts nothing still on its way as lost. */
+static void
+test_interrupt (void)
+{
+  g_autoptr(Server) server = server_start (NULL);
+  g_autofree char *url = url_for (server, "ws", "127.0.0.1");
+  const char *argv[] = { GOCHAT_BENCH_PATH, url, "--clients=20", "--rooms=2", "--messages=1000",
+                         "--rate=20", "--json", NULL };
+  g_autoptr(GSubprocess) process = spawn (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GDataInputStream) progress = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  g_autoptr(GDataInputStream) report_lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *report_line = NULL;
+  Interrupt interrupt = { FALSE, FALSE };
+  JsonObject *report;
+
+  g_data_input_stream_read_line_async (progress, G_PRIORITY_DEFAULT, NULL, on_progress_line,
+                                       &interrupt);
+  g_subprocess_wait_async (process, NULL, on_interrupted_exit, &interrupt);
+
+  /* Progress comes once a second, so the messages have been going for
+   * about a second of their 50. */
+  gc_test_wait_ms (interrupt.sending || interrupt.exited, RUN_TIMEOUT_MS);
+  g_assert_false (interrupt.exited);
+  g_subprocess_send_signal (process, SIGINT);
+  gc_test_wait_ms (interrupt.exited, RUN_TIMEOUT_MS);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+
+  report_line = g_data_input_stream_read_line_utf8 (report_lines, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (report_line);
+  json_parser_load_from_data (parser, report_line, -1, &error);
+  g_assert_no_error (error);
+  report = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (json_object_get_boolean_member (report, "interrupted"));
+  g_assert_cmpint (member_int (report, "sent"), >, 0);
+  g_assert_cmpint (member_int (report, "sent"), <, 20 * 1000);
+  g_assert_cmpint (member_int (report, "lost"), ==, 0);
+  g_assert_cmpint (member_int (report, "duplicated"), ==, 0);
+  g_assert_cmpint (member_int (report, "delivered") + member_int (report, "unsettled"), ==,
+                   member_int (report, "expected"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -884,6 +964,7 @@ main (int    argc,
   g_test_add_func ("/bench/run/connection-refused", test_connection_refused);
   g_test_add_func ("/bench/run/usage", test_usage_errors);
   g_test_add_func ("/bench/run/hold", test_hold);
+  g_test_add_func ("/bench/run/interrupt", test_interrupt);
 
   return g_test_run ();
 }

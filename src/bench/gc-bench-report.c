@@ -137,7 +137,8 @@ gc_bench_report_print (FILE                 *out,
   if (results->timed_out)
     fprintf (out, "note       stopped waiting: no delivery for %u s\n", options->timeout_s);
   if (results->interrupted)
-    fprintf (out, "note       interrupted: the figures cover the run so far\n");
+    fprintf (out, "note       interrupted: the figures cover the run so far (%" G_GUINT64_FORMAT
+             " deliveries still on their way)\n", results->unsettled);
 }
 
 /* JSON is written by hand: a builder would print 0.1 as
@@ -281,6 +282,7 @@ gc_bench_report_to_json (const GcBenchOptions *options,
   json_int (out, "expected", results->expected);
   json_int (out, "delivered", results->delivered);
   json_int (out, "lost", results->lost);
+  json_int (out, "unsettled", results->unsettled);
   json_int (out, "duplicated", results->duplicated);
   json_int (out, "out_of_order", results->out_of_order);
   json_int (out, "refused", results->refused);

@@ -859,8 +859,14 @@ gc_bench_run_send (GcBenchRun *self)
   progress_end (self);
   self->phase = PHASE_IDLE;
   self->results.message_seconds = (double) (self->last_delivery_ns - self->phase_start_ns) / NS_PER_SECOND;
-  self->results.lost = self->results.expected > self->results.delivered
-                       ? self->results.expected - self->results.delivered : 0;
+  /* Cut short by a signal, what had not arrived yet was not lost. */
+  if (self->results.expected > self->results.delivered)
+    {
+      if (self->results.interrupted)
+        self->results.unsettled = self->results.expected - self->results.delivered;
+      else
+        self->results.lost = self->results.expected - self->results.delivered;
+    }
   self->results.bench_cpu_seconds = process_cpu_seconds () - cpu_start;
   sample_server (self, &self->results.server_end);
 }

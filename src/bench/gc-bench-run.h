@@ -69,7 +69,8 @@ typedef struct {
  * @expected: deliveries due: each accepted message to every member of
  *   its room, sender included
  * @delivered: distinct deliveries received
- * @lost: @expected - @delivered
+ * @lost: @expected - @delivered, once the run waited for them
+ * @unsettled: @expected - @delivered when a signal cut the run short
  * @duplicated: deliveries of a message a client had already received
  * @out_of_order: deliveries older than one already received from the
  *   same sender
@@ -98,6 +99,7 @@ typedef struct {
   guint64            expected;
   guint64            delivered;
   guint64            lost;
+  guint64            unsettled;
   guint64            duplicated;
   guint64            out_of_order;
   guint64            misrouted;
