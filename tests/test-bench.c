@@ -690,6 +690,17 @@ test_tls (void)
   report = parse_report (result);
   assert_all_delivered (report, 6, 2, 10);
 
+  /* --insecure takes any certificate. */
+  {
+    g_autoptr(BenchResult) insecure = bench_run (url, "--insecure", "--clients=2", "--messages=3",
+                                                 "--json", "--quiet", NULL);
+    g_autoptr(JsonObject) insecure_report = NULL;
+
+    assert_exit_status (insecure, 0);
+    insecure_report = parse_report (insecure);
+    assert_all_delivered (insecure_report, 2, 1, 3);
+  }
+
   /* Without the test CA the certificate is not trusted: a clear error. */
   untrusted = bench_run (url, "--clients=1", "--messages=1", "--quiet", NULL);
   assert_exit_status (untrusted, 1);

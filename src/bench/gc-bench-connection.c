@@ -51,7 +51,8 @@ struct _GcBenchConnection
   ConnectionState                   state;
 
   int                               fd;          /* plain: ours; TLS: the GSocket's */
-  GSocketConnection                *tls_stream;  /* TLS only */
+  GSocketConnection                *tcp;         /* TLS only: the TCP connection under it */
+  GIOStream                        *tls_stream;  /* TLS only */
   GCancellable                     *cancellable; /* the TLS connect in progress */
 
   char                             *accept_key;  /* the Sec-WebSocket-Accept we expect */
@@ -81,24 +82,6 @@ accept_any_certificate (GTlsConnection       *connection,
                         gpointer              user_data)
 {
   return TRUE;
-}
-
-static void
-on_tls_client_event (GSocketClient      *client,
-                     GSocketClientEvent  event,
-                     GSocketConnectable *connectable,
-                     GIOStream          *connection,
-                     gpointer            user_data)
-{
-  GcBenchTarget *target = user_data;
-
-  if (event != G_SOCKET_CLIENT_TLS_HANDSHAKING)
-    return;
-
-  if (target->tls_database != NULL)
-    g_tls_connection_set_database (G_TLS_CONNECTION (connection), target->tls_database);
-  if (target->insecure)
-    g_signal_connect (connection, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
 }
 
 static gboolean
@@ -217,9 +200,9 @@ gc_bench_target_new (const char  *url,
     }
   target->insecure = insecure;
 
+  /* TCP only: the TLS connections are made here, so that each gets its
+   * trust store from the start (see start_tls_handshake()). */
   target->tls_client = g_socket_client_new ();
-  g_socket_client_set_tls (target->tls_client, TRUE);
-  g_signal_connect (target->tls_client, "event", G_CALLBACK (on_tls_client_event), target);
 
   return g_steal_pointer (&target);
 }
@@ -230,8 +213,6 @@ gc_bench_target_free (GcBenchTarget *target)
   if (target == NULL)
     return;
 
-  if (target->tls_client != NULL)
-    g_signal_handlers_disconnect_by_data (target->tls_client, target);
   g_clear_object (&target->tls_client);
   g_clear_object (&target->tls_database);
   g_free (target->host);
@@ -278,13 +259,15 @@ connection_shut (GcBenchConnection *self)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
 
-  if (self->tls_stream != NULL)
+  if (self->tcp != NULL)
     {
       /* No close_notify: writing it could block on a peer that stopped
        * reading, and a WebSocket close frame already said goodbye. */
-      g_socket_close (g_socket_connection_get_socket (self->tls_stream), NULL);
-      g_io_stream_close (G_IO_STREAM (self->tls_stream), NULL, NULL);
+      g_socket_close (g_socket_connection_get_socket (self->tcp), NULL);
+      if (self->tls_stream != NULL)
+        g_io_stream_close (self->tls_stream, NULL, NULL);
       g_clear_object (&self->tls_stream);
+      g_clear_object (&self->tcp);
     }
   else if (self->fd >= 0)
     {
@@ -388,10 +371,10 @@ output_flush (GcBenchConnection *self)
     {
       gssize n;
 
-      if (self->tls_stream != NULL)
+      if (self->tcp != NULL)
         {
           g_autoptr(GError) error = NULL;
-          GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (self->tls_stream));
+          GOutputStream *output = g_io_stream_get_output_stream (self->tls_stream);
 
           n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (output),
                                                           self->out + self->out_pos,
@@ -731,10 +714,10 @@ handle_readable (GcBenchConnection *self)
     {
       gssize n;
 
-      if (self->tls_stream != NULL)
+      if (self->tcp != NULL)
         {
           g_autoptr(GError) error = NULL;
-          GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (self->tls_stream));
+          GInputStream *input = g_io_stream_get_input_stream (self->tls_stream);
 
           n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input), buffer,
                                                         GC_BENCH_LOOP_READ_SIZE, NULL, &error);
@@ -773,7 +756,7 @@ handle_readable (GcBenchConnection *self)
 
       /* A short read from a plain socket emptied it; TLS may hold
        * decrypted bytes that epoll cannot see. */
-      if (self->tls_stream == NULL && n < GC_BENCH_LOOP_READ_SIZE)
+      if (self->tcp == NULL && n < GC_BENCH_LOOP_READ_SIZE)
         break;
     }
   self->in_read = FALSE;
@@ -865,34 +848,26 @@ start_plain (GcBenchConnection  *self,
 }
 
 static void
-on_tls_connected (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+on_tls_handshake_done (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) stream = NULL;
   GcBenchConnection *self;
-  GSocket *socket;
 
-  stream = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  /* Freed meanwhile: the cancellable was cancelled and nothing may be
-   * touched. */
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  /* Cancelled: the connection is being freed; touch nothing. */
+  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
   self = user_data;
   g_clear_object (&self->cancellable);
-  if (stream == NULL)
+  if (error != NULL)
     {
       g_prefix_error (&error, "cannot connect to %s: ", self->target->host_header);
       connection_fail (self, g_steal_pointer (&error));
       return;
     }
-
-  socket = g_socket_connection_get_socket (stream);
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-  self->tls_stream = g_steal_pointer (&stream);
-  self->fd = g_socket_get_fd (socket);
 
   if (!gc_bench_loop_add (self->loop, &self->watch, self->fd, EPOLLIN, &error))
     {
@@ -904,6 +879,72 @@ on_tls_connected (GObject      *source,
   output_flush (self);
 }
 
+/* The TLS connection is made here rather than by GSocketClient, so that
+ * its trust store is set at construction: glib-networking 2.74 (GnuTLS)
+ * loads the whole system trust store into every connection made with the
+ * default database, some 4 MB and 10 ms each, before a later
+ * g_tls_connection_set_database() can replace it. */
+static void
+start_tls_handshake (GcBenchConnection *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnectable) identity = NULL;
+  GSocket *socket = g_socket_connection_get_socket (self->tcp);
+  GTlsBackend *backend = g_tls_backend_get_default ();
+
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  self->fd = g_socket_get_fd (socket);
+
+  identity = g_network_address_new (self->target->host, self->target->port);
+  if (self->target->insecure || self->target->tls_database != NULL)
+    self->tls_stream = g_initable_new (g_tls_backend_get_client_connection_type (backend),
+                                       NULL, &error,
+                                       "base-io-stream", self->tcp,
+                                       "server-identity", identity,
+                                       "database", self->target->tls_database,
+                                       NULL);
+  else
+    self->tls_stream = g_tls_client_connection_new (G_IO_STREAM (self->tcp), identity, &error);
+  if (self->tls_stream == NULL)
+    {
+      connection_fail (self, g_steal_pointer (&error));
+      return;
+    }
+  if (self->target->insecure)
+    g_signal_connect (self->tls_stream, "accept-certificate",
+                      G_CALLBACK (accept_any_certificate), NULL);
+
+  self->cancellable = g_cancellable_new ();
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (self->tls_stream), G_PRIORITY_DEFAULT,
+                                    self->cancellable, on_tls_handshake_done, self);
+}
+
+static void
+on_tcp_connected (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) tcp = NULL;
+  GcBenchConnection *self;
+
+  tcp = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  self = user_data;
+  g_clear_object (&self->cancellable);
+  if (tcp == NULL)
+    {
+      g_prefix_error (&error, "cannot connect to %s: ", self->target->host_header);
+      connection_fail (self, g_steal_pointer (&error));
+      return;
+    }
+
+  self->tcp = g_steal_pointer (&tcp);
+  start_tls_handshake (self);
+}
+
 static void
 start_tls (GcBenchConnection *self)
 {
@@ -911,7 +952,7 @@ start_tls (GcBenchConnection *self)
   self->cancellable = g_cancellable_new ();
   g_socket_client_connect_to_host_async (self->target->tls_client, self->target->host_header,
                                          self->target->port, self->cancellable,
-                                         on_tls_connected, self);
+                                         on_tcp_connected, self);
 }
 
 gboolean
