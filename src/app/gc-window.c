@@ -208,8 +208,16 @@ show_view (GcWindow   *self,
 {
   GcRoomView *previous = gc_window_get_room_view (self);
 
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
   if (previous != NULL && previous != view)
     gc_room_view_set_active (previous, FALSE);
+
+  /* Were the focus in the room going away, the stack would hand it to the
+   * first widget of the next room, a selectable label that then selects
+   * all its text; the caller puts it in the compose box instead. */
+  if (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (self->stack)))
+    gtk_root_set_focus (GTK_ROOT (self), NULL);
 
   if (view == NULL)
     gtk_stack_set_visible_child (self->stack, self->empty_page);
