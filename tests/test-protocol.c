@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "gc-protocol.h"
+#include "gc-protocol-private.h"
 
 /* Helpers */
 
@@ -670,6 +671,14 @@ test_request_errors (void)
     { "{\"type\":\"message\",\"text\":\"\\ud83d\\ud83d\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
     { "{\"type\":\"message\",\"text\":\"x\\ude00\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
     { "{\"type\":\"message\",\"text\":\"\xff\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    /* Raw control characters in strings: JSON forbids them, json-glib takes them */
+    { "{\"type\":\"message\",\"text\":\"a\x01b\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    { "{\"type\":\"message\",\"text\":\"a\tb\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    { "{\"type\":\"message\",\"text\":\"line\nline\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    { "{\"type\":\"message\",\"text\":\"\x1f\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    { "{\"type\":\"message\",\"text\":{\"t\":\"\x1b[0m\"}}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    { "{\"ty\rpe\":\"typing\",\"type\":\"typing\",\"active\":true}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
+    { "{\"type\":\"rename\",\"name\":\"bob\x7f\x01\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
     /* U+0000 would be cut off by json-glib: refused unread, so no ref */
     { "{\"type\":\"message\",\"client_id\":\"z\",\"text\":\"a\\u0000b\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
     { "{\"type\":\"rename\",\"name\":\"bob\\u0000evil\"}", GC_PROTOCOL_ERROR_BAD_REQUEST, NULL },
@@ -741,6 +750,40 @@ test_request_errors (void)
       g_assert_cmpstr (ref, ==, cases[i].ref);
       g_free (ref);
     }
+}
+
+/* A raw NUL (or other control byte) in a string is refused as such,
+ * not as "not UTF-8", by both the flat reader and json-glib. */
+static void
+test_request_raw_control (void)
+{
+  static const char json[] = "{\"type\":\"message\",\"text\":\"a\0b\"}";
+  gsize len = sizeof json - 1;
+  g_autofree char *copy = g_memdup2 (json, len);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) event_error = NULL;
+  g_autoptr(GcRequest) request = NULL;
+  g_autoptr(GcEvent) event = NULL;
+
+  request = gc_request_parse (copy, len, GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES, NULL, &error);
+  g_assert_null (request);
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+  g_assert_nonnull (strstr (error->message, "control character (byte 0x00)"));
+  g_assert_null (strstr (error->message, "UTF-8"));
+
+  g_clear_error (&error);
+  request = gc_request_parse_with_json_glib (copy, len, GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES,
+                                             NULL, &error);
+  g_assert_null (request);
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+  g_assert_nonnull (strstr (error->message, "control character (byte 0x00)"));
+
+  /* Events go through the same check. */
+  event = parse_event ("{\"type\":\"typing\",\"user\":{\"id\":\"1\",\"name\":\"a\x02\"},"
+                       "\"active\":true}", &event_error);
+  g_assert_null (event);
+  g_assert_nonnull (event_error);
+  g_assert_nonnull (strstr (event_error->message, "control character (byte 0x02)"));
 }
 
 static char *
@@ -1473,6 +1516,7 @@ main (int   argc,
   g_test_add_func ("/protocol/request/text-limit", test_request_text_limit);
   g_test_add_func ("/protocol/request/typing-rename", test_request_typing_rename);
   g_test_add_func ("/protocol/request/errors", test_request_errors);
+  g_test_add_func ("/protocol/request/raw-control", test_request_raw_control);
   g_test_add_func ("/protocol/request/depth", test_request_depth);
   g_test_add_func ("/protocol/request/length", test_request_length);
   g_test_add_func ("/protocol/request/builders", test_request_builders);

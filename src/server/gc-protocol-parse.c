@@ -58,6 +58,16 @@ check_json_text (const char  *json,
         {
           while (i < len && json[i] != '"')
             {
+              /* JSON forbids raw control characters in strings, though
+               * json-glib's scanner takes them (and calls a NUL "not
+               * UTF-8"). */
+              if ((guchar) json[i] < 0x20)
+                {
+                  g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                               "%s is not valid JSON: a raw control character (byte 0x%02x) "
+                               "in a string must be escaped", what, (guchar) json[i]);
+                  return FALSE;
+                }
               if (json[i] != '\\')
                 {
                   i++;
