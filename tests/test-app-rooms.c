@@ -9,6 +9,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <signal.h>
 #include <string.h>
 
 #ifdef __GLIBC__
@@ -1088,6 +1089,60 @@ test_command_line_program (void)
   g_assert_nonnull (strstr (err, "does not say which room"));
 }
 
+static gboolean
+find_listening_port (guint16  first,
+                     guint16 *found)
+{
+  for (guint16 port = first; port < first + GC_LOCAL_HOST_PORT_ATTEMPTS; port++)
+    if (port_answers (port))
+      {
+        *found = port;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* `gochat --host=PORT --name … --room …`, the real program: it hosts on
+ * PORT (or the next free one) and is in the room when others join. */
+static void
+test_host_command_line (void)
+{
+  g_autoptr(GSocketListener) probe = g_socket_listener_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *host_arg = NULL;
+  g_autofree char *url = NULL;
+  const GcEvent *welcome;
+  TestClient *bob;
+  gboolean zoe_there = FALSE;
+  guint16 port, found = 0;
+
+  /* A port nobody uses now; the app moves on should one take it. */
+  port = g_socket_listener_add_any_inet_port (probe, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (probe);
+
+  host_arg = g_strdup_printf ("--host=%u", port);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
+                              GOCHAT_PATH, host_arg, "--name", "zoe", "--room", "cli-party", NULL);
+  g_assert_no_error (error);
+  WAIT_FOR (find_listening_port (port, &found));
+
+  url = g_strdup_printf ("ws://127.0.0.1:%u", found);
+  bob = test_client_join_url (url, "cli-party", "bob");
+  welcome = g_ptr_array_index (bob->events, 0);
+  g_assert_cmpint (welcome->type, ==, GC_EVENT_WELCOME);
+  for (guint i = 0; i < welcome->welcome->members->len; i++)
+    if (g_str_equal (((GcUser *) g_ptr_array_index (welcome->welcome->members, i))->name, "zoe"))
+      zoe_there = TRUE;
+  if (!zoe_there)
+    WAIT_FOR (test_client_count_events (bob, GC_EVENT_JOIN) == 1);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  WAIT_FOR (bob->closed);
+  test_client_free (bob);
+}
+
 /* ------------------------------------------------------------------ */
 /* Notifications                                                        */
 /* ------------------------------------------------------------------ */
@@ -1285,6 +1340,30 @@ test_shortcuts (void)
   g_assert_nonnull (overlay);
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "show-help-overlay"));
 
+  destroy_window (window);
+}
+
+/* The About dialog gives the version meson built. */
+static void
+test_about (void)
+{
+  GcWindow *window = new_window ();
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkAboutDialog *about = NULL;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) toplevel = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_ABOUT_DIALOG (toplevel))
+        about = GTK_ABOUT_DIALOG (toplevel);
+    }
+  g_assert_nonnull (about);
+  g_assert_cmpstr (gtk_about_dialog_get_version (about), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (gtk_about_dialog_get_program_name (about), ==, "GoChat");
+
+  gtk_window_destroy (GTK_WINDOW (about));
   destroy_window (window);
 }
 
@@ -1581,9 +1660,11 @@ main (int   argc,
   g_test_add_func ("/rooms/hosting-from-dialog", test_hosting_from_dialog);
   g_test_add_func ("/rooms/invite-in-app", test_invite_in_app);
   g_test_add_func ("/rooms/command-line", test_command_line_program);
+  g_test_add_func ("/rooms/host-command-line", test_host_command_line);
   g_test_add_func ("/rooms/notifications", test_notifications);
   g_test_add_func ("/rooms/preferences", test_preferences);
   g_test_add_func ("/rooms/shortcuts", test_shortcuts);
+  g_test_add_func ("/rooms/about", test_about);
   g_test_add_func ("/rooms/accessibility", test_accessibility);
   g_test_add_func ("/rooms/scale", test_scale);
 

@@ -1029,7 +1029,8 @@ gc_window_close_request (GtkWindow *window)
 
 static void
 is_active_cb (GcWindow   *self,
-              GParamSpec *pspec)
+              GParamSpec *pspec,
+              gpointer    user_data)
 {
   withdraw_seen_notification (self, gc_window_get_room_view (self));
 }
