@@ -337,6 +337,9 @@ test_bad_options (void)
   const char * const zero_rate[] = { "--rate-per-second=0", NULL };
   const char * const bad_bind[] = { "--bind=not an address", "--port=0", NULL };
   const char * const extra[] = { "--port=0", "stray-argument", NULL };
+  /* Absurd sizes are typos: they would allocate or overflow timers. */
+  const char * const huge_history[] = { "--history=4294967295", "--port=0", NULL };
+  const char * const huge_resume[] = { "--resume-seconds=4320000", "--port=0", NULL };
 
   assert_one_line_error (unknown);
   assert_one_line_error (not_a_number);
@@ -345,6 +348,8 @@ test_bad_options (void)
   assert_one_line_error (zero_rate);
   assert_one_line_error (bad_bind);
   assert_one_line_error (extra);
+  assert_one_line_error (huge_history);
+  assert_one_line_error (huge_resume);
 }
 
 static void

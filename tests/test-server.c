@@ -21,7 +21,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <libsoup/soup.h>
+
 #include "gc-server.h"
+#include "gc-server-private.h"
 #include "server-test-client.h"
 
 /* ------------------------------------------------------------------ */
@@ -1994,6 +1997,61 @@ test_resume_half_open (void)
   g_assert_cmpuint (gc_server_get_n_connections (ts->server), ==, 2);
 }
 
+typedef struct {
+  GcRoom       *room;
+  GcTestClient *old;
+  guint         n_left;
+} LeaveDuringUpgrade;
+
+/* Runs as the 101 has been written, just before the connection is
+ * handed over: the member to resume leaves then (its old connection's
+ * close frame is read). */
+static gboolean
+on_wrote_informational_hook (GSignalInvocationHint *hint,
+                             guint                  n_values,
+                             const GValue          *values,
+                             gpointer               user_data)
+{
+  LeaveDuringUpgrade *leave = user_data;
+  SoupServerMessage *msg = g_value_get_object (&values[0]);
+
+  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
+    return TRUE;
+
+  gc_test_client_close (leave->old, GC_WS_CLOSE_NORMAL);
+  gc_test_wait (gc_room_get_n_members (leave->room) == 1);
+  leave->n_left++;
+
+  return FALSE;
+}
+
+/* The member to resume leaves while the resume's upgrade is in progress:
+ * the new connection is closed with 1011 (1001 means shutdown only). */
+static void
+test_resume_member_left_during_upgrade (void)
+{
+  g_autoptr(TestServer) ts = test_server_new (NULL);
+  g_autoptr(GcTestClient) a = gc_test_client_join (ts->port, "lobby", "ann");
+  g_autoptr(GcTestClient) b = gc_test_client_join (ts->port, "lobby", "bob");
+  g_autoptr(GcTestClient) b2 = NULL;
+  g_autoptr(GcUser) joined = wait_join_user (a);
+  g_autoptr(GcTestEvent) leave_event = NULL;
+  LeaveDuringUpgrade leave = { gc_server_lookup_room (ts->server, "lobby"), b, 0 };
+  GcTestJoinOptions options = { .session_id = b->welcome->event->welcome->session_id };
+  guint signal_id = g_signal_lookup ("wrote-informational", SOUP_TYPE_SERVER_MESSAGE);
+
+  g_signal_add_emission_hook (signal_id, 0, on_wrote_informational_hook, &leave, NULL);
+  b2 = gc_test_client_start_join (ts->port, "lobby", "bob", &options);
+  gc_test_client_wait_finished (b2);
+  g_assert_cmpuint (gc_test_client_wait_closed (b2), ==, GC_WS_CLOSE_SERVER_ERROR);
+  g_assert_cmpuint (leave.n_left, ==, 1);
+  g_assert_null (b2->welcome);
+  g_assert_nonnull (strstr (b2->close_reason, "join again"));
+
+  leave_event = wait_leave (a, joined, "left");
+  g_assert_cmpuint (gc_room_get_n_members (leave.room), ==, 1);
+}
+
 static void
 test_resume_waiting_member_counts (void)
 {
@@ -3657,6 +3715,125 @@ test_shutdown (void)
   gc_test_wait (server == NULL);
 }
 
+/* One message drops many slow readers: their leaves go out one after
+ * another once the broadcast is over, never a broadcast nested in the
+ * previous drop's leave broadcast (which overflowed the stack at some
+ * thousands of readers), and the reader gets everything. The slow
+ * readers' bound is below one message, so all of them overflow in the
+ * same broadcast however much their sockets buffer; the reader and the
+ * sender have none. */
+static void
+test_slow_readers_many (void)
+{
+  enum { N_SLOW = 200 };
+  g_autoptr(TestServer) ts = NULL;
+  g_autoptr(GcTestClient) sender = NULL;
+  g_autoptr(GcTestClient) reader = NULL;
+  g_autoptr(GPtrArray) slow = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_raw_client_free);
+  g_autoptr(GHashTable) slow_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GcTestEvent) message = NULL;
+  g_autofree char *text = NULL;
+  GcServerConfig config;
+  GcRoom *room;
+  guint n_left = 0;
+
+  raise_fd_limit ();
+  test_config_init (&config);
+  config.max_queued_bytes = 32 * 1024;
+  config.max_text_bytes = 40000;
+  config.history = 0;
+  ts = test_server_new (&config);
+  sender = gc_test_client_join (ts->port, "lobby", "sender");
+  reader = gc_test_client_join (ts->port, "lobby", "reader");
+  room = gc_server_lookup_room (ts->server, "lobby");
+  gc_ws_connection_set_max_queued_bytes (gc_room_get_member_connection (room, "sender"), 0);
+  gc_ws_connection_set_max_queued_bytes (gc_room_get_member_connection (room, "reader"), 0);
+  for (guint i = 0; i < N_SLOW; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/joinRoom?room_code=lobby&user_name=slow%u", i);
+
+      g_ptr_array_add (slow, gc_test_raw_client_connect (ts->port, path, FALSE, 4096));
+    }
+  for (guint i = 0; i < N_SLOW; i++)
+    {
+      GcUser *user = wait_join_user (reader);
+
+      g_hash_table_add (slow_ids, g_strdup (user->id));
+      gc_user_free (user);
+    }
+  g_assert_cmpuint (gc_room_get_n_members (room), ==, N_SLOW + 2);
+  g_assert_cmpuint (gc_room_get_max_walk_depth (room), ==, 1);
+
+  text = g_strnfill (40000, 'z');
+  gc_test_client_send_message (sender, text, NULL);
+  message = gc_test_client_wait_event (reader, GC_EVENT_MESSAGE);
+  g_assert_cmpstr (message->event->message->text, ==, text);
+  while (n_left < N_SLOW)
+    {
+      g_autoptr(GcTestEvent) event = gc_test_client_next_event (reader);
+
+      g_assert_cmpint (event->event->type, ==, GC_EVENT_LEAVE);
+      g_assert_true (g_hash_table_remove (slow_ids, event->event->leave.user->id));
+      g_assert_cmpstr (gc_leave_reason_to_string (event->event->leave.reason), ==, "slow");
+      n_left++;
+    }
+
+  g_assert_cmpuint (gc_room_get_n_members (room), ==, 2);
+  /* Every broadcast ran at the top level. */
+  g_assert_cmpuint (gc_room_get_max_walk_depth (room), ==, 1);
+  /* The room goes on. */
+  gc_test_client_sync (reader);
+  g_assert_cmpuint (gc_test_client_count_queued (reader, GC_EVENT_LEAVE), ==, 0);
+}
+
+/* History is bounded in bytes: texts of control characters (each
+ * escaped to 6 bytes) cannot make a welcome larger than half the
+ * slow-reader bound, and the welcome leaves the bound as it was. */
+static void
+test_history_byte_budget (void)
+{
+  g_autoptr(TestServer) ts = NULL;
+  g_autoptr(GcTestClient) a = NULL;
+  g_autoptr(GcTestClient) joiner = NULL;
+  g_autofree char *text = g_strnfill (4096, '\x01');
+  GcServerConfig config;
+  GcRoom *room;
+  gsize budget;
+  gsize event_bytes = 0;
+  GcWelcome *welcome;
+
+  test_config_init (&config);
+  config.max_queued_bytes = 128 * 1024;
+  config.history = 100;
+  config.rate_burst = 1000;
+  config.rate_per_second = 1000;
+  budget = config.max_queued_bytes / 2;
+  ts = test_server_new (&config);
+  a = gc_test_client_join (ts->port, "lobby", "ann");
+  room = gc_server_lookup_room (ts->server, "lobby");
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(GcTestEvent) echo = NULL;
+
+      gc_test_client_send_message (a, text, NULL);
+      echo = gc_test_client_wait_message (a, text);
+      event_bytes = strlen (echo->json);
+      g_assert_cmpuint (event_bytes, >, 24000);
+      g_assert_cmpuint (gc_room_get_history_bytes (room), <=, budget);
+    }
+  /* Only as many as fit, the newest. */
+  g_assert_cmpuint (gc_room_get_n_history (room), ==, budget / event_bytes);
+
+  joiner = gc_test_client_join (ts->port, "lobby", "joiner");
+  welcome = joiner->welcome->event->welcome;
+  g_assert_cmpuint (welcome->history->len, ==, gc_room_get_n_history (room));
+  g_assert_cmpstr (((GcMessage *) g_ptr_array_index (welcome->history, 0))->text, ==, text);
+  g_assert_cmpuint (strlen (joiner->welcome->json), <, budget + 4096);
+  g_assert_cmpuint (gc_ws_connection_get_max_queued_bytes (gc_room_get_member_connection (room, "joiner")),
+                    ==, config.max_queued_bytes);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -3703,6 +3880,9 @@ main (int    argc,
   g_test_add_func ("/server/resume/half-open", test_resume_half_open);
   g_test_add_func ("/server/resume/waiting-member-counts", test_resume_waiting_member_counts);
   g_test_add_func ("/server/slow/reader", test_slow_reader);
+  g_test_add_func ("/server/slow/many-readers", test_slow_readers_many);
+  g_test_add_func ("/server/resume/member-left-during-upgrade", test_resume_member_left_during_upgrade);
+  g_test_add_func ("/server/history/byte-budget", test_history_byte_budget);
   g_test_add_func ("/server/keepalive/ping", test_keepalive);
   g_test_add_func ("/server/keepalive/idle-timeout", test_idle_timeout);
   g_test_add_func ("/server/http/healthz", test_http_healthz);

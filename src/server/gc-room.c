@@ -7,12 +7,28 @@
 
 #include "gc-room.h"
 #include "gc-server-private.h"
+#include "gc-token-bucket.h"
 #include "gc-ws-frame.h"
+
+/* History is bounded in bytes as well as in entries: a text of 4096
+ * control characters escapes to some 24 kB, so 100 of them would make
+ * every welcome 2.5 MB, more than the slow-reader bound and more than
+ * many clients accept in one message. Half the slow-reader bound goes to
+ * history, which leaves the other half for the member list, and never
+ * more than 512 KiB, so a welcome stays under 1 MiB with default limits. */
+#define HISTORY_MAX_BYTES (512 * 1024)
 
 typedef struct {
   guint64  id;
   GBytes  *event;     /* the message event JSON, a slice of its frame */
 } HistoryEntry;
+
+/* A member removed while the room walks its members: it leaves (and the
+ * others hear of it) once the outermost walk is over. */
+typedef struct {
+  GcMember      *member;   /* owned */
+  GcLeaveReason  reason;
+} PendingLeave;
 
 struct _GcRoom
 {
@@ -32,17 +48,24 @@ struct _GcRoom
   GPtrArray    *members;
   guint         n_announced;
   guint         walking;
+  guint         max_walking;
   gboolean      has_holes;
 
-  HistoryEntry *history;      /* ring of config->history entries */
-  guint         history_start;
-  guint         history_len;
+  /* Leaves deferred during a walk (a broadcast that drops slow readers),
+   * drained in a loop when it ends, so that dropping N readers nests no
+   * deeper than one broadcast. */
+  GArray       *pending_leaves;
+  gboolean      draining;
+
+  GQueue        history;      /* HistoryEntry, oldest first */
+  gsize         history_bytes;
 };
 
 G_DEFINE_FINAL_TYPE (GcRoom, gc_room, G_TYPE_OBJECT)
 
 static void member_detach_connection (GcMember *member);
 static void member_cancel_resume     (GcMember *member);
+static void room_drain_leaves        (GcRoom   *self);
 
 static const GcServerConfig *
 room_config (GcRoom *self)
@@ -80,13 +103,19 @@ static void
 room_walk_begin (GcRoom *self)
 {
   self->walking++;
+  self->max_walking = MAX (self->max_walking, self->walking);
 }
 
 static void
 room_walk_end (GcRoom *self)
 {
-  if (--self->walking == 0 && self->has_holes)
+  if (--self->walking > 0)
+    return;
+
+  if (self->has_holes)
     room_compact_members (self);
+  if (!self->draining && self->pending_leaves->len > 0)
+    room_drain_leaves (self);
 }
 
 static void
@@ -213,31 +242,46 @@ room_send_error (GcRoom          *self,
 
 /* History --------------------------------------------------------------- */
 
+static gsize
+room_history_budget (GcRoom *self)
+{
+  gsize max_queued = room_config (self)->max_queued_bytes;
+
+  return max_queued > 0 ? MIN (max_queued / 2, HISTORY_MAX_BYTES) : HISTORY_MAX_BYTES;
+}
+
+static void
+room_history_drop_oldest (GcRoom *self)
+{
+  HistoryEntry *entry = g_queue_pop_head (&self->history);
+
+  self->history_bytes -= g_bytes_get_size (entry->event);
+  g_bytes_unref (entry->event);
+  g_free (entry);
+}
+
+/* Entries are allocated as they come, so a large --history costs nothing
+ * until a room has that many messages. */
 static void
 room_history_push (GcRoom  *self,
                    guint64  id,
                    GBytes  *event)
 {
   guint capacity = room_config (self)->history;
-  HistoryEntry *slot;
+  gsize budget = room_history_budget (self);
+  HistoryEntry *entry;
 
   if (capacity == 0)
     return;
 
-  if (self->history_len < capacity)
-    {
-      slot = &self->history[(self->history_start + self->history_len) % capacity];
-      self->history_len++;
-    }
-  else
-    {
-      slot = &self->history[self->history_start];
-      g_bytes_unref (slot->event);
-      self->history_start = (self->history_start + 1) % capacity;
-    }
+  entry = g_new (HistoryEntry, 1);
+  entry->id = id;
+  entry->event = g_bytes_ref (event);
+  g_queue_push_tail (&self->history, entry);
+  self->history_bytes += g_bytes_get_size (event);
 
-  slot->id = id;
-  slot->event = g_bytes_ref (event);
+  while (self->history.length > capacity || self->history_bytes > budget)
+    room_history_drop_oldest (self);
 }
 
 /* The retained message events with id > @since (all without @has_since),
@@ -247,12 +291,11 @@ room_history_since (GcRoom   *self,
                     gboolean  has_since,
                     guint64   since)
 {
-  guint capacity = room_config (self)->history;
-  GPtrArray *events = g_ptr_array_sized_new (self->history_len);
+  GPtrArray *events = g_ptr_array_sized_new (self->history.length);
 
-  for (guint i = 0; i < self->history_len; i++)
+  for (GList *l = self->history.head; l != NULL; l = l->next)
     {
-      HistoryEntry *entry = &self->history[(self->history_start + i) % capacity];
+      HistoryEntry *entry = l->data;
 
       if (!has_since || entry->id > since)
         g_ptr_array_add (events, entry->event);
@@ -264,29 +307,19 @@ room_history_since (GcRoom   *self,
 static void
 room_history_clear (GcRoom *self)
 {
-  guint capacity = room_config (self)->history;
-
-  for (guint i = 0; i < self->history_len; i++)
-    g_bytes_unref (self->history[(self->history_start + i) % capacity].event);
-  self->history_start = 0;
-  self->history_len = 0;
+  while (self->history.length > 0)
+    room_history_drop_oldest (self);
 }
 
 /* Leaving --------------------------------------------------------------- */
 
-/* Removes an announced member: timer and connection go (the caller closed
- * the connection if it had to), `leave` goes to the others. */
 static void
-room_remove_member (GcRoom        *self,
+room_finish_remove (GcRoom        *self,
                     GcMember      *member,
                     GcLeaveReason  reason)
 {
-  g_autoptr(GcMember) unlinked = NULL;
+  g_autoptr(GcMember) unlinked = room_unlink (self, member);
   g_autoptr(GBytes) event = NULL;
-
-  member_cancel_resume (member);
-  member_detach_connection (member);
-  unlinked = room_unlink (self, member);
 
   event = gc_event_build_leave (&member->user, reason, now_ms ());
   room_broadcast (self, event, NULL);
@@ -296,6 +329,50 @@ room_remove_member (GcRoom        *self,
   gc_server_count_leave (self->server, reason);
 
   room_check_empty (self);
+}
+
+/* Removes an announced member: timer and connection go (the caller closed
+ * the connection if it had to), `leave` goes to the others. During a walk
+ * (a send there may drop a slow reader) the member only loses its
+ * connection, so no more is sent to it; it leaves when the walk is over,
+ * as the leave broadcast would otherwise nest a walk per dropped member. */
+static void
+room_remove_member (GcRoom        *self,
+                    GcMember      *member,
+                    GcLeaveReason  reason)
+{
+  member_cancel_resume (member);
+  member_detach_connection (member);
+
+  if (self->walking > 0 || self->draining)
+    {
+      PendingLeave leave = { gc_member_ref (member), reason };
+
+      g_array_append_val (self->pending_leaves, leave);
+      return;
+    }
+
+  room_finish_remove (self, member, reason);
+}
+
+/* A loop, not a recursion: leaves deferred by these leaves' broadcasts
+ * join the end of the list. */
+static void
+room_drain_leaves (GcRoom *self)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+
+  self->draining = TRUE;
+  for (guint i = 0; i < self->pending_leaves->len; i++)
+    {
+      PendingLeave leave = g_array_index (self->pending_leaves, PendingLeave, i);
+
+      if (leave.member->state != GC_MEMBER_GONE)
+        room_finish_remove (self, leave.member, leave.reason);
+      gc_member_unref (leave.member);
+    }
+  g_array_set_size (self->pending_leaves, 0);
+  self->draining = FALSE;
 }
 
 /* The server drops the member (close @code, then `leave` with @reason). */
@@ -356,7 +433,7 @@ member_arm_resume (GcRoom   *self,
       return;
     }
 
-  member->resume_source = g_timeout_source_new ((guint) ((left_us + 999) / 1000));
+  member->resume_source = g_timeout_source_new ((guint) MIN (gc_ms_from_us_ceil (left_us), G_MAXUINT));
   g_source_set_static_name (member->resume_source, "[gochat] resume window");
   g_source_set_callback (member->resume_source, member_resume_expired, member, NULL);
   g_source_attach (member->resume_source, gc_ws_poller_get_context (gc_server_get_poller (self->server)));
@@ -491,7 +568,7 @@ room_handle_text (GcRoom   *self,
       request = gc_request_parse (text, len, config->max_text_bytes, &ref, NULL);
       room_send_error (self, member, GC_PROTOCOL_ERROR_RATE_LIMITED,
                        "Too many requests; slow down", ref,
-                       (guint64) MAX ((retry_after_us + 999) / 1000, 1));
+                       gc_ms_from_us_ceil (retry_after_us));
       return;
     }
 
@@ -719,14 +796,10 @@ room_send_welcome (GcRoom   *self,
         g_ptr_array_add (users, &other->user);
     }
 
+  /* History takes at most half the slow-reader bound, so the welcome
+   * fits under it; one that does not (a huge member list under a tiny
+   * bound) drops the joiner as a slow reader. */
   welcome = gc_event_build_welcome (&params);
-
-  /* The welcome is bounded by the history, not by the reader: let one
-   * welcome through on top of the slow-reader bound. */
-  if (config->max_queued_bytes > 0)
-    gc_ws_connection_set_max_queued_bytes (member->connection,
-                                           config->max_queued_bytes + g_bytes_get_size (welcome));
-
   room_send (self, member, welcome);
 }
 
@@ -740,7 +813,8 @@ gc_room_attach (GcRoom         *self,
 {
   g_autoptr(GcRoom) hold = g_object_ref (self);
 
-  /* Removed while its upgrade was in progress (the server shut down). */
+  /* Removed while its upgrade was in progress: the server shut down, or
+   * the member to resume left. */
   if (member->state == GC_MEMBER_GONE)
     return FALSE;
 
@@ -770,6 +844,10 @@ gc_room_attach (GcRoom         *self,
 
   member_attach_connection (member, connection);
   room_send_welcome (self, member, resume, has_since, since);
+
+  /* Its welcome overflowed the slow-reader bound: it has left already. */
+  if (member->state == GC_MEMBER_GONE)
+    return TRUE;
 
   if (resume)
     {
@@ -855,12 +933,9 @@ gc_room_new (GcServer   *server,
              const char *code)
 {
   GcRoom *self = g_object_new (GC_TYPE_ROOM, NULL);
-  guint capacity = gc_server_get_config (server)->history;
 
   self->server = server;
   self->code = g_strdup (code);
-  if (capacity > 0)
-    self->history = g_new0 (HistoryEntry, capacity);
 
   return self;
 }
@@ -885,9 +960,10 @@ gc_room_finalize (GObject *object)
 {
   GcRoom *self = GC_ROOM (object);
 
+  g_assert (self->pending_leaves->len == 0);
+  g_array_unref (self->pending_leaves);
   g_ptr_array_unref (self->members);
   g_hash_table_unref (self->by_key);
-  g_free (self->history);
   g_free (self->code);
 
   G_OBJECT_CLASS (gc_room_parent_class)->finalize (object);
@@ -907,6 +983,8 @@ gc_room_init (GcRoom *self)
 {
   self->members = g_ptr_array_new ();
   self->by_key = g_hash_table_new (g_str_hash, g_str_equal);
+  self->pending_leaves = g_array_new (FALSE, FALSE, sizeof (PendingLeave));
+  g_queue_init (&self->history);
 }
 
 const char *
@@ -938,5 +1016,37 @@ gc_room_get_n_history (GcRoom *self)
 {
   g_return_val_if_fail (GC_IS_ROOM (self), 0);
 
-  return self->history_len;
+  return self->history.length;
+}
+
+gsize
+gc_room_get_history_bytes (GcRoom *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM (self), 0);
+
+  return self->history_bytes;
+}
+
+guint
+gc_room_get_max_walk_depth (GcRoom *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM (self), 0);
+
+  return self->max_walking;
+}
+
+GcWsConnection *
+gc_room_get_member_connection (GcRoom     *self,
+                               const char *name)
+{
+  g_autofree char *key = NULL;
+  GcMember *member;
+
+  g_return_val_if_fail (GC_IS_ROOM (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = gc_protocol_user_name_key (name);
+  member = g_hash_table_lookup (self->by_key, key);
+
+  return member != NULL ? member->connection : NULL;
 }

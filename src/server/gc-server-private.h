@@ -33,7 +33,8 @@ GcMember       *gc_room_reserve             (GcRoom          *self,
                                              GError         **error);
 /* The upgrade of a reserved member finished: welcome, then (unless
  * resuming) the join broadcast. Returns %FALSE if the member was removed
- * meanwhile (shutdown); the caller then closes @connection. */
+ * meanwhile (shutdown, or the member to resume left); the caller then
+ * closes @connection. */
 gboolean        gc_room_attach              (GcRoom          *self,
                                              GcMember        *member,
                                              gboolean         resume,
@@ -51,6 +52,14 @@ void            gc_room_close_all           (GcRoom          *self,
                                              const char      *reason);
 /* Members that are connected or waiting for a resume (not joining). */
 guint           gc_room_get_n_announced     (GcRoom          *self);
+/* The bytes of message events the room's history holds. */
+gsize           gc_room_get_history_bytes   (GcRoom          *self);
+/* The deepest the room's member walks (broadcasts) have nested, for tests:
+ * dropping slow readers during a broadcast must not nest them. */
+guint           gc_room_get_max_walk_depth  (GcRoom          *self);
+/* The connection of the member called @name, or %NULL; for tests. */
+GcWsConnection *gc_room_get_member_connection (GcRoom        *self,
+                                               const char    *name);
 
 /* Server side, used by rooms. */
 

@@ -60,16 +60,8 @@
 
 static const char * const subprotocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
 
-static GQuark
-handshake_quark (void)
-{
-  static GQuark quark;
-
-  if (quark == 0)
-    quark = g_quark_from_static_string ("gc-server-handshake");
-
-  return quark;
-}
+/* Marks a remote address object with its handshake. */
+static G_DEFINE_QUARK (gc-server-handshake, handshake)
 
 typedef struct _GcHandshake GcHandshake;
 
@@ -1310,8 +1302,10 @@ on_request_headers (SoupServer        *soup,
                    "Requests with a body are not accepted", NULL, 0, NULL);
 }
 
+/* @count summed over the rooms. */
 static guint
-server_count_announced (GcServer *self)
+server_sum_rooms (GcServer *self,
+                  guint   (*count) (GcRoom *room))
 {
   GHashTableIter iter;
   GcRoom *room;
@@ -1319,7 +1313,7 @@ server_count_announced (GcServer *self)
 
   g_hash_table_iter_init (&iter, self->rooms);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
-    n += gc_room_get_n_announced (room);
+    n += count (room);
 
   return n;
 }
@@ -1335,7 +1329,7 @@ server_handle_healthz (GcServer          *self,
                           ",\"rooms\":%u,\"connections\":%u,\"members\":%u,"
                           "\"handshakes\":%u,\"uptime_s\":%" G_GINT64_FORMAT "}",
                           g_hash_table_size (self->rooms),
-                          server_count_announced (self),
+                          server_sum_rooms (self, gc_room_get_n_announced),
                           gc_server_get_n_members (self),
                           self->handshakes.length,
                           (g_get_monotonic_time () - self->started_us) / G_USEC_PER_SEC);
@@ -1476,9 +1470,18 @@ on_upgraded (GcWsConnection *connection,
                                   self->config.idle_timeout_seconds);
 
   join->done = TRUE;
-  if (!gc_room_attach (join->room, join->member, join->resume, connection,
-                       join->has_since, join->since))
+  if (gc_room_attach (join->room, join->member, join->resume, connection,
+                      join->has_since, join->since))
+    return;
+
+  /* 1001 only means shutdown (§6); otherwise the member to resume left
+   * during the upgrade (its old connection closed), and the client must
+   * join afresh. */
+  if (self->shutting_down)
     gc_ws_connection_close (connection, GC_WS_CLOSE_GOING_AWAY, "server shutting down");
+  else
+    gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
+                            "the session ended during the upgrade; join again");
 }
 
 static gboolean
@@ -1631,7 +1634,7 @@ server_handle_join (GcServer          *self,
         {
           server_refuse (self, msg, GC_PROTOCOL_ERROR_RATE_LIMITED,
                          "Too many joins from your address; try again later", NULL,
-                         (guint64) MAX ((retry_after_us + 999) / 1000, 1), NULL);
+                         gc_ms_from_us_ceil (retry_after_us), NULL);
           return;
         }
     }
@@ -1861,6 +1864,8 @@ gc_server_shutdown_async (GcServer            *self,
                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GHashTableIter iter;
+  GcRoom *room;
 
   g_return_if_fail (GC_IS_SERVER (self));
 
@@ -1877,14 +1882,9 @@ gc_server_shutdown_async (GcServer            *self,
   self->shutting_down = TRUE;
   gc_server_log_event (G_LOG_LEVEL_INFO, "shutdown", NULL, NULL, NULL, NULL);
 
-  {
-    GHashTableIter iter;
-    GcRoom *room;
-
-    g_hash_table_iter_init (&iter, self->rooms);
-    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
-      gc_room_close_all (room, GC_WS_CLOSE_GOING_AWAY, "server shutting down");
-  }
+  g_hash_table_iter_init (&iter, self->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
+    gc_room_close_all (room, GC_WS_CLOSE_GOING_AWAY, "server shutting down");
   server_drop_rooms (self);
 
   /* Joins keep getting 503 until the closing handshakes are done. */
@@ -1970,17 +1970,9 @@ gc_server_get_n_connections (GcServer *self)
 guint
 gc_server_get_n_members (GcServer *self)
 {
-  GHashTableIter iter;
-  GcRoom *room;
-  guint n = 0;
-
   g_return_val_if_fail (GC_IS_SERVER (self), 0);
 
-  g_hash_table_iter_init (&iter, self->rooms);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
-    n += gc_room_get_n_members (room);
-
-  return n;
+  return server_sum_rooms (self, gc_room_get_n_members);
 }
 
 guint

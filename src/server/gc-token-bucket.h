@@ -46,4 +46,12 @@ gboolean gc_token_bucket_is_full (const GcTokenBucket *bucket,
                                   double               rate_per_s,
                                   gint64               now_us);
 
+/* @us in whole milliseconds, rounded up, at least 1: a wait reported in
+ * ms must not end before the real one. */
+static inline guint64
+gc_ms_from_us_ceil (gint64 us)
+{
+  return (guint64) MAX ((us + 999) / 1000, 1);
+}
+
 G_END_DECLS

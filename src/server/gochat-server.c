@@ -24,6 +24,9 @@
  * listening sockets, the epoll fd, logging, the TLS backend. */
 #define RESERVED_FDS 64
 
+#define MAX_HISTORY        100000
+#define MAX_RESUME_SECONDS 86400
+
 typedef struct {
   GMainLoop *loop;
   GcServer  *server;
@@ -166,15 +169,24 @@ resolve_bind_address (const char *text)
 }
 
 static guint
+check_uint_range (const char *option,
+                  gint64      value,
+                  gint64      min,
+                  gint64      max)
+{
+  if (value < min || value > max)
+    die_usage ("%s: %" G_GINT64_FORMAT " is out of range (%" G_GINT64_FORMAT " to %"
+               G_GINT64_FORMAT ")", option, value, min, max);
+
+  return (guint) value;
+}
+
+static guint
 check_uint (const char *option,
             gint64      value,
             gint64      min)
 {
-  if (value < min || value > G_MAXUINT)
-    die_usage ("%s: %" G_GINT64_FORMAT " is out of range (at least %" G_GINT64_FORMAT ")",
-               option, value, min);
-
-  return (guint) value;
+  return check_uint_range (option, value, min, G_MAXUINT);
 }
 
 int
@@ -286,8 +298,11 @@ main (int    argc,
   gc_server_config_init_default (&config);
   if (opt_port < 0 || opt_port > 65535)
     die_usage ("--port: %" G_GINT64_FORMAT " is not a TCP port", opt_port);
-  config.history = check_uint ("--history", opt_history, 0);
-  config.resume_seconds = check_uint ("--resume-seconds", opt_resume_seconds, 0);
+  /* Beyond these, a value is a typo rather than a wish: a day of resume
+   * window, and more history than anyone scrolls back through. */
+  config.history = check_uint_range ("--history", opt_history, 0, MAX_HISTORY);
+  config.resume_seconds = check_uint_range ("--resume-seconds", opt_resume_seconds, 0,
+                                            MAX_RESUME_SECONDS);
   if (opt_max_queue_bytes < 0)
     die_usage ("--max-queue-bytes: %" G_GINT64_FORMAT " is negative", opt_max_queue_bytes);
   config.max_queued_bytes = (gsize) opt_max_queue_bytes;
