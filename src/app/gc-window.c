@@ -27,7 +27,6 @@ struct _GcWindow
   GtkLabel             *title_label;
   GtkLabel             *subtitle_label;
   GtkButton            *join_button;
-  GtkMenuButton        *menu_button;
   GtkToggleButton      *members_button;
   GtkButton            *invite_button;
   GtkListBox           *sidebar;
@@ -1091,7 +1090,6 @@ gc_window_class_init (GcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, join_button);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, members_button);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, invite_button);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, sidebar);
