@@ -10,7 +10,7 @@ gochat_build_packages=(
 # Only the test suite needs these: a display for GUI tests, a session bus,
 # an independent WebSocket implementation, and clang for the fuzzers.
 gochat_test_packages=(
-  xvfb xauth dbus python3 python3-websockets clang libclang-rt-14-dev
+  xvfb xauth dbus xdotool python3 python3-websockets clang libclang-rt-14-dev
 )
 
 gochat_install_packages () {
