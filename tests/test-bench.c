@@ -16,11 +16,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #include "gc-bench-histogram.h"
+#include "gc-bench-proc.h"
 #include "gc-bench-wire.h"
 #include "gc-protocol.h"
 #include "gc-protocol-private.h"
@@ -81,6 +84,56 @@ test_histogram_precision (void)
     g_assert_cmpuint (p40, <=, 123456 + 123456 / 64);
   }
   g_assert_cmpuint (gc_bench_histogram_get_percentile (histogram, 100), ==, G_MAXUINT64 / 3);
+}
+
+/* ------------------------------------------------------------------ */
+/* /proc samples                                                        */
+/* ------------------------------------------------------------------ */
+
+static double
+own_cpu_seconds (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
+static void
+test_proc_sample (void)
+{
+  GcBenchProcSample before;
+  GcBenchProcSample after;
+  GcBenchProcSample other_threads;
+  g_autoptr(GError) error = NULL;
+  double start = own_cpu_seconds ();
+  double used;
+  volatile guint64 spin = 0;
+
+  g_assert_true (gc_bench_proc_sample (getpid (), &before, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (before.rss_kb, >, 0);
+  g_assert_cmpuint (before.peak_rss_kb, >=, before.rss_kb);
+
+  /* Burn 50 ms of CPU; the sample must see it, to the millisecond when
+   * the threads stayed the same. */
+  while (own_cpu_seconds () - start < 0.05)
+    spin++;
+  g_assert_true (gc_bench_proc_sample (getpid (), &after, &error));
+  used = own_cpu_seconds () - start;
+  g_assert_cmpfloat (gc_bench_proc_cpu_between (&before, &after), >=, 0.045);
+  g_assert_cmpfloat (gc_bench_proc_cpu_between (&before, &after), <=, used + 0.005);
+
+  /* Another set of threads: the whole-process figure from stat. */
+  other_threads = after;
+  other_threads.thread_sum++;
+  g_assert_cmpfloat (gc_bench_proc_cpu_between (&before, &other_threads), ==,
+                     after.cpu_seconds - before.cpu_seconds);
+
+  /* A process that does not exist. */
+  g_assert_false (gc_bench_proc_sample (G_MAXINT, &after, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 
 /* ------------------------------------------------------------------ */
@@ -964,6 +1017,7 @@ main (int    argc,
 
   g_test_add_func ("/bench/histogram/small-values", test_histogram_small_values);
   g_test_add_func ("/bench/histogram/precision", test_histogram_precision);
+  g_test_add_func ("/bench/proc/sample", test_proc_sample);
   g_test_add_func ("/bench/wire/text", test_text_round_trip);
   g_test_add_func ("/bench/wire/request", test_request);
   g_test_add_func ("/bench/wire/event-scan", test_event_scan);

@@ -76,6 +76,64 @@ status_field_kb (const char *contents,
   return FALSE;
 }
 
+/* Sums the run time of every live thread (the first field of each
+ * task's schedstat, in ns) and notes which threads they were. Leaves
+ * n_threads 0 where schedstat is missing (a kernel without it). */
+static void
+sample_threads (int                pid,
+                GcBenchProcSample *sample)
+{
+  g_autofree char *task_path = g_strdup_printf ("/proc/%d/task", pid);
+  g_autoptr(GDir) dir = g_dir_open (task_path, 0, NULL);
+  const char *task;
+
+  sample->run_ns = 0;
+  sample->n_threads = 0;
+  sample->thread_sum = 0;
+  sample->thread_xor = 0;
+
+  while (dir != NULL && (task = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (task_path, task, "schedstat", NULL);
+      g_autofree char *contents = NULL;
+      guint64 tid = g_ascii_strtoull (task, NULL, 10);
+      char *end;
+      guint64 run_ns;
+
+      if (!g_file_get_contents (path, &contents, NULL, NULL))
+        {
+          /* Gone meanwhile, or no schedstat: no precise figure. */
+          sample->n_threads = 0;
+          return;
+        }
+      run_ns = g_ascii_strtoull (contents, &end, 10);
+      if (end == contents)
+        {
+          sample->n_threads = 0;
+          return;
+        }
+
+      sample->run_ns += run_ns;
+      sample->n_threads++;
+      sample->thread_sum += tid;
+      sample->thread_xor ^= tid * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
+    }
+}
+
+double
+gc_bench_proc_cpu_between (const GcBenchProcSample *before,
+                           const GcBenchProcSample *after)
+{
+  g_return_val_if_fail (before != NULL && after != NULL, 0);
+
+  if (before->n_threads > 0 && before->n_threads == after->n_threads &&
+      before->thread_sum == after->thread_sum && before->thread_xor == after->thread_xor &&
+      after->run_ns >= before->run_ns)
+    return (double) (after->run_ns - before->run_ns) / 1e9;
+
+  return after->cpu_seconds - before->cpu_seconds;
+}
+
 gboolean
 gc_bench_proc_sample (int                 pid,
                       GcBenchProcSample  *sample,
@@ -95,6 +153,7 @@ gc_bench_proc_sample (int                 pid,
 
   if (!parse_stat (stat, &sample->cpu_seconds, error))
     return FALSE;
+  sample_threads (pid, sample);
 
   if (!status_field_kb (status, "VmRSS", &sample->rss_kb) ||
       !status_field_kb (status, "VmHWM", &sample->peak_rss_kb))

@@ -38,10 +38,10 @@ derive (const GcBenchResults *results,
     return;
 
   derived->has_cpu = TRUE;
-  derived->server_connect_cpu = results->server_connected.cpu_seconds -
-                                results->server_start.cpu_seconds;
-  derived->server_message_cpu = results->server_end.cpu_seconds -
-                                results->server_connected.cpu_seconds;
+  derived->server_connect_cpu = gc_bench_proc_cpu_between (&results->server_start,
+                                                          &results->server_connected);
+  derived->server_message_cpu = gc_bench_proc_cpu_between (&results->server_connected,
+                                                          &results->server_end);
   if (derived->server_message_cpu > 0)
     derived->deliveries_per_cpu_second = results->delivered / derived->server_message_cpu;
   if (results->joined > 0)
