@@ -22,7 +22,9 @@ G_BEGIN_DECLS
 /**
  * GcServerConfig:
  * @history: chat messages kept per room for `welcome.history`; 0 turns
- *   history off (default 100)
+ *   history off (default 100). The oldest also go once they total more
+ *   than half @max_queued_bytes or 512 KiB, whichever is less, so that a
+ *   welcome fits under the slow-reader bound.
  * @resume_seconds: how long a member whose connection dropped without a
  *   close frame stays in its room, waiting for a resume (default 30)
  * @max_queued_bytes: bytes queued for one connection beyond which it is
