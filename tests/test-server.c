@@ -2668,6 +2668,25 @@ typedef struct {
   guint       *n_gone;
 } Abuser;
 
+/* Replaces the source in @slot by one that calls @func when @socket is
+ * ready for @condition or hung up. */
+static void
+watch_socket (GSource           **slot,
+              GSocket            *socket,
+              GIOCondition        condition,
+              GSocketSourceFunc   func,
+              gpointer            data)
+{
+  if (*slot != NULL)
+    {
+      g_source_destroy (*slot);
+      g_source_unref (*slot);
+    }
+  *slot = g_socket_create_source (socket, condition | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (*slot, G_SOURCE_FUNC (func), data, NULL);
+  g_source_attach (*slot, NULL);
+}
+
 static gboolean on_abuser_ready (GSocket      *socket,
                                  GIOCondition  condition,
                                  gpointer      user_data);
@@ -2676,14 +2695,7 @@ static void
 abuser_watch (Abuser       *abuser,
               GIOCondition  condition)
 {
-  if (abuser->source != NULL)
-    {
-      g_source_destroy (abuser->source);
-      g_source_unref (abuser->source);
-    }
-  abuser->source = g_socket_create_source (abuser->socket, condition | G_IO_HUP | G_IO_ERR, NULL);
-  g_source_set_callback (abuser->source, G_SOURCE_FUNC (on_abuser_ready), abuser, NULL);
-  g_source_attach (abuser->source, NULL);
+  watch_socket (&abuser->source, abuser->socket, condition, on_abuser_ready, abuser);
 }
 
 static gboolean
@@ -3108,14 +3120,7 @@ static void
 pusher_watch (Pusher       *pusher,
               GIOCondition  condition)
 {
-  if (pusher->source != NULL)
-    {
-      g_source_destroy (pusher->source);
-      g_source_unref (pusher->source);
-    }
-  pusher->source = g_socket_create_source (pusher->socket, condition | G_IO_HUP | G_IO_ERR, NULL);
-  g_source_set_callback (pusher->source, G_SOURCE_FUNC (on_pusher_ready), pusher, NULL);
-  g_source_attach (pusher->source, NULL);
+  watch_socket (&pusher->source, pusher->socket, condition, on_pusher_ready, pusher);
 }
 
 static void

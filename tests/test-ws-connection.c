@@ -23,6 +23,7 @@
 #define GC_TEST_DEADLINE_S 20
 
 #include "gc-test-spin.h"
+#include "ws-test-threads.h"
 
 /* Self-signed, CN=localhost, for the TLS test only. */
 static const char test_cert_pem[] =
@@ -71,36 +72,6 @@ count_open_fds (void)
       n++;
     }
   return n - 1;  /* the directory's own fd */
-}
-
-static guint
-count_threads (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
-/* GLib's thread pool keeps idle threads around. One that ran gnutls (a
- * TLS handshake) holds dynamic thread-local storage that GCC 12's
- * LeakSanitizer crashes on when it scans threads at exit, so let them end
- * first. They tell nobody when they do: poll, with a deadline. */
-static void
-stop_idle_pool_threads (guint n_threads)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  g_thread_pool_set_max_unused_threads (0);
-  while (count_threads () > n_threads)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_thread_pool_stop_unused_threads ();
-      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
-    }
 }
 
 /* Sockets */
@@ -1777,7 +1748,6 @@ main (int   argc,
     { "portable/server", &portable_server },
     { "portable/client", &portable_client },
   };
-  guint n_threads;
   int status;
 
   g_test_init (&argc, &argv, NULL);
@@ -1788,7 +1758,6 @@ main (int   argc,
   g_main_context_wakeup (g_main_context_default ());
   g_type_ensure (G_TYPE_TASK);
   listener = listener_new ();
-  n_threads = count_threads ();
 
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
@@ -1808,6 +1777,6 @@ main (int   argc,
 
   status = g_test_run ();
   g_clear_object (&listener);
-  stop_idle_pool_threads (n_threads);
+  g_assert_true (ws_test_stop_idle_pool_threads (10000));
   return status;
 }
