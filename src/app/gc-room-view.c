@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "gc-compose-command.h"
 #include "gc-member-list.h"
 #include "gc-message-row.h"
 #include "gc-room-view-private.h"
@@ -205,69 +206,6 @@ message_unbind_cb (GtkSignalListItemFactory *factory,
 /* Compose                                                              */
 /* ------------------------------------------------------------------ */
 
-typedef enum {
-  COMPOSE_EMPTY,
-  COMPOSE_TEXT,
-  COMPOSE_EMOTE,
-  COMPOSE_NICK,
-  COMPOSE_JOIN,
-  COMPOSE_LEAVE,
-  COMPOSE_HELP,
-  COMPOSE_UNKNOWN,
-} ComposeCommand;
-
-/* Whether @text starts with the command @name followed by white space or
- * its end; *@rest then points after one separating space. */
-static gboolean
-match_command (const char  *text,
-               const char  *name,
-               const char **rest)
-{
-  gsize len = strlen (name);
-
-  if (g_ascii_strncasecmp (text, name, len) != 0)
-    return FALSE;
-  if (text[len] == '\0')
-    {
-      *rest = text + len;
-      return TRUE;
-    }
-  if (text[len] == ' ' || text[len] == '\t' || text[len] == '\n')
-    {
-      *rest = text + len + 1;
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static ComposeCommand
-parse_compose (const char  *text,
-               const char **payload)
-{
-  *payload = text;
-
-  if (*text == '\0')
-    return COMPOSE_EMPTY;
-  if (text[0] != '/')
-    return COMPOSE_TEXT;
-  if (text[1] == '/')
-    {
-      *payload = text + 1;
-      return COMPOSE_TEXT;
-    }
-  if (match_command (text, "/me", payload))
-    return COMPOSE_EMOTE;
-  if (match_command (text, "/nick", payload))
-    return COMPOSE_NICK;
-  if (match_command (text, "/join", payload))
-    return COMPOSE_JOIN;
-  if (match_command (text, "/leave", payload))
-    return COMPOSE_LEAVE;
-  if (match_command (text, "/help", payload))
-    return COMPOSE_HELP;
-  return COMPOSE_UNKNOWN;
-}
-
 static char *
 compose_text (GcRoomView *self)
 {
@@ -283,15 +221,14 @@ update_compose_state (GcRoomView *self)
 {
   g_autofree char *text = compose_text (self);
   g_autofree char *counter = NULL;
-  const char *payload;
-  ComposeCommand command = parse_compose (text, &payload);
+  g_autoptr(GcComposeCommand) command = gc_compose_command_parse (text, NULL);
   guint limit = gc_chat_session_get_limits (self->session)->max_text_bytes;
   gsize bytes = 0;
   gboolean joined = gc_chat_session_get_state (self->session) != GC_CHAT_SESSION_STATE_CLOSED;
   gboolean can_send;
 
-  if (command == COMPOSE_TEXT || command == COMPOSE_EMOTE)
-    bytes = strlen (payload);
+  if (command != NULL && gc_compose_command_is_message (command))
+    bytes = strlen (command->argument);
 
   /* Translators: bytes typed / bytes the server takes, under the Send button. */
   counter = g_strdup_printf (_("%u / %u"), (guint) MIN (bytes, G_MAXUINT), limit);
@@ -311,7 +248,8 @@ update_compose_state (GcRoomView *self)
                                    _("Bytes used of the server’s limit"));
     }
 
-  can_send = joined && command != COMPOSE_EMPTY && bytes <= limit;
+  /* A command that does not parse can be sent: that explains it. */
+  can_send = joined && (command == NULL || command->kind != GC_COMPOSE_COMMAND_EMPTY) && bytes <= limit;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "room.send", can_send);
 }
 
@@ -326,8 +264,7 @@ compose_changed_cb (GtkTextBuffer *buffer,
                     GcRoomView    *self)
 {
   g_autofree char *text = compose_text (self);
-  const char *payload;
-  ComposeCommand command = parse_compose (text, &payload);
+  g_autoptr(GcComposeCommand) command = gc_compose_command_parse (text, NULL);
 
   if (!self->completing)
     clear_completion (self);
@@ -335,50 +272,8 @@ compose_changed_cb (GtkTextBuffer *buffer,
   update_compose_state (self);
 
   gc_chat_session_set_typing (self->session,
-                              (command == COMPOSE_TEXT || command == COMPOSE_EMOTE) && *payload != '\0');
-}
-
-static char *
-help_text (void)
-{
-  return g_strjoin ("\n",
-                    _("Commands:"),
-                    _("/me ACTION — say what you are doing, e.g. /me waves"),
-                    _("/nick NAME — change your name"),
-                    _("/join ROOM — join another room on this server"),
-                    _("/leave — leave this room"),
-                    _("/help — show this help"),
-                    _("Start a message with // to send a line that begins with /."),
-                    _("Enter sends; Shift+Enter starts a new line; Tab completes a name."),
-                    _("Ctrl+? shows every keyboard shortcut."),
-                    NULL);
-}
-
-/* /join ROOM: the window joins it on this room's server. */
-static gboolean
-compose_join (GcRoomView  *self,
-              const char  *payload,
-              GError     **error)
-{
-  g_autofree char *trimmed = g_strstrip (g_strdup (payload));
-  g_autofree char *room = NULL;
-
-  if (*trimmed == '\0')
-    {
-      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
-                           _("Say which room to join, e.g. /join blue-otter-42"));
-      return FALSE;
-    }
-  room = gc_protocol_canonical_room_code (trimmed, NULL);
-  if (room == NULL)
-    {
-      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
-                   _("“%s” is not a room code: a room code has 1 to %d letters A–Z, digits, _ and -."),
-                   trimmed, GC_PROTOCOL_MAX_ROOM_CODE_LENGTH);
-      return FALSE;
-    }
-
-  return gtk_widget_activate_action (GTK_WIDGET (self), "win.join-room", "s", room);
+                              command != NULL && gc_compose_command_is_message (command)
+                              && *command->argument != '\0');
 }
 
 static void
@@ -389,63 +284,53 @@ send_action (GtkWidget  *widget,
   GcRoomView *self = GC_ROOM_VIEW (widget);
   g_autofree char *text = compose_text (self);
   g_autoptr(GError) error = NULL;
-  const char *payload;
-  ComposeCommand command = parse_compose (text, &payload);
-  gboolean done = TRUE;
+  g_autoptr(GcComposeCommand) command = gc_compose_command_parse (text, &error);
+  gboolean done = FALSE;
 
-  if (command == COMPOSE_EMPTY)
-    return;
-
-  switch (command)
-    {
-    case COMPOSE_TEXT:
-    case COMPOSE_EMOTE:
-      done = gc_chat_session_send_message (self->session, payload,
-                                           command == COMPOSE_EMOTE ? GC_MESSAGE_KIND_EMOTE
-                                                                    : GC_MESSAGE_KIND_TEXT,
-                                           &error) != NULL;
-      break;
-
-    case COMPOSE_NICK:
-      done = gc_chat_session_rename (self->session, payload, &error);
-      break;
-
-    case COMPOSE_JOIN:
-      done = compose_join (self, payload, &error);
-      break;
-
-    case COMPOSE_LEAVE:
-      /* The view goes away with the room: nothing more to do here. */
-      gtk_widget_activate_action (widget, "win.leave-room", NULL);
-      return;
-
-    case COMPOSE_HELP:
+  if (command != NULL)
+    switch (command->kind)
       {
-        g_autofree char *help = help_text ();
+      case GC_COMPOSE_COMMAND_EMPTY:
+        return;
 
-        gc_chat_session_add_notice (self->session, help);
+      case GC_COMPOSE_COMMAND_TEXT:
+      case GC_COMPOSE_COMMAND_EMOTE:
+        done = gc_chat_session_send_message (self->session, command->argument,
+                                             command->kind == GC_COMPOSE_COMMAND_EMOTE
+                                             ? GC_MESSAGE_KIND_EMOTE : GC_MESSAGE_KIND_TEXT,
+                                             &error) != NULL;
+        break;
+
+      case GC_COMPOSE_COMMAND_NICK:
+        done = gc_chat_session_rename (self->session, command->argument, &error);
+        break;
+
+      case GC_COMPOSE_COMMAND_JOIN:
+        /* The window joins it on this room's server. */
+        done = gtk_widget_activate_action (widget, "win.join-room", "s", command->argument);
+        break;
+
+      case GC_COMPOSE_COMMAND_LEAVE:
+        /* The view goes away with the room: nothing more to do here. */
+        gtk_widget_activate_action (widget, "win.leave-room", NULL);
+        return;
+
+      case GC_COMPOSE_COMMAND_HELP:
+      default:
+        {
+          g_autofree char *help = gc_compose_command_help_text ();
+
+          gc_chat_session_add_notice (self->session, help);
+          done = TRUE;
+        }
+        break;
       }
-      break;
-
-    case COMPOSE_UNKNOWN:
-    case COMPOSE_EMPTY:
-    default:
-      {
-        g_autofree char *line = NULL;
-        g_autofree char *name = g_strndup (text, strcspn (text, " \t\n"));
-
-        line = g_strdup_printf (_("Unknown command “%s”. Type /help for the list."), name);
-        gc_chat_session_add_notice (self->session, line);
-        done = FALSE;
-      }
-      break;
-    }
 
   /* On failure keep the text, so nothing typed is lost, and explain in
    * the room. */
   if (error != NULL)
     {
-      g_autofree char *line = command == COMPOSE_NICK
+      g_autofree char *line = command != NULL && command->kind == GC_COMPOSE_COMMAND_NICK
                               ? g_strdup_printf (_("Could not change your name: %s"), error->message)
                               : g_strdup (error->message);
 
