@@ -1241,7 +1241,7 @@ gc_chat_session_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_RETRY_SECONDS:
       g_value_set_uint (value, self->retry_seconds);
@@ -1273,10 +1273,9 @@ gc_chat_session_class_init (GcChatSessionClass *klass)
   object_class->get_property = gc_chat_session_get_property;
 
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL,
-                      GC_CHAT_SESSION_STATE_NEW, GC_CHAT_SESSION_STATE_CLOSED,
-                      GC_CHAT_SESSION_STATE_NEW,
-                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    g_param_spec_enum ("state", NULL, NULL,
+                       GC_TYPE_CHAT_SESSION_STATE, GC_CHAT_SESSION_STATE_NEW,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_RETRY_SECONDS] =
     g_param_spec_uint ("retry-seconds", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);

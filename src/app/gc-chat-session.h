@@ -16,6 +16,7 @@
 #include "gc-room-member.h"
 #include "gc-message-item.h"
 #include "gc-protocol.h"
+#include "gc-app-enums.h"
 
 G_BEGIN_DECLS
 

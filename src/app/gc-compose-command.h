@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "gc-app-enums.h"
+
 G_BEGIN_DECLS
 
 /**

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "gc-app-enums.h"
+
 G_BEGIN_DECLS
 
 #define GC_INVITE_LINK_SCHEME "gochat"

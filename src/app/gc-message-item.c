@@ -66,7 +66,7 @@ gc_message_item_get_property (GObject    *object,
       g_value_set_int64 (value, self->ts);
       break;
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
     case PROP_ERROR:
       g_value_set_string (value, self->error);
@@ -93,10 +93,9 @@ gc_message_item_class_init (GcMessageItemClass *klass)
     g_param_spec_int64 ("ts", NULL, NULL, G_MININT64, G_MAXINT64, 0,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL,
-                      GC_MESSAGE_ITEM_DELIVERED, GC_MESSAGE_ITEM_FAILED,
-                      GC_MESSAGE_ITEM_DELIVERED,
-                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    g_param_spec_enum ("state", NULL, NULL,
+                       GC_TYPE_MESSAGE_ITEM_STATE, GC_MESSAGE_ITEM_DELIVERED,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_ERROR] =
     g_param_spec_string ("error", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);

@@ -7,6 +7,8 @@
 
 #include <glib-object.h>
 
+#include "gc-app-enums.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
