@@ -84,6 +84,42 @@ void            gc_server_count             (GcServer        *self,
 void            gc_server_count_leave       (GcServer        *self,
                                              GcLeaveReason    reason);
 
+/* Server side, used by joins. */
+
+gboolean        gc_server_is_shutting_down  (GcServer        *self);
+/* The room of canonical code @code, created if need be (the server
+ * holds the only strong reference). */
+GcRoom         *gc_server_ensure_room       (GcServer        *self,
+                                             const char      *code);
+/* An upgraded connection: the server holds it until it closes, with the
+ * configured limits and keepalive. */
+void            gc_server_add_connection    (GcServer        *self,
+                                             GcWsConnection  *connection);
+
+/* Removes @source from its context, if any, and forgets it. */
+static inline void
+gc_clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+/* For the HTTP endpoints. */
+void            gc_server_count_refusal     (GcServer        *self,
+                                             GcProtocolError  code);
+guint64         gc_server_get_counter       (GcServer        *self,
+                                             GcServerCounter  counter);
+guint64         gc_server_get_n_refusals    (GcServer        *self,
+                                             GcProtocolError  code);
+guint64         gc_server_get_n_leaves      (GcServer        *self,
+                                             GcLeaveReason    reason);
+/* Members that are connected or waiting for a resume, over all rooms. */
+guint           gc_server_get_n_announced   (GcServer        *self);
+gint64          gc_server_get_uptime_seconds (GcServer       *self);
+
 /* One structured log line per join, leave or refusal (never message
  * text). @room, @user_id, @address and @reason may be %NULL. */
 void            gc_server_log_event         (GLogLevelFlags   level,

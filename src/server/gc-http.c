@@ -1,0 +1,278 @@
+/* gc-http.c: the server's HTTP side short of the upgrade
+ *
+ * What every HTTP request gets before and besides a join: the checks
+ * made once its headers are in (unknown paths, bodies, joins without an
+ * upgrade), the refusals of protocol.md §7 with their bodies and headers,
+ * and the /healthz and /metrics endpoints.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "gc-admission-private.h"
+#include "gc-http-private.h"
+#include "gc-server-private.h"
+
+const char *
+gc_http_get_address (SoupServerMessage *msg)
+{
+  GcHandshake *hs = gc_admission_lookup (msg);
+
+  return hs != NULL ? gc_handshake_get_address (hs) : soup_server_message_get_remote_host (msg);
+}
+
+static const char *
+status_phrase (guint status)
+{
+  switch (status)
+    {
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    default:
+      return soup_status_get_phrase (status);
+    }
+}
+
+void
+gc_http_respond (SoupServerMessage *msg,
+                 guint              status,
+                 const char        *content_type,
+                 const char        *body,
+                 gsize              len)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_server_message_set_status (msg, status, status_phrase (status));
+  /* libsoup closes connections it did not accept itself after one
+   * request; say so, so that clients do not try to reuse them. */
+  soup_message_headers_replace (headers, "Connection", "close");
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, len);
+}
+
+void
+gc_http_refuse (GcServer          *server,
+                SoupServerMessage *msg,
+                GcProtocolError    code,
+                const char        *message,
+                const char        *suggestion,
+                guint64            retry_after_ms,
+                const char        *room)
+{
+  g_autoptr(GBytes) body = gc_protocol_build_refusal (code, message, suggestion, retry_after_ms);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  gc_http_respond (msg, gc_protocol_error_http_status (code), "application/json", data, len);
+
+  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
+    {
+      char seconds[32];
+
+      g_snprintf (seconds, sizeof seconds, "%" G_GUINT64_FORMAT,
+                  MAX ((retry_after_ms + 999) / 1000, 1));
+      soup_message_headers_replace (headers, "Retry-After", seconds);
+    }
+  else if (code == GC_PROTOCOL_ERROR_UPGRADE_REQUIRED)
+    {
+      soup_message_headers_replace (headers, "Upgrade", "websocket");
+      soup_message_headers_replace (headers, "Sec-WebSocket-Version", "13");
+    }
+
+  gc_server_count_refusal (server, code);
+  gc_server_log_event (G_LOG_LEVEL_INFO, "refusal", room, NULL, gc_http_get_address (msg),
+                       gc_protocol_error_to_string (code));
+}
+
+void
+gc_http_refuse_gerror (GcServer          *server,
+                       SoupServerMessage *msg,
+                       const GError      *error,
+                       const char        *room)
+{
+  gc_http_refuse (server, msg, error->code, error->message, NULL, 0, room);
+}
+
+static gboolean
+is_known_path (const char *path)
+{
+  return g_str_equal (path, "/joinRoom") ||
+         g_str_equal (path, "/healthz") ||
+         g_str_equal (path, "/metrics");
+}
+
+static gboolean
+message_wants_websocket (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  return soup_message_headers_header_contains (headers, "Upgrade", "websocket");
+}
+
+static gboolean
+message_has_body (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_NONE:
+      return FALSE;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      return soup_message_headers_get_content_length (headers) > 0;
+    default:
+      return TRUE;
+    }
+}
+
+/* Runs once the headers are in, before any body is read: refusing here
+ * means libsoup never buffers a body. */
+void
+gc_http_on_request_headers (SoupServer        *soup,
+                            SoupServerMessage *msg,
+                            const char        *path,
+                            GHashTable        *query,
+                            gpointer           user_data)
+{
+  GcServer *server = user_data;
+
+  /* A connection we abandoned (deadline, eviction) ends in EOF, which
+   * libsoup may take for the end of the headers: answer nothing. */
+  if (gc_admission_lookup (msg) == NULL)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      return;
+    }
+
+  if (!is_known_path (path))
+    gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_NOT_FOUND, "No such endpoint", NULL, 0, NULL);
+  else if (g_str_equal (path, "/joinRoom") && !message_wants_websocket (msg))
+    gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
+                    "Join with a WebSocket upgrade", NULL, 0, NULL);
+  else if (message_has_body (msg))
+    gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                    "Requests with a body are not accepted", NULL, 0, NULL);
+}
+
+
+static void
+handle_healthz (GcServer          *server,
+                SoupServerMessage *msg)
+{
+  g_autoptr(GString) body = g_string_new ("{\"status\":\"ok\",\"version\":");
+
+  gc_protocol_append_json_string (body, PACKAGE_VERSION, -1);
+  g_string_append_printf (body,
+                          ",\"rooms\":%u,\"connections\":%u,\"members\":%u,"
+                          "\"handshakes\":%u,\"uptime_s\":%" G_GINT64_FORMAT "}",
+                          gc_server_get_n_rooms (server),
+                          gc_server_get_n_announced (server),
+                          gc_server_get_n_members (server),
+                          gc_server_get_n_handshakes (server),
+                          gc_server_get_uptime_seconds (server));
+
+  gc_http_respond (msg, SOUP_STATUS_OK, "application/json", body->str, body->len);
+}
+
+static void
+metric_header (GString    *out,
+               const char *name,
+               const char *type,
+               const char *help)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+handle_metrics (GcServer          *server,
+                SoupServerMessage *msg)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  static const GcLeaveReason dropped[] = {
+    GC_LEAVE_REASON_SLOW, GC_LEAVE_REASON_FLOOD, GC_LEAVE_REASON_ERROR,
+  };
+  static const GcProtocolError refusal_codes[] = {
+    GC_PROTOCOL_ERROR_BAD_REQUEST, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
+    GC_PROTOCOL_ERROR_INVALID_USER_NAME, GC_PROTOCOL_ERROR_NOT_FOUND,
+    GC_PROTOCOL_ERROR_NAME_TAKEN, GC_PROTOCOL_ERROR_ROOM_FULL,
+    GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED, GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
+    GC_PROTOCOL_ERROR_RATE_LIMITED, GC_PROTOCOL_ERROR_SERVER_FULL,
+  };
+
+  metric_header (out, "gochat_connections", "gauge", "Open WebSocket connections.");
+  g_string_append_printf (out, "gochat_connections %u\n", gc_server_get_n_connections (server));
+  metric_header (out, "gochat_handshakes", "gauge",
+                 "TCP connections accepted but not yet upgraded or answered.");
+  g_string_append_printf (out, "gochat_handshakes %u\n", gc_server_get_n_handshakes (server));
+  metric_header (out, "gochat_rooms", "gauge", "Rooms.");
+  g_string_append_printf (out, "gochat_rooms %u\n", gc_server_get_n_rooms (server));
+  metric_header (out, "gochat_members", "gauge",
+                 "Room members, those waiting for a resume included.");
+  g_string_append_printf (out, "gochat_members %u\n", gc_server_get_n_members (server));
+
+  metric_header (out, "gochat_messages_total", "counter", "Chat messages broadcast.");
+  g_string_append_printf (out, "gochat_messages_total %" G_GUINT64_FORMAT "\n",
+                          gc_server_get_counter (server, GC_SERVER_COUNTER_MESSAGES));
+  metric_header (out, "gochat_joins_total", "counter", "Joins (resumes not included).");
+  g_string_append_printf (out, "gochat_joins_total %" G_GUINT64_FORMAT "\n",
+                          gc_server_get_counter (server, GC_SERVER_COUNTER_JOINS));
+  metric_header (out, "gochat_resumes_total", "counter", "Resumed sessions.");
+  g_string_append_printf (out, "gochat_resumes_total %" G_GUINT64_FORMAT "\n",
+                          gc_server_get_counter (server, GC_SERVER_COUNTER_RESUMES));
+  metric_header (out, "gochat_bytes_sent_total", "counter",
+                 "Bytes of events queued to WebSocket connections.");
+  g_string_append_printf (out, "gochat_bytes_sent_total %" G_GUINT64_FORMAT "\n",
+                          gc_server_get_counter (server, GC_SERVER_COUNTER_BYTES_SENT));
+
+  metric_header (out, "gochat_refusals_total", "counter", "Refused HTTP requests by error code.");
+  for (guint i = 0; i < G_N_ELEMENTS (refusal_codes); i++)
+    g_string_append_printf (out, "gochat_refusals_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            gc_protocol_error_to_string (refusal_codes[i]),
+                            gc_server_get_n_refusals (server, refusal_codes[i]));
+
+  metric_header (out, "gochat_leaves_total", "counter", "Members who left, by reason.");
+  for (guint reason = 0; reason <= GC_LEAVE_REASON_ERROR; reason++)
+    g_string_append_printf (out, "gochat_leaves_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            gc_leave_reason_to_string (reason),
+                            gc_server_get_n_leaves (server, reason));
+
+  metric_header (out, "gochat_dropped_total", "counter",
+                 "Members the server dropped (slow reader, flooding, protocol error).");
+  for (guint i = 0; i < G_N_ELEMENTS (dropped); i++)
+    g_string_append_printf (out, "gochat_dropped_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            gc_leave_reason_to_string (dropped[i]),
+                            gc_server_get_n_leaves (server, dropped[i]));
+
+  metric_header (out, "gochat_uptime_seconds", "gauge", "Seconds since the server started.");
+  g_string_append_printf (out, "gochat_uptime_seconds %" G_GINT64_FORMAT "\n",
+                          gc_server_get_uptime_seconds (server));
+
+  gc_http_respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", out->str, out->len);
+}
+
+
+void
+gc_http_handle_request (GcServer          *server,
+                        SoupServerMessage *msg,
+                        const char        *path)
+{
+  const char *method = soup_server_message_get_method (msg);
+
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
+    {
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                      "Only GET and HEAD are supported here", NULL, 0, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", "GET, HEAD");
+      return;
+    }
+
+  if (g_str_equal (path, "/healthz"))
+    handle_healthz (server, msg);
+  else
+    handle_metrics (server, msg);
+}

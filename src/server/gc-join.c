@@ -1,0 +1,306 @@
+/* gc-join.c: one join, from its request to its member's connection
+ *
+ * A /joinRoom request is checked in the order of protocol.md §7 (the
+ * WebSocket handshake, the origin, the address's join bucket, the
+ * server's capacity, the query), reserves its member in the room, and
+ * its upgrade starts; once src/ws has upgraded the connection the member
+ * is attached, or what was reserved is given back.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gc-admission-private.h"
+#include "gc-http-private.h"
+#include "gc-join-private.h"
+#include "gc-server-private.h"
+#include "gc-ws-handshake.h"
+
+static const char * const subprotocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
+
+/* A join whose upgrade is in progress. */
+typedef struct {
+  GWeakRef     server;
+  GcHandshake *handshake;
+  GcRoom      *room;
+  GcMember    *member;
+  gboolean     resume;
+  gboolean     has_since;
+  guint64      since;
+  gboolean     done;
+} GcJoin;
+
+static void
+join_free (gpointer data)
+{
+  GcJoin *join = data;
+
+  /* The upgrade never completed: give back what was reserved. */
+  if (!join->done)
+    gc_room_release (join->room, join->member, join->resume);
+
+  g_weak_ref_clear (&join->server);
+  g_clear_pointer (&join->handshake, gc_handshake_unref);
+  g_object_unref (join->room);
+  gc_member_unref (join->member);
+  g_free (join);
+}
+
+static void
+on_upgraded (GcWsConnection *connection,
+             gpointer        user_data)
+{
+  GcJoin *join = user_data;
+  g_autoptr(GcWsConnection) owned = connection;
+  g_autoptr(GcServer) server = g_weak_ref_get (&join->server);
+
+  /* The server went away, or the handshake outlived its deadline. */
+  if (server == NULL || (join->handshake != NULL && !gc_handshake_is_pending (join->handshake)))
+    {
+      gc_ws_connection_abort (connection);
+      return;
+    }
+
+  if (join->handshake != NULL)
+    gc_handshake_finish (join->handshake);
+
+  gc_server_add_connection (server, connection);
+
+  join->done = TRUE;
+  if (gc_room_attach (join->room, join->member, join->resume, connection,
+                      join->has_since, join->since))
+    return;
+
+  /* 1001 only means shutdown (§6); otherwise the member to resume left
+   * during the upgrade (its old connection closed), and the client must
+   * join afresh. */
+  if (gc_server_is_shutting_down (server))
+    gc_ws_connection_close (connection, GC_WS_CLOSE_GOING_AWAY, "server shutting down");
+  else
+    gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
+                            "the session ended during the upgrade; join again");
+}
+
+static gboolean
+origin_is_allowed (GcServer   *server,
+                   const char *origin)
+{
+  const char * const *allowed = gc_server_get_config (server)->allowed_origins;
+
+  if (origin == NULL || allowed == NULL || allowed[0] == NULL)
+    return TRUE;
+
+  for (guint i = 0; allowed[i] != NULL; i++)
+    {
+      if (g_ascii_strcasecmp (allowed[i], origin) == 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+server_is_full (GcServer    *server,
+                GcHandshake *hs)
+{
+  guint max_connections = gc_server_get_config (server)->max_connections;
+  guint in_use;
+
+  if (max_connections == 0)
+    return FALSE;
+
+  /* Open WebSocket connections plus upgrades in progress, this one not
+   * included. */
+  in_use = gc_server_get_n_connections (server) + gc_server_get_n_handshakes (server) -
+           (hs != NULL && gc_handshake_is_pending (hs) ? 1 : 0);
+
+  return in_use >= max_connections;
+}
+
+/* Form-decodes (§7) [@start, @end): `+` is a space, `%XX` a byte. %NULL
+ * for a malformed escape or an encoded NUL. */
+static char *
+form_decode (const char *start,
+             const char *end)
+{
+  g_autofree char *spaced = g_strndup (start, end - start);
+
+  g_strdelimit (spaced, "+", ' ');
+
+  return g_uri_unescape_segment (spaced, NULL, NULL);
+}
+
+/* Looks up @key in the raw (still encoded) query of a join. We decode it
+ * ourselves because soup_form_decode() cuts a value at an encoded NUL
+ * ("bob%00evil" would join as "bob"), silently drops pairs it cannot
+ * decode and lets a repeated key override the first. Here a value that
+ * does not decode, or a key given twice, is an error with @code; a key
+ * without `=` has the empty value. *@out_value is %NULL when @key is
+ * absent. */
+static gboolean
+query_lookup (const char       *query,
+              const char       *key,
+              GcProtocolError   code,
+              char            **out_value,
+              GError          **error)
+{
+  g_autofree char *value = NULL;
+  gboolean found = FALSE;
+  const char *pair = query;
+
+  while (pair != NULL && *pair != '\0')
+    {
+      const char *pair_end = strchr (pair, '&');
+      const char *equals;
+      g_autofree char *pair_key = NULL;
+
+      if (pair_end == NULL)
+        pair_end = pair + strlen (pair);
+      equals = memchr (pair, '=', pair_end - pair);
+      pair_key = form_decode (pair, equals != NULL ? equals : pair_end);
+
+      if (pair_key != NULL && g_str_equal (pair_key, key))
+        {
+          if (found)
+            {
+              g_set_error (error, GC_PROTOCOL_ERROR, code, "%s is given more than once", key);
+              return FALSE;
+            }
+          found = TRUE;
+          value = equals != NULL ? form_decode (equals + 1, pair_end) : g_strdup ("");
+          if (value == NULL)
+            {
+              g_set_error (error, GC_PROTOCOL_ERROR, code,
+                           "%s holds an encoded NUL (%%00) or a malformed escape", key);
+              return FALSE;
+            }
+        }
+
+      pair = *pair_end == '&' ? pair_end + 1 : NULL;
+    }
+
+  *out_value = g_steal_pointer (&value);
+
+  return TRUE;
+}
+
+void
+gc_join_start (GcServer          *server,
+               SoupServerMessage *msg)
+{
+  SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
+  GcHandshake *hs = gc_admission_lookup (msg);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *name_key = NULL;
+  g_autofree char *suggestion = NULL;
+  g_autoptr(GcMember) member = NULL;
+  g_autofree char *raw_code = NULL;
+  g_autofree char *raw_name = NULL;
+  g_autofree char *since_str = NULL;
+  g_autofree char *session_id = NULL;
+  const char *query;
+  guint64 since = 0;
+  gboolean resume = FALSE;
+  GcRoom *room;
+  GcJoin *join;
+
+  if (!soup_websocket_server_check_handshake (msg, NULL, (char **) subprotocols, NULL, &error))
+    {
+      const char *version = soup_message_headers_get_one (request_headers, "Sec-WebSocket-Version");
+
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0, NULL);
+      if (g_strcmp0 (version, "13") != 0)
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                      "Sec-WebSocket-Version", "13");
+      return;
+    }
+
+  if (!origin_is_allowed (server, soup_message_headers_get_one (request_headers, "Origin")))
+    {
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
+                      "This origin may not join", NULL, 0, NULL);
+      return;
+    }
+
+  if (hs != NULL)
+    {
+      gint64 retry_after_us = 0;
+
+      if (!gc_handshake_take_join (hs, &retry_after_us))
+        {
+          gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_RATE_LIMITED,
+                          "Too many joins from your address; try again later", NULL,
+                          gc_ms_from_us_ceil (retry_after_us), NULL);
+          return;
+        }
+    }
+
+  if (gc_server_is_shutting_down (server) || server_is_full (server, hs))
+    {
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_SERVER_FULL,
+                      gc_server_is_shutting_down (server) ? "The server is shutting down" : "The server is full",
+                      NULL, 0, NULL);
+      return;
+    }
+
+  query = g_uri_get_query (soup_server_message_get_uri (msg));
+
+  if (!query_lookup (query, "room_code", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, &raw_code, &error) ||
+      (code = gc_protocol_canonical_room_code (raw_code, &error)) == NULL)
+    {
+      gc_http_refuse_gerror (server, msg, error, NULL);
+      return;
+    }
+
+  if (!query_lookup (query, "user_name", GC_PROTOCOL_ERROR_INVALID_USER_NAME, &raw_name, &error) ||
+      (name = gc_protocol_normalize_user_name (raw_name, &error)) == NULL)
+    {
+      gc_http_refuse_gerror (server, msg, error, code);
+      return;
+    }
+
+  if (!query_lookup (query, "since", GC_PROTOCOL_ERROR_BAD_REQUEST, &since_str, &error) ||
+      (since_str != NULL && !gc_protocol_parse_since (since_str, &since, &error)) ||
+      !query_lookup (query, "session_id", GC_PROTOCOL_ERROR_BAD_REQUEST, &session_id, &error))
+    {
+      gc_http_refuse_gerror (server, msg, error, code);
+      return;
+    }
+
+  name_key = gc_protocol_user_name_key (name);
+
+  room = gc_server_ensure_room (server, code);
+
+  member = gc_room_reserve (room, name, name_key, session_id, gc_http_get_address (msg),
+                            &resume, &suggestion, &error);
+  if (member == NULL)
+    {
+      gc_http_refuse (server, msg, error->code, error->message, suggestion, 0, code);
+      if (gc_room_get_n_members (room) == 0)
+        gc_server_room_emptied (server, room);
+      return;
+    }
+
+  join = g_new0 (GcJoin, 1);
+  g_weak_ref_init (&join->server, server);
+  join->handshake = hs != NULL ? gc_handshake_ref (hs) : NULL;
+  join->room = g_object_ref (room);
+  join->member = g_steal_pointer (&member);
+  join->resume = resume;
+  join->has_since = since_str != NULL;
+  join->since = since;
+
+  /* On failure the join is still ours (the handshake was checked above,
+   * so this is not expected). */
+  if (!gc_ws_server_accept (msg, NULL, subprotocols, gc_server_get_poller (server),
+                            on_upgraded, join, join_free, &error))
+    {
+      join_free (join);
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0, code);
+    }
+}
