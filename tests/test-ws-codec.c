@@ -817,6 +817,25 @@ test_utf8_valid (void)
       }
 }
 
+/* The one-shot check that senders use agrees with the parser: U+0000
+ * included (g_utf8_validate() refuses it), invalid and truncated text
+ * refused. */
+static void
+test_utf8_validate_whole (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (valid_utf8); i++)
+    g_assert_true (gc_ws_utf8_validate ((const guint8 *) valid_utf8[i].bytes, valid_utf8[i].len));
+  for (gsize i = 0; i < G_N_ELEMENTS (invalid_utf8); i++)
+    g_assert_false (gc_ws_utf8_validate ((const guint8 *) invalid_utf8[i].bytes, invalid_utf8[i].len));
+  for (gsize i = 0; i < G_N_ELEMENTS (truncated_utf8); i++)
+    g_assert_false (gc_ws_utf8_validate ((const guint8 *) truncated_utf8[i].bytes, truncated_utf8[i].len));
+
+  g_assert_false (g_utf8_validate_len ("\0", 1, NULL));
+  g_assert_true (gc_ws_utf8_validate ((const guint8 *) "\0", 1));
+  g_assert_true (gc_ws_utf8_validate ((const guint8 *) "a\0b\0", 4));
+  g_assert_true (gc_ws_utf8_validate (NULL, 0));
+}
+
 static void
 test_utf8_invalid (void)
 {
@@ -1884,6 +1903,7 @@ main (int   argc,
   g_test_add_func ("/ws/codec/5-fragmentation/many", test_many_fragments);
   g_test_add_func ("/ws/codec/6-utf8/valid", test_utf8_valid);
   g_test_add_func ("/ws/codec/6-utf8/invalid", test_utf8_invalid);
+  g_test_add_func ("/ws/codec/6-utf8/validate-whole", test_utf8_validate_whole);
   g_test_add_func ("/ws/codec/6-utf8/truncated", test_utf8_truncated);
   g_test_add_func ("/ws/codec/6-utf8/fail-fast", test_utf8_fail_fast);
   g_test_add_func ("/ws/codec/6-utf8/exhaustive", test_utf8_exhaustive);

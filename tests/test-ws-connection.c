@@ -559,6 +559,36 @@ test_messages (Fixture       *fixture,
   g_assert_cmpuint (pair->n_closed, ==, 0);
 }
 
+/* U+0000 is valid UTF-8 and valid in a text message (RFC 6455 §5.6), in
+ * both directions: issue 11.1, where sending it was refused with a
+ * CRITICAL. */
+static void
+test_text_with_nul (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(Pair) pair = fixture_pair (fixture);
+
+  peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "\0", 1);
+  spin_until (pair->messages->len == 1);
+  g_assert_cmpint (pair_message (pair, 0)->opcode, ==, GC_WS_OPCODE_TEXT);
+  g_assert_cmpmem (g_bytes_get_data (pair_message (pair, 0)->payload, NULL),
+                   g_bytes_get_size (pair_message (pair, 0)->payload), "\0", 1);
+
+  /* Echoed, as ws-echo-server does: the payload is not a C string. */
+  gc_ws_connection_send_text (pair->connection,
+                              g_bytes_get_data (pair_message (pair, 0)->payload, NULL),
+                              g_bytes_get_size (pair_message (pair, 0)->payload));
+  gc_ws_connection_send_text (pair->connection, "a\0b\0", 4);
+  spin_until (pair->peer.frames->len == 2);
+  g_assert_cmpint (peer_frame (&pair->peer, 0)->opcode, ==, GC_WS_OPCODE_TEXT);
+  g_assert_cmpmem (g_bytes_get_data (peer_frame (&pair->peer, 0)->payload, NULL),
+                   g_bytes_get_size (peer_frame (&pair->peer, 0)->payload), "\0", 1);
+  g_assert_cmpmem (g_bytes_get_data (peer_frame (&pair->peer, 1)->payload, NULL),
+                   g_bytes_get_size (peer_frame (&pair->peer, 1)->payload), "a\0b\0", 4);
+  g_assert_cmpuint (pair->n_errors, ==, 0);
+  g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_OPEN);
+}
+
 static void
 test_large_message (Fixture       *fixture,
                     gconstpointer  data)
@@ -1709,6 +1739,7 @@ main (int   argc,
     gboolean server_only;
   } tests[] = {
     { "messages", test_messages },
+    { "text-with-nul", test_text_with_nul },
     { "large-message", test_large_message },
     { "split-writes", test_split_writes },
     { "many-frames-one-write", test_many_frames_one_write },

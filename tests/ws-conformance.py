@@ -1289,6 +1289,9 @@ VALID_UTF8 = [
     ("noncharacters U+FFFE U+FDD0 U+1FFFF", "\ufffe\ufdd0\U0001ffff".encode()),
     ("4-byte emoji among ASCII", "a\U0001f600z".encode()),
     ("mixed widths", "a\u00e9\u4e2d\U0001d11ez".encode()),
+    # Valid UTF-8 and valid RFC 6455, though not a C string.
+    ("U+0000 alone", b"\x00"),
+    ("U+0000 among text", b"a\x00b\x00"),
 ]
 
 INVALID_UTF8 = [

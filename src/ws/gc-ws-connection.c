@@ -1182,7 +1182,8 @@ gc_ws_connection_send_text (GcWsConnection *self,
 
   if (len < 0)
     len = strlen (text);
-  g_return_if_fail (g_utf8_validate_len (text, len, NULL));
+  /* RFC 6455's UTF-8, which allows U+0000 (g_utf8_validate_len() does not). */
+  g_return_if_fail (gc_ws_utf8_validate ((const guint8 *) text, len));
 
   send_owner_frame (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_TEXT, TRUE,
                                              (const guint8 *) text, len));

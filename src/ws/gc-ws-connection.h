@@ -84,7 +84,9 @@ void            gc_ws_connection_set_keepalive  (GcWsConnection  *self,
 void            gc_ws_connection_set_close_timeout (GcWsConnection *self,
                                                  guint            timeout_ms);
 
-/* Sending. Text must be valid UTF-8 (checked with g_return_if_fail). */
+/* Sending. Text must be valid UTF-8, U+0000 allowed (checked with
+ * g_return_if_fail and gc_ws_utf8_validate()); a @len of -1 means
+ * NUL-terminated. */
 void            gc_ws_connection_send_text      (GcWsConnection  *self,
                                                  const char      *text,
                                                  gssize           len);

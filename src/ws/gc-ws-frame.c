@@ -175,6 +175,17 @@ gc_ws_utf8_state_is_complete (const GcWsUtf8State *state)
   return UTF8_STATE_STORED (state->state) == S_ACCEPT;
 }
 
+gboolean
+gc_ws_utf8_validate (const guint8 *data,
+                     gsize         len)
+{
+  GcWsUtf8State state = { 0, };
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+
+  return gc_ws_utf8_validate_chunk (&state, data, len) && gc_ws_utf8_state_is_complete (&state);
+}
+
 /* Copies @len bytes from @src to @dst XORed with @mask, starting at byte
  * @phase of the key, and returns the phase after the last byte. The key
  * repeats every 4 bytes, so 8 key bytes rotated to the phase mask any 8

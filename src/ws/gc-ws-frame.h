@@ -144,5 +144,9 @@ gboolean    gc_ws_utf8_validate_chunk   (GcWsUtf8State  *state,
                                          const guint8   *data,
                                          gsize           len);
 gboolean    gc_ws_utf8_state_is_complete (const GcWsUtf8State *state);
+/* The same check on a whole message: what RFC 6455 calls valid UTF-8,
+ * U+0000 included (g_utf8_validate() refuses it). */
+gboolean    gc_ws_utf8_validate         (const guint8   *data,
+                                         gsize           len);
 
 G_END_DECLS
