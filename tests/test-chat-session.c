@@ -11,6 +11,8 @@
 #include "gc-app-enums.h"
 #include "gc-compose-command.h"
 #include "gc-invite-link.h"
+#include "gc-member-roster.h"
+#include "gc-message-log.h"
 #include "test-app-util.h"
 
 static void
@@ -107,6 +109,225 @@ test_state_property (void)
   test_server_free (&ts);
 }
 
+/* ------------------------------------------------------------------ */
+/* The message log                                                      */
+/* ------------------------------------------------------------------ */
+
+static GcMessageItem *
+text_item (guint64     id,
+           const char *text,
+           const char *client_id)
+{
+  return gc_message_item_new (GC_MESSAGE_ITEM_TEXT, id, 1000, "u1", "alice", text, client_id,
+                              client_id != NULL);
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  guint      *n_changes)
+{
+  (*n_changes)++;
+}
+
+static void
+test_message_log_batching (void)
+{
+  g_autoptr(GcMessageLog) log = gc_message_log_new ();
+  GListModel *model = gc_message_log_get_model (log);
+  guint n_changes = 0;
+
+  g_signal_connect (model, "items-changed", G_CALLBACK (items_changed_cb), &n_changes);
+
+  /* Lines arrive in a batch: none shows before the loop runs, then all
+   * at once, in one splice. */
+  for (guint i = 1; i <= 50; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %u", i);
+      g_autoptr(GcMessageItem) item = text_item (i, text, NULL);
+
+      g_assert_true (gc_message_log_take_id (log, i));
+      gc_message_log_append (log, item);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 0);
+  WAIT_FOR (g_list_model_get_n_items (model) == 50);
+  g_assert_cmpuint (n_changes, ==, 1);
+
+  /* Ids at or below the last one are duplicates. */
+  g_assert_false (gc_message_log_take_id (log, 50));
+  g_assert_false (gc_message_log_take_id (log, 3));
+  g_assert_true (gc_message_log_take_id (log, 51));
+  g_assert_cmpuint (gc_message_log_get_last_id (log), ==, 51);
+
+  /* A notice shows at once when flushed. */
+  gc_message_log_append_system (log, 2000, "a notice");
+  gc_message_log_flush (log);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 51);
+  g_assert_cmpuint (n_changes, ==, 2);
+}
+
+static void
+test_message_log_outgoing (void)
+{
+  g_autoptr(GcMessageLog) log = gc_message_log_new ();
+  GListModel *model = gc_message_log_get_model (log);
+  g_autoptr(GcMessageItem) first = text_item (0, "first", "c1");
+  g_autoptr(GcMessageItem) second = text_item (0, "second", "c2");
+  g_autoptr(GcMessageItem) third = text_item (0, "third", "c3");
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) failed = NULL;
+
+  /* Own messages show at once, and stay findable by client id. */
+  gc_message_log_add_outgoing (log, first);
+  gc_message_log_add_outgoing (log, second);
+  gc_message_log_add_outgoing (log, third);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 3);
+  g_assert_true (gc_message_log_lookup_outgoing (log, "c2") == second);
+  g_assert_null (gc_message_log_lookup_outgoing (log, "nope"));
+  g_assert_null (gc_message_log_lookup_outgoing (log, NULL));
+
+  gc_message_item_set_failed (second, "refused");
+  gc_message_item_set_delivered (first, 7, 3000);
+  gc_message_log_remove_outgoing (log, "c1");
+
+  /* In the order they were sent, by state. */
+  pending = gc_message_log_dup_outgoing (log, GC_MESSAGE_ITEM_PENDING);
+  failed = gc_message_log_dup_outgoing (log, GC_MESSAGE_ITEM_FAILED);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_true (g_ptr_array_index (pending, 0) == third);
+  g_assert_cmpuint (failed->len, ==, 1);
+  g_assert_true (g_ptr_array_index (failed, 0) == second);
+}
+
+static void
+test_message_log_trimming (void)
+{
+  g_autoptr(GcMessageLog) log = gc_message_log_new ();
+  GListModel *model = gc_message_log_get_model (log);
+  g_autoptr(GcMessageItem) oldest_own = text_item (0, "own", "c-old");
+  g_autoptr(GcMessageItem) first = NULL;
+
+  gc_message_log_add_outgoing (log, oldest_own);
+  for (guint i = 1; i <= GC_MESSAGE_LOG_MAX_LINES + 10; i++)
+    {
+      g_autoptr(GcMessageItem) item = text_item (i, "x", NULL);
+
+      gc_message_log_append (log, item);
+    }
+  gc_message_log_flush (log);
+
+  /* The oldest went, and the own message among them is forgotten. */
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, GC_MESSAGE_LOG_MAX_LINES);
+  first = g_list_model_get_item (model, 0);
+  g_assert_cmpuint (gc_message_item_get_id (first), ==, 11);
+  g_assert_null (gc_message_log_lookup_outgoing (log, "c-old"));
+}
+
+/* ------------------------------------------------------------------ */
+/* The member roster                                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+count_cb (gpointer  instance,
+          guint    *count)
+{
+  (*count)++;
+}
+
+static GcRoomMember *
+member_at (GcMemberRoster *roster,
+           guint           position)
+{
+  GcRoomMember *member = g_list_model_get_item (gc_member_roster_get_model (roster), position);
+
+  g_object_unref (member);  /* the roster holds it */
+  return member;
+}
+
+static void
+test_member_roster (void)
+{
+  g_autoptr(GcMemberRoster) roster = gc_member_roster_new ();
+  GcUser me = { .id = "u1", .name = "me" };
+  GcUser bob = { .id = "u2", .name = "Bob" };
+  GcUser carol = { .id = "u3", .name = "carol" };
+  GcUser dave = { .id = "u9", .name = "dave" };
+  GcUser bob_again = { .id = "u7", .name = "BOB" };
+  GcUser renamed = { .id = "u3", .name = "alice" };
+  g_autoptr(GPtrArray) users = g_ptr_array_new ();
+  g_autoptr(GPtrArray) joined = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) typing = NULL;
+  guint typing_changes = 0;
+
+  g_signal_connect (roster, "typing-changed", G_CALLBACK (count_cb), &typing_changes);
+
+  g_assert_true (gc_member_roster_add (roster, &me, TRUE));
+  g_assert_true (gc_member_roster_add (roster, &carol, FALSE));
+  g_assert_true (gc_member_roster_add (roster, &bob, FALSE));
+  g_assert_false (gc_member_roster_add (roster, &bob, FALSE));
+  /* Sorted by name, ignoring case. */
+  g_assert_cmpstr (gc_room_member_get_name (member_at (roster, 0)), ==, "Bob");
+  g_assert_cmpstr (gc_room_member_get_name (member_at (roster, 1)), ==, "carol");
+  g_assert_true (gc_room_member_get_own (gc_member_roster_lookup (roster, "u1")));
+
+  gc_member_roster_rename (roster, &renamed);
+  g_assert_cmpstr (gc_room_member_get_name (member_at (roster, 0)), ==, "alice");
+
+  /* Typing. */
+  gc_member_roster_set_typing (roster, "u2", TRUE);
+  gc_member_roster_set_typing (roster, "u3", TRUE);
+  g_assert_true (gc_member_roster_is_typing (roster, "u2"));
+  g_assert_true (gc_room_member_get_typing (gc_member_roster_lookup (roster, "u2")));
+  typing = gc_member_roster_dup_typing_names (roster);
+  g_assert_cmpuint (g_strv_length (typing), ==, 2);
+  /* (Sorted by the locale's collation.) */
+  g_assert_true (g_strv_contains ((const char * const *) typing, "alice"));
+  g_assert_true (g_strv_contains ((const char * const *) typing, "Bob"));
+  g_assert_cmpuint (typing_changes, ==, 2);
+  /* Leaving ends typing. */
+  g_assert_true (gc_member_roster_remove (roster, "u2"));
+  g_assert_false (gc_member_roster_remove (roster, "u2"));
+  g_assert_false (gc_member_roster_is_typing (roster, "u2"));
+  g_assert_cmpuint (typing_changes, ==, 3);
+  gc_member_roster_clear_typing (roster);
+  g_assert_false (gc_room_member_get_typing (gc_member_roster_lookup (roster, "u3")));
+  g_assert_cmpuint (typing_changes, ==, 4);
+
+  /* A welcome after a reconnection: compared by folded name, as ids
+   * change when the server restarted. */
+  g_ptr_array_add (users, &me);
+  g_ptr_array_add (users, &bob_again);
+  g_ptr_array_add (users, &dave);
+  gc_member_roster_add (roster, &bob, FALSE);
+  gc_member_roster_replace (roster, users, "u1", joined, left);
+  g_assert_cmpuint (joined->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (joined, 0), ==, "dave");
+  g_assert_cmpuint (left->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (left, 0), ==, "alice");
+  g_assert_cmpuint (g_list_model_get_n_items (gc_member_roster_get_model (roster)), ==, 3);
+  g_assert_nonnull (gc_member_roster_lookup (roster, "u7"));
+  g_assert_null (gc_member_roster_lookup (roster, "u2"));
+}
+
+static void
+test_typing_expires (void)
+{
+  g_autoptr(GcMemberRoster) roster = gc_member_roster_new ();
+  GcUser bob = { .id = "u2", .name = "bob" };
+  guint typing_changes = 0;
+
+  g_signal_connect (roster, "typing-changed", G_CALLBACK (count_cb), &typing_changes);
+  gc_member_roster_add (roster, &bob, FALSE);
+  gc_member_roster_set_typing (roster, "u2", TRUE);
+  /* Nobody refreshes it: it ends by itself after ~6 s. */
+  WAIT_FOR (!gc_member_roster_is_typing (roster, "u2"));
+  g_assert_false (gc_room_member_get_typing (gc_member_roster_lookup (roster, "u2")));
+  g_assert_cmpuint (typing_changes, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -115,6 +336,11 @@ main (int   argc,
 
   g_test_add_func ("/session/enums", test_enums);
   g_test_add_func ("/session/state-property", test_state_property);
+  g_test_add_func ("/session/message-log/batching", test_message_log_batching);
+  g_test_add_func ("/session/message-log/outgoing", test_message_log_outgoing);
+  g_test_add_func ("/session/message-log/trimming", test_message_log_trimming);
+  g_test_add_func ("/session/member-roster", test_member_roster);
+  g_test_add_func ("/session/member-roster/typing-expires", test_typing_expires);
 
   return g_test_run ();
 }

@@ -8,21 +8,11 @@
 #include <string.h>
 
 #include "gc-chat-session-private.h"
+#include "gc-member-roster.h"
+#include "gc-message-log.h"
+#include "gc-session-link.h"
 #include "gc-text-markup.h"
-#include "gc-ws-handshake.h"
 
-/* A welcome with a full history can be far larger than one request may
- * be (100 messages of 4096 bytes, escaped); bound it generously. */
-#define MAX_EVENT_BYTES        (16 * 1024 * 1024)
-/* Ping after 10 s of silence and give up after 25 s: a dead link is noticed
- * within 30 s even though the server itself only pings after 25 s. */
-#define KEEPALIVE_INTERVAL_S   10
-#define KEEPALIVE_TIMEOUT_S    25
-/* Leaving should not hold the app open long when the server is gone. */
-#define CLOSE_TIMEOUT_MS       2000
-/* From the TCP connect to the welcome. */
-#define ATTEMPT_TIMEOUT_S      15
-#define BACKOFF_MAX_S          30
 /* Typing is refreshed this often while the user types, and stopped after
  * this long without a key; others expire it after ~6 s. Typing notices
  * share the rate limit with messages, so a new one waits at least
@@ -30,15 +20,6 @@
 #define TYPING_REFRESH_US      (3 * G_USEC_PER_SEC)
 #define TYPING_MIN_GAP_US      (G_USEC_PER_SEC)
 #define TYPING_IDLE_MS         5000
-#define TYPING_EXPIRY_MS       6000
-/* The oldest lines go beyond this, so a long session stays bounded
- * (about 50 MB of lines; the list view only makes rows for what shows). */
-#define MAX_LINES              100000
-/* Lines that arrive between two frames reach the model in one splice:
- * GTK 4.8's list view pays for every items-changed until it lays out
- * again, so a burst of single appends would cost it quadratic time. A
- * flood that never lets a frame happen is flushed every so many lines. */
-#define FLUSH_AT_LINES         1000
 
 struct _GcChatSession
 {
@@ -47,54 +28,26 @@ struct _GcChatSession
   char               *server_url;
   char               *user_name;
   char               *room;
-  GTlsDatabase       *tls_database;
-
-  GcChatSessionState  state;
-  char               *failure;
   char               *name_suggestion;
-
-  /* The current attempt or connection. */
-  GcWsConnection     *connection;
-  gboolean            welcomed;
-  GCancellable       *attempt_cancellable;
-  guint               attempt_timeout_id;
-  gboolean            attempt_timed_out;
   GTask              *join_task;
+
+  /* The connection, its attempts and backoff; its state is ours. */
+  GcSessionLink      *link;
+  GcChatSessionState  state;
 
   /* What the last welcome told us. */
   char               *user_id;
   char               *session_id;
-  guint64             last_id;
   GcLimits            limits;
 
-  guint               keepalive_interval_s;
-  guint               keepalive_timeout_s;
-
-  /* Reconnection. */
-  guint               attempt;
-  guint               retry_source_id;
-  gint64              retry_deadline;
-  guint               retry_seconds;
-
-  GListStore         *messages;
-  GPtrArray          *unshown;          /* GcMessageItem, for the next flush */
-  guint               flush_id;
-  GListStore         *members;
-  GHashTable         *members_by_id;    /* USER_ID → GcRoomMember */
-  GHashTable         *outgoing;         /* client_id → GcMessageItem, pending or failed */
-  GHashTable         *typing;           /* USER_ID → TypingEntry */
+  GcMessageLog       *log;
+  GcMemberRoster     *roster;
 
   gboolean            typing_sent;
   gint64              typing_sent_at;
   guint               typing_idle_id;
   gboolean            rename_pending;
 };
-
-typedef struct {
-  GcChatSession *session;
-  char          *user_id;
-  guint          source_id;
-} TypingEntry;
 
 G_DEFINE_FINAL_TYPE (GcChatSession, gc_chat_session, G_TYPE_OBJECT)
 
@@ -121,43 +74,10 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static void start_attempt (GcChatSession *self);
-
 static gint64
 now_ms (void)
 {
   return g_get_real_time () / 1000;
-}
-
-static void
-set_state (GcChatSession      *self,
-           GcChatSessionState  state)
-{
-  if (self->state == state)
-    return;
-  self->state = state;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
-}
-
-static void
-set_failure (GcChatSession *self,
-             const char    *failure)
-{
-  if (g_strcmp0 (self->failure, failure) == 0)
-    return;
-  g_free (self->failure);
-  self->failure = g_strdup (failure);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FAILURE]);
-}
-
-static void
-set_retry_seconds (GcChatSession *self,
-                   guint          seconds)
-{
-  if (self->retry_seconds == seconds)
-    return;
-  self->retry_seconds = seconds;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_SECONDS]);
 }
 
 static void
@@ -171,265 +91,36 @@ set_user_name (GcChatSession *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_NAME]);
 }
 
-/* Drops the oldest lines beyond MAX_LINES, and the pending or failed
- * own messages among them. */
-static void
-trim_lines (GcChatSession *self)
-{
-  GListModel *model = G_LIST_MODEL (self->messages);
-  guint n = g_list_model_get_n_items (model);
-  guint excess = n > MAX_LINES ? n - MAX_LINES : 0;
-
-  for (guint i = 0; i < excess; i++)
-    {
-      g_autoptr(GcMessageItem) oldest = g_list_model_get_item (model, i);
-      const char *client_id = gc_message_item_get_client_id (oldest);
-
-      if (client_id != NULL && g_hash_table_lookup (self->outgoing, client_id) == oldest)
-        g_hash_table_remove (self->outgoing, client_id);
-    }
-  if (excess > 0)
-    g_list_store_splice (self->messages, 0, excess, NULL, 0);
-}
-
-/* Puts the lines that arrived since the last flush into the model. */
-static void
-flush_lines (GcChatSession *self)
-{
-  g_clear_handle_id (&self->flush_id, g_source_remove);
-  if (self->unshown->len == 0)
-    return;
-
-  g_list_store_splice (self->messages, g_list_model_get_n_items (G_LIST_MODEL (self->messages)), 0,
-                       self->unshown->pdata, self->unshown->len);
-  g_ptr_array_set_size (self->unshown, 0);
-  trim_lines (self);
-}
-
-static gboolean
-flush_lines_cb (gpointer user_data)
-{
-  GcChatSession *self = user_data;
-
-  self->flush_id = 0;
-  flush_lines (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* The line shows from the next frame on (before it is drawn). */
-static void
-append_line (GcChatSession *self,
-             GcMessageItem *item)
-{
-  g_ptr_array_add (self->unshown, g_object_ref (item));
-  if (self->unshown->len >= FLUSH_AT_LINES)
-    flush_lines (self);
-  else if (self->flush_id == 0)
-    self->flush_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE, flush_lines_cb, self, NULL);
-}
-
 static void
 append_system_line (GcChatSession *self,
                     gint64         ts,
                     const char    *text)
 {
-  g_autoptr(GcMessageItem) item = gc_message_item_new_system (ts, text);
-
-  append_line (self, item);
-}
-
-/* ------------------------------------------------------------------ */
-/* Members and typing                                                   */
-/* ------------------------------------------------------------------ */
-
-static void
-typing_entry_free (gpointer data)
-{
-  TypingEntry *entry = data;
-
-  g_clear_handle_id (&entry->source_id, g_source_remove);
-  g_free (entry->user_id);
-  g_free (entry);
-}
-
-static void
-set_member_typing (GcChatSession *self,
-                   const char    *user_id,
-                   gboolean       typing)
-{
-  GcRoomMember *member = g_hash_table_lookup (self->members_by_id, user_id);
-
-  if (member != NULL)
-    gc_room_member_set_typing (member, typing);
-}
-
-static gboolean
-typing_expired_cb (gpointer data)
-{
-  TypingEntry *entry = data;
-  GcChatSession *self = entry->session;
-
-  entry->source_id = 0;
-  set_member_typing (self, entry->user_id, FALSE);
-  g_hash_table_remove (self->typing, entry->user_id);
-  g_signal_emit (self, signals[TYPING_CHANGED], 0);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-update_typing (GcChatSession *self,
-               const char    *user_id,
-               gboolean       active)
-{
-  TypingEntry *entry = g_hash_table_lookup (self->typing, user_id);
-
-  if (!active)
-    {
-      if (entry == NULL)
-        return;
-      set_member_typing (self, user_id, FALSE);
-      g_hash_table_remove (self->typing, user_id);
-    }
-  else
-    {
-      if (entry == NULL)
-        {
-          entry = g_new0 (TypingEntry, 1);
-          entry->session = self;
-          entry->user_id = g_strdup (user_id);
-          g_hash_table_insert (self->typing, entry->user_id, entry);
-        }
-      g_clear_handle_id (&entry->source_id, g_source_remove);
-      entry->source_id = g_timeout_add (TYPING_EXPIRY_MS, typing_expired_cb, entry);
-      set_member_typing (self, user_id, TRUE);
-    }
-
-  g_signal_emit (self, signals[TYPING_CHANGED], 0);
-}
-
-static void
-clear_typing (GcChatSession *self)
-{
-  GHashTableIter iter;
-  gpointer key;
-
-  if (g_hash_table_size (self->typing) == 0)
-    return;
-
-  g_hash_table_iter_init (&iter, self->typing);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    set_member_typing (self, key, FALSE);
-  g_hash_table_remove_all (self->typing);
-  g_signal_emit (self, signals[TYPING_CHANGED], 0);
-}
-
-static void
-add_member (GcChatSession *self,
-            const GcUser  *user)
-{
-  g_autoptr(GcRoomMember) member = NULL;
-
-  if (g_hash_table_contains (self->members_by_id, user->id))
-    return;
-
-  member = gc_room_member_new (user->id, user->name,
-                               g_strcmp0 (user->id, self->user_id) == 0);
-  g_hash_table_insert (self->members_by_id, g_strdup (user->id), g_object_ref (member));
-  g_list_store_insert_sorted (self->members, member, gc_room_member_compare, NULL);
-}
-
-static void
-remove_member (GcChatSession *self,
-               const char    *user_id)
-{
-  GcRoomMember *member = g_hash_table_lookup (self->members_by_id, user_id);
-  guint position;
-
-  if (member == NULL)
-    return;
-
-  if (g_list_store_find (self->members, member, &position))
-    g_list_store_remove (self->members, position);
-  g_hash_table_remove (self->members_by_id, user_id);
-}
-
-static void
-rename_member (GcChatSession *self,
-               const GcUser  *user)
-{
-  GcRoomMember *member = g_hash_table_lookup (self->members_by_id, user->id);
-  guint position;
-
-  if (member == NULL)
-    return;
-
-  /* The store is kept sorted by hand: take the member out and put it back
-   * where its new name belongs. */
-  g_object_ref (member);
-  if (g_list_store_find (self->members, member, &position))
-    g_list_store_remove (self->members, position);
-  gc_room_member_set_name (member, user->name);
-  g_list_store_insert_sorted (self->members, member, gc_room_member_compare, NULL);
-  g_object_unref (member);
+  gc_message_log_append_system (self->log, ts, text);
 }
 
 /* After a reconnection the join and leave events of the time in between
- * are lost; compare the old and new member lists by name (ids change when
- * the server restarted) and say what changed. */
+ * are lost; compare the old and new member lists and say what changed. */
 static void
 replace_members (GcChatSession *self,
                  GPtrArray     *users,
                  gboolean       announce)
 {
-  g_autoptr(GHashTable) old_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GHashTable) new_keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GListModel *model = G_LIST_MODEL (self->members);
-  guint n = g_list_model_get_n_items (model);
+  g_autoptr(GPtrArray) joined = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
   gint64 ts = now_ms ();
 
-  for (guint i = 0; i < n; i++)
+  gc_member_roster_replace (self->roster, users, self->user_id,
+                            announce ? joined : NULL, announce ? left : NULL);
+  for (guint i = 0; i < joined->len; i++)
     {
-      g_autoptr(GcRoomMember) member = g_list_model_get_item (model, i);
-
-      if (!gc_room_member_get_own (member))
-        g_hash_table_insert (old_names, gc_protocol_user_name_key (gc_room_member_get_name (member)),
-                             g_strdup (gc_room_member_get_name (member)));
+      g_autofree char *line = g_strdup_printf (_("%s joined"), (const char *) g_ptr_array_index (joined, i));
+      append_system_line (self, ts, line);
     }
-
-  g_hash_table_remove_all (self->members_by_id);
-  g_list_store_remove_all (self->members);
-
-  for (guint i = 0; i < users->len; i++)
+  for (guint i = 0; i < left->len; i++)
     {
-      const GcUser *user = g_ptr_array_index (users, i);
-      g_autofree char *key = NULL;
-
-      add_member (self, user);
-      if (!announce || g_strcmp0 (user->id, self->user_id) == 0)
-        continue;
-
-      key = gc_protocol_user_name_key (user->name);
-      if (!g_hash_table_contains (old_names, key))
-        {
-          g_autofree char *line = g_strdup_printf (_("%s joined"), user->name);
-          append_system_line (self, ts, line);
-        }
-      g_hash_table_add (new_keys, g_steal_pointer (&key));
-    }
-
-  if (announce)
-    {
-      GHashTableIter iter;
-      gpointer key, name;
-
-      g_hash_table_iter_init (&iter, old_names);
-      while (g_hash_table_iter_next (&iter, &key, &name))
-        if (!g_hash_table_contains (new_keys, key))
-          {
-            g_autofree char *line = g_strdup_printf (_("%s left"), (const char *) name);
-            append_system_line (self, ts, line);
-          }
+      g_autofree char *line = g_strdup_printf (_("%s left"), (const char *) g_ptr_array_index (left, i));
+      append_system_line (self, ts, line);
     }
 }
 
@@ -441,10 +132,7 @@ static void
 send_json (GcChatSession *self,
            const char    *json)
 {
-  if (self->connection == NULL || !self->welcomed ||
-      gc_ws_connection_get_state (self->connection) != GC_WS_STATE_OPEN)
-    return;
-  gc_ws_connection_send_text (self->connection, json, -1);
+  gc_session_link_send_text (self->link, json);
 }
 
 static void
@@ -471,22 +159,20 @@ handle_message (GcChatSession   *self,
 
   /* Ids only grow within a room, so anything at or below the last one is
    * a duplicate (a resumed history overlapping what we already have). */
-  if (message->id <= self->last_id)
+  if (!gc_message_log_take_id (self->log, message->id))
     return;
-  self->last_id = message->id;
 
   own = g_strcmp0 (message->from->id, self->user_id) == 0;
-  if (g_hash_table_contains (self->typing, message->from->id))
-    update_typing (self, message->from->id, FALSE);
+  gc_member_roster_set_typing (self->roster, message->from->id, FALSE);
 
   if (own && message->client_id != NULL)
     {
-      GcMessageItem *pending = g_hash_table_lookup (self->outgoing, message->client_id);
+      GcMessageItem *pending = gc_message_log_lookup_outgoing (self->log, message->client_id);
 
       if (pending != NULL)
         {
           gc_message_item_set_delivered (pending, message->id, message->ts);
-          g_hash_table_remove (self->outgoing, message->client_id);
+          gc_message_log_remove_outgoing (self->log, message->client_id);
           return;
         }
     }
@@ -498,7 +184,7 @@ handle_message (GcChatSession   *self,
                               message->text, message->client_id, own);
   if (!own)
     gc_message_item_set_mention (item, gc_text_mentions (message->text, self->user_name));
-  append_line (self, item);
+  gc_message_log_append (self->log, item);
 
   if (live && !own)
     g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, item);
@@ -531,8 +217,7 @@ handle_error_event (GcChatSession *self,
   GcMessageItem *item = NULL;
   g_autofree char *line = NULL;
 
-  if (event->error.ref != NULL)
-    item = g_hash_table_lookup (self->outgoing, event->error.ref);
+  item = gc_message_log_lookup_outgoing (self->log, event->error.ref);
 
   if (item != NULL)
     {
@@ -574,24 +259,23 @@ handle_event (GcChatSession *self,
       break;
 
     case GC_EVENT_JOIN:
-      if (g_hash_table_contains (self->members_by_id, event->join.user->id))
+      if (!gc_member_roster_add (self->roster, event->join.user,
+                                 g_strcmp0 (event->join.user->id, self->user_id) == 0))
         break;
-      add_member (self, event->join.user);
       line = g_strdup_printf (_("%s joined"), event->join.user->name);
       append_system_line (self, event->join.ts, line);
       break;
 
     case GC_EVENT_LEAVE:
-      if (!g_hash_table_contains (self->members_by_id, event->leave.user->id))
+      /* Ends its typing too. */
+      if (!gc_member_roster_remove (self->roster, event->leave.user->id))
         break;
-      update_typing (self, event->leave.user->id, FALSE);
-      remove_member (self, event->leave.user->id);
       line = leave_line (event->leave.reason, event->leave.user->name);
       append_system_line (self, event->leave.ts, line);
       break;
 
     case GC_EVENT_RENAME:
-      rename_member (self, event->rename.user);
+      gc_member_roster_rename (self->roster, event->rename.user);
       if (g_strcmp0 (event->rename.user->id, self->user_id) == 0)
         {
           self->rename_pending = FALSE;
@@ -608,8 +292,8 @@ handle_event (GcChatSession *self,
 
     case GC_EVENT_TYPING:
       if (g_strcmp0 (event->typing.user->id, self->user_id) != 0 &&
-          g_hash_table_contains (self->members_by_id, event->typing.user->id))
-        update_typing (self, event->typing.user->id, event->typing.active);
+          gc_member_roster_lookup (self->roster, event->typing.user->id) != NULL)
+        gc_member_roster_set_typing (self->roster, event->typing.user->id, event->typing.active);
       break;
 
     case GC_EVENT_ERROR:
@@ -630,40 +314,19 @@ handle_event (GcChatSession *self,
 static void
 flush_pending (GcChatSession *self)
 {
-  GListModel *model = G_LIST_MODEL (self->messages);
-  guint n = g_list_model_get_n_items (model);
+  g_autoptr(GPtrArray) pending = gc_message_log_dup_outgoing (self->log, GC_MESSAGE_ITEM_PENDING);
 
-  if (g_hash_table_size (self->outgoing) == 0)
-    return;
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
-
-      if (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_PENDING &&
-          gc_message_item_get_client_id (item) != NULL &&
-          g_hash_table_lookup (self->outgoing, gc_message_item_get_client_id (item)) == item)
-        send_item (self, item);
-    }
+  for (guint i = 0; i < pending->len; i++)
+    send_item (self, g_ptr_array_index (pending, i));
 }
 
 static void
-clear_attempt (GcChatSession *self)
-{
-  g_clear_handle_id (&self->attempt_timeout_id, g_source_remove);
-  g_clear_object (&self->attempt_cancellable);
-  self->attempt_timed_out = FALSE;
-}
-
-static void
-handle_welcome (GcChatSession *self,
-                GcWelcome     *welcome)
+link_welcome_cb (GcSessionLink *link,
+                 GcWelcome     *welcome,
+                 GcChatSession *self)
 {
   gboolean first = self->join_task != NULL;
   gboolean limits_changed;
-
-  clear_attempt (self);
-  self->welcomed = TRUE;
 
   g_free (self->user_id);
   self->user_id = g_strdup (welcome->you->id);
@@ -678,7 +341,7 @@ handle_welcome (GcChatSession *self,
   if (limits_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TEXT_BYTES]);
 
-  clear_typing (self);
+  gc_member_roster_clear_typing (self->roster);
   replace_members (self, welcome->members, !first);
 
   if (!first && !welcome->resumed)
@@ -687,282 +350,85 @@ handle_welcome (GcChatSession *self,
 
   for (guint i = 0; i < welcome->history->len; i++)
     handle_message (self, g_ptr_array_index (welcome->history, i), FALSE);
-
-  self->attempt = 0;
-  set_failure (self, NULL);
-  set_state (self, GC_CHAT_SESSION_STATE_CONNECTED);
-
-  flush_pending (self);
-
-  if (first)
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&self->join_task);
-
-      g_task_return_boolean (task, TRUE);
-    }
-}
-
-/* ------------------------------------------------------------------ */
-/* Connection, reconnection                                             */
-/* ------------------------------------------------------------------ */
-
-static void on_connection_message (GcWsConnection *connection,
-                                   GcWsOpcode      opcode,
-                                   GBytes         *payload,
-                                   gpointer        user_data);
-static void on_connection_closed  (GcWsConnection *connection,
-                                   gpointer        user_data);
-
-static void
-on_leaving_connection_closed (GcWsConnection *connection,
-                              gpointer        user_data)
-{
-  GApplication *app = user_data;
-
-  g_signal_handlers_disconnect_by_func (connection, on_leaving_connection_closed, user_data);
-  if (app != NULL)
-    {
-      g_application_release (app);
-      g_object_unref (app);
-    }
-  g_object_unref (connection);
-}
-
-/* Drops our end of the current connection. With @close_code the closing
- * handshake runs on after the session lets go (holding the application,
- * if any, until it is done), so the others see a clean leave. */
-static void
-drop_connection (GcChatSession *self,
-                 gushort        close_code)
-{
-  g_autoptr(GcWsConnection) connection = g_steal_pointer (&self->connection);
-
-  self->welcomed = FALSE;
-  if (connection == NULL)
-    return;
-
-  g_signal_handlers_disconnect_by_data (connection, self);
-
-  if (close_code != 0 && gc_ws_connection_get_state (connection) == GC_WS_STATE_OPEN)
-    {
-      GApplication *app = g_application_get_default ();
-
-      if (app != NULL)
-        {
-          g_application_hold (app);
-          g_object_ref (app);
-        }
-      g_signal_connect (connection, "closed", G_CALLBACK (on_leaving_connection_closed), app);
-      gc_ws_connection_close (connection, close_code, NULL);
-      g_steal_pointer (&connection);
-    }
-  else if (gc_ws_connection_get_state (connection) != GC_WS_STATE_CLOSED)
-    {
-      gc_ws_connection_abort (connection);
-    }
-}
-
-static gboolean
-retry_tick_cb (gpointer user_data)
-{
-  GcChatSession *self = user_data;
-  gint64 remaining_ms = (self->retry_deadline - g_get_monotonic_time ()) / 1000;
-  guint seconds;
-
-  self->retry_source_id = 0;
-
-  if (remaining_ms <= 0)
-    {
-      set_retry_seconds (self, 0);
-      start_attempt (self);
-      return G_SOURCE_REMOVE;
-    }
-
-  /* Wake up when the whole seconds shown next change. */
-  seconds = (guint) ((remaining_ms + 999) / 1000);
-  set_retry_seconds (self, seconds);
-  self->retry_source_id = g_timeout_add ((guint) (remaining_ms - (seconds - 1) * 1000) + 1,
-                                         retry_tick_cb, self);
-  return G_SOURCE_REMOVE;
-}
-
-/* Exponential backoff (1, 2, 4 … 30 s) with jitter, so clients dropped
- * together by a restarting server do not all come back at once. */
-static void
-schedule_retry (GcChatSession *self,
-                guint64        min_delay_ms)
-{
-  guint64 base_ms, delay_ms;
-
-  g_clear_handle_id (&self->retry_source_id, g_source_remove);
-
-  self->attempt++;
-  base_ms = MIN ((guint64) BACKOFF_MAX_S, (guint64) 1 << MIN (self->attempt - 1, 5)) * 1000;
-  delay_ms = (guint64) (base_ms * g_random_double_range (0.5, 1.0));
-  delay_ms = MAX (delay_ms, min_delay_ms);
-  delay_ms = MIN (delay_ms, (guint64) BACKOFF_MAX_S * 1000);
-
-  self->retry_deadline = g_get_monotonic_time () + (gint64) delay_ms * 1000;
-  set_state (self, GC_CHAT_SESSION_STATE_WAITING);
-  retry_tick_cb (self);
-}
-
-/* Whether a refusal on reconnect may go away by itself. */
-static gboolean
-refusal_is_transient (const GError *error)
-{
-  if (error->domain != GC_PROTOCOL_ERROR)
-    return error->domain != GC_CHAT_SESSION_ERROR ||
-           error->code != GC_CHAT_SESSION_ERROR_NOT_GOCHAT;
-
-  switch (error->code)
-    {
-    case GC_PROTOCOL_ERROR_RATE_LIMITED:
-    case GC_PROTOCOL_ERROR_ROOM_FULL:
-    case GC_PROTOCOL_ERROR_SERVER_FULL:
-    case GC_PROTOCOL_ERROR_FAILED:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
-/* An attempt (first join or reconnection) ended without a welcome. */
-static void
-attempt_failed (GcChatSession *self,
-                GError        *error,
-                guint64        retry_after_ms)
-{
-  drop_connection (self, 0);
-  clear_attempt (self);
-
-  if (self->join_task != NULL)
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&self->join_task);
-
-      set_state (self, GC_CHAT_SESSION_STATE_CLOSED);
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (refusal_is_transient (error))
-    {
-      set_failure (self, error->message);
-      schedule_retry (self, retry_after_ms);
-    }
-  else
-    {
-      g_autofree char *failure = g_strdup_printf (_("Could not get back into the room: %s"),
-                                                  error->message);
-
-      set_failure (self, failure);
-      set_state (self, GC_CHAT_SESSION_STATE_FAILED);
-    }
-  g_error_free (error);
+  /* The link turns CONNECTED next: see link_state_cb(). */
 }
 
 static void
-connection_lost (GcChatSession *self,
-                 gushort        close_code)
+link_event_cb (GcSessionLink *link,
+               GcEvent       *event,
+               GcChatSession *self)
 {
-  drop_connection (self, 0);
-  clear_typing (self);
-  self->typing_sent = FALSE;
-  g_clear_handle_id (&self->typing_idle_id, g_source_remove);
-
-  if (close_code == 4000)
-    {
-      set_failure (self, _("Another connection took over this session."));
-      set_state (self, GC_CHAT_SESSION_STATE_FAILED);
-      return;
-    }
-
-  self->attempt = 0;
-  set_failure (self, close_code == GC_WS_CLOSE_GOING_AWAY
-                     ? _("The server is restarting.") : _("Connection lost."));
-  schedule_retry (self, 0);
-}
-
-static void
-handle_event_text (GcChatSession *self,
-                   const char    *data,
-                   gsize          len)
-{
-  g_autoptr(GcEvent) event = NULL;
-  g_autoptr(GError) error = NULL;
-
-  event = gc_event_parse (data, len, &error);
-  if (event == NULL)
-    {
-      g_autofree char *escaped = g_strescape (error->message, NULL);
-
-      /* One event we cannot read is not worth the connection. (The
-       * message may quote server text: never print it raw.) */
-      g_debug ("Ignoring an event that does not parse: %s", escaped);
-      return;
-    }
-
-  if (!self->welcomed)
-    {
-      if (event->type != GC_EVENT_WELCOME || event->welcome->protocol != GC_PROTOCOL_VERSION)
-        {
-          attempt_failed (self,
-                          g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                                       _("The server at %s does not speak GoChat protocol version %d."),
-                                       self->server_url, GC_PROTOCOL_VERSION),
-                          0);
-          return;
-        }
-      handle_welcome (self, event->welcome);
-      return;
-    }
-
   handle_event (self, event);
 }
 
 static void
-on_connection_message (GcWsConnection *connection,
-                       GcWsOpcode      opcode,
-                       GBytes         *payload,
-                       gpointer        user_data)
+link_join_failed_cb (GcSessionLink *link,
+                     const GError  *error,
+                     GcChatSession *self)
 {
-  gsize len;
-  const char *data;
+  g_autoptr(GTask) task = g_steal_pointer (&self->join_task);
 
-  if (opcode != GC_WS_OPCODE_TEXT)
+  if (task != NULL)
+    g_task_return_error (task, g_error_copy (error));
+}
+
+/* The link's state is ours; what changes with it happens here, in the
+ * order the others see it. */
+static void
+link_state_cb (GcSessionLink *link,
+               GParamSpec    *pspec,
+               GcChatSession *self)
+{
+  GcChatSessionState old_state = self->state;
+
+  self->state = gc_session_link_get_state (link);
+  if (self->state == old_state)
     return;
 
-  data = g_bytes_get_data (payload, &len);
-  handle_event_text (user_data, data, len);
+  if (old_state == GC_CHAT_SESSION_STATE_CONNECTED)
+    {
+      /* Lost or left: nobody types any more, and we stopped. */
+      gc_member_roster_clear_typing (self->roster);
+      self->typing_sent = FALSE;
+      g_clear_handle_id (&self->typing_idle_id, g_source_remove);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+
+  if (self->state == GC_CHAT_SESSION_STATE_CONNECTED)
+    {
+      flush_pending (self);
+
+      if (self->join_task != NULL)
+        {
+          g_autoptr(GTask) task = g_steal_pointer (&self->join_task);
+
+          g_task_return_boolean (task, TRUE);
+        }
+    }
 }
 
 static void
-on_connection_closed (GcWsConnection *connection,
-                      gpointer        user_data)
+link_notify_cb (GcSessionLink *link,
+                GParamSpec    *pspec,
+                GcChatSession *self)
 {
-  GcChatSession *self = user_data;
-  gushort code = gc_ws_connection_get_close_code (connection);
-
-  if (!self->welcomed)
-    {
-      attempt_failed (self,
-                      g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                                   _("The server at %s closed the connection before letting us in."),
-                                   self->server_url),
-                      0);
-      return;
-    }
-
-  connection_lost (self, code);
+  /* retry-seconds and failure, by the same names. */
+  g_object_notify (G_OBJECT (self), g_param_spec_get_name (pspec));
 }
+
+/* ------------------------------------------------------------------ */
+/* Joining                                                              */
+/* ------------------------------------------------------------------ */
 
 /* Turns a refusal body `{"error":…,"message":…}` into an error. */
 static GError *
-refusal_to_error (GcChatSession *self,
-                  guint          status,
-                  GBytes        *body,
-                  guint64       *retry_after_ms)
+refusal_to_error (gpointer  user_data,
+                  guint     status,
+                  GBytes   *body,
+                  guint64  *retry_after_ms)
 {
+  GcChatSession *self = user_data;
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonNode *root;
   JsonObject *object;
@@ -1008,113 +474,10 @@ refusal_to_error (GcChatSession *self,
   return g_error_new (GC_PROTOCOL_ERROR, code, "%s", message);
 }
 
-static GError *
-connect_error_to_error (GcChatSession *self,
-                        const GError  *error)
-{
-  if (error->domain == G_TLS_ERROR)
-    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TLS,
-                        _("The secure connection to %s failed: %s"),
-                        self->server_url, error->message);
-  if (error->domain == GC_WS_HANDSHAKE_ERROR)
-    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                        _("The server at %s is not a GoChat server: %s"),
-                        self->server_url, error->message);
-  return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_UNREACHABLE,
-                      _("Could not reach the server at %s: %s"),
-                      self->server_url, error->message);
-}
-
-typedef struct {
-  GcChatSession *session;
-  GCancellable  *cancellable;
-} Attempt;
-
-static void
-attempt_free (Attempt *attempt)
-{
-  g_object_unref (attempt->session);
-  g_object_unref (attempt->cancellable);
-  g_free (attempt);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Attempt, attempt_free)
-
-static void
-connect_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(Attempt) attempt = user_data;
-  GcChatSession *self = attempt->session;
-  g_autoptr(GcWsConnection) connection = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-  guint status = 0;
-
-  connection = gc_ws_connect_finish (result, &status, &body, &error);
-
-  /* An attempt that leave() or reconnect_now() dropped; our own timer
-   * cancels the current one, which is reported below. */
-  if (attempt->cancellable != self->attempt_cancellable)
-    {
-      if (connection != NULL)
-        gc_ws_connection_abort (connection);
-      return;
-    }
-
-  if (connection == NULL)
-    {
-      guint64 retry_after_ms = 0;
-      GError *reported;
-
-      if (self->attempt_timed_out)
-        reported = g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TIMED_OUT,
-                                _("The server at %s did not answer in time."), self->server_url);
-      else if (g_error_matches (error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED))
-        reported = refusal_to_error (self, status, body, &retry_after_ms);
-      else
-        reported = connect_error_to_error (self, error);
-
-      attempt_failed (self, reported, retry_after_ms);
-      return;
-    }
-
-  self->connection = g_steal_pointer (&connection);
-  self->welcomed = FALSE;
-  gc_ws_connection_set_max_message_size (self->connection, MAX_EVENT_BYTES);
-  gc_ws_connection_set_keepalive (self->connection, self->keepalive_interval_s,
-                                  self->keepalive_timeout_s);
-  gc_ws_connection_set_close_timeout (self->connection, CLOSE_TIMEOUT_MS);
-  g_signal_connect (self->connection, "message", G_CALLBACK (on_connection_message), self);
-  g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
-}
-
-static gboolean
-attempt_timeout_cb (gpointer user_data)
+static char *
+build_join_url (gpointer user_data)
 {
   GcChatSession *self = user_data;
-
-  self->attempt_timeout_id = 0;
-
-  if (self->connection != NULL)
-    {
-      /* Connected, but no welcome came. */
-      attempt_failed (self,
-                      g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TIMED_OUT,
-                                   _("The server at %s did not answer in time."), self->server_url),
-                      0);
-      return G_SOURCE_REMOVE;
-    }
-
-  self->attempt_timed_out = TRUE;
-  g_cancellable_cancel (self->attempt_cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static char *
-build_join_url (GcChatSession *self)
-{
   g_autoptr(GUri) base = g_uri_parse (self->server_url, G_URI_FLAGS_ENCODED, NULL);
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GString) query = g_string_new (NULL);
@@ -1132,8 +495,9 @@ build_join_url (GcChatSession *self)
       g_autofree char *token = g_uri_escape_string (self->session_id, NULL, FALSE);
 
       g_string_append_printf (query, "&session_id=%s", token);
-      if (self->last_id > 0)
-        g_string_append_printf (query, "&since=%" G_GUINT64_FORMAT, self->last_id);
+      if (gc_message_log_get_last_id (self->log) > 0)
+        g_string_append_printf (query, "&since=%" G_GUINT64_FORMAT,
+                                gc_message_log_get_last_id (self->log));
     }
 
   /* The server may live under a path (behind a proxy): keep it. */
@@ -1149,38 +513,10 @@ build_join_url (GcChatSession *self)
   return g_uri_to_string (uri);
 }
 
-static void
-start_attempt (GcChatSession *self)
-{
-  static const char * const protocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
-  g_autofree char *url = build_join_url (self);
-  Attempt *attempt;
-
-  g_clear_handle_id (&self->retry_source_id, g_source_remove);
-  set_retry_seconds (self, 0);
-  drop_connection (self, 0);
-  clear_attempt (self);
-
-  if (self->join_task == NULL)
-    set_state (self, GC_CHAT_SESSION_STATE_RECONNECTING);
-
-  self->attempt_cancellable = g_cancellable_new ();
-  self->attempt_timeout_id = g_timeout_add_seconds (ATTEMPT_TIMEOUT_S, attempt_timeout_cb, self);
-
-  attempt = g_new0 (Attempt, 1);
-  attempt->session = g_object_ref (self);
-  attempt->cancellable = g_object_ref (self->attempt_cancellable);
-  gc_ws_connect_async (url, NULL, protocols, self->tls_database, NULL,
-                       self->attempt_cancellable, connect_cb, attempt);
-}
-
-static void
-cancel_attempt (GcChatSession *self)
-{
-  if (self->attempt_cancellable != NULL)
-    g_cancellable_cancel (self->attempt_cancellable);
-  clear_attempt (self);
-}
+static const GcSessionLinkHooks link_hooks = {
+  .build_url = build_join_url,
+  .refusal_to_error = refusal_to_error,
+};
 
 /* ------------------------------------------------------------------ */
 /* GObject                                                              */
@@ -1194,15 +530,12 @@ gc_chat_session_dispose (GObject *object)
   if (self->state != GC_CHAT_SESSION_STATE_CLOSED && self->state != GC_CHAT_SESSION_STATE_NEW)
     gc_chat_session_leave (self);
 
-  cancel_attempt (self);
-  drop_connection (self, 0);
-  g_clear_handle_id (&self->retry_source_id, g_source_remove);
+  if (self->link != NULL)
+    g_signal_handlers_disconnect_by_data (self->link, self);
+  g_clear_object (&self->link);
   g_clear_handle_id (&self->typing_idle_id, g_source_remove);
-  g_hash_table_remove_all (self->typing);
-  g_hash_table_remove_all (self->outgoing);
-  g_hash_table_remove_all (self->members_by_id);
-  g_clear_handle_id (&self->flush_id, g_source_remove);
-  g_ptr_array_set_size (self->unshown, 0);
+  gc_member_roster_clear_typing (self->roster);
+  gc_message_log_clear (self->log);
 
   G_OBJECT_CLASS (gc_chat_session_parent_class)->dispose (object);
 }
@@ -1215,17 +548,11 @@ gc_chat_session_finalize (GObject *object)
   g_free (self->server_url);
   g_free (self->user_name);
   g_free (self->room);
-  g_clear_object (&self->tls_database);
-  g_free (self->failure);
   g_free (self->name_suggestion);
   g_free (self->user_id);
   g_free (self->session_id);
-  g_clear_object (&self->messages);
-  g_ptr_array_unref (self->unshown);
-  g_clear_object (&self->members);
-  g_hash_table_unref (self->members_by_id);
-  g_hash_table_unref (self->outgoing);
-  g_hash_table_unref (self->typing);
+  g_clear_object (&self->log);
+  g_clear_object (&self->roster);
 
   G_OBJECT_CLASS (gc_chat_session_parent_class)->finalize (object);
 }
@@ -1244,10 +571,10 @@ gc_chat_session_get_property (GObject    *object,
       g_value_set_enum (value, self->state);
       break;
     case PROP_RETRY_SECONDS:
-      g_value_set_uint (value, self->retry_seconds);
+      g_value_set_uint (value, gc_chat_session_get_retry_seconds (self));
       break;
     case PROP_FAILURE:
-      g_value_set_string (value, self->failure);
+      g_value_set_string (value, gc_chat_session_get_failure (self));
       break;
     case PROP_USER_NAME:
       g_value_set_string (value, self->user_name);
@@ -1313,17 +640,19 @@ gc_chat_session_class_init (GcChatSessionClass *klass)
 }
 
 static void
+roster_typing_changed_cb (GcMemberRoster *roster,
+                          GcChatSession  *self)
+{
+  g_signal_emit (self, signals[TYPING_CHANGED], 0);
+}
+
+static void
 gc_chat_session_init (GcChatSession *self)
 {
   gc_limits_init_default (&self->limits);
-  self->keepalive_interval_s = KEEPALIVE_INTERVAL_S;
-  self->keepalive_timeout_s = KEEPALIVE_TIMEOUT_S;
-  self->messages = g_list_store_new (GC_TYPE_MESSAGE_ITEM);
-  self->unshown = g_ptr_array_new_with_free_func (g_object_unref);
-  self->members = g_list_store_new (GC_TYPE_ROOM_MEMBER);
-  self->members_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->outgoing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  self->typing = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, typing_entry_free);
+  self->log = gc_message_log_new ();
+  self->roster = gc_member_roster_new ();
+  g_signal_connect (self->roster, "typing-changed", G_CALLBACK (roster_typing_changed_cb), self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1406,6 +735,14 @@ gc_chat_session_new (const char *server_url,
   self->user_name = g_strdup (user_name);
   self->room = g_ascii_strdown (room_code, -1);
 
+  self->link = gc_session_link_new (server_url, &link_hooks, self);
+  g_signal_connect (self->link, "notify::state", G_CALLBACK (link_state_cb), self);
+  g_signal_connect (self->link, "notify::retry-seconds", G_CALLBACK (link_notify_cb), self);
+  g_signal_connect (self->link, "notify::failure", G_CALLBACK (link_notify_cb), self);
+  g_signal_connect (self->link, "welcome", G_CALLBACK (link_welcome_cb), self);
+  g_signal_connect (self->link, "event", G_CALLBACK (link_event_cb), self);
+  g_signal_connect (self->link, "join-failed", G_CALLBACK (link_join_failed_cb), self);
+
   return self;
 }
 
@@ -1416,7 +753,7 @@ gc_chat_session_set_tls_database (GcChatSession *self,
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
 
-  g_set_object (&self->tls_database, database);
+  gc_session_link_set_tls_database (self->link, database);
 }
 
 void
@@ -1431,8 +768,7 @@ gc_chat_session_join_async (GcChatSession       *self,
   g_task_set_source_tag (self->join_task, gc_chat_session_join_async);
 
   g_clear_pointer (&self->name_suggestion, g_free);
-  set_state (self, GC_CHAT_SESSION_STATE_JOINING);
-  start_attempt (self);
+  gc_session_link_join (self->link);
 }
 
 gboolean
@@ -1464,13 +800,9 @@ gc_chat_session_leave (GcChatSession *self)
   if (self->typing_sent)
     gc_chat_session_set_typing (self, FALSE);
 
-  cancel_attempt (self);
-  g_clear_handle_id (&self->retry_source_id, g_source_remove);
   g_clear_handle_id (&self->typing_idle_id, g_source_remove);
-  set_retry_seconds (self, 0);
-  drop_connection (self, GC_WS_CLOSE_NORMAL);
-  clear_typing (self);
-  set_state (self, GC_CHAT_SESSION_STATE_CLOSED);
+  gc_member_roster_clear_typing (self->roster);
+  gc_session_link_leave (self->link);
 
   if (self->join_task != NULL)
     {
@@ -1491,14 +823,14 @@ guint
 gc_chat_session_get_retry_seconds (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), 0);
-  return self->retry_seconds;
+  return self->link != NULL ? gc_session_link_get_retry_seconds (self->link) : 0;
 }
 
 const char *
 gc_chat_session_get_failure (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), NULL);
-  return self->failure;
+  return self->link != NULL ? gc_session_link_get_failure (self->link) : NULL;
 }
 
 void
@@ -1506,13 +838,7 @@ gc_chat_session_reconnect_now (GcChatSession *self)
 {
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
 
-  if (self->state != GC_CHAT_SESSION_STATE_WAITING &&
-      self->state != GC_CHAT_SESSION_STATE_FAILED &&
-      self->state != GC_CHAT_SESSION_STATE_RECONNECTING)
-    return;
-
-  cancel_attempt (self);
-  start_attempt (self);
+  gc_session_link_reconnect_now (self->link);
 }
 
 const char *
@@ -1554,44 +880,21 @@ GListModel *
 gc_chat_session_get_messages (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), NULL);
-  return G_LIST_MODEL (self->messages);
+  return gc_message_log_get_model (self->log);
 }
 
 GListModel *
 gc_chat_session_get_members (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), NULL);
-  return G_LIST_MODEL (self->members);
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_utf8_collate (*(const char * const *) a, *(const char * const *) b);
+  return gc_member_roster_get_model (self->roster);
 }
 
 GStrv
 gc_chat_session_dup_typing_names (GcChatSession *self)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer key;
-
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), NULL);
-
-  g_hash_table_iter_init (&iter, self->typing);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      GcRoomMember *member = g_hash_table_lookup (self->members_by_id, key);
-
-      if (member != NULL)
-        g_ptr_array_add (names, g_strdup (gc_room_member_get_name (member)));
-    }
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-
-  return (GStrv) g_ptr_array_free (g_steal_pointer (&names), FALSE);
+  return gc_member_roster_dup_typing_names (self->roster);
 }
 
 static gboolean
@@ -1643,10 +946,8 @@ gc_chat_session_send_message (GcChatSession  *self,
                                                             : GC_MESSAGE_ITEM_TEXT,
                               0, now_ms (), self->user_id, self->user_name,
                               text, client_id, TRUE);
-  g_hash_table_insert (self->outgoing, g_strdup (client_id), g_object_ref (item));
   /* What the user sends shows at once. */
-  append_line (self, item);
-  flush_lines (self);
+  gc_message_log_add_outgoing (self->log, item);
   send_item (self, item);
 
   /* A message ends typing for everyone who sees it (the server forgets
@@ -1666,7 +967,7 @@ gc_chat_session_retry_message (GcChatSession *self,
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
   g_return_if_fail (client_id != NULL);
 
-  item = g_hash_table_lookup (self->outgoing, client_id);
+  item = gc_message_log_lookup_outgoing (self->log, client_id);
   if (item == NULL || gc_message_item_get_state (item) != GC_MESSAGE_ITEM_FAILED)
     return;
 
@@ -1759,21 +1060,21 @@ gc_chat_session_add_notice (GcChatSession *self,
   g_return_if_fail (text != NULL);
 
   append_system_line (self, now_ms (), text);
-  flush_lines (self);
+  gc_message_log_flush (self->log);
 }
 
 GcWsConnection *
 gc_chat_session_get_connection (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), NULL);
-  return self->connection;
+  return gc_session_link_get_connection (self->link);
 }
 
 guint
 gc_chat_session_get_attempt (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), 0);
-  return self->attempt;
+  return gc_session_link_get_attempt (self->link);
 }
 
 void
@@ -1783,10 +1084,7 @@ gc_chat_session_set_keepalive (GcChatSession *self,
 {
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
 
-  self->keepalive_interval_s = interval_s;
-  self->keepalive_timeout_s = timeout_s;
-  if (self->connection != NULL)
-    gc_ws_connection_set_keepalive (self->connection, interval_s, timeout_s);
+  gc_session_link_set_keepalive (self->link, interval_s, timeout_s);
 }
 
 void
@@ -1795,7 +1093,7 @@ gc_chat_session_feed_event (GcChatSession *self,
 {
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
   g_return_if_fail (json != NULL);
-  g_return_if_fail (self->welcomed);
+  g_return_if_fail (gc_session_link_get_welcomed (self->link));
 
-  handle_event_text (self, json, strlen (json));
+  gc_session_link_feed_text (self->link, json, strlen (json));
 }

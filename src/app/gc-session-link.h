@@ -1,0 +1,80 @@
+/* gc-session-link.h: a session's link to its server: join attempts, keepalive, backoff, resume
+ *
+ * The state machine under GcChatSession: it connects, waits for the
+ * welcome, reports events, notices a lost link and comes back with
+ * backoff (and jitter), and gives up on refusals that will not go away.
+ * What the join URL says and what a refusal means are the session's
+ * (GcSessionLinkHooks), so the link knows no room, name or history.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "gc-chat-session.h"
+#include "gc-protocol.h"
+#include "gc-ws-connection.h"
+
+G_BEGIN_DECLS
+
+/**
+ * GcSessionLinkHooks:
+ * @build_url: the ws(s):// URL of the next join attempt (a resume, once
+ *   the session has a session id)
+ * @refusal_to_error: turns an HTTP refusal (status and body) into the
+ *   error to report, and says how long to wait before retrying (0: the
+ *   usual backoff)
+ */
+typedef struct {
+  char   *(*build_url)        (gpointer  user_data);
+  GError *(*refusal_to_error) (gpointer  user_data,
+                               guint     status,
+                               GBytes   *body,
+                               guint64  *retry_after_ms);
+} GcSessionLinkHooks;
+
+#define GC_TYPE_SESSION_LINK (gc_session_link_get_type ())
+G_DECLARE_FINAL_TYPE (GcSessionLink, gc_session_link, GC, SESSION_LINK, GObject)
+
+/* @hooks must outlive the link; @user_data is passed to them. */
+GcSessionLink      *gc_session_link_new               (const char               *server_url,
+                                                       const GcSessionLinkHooks *hooks,
+                                                       gpointer                  user_data);
+
+void                gc_session_link_set_tls_database  (GcSessionLink  *self,
+                                                       GTlsDatabase   *database);
+/* For this and later connections (default: ping after 10 s of silence,
+ * give up after 25 s). */
+void                gc_session_link_set_keepalive     (GcSessionLink  *self,
+                                                       guint           interval_s,
+                                                       guint           timeout_s);
+
+/* NEW → JOINING: the first attempt. It ends in CONNECTED (after
+ * ::welcome), or in CLOSED and ::join-failed. */
+void                gc_session_link_join              (GcSessionLink  *self);
+/* Closes with 1000 (the others see a clean leave) and stops: CLOSED. */
+void                gc_session_link_leave             (GcSessionLink  *self);
+/* Starts an attempt at once (WAITING, RECONNECTING or FAILED). */
+void                gc_session_link_reconnect_now     (GcSessionLink  *self);
+
+/* Sends @json if we are in the room; else drops it (returns %FALSE). */
+gboolean            gc_session_link_send_text         (GcSessionLink  *self,
+                                                       const char     *json);
+/* Handles @data as an event the server sent (tests). */
+void                gc_session_link_feed_text         (GcSessionLink  *self,
+                                                       const char     *data,
+                                                       gsize           len);
+
+GcChatSessionState  gc_session_link_get_state         (GcSessionLink  *self);
+guint               gc_session_link_get_retry_seconds (GcSessionLink  *self);
+const char         *gc_session_link_get_failure       (GcSessionLink  *self);
+/* How many attempts to get back have failed in a row. */
+guint               gc_session_link_get_attempt       (GcSessionLink  *self);
+/* Whether the welcome of the current connection arrived. */
+gboolean            gc_session_link_get_welcomed      (GcSessionLink  *self);
+/* (transfer none) (nullable) */
+GcWsConnection     *gc_session_link_get_connection    (GcSessionLink  *self);
+
+G_END_DECLS
