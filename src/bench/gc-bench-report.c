@@ -20,6 +20,8 @@ typedef struct {
   double server_connect_cpu;
   double server_message_cpu;
   double deliveries_per_cpu_second;
+  double joins_per_cpu_second;
+  double cpu_us_per_join;
   double rss_growth_per_connection;   /* bytes */
 } Derived;
 
@@ -44,6 +46,14 @@ derive (const GcBenchResults *results,
                                                           &results->server_end);
   if (derived->server_message_cpu > 0)
     derived->deliveries_per_cpu_second = results->delivered / derived->server_message_cpu;
+  /* The connect phase is joins only (nobody sends yet), so its CPU is
+   * the cost of a join from accept to welcome, and of the join events
+   * the room sends to those already in. */
+  if (derived->server_connect_cpu > 0 && results->joined > 0)
+    {
+      derived->joins_per_cpu_second = results->joined / derived->server_connect_cpu;
+      derived->cpu_us_per_join = derived->server_connect_cpu * 1e6 / results->joined;
+    }
   if (results->joined > 0)
     derived->rss_growth_per_connection =
       ((double) results->server_connected.rss_kb - (double) results->server_start.rss_kb) *
@@ -113,8 +123,12 @@ gc_bench_report_print (FILE                 *out,
 
   if (results->has_server)
     {
-      fprintf (out, "server     pid %d: CPU %.2f s connecting, %.2f s during messages",
-               options->server_pid, derived.server_connect_cpu, derived.server_message_cpu);
+      fprintf (out, "server     pid %d: CPU %.3f s connecting", options->server_pid,
+               derived.server_connect_cpu);
+      if (derived.joins_per_cpu_second > 0)
+        fprintf (out, " (%.1f µs per join: %.0f joins per CPU-second)", derived.cpu_us_per_join,
+                 derived.joins_per_cpu_second);
+      fprintf (out, ", %.2f s during messages", derived.server_message_cpu);
       if (derived.deliveries_per_cpu_second > 0)
         fprintf (out, ": %.0f deliveries per CPU-second", derived.deliveries_per_cpu_second);
       fputc ('\n', out);
@@ -304,7 +318,9 @@ gc_bench_report_to_json (const GcBenchOptions *options,
     {
       g_string_append_c (out, '{');
       json_int (out, "pid", options->server_pid);
-      json_double (out, "connect_cpu_seconds", derived.server_connect_cpu, 3);
+      json_double (out, "connect_cpu_seconds", derived.server_connect_cpu, 6);
+      json_double (out, "joins_per_cpu_second", derived.joins_per_cpu_second, 0);
+      json_double (out, "cpu_us_per_join", derived.cpu_us_per_join, 3);
       json_double (out, "cpu_seconds", derived.server_message_cpu, 3);
       json_double (out, "deliveries_per_cpu_second", derived.deliveries_per_cpu_second, 0);
       json_double (out, "rss_growth_per_connection_bytes", derived.rss_growth_per_connection, 0);
