@@ -234,8 +234,12 @@ test_event_scan (void)
   join = gc_event_build_join (user, 1700000000000);
   json = g_bytes_get_data (join, &len);
   g_assert_true (gc_bench_event_scan (json, len, &event));
-  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_OTHER);
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_JOIN);
   g_assert_null (event.text);
+
+  json = "{\"type\":\"typing\",\"user\":{\"id\":\"x\",\"name\":\"y\"},\"active\":true}";
+  g_assert_true (gc_bench_event_scan (json, strlen (json), &event));
+  g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_OTHER);
 
   /* Members in any order, nested values skipped whole. */
   json = " { \"history\" : [ {\"type\":\"message\"}, \"]}\" ], \"type\" : \"welcome\" } ";

@@ -98,6 +98,9 @@ gc_bench_report_print (FILE                 *out,
            ms (gc_bench_histogram_get_percentile (connect, 50)),
            ms (gc_bench_histogram_get_percentile (connect, 99)),
            ms (gc_bench_histogram_get_max (connect)));
+  if (results->expected_join_events > 0)
+    fprintf (out, "           %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " join events received\n",
+             results->join_events, results->expected_join_events);
 
   if (results->sent > 0)
     {
@@ -290,6 +293,8 @@ gc_bench_report_to_json (const GcBenchOptions *options,
   json_double (out, "seconds", results->connect_seconds, 6);
   json_double (out, "per_second", derived.connect_rate, 0);
   json_percentiles (out, "time_ms", results->connect_time);
+  json_int (out, "join_events", results->join_events);
+  json_int (out, "expected_join_events", results->expected_join_events);
   g_string_append_c (out, '}');
 
   json_int (out, "sent", results->sent);

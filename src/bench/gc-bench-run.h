@@ -64,6 +64,10 @@ typedef struct {
  * @joined: clients that joined (101 for relay, `welcome` for gochat)
  * @connect_seconds: from the first connect to the last join
  * @connect_time: per client, from connect() to joined, in ns
+ * @join_events: gochat: `join` events received; the connect phase waits
+ *   for all @expected_join_events (each client hears of every later
+ *   joiner of its room), so that its server CPU time covers them
+ * @expected_join_events: gochat: the `join` events due
  * @sent: messages sent
  * @refused: messages the server refused with an `error` event
  * @expected: deliveries due: each accepted message to every member of
@@ -93,6 +97,8 @@ typedef struct {
   guint              joined;
   double             connect_seconds;
   GcBenchHistogram  *connect_time;
+  guint64            join_events;
+  guint64            expected_join_events;
 
   guint64            sent;
   guint64            refused;

@@ -55,8 +55,9 @@ gboolean gc_bench_client_id_parse (const char         *client_id,
                                    guint32            *seq);
 
 typedef enum {
-  GC_BENCH_EVENT_OTHER,     /* join, leave, typing, … (ignored) */
+  GC_BENCH_EVENT_OTHER,     /* leave, typing, … (ignored) */
   GC_BENCH_EVENT_WELCOME,
+  GC_BENCH_EVENT_JOIN,
   GC_BENCH_EVENT_MESSAGE,
   GC_BENCH_EVENT_ERROR,
 } GcBenchEventType;
