@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -47,15 +48,131 @@ die_usage (const char *format,
   exit (EXIT_USAGE);
 }
 
-/* Our join/leave/refusal lines are the operator's record, so they are
- * always written (to journald under systemd, else to stderr); everything
- * else follows GLib's defaults (G_MESSAGES_DEBUG). */
+/* Appends @value to @line as a logfmt value: bare when it is one word,
+ * else in double quotes with `"` and `\` escaped and control characters
+ * as \n, \t or \u00XX. */
+static void
+append_logfmt_value (GString    *line,
+                     const char *value,
+                     gssize      length)
+{
+  gsize len = length < 0 ? strlen (value) : (gsize) length;
+  gboolean bare = len > 0;
+
+  for (gsize i = 0; i < len && bare; i++)
+    {
+      guchar c = value[i];
+
+      if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f)
+        bare = FALSE;
+    }
+  if (bare)
+    {
+      g_string_append_len (line, value, len);
+      return;
+    }
+
+  g_string_append_c (line, '"');
+  for (gsize i = 0; i < len; i++)
+    {
+      guchar c = value[i];
+
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (line, '\\');
+          g_string_append_c (line, c);
+        }
+      else if (c == '\n')
+        g_string_append (line, "\\n");
+      else if (c == '\t')
+        g_string_append (line, "\\t");
+      else if (c < ' ' || c == 0x7f)
+        g_string_append_printf (line, "\\u%04x", c);
+      else
+        g_string_append_c (line, c);
+    }
+  g_string_append_c (line, '"');
+}
+
+static const char *
+level_name (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "error";
+  if (level & G_LOG_LEVEL_CRITICAL)
+    return "critical";
+  if (level & G_LOG_LEVEL_WARNING)
+    return "warning";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "notice";
+  if (level & G_LOG_LEVEL_INFO)
+    return "info";
+  return "debug";
+}
+
+/* One logfmt line: time (UTC, milliseconds), level, then the event's
+ * fields (see gc_server_log_event()) or the message. */
+static void
+format_logfmt (GString         *line,
+               GLogLevelFlags   level,
+               const GLogField *fields,
+               gsize            n_fields)
+{
+  static const struct { const char *field; const char *key; } keys[] = {
+    { "GOCHAT_EVENT", "event" },
+    { "GOCHAT_ROOM", "room" },
+    { "GOCHAT_USER_ID", "user" },
+    { "GOCHAT_ADDRESS", "address" },
+    { "GOCHAT_REASON", "reason" },
+  };
+  gboolean has_event = FALSE;
+  struct timespec now;
+  struct tm tm;
+
+  clock_gettime (CLOCK_REALTIME, &now);
+  gmtime_r (&now.tv_sec, &tm);
+  g_string_append_printf (line, "time=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s",
+                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                          tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000, level_name (level));
+
+  for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      for (gsize i = 0; i < n_fields; i++)
+        {
+          if (fields[i].length < 0 && g_str_equal (fields[i].key, keys[k].field))
+            {
+              g_string_append_printf (line, " %s=", keys[k].key);
+              append_logfmt_value (line, fields[i].value, -1);
+              has_event = TRUE;
+              break;
+            }
+        }
+    }
+
+  if (has_event)
+    return;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "MESSAGE"))
+        {
+          g_string_append (line, " msg=");
+          append_logfmt_value (line, fields[i].value, fields[i].length);
+          break;
+        }
+    }
+}
+
+/* Our lines (join, leave, refusal, …) are the operator's record, so they
+ * are always written: to journald under systemd, else to stderr as
+ * logfmt; everything else follows GLib's defaults (G_MESSAGES_DEBUG). */
 static GLogWriterOutput
 log_writer (GLogLevelFlags   level,
             const GLogField *fields,
             gsize            n_fields,
             gpointer         user_data)
 {
+  static int to_journald = -1;
   gboolean ours = FALSE;
 
   for (gsize i = 0; i < n_fields; i++)
@@ -68,16 +185,23 @@ log_writer (GLogLevelFlags   level,
         }
     }
 
-  if (ours && (level & G_LOG_LEVEL_INFO))
+  if (ours && (level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING |
+                        G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR)))
     {
-      g_autofree char *line = NULL;
+      g_autoptr(GString) line = NULL;
 
-      if (g_log_writer_is_journald (fileno (stderr)) &&
+      /* Asked once: stderr does not change, and asking costs a syscall
+       * per line. */
+      if (to_journald < 0)
+        to_journald = g_log_writer_is_journald (fileno (stderr));
+      if (to_journald &&
           g_log_writer_journald (level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
         return G_LOG_WRITER_HANDLED;
 
-      line = g_log_writer_format_fields (level, fields, n_fields, FALSE);
-      fprintf (stderr, "%s\n", line);
+      line = g_string_sized_new (160);
+      format_logfmt (line, level, fields, n_fields);
+      g_string_append_c (line, '\n');
+      fwrite (line->str, 1, line->len, stderr);
       fflush (stderr);
       return G_LOG_WRITER_HANDLED;
     }
