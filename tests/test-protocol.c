@@ -786,6 +786,90 @@ test_request_raw_control (void)
   g_assert_nonnull (strstr (event_error->message, "control character (byte 0x02)"));
 }
 
+/* docs/protocol.md §2.3: one JSON value per message. json-glib reads the
+ * first and drops the rest; both readers must refuse the whole. */
+static void
+test_request_two_values (void)
+{
+  static const char * const cases[] = {
+    "{\"type\":\"typing\",\"active\":true}{\"type\":\"typing\",\"active\":false}",
+    "{\"type\":\"typing\",\"active\":true}[1]",
+    "{\"type\":\"typing\",\"active\":true} {}",
+    "{\"type\":\"typing\",\"active\":true}\n\"x\"",
+    "{\"type\":\"typing\",\"active\":true}}",
+    "{\"type\":\"typing\",\"active\":true}]",
+    "{\"type\":\"typing\",\"active\":true}1",
+    "{\"type\":\"typing\",\"active\":true}null",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gsize len = strlen (cases[i]);
+      g_autofree char *copy = g_memdup2 (cases[i], len);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GError) slow_error = NULL;
+      g_autoptr(GError) event_error = NULL;
+      g_autoptr(GcRequest) request = NULL;
+      g_autoptr(GcRequest) slow = NULL;
+      g_autoptr(GcEvent) event = NULL;
+
+      g_test_message ("case %u: %s", i, cases[i]);
+      request = gc_request_parse (copy, len, GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES, NULL, &error);
+      g_assert_null (request);
+      g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+
+      slow = gc_request_parse_with_json_glib (copy, len, GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES,
+                                              NULL, &slow_error);
+      g_assert_null (slow);
+      g_assert_error (slow_error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+
+      event = gc_event_parse (copy, len, &event_error);
+      g_assert_null (event);
+      g_assert_error (event_error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+    }
+
+  /* White space after the one value is fine. */
+  {
+    static const char json[] = " {\"type\":\"typing\",\"active\":true} \r\n\t";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GcRequest) request = parse_request (json, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (request);
+  }
+}
+
+/* docs/protocol.md §2.3: a member given twice: the last one counts, in
+ * both readers alike. */
+static void
+test_request_duplicate_keys (void)
+{
+  static const char * const jsons[] = {
+    "{\"type\":\"typing\",\"active\":false,\"active\":true}",
+    "{\"type\":\"message\",\"type\":\"typing\",\"active\":true}",
+    "{\"active\":null,\"type\":\"typing\",\"x\":1,\"x\":2,\"active\":true}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (jsons); i++)
+    {
+      gsize len = strlen (jsons[i]);
+      g_autofree char *copy = g_memdup2 (jsons[i], len);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GcRequest) request = NULL;
+      g_autoptr(GcRequest) slow = NULL;
+
+      request = gc_request_parse (copy, len, GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES, NULL, &error);
+      g_assert_no_error (error);
+      slow = gc_request_parse_with_json_glib (copy, len, GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES,
+                                              NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (request->type, ==, GC_REQUEST_TYPING);
+      g_assert_cmpint (slow->type, ==, GC_REQUEST_TYPING);
+      g_assert_true (request->active);
+      g_assert_true (slow->active);
+    }
+}
+
 static char *
 nested (const char *open,
         const char *close,
@@ -1517,6 +1601,8 @@ main (int   argc,
   g_test_add_func ("/protocol/request/typing-rename", test_request_typing_rename);
   g_test_add_func ("/protocol/request/errors", test_request_errors);
   g_test_add_func ("/protocol/request/raw-control", test_request_raw_control);
+  g_test_add_func ("/protocol/request/two-values", test_request_two_values);
+  g_test_add_func ("/protocol/request/duplicate-keys", test_request_duplicate_keys);
   g_test_add_func ("/protocol/request/depth", test_request_depth);
   g_test_add_func ("/protocol/request/length", test_request_length);
   g_test_add_func ("/protocol/request/builders", test_request_builders);

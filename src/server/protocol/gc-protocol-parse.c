@@ -48,11 +48,20 @@ check_json_text (const char  *json,
                  GError     **error)
 {
   guint depth = 0;
+  gboolean closed = FALSE;
   gsize i = 0;
 
   while (i < len)
     {
       guchar c = json[i++];
+
+      /* json-glib reads the first value and drops the rest unseen. */
+      if (closed && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        {
+          g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
+                       "%s is not valid JSON: more than one value", what);
+          return FALSE;
+        }
 
       if (c == '"')
         {
@@ -139,8 +148,8 @@ check_json_text (const char  *json,
           break;
 
         case '}': case ']':
-          if (depth > 0)
-            depth--;
+          if (depth > 0 && --depth == 0)
+            closed = TRUE;
           break;
 
         case ' ': case '\t': case '\n': case '\r':
