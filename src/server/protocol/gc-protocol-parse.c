@@ -417,7 +417,7 @@ gc_request_free (GcRequest *request)
   g_free (request);
 }
 
-/* The members of a request that its rules (§4, §7) look at, as read by
+/* The members of a request that its rules (§5) look at, as read by
  * either parser below; one set of checks then applies to both. */
 typedef enum {
   MEMBER_ABSENT,

@@ -2,7 +2,7 @@
  *
  * Pure functions and small plain structs shared by the server and the app:
  * no server state, no sockets, no GTK. The wire protocol contract,
- * protocol.md, is normative; section numbers (§) below refer to it.
+ * docs/protocol.md, is normative; section numbers (§) below refer to it.
  *
  * Events are built as compact JSON text in a #GBytes so the server can
  * frame one message event once and fan it out, and splice the very same
@@ -21,12 +21,13 @@ G_BEGIN_DECLS
 #define GC_PROTOCOL_SUBPROTOCOL "gochat.v1"
 #define GC_PROTOCOL_SERVER_NAME "gochat-server"
 
-/* Fixed by §2 and §4. */
+/* Fixed by §3.3, §3.4 and §5.1. */
 #define GC_PROTOCOL_MAX_ROOM_CODE_LENGTH 64   /* characters (all ASCII) */
 #define GC_PROTOCOL_MAX_USER_NAME_LENGTH 32   /* Unicode code points */
 #define GC_PROTOCOL_MAX_CLIENT_ID_BYTES  64
 
-/* Server defaults (§1, §3 limits); the server may be configured otherwise. */
+/* Server defaults (§9, announced in welcome.limits, §4.2); the server may be
+ * configured otherwise. */
 #define GC_PROTOCOL_DEFAULT_MAX_TEXT_BYTES    4096
 #define GC_PROTOCOL_DEFAULT_MAX_MESSAGE_BYTES 65536
 #define GC_PROTOCOL_DEFAULT_RATE_BURST        10
@@ -62,7 +63,7 @@ GQuark gc_protocol_error_quark (void);
  * @GC_PROTOCOL_ERROR_UPGRADE_REQUIRED: `upgrade_required`
  * @GC_PROTOCOL_ERROR_SERVER_FULL: `server_full`
  *
- * The error codes of `error` events (§3) and HTTP refusals (§2). Every
+ * The error codes of `error` events (§4.8) and HTTP refusals (§3.6). Every
  * #GError this module sets is in the %GC_PROTOCOL_ERROR domain with one
  * of these codes, and its message is fit to send as the event's or the
  * refusal's `message`.
@@ -92,12 +93,12 @@ const char *gc_protocol_error_to_string   (GcProtocolError  code);
 gboolean    gc_protocol_error_from_string (const char      *str,
                                            GcProtocolError *out_code);
 
-/* The HTTP status of a refusal with @code (§2 table): 400, 403, 404, 409,
+/* The HTTP status of a refusal with @code (§3.6 table): 400, 403, 404, 409,
  * 426, 429 or 503. Codes that are never refusals give 400. */
 guint       gc_protocol_error_http_status (GcProtocolError  code);
 
 /* ------------------------------------------------------------------ */
-/* Validation (§2, §7)                                                  */
+/* Validation (§3.2–§3.5)                                              */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -131,7 +132,7 @@ char     *gc_protocol_normalize_user_name (const char  *name,
  * gc_protocol_user_name_key:
  * @normalized_name: a name returned by gc_protocol_normalize_user_name()
  *
- * The identity of a name for the uniqueness rule (§7): two names clash
+ * The identity of a name for the uniqueness rule (§3.4): two names clash
  * exactly when their keys are equal (strcmp). The key is
  * NFKC(casefold(NFKC(name))) with full case folding, so "Straße",
  * "STRASSE" and "strasse" share a key, as do "K" (U+212A KELVIN SIGN),
@@ -173,7 +174,7 @@ typedef gboolean (*GcProtocolNameTakenFunc) (const char *key,
  * @is_taken: tells which keys are in use
  * @user_data: data for @is_taken
  *
- * The 409 suggestion (§7): the first of gc_protocol_suggest_name()
+ * The 409 suggestion (§3.4): the first of gc_protocol_suggest_name()
  * with n = 2, 3, … whose key @is_taken says is free.
  *
  * Returns: (transfer full): a free name
@@ -262,7 +263,7 @@ typedef struct {
 void gc_limits_init_default (GcLimits *limits);
 
 /* ------------------------------------------------------------------ */
-/* Client → server requests (§4)                                        */
+/* Client → server requests (§5)                                        */
 /* ------------------------------------------------------------------ */
 
 typedef enum {
@@ -304,11 +305,12 @@ typedef struct {
  *   `ref`
  * @error: return location for an error
  *
- * Parses and validates one request by every rule of §4 and §7:
+ * Parses and validates one request by every rule of §2.3 and §5:
  * %GC_PROTOCOL_ERROR_BAD_REQUEST for anything that is not a JSON object
  * of a known `type` with well-typed fields (and for JSON that nests
- * deeper than %GC_PROTOCOL_MAX_JSON_DEPTH or holds the escape `\u0000`,
- * which json-glib would silently truncate at),
+ * deeper than %GC_PROTOCOL_MAX_JSON_DEPTH, holds the escape `\u0000`,
+ * which json-glib would silently truncate at, or holds more than one
+ * JSON value, of which json-glib would read the first only),
  * %GC_PROTOCOL_ERROR_EMPTY_MESSAGE for text without a non-White_Space
  * character, %GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG for text over
  * @max_text_bytes, %GC_PROTOCOL_ERROR_INVALID_USER_NAME for a bad rename.
@@ -333,7 +335,7 @@ char *gc_request_build_typing  (gboolean       active);
 char *gc_request_build_rename  (const char    *name);
 
 /* ------------------------------------------------------------------ */
-/* Server → client events (§3): builders                                */
+/* Server → client events (§4): builders                                */
 /* ------------------------------------------------------------------ */
 
 /* All builders return compact JSON text (no trailing NUL counted in the
@@ -420,7 +422,7 @@ GBytes *gc_event_build_error_from_gerror (const GError *error,
  *   %GC_PROTOCOL_ERROR_NAME_TAKEN
  * @retry_after_ms: written only for %GC_PROTOCOL_ERROR_RATE_LIMITED
  *
- * The JSON body of an HTTP refusal (§2): `{"error":CODE,"message":…}`.
+ * The JSON body of an HTTP refusal (§3.6): `{"error":CODE,"message":…}`.
  * Its status is gc_protocol_error_http_status (@code).
  *
  * Returns: (transfer full): the body
@@ -444,7 +446,7 @@ void gc_protocol_append_json_string (GString    *out,
                                      gssize      len);
 
 /* ------------------------------------------------------------------ */
-/* Server → client events (§3): parsing, for clients                    */
+/* Server → client events (§4): parsing, for clients                    */
 /* ------------------------------------------------------------------ */
 
 typedef enum {
@@ -568,7 +570,7 @@ typedef struct {
  *
  * Parses one server event. Unknown fields are ignored and an unknown
  * `type` gives %GC_EVENT_UNKNOWN; but every field this module reads must
- * be present (unless §3 calls it optional) and of the right JSON type,
+ * be present (unless §4 calls it optional) and of the right JSON type,
  * and enum strings (kind, reason) must be known.
  *
  * Returns: (transfer full) (nullable): the event, or %NULL on error
