@@ -458,7 +458,7 @@ test_tls (void)
   g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
 }
 
-/* §3: ids never go back, even across a restart. */
+/* §4.3: ids never go back, even across a restart. */
 static guint64
 one_message_id (void)
 {

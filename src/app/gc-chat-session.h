@@ -56,7 +56,7 @@ GQuark gc_chat_session_error_quark (void);
  * @GC_CHAT_SESSION_ERROR_REPLACED: another connection took over the session
  *
  * Join failures other than refusals. A refusal (an HTTP error with a JSON
- * body, §2) is reported in the %GC_PROTOCOL_ERROR domain with the code of
+ * body, docs/protocol.md §3.6) is reported in the %GC_PROTOCOL_ERROR domain with the code of
  * the body's `error` and the server's `message`.
  */
 typedef enum {

@@ -20,7 +20,7 @@ void        gc_http_respond            (SoupServerMessage *msg,
                                         const char        *content_type,
                                         const char        *body,
                                         gsize              len);
-/* Refuses @msg (protocol.md §7): status, JSON body, headers; counted
+/* Refuses @msg (docs/protocol.md §3.6): status, JSON body, headers; counted
  * and logged. @suggestion and @room may be %NULL. */
 void        gc_http_refuse             (GcServer          *server,
                                         SoupServerMessage *msg,

@@ -2,8 +2,8 @@
  *
  * What every HTTP request gets before and besides a join: the checks
  * made once its headers are in (unknown paths, bodies, joins without an
- * upgrade), the refusals of protocol.md §7 with their bodies and headers,
- * and the /healthz and /metrics endpoints.
+ * upgrade), the refusals of docs/protocol.md §3.6 with their bodies and headers,
+ * and the /healthz and /metrics endpoints (§8).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

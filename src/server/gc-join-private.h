@@ -11,7 +11,7 @@
 
 G_BEGIN_DECLS
 
-/* Handles a /joinRoom request: refuses it (protocol.md §7), or reserves
+/* Handles a /joinRoom request: refuses it (docs/protocol.md §3.6), or reserves
  * its member and starts the WebSocket upgrade, after which the member is
  * attached to its room (or what was reserved is given back). */
 void gc_join_start (GcServer          *server,

@@ -1,6 +1,6 @@
 /* gc-join.c: one join, from its request to its member's connection
  *
- * A /joinRoom request is checked in the order of protocol.md §7 (the
+ * A /joinRoom request is checked in the order of docs/protocol.md §3.7 (the
  * WebSocket handshake, the origin, the address's join bucket, the
  * server's capacity, the query), reserves its member in the room, and
  * its upgrade starts; once src/ws has upgraded the connection the member
@@ -74,7 +74,7 @@ on_upgraded (GcWsConnection *connection,
                       join->has_since, join->since))
     return;
 
-  /* 1001 only means shutdown (§6); otherwise the member to resume left
+  /* 1001 only means shutdown (§7, §6.2); otherwise the member to resume left
    * during the upgrade (its old connection closed), and the client must
    * join afresh. */
   if (gc_server_is_shutting_down (server))
@@ -120,7 +120,7 @@ server_is_full (GcServer    *server,
   return in_use >= max_connections;
 }
 
-/* Form-decodes (§7) [@start, @end): `+` is a space, `%XX` a byte. %NULL
+/* Form-decodes (§3.2) [@start, @end): `+` is a space, `%XX` a byte. %NULL
  * for a malformed escape or an encoded NUL. */
 static char *
 form_decode (const char *start,

@@ -36,7 +36,7 @@ typedef struct {
   GcWsConnection *connection;          /* while ACTIVE */
   GSource        *resume_source;       /* while WAITING with no resume in progress */
   gint64          resume_deadline_us;  /* monotonic; while WAITING */
-  GcTokenBucket   rate;                /* requests (§5 rate limit) */
+  GcTokenBucket   rate;                /* requests (§6.4 rate limit) */
   GcTokenBucket   violations;          /* refused requests, decaying */
   guint           index;               /* in the room's member array */
   guint           ref_count;

@@ -577,7 +577,7 @@ member_arm_resume (GcRoom   *self,
 }
 
 /* The connection went away without a close frame (or by keepalive): the
- * member waits for a resume (§5). */
+ * member waits for a resume (§6.2). */
 static void
 room_member_lost (GcRoom   *self,
                   GcMember *member)
@@ -687,7 +687,7 @@ room_handle_text (GcRoom   *self,
   gsize len;
   const char *text = g_bytes_get_data (payload, &len);
 
-  /* §7: every request takes a token before validation. */
+  /* §6.4: every request takes a token before validation. */
   if (!gc_token_bucket_take (&member->rate, config->rate_burst, config->rate_per_second,
                              now, &retry_after_us))
     {
@@ -865,7 +865,7 @@ gc_room_reserve (GcRoom      *self,
 
   *out_resume = FALSE;
 
-  /* §7: a token only resumes the member of that name in this room. */
+  /* §6.2: a token only resumes the member of that name in this room. */
   if (holder != NULL && session_id != NULL &&
       (holder->state == GC_MEMBER_ACTIVE || holder->state == GC_MEMBER_WAITING) &&
       gc_member_check_token (holder, session_id))
@@ -967,7 +967,7 @@ gc_room_attach (GcRoom         *self,
       /* Join events batched while it was away are in its welcome. */
       room_flush_presence (self);
 
-      /* §5: a half-open old connection is replaced. */
+      /* §6.2: a half-open old connection is replaced. */
       if (member->connection != NULL)
         {
           g_autoptr(GcWsConnection) old = g_object_ref (member->connection);

@@ -5,7 +5,7 @@
  * handshake, a cap per address, TLS scheduling) and gives it to libsoup
  * with soup_server_accept_iostream(); we stop accepting when too many
  * are in progress. libsoup parses the HTTP request; the refusals are
- * ours (gc-http.c), in the order of protocol.md §7; src/ws does the
+ * ours (gc-http.c), in the order of docs/protocol.md §3.7; src/ws does the
  * upgrade.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -858,7 +858,7 @@ gc_server_init (GcServer *self)
   self->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
 
   self->started_us = g_get_monotonic_time ();
-  /* Ids stay above those of any earlier run (§3). */
+  /* Ids stay above those of any earlier run (§4.3). */
   self->last_message_id = (guint64) g_get_real_time ();
 
   self->soup = soup_server_new ("server-header", NULL, NULL);

@@ -1,7 +1,7 @@
 /* gc-server.h: the GoChat protocol v1 server, embeddable in any main loop
  *
  * A GcServer accepts TCP (optionally TLS) connections, answers the HTTP
- * endpoints of protocol.md §2 (/joinRoom, /healthz, /metrics, JSON 404 and
+ * endpoints of docs/protocol.md §3 and §8 (/joinRoom, /healthz, /metrics, JSON 404 and
  * 426) through libsoup, upgrades joins to WebSocket connections from
  * src/ws and hosts the rooms (the hub: canonical room code → GcRoom).
  * Everything runs in the thread-default GMainContext of the thread that
@@ -141,7 +141,7 @@ GPtrArray      *gc_server_get_listen_addresses (GcServer             *self);
 /**
  * gc_server_shutdown_async:
  *
- * Graceful shutdown (protocol.md §5, §7): every WebSocket connection gets
+ * Graceful shutdown (docs/protocol.md §6.6): every WebSocket connection gets
  * close 1001, joins get 503 meanwhile, no `leave` is broadcast; the task
  * completes once every closing handshake finished or after at most 2 s
  * (stragglers are then dropped). Afterwards the server has no rooms, no
