@@ -766,6 +766,62 @@ test_keepalive (Fixture       *fixture,
   g_assert_cmpuint (gc_ws_poller_get_n_connections (fixture->poller), ==, 0);
 }
 
+typedef struct {
+  Peer   *peer;
+  gint64  until;
+  guint   n_sent;
+} StallSender;
+
+static gpointer
+stall_sender_run (gpointer data)
+{
+  StallSender *sender = data;
+
+  while (g_get_monotonic_time () < sender->until)
+    {
+      peer_send_frame (sender->peer, GC_WS_OPCODE_PING, "alive", 5);
+      sender->n_sent++;
+      g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+    }
+  return NULL;
+}
+
+/* Issue 14.6: this side stalls (its main loop does not run) for longer
+ * than the idle timeout while the peer keeps pinging. What the peer sent
+ * meanwhile is waiting in the socket: it must be read before the peer is
+ * judged silent, so the connection survives. The stall is the stimulus
+ * here, not a way to wait for something. */
+static void
+test_stall_longer_than_idle_timeout (Fixture       *fixture,
+                                     gconstpointer  data)
+{
+  g_autoptr(Pair) pair = fixture_pair (fixture);
+  StallSender sender = { &pair->peer, 0, 0 };
+  GThread *thread;
+
+  gc_ws_connection_set_keepalive (pair->connection, 0, 2);
+  peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "before", 6);
+  spin_until (pair->messages->len == 1);
+
+  sender.until = g_get_monotonic_time () + 3500 * G_TIME_SPAN_MILLISECOND;
+  thread = g_thread_new ("stall-sender", stall_sender_run, &sender);
+  g_usleep (3500 * G_TIME_SPAN_MILLISECOND);
+  g_thread_join (thread);
+  g_assert_cmpuint (sender.n_sent, >=, 5);
+
+  /* Every ping is answered and nobody is dropped. */
+  spin_until (count_frames (&pair->peer, GC_WS_OPCODE_PONG) == sender.n_sent ||
+              pair->n_closed > 0);
+  g_assert_cmpuint (pair->n_errors, ==, 0);
+  g_assert_cmpuint (pair->n_closed, ==, 0);
+  g_assert_cmpuint (pair->pings->len, ==, sender.n_sent);
+  g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_OPEN);
+
+  /* And the timeout still catches a peer that really went silent. */
+  spin_until (pair->n_closed == 1);
+  g_assert_error (pair->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
 /* We close; the peer answers. */
 static void
 test_close_by_us (Fixture       *fixture,
@@ -1746,6 +1802,7 @@ main (int   argc,
     { "initial-data", test_initial_data },
     { "auto-pong", test_auto_pong },
     { "keepalive", test_keepalive },
+    { "stall-longer-than-idle-timeout", test_stall_longer_than_idle_timeout },
     { "close-by-us", test_close_by_us },
     { "close-by-peer", test_close_by_peer },
     { "close-by-peer-empty", test_close_by_peer_empty },

@@ -685,6 +685,26 @@ gc_ws_connection_get_deadline (GcWsConnection *self)
   return deadline;
 }
 
+/* The peer looks silent for longer than the timeout, but this process
+ * may have been the silent one: after a stall (SIGSTOP, a blocked main
+ * loop, a suspended machine) its frames wait in the socket while the
+ * clock says nothing came. Read them before calling the peer dead
+ * (issue 14.6). Bounded: a peer that never completes a frame still
+ * times out. */
+static void
+read_before_judging (GcWsConnection *self,
+                     gint64          now)
+{
+  g_object_ref (self);
+  for (guint i = 0;
+       i < 16 && self->state == GC_WS_STATE_OPEN && self->input != NULL &&
+       now >= self->last_received + (gint64) self->keepalive_timeout_s * G_TIME_SPAN_SECOND &&
+       g_pollable_input_stream_is_readable (self->input);
+       i++)
+    gc_ws_connection_handle_readable (self);
+  g_object_unref (self);
+}
+
 void
 gc_ws_connection_handle_timers (GcWsConnection *self,
                                 gint64          now)
@@ -695,6 +715,12 @@ gc_ws_connection_handle_timers (GcWsConnection *self,
         close_transport (self, FALSE);
       return;
     }
+  if (self->state != GC_WS_STATE_OPEN)
+    return;
+
+  if (self->keepalive_timeout_s > 0 &&
+      now >= self->last_received + (gint64) self->keepalive_timeout_s * G_TIME_SPAN_SECOND)
+    read_before_judging (self, now);
   if (self->state != GC_WS_STATE_OPEN)
     return;
 

@@ -229,15 +229,17 @@ poller_source_dispatch (GSource     *source,
   self->dispatching = TRUE;
   self->now = g_source_get_time (source);
 
+  /* Read first, then judge idleness: after a stall longer than a
+   * connection's idle timeout, what its peer sent meanwhile is waiting
+   * (issue 14.6). */
   ready_time = g_source_get_ready_time (source);
-  if (ready_time != -1 && ready_time <= self->now)
-    poller_tick (self);
-
 #ifdef HAVE_EPOLL
   if (self->epoll_fd != -1)
     poller_dispatch_events (self);
 #endif
   poller_dispatch_pending (self);
+  if (ready_time != -1 && ready_time <= self->now)
+    poller_tick (self);
   /* Last, so that everything the handlers above queued goes out in one
    * writev per connection. */
   poller_dispatch_flush (self);
