@@ -8,11 +8,15 @@
 
 #include <string.h>
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+
 #include "gc-app-enums.h"
 #include "gc-compose-command.h"
 #include "gc-invite-link.h"
 #include "gc-member-roster.h"
 #include "gc-message-log.h"
+#include "gc-open-rooms.h"
 #include "test-app-util.h"
 
 static void
@@ -328,6 +332,196 @@ test_typing_expires (void)
   g_assert_cmpuint (typing_changes, ==, 2);
 }
 
+/* ------------------------------------------------------------------ */
+/* Open rooms                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  guint position, removed, added, count;
+} ItemsChanged;
+
+static void
+record_items_changed_cb (GListModel   *model,
+                         guint         position,
+                         guint         removed,
+                         guint         added,
+                         ItemsChanged *changed)
+{
+  changed->position = position;
+  changed->removed = removed;
+  changed->added = added;
+  changed->count++;
+}
+
+static void
+test_open_rooms_model (void)
+{
+  g_autoptr(GcOpenRooms) rooms = gc_open_rooms_new ();
+  g_autoptr(GcChatSession) one = gc_chat_session_new ("ws://chat.example.org:8081", "alice", "team");
+  g_autoptr(GcChatSession) two = gc_chat_session_new ("ws://chat.example.org:8081", "alice", "other");
+  g_autoptr(GcChatSession) three = gc_chat_session_new ("wss://elsewhere.example", "al", "team");
+  g_autoptr(GcChatSession) item = NULL;
+  ItemsChanged changed = { 0 };
+  guint position;
+
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (rooms)) == GC_TYPE_CHAT_SESSION);
+  g_signal_connect (rooms, "items-changed", G_CALLBACK (record_items_changed_cb), &changed);
+
+  gc_open_rooms_add (rooms, one, TRUE);
+  gc_open_rooms_add (rooms, two, TRUE);
+  gc_open_rooms_add (rooms, three, FALSE);
+  gc_open_rooms_add (rooms, two, TRUE);  /* once only */
+  g_assert_cmpuint (changed.count, ==, 3);
+  g_assert_cmpuint (changed.position, ==, 2);
+  g_assert_cmpuint (changed.added, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rooms)), ==, 3);
+  item = g_list_model_get_item (G_LIST_MODEL (rooms), 1);
+  g_assert_true (item == two);
+  g_assert_null (g_list_model_get_item (G_LIST_MODEL (rooms), 3));
+
+  /* Lookup takes the forms people type. */
+  g_assert_true (gc_open_rooms_lookup (rooms, "ws://chat.example.org:8081", "team") == one);
+  g_assert_true (gc_open_rooms_lookup (rooms, "chat.example.org:8081/", "TEAM") == one);
+  g_assert_true (gc_open_rooms_lookup (rooms, "WS://Chat.Example.org:8081", "Other") == two);
+  g_assert_true (gc_open_rooms_lookup (rooms, "wss://elsewhere.example/", "team") == three);
+  g_assert_null (gc_open_rooms_lookup (rooms, "ws://chat.example.org:8082", "team"));
+  g_assert_null (gc_open_rooms_lookup (rooms, "ws://chat.example.org:8081", "nope"));
+
+  g_assert_true (gc_open_rooms_find (rooms, three, &position));
+  g_assert_cmpuint (position, ==, 2);
+
+  g_assert_true (gc_open_rooms_remove (rooms, two));
+  g_assert_false (gc_open_rooms_remove (rooms, two));
+  g_assert_cmpuint (changed.count, ==, 4);
+  g_assert_cmpuint (changed.position, ==, 1);
+  g_assert_cmpuint (changed.removed, ==, 1);
+  g_assert_cmpuint (changed.added, ==, 0);
+  g_assert_null (gc_open_rooms_lookup (rooms, "ws://chat.example.org:8081", "other"));
+  g_assert_true (gc_open_rooms_find (rooms, three, &position));
+  g_assert_cmpuint (position, ==, 1);
+}
+
+static char *
+saved_value (GSettings *settings)
+{
+  g_autoptr(GVariant) value = g_settings_get_value (settings, "open-rooms");
+
+  return g_variant_print (value, FALSE);
+}
+
+static void
+test_open_rooms_persistence (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = g_settings_new_with_backend (GC_APPLICATION_ID, backend);
+  g_autoptr(GcOpenRooms) rooms = gc_open_rooms_new ();
+  g_autoptr(GcOpenRooms) restarted = NULL;
+  g_autoptr(GcChatSession) one = gc_chat_session_new ("ws://chat.example.org:8081", "alice", "team");
+  g_autoptr(GcChatSession) hosted = gc_chat_session_new ("ws://127.0.0.1:8081", "alice", "mine");
+  g_autoptr(GcChatSession) two = gc_chat_session_new ("wss://elsewhere.example", "al", "other");
+  g_autoptr(GcChatSession) back = NULL;
+  g_autoptr(GPtrArray) saved = NULL;
+  g_autofree char *value = NULL;
+  GcSavedRoom *room;
+
+  /* Nothing saved yet. */
+  gc_open_rooms_bind_settings (rooms, settings);
+  saved = gc_open_rooms_dup_saved (rooms);
+  g_assert_cmpuint (saved->len, ==, 0);
+  g_clear_pointer (&saved, g_ptr_array_unref);
+
+  /* Every change is written; a hosted room is not kept. */
+  gc_open_rooms_add (rooms, one, TRUE);
+  gc_open_rooms_add (rooms, hosted, FALSE);
+  gc_open_rooms_add (rooms, two, TRUE);
+  value = saved_value (settings);
+  g_assert_cmpstr (value, ==, "[('ws://chat.example.org:8081', 'alice', 'team'), "
+                              "('wss://elsewhere.example', 'al', 'other')]");
+  g_clear_pointer (&value, g_free);
+  gc_open_rooms_remove (rooms, one);
+  value = saved_value (settings);
+  g_assert_cmpstr (value, ==, "[('wss://elsewhere.example', 'al', 'other')]");
+  g_clear_pointer (&value, g_free);
+  gc_open_rooms_add (rooms, one, TRUE);
+  value = saved_value (settings);
+  g_assert_cmpstr (value, ==, "[('wss://elsewhere.example', 'al', 'other'), "
+                              "('ws://chat.example.org:8081', 'alice', 'team')]");
+  g_clear_pointer (&value, g_free);
+
+  /* The next start: both come back, in order, with their names; rows a
+   * person could have edited into nonsense are skipped. */
+  g_settings_set_value (settings, "open-rooms",
+                        g_variant_new_parsed ("[('wss://elsewhere.example', 'al', 'other'), "
+                                              "('ftp://nope', 'x', 'y'), "
+                                              "('ws://chat.example.org:8081', 'alice', 'team'), "
+                                              "('ws://chat.example.org:8081', 'alice', 'TEAM'), "
+                                              "('ws://h', 'bad\nname', 'z')]"));
+  restarted = gc_open_rooms_new ();
+  gc_open_rooms_bind_settings (restarted, settings);
+  saved = gc_open_rooms_dup_saved (restarted);
+  g_assert_cmpuint (saved->len, ==, 2);
+  room = g_ptr_array_index (saved, 0);
+  g_assert_cmpstr (room->server_url, ==, "wss://elsewhere.example");
+  g_assert_cmpstr (room->user_name, ==, "al");
+  g_assert_cmpstr (room->room_code, ==, "other");
+  room = g_ptr_array_index (saved, 1);
+  g_assert_cmpstr (room->server_url, ==, "ws://chat.example.org:8081");
+  g_assert_cmpstr (room->user_name, ==, "alice");
+  g_assert_cmpstr (room->room_code, ==, "team");
+  g_clear_pointer (&saved, g_ptr_array_unref);
+
+  /* Until they are open again they stay saved; one that comes back takes
+   * its own place; one that will not is forgotten. */
+  back = gc_chat_session_new ("ws://chat.example.org:8081", "alice", "team");
+  gc_open_rooms_add (restarted, back, TRUE);
+  saved = gc_open_rooms_dup_saved (restarted);
+  g_assert_cmpuint (saved->len, ==, 1);
+  g_clear_pointer (&saved, g_ptr_array_unref);
+  value = saved_value (settings);
+  g_assert_cmpstr (value, ==, "[('ws://chat.example.org:8081', 'alice', 'team'), "
+                              "('wss://elsewhere.example', 'al', 'other')]");
+  g_clear_pointer (&value, g_free);
+  gc_open_rooms_forget_saved (restarted, "wss://elsewhere.example/", "OTHER");
+  saved = gc_open_rooms_dup_saved (restarted);
+  g_assert_cmpuint (saved->len, ==, 0);
+  value = saved_value (settings);
+  g_assert_cmpstr (value, ==, "[('ws://chat.example.org:8081', 'alice', 'team')]");
+}
+
+/* A rename is saved: the room comes back under the new name. */
+static void
+test_open_rooms_rename (void)
+{
+  TestServer ts = { 0 };
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = g_settings_new_with_backend (GC_APPLICATION_ID, backend);
+  g_autoptr(GcOpenRooms) rooms = gc_open_rooms_new ();
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *value = NULL;
+  g_autofree char *expected = NULL;
+
+  test_server_start (&ts, NULL, 0);
+  gc_open_rooms_bind_settings (rooms, settings);
+  session = gc_chat_session_new (ts.url, "alice", "Renames");
+  gc_chat_session_join_async (session, join_cb, &error);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  gc_open_rooms_add (rooms, session, TRUE);
+
+  g_assert_true (gc_chat_session_rename (session, "alicia", &error));
+  g_assert_no_error (error);
+  WAIT_FOR (g_strcmp0 (gc_chat_session_get_user_name (session), "alicia") == 0);
+  value = saved_value (settings);
+  expected = g_strdup_printf ("[('%s', 'alicia', 'renames')]", ts.url);
+  g_assert_cmpstr (value, ==, expected);
+
+  gc_chat_session_leave (session);
+  gc_open_rooms_remove (rooms, session);
+  g_clear_object (&session);
+  spin_for (50);
+  test_server_free (&ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -341,6 +535,9 @@ main (int   argc,
   g_test_add_func ("/session/message-log/trimming", test_message_log_trimming);
   g_test_add_func ("/session/member-roster", test_member_roster);
   g_test_add_func ("/session/member-roster/typing-expires", test_typing_expires);
+  g_test_add_func ("/open-rooms/model", test_open_rooms_model);
+  g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
+  g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);
 
   return g_test_run ();
 }
