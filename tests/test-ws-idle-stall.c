@@ -1,0 +1,194 @@
+/* test-ws-idle-stall.c: a stalled gochat-server keeps its live clients
+ *
+ * Issue 14.6: the server's WebSocket layer judged idleness before reading
+ * what had arrived, so after a stall longer than --idle-timeout-seconds
+ * (SIGSTOP, a network stall) it dropped clients whose pings were waiting
+ * in their sockets. Here gochat-server runs as a real process with a
+ * 2 s idle timeout and is stopped for 5 s while two members ping it;
+ * after SIGCONT both must still be there, talking, and nobody announced
+ * as gone. The stall is the stimulus; the waits are conditions with
+ * deadlines.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "server-test-client.h"
+
+#define IDLE_TIMEOUT_S 2
+#define STALL_MS 5000
+#define PING_INTERVAL_MS 300
+
+typedef struct {
+  GSubprocess      *process;
+  GDataInputStream *stderr_lines;
+  GCancellable     *cancellable;
+  GString          *log;
+  guint16           port;
+  gboolean          stderr_done;
+  gboolean          exited;
+} ServerProcess;
+
+static void read_next_line (ServerProcess *server);
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  ServerProcess *server = user_data;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                    NULL, NULL);
+  if (line == NULL)
+    {
+      server->stderr_done = TRUE;
+      return;
+    }
+
+  g_string_append_printf (server->log, "%s\n", line);
+  if (g_str_has_prefix (line, "listening on ") && server->port == 0)
+    {
+      const char *colon = strrchr (line, ':');
+
+      g_assert_nonnull (colon);
+      server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
+    }
+  read_next_line (server);
+}
+
+static void
+read_next_line (ServerProcess *server)
+{
+  g_data_input_stream_read_line_async (server->stderr_lines, G_PRIORITY_DEFAULT,
+                                       server->cancellable, on_line, server);
+}
+
+static void
+on_exited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  ServerProcess *server = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  server->exited = TRUE;
+}
+
+static ServerProcess *
+server_process_start (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *idle = g_strdup_printf ("--idle-timeout-seconds=%u", IDLE_TIMEOUT_S);
+  ServerProcess *server = g_new0 (ServerProcess, 1);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, GOCHAT_SERVER_PATH,
+                                                 "--bind=127.0.0.1", "--port=0", idle,
+                                                 "--keepalive-seconds=1", NULL);
+  g_assert_no_error (error);
+
+  server->log = g_string_new (NULL);
+  server->cancellable = g_cancellable_new ();
+  server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
+  read_next_line (server);
+  g_subprocess_wait_async (server->process, NULL, on_exited, server);
+
+  gc_test_wait (server->port != 0 || server->exited);
+  if (server->port == 0)
+    g_error ("gochat-server exited before listening:\n%s", server->log->str);
+  return server;
+}
+
+static void
+server_process_free (ServerProcess *server)
+{
+  if (!server->exited)
+    {
+      g_subprocess_send_signal (server->process, SIGCONT);
+      g_subprocess_force_exit (server->process);
+      gc_test_wait (server->exited);
+    }
+  gc_test_wait (server->stderr_done);
+  g_cancellable_cancel (server->cancellable);
+  g_clear_object (&server->cancellable);
+  g_clear_object (&server->stderr_lines);
+  g_clear_object (&server->process);
+  g_string_free (server->log, TRUE);
+  g_free (server);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerProcess, server_process_free)
+
+/* Pings from both members all along, as a live client does. */
+static gboolean
+ping_members (gpointer user_data)
+{
+  GcTestClient **members = user_data;
+
+  for (guint i = 0; i < 2; i++)
+    if (members[i]->connection != NULL && !members[i]->closed)
+      gc_ws_connection_send_ping (members[i]->connection, (const guint8 *) "alive", 5);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_stall_longer_than_idle_timeout (void)
+{
+  g_autoptr(ServerProcess) server = server_process_start ();
+  g_autoptr(GcTestClient) alice = gc_test_client_join (server->port, "stall", "alice");
+  g_autoptr(GcTestClient) bob = gc_test_client_join (server->port, "stall", "bob");
+  GcTestClient *members[2] = { alice, bob };
+  g_autoptr(GcTestEvent) joined = gc_test_client_wait_event (alice, GC_EVENT_JOIN);
+  g_autoptr(GcTestEvent) after = NULL;
+  guint timer;
+
+  timer = g_timeout_add (PING_INTERVAL_MS, ping_members, members);
+
+  /* Longer than the idle timeout, with the members' main loop running:
+   * their pings pile up in the server's sockets. */
+  g_subprocess_send_signal (server->process, SIGSTOP);
+  gc_test_run_for_ms (STALL_MS);
+  g_subprocess_send_signal (server->process, SIGCONT);
+
+  /* Both are still members: a message goes through both ways... */
+  gc_test_client_send_message (alice, "after the stall", "c1");
+  after = gc_test_client_wait_message (bob, "after the stall");
+  g_clear_pointer (&after, gc_test_event_free);
+  gc_test_client_send_message (bob, "still here", "c2");
+  after = gc_test_client_wait_message (alice, "still here");
+  gc_test_client_sync (alice);
+  gc_test_client_sync (bob);
+
+  /* ...nobody was closed, and nobody was announced as gone. */
+  g_assert_false (alice->closed);
+  g_assert_false (bob->closed);
+  g_assert_cmpuint (gc_test_client_count_queued (alice, GC_EVENT_LEAVE), ==, 0);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_LEAVE), ==, 0);
+
+  g_source_remove (timer);
+  gc_test_client_close (alice, GC_WS_CLOSE_NORMAL);
+  gc_test_client_close (bob, GC_WS_CLOSE_NORMAL);
+  gc_test_client_wait_closed (alice);
+  gc_test_client_wait_closed (bob);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ws-idle-stall/gochat-server", test_stall_longer_than_idle_timeout);
+
+  return g_test_run ();
+}
