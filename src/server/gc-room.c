@@ -73,6 +73,11 @@ struct _GcRoom
    * announced before its joiner. */
   GPtrArray    *pending_joins;   /* of PendingJoin */
   GSource      *presence_source;
+
+  /* The welcome's member list, serialised, in the order of @members:
+   * joins append to it, anything else that changes the list drops it
+   * (rebuilt by the next welcome). NULL when dropped. */
+  GString      *members_json;
 };
 
 typedef struct {
@@ -139,12 +144,26 @@ room_walk_end (GcRoom *self)
 }
 
 static void
+room_forget_members_json (GcRoom *self)
+{
+  if (self->members_json != NULL)
+    g_string_free (g_steal_pointer (&self->members_json), TRUE);
+}
+
+static void
 room_announce (GcRoom   *self,
                GcMember *member)
 {
   member->index = self->members->len;
   g_ptr_array_add (self->members, member);
   self->n_announced++;
+
+  if (self->members_json != NULL)
+    {
+      if (self->members_json->len > 0)
+        g_string_append_c (self->members_json, ',');
+      gc_protocol_append_user (self->members_json, &member->user);
+    }
 }
 
 /* Takes the member out of both tables; returns the room's reference. */
@@ -161,6 +180,7 @@ room_unlink (GcRoom   *self,
     {
       guint last = self->members->len - 1;
 
+      room_forget_members_json (self);
       g_assert (g_ptr_array_index (self->members, member->index) == member);
       self->n_announced--;
 
@@ -664,6 +684,7 @@ room_handle_rename (GcRoom    *self,
   g_hash_table_remove (self->by_key, member->name_key);
   old_name = g_steal_pointer (&member->user.name);
   gc_member_take_name (member, g_steal_pointer (&request->name), g_steal_pointer (&key));
+  room_forget_members_json (self);
   g_hash_table_insert (self->by_key, member->name_key, member);
 
   event = gc_event_build_rename (&member->user, old_name, now_ms ());
@@ -909,7 +930,7 @@ room_send_welcome (GcRoom   *self,
                    guint64   since)
 {
   const GcServerConfig *config = room_config (self);
-  g_autoptr(GPtrArray) users = g_ptr_array_sized_new (self->members->len);
+  g_autoptr(GPtrArray) users = g_ptr_array_new ();
   g_autoptr(GPtrArray) history = room_history_since (self, has_since, since);
   g_autoptr(GBytes) welcome = NULL;
   GcWelcomeParams params = {
@@ -925,13 +946,23 @@ room_send_welcome (GcRoom   *self,
     .limits = gc_server_get_limits (self->server),
   };
 
-  for (guint i = 0; i < self->members->len; i++)
+  /* Serialised once, then extended by each join. */
+  if (self->members_json == NULL)
     {
-      GcMember *other = g_ptr_array_index (self->members, i);
+      self->members_json = g_string_sized_new (64 * self->members->len);
+      for (guint i = 0; i < self->members->len; i++)
+        {
+          GcMember *other = g_ptr_array_index (self->members, i);
 
-      if (other != NULL)
-        g_ptr_array_add (users, &other->user);
+          if (other == NULL)
+            continue;
+          if (self->members_json->len > 0)
+            g_string_append_c (self->members_json, ',');
+          gc_protocol_append_user (self->members_json, &other->user);
+        }
     }
+  params.members_json = self->members_json->str;
+  params.members_json_len = self->members_json->len;
 
   /* History takes at most half the slow-reader bound, so the welcome
    * fits under it; one that does not (a huge member list under a tiny
@@ -1113,6 +1144,7 @@ gc_room_finalize (GObject *object)
   g_assert (self->pending_leaves->len == 0);
   g_array_unref (self->pending_leaves);
   g_ptr_array_unref (self->pending_joins);
+  room_forget_members_json (self);
   g_ptr_array_unref (self->members);
   g_hash_table_unref (self->by_key);
   g_free (self->code);

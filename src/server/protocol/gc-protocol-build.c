@@ -253,6 +253,16 @@ user_is_valid (const GcUser *user)
   return user != NULL && user->id != NULL && user->name != NULL;
 }
 
+void
+gc_protocol_append_user (GString      *out,
+                         const GcUser *user)
+{
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (user_is_valid (user));
+
+  append_user (out, user);
+}
+
 /* Requests */
 
 char *
@@ -328,7 +338,8 @@ gc_event_build_welcome (const GcWelcomeParams *params)
   for (guint i = 0; i < params->members->len; i++)
     g_return_val_if_fail (user_is_valid (g_ptr_array_index (params->members, i)), NULL);
 
-  reserve += params->members->len * 64;
+  reserve += params->members_json != NULL ? params->members_json_len
+                                          : params->members->len * 64;
   if (params->history != NULL)
     {
       for (guint i = 0; i < params->history->len; i++)
@@ -360,7 +371,9 @@ gc_event_build_welcome (const GcWelcomeParams *params)
 
   APPEND_KEY (out, "members");
   g_string_append_c (out, '[');
-  for (guint i = 0; i < params->members->len; i++)
+  if (params->members_json != NULL)
+    g_string_append_len (out, params->members_json, params->members_json_len);
+  for (guint i = 0; params->members_json == NULL && i < params->members->len; i++)
     {
       if (i > 0)
         g_string_append_c (out, ',');

@@ -357,6 +357,11 @@ char *gc_request_build_rename  (const char    *name);
  * @history: (element-type GBytes) (nullable): message events built by
  *   gc_event_build_message(), oldest first; spliced in byte for byte
  * @limits: the limits to announce
+ * @members_json: (nullable): when set, the members array's contents as
+ *   gc_protocol_append_user() wrote them, comma-separated, used instead of
+ *   serialising @members again (a server caches it per room: a welcome
+ *   lists every member, and joins are frequent)
+ * @members_json_len: its length in bytes
  *
  * Borrowed inputs of gc_event_build_welcome().
  */
@@ -371,6 +376,8 @@ typedef struct {
   GPtrArray      *members;
   GPtrArray      *history;
   const GcLimits *limits;
+  const char     *members_json;
+  gsize           members_json_len;
 } GcWelcomeParams;
 
 GBytes *gc_event_build_welcome (const GcWelcomeParams *params);
@@ -441,6 +448,11 @@ GBytes *gc_protocol_build_refusal (GcProtocolError  code,
  * Appends @str as a JSON string literal, quotes included, escaped as the
  * builders above do. For callers writing other JSON (e.g. /healthz).
  */
+/* Appends @user as the JSON object every event uses for a user
+ * (`{"id":…,"name":…}`). */
+void gc_protocol_append_user        (GString      *out,
+                                     const GcUser *user);
+
 void gc_protocol_append_json_string (GString    *out,
                                      const char *str,
                                      gssize      len);
