@@ -155,14 +155,30 @@ query_lookup (const char       *query,
     {
       const char *pair_end = strchr (pair, '&');
       const char *equals;
-      g_autofree char *pair_key = NULL;
+      const char *key_end;
+      gsize key_len;
+      gboolean matches;
 
       if (pair_end == NULL)
         pair_end = pair + strlen (pair);
       equals = memchr (pair, '=', pair_end - pair);
-      pair_key = form_decode (pair, equals != NULL ? equals : pair_end);
+      key_end = equals != NULL ? equals : pair_end;
+      key_len = key_end - pair;
 
-      if (pair_key != NULL && g_str_equal (pair_key, key))
+      /* Keys are plain words: decoding one only when it holds an escape
+       * or a `+` saves two allocations per key and lookup. */
+      if (memchr (pair, '%', key_len) == NULL && memchr (pair, '+', key_len) == NULL)
+        {
+          matches = key_len == strlen (key) && memcmp (pair, key, key_len) == 0;
+        }
+      else
+        {
+          g_autofree char *pair_key = form_decode (pair, key_end);
+
+          matches = pair_key != NULL && g_str_equal (pair_key, key);
+        }
+
+      if (matches)
         {
           if (found)
             {
