@@ -128,22 +128,26 @@ gc_server_log_event (GLogLevelFlags  level,
   ADD_FIELD ("GOCHAT_EVENT", event);
   if (room != NULL)
     {
-      g_string_append_printf (text, " room=%s", room);
+      g_string_append (text, " room=");
+      g_string_append (text, room);
       ADD_FIELD ("GOCHAT_ROOM", room);
     }
   if (user_id != NULL)
     {
-      g_string_append_printf (text, " user=%s", user_id);
+      g_string_append (text, " user=");
+      g_string_append (text, user_id);
       ADD_FIELD ("GOCHAT_USER_ID", user_id);
     }
   if (address != NULL)
     {
-      g_string_append_printf (text, " address=%s", address);
+      g_string_append (text, " address=");
+      g_string_append (text, address);
       ADD_FIELD ("GOCHAT_ADDRESS", address);
     }
   if (reason != NULL)
     {
-      g_string_append_printf (text, " reason=%s", reason);
+      g_string_append (text, " reason=");
+      g_string_append (text, reason);
       ADD_FIELD ("GOCHAT_REASON", reason);
     }
   ADD_FIELD ("MESSAGE", text->str);
