@@ -17,6 +17,7 @@
 #include "gc-member-roster.h"
 #include "gc-message-log.h"
 #include "gc-open-rooms.h"
+#include "gc-session-link.h"
 #include "test-app-util.h"
 
 static void
@@ -522,6 +523,160 @@ test_open_rooms_rename (void)
   test_server_free (&ts);
 }
 
+/* ------------------------------------------------------------------ */
+/* Reconnection                                                         */
+/* ------------------------------------------------------------------ */
+
+static void
+test_backoff (void)
+{
+  /* 1, 2, 4, 8, then 10 s, less up to half for jitter; never more. */
+  static const guint64 base_ms[] = { 1000, 2000, 4000, 8000, 10000, 10000, 10000 };
+
+  for (guint attempt = 1; attempt <= G_N_ELEMENTS (base_ms); attempt++)
+    {
+      guint64 base = base_ms[attempt - 1];
+
+      g_assert_cmpuint (gc_session_link_backoff_ms (attempt, 0.0), ==, base / 2);
+      g_assert_cmpuint (gc_session_link_backoff_ms (attempt, 0.999), <=, base);
+      g_assert_cmpuint (gc_session_link_backoff_ms (attempt, 0.999), >, base * 9 / 10);
+    }
+  for (guint attempt = 1; attempt < 1000; attempt++)
+    g_assert_cmpuint (gc_session_link_backoff_ms (attempt, 0.999), <=, 10000);
+}
+
+/* A GNetworkMonitor the test drives. */
+#define TEST_TYPE_NETWORK_MONITOR (test_network_monitor_get_type ())
+G_DECLARE_FINAL_TYPE (TestNetworkMonitor, test_network_monitor, TEST, NETWORK_MONITOR, GObject)
+
+struct _TestNetworkMonitor
+{
+  GObject parent_instance;
+};
+
+enum {
+  MONITOR_PROP_0,
+  MONITOR_PROP_AVAILABLE,
+  MONITOR_PROP_METERED,
+  MONITOR_PROP_CONNECTIVITY,
+};
+
+static gboolean
+test_network_monitor_init_initable (GInitable     *initable,
+                                    GCancellable  *cancellable,
+                                    GError       **error)
+{
+  return TRUE;
+}
+
+static void
+test_network_monitor_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = test_network_monitor_init_initable;
+}
+
+static void
+test_network_monitor_iface_init (GNetworkMonitorInterface *iface)
+{
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestNetworkMonitor, test_network_monitor, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, test_network_monitor_initable_iface_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_NETWORK_MONITOR, test_network_monitor_iface_init))
+
+static void
+test_network_monitor_get_property (GObject    *object,
+                                   guint       prop_id,
+                                   GValue     *value,
+                                   GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case MONITOR_PROP_AVAILABLE:
+      g_value_set_boolean (value, TRUE);
+      break;
+    case MONITOR_PROP_METERED:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case MONITOR_PROP_CONNECTIVITY:
+      g_value_set_enum (value, G_NETWORK_CONNECTIVITY_FULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+test_network_monitor_class_init (TestNetworkMonitorClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = test_network_monitor_get_property;
+  g_object_class_override_property (object_class, MONITOR_PROP_AVAILABLE, "network-available");
+  g_object_class_override_property (object_class, MONITOR_PROP_METERED, "network-metered");
+  g_object_class_override_property (object_class, MONITOR_PROP_CONNECTIVITY, "connectivity");
+}
+
+static void
+test_network_monitor_init (TestNetworkMonitor *self)
+{
+}
+
+/* The network coming back ends the wait at once; so does reconnect_now(). */
+static void
+test_reconnect_at_once (void)
+{
+  TestServer ts = { 0 };
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GNetworkMonitor) monitor = g_object_new (TEST_TYPE_NETWORK_MONITOR, NULL);
+  g_autoptr(GError) error = NULL;
+  guint16 port;
+
+  test_server_start (&ts, NULL, 0);
+  port = ts.port;
+  session = gc_chat_session_new (ts.url, "alice", "network");
+  gc_chat_session_set_network_monitor (session, monitor);
+  gc_chat_session_join_async (session, join_cb, &error);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+
+  /* The server goes; attempts fail while it is away, and the waits
+   * between them never pass 10 s. */
+  test_server_stop (&ts);
+  WAIT_FOR (gc_chat_session_get_attempt (session) >= 2 &&
+            gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  g_assert_cmpuint (gc_chat_session_get_retry_seconds (session), <=, 10);
+  g_assert_cmpuint (gc_chat_session_get_retry_seconds (session), >, 0);
+
+  /* A network change that is not "available" does nothing. */
+  g_signal_emit_by_name (monitor, "network-changed", FALSE);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_WAITING);
+
+  /* Back, and the network says so: no waiting out the backoff. */
+  test_server_start (&ts, NULL, port);
+  g_signal_emit_by_name (monitor, "network-changed", TRUE);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_RECONNECTING);
+  g_assert_cmpuint (gc_chat_session_get_retry_seconds (session), ==, 0);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+
+  /* Once more, and this time the window's focus calls reconnect_now(). */
+  test_server_stop (&ts);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING &&
+            gc_chat_session_get_retry_seconds (session) > 0);
+  test_server_start (&ts, NULL, port);
+  gc_chat_session_reconnect_now (session);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_RECONNECTING);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+
+  /* Connected: the network changing leaves the link alone. */
+  g_signal_emit_by_name (monitor, "network-changed", TRUE);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_CONNECTED);
+
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  spin_for (50);
+  test_server_free (&ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -535,6 +690,8 @@ main (int   argc,
   g_test_add_func ("/session/message-log/trimming", test_message_log_trimming);
   g_test_add_func ("/session/member-roster", test_member_roster);
   g_test_add_func ("/session/member-roster/typing-expires", test_typing_expires);
+  g_test_add_func ("/session/backoff", test_backoff);
+  g_test_add_func ("/session/reconnect-at-once", test_reconnect_at_once);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);

@@ -23,6 +23,11 @@ void            gc_chat_session_set_keepalive  (GcChatSession *self,
                                                 guint          interval_s,
                                                 guint          timeout_s);
 
+/* The network monitor that ends a reconnection wait when the network
+ * comes back (default: GLib's); tests pass a fake. */
+void            gc_chat_session_set_network_monitor (GcChatSession   *self,
+                                                     GNetworkMonitor *monitor);
+
 /* Handles @json as if the server had just sent it (the session must be
  * in the room): tests feed large rooms without a server's rate limit. */
 void            gc_chat_session_feed_event     (GcChatSession *self,

@@ -1088,6 +1088,15 @@ gc_chat_session_set_keepalive (GcChatSession *self,
 }
 
 void
+gc_chat_session_set_network_monitor (GcChatSession   *self,
+                                     GNetworkMonitor *monitor)
+{
+  g_return_if_fail (GC_IS_CHAT_SESSION (self));
+
+  gc_session_link_set_network_monitor (self->link, monitor);
+}
+
+void
 gc_chat_session_feed_event (GcChatSession *self,
                             const char    *json)
 {

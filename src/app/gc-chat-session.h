@@ -108,7 +108,10 @@ GcChatSessionState  gc_chat_session_get_state      (GcChatSession       *self);
 guint               gc_chat_session_get_retry_seconds (GcChatSession    *self);
 /* Why we are WAITING or FAILED, in plain words; %NULL otherwise. */
 const char         *gc_chat_session_get_failure    (GcChatSession       *self);
-/* Starts an attempt at once (WAITING or FAILED). */
+/* Starts an attempt at once (WAITING, RECONNECTING or FAILED): the
+ * banner's Reconnect button, and the window on focus while WAITING. (The
+ * network coming back, as GNetworkMonitor says, ends a WAITING by
+ * itself.) Backoff grows 1, 2, 4, 8, then 10 s, with jitter. */
 void                gc_chat_session_reconnect_now  (GcChatSession       *self);
 
 const char         *gc_chat_session_get_server_url (GcChatSession       *self);

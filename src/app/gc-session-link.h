@@ -51,6 +51,16 @@ void                gc_session_link_set_keepalive     (GcSessionLink  *self,
                                                        guint           interval_s,
                                                        guint           timeout_s);
 
+/* The monitor whose "network available" ends a backoff wait at once
+ * (default: g_network_monitor_get_default(); tests pass their own). */
+void                gc_session_link_set_network_monitor (GcSessionLink   *self,
+                                                         GNetworkMonitor *monitor);
+
+/* The delay before retry @attempt (1 for the first), with @jitter in
+ * [0, 1): 1, 2, 4, 8, then 10 s, less up to half for jitter. */
+guint64             gc_session_link_backoff_ms        (guint           attempt,
+                                                       double          jitter);
+
 /* NEW → JOINING: the first attempt. It ends in CONNECTED (after
  * ::welcome), or in CLOSED and ::join-failed. */
 void                gc_session_link_join              (GcSessionLink  *self);
