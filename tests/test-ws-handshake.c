@@ -471,6 +471,8 @@ typedef enum {
   FAKE_UNOFFERED_PROTOCOL,
   FAKE_HUGE_HEADERS,
   FAKE_EOF_BODY,              /* a refusal with neither length nor chunks: body to EOF */
+  FAKE_STREAMING_200,         /* 200 OK and a body that runs until close, never closing */
+  FAKE_STALLED_BODY,          /* a 409 whose Content-Length body never all comes */
   FAKE_CLOSE,                 /* closes without answering */
   FAKE_SILENT,                /* never answers */
 } FakeMode;
@@ -482,6 +484,7 @@ typedef struct {
   GSocketConnection *connection;
   GString           *request;
   gboolean           got_request;
+  gboolean           client_closed;  /* the client closed its end */
   gboolean           accepting;
   gboolean           reading;
   guint8             chunk[4096];
@@ -576,6 +579,19 @@ fake_server_answer (FakeServer *fake)
                        "try later");
       break;
 
+    case FAKE_STREAMING_200:
+      head = g_strdup ("HTTP/1.1 200 OK\r\n"
+                       "Content-Type: text/html\r\n\r\n"
+                       "<html>a page that goes on");
+      break;
+
+    case FAKE_STALLED_BODY:
+      head = g_strdup ("HTTP/1.1 409 Conflict\r\n"
+                       "Content-Type: application/json\r\n"
+                       "Content-Length: 100\r\n\r\n"
+                       "{\"error\": ");
+      break;
+
     case FAKE_CLOSE:
       g_io_stream_close (G_IO_STREAM (fake->connection), NULL, NULL);
       return;
@@ -610,7 +626,10 @@ on_fake_server_read (GObject      *source,
   fake->reading = FALSE;
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   if (n <= 0)
-    return;
+    {
+      fake->client_closed = !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+      return;
+    }
 
   g_string_append_len (fake->request, (const char *) fake->chunk, n);
   if (!fake->got_request && strstr (fake->request->str, "\r\n\r\n") != NULL)
@@ -883,6 +902,65 @@ test_refused_eof_body (void)
   g_assert_cmpuint (result.status, ==, 503);
   g_assert_cmpmem (g_bytes_get_data (result.body, NULL), g_bytes_get_size (result.body),
                    "try later", 9);
+  connect_result_clear (&result);
+  fake_server_stop (&fake);
+}
+
+/* Issue 11.2: a 200 whose body runs until the server closes, from a
+ * server that does not close. The client fails as soon as the headers
+ * are in (not after the 30 s handshake timeout), with the status in the
+ * error, what it already had of the body, and its socket closed. */
+static void
+test_refused_streaming_body (void)
+{
+  FakeServer fake;
+  ConnectResult result = { 0 };
+  g_autofree char *url = NULL;
+  gint64 start;
+
+  fake_server_start (&fake, FAKE_STREAMING_200);
+  url = fake_server_url (&fake);
+  start = g_get_monotonic_time ();
+  connect_and_wait (url, NULL, NULL, NULL, &result);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
+  g_assert_cmpstr (result.error->message, ==, "Server refused the connection: 200 OK");
+  g_assert_cmpuint (result.status, ==, 200);
+  g_assert_nonnull (result.body);
+  g_assert_cmpmem (g_bytes_get_data (result.body, NULL), g_bytes_get_size (result.body),
+                   "<html>a page that goes on", 25);
+
+  /* The client let go of the socket without being told to. */
+  spin_until (fake.client_closed);
+
+  connect_result_clear (&result);
+  fake_server_stop (&fake);
+}
+
+/* A delimited body is waited for, but briefly: a 409 whose body stalls
+ * fails after the body timeout with what came, and the socket closed. */
+static void
+test_refused_stalled_body (void)
+{
+  FakeServer fake;
+  ConnectResult result = { 0 };
+  g_autofree char *url = NULL;
+  gint64 start;
+
+  fake_server_start (&fake, FAKE_STALLED_BODY);
+  url = fake_server_url (&fake);
+  start = g_get_monotonic_time ();
+  connect_and_wait (url, NULL, NULL, NULL, &result);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=,
+                   (GC_WS_HANDSHAKE_BODY_TIMEOUT_MS - 100) * G_TIME_SPAN_MILLISECOND);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
+  g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
+  g_assert_cmpstr (result.error->message, ==, "Server refused the connection: 409 Conflict");
+  g_assert_cmpuint (result.status, ==, 409);
+  g_assert_cmpmem (g_bytes_get_data (result.body, NULL), g_bytes_get_size (result.body),
+                   "{\"error\": ", 10);
+  spin_until (fake.client_closed);
+
   connect_result_clear (&result);
   fake_server_stop (&fake);
 }
@@ -1274,6 +1352,8 @@ main (int   argc,
   g_test_add_func ("/ws/handshake/client/refused-chunked", test_refused_chunked);
   g_test_add_func ("/ws/handshake/client/refused-huge-body", test_refused_huge_body);
   g_test_add_func ("/ws/handshake/client/refused-eof-body", test_refused_eof_body);
+  g_test_add_func ("/ws/handshake/client/refused-streaming-body", test_refused_streaming_body);
+  g_test_add_func ("/ws/handshake/client/refused-stalled-body", test_refused_stalled_body);
   g_test_add_func ("/ws/handshake/client/bad-responses", test_bad_responses);
   g_test_add_func ("/ws/handshake/client/frames-with-101", test_frames_with_101);
   g_test_add_func ("/ws/handshake/client/too-large", test_too_large);

@@ -912,6 +912,11 @@ add("0.6", "HTTP 200 instead of 101 makes the client fail",
     client_bad_response("HTTP 200",
                         lambda t: b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
     roles=("client",), raw=True)
+add("0.10", "HTTP 200 with a body until close, never closed: the client fails at once, not at its timeout",
+    client_bad_response("HTTP 200 with a body that runs until the server closes",
+                        lambda t: b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"
+                                  b"<html>a page that goes on"),
+    roles=("client",), raw=True)
 add("0.7", "101 without Upgrade header makes the client fail",
     client_bad_response("a 101 without Upgrade", lambda t: client_response(t, drop=("upgrade",))),
     roles=("client",), raw=True)

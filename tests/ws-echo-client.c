@@ -17,8 +17,9 @@
 #include "gc-ws-handshake.h"
 #include "ws-test-threads.h"
 
-/* Autobahn's case 9 sends messages of up to 16 MiB. */
-#define MAX_MESSAGE_SIZE (16 * 1024 * 1024)
+/* The default --max-message: Autobahn's case 9 sends messages of up to
+ * 16 MiB. */
+#define DEFAULT_MAX_MESSAGE_SIZE (16 * 1024 * 1024)
 
 enum {
   EXIT_CLEAN = 0,
@@ -29,6 +30,7 @@ enum {
 typedef struct {
   GMainLoop      *loop;
   GcWsConnection *connection;
+  guint64         max_message;
   gboolean        failed;
   int             exit_status;
 } EchoClient;
@@ -107,9 +109,12 @@ on_connected (GObject      *source,
              ? gc_ws_connection_get_protocol (client->connection) : "");
   fflush (stdout);
 
-  gc_ws_connection_set_max_message_size (client->connection, MAX_MESSAGE_SIZE);
+  /* The connection parses nothing, not even frames that came with the
+   * 101, until the main loop runs again. */
+  gc_ws_connection_set_max_message_size (client->connection, client->max_message);
   /* Room for a few echoes of the largest message in flight. */
-  gc_ws_connection_set_max_queued_bytes (client->connection, 4 * MAX_MESSAGE_SIZE);
+  gc_ws_connection_set_max_queued_bytes (client->connection,
+                                         MAX (16 * 1024 * 1024, 4 * client->max_message));
   g_signal_connect (client->connection, "message", G_CALLBACK (on_message), client);
   g_signal_connect (client->connection, "error", G_CALLBACK (on_error), client);
   g_signal_connect (client->connection, "closed", G_CALLBACK (on_closed), client);
@@ -124,12 +129,16 @@ main (int   argc,
   g_autoptr(GTlsDatabase) tls_database = NULL;
   g_autofree char *ca_file = NULL;
   g_auto(GStrv) protocols = NULL;
+  gint64 max_message = DEFAULT_MAX_MESSAGE_SIZE;
   EchoClient client = { 0 };
   const GOptionEntry entries[] = {
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       "PEM file of trusted CAs for wss:// (default: the system's)", "FILE" },
     { "protocol", 0, 0, G_OPTION_ARG_STRING_ARRAY, &protocols,
       "Offer this subprotocol (repeatable)", "NAME" },
+    { "max-message", 'm', 0, G_OPTION_ARG_INT64, &max_message,
+      "Largest message accepted, in bytes (default 16 MiB); a bigger one closes with 1009",
+      "BYTES" },
     { NULL }
   };
 
@@ -138,6 +147,11 @@ main (int   argc,
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("ws-echo-client: %s\n", error->message);
+      return EXIT_HANDSHAKE_FAILED;
+    }
+  if (max_message <= 0)
+    {
+      g_printerr ("ws-echo-client: need --max-message > 0\n");
       return EXIT_HANDSHAKE_FAILED;
     }
   if (argc != 2)
@@ -160,6 +174,7 @@ main (int   argc,
 
   client.loop = g_main_loop_new (NULL, FALSE);
   client.exit_status = EXIT_CONNECTION_FAILED;
+  client.max_message = max_message;
 
   gc_ws_connect_async (argv[1], NULL, (const char * const *) protocols, tls_database, NULL,
                        NULL, on_connected, &client);

@@ -18,6 +18,11 @@ G_BEGIN_DECLS
 #define GC_WS_HANDSHAKE_MAX_HEADER_SIZE (16 * 1024)
 #define GC_WS_HANDSHAKE_MAX_BODY_SIZE   (64 * 1024)
 
+/* How long a refusal with a delimited body (Content-Length, chunked) may
+ * take to deliver it once its headers are in; a body that runs until the
+ * server closes is not waited for at all. */
+#define GC_WS_HANDSHAKE_BODY_TIMEOUT_MS 2000
+
 /* Changes the timeout for handshakes started afterwards in this process, so
  * that a test can watch it expire without waiting 30 s. */
 void gc_ws_handshake_set_timeout (guint timeout_s);

@@ -189,12 +189,24 @@ typedef struct {
   char               *reason;
   SoupEncoding        body_encoding;
   gsize               body_wanted;    /* for SOUP_ENCODING_CONTENT_LENGTH */
+  GSource            *body_timeout;   /* while a refusal's body is read */
   GBytes             *body;
 } ConnectData;
 
 static void
+connect_data_stop_body_timeout (ConnectData *data)
+{
+  if (data->body_timeout != NULL)
+    {
+      g_source_destroy (data->body_timeout);
+      g_clear_pointer (&data->body_timeout, g_source_unref);
+    }
+}
+
+static void
 connect_data_free (ConnectData *data)
 {
+  connect_data_stop_body_timeout (data);
   g_free (data->host);
   g_clear_object (&data->tls_database);
   g_clear_object (&data->poller);
@@ -311,6 +323,11 @@ complete_refusal (GTask  *task,
 {
   ConnectData *data = g_task_get_task_data (task);
 
+  /* Nothing more is wanted from this server: close now rather than when
+   * the task goes, which a caller holding the result may put off. */
+  connect_data_stop_body_timeout (data);
+  g_socket_close (g_socket_connection_get_socket (data->connection), NULL);
+
   data->body = body;
   g_task_return_new_error (task, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED,
                            "Server refused the connection: %u %s",
@@ -413,6 +430,40 @@ refusal_body_ready (ConnectData  *data,
   return TRUE;
 }
 
+/* Appends what the stream holds right now, without waiting, up to the
+ * body limit. */
+static void
+read_available (ConnectData *data)
+{
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (data->connection));
+
+  if (!G_IS_POLLABLE_INPUT_STREAM (input) ||
+      !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (input)))
+    return;
+
+  while (data->response->len - data->header_len < GC_WS_HANDSHAKE_MAX_BODY_SIZE)
+    {
+      gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input),
+                                                           data->chunk, sizeof data->chunk,
+                                                           NULL, NULL);
+      if (n <= 0)
+        return;
+      g_byte_array_append (data->response, data->chunk, n);
+    }
+}
+
+/* The body has had its time: stop reading from the socket, so that the
+ * pending read ends (at EOF) and the refusal completes with what came. */
+static gboolean
+on_body_timeout (gpointer user_data)
+{
+  ConnectData *data = user_data;
+
+  g_clear_pointer (&data->body_timeout, g_source_unref);
+  g_socket_shutdown (g_socket_connection_get_socket (data->connection), TRUE, FALSE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 start_refusal (GTask *task)
 {
@@ -431,9 +482,30 @@ start_refusal (GTask *task)
                              GC_WS_HANDSHAKE_MAX_BODY_SIZE);
 
   if (refusal_body_ready (data, FALSE, &body))
-    complete_refusal (task, body);
-  else
-    read_response (task);
+    {
+      complete_refusal (task, body);
+      return;
+    }
+
+  /* A body that runs until the server closes could run forever (issue
+   * 11.2: a 200 streaming a page kept us waiting for the 30 s handshake
+   * timeout): keep what has arrived and fail now. */
+  if (data->body_encoding != SOUP_ENCODING_CONTENT_LENGTH &&
+      data->body_encoding != SOUP_ENCODING_CHUNKED)
+    {
+      read_available (data);
+      refusal_body_ready (data, TRUE, &body);
+      complete_refusal (task, body);
+      return;
+    }
+
+  /* A delimited body usually follows its headers at once: give it a
+   * little time, not the handshake's. */
+  data->body_timeout = g_timeout_source_new (GC_WS_HANDSHAKE_BODY_TIMEOUT_MS);
+  g_source_set_callback (data->body_timeout, on_body_timeout, data, NULL);
+  g_source_set_static_name (data->body_timeout, "GcWsHandshake body timeout");
+  g_source_attach (data->body_timeout, g_task_get_context (task));
+  read_response (task);
 }
 
 /* Returns the length of the header block in @buf (blank line included),
@@ -482,6 +554,17 @@ on_response_read (GObject      *source,
   gssize n_read;
 
   n_read = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  /* A refusal's status stands even if its body breaks off (or was cut
+   * short by the body timeout). */
+  if (n_read < 0 && data->header_len > 0 &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      GBytes *body;
+
+      refusal_body_ready (data, TRUE, &body);
+      complete_refusal (task, body);
+      return;
+    }
   if (n_read < 0)
     {
       g_task_return_error (task, g_steal_pointer (&error));

@@ -85,9 +85,14 @@ void            gc_ws_connect_async  (const char          *url,
                                       GCancellable        *cancellable,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data);
-/* On a refusal (GC_WS_HANDSHAKE_ERROR_REFUSED) @http_status and @http_body
- * (both optional) receive the server's status and body, so the caller can
- * show e.g. a JSON error. */
+/* Any status but 101 fails the handshake as soon as the status line and
+ * headers are in, with GC_WS_HANDSHAKE_ERROR_REFUSED ("Server refused the
+ * connection: STATUS REASON"), and the socket is closed. @http_status and
+ * @http_body (both optional) then receive the server's status and what
+ * the client kept of its body (at most 64 KiB), so the caller can show
+ * e.g. a JSON error: a body with a Content-Length or chunked is read to
+ * its end (given two seconds more at most), one that runs until the
+ * server closes is what had already arrived. */
 GcWsConnection *gc_ws_connect_finish (GAsyncResult        *result,
                                       guint               *http_status,
                                       GBytes             **http_body,
