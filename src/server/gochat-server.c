@@ -18,6 +18,7 @@
 #include <glib-unix.h>
 
 #include "gc-server.h"
+#include "gc-server-private.h"
 
 #define EXIT_USAGE 2
 
@@ -29,9 +30,11 @@
 #define MAX_RESUME_SECONDS 86400
 
 typedef struct {
-  GMainLoop *loop;
-  GcServer  *server;
-  gboolean   stopping;
+  GMainLoop  *loop;
+  GcServer   *server;
+  gboolean    stopping;
+  const char *tls_cert;   /* --tls-cert, --tls-key: reread on SIGHUP */
+  const char *tls_key;
 } Program;
 
 static G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN void
@@ -303,6 +306,50 @@ on_stop_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static GTlsCertificate *
+load_certificate (const char  *cert_file,
+                  const char  *key_file,
+                  GError     **error)
+{
+  if (key_file != NULL)
+    return g_tls_certificate_new_from_files (cert_file, key_file, error);
+  return g_tls_certificate_new_from_file (cert_file, error);
+}
+
+/* SIGHUP: a renewed certificate (and key) for the TLS handshakes to come;
+ * connections up and running keep theirs, and nobody is dropped. A file
+ * that does not load leaves the certificate in use as it was. */
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  Program *program = user_data;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (program->tls_cert == NULL)
+    {
+      gc_server_log_event (G_LOG_LEVEL_INFO, "reload", NULL, NULL, NULL,
+                           "nothing to reload: no --tls-cert");
+      return G_SOURCE_CONTINUE;
+    }
+
+  certificate = load_certificate (program->tls_cert, program->tls_key, &error);
+  if (certificate == NULL ||
+      !gc_server_set_tls_certificate (program->server, certificate, &error))
+    {
+      g_autofree char *reason = g_strdup_printf ("kept the certificate in use: %s",
+                                                 error->message);
+
+      gc_server_log_event (G_LOG_LEVEL_WARNING, "reload-failed", NULL, NULL, NULL, reason);
+      return G_SOURCE_CONTINUE;
+    }
+
+  gc_server_log_event (G_LOG_LEVEL_INFO, "reload", NULL, NULL, NULL,
+                       "TLS certificate reloaded");
+
+  return G_SOURCE_CONTINUE;
+}
+
 static GInetAddress *
 resolve_bind_address (const char *text)
 {
@@ -435,7 +482,8 @@ main (int    argc,
                                 "Serves GoChat rooms (protocol version 1) over WebSocket.");
   g_option_context_set_description (context,
                                     "Endpoints: /joinRoom (WebSocket), /healthz, /metrics. "
-                                    "SIGINT or SIGTERM shut down gracefully.\n"
+                                    "SIGINT or SIGTERM shut down gracefully; SIGHUP reloads the TLS "
+                                    "certificate and key.\n"
                                     "See gochat-server(1).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -501,10 +549,7 @@ main (int    argc,
     die_usage ("--tls-key needs --tls-cert");
   if (opt_tls_cert != NULL)
     {
-      if (opt_tls_key != NULL)
-        certificate = g_tls_certificate_new_from_files (opt_tls_cert, opt_tls_key, &error);
-      else
-        certificate = g_tls_certificate_new_from_file (opt_tls_cert, &error);
+      certificate = load_certificate (opt_tls_cert, opt_tls_key, &error);
       if (certificate == NULL)
         die_usage ("cannot load the TLS certificate: %s", error->message);
     }
@@ -530,6 +575,9 @@ main (int    argc,
   program.server = server;
   g_unix_signal_add (SIGINT, on_stop_signal, &program);
   g_unix_signal_add (SIGTERM, on_stop_signal, &program);
+  program.tls_cert = opt_tls_cert;
+  program.tls_key = opt_tls_key;
+  g_unix_signal_add (SIGHUP, on_reload_signal, &program);
 
   g_main_loop_run (loop);
 
