@@ -163,7 +163,11 @@ static void
 handle_healthz (GcServer          *server,
                 SoupServerMessage *msg)
 {
-  g_autoptr(GString) body = g_string_new ("{\"status\":\"ok\",\"version\":");
+  /* From the moment shutdown starts, so that a load balancer stops
+   * sending joins that would only get 503. */
+  gboolean draining = gc_server_is_shutting_down (server);
+  g_autoptr(GString) body = g_string_new (draining ? "{\"status\":\"draining\",\"version\":"
+                                                   : "{\"status\":\"ok\",\"version\":");
 
   gc_protocol_append_json_string (body, PACKAGE_VERSION, -1);
   g_string_append_printf (body,
@@ -175,7 +179,8 @@ handle_healthz (GcServer          *server,
                           gc_server_get_n_handshakes (server),
                           gc_server_get_uptime_seconds (server));
 
-  gc_http_respond (msg, SOUP_STATUS_OK, "application/json", body->str, body->len);
+  gc_http_respond (msg, draining ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK,
+                   "application/json", body->str, body->len);
 }
 
 static void
