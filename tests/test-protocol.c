@@ -1581,6 +1581,177 @@ test_steal_from_event (void)
   g_assert_cmpstr (message->from->name, ==, "n");
 }
 
+/* docs/protocol.md §3.1–§3.2: what clients send. */
+static void
+test_join_build (void)
+{
+  GcJoinParams params = { .room_code = "Lobby", .user_name = "Zoë & Bob+1%" };
+  g_autofree char *query = gc_join_build_query (&params);
+  g_autofree char *resume = NULL;
+  g_autofree char *target = NULL;
+  const struct {
+    const char *base;
+    const char *path;
+  } paths[] = {
+    { NULL, "/joinRoom" },
+    { "", "/joinRoom" },
+    { "/", "/joinRoom" },
+    { "/chat", "/chat/joinRoom" },
+    { "/chat//", "/chat/joinRoom" },
+  };
+
+  g_assert_cmpstr (query, ==, "room_code=Lobby&user_name=Zo%C3%AB%20%26%20Bob%2B1%25");
+
+  params.session_id = "ab-_c";
+  params.has_since = TRUE;
+  params.since = G_MAXUINT64;
+  resume = gc_join_build_query (&params);
+  g_assert_cmpstr (resume, ==, "room_code=Lobby&user_name=Zo%C3%AB%20%26%20Bob%2B1%25"
+                               "&session_id=ab-_c&since=18446744073709551615");
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autofree char *path = gc_join_build_path (paths[i].base);
+
+      g_assert_cmpstr (path, ==, paths[i].path);
+    }
+
+  params.session_id = NULL;
+  params.has_since = FALSE;
+  target = gc_join_build_target ("/x/", &params);
+  g_assert_cmpstr (target, ==, "/x/joinRoom?room_code=Lobby&user_name=Zo%C3%AB%20%26%20Bob%2B1%25");
+
+  g_assert_true (gc_join_is_path (GC_PROTOCOL_JOIN_PATH));
+  g_assert_false (gc_join_is_path ("/joinroom"));
+  g_assert_false (gc_join_is_path (NULL));
+}
+
+/* docs/protocol.md §3.2–§3.5, §3.7: what the server reads; and what it
+ * reads is what clients build. */
+static void
+test_join_parse (void)
+{
+  const struct {
+    const char      *query;
+    GcProtocolError  code;
+    const char      *room;   /* left in the query on failure */
+  } refused[] = {
+    { NULL, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "user_name=a", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "room_code&user_name=a", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "room_code=a&room_code=a&user_name=a", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "room_code=a%00b&user_name=a", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "room_code=a%zz&user_name=a", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "room_code=a%20b&user_name=a", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "room_code=A&user_name=bob%00evil", GC_PROTOCOL_ERROR_INVALID_USER_NAME, "a" },
+    { "room_code=A&user_name", GC_PROTOCOL_ERROR_INVALID_USER_NAME, "a" },
+    { "room_code=A&user_name=+", GC_PROTOCOL_ERROR_INVALID_USER_NAME, "a" },
+    { "room_code=A&user_name=a&user_name=b", GC_PROTOCOL_ERROR_INVALID_USER_NAME, "a" },
+    { "room_code=A&user_name=a%FF", GC_PROTOCOL_ERROR_INVALID_USER_NAME, "a" },
+    { "room_code=A&user_name=a&since", GC_PROTOCOL_ERROR_BAD_REQUEST, "a" },
+    { "room_code=A&user_name=a&since=-1", GC_PROTOCOL_ERROR_BAD_REQUEST, "a" },
+    { "room_code=A&user_name=a&since=1&since=1", GC_PROTOCOL_ERROR_BAD_REQUEST, "a" },
+    { "room_code=A&user_name=a&session_id=x&session_id=x", GC_PROTOCOL_ERROR_BAD_REQUEST, "a" },
+    { "room_code=A&user_name=a&session_id=x%00", GC_PROTOCOL_ERROR_BAD_REQUEST, "a" },
+    /* The first failure in §3.7's order wins. */
+    { "since=x&user_name=&room_code=", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, NULL },
+    { "since=x&user_name=&room_code=b", GC_PROTOCOL_ERROR_INVALID_USER_NAME, "b" },
+  };
+  GcJoinParams params = { .room_code = "Room_1", .user_name = " Zoë & Bob+1% ",
+                          .session_id = "t0k3n", .has_since = TRUE, .since = 42 };
+  g_autofree char *built = gc_join_build_query (&params);
+  g_auto(GcJoinQuery) query = { 0 };
+  g_auto(GcJoinQuery) fresh = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (gc_join_query_parse (built, &query, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (query.room_code, ==, "room_1");
+  g_assert_cmpstr (query.user_name, ==, "Zoë & Bob+1%");
+  g_assert_cmpstr (query.session_id, ==, "t0k3n");
+  g_assert_true (query.has_since);
+  g_assert_cmpuint (query.since, ==, 42);
+
+  /* `+` is a space; unknown parameters are ignored. */
+  g_assert_true (gc_join_query_parse ("x=1&room_code=r&user_name=a+b&y", &fresh, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (fresh.user_name, ==, "a b");
+  g_assert_null (fresh.session_id);
+  g_assert_false (fresh.has_since);
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_auto(GcJoinQuery) bad = { 0 };
+      g_autoptr(GError) bad_error = NULL;
+
+      g_test_message ("case %u: %s", i, refused[i].query);
+      g_assert_false (gc_join_query_parse (refused[i].query, &bad, &bad_error));
+      g_assert_error (bad_error, GC_PROTOCOL_ERROR, (gint) refused[i].code);
+      g_assert_cmpstr (bad.room_code, ==, refused[i].room);
+    }
+}
+
+/* docs/protocol.md §3.6: the body the server builds reads back, alone or
+ * among other members; members of the wrong type count as absent. */
+static void
+test_refusal_parse (void)
+{
+  g_autoptr(GBytes) taken = gc_protocol_build_refusal (GC_PROTOCOL_ERROR_NAME_TAKEN,
+                                                       "in use", "alice2", 0);
+  g_autoptr(GBytes) limited = gc_protocol_build_refusal (GC_PROTOCOL_ERROR_RATE_LIMITED,
+                                                         "slow down", NULL, 1500);
+  g_autoptr(GString) event = g_string_new ("{\"type\":\"refused\",");
+  g_autoptr(GcRefusal) refusal = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize size;
+  const char *data;
+
+  data = g_bytes_get_data (taken, &size);
+  refusal = gc_refusal_parse (data, size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (refusal->code, ==, "name_taken");
+  g_assert_cmpint (refusal->error, ==, GC_PROTOCOL_ERROR_NAME_TAKEN);
+  g_assert_cmpstr (refusal->message, ==, "in use");
+  g_assert_cmpstr (refusal->suggestion, ==, "alice2");
+  g_assert_cmpuint (refusal->retry_after_ms, ==, 0);
+  g_clear_pointer (&refusal, gc_refusal_free);
+
+  data = g_bytes_get_data (limited, &size);
+  refusal = gc_refusal_parse (data, size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (refusal->error, ==, GC_PROTOCOL_ERROR_RATE_LIMITED);
+  g_assert_null (refusal->suggestion);
+  g_assert_cmpuint (refusal->retry_after_ms, ==, 1500);
+  g_clear_pointer (&refusal, gc_refusal_free);
+
+  gc_protocol_append_refusal_members (event, GC_PROTOCOL_ERROR_SERVER_FULL, "full", NULL, 0);
+  g_string_append_c (event, '}');
+  refusal = gc_refusal_parse (event->str, event->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (refusal->error, ==, GC_PROTOCOL_ERROR_SERVER_FULL);
+  g_assert_cmpstr (refusal->message, ==, "full");
+  g_clear_pointer (&refusal, gc_refusal_free);
+
+  refusal = gc_refusal_parse ("{\"error\":\"from_the_future\",\"message\":5,"
+                              "\"retry_after_ms\":\"9\",\"suggestion\":null}", 78, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (refusal->code, ==, "from_the_future");
+  g_assert_cmpint (refusal->error, ==, GC_PROTOCOL_ERROR_FAILED);
+  g_assert_null (refusal->message);
+  g_assert_null (refusal->suggestion);
+  g_assert_cmpuint (refusal->retry_after_ms, ==, 0);
+  g_clear_pointer (&refusal, gc_refusal_free);
+
+  refusal = gc_refusal_parse ("<html>502</html>", 16, &error);
+  g_assert_null (refusal);
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+  g_clear_error (&error);
+
+  refusal = gc_refusal_parse ("[1]", 3, &error);
+  g_assert_null (refusal);
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1614,6 +1785,9 @@ main (int   argc,
   g_test_add_func ("/protocol/event/parse-errors", test_event_parse_errors);
   g_test_add_func ("/protocol/event/steal", test_steal_from_event);
   g_test_add_func ("/protocol/refusal", test_refusal);
+  g_test_add_func ("/protocol/refusal/parse", test_refusal_parse);
+  g_test_add_func ("/protocol/join/build", test_join_build);
+  g_test_add_func ("/protocol/join/parse", test_join_parse);
 
   return g_test_run ();
 }

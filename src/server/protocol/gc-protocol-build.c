@@ -569,20 +569,20 @@ gc_event_build_error_from_gerror (const GError *error,
   return gc_event_build_error (error->code, error->message, ref, retry_after_ms);
 }
 
-GBytes *
-gc_protocol_build_refusal (GcProtocolError  code,
-                           const char      *message,
-                           const char      *suggestion,
-                           guint64          retry_after_ms)
+void
+gc_protocol_append_refusal_members (GString         *out,
+                                    GcProtocolError  code,
+                                    const char      *message,
+                                    const char      *suggestion,
+                                    guint64          retry_after_ms)
 {
   const char *code_str = gc_protocol_error_to_string (code);
-  GString *out;
 
-  g_return_val_if_fail (code_str != NULL, NULL);
-  g_return_val_if_fail (message != NULL, NULL);
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (code_str != NULL);
+  g_return_if_fail (message != NULL);
 
-  out = g_string_sized_new (128 + strlen (message));
-  APPEND_LITERAL (out, "{\"error\":");
+  APPEND_LITERAL (out, "\"error\":");
   gc_protocol_append_json_string (out, code_str, -1);
   APPEND_KEY (out, "message");
   gc_protocol_append_json_string (out, message, -1);
@@ -596,6 +596,22 @@ gc_protocol_build_refusal (GcProtocolError  code,
       APPEND_KEY (out, "retry_after_ms");
       append_uint64 (out, retry_after_ms);
     }
+}
+
+GBytes *
+gc_protocol_build_refusal (GcProtocolError  code,
+                           const char      *message,
+                           const char      *suggestion,
+                           guint64          retry_after_ms)
+{
+  GString *out;
+
+  g_return_val_if_fail (gc_protocol_error_to_string (code) != NULL, NULL);
+  g_return_val_if_fail (message != NULL, NULL);
+
+  out = g_string_sized_new (128 + strlen (message));
+  g_string_append_c (out, '{');
+  gc_protocol_append_refusal_members (out, code, message, suggestion, retry_after_ms);
 
   return event_end (out);
 }

@@ -199,6 +199,96 @@ gboolean  gc_protocol_parse_since         (const char  *str,
                                            GError     **error);
 
 /* ------------------------------------------------------------------ */
+/* Joining: the /joinRoom path and query (§3)                           */
+/* ------------------------------------------------------------------ */
+
+#define GC_PROTOCOL_JOIN_PATH "/joinRoom"
+
+/**
+ * GcJoinParams:
+ * @room_code: the room code as the user gave it
+ * @user_name: the name as the user gave it
+ * @session_id: (nullable): a resume token (§6.2); omitted if %NULL
+ * @has_since: whether to send @since
+ * @since: the id of the last message seen (§6.1)
+ *
+ * Borrowed inputs of gc_join_build_query().
+ */
+typedef struct {
+  const char *room_code;
+  const char *user_name;
+  const char *session_id;
+  gboolean    has_since;
+  guint64     since;
+} GcJoinParams;
+
+/* "BASE/joinRoom": @base_path (nullable) is the path of the server's URL,
+ * kept for servers behind a proxy under a path; trailing slashes go. */
+char     *gc_join_build_path   (const char         *base_path);
+/* "room_code=…&user_name=…[&session_id=…][&since=N]", every byte of a
+ * value but RFC 3986's unreserved ones percent-encoded. */
+char     *gc_join_build_query  (const GcJoinParams *params);
+/* Path "?" query, for clients that send the request target as one. */
+char     *gc_join_build_target (const char         *base_path,
+                                const GcJoinParams *params);
+/* Whether @path is the join endpoint's. */
+gboolean  gc_join_is_path      (const char         *path);
+
+/**
+ * GcJoinQuery:
+ * @room_code: the canonical room code
+ * @user_name: the normalized name
+ * @session_id: (nullable): the resume token, if given
+ * @has_since: whether `since` was given
+ * @since: its value
+ *
+ * A join query as the server reads it. Clear with gc_join_query_clear().
+ */
+typedef struct {
+  char     *room_code;
+  char     *user_name;
+  char     *session_id;
+  gboolean  has_since;
+  guint64   since;
+} GcJoinQuery;
+
+/**
+ * gc_join_query_parse:
+ * @query: (nullable): the raw (still encoded) query of a join, without `?`
+ * @out: (out caller-allocates): the parsed query; on failure it holds
+ *   what was valid before the failure (the room code, for a refusal
+ *   over the name), and must be cleared all the same
+ * @error: return location for the refusal of §3.2–§3.5, checked in the
+ *   order of §3.7: room_code, user_name, since, session_id
+ *
+ * Returns: %TRUE on success
+ */
+gboolean  gc_join_query_parse  (const char   *query,
+                                GcJoinQuery  *out,
+                                GError      **error);
+void      gc_join_query_clear  (GcJoinQuery  *query);
+
+/**
+ * gc_join_query_lookup:
+ * @query: (nullable): a raw query
+ * @key: the parameter
+ * @code: the error code for a bad value of @key
+ * @out_value: (out) (nullable): the form-decoded value (§3.2); %NULL if
+ *   @key is absent, "" for a key without `=`
+ * @error: return location for a @code error: @key given twice, or a
+ *   value holding `%00` or a malformed escape
+ *
+ * Returns: %TRUE on success, @key absent included
+ */
+gboolean  gc_join_query_lookup (const char       *query,
+                                const char       *key,
+                                GcProtocolError   code,
+                                char            **out_value,
+                                GError          **error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GcJoinQuery, gc_join_query_clear)
+
+/* ------------------------------------------------------------------ */
 /* Shared value types                                                   */
 /* ------------------------------------------------------------------ */
 
@@ -439,6 +529,50 @@ GBytes *gc_protocol_build_refusal (GcProtocolError  code,
                                    const char      *suggestion,
                                    guint64          retry_after_ms);
 
+/* The members of a refusal body without the braces around them
+ * (`"error":…,"message":…`), for a message that carries a refusal among
+ * other members (an in-band refusal event); gc_refusal_parse() reads
+ * them from either. */
+void    gc_protocol_append_refusal_members (GString         *out,
+                                            GcProtocolError  code,
+                                            const char      *message,
+                                            const char      *suggestion,
+                                            guint64          retry_after_ms);
+
+/**
+ * GcRefusal:
+ * @code: (nullable): the `error` code string as sent; %NULL if absent
+ * @error: its enum value; %GC_PROTOCOL_ERROR_FAILED for a missing or
+ *   unknown code
+ * @message: (nullable): the `message`, %NULL if absent
+ * @suggestion: (nullable): the `suggestion` of a 409
+ * @retry_after_ms: the `retry_after_ms` of a 429; 0 if absent
+ *
+ * A parsed refusal (§3.6). Members of the wrong type count as absent: a
+ * refusal is refused already, its members only inform.
+ */
+typedef struct {
+  char            *code;
+  GcProtocolError  error;
+  char            *message;
+  char            *suggestion;
+  guint64          retry_after_ms;
+} GcRefusal;
+
+/**
+ * gc_refusal_parse:
+ * @json: a refusal body (or any JSON object carrying its members)
+ * @len: length of @json in bytes
+ * @error: return location for a %GC_PROTOCOL_ERROR_BAD_REQUEST when
+ *   @json is not one JSON object
+ *
+ * Returns: (transfer full) (nullable): the refusal, or %NULL on error
+ */
+GcRefusal *gc_refusal_parse (const char  *json,
+                             gsize        len,
+                             GError     **error);
+void       gc_refusal_free  (GcRefusal   *refusal);
+
 /**
  * gc_protocol_append_json_string:
  * @out: where to append
@@ -597,5 +731,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcRequest, gc_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcMessage, gc_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcWelcome, gc_welcome_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcEvent, gc_event_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcRefusal, gc_refusal_free)
 
 G_END_DECLS
