@@ -100,7 +100,7 @@ gc_http_refuse_gerror (GcServer          *server,
 static gboolean
 is_known_path (const char *path)
 {
-  return g_str_equal (path, "/joinRoom") ||
+  return gc_join_is_path (path) ||
          g_str_equal (path, "/healthz") ||
          g_str_equal (path, "/metrics");
 }
@@ -150,7 +150,7 @@ gc_http_on_request_headers (SoupServer        *soup,
 
   if (!is_known_path (path))
     gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_NOT_FOUND, "No such endpoint", NULL, 0, NULL);
-  else if (g_str_equal (path, "/joinRoom") && !message_wants_websocket (msg))
+  else if (gc_join_is_path (path) && !message_wants_websocket (msg))
     gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
                     "Join with a WebSocket upgrade", NULL, 0, NULL);
   else if (message_has_body (msg))

@@ -120,89 +120,6 @@ server_is_full (GcServer    *server,
   return in_use >= max_connections;
 }
 
-/* Form-decodes (§3.2) [@start, @end): `+` is a space, `%XX` a byte. %NULL
- * for a malformed escape or an encoded NUL. */
-static char *
-form_decode (const char *start,
-             const char *end)
-{
-  g_autofree char *spaced = g_strndup (start, end - start);
-
-  g_strdelimit (spaced, "+", ' ');
-
-  return g_uri_unescape_segment (spaced, NULL, NULL);
-}
-
-/* Looks up @key in the raw (still encoded) query of a join. We decode it
- * ourselves because soup_form_decode() cuts a value at an encoded NUL
- * ("bob%00evil" would join as "bob"), silently drops pairs it cannot
- * decode and lets a repeated key override the first. Here a value that
- * does not decode, or a key given twice, is an error with @code; a key
- * without `=` has the empty value. *@out_value is %NULL when @key is
- * absent. */
-static gboolean
-query_lookup (const char       *query,
-              const char       *key,
-              GcProtocolError   code,
-              char            **out_value,
-              GError          **error)
-{
-  g_autofree char *value = NULL;
-  gboolean found = FALSE;
-  const char *pair = query;
-
-  while (pair != NULL && *pair != '\0')
-    {
-      const char *pair_end = strchr (pair, '&');
-      const char *equals;
-      const char *key_end;
-      gsize key_len;
-      gboolean matches;
-
-      if (pair_end == NULL)
-        pair_end = pair + strlen (pair);
-      equals = memchr (pair, '=', pair_end - pair);
-      key_end = equals != NULL ? equals : pair_end;
-      key_len = key_end - pair;
-
-      /* Keys are plain words: decoding one only when it holds an escape
-       * or a `+` saves two allocations per key and lookup. */
-      if (memchr (pair, '%', key_len) == NULL && memchr (pair, '+', key_len) == NULL)
-        {
-          matches = key_len == strlen (key) && memcmp (pair, key, key_len) == 0;
-        }
-      else
-        {
-          g_autofree char *pair_key = form_decode (pair, key_end);
-
-          matches = pair_key != NULL && g_str_equal (pair_key, key);
-        }
-
-      if (matches)
-        {
-          if (found)
-            {
-              g_set_error (error, GC_PROTOCOL_ERROR, code, "%s is given more than once", key);
-              return FALSE;
-            }
-          found = TRUE;
-          value = equals != NULL ? form_decode (equals + 1, pair_end) : g_strdup ("");
-          if (value == NULL)
-            {
-              g_set_error (error, GC_PROTOCOL_ERROR, code,
-                           "%s holds an encoded NUL (%%00) or a malformed escape", key);
-              return FALSE;
-            }
-        }
-
-      pair = *pair_end == '&' ? pair_end + 1 : NULL;
-    }
-
-  *out_value = g_steal_pointer (&value);
-
-  return TRUE;
-}
-
 void
 gc_join_start (GcServer          *server,
                SoupServerMessage *msg)
@@ -210,17 +127,10 @@ gc_join_start (GcServer          *server,
   SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
   GcHandshake *hs = gc_admission_lookup (msg);
   g_autoptr(GError) error = NULL;
-  g_autofree char *code = NULL;
-  g_autofree char *name = NULL;
+  g_auto(GcJoinQuery) query = { 0 };
   g_autofree char *name_key = NULL;
   g_autofree char *suggestion = NULL;
   g_autoptr(GcMember) member = NULL;
-  g_autofree char *raw_code = NULL;
-  g_autofree char *raw_name = NULL;
-  g_autofree char *since_str = NULL;
-  g_autofree char *session_id = NULL;
-  const char *query;
-  guint64 since = 0;
   gboolean resume = FALSE;
   GcRoom *room;
   GcJoin *join;
@@ -264,39 +174,21 @@ gc_join_start (GcServer          *server,
       return;
     }
 
-  query = g_uri_get_query (soup_server_message_get_uri (msg));
-
-  if (!query_lookup (query, "room_code", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, &raw_code, &error) ||
-      (code = gc_protocol_canonical_room_code (raw_code, &error)) == NULL)
+  if (!gc_join_query_parse (g_uri_get_query (soup_server_message_get_uri (msg)), &query, &error))
     {
-      gc_http_refuse_gerror (server, msg, error, NULL);
+      gc_http_refuse_gerror (server, msg, error, query.room_code);
       return;
     }
 
-  if (!query_lookup (query, "user_name", GC_PROTOCOL_ERROR_INVALID_USER_NAME, &raw_name, &error) ||
-      (name = gc_protocol_normalize_user_name (raw_name, &error)) == NULL)
-    {
-      gc_http_refuse_gerror (server, msg, error, code);
-      return;
-    }
+  name_key = gc_protocol_user_name_key (query.user_name);
 
-  if (!query_lookup (query, "since", GC_PROTOCOL_ERROR_BAD_REQUEST, &since_str, &error) ||
-      (since_str != NULL && !gc_protocol_parse_since (since_str, &since, &error)) ||
-      !query_lookup (query, "session_id", GC_PROTOCOL_ERROR_BAD_REQUEST, &session_id, &error))
-    {
-      gc_http_refuse_gerror (server, msg, error, code);
-      return;
-    }
+  room = gc_server_ensure_room (server, query.room_code);
 
-  name_key = gc_protocol_user_name_key (name);
-
-  room = gc_server_ensure_room (server, code);
-
-  member = gc_room_reserve (room, name, name_key, session_id, gc_http_get_address (msg),
-                            &resume, &suggestion, &error);
+  member = gc_room_reserve (room, query.user_name, name_key, query.session_id,
+                            gc_http_get_address (msg), &resume, &suggestion, &error);
   if (member == NULL)
     {
-      gc_http_refuse (server, msg, error->code, error->message, suggestion, 0, code);
+      gc_http_refuse (server, msg, error->code, error->message, suggestion, 0, query.room_code);
       if (gc_room_get_n_members (room) == 0)
         gc_server_room_emptied (server, room);
       return;
@@ -308,8 +200,8 @@ gc_join_start (GcServer          *server,
   join->room = g_object_ref (room);
   join->member = g_steal_pointer (&member);
   join->resume = resume;
-  join->has_since = since_str != NULL;
-  join->since = since;
+  join->has_since = query.has_since;
+  join->since = query.since;
 
   /* On failure the join is still ours (the handshake was checked above,
    * so this is not expected). */
@@ -317,6 +209,7 @@ gc_join_start (GcServer          *server,
                             on_upgraded, join, join_free, &error))
     {
       join_free (join);
-      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0, code);
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0,
+                      query.room_code);
     }
 }

@@ -462,7 +462,7 @@ on_request (SoupServer        *soup,
 {
   GcServer *self = user_data;
 
-  if (g_str_equal (path, "/joinRoom"))
+  if (gc_join_is_path (path))
     gc_join_start (self, msg);
   else
     gc_http_handle_request (self, msg, path);

@@ -96,6 +96,98 @@ form_decode (const char *start,
   return g_uri_unescape_segment (spaced, NULL, NULL);
 }
 
+/* Whether the raw key [@start, @end) decodes to @key. Keys are plain
+ * words: decoding one only when it holds an escape or a `+` saves two
+ * allocations per key. */
+static gboolean
+key_matches (const char *start,
+             const char *end,
+             const char *key)
+{
+  gsize len = end - start;
+  g_autofree char *decoded = NULL;
+
+  if (memchr (start, '%', len) == NULL && memchr (start, '+', len) == NULL)
+    return len == strlen (key) && memcmp (start, key, len) == 0;
+
+  decoded = form_decode (start, end);
+  return decoded != NULL && strcmp (decoded, key) == 0;
+}
+
+/* A parameter as found in the raw query. */
+typedef struct {
+  guint       count;
+  const char *value;   /* after `=`; %NULL for a key without one */
+  const char *end;
+} RawParameter;
+
+/* One walk over @query records where each of @keys is. */
+static void
+query_scan (const char         *query,
+            const char * const *keys,
+            RawParameter       *found,
+            guint               n_keys)
+{
+  const char *pair = query;
+
+  memset (found, 0, n_keys * sizeof *found);
+
+  while (pair != NULL && *pair != '\0')
+    {
+      const char *pair_end = strchr (pair, '&');
+      const char *equals;
+
+      if (pair_end == NULL)
+        pair_end = pair + strlen (pair);
+      equals = memchr (pair, '=', pair_end - pair);
+
+      for (guint i = 0; i < n_keys; i++)
+        {
+          if (key_matches (pair, equals != NULL ? equals : pair_end, keys[i]))
+            {
+              found[i].count++;
+              found[i].value = equals != NULL ? equals + 1 : NULL;
+              found[i].end = pair_end;
+              break;
+            }
+        }
+
+      pair = *pair_end == '&' ? pair_end + 1 : NULL;
+    }
+}
+
+/* The decoded value of a parameter query_scan() found (§3.2): a @code
+ * error if it was given twice or does not decode; %NULL without error if
+ * it is absent; "" for a key without `=`. */
+static gboolean
+raw_parameter_decode (const RawParameter  *found,
+                      const char          *key,
+                      GcProtocolError      code,
+                      char               **out_value,
+                      GError             **error)
+{
+  *out_value = NULL;
+
+  if (found->count == 0)
+    return TRUE;
+
+  if (found->count > 1)
+    {
+      g_set_error (error, GC_PROTOCOL_ERROR, code, "%s is given more than once", key);
+      return FALSE;
+    }
+
+  *out_value = found->value != NULL ? form_decode (found->value, found->end) : g_strdup ("");
+  if (*out_value == NULL)
+    {
+      g_set_error (error, GC_PROTOCOL_ERROR, code,
+                   "%s holds an encoded NUL (%%00) or a malformed escape", key);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* We decode the query ourselves because soup_form_decode() cuts a value
  * at an encoded NUL ("bob%00evil" would join as "bob"), silently drops
  * pairs it cannot decode and lets a repeated key override the first. */
@@ -106,54 +198,34 @@ gc_join_query_lookup (const char       *query,
                       char            **out_value,
                       GError          **error)
 {
-  g_autofree char *value = NULL;
-  gboolean found = FALSE;
-  const char *pair = query;
+  RawParameter found;
 
   g_return_val_if_fail (key != NULL, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
-  while (pair != NULL && *pair != '\0')
-    {
-      const char *pair_end = strchr (pair, '&');
-      const char *equals;
-      g_autofree char *pair_key = NULL;
+  query_scan (query, &key, &found, 1);
 
-      if (pair_end == NULL)
-        pair_end = pair + strlen (pair);
-      equals = memchr (pair, '=', pair_end - pair);
-      pair_key = form_decode (pair, equals != NULL ? equals : pair_end);
-
-      if (pair_key != NULL && g_str_equal (pair_key, key))
-        {
-          if (found)
-            {
-              g_set_error (error, GC_PROTOCOL_ERROR, code, "%s is given more than once", key);
-              return FALSE;
-            }
-          found = TRUE;
-          value = equals != NULL ? form_decode (equals + 1, pair_end) : g_strdup ("");
-          if (value == NULL)
-            {
-              g_set_error (error, GC_PROTOCOL_ERROR, code,
-                           "%s holds an encoded NUL (%%00) or a malformed escape", key);
-              return FALSE;
-            }
-        }
-
-      pair = *pair_end == '&' ? pair_end + 1 : NULL;
-    }
-
-  *out_value = g_steal_pointer (&value);
-
-  return TRUE;
+  return raw_parameter_decode (&found, key, code, out_value, error);
 }
+
+enum {
+  PARAMETER_ROOM_CODE,
+  PARAMETER_USER_NAME,
+  PARAMETER_SINCE,
+  PARAMETER_SESSION_ID,
+  N_PARAMETERS
+};
+
+static const char * const parameter_keys[N_PARAMETERS] = {
+  "room_code", "user_name", "since", "session_id",
+};
 
 gboolean
 gc_join_query_parse (const char   *query,
                      GcJoinQuery  *out,
                      GError      **error)
 {
+  RawParameter found[N_PARAMETERS];
   g_autofree char *raw_code = NULL;
   g_autofree char *raw_name = NULL;
   g_autofree char *since = NULL;
@@ -163,18 +235,21 @@ gc_join_query_parse (const char   *query,
 
   memset (out, 0, sizeof *out);
 
-  /* In the order of §3.7. */
-  if (!gc_join_query_lookup (query, "room_code", GC_PROTOCOL_ERROR_INVALID_ROOM_CODE,
-                             &raw_code, error) ||
+  /* One walk over the query, then each parameter in the order of §3.7. */
+  query_scan (query, parameter_keys, found, N_PARAMETERS);
+
+  if (!raw_parameter_decode (&found[PARAMETER_ROOM_CODE], "room_code",
+                             GC_PROTOCOL_ERROR_INVALID_ROOM_CODE, &raw_code, error) ||
       (out->room_code = gc_protocol_canonical_room_code (raw_code, error)) == NULL)
     return FALSE;
 
-  if (!gc_join_query_lookup (query, "user_name", GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                             &raw_name, error) ||
+  if (!raw_parameter_decode (&found[PARAMETER_USER_NAME], "user_name",
+                             GC_PROTOCOL_ERROR_INVALID_USER_NAME, &raw_name, error) ||
       (out->user_name = gc_protocol_normalize_user_name (raw_name, error)) == NULL)
     return FALSE;
 
-  if (!gc_join_query_lookup (query, "since", GC_PROTOCOL_ERROR_BAD_REQUEST, &since, error))
+  if (!raw_parameter_decode (&found[PARAMETER_SINCE], "since",
+                             GC_PROTOCOL_ERROR_BAD_REQUEST, &since, error))
     return FALSE;
   if (since != NULL)
     {
@@ -183,8 +258,8 @@ gc_join_query_parse (const char   *query,
       out->has_since = TRUE;
     }
 
-  return gc_join_query_lookup (query, "session_id", GC_PROTOCOL_ERROR_BAD_REQUEST,
-                               &out->session_id, error);
+  return raw_parameter_decode (&found[PARAMETER_SESSION_ID], "session_id",
+                               GC_PROTOCOL_ERROR_BAD_REQUEST, &out->session_id, error);
 }
 
 void
