@@ -4,7 +4,6 @@
  */
 
 #include <glib/gi18n-lib.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "gc-chat-session-private.h"
@@ -421,7 +420,7 @@ link_notify_cb (GcSessionLink *link,
 /* Joining                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Turns a refusal body `{"error":…,"message":…}` into an error. */
+/* Turns a refusal body (docs/protocol.md §3.6) into an error. */
 static GError *
 refusal_to_error (gpointer  user_data,
                   guint     status,
@@ -429,49 +428,31 @@ refusal_to_error (gpointer  user_data,
                   guint64  *retry_after_ms)
 {
   GcChatSession *self = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-  JsonObject *object;
-  const char *code_str, *message;
-  GcProtocolError code;
+  g_autoptr(GcRefusal) refusal = NULL;
+  const char *message;
 
   *retry_after_ms = 0;
 
-  if (body == NULL ||
-      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                   (gssize) g_bytes_get_size (body), NULL) ||
-      (root = json_parser_get_root (parser)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (root))
+  if (body != NULL)
+    refusal = gc_refusal_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
+  if (refusal == NULL)
     return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
                         _("The server at %s answered with HTTP status %u and is not a GoChat server."),
                         self->server_url, status);
 
-  object = json_node_get_object (root);
-  code_str = json_object_get_string_member_with_default (object, "error", NULL);
-  message = json_object_get_string_member_with_default (object, "message", NULL);
-  if (!gc_protocol_error_from_string (code_str, &code))
-    code = GC_PROTOCOL_ERROR_FAILED;
+  message = refusal->message;
   if (message == NULL || *message == '\0')
-    message = code_str != NULL ? code_str : _("no reason given");
+    message = refusal->code != NULL ? refusal->code : _("no reason given");
 
-  if (code == GC_PROTOCOL_ERROR_NAME_TAKEN)
+  if (refusal->error == GC_PROTOCOL_ERROR_NAME_TAKEN)
     {
-      const char *suggestion = json_object_get_string_member_with_default (object, "suggestion", NULL);
-      g_autofree char *normalized = gc_protocol_normalize_user_name (suggestion, NULL);
-
       g_free (self->name_suggestion);
-      self->name_suggestion = g_steal_pointer (&normalized);
+      self->name_suggestion = gc_protocol_normalize_user_name (refusal->suggestion, NULL);
     }
-  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
-    {
-      JsonNode *node = json_object_get_member (object, "retry_after_ms");
+  if (refusal->error == GC_PROTOCOL_ERROR_RATE_LIMITED)
+    *retry_after_ms = refusal->retry_after_ms;
 
-      if (node != NULL && json_node_get_value_type (node) == G_TYPE_INT64 &&
-          json_node_get_int (node) > 0)
-        *retry_after_ms = (guint64) json_node_get_int (node);
-    }
-
-  return g_error_new (GC_PROTOCOL_ERROR, code, "%s", message);
+  return g_error_new (GC_PROTOCOL_ERROR, refusal->error, "%s", message);
 }
 
 static char *
@@ -480,36 +461,27 @@ build_join_url (gpointer user_data)
   GcChatSession *self = user_data;
   g_autoptr(GUri) base = g_uri_parse (self->server_url, G_URI_FLAGS_ENCODED, NULL);
   g_autoptr(GUri) uri = NULL;
-  g_autoptr(GString) query = g_string_new (NULL);
-  g_autofree char *room = g_uri_escape_string (self->room, NULL, FALSE);
-  g_autofree char *name = g_uri_escape_string (self->user_name, NULL, FALSE);
   g_autofree char *path = NULL;
-  const char *base_path;
-  gsize base_len;
+  g_autofree char *query = NULL;
+  GcJoinParams params = {
+    .room_code = self->room,
+    .user_name = self->user_name,
+    .session_id = self->session_id,
+  };
 
   g_return_val_if_fail (base != NULL, NULL);
 
-  g_string_append_printf (query, "room_code=%s&user_name=%s", room, name);
-  if (self->session_id != NULL)
+  if (self->session_id != NULL && gc_message_log_get_last_id (self->log) > 0)
     {
-      g_autofree char *token = g_uri_escape_string (self->session_id, NULL, FALSE);
-
-      g_string_append_printf (query, "&session_id=%s", token);
-      if (gc_message_log_get_last_id (self->log) > 0)
-        g_string_append_printf (query, "&since=%" G_GUINT64_FORMAT,
-                                gc_message_log_get_last_id (self->log));
+      params.has_since = TRUE;
+      params.since = gc_message_log_get_last_id (self->log);
     }
 
-  /* The server may live under a path (behind a proxy): keep it. */
-  base_path = g_uri_get_path (base);
-  base_len = strlen (base_path);
-  while (base_len > 0 && base_path[base_len - 1] == '/')
-    base_len--;
-  path = g_strdup_printf ("%.*s/joinRoom", (int) base_len, base_path);
-
+  path = gc_join_build_path (g_uri_get_path (base));
+  query = gc_join_build_query (&params);
   uri = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (base), NULL,
                      g_uri_get_host (base), g_uri_get_port (base),
-                     path, query->str, NULL);
+                     path, query, NULL);
   return g_uri_to_string (uri);
 }
 
