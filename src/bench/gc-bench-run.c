@@ -19,6 +19,7 @@
 #include "gc-bench-loop.h"
 #include "gc-bench-run.h"
 #include "gc-bench-wire.h"
+#include "gc-protocol.h"
 #include "gc-ws-random.h"
 
 #define NS_PER_SECOND G_GINT64_CONSTANT (1000000000)
@@ -567,14 +568,19 @@ client_start (GcBenchRun  *self,
   g_autofree char *path = NULL;
 
   if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
-    path = g_strdup_printf ("/joinRoom?room_code=bench-%s-%u&user_name=c%u", self->run_id,
-                            client->room, client->index);
+    {
+      g_autofree char *room = g_strdup_printf ("bench-%s-%u", self->run_id, client->room);
+      g_autofree char *name = g_strdup_printf ("c%u", client->index);
+      GcJoinParams params = { .room_code = room, .user_name = name };
+
+      path = gc_join_build_target (NULL, &params);
+    }
   else
     path = g_strdup_printf ("/?room_code=bench-%s-%u", self->run_id, client->room);
 
   client->connection = gc_bench_connection_new (self->loop, self->target, path,
                                                 self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT
-                                                ? "gochat.v1" : NULL,
+                                                ? GC_PROTOCOL_SUBPROTOCOL : NULL,
                                                 &client_callbacks, client);
   client->connect_start_ns = gc_bench_now_ns ();
   self->connecting++;
