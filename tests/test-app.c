@@ -315,7 +315,7 @@ test_message_row (void)
   g_assert_true (widget_has_class (row, "own"));
   g_assert_true (widget_has_class (row, "pending"));
   g_assert_true (widget_has_class (gc_message_row_get_sender_label (GC_MESSAGE_ROW (row)),
-                                   gc_sender_color_class ("id-1")));
+                                   gc_sender_color_class ("alice")));
 
   gc_message_item_set_failed (item, "Slow down");
   g_assert_false (widget_has_class (row, "pending"));
@@ -328,8 +328,9 @@ test_message_row (void)
   g_assert_false (widget_has_class (row, "failed"));
   g_assert_true (widget_has_class (row, "own"));
 
-  /* The same id gives the same colour; the name plays no part. */
+  /* The colour follows the folded name, which outlives a connection's id. */
   g_assert_cmpstr (gc_sender_color_class ("id-1"), ==, gc_sender_color_class ("id-1"));
+  g_assert_cmpstr (gc_message_item_get_color_key (item), ==, "alice");
 
   gc_message_row_set_item (GC_MESSAGE_ROW (row), NULL);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -418,7 +419,7 @@ test_chat (void)
             gtk_widget_get_mapped (GTK_WIDGET (row)));
   g_assert_false (widget_has_class (row, "own"));
   g_assert_true (widget_has_class (gc_message_row_get_sender_label (row),
-                                   gc_sender_color_class (bob->user_id)));
+                                   gc_sender_color_class ("bob")));
   g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==, "bob");
 
   /* Typing shows under the messages, and goes with bob's next message. */

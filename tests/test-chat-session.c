@@ -677,6 +677,57 @@ test_reconnect_at_once (void)
   test_server_free (&ts);
 }
 
+/* Names keep their colour across a reconnection that gives new ids. */
+static void
+test_colour_keys (void)
+{
+  TestServer ts = { 0 };
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcMessageItem) system = gc_message_item_new_system (1, "notice");
+  GcMessageItem *before, *after;
+  GcRoomMember *own;
+  g_autofree char *id_before = NULL;
+  guint16 port;
+
+  g_assert_null (gc_message_item_get_color_key (system));
+
+  test_server_start (&ts, NULL, 0);
+  port = ts.port;
+  session = gc_chat_session_new (ts.url, "Alice", "colours");
+  gc_chat_session_join_async (session, join_cb, &error);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  before = gc_chat_session_send_message (session, "before", GC_MESSAGE_KIND_TEXT, &error);
+  g_assert_no_error (error);
+  WAIT_FOR (gc_message_item_get_state (before) == GC_MESSAGE_ITEM_DELIVERED);
+  id_before = g_strdup (gc_chat_session_get_user_id (session));
+  own = find_member (session, "Alice");
+  g_assert_cmpstr (gc_room_member_get_color_key (own), ==, gc_message_item_get_color_key (before));
+
+  /* A fresh server: a fresh join, a new id. */
+  test_server_stop (&ts);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  test_server_start (&ts, NULL, port);
+  gc_chat_session_reconnect_now (session);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  g_assert_cmpstr (gc_chat_session_get_user_id (session), !=, id_before);
+  after = gc_chat_session_send_message (session, "after", GC_MESSAGE_KIND_TEXT, &error);
+  g_assert_no_error (error);
+  WAIT_FOR (gc_message_item_get_state (after) == GC_MESSAGE_ITEM_DELIVERED);
+
+  g_assert_cmpstr (gc_message_item_get_sender_id (before), !=, gc_message_item_get_sender_id (after));
+  g_assert_cmpstr (gc_message_item_get_color_key (before), ==, gc_message_item_get_color_key (after));
+  g_assert_cmpstr (gc_sender_color_class (gc_message_item_get_color_key (before)), ==,
+                   gc_sender_color_class (gc_message_item_get_color_key (after)));
+  own = find_member (session, "Alice");
+  g_assert_cmpstr (gc_room_member_get_color_key (own), ==, gc_message_item_get_color_key (after));
+
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  spin_for (50);
+  test_server_free (&ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -692,6 +743,7 @@ main (int   argc,
   g_test_add_func ("/session/member-roster/typing-expires", test_typing_expires);
   g_test_add_func ("/session/backoff", test_backoff);
   g_test_add_func ("/session/reconnect-at-once", test_reconnect_at_once);
+  g_test_add_func ("/session/colour-keys", test_colour_keys);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);

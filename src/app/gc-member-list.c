@@ -94,7 +94,7 @@ bind_cb (GtkSignalListItemFactory *factory,
   GcRoomMember *member = gtk_list_item_get_item (list_item);
   gboolean own = gc_room_member_get_own (member);
 
-  row->color_class = gc_sender_color_class (gc_room_member_get_id (member));
+  row->color_class = gc_sender_color_class (gc_room_member_get_color_key (member));
   gtk_widget_add_css_class (row->dot, row->color_class);
   gtk_widget_set_visible (row->you, own);
   if (own)

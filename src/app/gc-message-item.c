@@ -4,6 +4,7 @@
  */
 
 #include "gc-message-item.h"
+#include "gc-protocol.h"
 
 struct _GcMessageItem
 {
@@ -14,6 +15,7 @@ struct _GcMessageItem
   gint64              ts;
   char               *sender_id;
   char               *sender_name;
+  char               *color_key;
   char               *text;
   char               *client_id;
   gboolean            own;
@@ -42,6 +44,7 @@ gc_message_item_finalize (GObject *object)
 
   g_clear_pointer (&self->sender_id, g_ref_string_release);
   g_clear_pointer (&self->sender_name, g_ref_string_release);
+  g_clear_pointer (&self->color_key, g_ref_string_release);
   g_free (self->text);
   g_free (self->client_id);
   g_free (self->error);
@@ -130,6 +133,13 @@ gc_message_item_new (GcMessageItemKind  kind,
    * copy of its sender's id and name. */
   self->sender_id = sender_id != NULL ? g_ref_string_new_intern (sender_id) : NULL;
   self->sender_name = sender_name != NULL ? g_ref_string_new_intern (sender_name) : NULL;
+  if (sender_name != NULL)
+    {
+      g_autofree char *key = gc_protocol_user_name_key (sender_name);
+
+      /* Interned, as the lines of one sender share it. */
+      self->color_key = g_ref_string_new_intern (key);
+    }
   self->text = g_strdup (text);
   self->client_id = g_strdup (client_id);
   self->own = own;
@@ -172,6 +182,13 @@ gc_message_item_get_sender_id (GcMessageItem *self)
 {
   g_return_val_if_fail (GC_IS_MESSAGE_ITEM (self), NULL);
   return self->sender_id;
+}
+
+const char *
+gc_message_item_get_color_key (GcMessageItem *self)
+{
+  g_return_val_if_fail (GC_IS_MESSAGE_ITEM (self), NULL);
+  return self->color_key;
 }
 
 const char *

@@ -45,6 +45,10 @@ guint64            gc_message_item_get_id          (GcMessageItem     *self);
 gint64             gc_message_item_get_ts          (GcMessageItem     *self);
 const char        *gc_message_item_get_sender_id   (GcMessageItem     *self);
 const char        *gc_message_item_get_sender_name (GcMessageItem     *self);
+/* What the sender's colour derives from: the folded sender name, which
+ * stays the same across reconnections (the sender id does not); %NULL
+ * for system lines. */
+const char        *gc_message_item_get_color_key   (GcMessageItem     *self);
 const char        *gc_message_item_get_text        (GcMessageItem     *self);
 const char        *gc_message_item_get_client_id   (GcMessageItem     *self);
 gboolean           gc_message_item_get_own         (GcMessageItem     *self);

@@ -224,7 +224,7 @@ gc_message_row_set_item (GcMessageRow  *self,
   sender_id = gc_message_item_get_sender_id (item);
   if (kind != GC_MESSAGE_ITEM_SYSTEM && sender_id != NULL)
     {
-      self->color_class = gc_sender_color_class (sender_id);
+      self->color_class = gc_sender_color_class (gc_message_item_get_color_key (item));
       gtk_widget_add_css_class (GTK_WIDGET (self->sender_label), self->color_class);
     }
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "gc-protocol.h"
 #include "gc-room-member.h"
 
 struct _GcRoomMember
@@ -14,6 +15,7 @@ struct _GcRoomMember
   char     *id;
   char     *name;
   char     *sort_key;
+  char     *color_key;
   gboolean  own;
   gboolean  typing;
 };
@@ -38,6 +40,7 @@ gc_room_member_finalize (GObject *object)
 
   g_free (self->id);
   g_free (self->name);
+  g_free (self->color_key);
   g_free (self->sort_key);
 
   G_OBJECT_CLASS (gc_room_member_parent_class)->finalize (object);
@@ -148,7 +151,16 @@ gc_room_member_set_name (GcRoomMember *self,
   folded = g_utf8_casefold (name, -1);
   g_free (self->sort_key);
   self->sort_key = g_utf8_collate_key (folded, -1);
+  g_free (self->color_key);
+  self->color_key = gc_protocol_user_name_key (name);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
+}
+
+const char *
+gc_room_member_get_color_key (GcRoomMember *self)
+{
+  g_return_val_if_fail (GC_IS_ROOM_MEMBER (self), NULL);
+  return self->color_key;
 }
 
 gboolean

@@ -20,6 +20,9 @@ const char   *gc_room_member_get_id     (GcRoomMember  *self);
 const char   *gc_room_member_get_name   (GcRoomMember  *self);
 void          gc_room_member_set_name   (GcRoomMember  *self,
                                          const char    *name);
+/* What the member's colour derives from: its folded name, which stays
+ * the same across reconnections (its id does not). */
+const char   *gc_room_member_get_color_key (GcRoomMember *self);
 gboolean      gc_room_member_get_own    (GcRoomMember  *self);
 gboolean      gc_room_member_get_typing (GcRoomMember  *self);
 void          gc_room_member_set_typing (GcRoomMember  *self,
