@@ -17,6 +17,7 @@
 #include "gc-member-roster.h"
 #include "gc-message-log.h"
 #include "gc-open-rooms.h"
+#include "gc-room-code.h"
 #include "gc-session-link.h"
 #include "test-app-util.h"
 
@@ -728,6 +729,54 @@ test_colour_keys (void)
   test_server_free (&ts);
 }
 
+/* ------------------------------------------------------------------ */
+/* Room codes                                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+test_room_codes (void)
+{
+  g_autoptr(GHashTable) codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) first_words = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint64 number_sum = 0;
+
+  g_assert_cmpfloat (gc_room_code_entropy_bits (), >=, 40.0);
+
+  for (guint i = 0; i < 2000; i++)
+    {
+      g_autofree char *code = gc_room_code_random ();
+      g_autofree char *canonical = gc_protocol_canonical_room_code (code, NULL);
+      g_auto(GStrv) parts = g_strsplit (code, "-", -1);
+      char *end = NULL;
+      guint64 number;
+
+      /* Valid as is, and friendly: four words and a three-digit number. */
+      g_assert_cmpstr (canonical, ==, code);
+      g_assert_cmpuint (g_strv_length (parts), ==, 5);
+      for (guint w = 0; w < 4; w++)
+        {
+          g_assert_cmpuint (strlen (parts[w]), >=, 2);
+          for (const char *c = parts[w]; *c != '\0'; c++)
+            g_assert_true (g_ascii_islower (*c));
+        }
+      g_assert_cmpuint (strlen (parts[4]), ==, 3);
+      number = g_ascii_strtoull (parts[4], &end, 10);
+      g_assert_true (*end == '\0');
+      number_sum += number;
+
+      g_hash_table_add (first_words, g_strdup (parts[0]));
+      g_hash_table_add (codes, g_steal_pointer (&code));
+    }
+
+  /* ~42 bits: 2000 draws never repeat (a collision has odds of ~5e-7),
+   * and the first word takes most of its 256 values (expected ~255). */
+  g_assert_cmpuint (g_hash_table_size (codes), ==, 2000);
+  g_assert_cmpuint (g_hash_table_size (first_words), >, 230);
+  /* The numbers spread over 0–999 (mean ~500). */
+  g_assert_cmpfloat ((double) number_sum / 2000, >, 400);
+  g_assert_cmpfloat ((double) number_sum / 2000, <, 600);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -744,6 +793,7 @@ main (int   argc,
   g_test_add_func ("/session/backoff", test_backoff);
   g_test_add_func ("/session/reconnect-at-once", test_reconnect_at_once);
   g_test_add_func ("/session/colour-keys", test_colour_keys);
+  g_test_add_func ("/session/room-codes", test_room_codes);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);

@@ -10,6 +10,7 @@
 #include "gc-chat-session.h"
 #include "gc-join-dialog-private.h"
 #include "gc-local-host.h"
+#include "gc-room-code.h"
 
 #define DEFAULT_SERVER "ws://localhost:8081"
 
@@ -339,7 +340,7 @@ suggestion_clicked_cb (GcJoinDialog *self)
 static void
 random_clicked_cb (GcJoinDialog *self)
 {
-  g_autofree char *code = gc_join_dialog_random_room_code ();
+  g_autofree char *code = gc_room_code_random ();
 
   gtk_editable_set_text (GTK_EDITABLE (self->room_entry), code);
 }
@@ -497,24 +498,6 @@ gc_join_dialog_default_name (void)
     name = gc_protocol_normalize_user_name (g_get_user_name (), NULL);
 
   return name != NULL ? g_steal_pointer (&name) : g_strdup ("");
-}
-
-char *
-gc_join_dialog_random_room_code (void)
-{
-  static const char * const adjectives[] = {
-    "amber", "brave", "calm", "clever", "cosy", "eager", "gentle", "golden",
-    "happy", "jolly", "lucky", "mellow", "quiet", "rapid", "silver", "sunny",
-  };
-  static const char * const animals[] = {
-    "badger", "crane", "dolphin", "falcon", "fox", "heron", "koala", "lynx",
-    "marmot", "otter", "panda", "puffin", "raven", "seal", "tiger", "wombat",
-  };
-
-  return g_strdup_printf ("%s-%s-%02d",
-                          adjectives[g_random_int_range (0, G_N_ELEMENTS (adjectives))],
-                          animals[g_random_int_range (0, G_N_ELEMENTS (animals))],
-                          g_random_int_range (0, 100));
 }
 
 void

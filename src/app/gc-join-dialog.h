@@ -51,7 +51,4 @@ void          gc_join_dialog_set_invite (GcJoinDialog *self,
  * system does not know it, else the login name. */
 char         *gc_join_dialog_default_name (void);
 
-/* Random room codes like "blue-otter-42". */
-char         *gc_join_dialog_random_room_code (void);
-
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "gc-application.h"
 #include "gc-invite-link.h"
 #include "gc-local-host.h"
+#include "gc-room-code.h"
 #include "gc-room-row.h"
 #include "gc-window-private.h"
 
@@ -711,7 +712,7 @@ gc_window_host (GcWindow   *self,
     room = *stored_room != '\0' ? stored_room : NULL;
   user_name = gc_protocol_normalize_user_name (chosen_name, NULL);
   room_code = room != NULL ? gc_protocol_canonical_room_code (room, NULL)
-                           : gc_join_dialog_random_room_code ();
+                           : gc_room_code_random ();
 
   if (user_name == NULL || room_code == NULL)
     {
