@@ -25,12 +25,13 @@ G_BEGIN_DECLS
 
 typedef struct {
   GcWsConnection *connection;   /* borrowed: the entry lives inside it */
+  gconstpointer   backend;      /* the GcWsPollerBackend watching it */
   GList           all_link;     /* data = this entry, in every list */
   GList           pending_link;
   GList           flush_link;
-  GSource        *in_source;    /* portable path only */
-  GSource        *out_source;   /* portable path only, while blocked */
-  int             fd;           /* in the epoll set; -1 on the portable path */
+  GSource        *in_source;    /* portable back end only */
+  GSource        *out_source;   /* portable back end only, while blocked */
+  int             fd;           /* in the epoll set; -1 otherwise */
   guint           registered : 1;
   guint           pending : 1;
   guint           flushing : 1;
@@ -86,9 +87,11 @@ void          gc_ws_connection_handle_timers   (GcWsConnection     *self,
 
 /* For tests. */
 
-/* A poller that never uses epoll: the portable path other platforms take,
- * so that it is tested on Linux too. */
+/* A poller on the portable back end, which other platforms build as their
+ * native one, so that it is tested on Linux too. */
 GcWsPoller   *gc_ws_poller_new_portable     (GMainContext          *context);
+/* Whether the poller runs on the build's native back end (epoll), not
+ * the portable one. */
 gboolean      gc_ws_poller_uses_epoll       (GcWsPoller            *self);
 guint64       gc_ws_poller_get_write_calls  (GcWsPoller            *self);
 

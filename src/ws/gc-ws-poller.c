@@ -5,28 +5,18 @@
 
 #include "config.h"
 
-#include "gc-ws-poller-private.h"
+#include "gc-ws-poller-backend.h"
 
+/* The back end this build polls with (see gc-ws-poller-backend.h). */
 #ifdef HAVE_EPOLL
-#include <errno.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
+#define NATIVE_BACKEND (&gc_ws_poller_backend_epoll)
+#else
+#define NATIVE_BACKEND (&gc_ws_poller_backend_portable)
 #endif
 
 /* Timers are coarse: the connections are walked at most once per tick,
  * which bounds the cost of many staggered keepalive deadlines. */
 #define TICK_US (250 * G_TIME_SPAN_MILLISECOND)
-
-#ifdef HAVE_EPOLL
-/* Ready events taken per wake-up; the rest stay ready (level-triggered)
- * and are taken on the next iteration. What one wake-up reads is flushed
- * together at its end, so a larger batch puts more frames into each
- * writev: with 1000 busy clients in 100 rooms, 1024 rather than 256 took
- * the server from 2.5 to 9 deliveries per writev and cut its CPU time per
- * delivery by two thirds (loopback sends are mostly kernel time). */
-#define MAX_EVENTS 1024
-#endif
 
 struct _GcWsPoller
 {
@@ -47,13 +37,8 @@ struct _GcWsPoller
   gint64        last_tick;
   guint64       write_calls;
 
-#ifdef HAVE_EPOLL
-  int           epoll_fd;     /* -1: portable path */
-  gpointer      epoll_tag;
-  int           n_events;
-  int           next_event;
-  struct epoll_event events[MAX_EVENTS];
-#endif
+  const GcWsPollerBackend *backend;
+  gpointer      backend_state;
 };
 
 typedef struct {
@@ -93,11 +78,7 @@ poller_source_check (GSource *source)
     return FALSE;
   if (poller_has_work (self))
     return TRUE;
-#ifdef HAVE_EPOLL
-  if (self->epoll_tag != NULL && g_source_query_unix_fd (source, self->epoll_tag) != 0)
-    return TRUE;
-#endif
-  return FALSE;
+  return self->backend->check != NULL && self->backend->check (self->backend_state, source);
 }
 
 static void
@@ -141,43 +122,6 @@ poller_tick (GcWsPoller *self)
   if (next != G_MAXINT64)
     gc_ws_poller_schedule (self, next);
 }
-
-#ifdef HAVE_EPOLL
-static void
-poller_dispatch_events (GcWsPoller *self)
-{
-  int n;
-
-  n = epoll_wait (self->epoll_fd, self->events, MAX_EVENTS, 0);
-  if (n < 0)
-    {
-      if (errno != EINTR)
-        g_warning ("epoll_wait: %s", g_strerror (errno));
-      return;
-    }
-
-  self->n_events = n;
-  for (self->next_event = 0; self->next_event < self->n_events; )
-    {
-      struct epoll_event *event = &self->events[self->next_event++];
-      GcWsPollerEntry *entry = event->data.ptr;
-      GcWsConnection *connection;
-
-      /* NULL: removed by a handler earlier in this batch. */
-      if (entry == NULL)
-        continue;
-
-      connection = g_object_ref (entry->connection);
-      if (entry->want_write && (event->events & (EPOLLOUT | EPOLLERR)) != 0)
-        gc_ws_connection_handle_writable (connection);
-      if (entry->registered && (event->events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0)
-        gc_ws_connection_handle_readable (connection);
-      g_object_unref (connection);
-    }
-  self->n_events = 0;
-  self->next_event = 0;
-}
-#endif
 
 static void
 poller_dispatch_pending (GcWsPoller *self)
@@ -233,10 +177,8 @@ poller_source_dispatch (GSource     *source,
    * connection's idle timeout, what its peer sent meanwhile is waiting
    * (issue 14.6). */
   ready_time = g_source_get_ready_time (source);
-#ifdef HAVE_EPOLL
-  if (self->epoll_fd != -1)
-    poller_dispatch_events (self);
-#endif
+  if (self->backend->dispatch != NULL)
+    self->backend->dispatch (self->backend_state);
   poller_dispatch_pending (self);
   if (ready_time != -1 && ready_time <= self->now)
     poller_tick (self);
@@ -297,10 +239,8 @@ gc_ws_poller_finalize (GObject *object)
       g_source_destroy (source);
     }
 
-#ifdef HAVE_EPOLL
-  if (self->epoll_fd != -1)
-    close (self->epoll_fd);
-#endif
+  if (self->backend_state != NULL)
+    self->backend->close (self->backend_state);
   g_free (self->read_buffer);
 
   G_OBJECT_CLASS (gc_ws_poller_parent_class)->finalize (object);
@@ -317,14 +257,11 @@ gc_ws_poller_class_init (GcWsPollerClass *klass)
 static void
 gc_ws_poller_init (GcWsPoller *self)
 {
-#ifdef HAVE_EPOLL
-  self->epoll_fd = -1;
-#endif
 }
 
 static GcWsPoller *
-poller_new (GMainContext *context,
-            gboolean      use_epoll)
+poller_new (GMainContext            *context,
+            const GcWsPollerBackend *backend)
 {
   GcWsPoller *self = g_object_new (GC_TYPE_WS_POLLER, NULL);
   GSource *source;
@@ -337,17 +274,13 @@ poller_new (GMainContext *context,
   ((GcWsPollerSource *) source)->poller = self;
   g_source_set_name (source, "GcWsPoller");
 
-#ifdef HAVE_EPOLL
-  if (use_epoll)
+  if (backend->open != NULL)
     {
-      self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-      if (self->epoll_fd == -1)
-        g_warning ("epoll_create1: %s; polling each connection instead",
-                   g_strerror (errno));
-      else
-        self->epoll_tag = g_source_add_unix_fd (source, self->epoll_fd, G_IO_IN);
+      self->backend_state = backend->open (source);
+      if (self->backend_state == NULL)
+        backend = &gc_ws_poller_backend_portable;
     }
-#endif
+  self->backend = backend;
 
   g_source_attach (source, context);
   self->source = source;
@@ -365,13 +298,13 @@ poller_new (GMainContext *context,
 GcWsPoller *
 gc_ws_poller_new (GMainContext *context)
 {
-  return poller_new (context, TRUE);
+  return poller_new (context, NATIVE_BACKEND);
 }
 
 GcWsPoller *
 gc_ws_poller_new_portable (GMainContext *context)
 {
-  return poller_new (context, FALSE);
+  return poller_new (context, &gc_ws_poller_backend_portable);
 }
 
 GcWsPoller *
@@ -386,7 +319,7 @@ gc_ws_poller_get_default (void)
   poller = g_hash_table_lookup (default_pollers, context);
   if (poller == NULL)
     {
-      poller = poller_new (context, TRUE);
+      poller = poller_new (context, NATIVE_BACKEND);
       poller->is_default = TRUE;
       g_hash_table_insert (default_pollers, context, poller);
     }
@@ -416,11 +349,7 @@ gc_ws_poller_uses_epoll (GcWsPoller *self)
 {
   g_return_val_if_fail (GC_IS_WS_POLLER (self), FALSE);
 
-#ifdef HAVE_EPOLL
-  return self->epoll_fd != -1;
-#else
-  return FALSE;
-#endif
+  return self->backend != &gc_ws_poller_backend_portable;
 }
 
 guint64
@@ -460,41 +389,6 @@ gc_ws_poller_release_read_buffer (GcWsPoller *self)
   self->read_buffer_busy = FALSE;
 }
 
-static gboolean
-entry_readable_cb (GObject  *stream,
-                   gpointer  user_data)
-{
-  GcWsPollerEntry *entry = user_data;
-  g_autoptr(GcWsConnection) connection = g_object_ref (entry->connection);
-
-  gc_ws_connection_handle_readable (connection);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-entry_writable_cb (GObject  *stream,
-                   gpointer  user_data)
-{
-  GcWsPollerEntry *entry = user_data;
-  g_autoptr(GcWsConnection) connection = g_object_ref (entry->connection);
-
-  gc_ws_connection_handle_writable (connection);
-  return G_SOURCE_CONTINUE;
-}
-
-static GSource *
-entry_attach_source (GcWsPoller          *self,
-                     GSource             *source,
-                     GcWsPollerEntry     *entry,
-                     GPollableSourceFunc  func)
-{
-  g_source_set_callback (source, G_SOURCE_FUNC (func), entry, NULL);
-  g_source_set_name (source, "GcWsConnection");
-  if (self->context != NULL)
-    g_source_attach (source, self->context);
-  return source;
-}
-
 void
 gc_ws_poller_add (GcWsPoller           *self,
                   GcWsPollerEntry      *entry,
@@ -512,25 +406,14 @@ gc_ws_poller_add (GcWsPoller           *self,
   entry->registered = TRUE;
   g_queue_push_tail_link (&self->connections, &entry->all_link);
 
-#ifdef HAVE_EPOLL
-  if (self->epoll_fd != -1 && socket != NULL)
+  /* What the poller's back end cannot watch, the portable one can. */
+  if (self->backend->add (self->backend_state, self, entry, socket, input))
+    entry->backend = self->backend;
+  else
     {
-      struct epoll_event event = { .events = EPOLLIN, .data.ptr = entry };
-      int fd = g_socket_get_fd (socket);
-
-      if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) == 0)
-        entry->fd = fd;
-      else
-        g_warning ("epoll_ctl (ADD, %d): %s; polling it on its own",
-                   fd, g_strerror (errno));
+      gc_ws_poller_backend_portable.add (NULL, self, entry, socket, input);
+      entry->backend = &gc_ws_poller_backend_portable;
     }
-#endif
-
-  if (entry->fd == -1)
-    entry->in_source = entry_attach_source (self,
-                                            g_pollable_input_stream_create_source (input, NULL),
-                                            entry,
-                                            entry_readable_cb);
 
   gc_ws_poller_set_pending (self, entry);
 }
@@ -539,6 +422,8 @@ void
 gc_ws_poller_remove (GcWsPoller      *self,
                      GcWsPollerEntry *entry)
 {
+  const GcWsPollerBackend *backend;
+
   if (!entry->registered)
     return;
 
@@ -552,33 +437,9 @@ gc_ws_poller_remove (GcWsPoller      *self,
   entry->flushing = FALSE;
   entry->want_write = FALSE;
 
-#ifdef HAVE_EPOLL
-  if (entry->fd != -1)
-    {
-      if (epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, entry->fd, NULL) != 0)
-        g_warning ("epoll_ctl (DEL, %d): %s", entry->fd, g_strerror (errno));
-      entry->fd = -1;
-
-      /* The batch being dispatched may still name this entry; the memory
-       * goes away with the connection. */
-      for (int i = self->next_event; i < self->n_events; i++)
-        {
-          if (self->events[i].data.ptr == entry)
-            self->events[i].data.ptr = NULL;
-        }
-    }
-#endif
-
-  if (entry->in_source != NULL)
-    {
-      g_source_destroy (entry->in_source);
-      g_clear_pointer (&entry->in_source, g_source_unref);
-    }
-  if (entry->out_source != NULL)
-    {
-      g_source_destroy (entry->out_source);
-      g_clear_pointer (&entry->out_source, g_source_unref);
-    }
+  backend = entry->backend;
+  entry->backend = NULL;
+  backend->remove (backend == self->backend ? self->backend_state : NULL, entry);
 }
 
 void
@@ -610,37 +471,15 @@ gc_ws_poller_set_want_write (GcWsPoller            *self,
                              GPollableOutputStream *output,
                              gboolean               want_write)
 {
+  const GcWsPollerBackend *backend;
+
   if (!entry->registered || entry->want_write == !!want_write)
     return;
 
   entry->want_write = !!want_write;
-
-#ifdef HAVE_EPOLL
-  if (entry->fd != -1)
-    {
-      struct epoll_event event = {
-        .events = EPOLLIN | (want_write ? EPOLLOUT : 0),
-        .data.ptr = entry,
-      };
-
-      if (epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, entry->fd, &event) != 0)
-        g_warning ("epoll_ctl (MOD, %d): %s", entry->fd, g_strerror (errno));
-      return;
-    }
-#endif
-
-  if (want_write)
-    {
-      entry->out_source = entry_attach_source (self,
-                                               g_pollable_output_stream_create_source (output, NULL),
-                                               entry,
-                                               entry_writable_cb);
-    }
-  else if (entry->out_source != NULL)
-    {
-      g_source_destroy (entry->out_source);
-      g_clear_pointer (&entry->out_source, g_source_unref);
-    }
+  backend = entry->backend;
+  backend->update_write (backend == self->backend ? self->backend_state : NULL,
+                         self, entry, output);
 }
 
 void
