@@ -27,7 +27,7 @@
 #include "gc-bench-wire.h"
 #include "gc-protocol.h"
 #include "gc-protocol-private.h"
-#include "server-test-client.h"
+#include "gc-test-client.h"
 
 /* Runs may take a while under sanitizers. */
 #define RUN_TIMEOUT_MS 60000

@@ -13,54 +13,7 @@
 #include "config.h"
 
 #include "gc-server.h"
-#include "server-test-client.h"
-
-typedef struct {
-  GcServer *server;
-  guint16   port;
-} TestServer;
-
-static TestServer *
-test_server_new (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GcServerConfig config;
-  TestServer *test_server = g_new0 (TestServer, 1);
-
-  gc_server_config_init_default (&config);
-  config.join_per_second = 0;
-  test_server->server = gc_server_new (&config);
-  g_assert_true (gc_server_listen (test_server->server, loopback, 0, &error));
-  g_assert_no_error (error);
-  test_server->port = gc_server_get_port (test_server->server);
-
-  return test_server;
-}
-
-static void
-on_shutdown_done (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_assert_true (gc_server_shutdown_finish (GC_SERVER (source), result, NULL));
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
-test_server_free (TestServer *test_server)
-{
-  gboolean done = FALSE;
-
-  gc_server_shutdown_async (test_server->server, NULL, on_shutdown_done, &done);
-  gc_test_wait (done);
-  g_object_add_weak_pointer (G_OBJECT (test_server->server), (gpointer *) &test_server->server);
-  g_object_unref (test_server->server);
-  gc_test_wait (test_server->server == NULL);
-  g_free (test_server);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
+#include "gc-test-server.h"
 
 /* The names of the join events queued on @client, in order, as "a,b". */
 static char *
@@ -85,9 +38,9 @@ queued_joins (GcTestClient *client)
 /* Joins that happen together reach each member once, in order, and only
  * those after the member's own: its welcome listed the ones before. */
 static void
-test_presence_batch_recipients (void)
+test_presence_batch_recipients (GcTestServer  *ts,
+                                gconstpointer  test_data)
 {
-  g_autoptr(TestServer) server = test_server_new ();
   const char *names[] = { "ann", "bob", "cat", "dan" };
   const char *expected[] = { "bob,cat,dan", "cat,dan", "dan", "" };
   GcTestClient *clients[G_N_ELEMENTS (names)];
@@ -98,7 +51,7 @@ test_presence_batch_recipients (void)
     {
       GcWelcome *welcome;
 
-      clients[i] = gc_test_client_join (server->port, "lobby", names[i]);
+      clients[i] = gc_test_client_join (ts->port, "lobby", names[i]);
       welcome = clients[i]->welcome->event->welcome;
       g_assert_cmpuint (welcome->members->len, ==, i + 1);
     }
@@ -123,11 +76,11 @@ test_presence_batch_recipients (void)
 
 /* A newcomer's first message comes after its join event, at everyone. */
 static void
-test_presence_join_before_message (void)
+test_presence_join_before_message (GcTestServer  *ts,
+                                   gconstpointer  test_data)
 {
-  g_autoptr(TestServer) server = test_server_new ();
-  g_autoptr(GcTestClient) ann = gc_test_client_join (server->port, "lobby", "ann");
-  g_autoptr(GcTestClient) bob = gc_test_client_join (server->port, "lobby", "bob");
+  g_autoptr(GcTestClient) ann = gc_test_client_join (ts->port, "lobby", "ann");
+  g_autoptr(GcTestClient) bob = gc_test_client_join (ts->port, "lobby", "bob");
   g_autoptr(GcTestEvent) first = NULL;
   g_autoptr(GcTestEvent) second = NULL;
 
@@ -145,11 +98,11 @@ test_presence_join_before_message (void)
 /* A member that joins and leaves within one batch: the others hear of
  * both, join first. */
 static void
-test_presence_join_then_leave (void)
+test_presence_join_then_leave (GcTestServer  *ts,
+                               gconstpointer  test_data)
 {
-  g_autoptr(TestServer) server = test_server_new ();
-  g_autoptr(GcTestClient) ann = gc_test_client_join (server->port, "lobby", "ann");
-  g_autoptr(GcTestClient) bob = gc_test_client_join (server->port, "lobby", "bob");
+  g_autoptr(GcTestClient) ann = gc_test_client_join (ts->port, "lobby", "ann");
+  g_autoptr(GcTestClient) bob = gc_test_client_join (ts->port, "lobby", "bob");
   g_autoptr(GcTestEvent) first = NULL;
   g_autoptr(GcTestEvent) second = NULL;
 
@@ -169,9 +122,10 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/server/presence/batch-recipients", test_presence_batch_recipients);
-  g_test_add_func ("/server/presence/join-before-message", test_presence_join_before_message);
-  g_test_add_func ("/server/presence/join-then-leave", test_presence_join_then_leave);
+  gc_test_add_server ("/server/presence/batch-recipients", NULL, test_presence_batch_recipients);
+  gc_test_add_server ("/server/presence/join-before-message", NULL,
+                      test_presence_join_before_message);
+  gc_test_add_server ("/server/presence/join-then-leave", NULL, test_presence_join_then_leave);
 
   return g_test_run ();
 }

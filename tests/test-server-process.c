@@ -15,155 +15,34 @@
 
 #include <gio/gio.h>
 
-#include "server-test-client.h"
+#include "gc-test-server.h"
 
 /* ------------------------------------------------------------------ */
 /* Running the program                                                  */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-  GSubprocess      *process;
-  GDataInputStream *stderr_lines;
-  GCancellable     *cancellable;
-  GString          *log;          /* everything it wrote to stderr */
-  guint             n_listening;  /* "listening on" lines seen */
-  guint16           port;
-  gboolean          stderr_done;
-  gboolean          exited;
-} ServerProcess;
-
-static void read_next_line (ServerProcess *server);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
+/* gochat-server with the extra arguments (NULL-terminated), logging
+ * every line, so the log test sees all of them. */
+static GcTestServerProcess *
+server_start (const char *first_arg,
+              ...)
 {
-  ServerProcess *server = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  const char *colon;
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
 
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
-                                                    &error);
-  if (line == NULL)
-    {
-      server->stderr_done = TRUE;
-      return;
-    }
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
 
-  g_string_append_printf (server->log, "%s\n", line);
-  if (g_str_has_prefix (line, "listening on "))
-    {
-      server->n_listening++;
-      colon = strrchr (line, ':');
-      g_assert_nonnull (colon);
-      server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
-      g_assert_cmpuint (server->port, >, 0);
-    }
-
-  read_next_line (server);
+  return gc_test_server_process_startv ((const char * const *) args->pdata,
+                                        GC_TEST_SERVER_PROCESS_DEBUG_LOG);
 }
 
-static void
-read_next_line (ServerProcess *server)
-{
-  g_data_input_stream_read_line_async (server->stderr_lines, G_PRIORITY_DEFAULT,
-                                       server->cancellable, on_line, server);
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  ServerProcess *server = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  server->exited = TRUE;
-}
-
-/* Starts gochat-server on 127.0.0.1, port 0, with the extra arguments
- * (NULL terminated), and waits for its "listening on" line. */
-static ServerProcess *
-server_process_start (const char *first_arg,
-                      ...)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  ServerProcess *server = g_new0 (ServerProcess, 1);
-  va_list args;
-
-  g_ptr_array_add (argv, (char *) GOCHAT_SERVER_PATH);
-  g_ptr_array_add (argv, (char *) "--bind=127.0.0.1");
-  g_ptr_array_add (argv, (char *) "--port=0");
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  /* Every log line, so the log test sees all of them. */
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
-  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
-                                                  &error);
-  g_assert_no_error (error);
-
-  server->log = g_string_new (NULL);
-  server->cancellable = g_cancellable_new ();
-  server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
-  read_next_line (server);
-  g_subprocess_wait_async (server->process, NULL, on_exited, server);
-
-  gc_test_wait (server->port != 0 || server->exited);
-  if (server->port == 0)
-    g_error ("gochat-server exited before listening:\n%s", server->log->str);
-
-  return server;
-}
-
-/* Sends @signal and waits (at most @timeout_ms) for the exit. */
-static gint64
-server_process_stop (ServerProcess *server,
-                     int            signal_number,
-                     guint          timeout_ms)
-{
-  gint64 start = g_get_monotonic_time ();
-
-  g_subprocess_send_signal (server->process, signal_number);
-  gc_test_wait_ms (server->exited, timeout_ms);
-  gc_test_wait (server->stderr_done);
-  return (g_get_monotonic_time () - start) / 1000;
-}
-
-static void
-server_process_free (ServerProcess *server)
-{
-  if (server == NULL)
-    return;
-
-  if (!server->exited)
-    {
-      g_subprocess_force_exit (server->process);
-      gc_test_wait (server->exited);
-    }
-  if (!server->stderr_done)
-    {
-      g_cancellable_cancel (server->cancellable);
-      gc_test_wait (server->stderr_done);
-    }
-
-  g_clear_object (&server->stderr_lines);
-  g_clear_object (&server->process);
-  g_clear_object (&server->cancellable);
-  g_string_free (server->log, TRUE);
-  g_free (server);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerProcess, server_process_free)
+/* ------------------------------------------------------------------ */
+/* Running the program to completion                                    */
+/* ------------------------------------------------------------------ */
 
 typedef struct {
   gboolean  done;
@@ -197,7 +76,7 @@ run_program (RunResult          *run,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_ptr_array_add (argv, (char *) GOCHAT_SERVER_PATH);
+  g_ptr_array_add (argv, (char *) gc_test_server_program ());
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
@@ -233,17 +112,6 @@ assert_one_line_error (const char * const *args)
   g_assert_true (g_str_has_suffix (run.err, "\n"));
   /* Exactly one line. */
   g_assert_true (strchr (run.err, '\n') == run.err + strlen (run.err) - 1);
-}
-
-static GTlsDatabase *
-test_ca (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "tls", "ca.pem", NULL);
-  GTlsDatabase *database = g_tls_file_database_new (path, &error);
-
-  g_assert_no_error (error);
-  return database;
 }
 
 /* ------------------------------------------------------------------ */
@@ -355,8 +223,8 @@ test_bad_options (void)
 static void
 test_bad_certificate (void)
 {
-  g_autofree char *readme = g_test_build_filename (G_TEST_DIST, "tls", "README", NULL);
-  g_autofree char *key = g_test_build_filename (G_TEST_DIST, "tls", "server-key.pem", NULL);
+  g_autofree char *readme = gc_test_tls_file ("README");
+  g_autofree char *key = gc_test_tls_file ("server-key.pem");
   g_autofree char *missing_arg = g_strdup ("--tls-cert=/nonexistent/cert.pem");
   g_autofree char *key_arg = g_strdup_printf ("--tls-key=%s", key);
   g_autofree char *garbage_arg = g_strdup_printf ("--tls-cert=%s", readme);
@@ -374,7 +242,7 @@ test_bad_certificate (void)
 static void
 test_sigterm (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start (NULL);
+  g_autoptr(GcTestServerProcess) server = server_start (NULL);
   g_autoptr(GcTestClient) a = gc_test_client_join (server->port, "lobby", "ann");
   g_autoptr(GcTestClient) b = gc_test_client_join (server->port, "lobby", "bob");
   gint64 took_ms;
@@ -386,7 +254,7 @@ test_sigterm (void)
   gc_test_client_sync (b);
   gc_test_client_clear_queue (a);
 
-  took_ms = server_process_stop (server, SIGTERM, 3500);
+  took_ms = gc_test_server_process_stop (server, SIGTERM, 3500);
   g_test_message ("exited %" G_GINT64_FORMAT " ms after SIGTERM", took_ms);
   g_assert_true (g_subprocess_get_if_exited (server->process));
   g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
@@ -401,10 +269,10 @@ test_sigterm (void)
 static void
 test_sigint (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start (NULL);
+  g_autoptr(GcTestServerProcess) server = server_start (NULL);
   g_autoptr(GcTestClient) a = gc_test_client_join (server->port, "lobby", "ann");
 
-  server_process_stop (server, SIGINT, 3500);
+  gc_test_server_process_stop (server, SIGINT, 3500);
   g_assert_true (g_subprocess_get_if_exited (server->process));
   g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
   g_assert_cmpuint (gc_test_client_wait_closed (a), ==, 1001);
@@ -413,12 +281,12 @@ test_sigint (void)
 static void
 test_tls (void)
 {
-  g_autofree char *cert = g_test_build_filename (G_TEST_DIST, "tls", "server.pem", NULL);
-  g_autofree char *key = g_test_build_filename (G_TEST_DIST, "tls", "server-key.pem", NULL);
+  g_autofree char *cert = gc_test_tls_file ("server.pem");
+  g_autofree char *key = gc_test_tls_file ("server-key.pem");
   g_autofree char *cert_arg = g_strdup_printf ("--tls-cert=%s", cert);
   g_autofree char *key_arg = g_strdup_printf ("--tls-key=%s", key);
-  g_autoptr(ServerProcess) server = server_process_start (cert_arg, key_arg, NULL);
-  g_autoptr(GTlsDatabase) ca = test_ca ();
+  g_autoptr(GcTestServerProcess) server = server_start (cert_arg, key_arg, NULL);
+  g_autoptr(GTlsDatabase) ca = gc_test_tls_ca ();
   g_autoptr(GcTestClient) a = NULL;
   g_autoptr(GcTestClient) b = NULL;
   g_autoptr(GcTestClient) untrusted = NULL;
@@ -454,7 +322,7 @@ test_tls (void)
   g_assert_null (untrusted->connection);
   g_assert_nonnull (untrusted->connect_error);
 
-  server_process_stop (server, SIGTERM, 3500);
+  gc_test_server_process_stop (server, SIGTERM, 3500);
   g_assert_cmpint (g_subprocess_get_exit_status (server->process), ==, 0);
 }
 
@@ -462,13 +330,13 @@ test_tls (void)
 static guint64
 one_message_id (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start (NULL);
+  g_autoptr(GcTestServerProcess) server = server_start (NULL);
   g_autoptr(GcTestClient) a = gc_test_client_join (server->port, "lobby", "ann");
   g_autoptr(GcTestEvent) event = NULL;
 
   gc_test_client_send_message (a, "id?", NULL);
   event = gc_test_client_wait_message (a, "id?");
-  server_process_stop (server, SIGTERM, 3500);
+  gc_test_server_process_stop (server, SIGTERM, 3500);
   return event->event->message->id;
 }
 
@@ -485,7 +353,7 @@ test_ids_across_restart (void)
 static void
 test_logs (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start (NULL);
+  g_autoptr(GcTestServerProcess) server = server_start (NULL);
   g_autoptr(GcTestClient) a = gc_test_client_join (server->port, "lobby", "ann");
   g_autoptr(GcTestClient) b = gc_test_client_join (server->port, "lobby", "bob");
   g_autoptr(GcTestClient) clash = NULL;
@@ -501,7 +369,7 @@ test_logs (void)
   gc_test_client_close (b, 1000);
   leave = gc_test_client_wait_event (a, GC_EVENT_LEAVE);
 
-  server_process_stop (server, SIGTERM, 3500);
+  gc_test_server_process_stop (server, SIGTERM, 3500);
   g_test_message ("server log:\n%s", server->log->str);
   g_assert_null (strstr (server->log->str, secret));
 

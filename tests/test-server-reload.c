@@ -16,7 +16,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include "server-test-client.h"
+#include "gc-test-server.h"
 
 /* ------------------------------------------------------------------ */
 /* The program                                                          */

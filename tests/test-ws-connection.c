@@ -20,10 +20,8 @@
 #include "gc-ws-frame.h"
 #include "gc-ws-poller-private.h"
 
-#define GC_TEST_DEADLINE_S 20
-
-#include "gc-test-spin.h"
-#include "ws-test-threads.h"
+#include "gc-test-wait.h"
+#include "gc-test-threads.h"
 
 /* Self-signed, CN=localhost, for the TLS test only. */
 static const char test_cert_pem[] =
@@ -536,7 +534,7 @@ test_messages (Fixture       *fixture,
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "hello", 5);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_BINARY, blob, sizeof blob);
-  spin_until (pair->messages->len == 2);
+  gc_test_wait (pair->messages->len == 2);
   assert_frame (pair_message (pair, 0), GC_WS_OPCODE_TEXT, "hello");
   g_assert_cmpint (pair_message (pair, 1)->opcode, ==, GC_WS_OPCODE_BINARY);
   g_assert_cmpmem (g_bytes_get_data (pair_message (pair, 1)->payload, NULL), sizeof blob,
@@ -545,7 +543,7 @@ test_messages (Fixture       *fixture,
   gc_ws_connection_send_text (pair->connection, "héllo", -1);
   gc_ws_connection_send_binary (pair->connection, blob, sizeof blob);
   gc_ws_connection_send_text (pair->connection, "", 0);
-  spin_until (pair->peer.frames->len == 3);
+  gc_test_wait (pair->peer.frames->len == 3);
   assert_frame (peer_frame (&pair->peer, 0), GC_WS_OPCODE_TEXT, "héllo");
   g_assert_cmpint (peer_frame (&pair->peer, 1)->opcode, ==, GC_WS_OPCODE_BINARY);
   g_assert_cmpmem (g_bytes_get_data (peer_frame (&pair->peer, 1)->payload, NULL), sizeof blob,
@@ -569,7 +567,7 @@ test_text_with_nul (Fixture       *fixture,
   g_autoptr(Pair) pair = fixture_pair (fixture);
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "\0", 1);
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   g_assert_cmpint (pair_message (pair, 0)->opcode, ==, GC_WS_OPCODE_TEXT);
   g_assert_cmpmem (g_bytes_get_data (pair_message (pair, 0)->payload, NULL),
                    g_bytes_get_size (pair_message (pair, 0)->payload), "\0", 1);
@@ -579,7 +577,7 @@ test_text_with_nul (Fixture       *fixture,
                               g_bytes_get_data (pair_message (pair, 0)->payload, NULL),
                               g_bytes_get_size (pair_message (pair, 0)->payload));
   gc_ws_connection_send_text (pair->connection, "a\0b\0", 4);
-  spin_until (pair->peer.frames->len == 2);
+  gc_test_wait (pair->peer.frames->len == 2);
   g_assert_cmpint (peer_frame (&pair->peer, 0)->opcode, ==, GC_WS_OPCODE_TEXT);
   g_assert_cmpmem (g_bytes_get_data (peer_frame (&pair->peer, 0)->payload, NULL),
                    g_bytes_get_size (peer_frame (&pair->peer, 0)->payload), "\0", 1);
@@ -602,12 +600,12 @@ test_large_message (Fixture       *fixture,
 
   /* More than one read budget each way. */
   peer_send_frame (&pair->peer, GC_WS_OPCODE_BINARY, big, len);
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   g_assert_cmpmem (g_bytes_get_data (pair_message (pair, 0)->payload, NULL),
                    g_bytes_get_size (pair_message (pair, 0)->payload), big, len);
 
   gc_ws_connection_send_binary (pair->connection, big, len);
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   g_assert_cmpmem (g_bytes_get_data (peer_frame (&pair->peer, 0)->payload, NULL),
                    g_bytes_get_size (peer_frame (&pair->peer, 0)->payload), big, len);
 }
@@ -629,7 +627,7 @@ test_split_writes (Fixture       *fixture,
       spin_ready ();
       g_assert_cmpuint (pair->messages->len, ==, i + 1 < len ? 0 : 1);
     }
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   assert_frame (pair_message (pair, 0), GC_WS_OPCODE_TEXT, "one byte at a time");
 }
 
@@ -653,7 +651,7 @@ test_many_frames_one_write (Fixture       *fixture,
     }
   peer_send_raw (&pair->peer, batch->data, batch->len);
 
-  spin_until (pair->messages->len == 3 && pair->peer.frames->len == 1);
+  gc_test_wait (pair->messages->len == 3 && pair->peer.frames->len == 1);
   for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
     assert_frame (pair_message (pair, i), GC_WS_OPCODE_TEXT, texts[i]);
   assert_frame (peer_frame (&pair->peer, 0), GC_WS_OPCODE_PONG, "p");
@@ -685,7 +683,7 @@ test_initial_data (Fixture       *fixture,
 
   peer_send_raw (&pair->peer, second_data + 4, second_len - 4);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "late", 4);
-  spin_until (pair->messages->len == 3);
+  gc_test_wait (pair->messages->len == 3);
   assert_frame (pair_message (pair, 0), GC_WS_OPCODE_TEXT, "early");
   assert_frame (pair_message (pair, 1), GC_WS_OPCODE_TEXT, "straddling");
   assert_frame (pair_message (pair, 2), GC_WS_OPCODE_TEXT, "late");
@@ -698,7 +696,7 @@ test_auto_pong (Fixture       *fixture,
   g_autoptr(Pair) pair = fixture_pair (fixture);
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_PING, "abc", 3);
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   assert_frame (peer_frame (&pair->peer, 0), GC_WS_OPCODE_PONG, "abc");
   g_assert_cmpuint (pair->pings->len, ==, 1);
   g_assert_cmpmem (g_bytes_get_data (g_ptr_array_index (pair->pings, 0), NULL), 3, "abc", 3);
@@ -706,11 +704,11 @@ test_auto_pong (Fixture       *fixture,
   /* An empty ping too, and our own ping gets the peer's pong reported. */
   peer_send_frame (&pair->peer, GC_WS_OPCODE_PING, NULL, 0);
   gc_ws_connection_send_ping (pair->connection, (const guint8 *) "xy", 2);
-  spin_until (pair->peer.frames->len == 3);
+  gc_test_wait (pair->peer.frames->len == 3);
   assert_frame (peer_frame (&pair->peer, 1), GC_WS_OPCODE_PING, "xy");
   assert_frame (peer_frame (&pair->peer, 2), GC_WS_OPCODE_PONG, "");
   peer_send_frame (&pair->peer, GC_WS_OPCODE_PONG, "xy", 2);
-  spin_until (pair->n_pongs == 1);
+  gc_test_wait (pair->n_pongs == 1);
   g_assert_cmpuint (pair->messages->len, ==, 0);
 }
 
@@ -740,29 +738,29 @@ test_keepalive (Fixture       *fixture,
   while (g_get_monotonic_time () - start < 2500 * G_TIME_SPAN_MILLISECOND)
     {
       peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "tick", 4);
-      spin_for (300);
+      gc_test_run_for_ms (300);
       peer_send_frame (&pair->peer, GC_WS_OPCODE_PONG, NULL, 0);
       last_frame = g_get_monotonic_time ();
-      spin_for (300);
+      gc_test_run_for_ms (300);
     }
   g_assert_cmpuint (count_frames (&pair->peer, GC_WS_OPCODE_PING), ==, 0);
   g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_OPEN);
 
   /* Silence: a ping after the interval; answering it keeps us alive. */
-  spin_until (count_frames (&pair->peer, GC_WS_OPCODE_PING) == 1);
+  gc_test_wait (count_frames (&pair->peer, GC_WS_OPCODE_PING) == 1);
   g_assert_cmpint (g_get_monotonic_time () - last_frame, >=, 900 * G_TIME_SPAN_MILLISECOND);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_PONG, NULL, 0);
   last_frame = g_get_monotonic_time ();
 
   /* Then silence again: pinged each interval, dead after the timeout. */
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpint (g_get_monotonic_time () - last_frame, >=, 1900 * G_TIME_SPAN_MILLISECOND);
   g_assert_cmpuint (count_frames (&pair->peer, GC_WS_OPCODE_PING), >=, 2);
   g_assert_cmpuint (count_frames (&pair->peer, GC_WS_OPCODE_CLOSE), ==, 0);
   g_assert_cmpuint (pair->n_errors, ==, 1);
   g_assert_error (pair->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_ABNORMAL);
-  spin_until (pair->peer.eof);
+  gc_test_wait (pair->peer.eof);
   g_assert_cmpuint (gc_ws_poller_get_n_connections (fixture->poller), ==, 0);
 }
 
@@ -801,7 +799,7 @@ test_stall_longer_than_idle_timeout (Fixture       *fixture,
 
   gc_ws_connection_set_keepalive (pair->connection, 0, 2);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "before", 6);
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
 
   sender.until = g_get_monotonic_time () + 3500 * G_TIME_SPAN_MILLISECOND;
   thread = g_thread_new ("stall-sender", stall_sender_run, &sender);
@@ -810,7 +808,7 @@ test_stall_longer_than_idle_timeout (Fixture       *fixture,
   g_assert_cmpuint (sender.n_sent, >=, 5);
 
   /* Every ping is answered and nobody is dropped. */
-  spin_until (count_frames (&pair->peer, GC_WS_OPCODE_PONG) == sender.n_sent ||
+  gc_test_wait (count_frames (&pair->peer, GC_WS_OPCODE_PONG) == sender.n_sent ||
               pair->n_closed > 0);
   g_assert_cmpuint (pair->n_errors, ==, 0);
   g_assert_cmpuint (pair->n_closed, ==, 0);
@@ -818,7 +816,7 @@ test_stall_longer_than_idle_timeout (Fixture       *fixture,
   g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_OPEN);
 
   /* And the timeout still catches a peer that really went silent. */
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_error (pair->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
 }
 
@@ -836,35 +834,35 @@ test_close_by_us (Fixture       *fixture,
 
   /* Nothing more goes out after our close. */
   gc_ws_connection_send_text (pair->connection, "too late", -1);
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   assert_close_frame (peer_frame (&pair->peer, 0), GC_WS_CLOSE_GOING_AWAY, "bye");
 
   /* Data the peer sent before seeing our close is not delivered. */
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "in flight", 9);
   peer_send_close (&pair->peer, GC_WS_CLOSE_GOING_AWAY, "ok");
-  spin_until (gc_ws_connection_get_close_code (pair->connection) == GC_WS_CLOSE_GOING_AWAY);
+  gc_test_wait (gc_ws_connection_get_close_code (pair->connection) == GC_WS_CLOSE_GOING_AWAY);
   g_assert_cmpstr (gc_ws_connection_get_close_reason (pair->connection), ==, "ok");
   g_assert_cmpuint (pair->messages->len, ==, 0);
 
   if (server)
     {
       /* The server closes TCP as soon as the handshake is complete. */
-      spin_until (pair->n_closed == 1 && pair->peer.eof);
+      gc_test_wait (pair->n_closed == 1 && pair->peer.eof);
     }
   else
     {
       /* The client waits for the server to close TCP. */
-      spin_for (200);
+      gc_test_run_for_ms (200);
       g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_CLOSING);
       g_assert_false (pair->peer.eof);
       g_io_stream_close (pair->peer.stream, NULL, NULL);
-      spin_until (pair->n_closed == 1);
+      gc_test_wait (pair->n_closed == 1);
     }
 
   g_assert_cmpuint (pair->peer.frames->len, ==, 1);
   g_assert_cmpuint (pair->n_closing, ==, 1);
   g_assert_cmpuint (pair->n_errors, ==, 0);
-  spin_for (50);
+  gc_test_run_for_ms (50);
   g_assert_cmpuint (pair->n_closed, ==, 1);
 }
 
@@ -878,7 +876,7 @@ test_close_by_peer (Fixture       *fixture,
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "last words", 10);
   peer_send_close (&pair->peer, 4000, "see you");
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   assert_close_frame (peer_frame (&pair->peer, 0), 4000, "");
   g_assert_cmpuint (pair->messages->len, ==, 1);
   g_assert_cmpuint (pair->n_closing, ==, 1);
@@ -890,15 +888,15 @@ test_close_by_peer (Fixture       *fixture,
 
   if (server)
     {
-      spin_until (pair->n_closed == 1 && pair->peer.eof);
+      gc_test_wait (pair->n_closed == 1 && pair->peer.eof);
     }
   else
     {
-      spin_for (200);
+      gc_test_run_for_ms (200);
       g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_CLOSING);
       g_assert_false (pair->peer.eof);
       g_io_stream_close (pair->peer.stream, NULL, NULL);
-      spin_until (pair->n_closed == 1);
+      gc_test_wait (pair->n_closed == 1);
     }
   g_assert_cmpuint (pair->peer.frames->len, ==, 1);
   g_assert_cmpuint (pair->n_errors, ==, 0);
@@ -911,13 +909,13 @@ test_close_by_peer_empty (Fixture       *fixture,
   g_autoptr(Pair) pair = fixture_pair (fixture);
 
   peer_send_close (&pair->peer, 0, NULL);
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   g_assert_cmpint (peer_frame (&pair->peer, 0)->opcode, ==, GC_WS_OPCODE_CLOSE);
   g_assert_cmpuint (g_bytes_get_size (peer_frame (&pair->peer, 0)->payload), ==, 0);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_NO_STATUS);
 
   g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_NO_STATUS);
 }
 
@@ -932,11 +930,11 @@ test_close_timeout (Fixture       *fixture,
   gc_ws_connection_set_close_timeout (pair->connection, 300);
   start = g_get_monotonic_time ();
   gc_ws_connection_close (pair->connection, GC_WS_CLOSE_NORMAL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 290 * G_TIME_SPAN_MILLISECOND);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_TIME_SPAN_SECOND);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_ABNORMAL);
-  spin_until (pair->peer.eof);
+  gc_test_wait (pair->peer.eof);
   g_assert_cmpuint (pair->peer.frames->len, ==, 1);
   assert_close_frame (peer_frame (&pair->peer, 0), GC_WS_CLOSE_NORMAL, "");
 }
@@ -946,7 +944,7 @@ check_protocol_error (Fixture *fixture,
                       Pair    *pair,
                       gushort  code)
 {
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   assert_close_frame (peer_frame (&pair->peer, 0), code, NULL);
   g_assert_cmpuint (pair->n_errors, ==, 1);
   g_assert_error (pair->error, GC_WS_ERROR, code);
@@ -956,12 +954,12 @@ check_protocol_error (Fixture *fixture,
   if (fixture->mode->role == GC_WS_ROLE_SERVER)
     {
       /* The server sends FIN after its close, whatever the peer does. */
-      spin_until (pair->peer.eof);
+      gc_test_wait (pair->peer.eof);
     }
   /* Whatever the peer sends now is drained, not parsed. */
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "ignored", 7);
   g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpuint (pair->n_errors, ==, 1);
   g_assert_cmpuint (pair->messages->len, ==, 0);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_ABNORMAL);
@@ -1001,7 +999,7 @@ test_protocol_error_too_big (Fixture       *fixture,
   gc_ws_connection_set_max_message_size (pair->connection, 100);
   g_assert_cmpuint (gc_ws_connection_get_max_message_size (pair->connection), ==, 100);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_BINARY, payload, 100);
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   g_ptr_array_set_size (pair->messages, 0);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_BINARY, payload, sizeof payload);
   check_protocol_error (fixture, pair, GC_WS_CLOSE_TOO_BIG);
@@ -1015,7 +1013,7 @@ test_eof (Fixture       *fixture,
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "bye", 3);
   g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpuint (pair->messages->len, ==, 1);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_ABNORMAL);
   g_assert_null (gc_ws_connection_get_close_reason (pair->connection));
@@ -1027,7 +1025,7 @@ test_eof (Fixture       *fixture,
   gc_ws_connection_send_text (pair->connection, "nobody listens", -1);
   gc_ws_connection_close (pair->connection, GC_WS_CLOSE_NORMAL, NULL);
   gc_ws_connection_abort (pair->connection);
-  spin_for (20);
+  gc_test_run_for_ms (20);
   g_assert_cmpuint (pair->n_closed, ==, 1);
   g_assert_cmpuint (gc_ws_connection_get_queued_bytes (pair->connection), ==, 0);
 }
@@ -1042,7 +1040,7 @@ test_abort (Fixture       *fixture,
   gc_ws_connection_abort (pair->connection);
   g_assert_cmpuint (pair->n_closed, ==, 1);
   g_assert_cmpuint (gc_ws_connection_get_queued_bytes (pair->connection), ==, 0);
-  spin_until (pair->peer.eof);
+  gc_test_wait (pair->peer.eof);
   g_assert_cmpuint (pair->peer.frames->len, ==, 0);
 }
 
@@ -1105,7 +1103,7 @@ overflow (Fixture  *fixture,
 
   /* The peer reads it all: the data it was sent, then the close. */
   peer_start_reading (&pair->peer);
-  spin_until (pair->peer.frames->len > 0 &&
+  gc_test_wait (pair->peer.frames->len > 0 &&
               peer_frame (&pair->peer, pair->peer.frames->len - 1)->opcode == GC_WS_OPCODE_CLOSE);
   last = peer_frame (&pair->peer, pair->peer.frames->len - 1);
   if (handler_closes)
@@ -1119,7 +1117,7 @@ overflow (Fixture  *fixture,
   peer_send_close (&pair->peer, GC_WS_CLOSE_NORMAL, NULL);
   if (fixture->mode->role == GC_WS_ROLE_CLIENT)
     g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpuint (pair->n_overflows, ==, 1);
 }
 
@@ -1171,13 +1169,13 @@ test_ping_flood (Fixture       *fixture,
                     16 * 1024 + 2 * (GC_WS_MAX_CONTROL_PAYLOAD + GC_WS_MAX_HEADER_SIZE));
 
   peer_start_reading (&pair->peer);
-  spin_until (pair->peer.frames->len > 0 &&
+  gc_test_wait (pair->peer.frames->len > 0 &&
               peer_frame (&pair->peer, pair->peer.frames->len - 1)->opcode == GC_WS_OPCODE_CLOSE);
   assert_close_frame (peer_frame (&pair->peer, pair->peer.frames->len - 1),
                       GC_WS_CLOSE_POLICY_VIOLATION, NULL);
   g_assert_cmpuint (count_frames (&pair->peer, GC_WS_OPCODE_PONG), ==, pair->peer.frames->len - 1);
   g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
 }
 
 static void
@@ -1208,7 +1206,7 @@ test_send_frame_shared (Fixture       *fixture,
   /* Still held by both queues: neither copied it. */
   g_assert_cmpuint (n_freed, ==, 0);
 
-  spin_until (a->peer.frames->len == 1 && b->peer.frames->len == 1);
+  gc_test_wait (a->peer.frames->len == 1 && b->peer.frames->len == 1);
   assert_frame (peer_frame (&a->peer, 0), GC_WS_OPCODE_TEXT, "to everyone");
   assert_frame (peer_frame (&b->peer, 0), GC_WS_OPCODE_TEXT, "to everyone");
   g_assert_cmpuint (n_freed, ==, 1);
@@ -1228,7 +1226,7 @@ test_coalescing (Fixture       *fixture,
 
       gc_ws_connection_send_text (pair->connection, text, -1);
     }
-  spin_until (pair->peer.frames->len == 100);
+  gc_test_wait (pair->peer.frames->len == 100);
   for (guint i = 0; i < 100; i++)
     {
       g_autofree char *text = g_strdup_printf ("message %u", i);
@@ -1293,7 +1291,7 @@ test_many_connections (Fixture       *fixture,
   while (n_received < n_pairs)
     {
       n_received = 0;
-      spin_for (10);
+      gc_test_run_for_ms (10);
       for (guint i = 0; i < n_pairs; i++)
         n_received += ((Pair *) g_ptr_array_index (pairs, i))->messages->len;
     }
@@ -1374,15 +1372,15 @@ test_close_other_in_handler (Fixture       *fixture,
   peer_send_frame (&a->peer, GC_WS_OPCODE_TEXT, "a2", 2);
   peer_send_frame (&b->peer, GC_WS_OPCODE_TEXT, "b1", 2);
   peer_send_frame (&b->peer, GC_WS_OPCODE_TEXT, "b2", 2);
-  spin_until (kill.n_kills > 0);
+  gc_test_wait (kill.n_kills > 0);
   c = g_steal_pointer (&kill.c);
-  spin_until ((a->peer.eof || b->peer.eof) && a->messages->len + b->messages->len == 2);
+  gc_test_wait ((a->peer.eof || b->peer.eof) && a->messages->len + b->messages->len == 2);
   g_assert_cmpuint (a->messages->len == 0 ? b->messages->len : a->messages->len, ==, 2);
 
   peer_send_frame (&c->peer, GC_WS_OPCODE_TEXT, "c", 1);
-  spin_until (c->messages->len == 1);
+  gc_test_wait (c->messages->len == 1);
   gc_ws_connection_send_text (c->connection, "back", -1);
-  spin_until (c->peer.frames->len == 1);
+  gc_test_wait (c->peer.frames->len == 1);
   g_assert_cmpuint (gc_ws_poller_get_n_connections (fixture->poller), ==, 2);
 }
 
@@ -1416,7 +1414,7 @@ test_unref_in_handler (Fixture       *fixture,
   g_object_add_weak_pointer (weak, &weak);
   g_signal_connect (pair->connection, "closed", G_CALLBACK (unref_in_closed), pair);
   g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (weak == NULL);
+  gc_test_wait (weak == NULL);
   g_assert_cmpuint (pair->n_closed, ==, 1);
   g_clear_pointer (&pair, pair_free);
 
@@ -1433,10 +1431,10 @@ test_unref_in_handler (Fixture       *fixture,
       g_byte_array_append (batch, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
     }
   peer_send_raw (&pair->peer, batch->data, batch->len);
-  spin_until (weak == NULL);
+  gc_test_wait (weak == NULL);
   g_assert_cmpuint (pair->messages->len, ==, 1);
   g_assert_cmpuint (pair->n_closed, ==, 1);
-  spin_until (pair->peer.eof);
+  gc_test_wait (pair->peer.eof);
 }
 
 static void
@@ -1452,7 +1450,7 @@ test_finalize_without_close (Fixture       *fixture,
   g_clear_object (&pair->connection);
   g_assert_cmpuint (gc_ws_poller_get_n_connections (fixture->poller), ==, 0);
   g_assert_cmpuint (count_open_fds (), ==, n_fds + 1);
-  spin_until (pair->peer.eof);
+  gc_test_wait (pair->peer.eof);
   g_assert_cmpuint (pair->n_closed, ==, 0);
 }
 
@@ -1479,19 +1477,19 @@ test_stream_without_socket (Fixture       *fixture,
   g_assert_null (gc_ws_connection_get_remote_address (pair->connection));
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "hi", 2);
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   gc_ws_connection_send_text (pair->connection, "hello", -1);
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   assert_frame (peer_frame (&pair->peer, 0), GC_WS_OPCODE_TEXT, "hello");
 
   peer_send_close (&pair->peer, GC_WS_CLOSE_NORMAL, NULL);
-  spin_until (pair->peer.frames->len == 2);
+  gc_test_wait (pair->peer.frames->len == 2);
   if (fixture->mode->role == GC_WS_ROLE_CLIENT)
     g_io_stream_close (pair->peer.stream, NULL, NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_clear_object (&pair->connection);
   g_clear_object (&wrapper);
-  spin_until (pair->peer.eof);
+  gc_test_wait (pair->peer.eof);
 }
 
 static void
@@ -1565,7 +1563,7 @@ tls_pair_new (Fixture *fixture)
                                     handshake_done, &n_handshakes);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls_theirs), G_PRIORITY_DEFAULT, NULL,
                                     handshake_done, &n_handshakes);
-  spin_until (n_handshakes == 2);
+  gc_test_wait (n_handshakes == 2);
 
   pair = pair_new_from_streams (tls_ours, tls_theirs, GC_WS_ROLE_SERVER, NULL, fixture->poller);
   peer_start_reading (&pair->peer);
@@ -1603,20 +1601,20 @@ test_tls (Fixture       *fixture,
   peer_send_raw (&pair->peer, batch->data, batch->len);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_BINARY, big, big_len);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "after", 5);
-  spin_until (pair->messages->len == 22);
+  gc_test_wait (pair->messages->len == 22);
   assert_frame (pair_message (pair, 19), GC_WS_OPCODE_TEXT, "small 19");
   g_assert_cmpmem (g_bytes_get_data (pair_message (pair, 20)->payload, NULL),
                    g_bytes_get_size (pair_message (pair, 20)->payload), big, big_len);
   assert_frame (pair_message (pair, 21), GC_WS_OPCODE_TEXT, "after");
 
   gc_ws_connection_send_binary (pair->connection, big, big_len);
-  spin_until (pair->peer.frames->len == 1);
+  gc_test_wait (pair->peer.frames->len == 1);
   g_assert_cmpmem (g_bytes_get_data (peer_frame (&pair->peer, 0)->payload, NULL),
                    g_bytes_get_size (peer_frame (&pair->peer, 0)->payload), big, big_len);
 
   /* Orderly close: our echo, then close_notify (a clean EOF, no error). */
   peer_send_close (&pair->peer, GC_WS_CLOSE_NORMAL, NULL);
-  spin_until (pair->n_closed == 1 && pair->peer.eof);
+  gc_test_wait (pair->n_closed == 1 && pair->peer.eof);
   g_assert_false (pair->peer.reset);
   assert_close_frame (peer_frame (&pair->peer, 1), GC_WS_CLOSE_NORMAL, NULL);
   g_assert_true (g_io_stream_is_closed (gc_ws_connection_get_stream (pair->connection)));
@@ -1639,10 +1637,10 @@ test_tls_eof (Fixture       *fixture,
     }
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "bye", 3);
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   g_object_get (pair->peer.stream, "base-io-stream", &base, NULL);
   g_socket_close (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base)), NULL);
-  spin_until (pair->n_closed == 1);
+  gc_test_wait (pair->n_closed == 1);
   g_assert_cmpuint (gc_ws_connection_get_close_code (pair->connection), ==, GC_WS_CLOSE_ABNORMAL);
   g_assert_cmpuint (pair->n_errors, ==, 0);
 }
@@ -1719,7 +1717,7 @@ test_soup_stolen_stream (Fixture       *fixture,
                              request->data, request->len, NULL, NULL, &error);
   g_assert_no_error (error);
 
-  spin_until (context.connection != NULL);
+  gc_test_wait (context.connection != NULL);
 
   /* Read the 101 byte by byte so that no frame byte is taken with it. */
   while (!g_str_has_suffix (response->str, "\r\n\r\n"))
@@ -1743,19 +1741,19 @@ test_soup_stolen_stream (Fixture       *fixture,
   /* The socket was found under libsoup's wrapper. */
   g_assert_nonnull (gc_ws_connection_get_remote_address (pair->connection));
 
-  spin_until (pair->messages->len == 1);
+  gc_test_wait (pair->messages->len == 1);
   assert_frame (pair_message (pair, 0), GC_WS_OPCODE_TEXT, "early bird");
 
   peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "later", 5);
   gc_ws_connection_send_text (pair->connection, "welcome", -1);
-  spin_until (pair->messages->len == 2 && pair->peer.frames->len == 1);
+  gc_test_wait (pair->messages->len == 2 && pair->peer.frames->len == 1);
   assert_frame (pair_message (pair, 1), GC_WS_OPCODE_TEXT, "later");
   assert_frame (peer_frame (&pair->peer, 0), GC_WS_OPCODE_TEXT, "welcome");
 
   gc_ws_connection_close (pair->connection, GC_WS_CLOSE_NORMAL, NULL);
-  spin_until (pair->peer.frames->len == 2);
+  gc_test_wait (pair->peer.frames->len == 2);
   peer_send_close (&pair->peer, GC_WS_CLOSE_NORMAL, NULL);
-  spin_until (pair->n_closed == 1 && pair->peer.eof);
+  gc_test_wait (pair->n_closed == 1 && pair->peer.eof);
   g_assert_cmpuint (pair->n_errors, ==, 0);
 }
 
@@ -1865,6 +1863,6 @@ main (int   argc,
 
   status = g_test_run ();
   g_clear_object (&listener);
-  g_assert_true (ws_test_stop_idle_pool_threads (10000));
+  g_assert_true (gc_test_stop_idle_pool_threads (10000));
   return status;
 }

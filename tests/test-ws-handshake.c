@@ -18,11 +18,9 @@
 
 #include "gc-ws-frame.h"
 #include "gc-ws-handshake-private.h"
-#include "ws-test-threads.h"
+#include "gc-test-threads.h"
 
-#define GC_TEST_DEADLINE_S 20
-
-#include "gc-test-spin.h"
+#include "gc-test-wait.h"
 
 static char *
 tls_file (const char *name)
@@ -155,7 +153,7 @@ connect_and_wait (const char         *url,
 {
   gc_ws_connect_async (url, origin, protocols, tls_database, NULL, NULL,
                        on_connect_done, result);
-  spin_until (result->done);
+  gc_test_wait (result->done);
 }
 
 /* A SoupServer upgrading with gc_ws_server_accept(). */
@@ -418,7 +416,7 @@ raw_client_stop (RawClient *raw)
 {
   g_io_stream_close (G_IO_STREAM (raw->connection), NULL, NULL);
   /* The pending read completes (with an error) once closed. */
-  spin_until (!raw->reading);
+  gc_test_wait (!raw->reading);
   g_clear_object (&raw->connection);
   g_clear_pointer (&raw->received, g_byte_array_unref);
 }
@@ -699,11 +697,11 @@ fake_server_stop (FakeServer *fake)
   if (fake->connection != NULL)
     {
       g_io_stream_close (G_IO_STREAM (fake->connection), NULL, NULL);
-      spin_until (!fake->reading);
+      gc_test_wait (!fake->reading);
       g_clear_object (&fake->connection);
     }
   g_socket_listener_close (fake->listener);
-  spin_until (!fake->accepting);
+  gc_test_wait (!fake->accepting);
   g_clear_object (&fake->listener);
   g_string_free (fake->request, TRUE);
 }
@@ -778,7 +776,7 @@ test_round_trip (void)
   g_assert_cmpstr (ts.request_origin, ==, "https://example.org");
   g_assert_cmpstr (ts.offered_protocols, ==, "other.v9, gochat.v1");
 
-  spin_until (ts.accepted->len == 1);
+  gc_test_wait (ts.accepted->len == 1);
   g_assert_cmpuint (ts.n_destroyed, ==, 1);
   server_connection = ts.accepted->pdata[0];
   g_assert_cmpstr (gc_ws_connection_get_protocol (server_connection), ==, "gochat.v1");
@@ -788,12 +786,12 @@ test_round_trip (void)
 
   gc_ws_connection_send_text (result.connection, "from the client", -1);
   gc_ws_connection_send_binary (server_connection, (const guint8 *) "\xff\x00", 2);
-  spin_until (server_collector->messages->len == 1 && client_collector->messages->len == 1);
+  gc_test_wait (server_collector->messages->len == 1 && client_collector->messages->len == 1);
   assert_message (server_collector, 0, GC_WS_OPCODE_TEXT, "from the client");
   g_assert_cmpuint (g_bytes_get_size (client_collector->messages->pdata[0]), ==, 2);
 
   gc_ws_connection_close (result.connection, GC_WS_CLOSE_NORMAL, "bye");
-  spin_until (client_collector->closed && server_collector->closed);
+  gc_test_wait (client_collector->closed && server_collector->closed);
   g_assert_cmpuint (gc_ws_connection_get_close_code (server_connection), ==, GC_WS_CLOSE_NORMAL);
   g_assert_cmpstr (gc_ws_connection_get_close_reason (server_connection), ==, "bye");
   g_assert_cmpuint (gc_ws_connection_get_close_code (result.connection), ==, GC_WS_CLOSE_NORMAL);
@@ -820,7 +818,7 @@ test_no_protocol (void)
   g_assert_cmpstr (ts.path, ==, "/");
   g_assert_null (ts.request_origin);
   g_assert_null (ts.offered_protocols);
-  spin_until (ts.accepted->len == 1);
+  gc_test_wait (ts.accepted->len == 1);
   g_assert_null (gc_ws_connection_get_protocol (ts.accepted->pdata[0]));
 
   connect_result_clear (&result);
@@ -931,7 +929,7 @@ test_refused_streaming_body (void)
                    "<html>a page that goes on", 25);
 
   /* The client let go of the socket without being told to. */
-  spin_until (fake.client_closed);
+  gc_test_wait (fake.client_closed);
 
   connect_result_clear (&result);
   fake_server_stop (&fake);
@@ -959,7 +957,7 @@ test_refused_stalled_body (void)
   g_assert_cmpuint (result.status, ==, 409);
   g_assert_cmpmem (g_bytes_get_data (result.body, NULL), g_bytes_get_size (result.body),
                    "{\"error\": ", 10);
-  spin_until (fake.client_closed);
+  gc_test_wait (fake.client_closed);
 
   connect_result_clear (&result);
   fake_server_stop (&fake);
@@ -1015,7 +1013,7 @@ test_frames_with_101 (void)
   g_assert_cmpstr (user_agent, ==, "gochat/" PACKAGE_VERSION);
   g_assert_true (g_str_has_prefix (fake.request->str, "GET /fake HTTP/1.1\r\n"));
 
-  spin_until (collector->messages->len == 2);
+  gc_test_wait (collector->messages->len == 2);
   assert_message (collector, 0, GC_WS_OPCODE_TEXT, "first");
   g_assert_cmpuint (g_array_index (collector->opcodes, guint, 1), ==, GC_WS_OPCODE_BINARY);
   g_assert_cmpmem (g_bytes_get_data (collector->messages->pdata[1], NULL),
@@ -1054,10 +1052,10 @@ test_cancel_silent_server (void)
   gc_ws_connect_async (url, NULL, NULL, NULL, NULL, cancellable, on_connect_done, &result);
 
   /* Cancel once the client is waiting for an answer that never comes. */
-  spin_until (fake.got_request);
+  gc_test_wait (fake.got_request);
   g_assert_false (result.done);
   g_cancellable_cancel (cancellable);
-  spin_until (result.done);
+  gc_test_wait (result.done);
   g_assert_error (result.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
   connect_result_clear (&result);
@@ -1170,7 +1168,7 @@ test_wss (void)
 
   connect_and_wait (url, NULL, NULL, database, &result);
   g_assert_no_error (result.error);
-  spin_until (ts.accepted->len == 1);
+  gc_test_wait (ts.accepted->len == 1);
   /* Sockets found under TLS: SoupIOStream > GTlsServerConnection >
    * GTcpConnection, and GSocketClient's GTcpWrapperConnection. */
   g_assert_true (G_IS_INET_SOCKET_ADDRESS (gc_ws_connection_get_remote_address (ts.accepted->pdata[0])));
@@ -1178,11 +1176,11 @@ test_wss (void)
 
   /* Both ends work through TLS. */
   gc_ws_connection_send_text (ts.accepted->pdata[0], "over tls", -1);
-  spin_until (collector->messages->len == 1);
+  gc_test_wait (collector->messages->len == 1);
   assert_message (collector, 0, GC_WS_OPCODE_TEXT, "over tls");
 
   gc_ws_connection_close (result.connection, GC_WS_CLOSE_NORMAL, NULL);
-  spin_until (collector->closed && ts.collector.closed);
+  gc_test_wait (collector->closed && ts.collector.closed);
   g_assert_cmpuint (gc_ws_connection_get_close_code (result.connection), ==, GC_WS_CLOSE_NORMAL);
   g_assert_no_error (collector->error);
   g_assert_no_error (ts.collector.error);
@@ -1211,11 +1209,11 @@ test_server_first_frame_with_request (void)
                     UPGRADE_REQUEST_HEAD "Sec-WebSocket-Version: 13\r\n\r\n",
                     g_bytes_get_data (frame, NULL), g_bytes_get_size (frame));
 
-  spin_until (ts.accepted->len == 1);
-  spin_until (ts.collector.messages->len == 1);
+  gc_test_wait (ts.accepted->len == 1);
+  gc_test_wait (ts.collector.messages->len == 1);
   assert_message (&ts.collector, 0, GC_WS_OPCODE_TEXT, "early bird");
 
-  spin_until (raw_client_has_response (&raw));
+  gc_test_wait (raw_client_has_response (&raw));
   headers = raw_client_parse_response (&raw, &status);
   g_assert_cmpuint (status, ==, 101);
   g_assert_cmpstr (soup_message_headers_get_one (headers, "Sec-WebSocket-Accept"), ==,
@@ -1242,11 +1240,11 @@ test_server_no_extension (void)
                     "Sec-WebSocket-Version: 13\r\n"
                     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
                     "\r\n", NULL, 0);
-  spin_until (raw_client_has_response (&raw));
+  gc_test_wait (raw_client_has_response (&raw));
   headers = raw_client_parse_response (&raw, &status);
   g_assert_cmpuint (status, ==, 101);
   g_assert_null (soup_message_headers_get_one (headers, "Sec-WebSocket-Extensions"));
-  spin_until (ts.accepted->len == 1);
+  gc_test_wait (ts.accepted->len == 1);
 
   raw_client_stop (&raw);
   test_server_stop (&ts);
@@ -1289,7 +1287,7 @@ test_server_refusals (void)
       test_server_start (&ts, UPGRADE, FALSE);
       ts.origin = cases[i].origin;
       raw_client_start (&raw, ts.port, cases[i].request, NULL, 0);
-      spin_until (raw_client_has_response (&raw));
+      gc_test_wait (raw_client_has_response (&raw));
 
       headers = raw_client_parse_response (&raw, &status);
       g_test_message ("case %" G_GSIZE_FORMAT ": %u", i, status);
@@ -1318,17 +1316,17 @@ test_server_message_ends_before_101 (void)
   test_server_start (&ts, UPGRADE_THEN_PAUSE, FALSE);
   raw_client_start (&raw, ts.port, UPGRADE_REQUEST_HEAD "Sec-WebSocket-Version: 13\r\n\r\n",
                     NULL, 0);
-  spin_until (ts.paused != NULL);
+  gc_test_wait (ts.paused != NULL);
   g_assert_true (ts.accept_ok);
   g_assert_cmpuint (ts.n_destroyed, ==, 0);
 
   soup_server_disconnect (ts.server);
-  spin_until (ts.n_destroyed > 0);
+  gc_test_wait (ts.n_destroyed > 0);
   g_assert_cmpuint (ts.n_destroyed, ==, 1);
   g_assert_cmpuint (ts.accepted->len, ==, 0);
 
   /* The client sees the connection end without a 101. */
-  spin_until (raw.eof);
+  gc_test_wait (raw.eof);
   g_assert_false (raw_client_has_response (&raw));
 
   raw_client_stop (&raw);
@@ -1372,7 +1370,7 @@ main (int   argc,
   status = g_test_run ();
 
   /* The TLS tests leave gnutls pool threads that LeakSanitizer chokes on. */
-  if (!ws_test_stop_idle_pool_threads (10000))
+  if (!gc_test_stop_idle_pool_threads (10000))
     g_error ("GLib's pool threads did not end");
 
   return status;

@@ -19,7 +19,7 @@
 
 #include <gio/gio.h>
 
-#include "server-test-client.h"
+#include "gc-test-client.h"
 
 #define IDLE_TIMEOUT_S 2
 #define STALL_MS 5000

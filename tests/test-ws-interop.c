@@ -16,9 +16,11 @@
 
 #include <gio/gio.h>
 
-#define GC_TEST_DEADLINE_S 90
+#include "gc-test-wait.h"
 
-#include "gc-test-spin.h"
+/* Children (Python, the echo programs) get longer than the default. */
+#define INTEROP_TIMEOUT_MS 90000
+#define wait_for_child(cond) gc_test_wait_ms (cond, INTEROP_TIMEOUT_MS)
 
 /* One child process, its stdout collected line by line. */
 
@@ -97,7 +99,7 @@ child_spawn (Child               *child,
 static guint
 child_wait_listening (Child *child)
 {
-  spin_until (child->port != 0 || child->exited);
+  wait_for_child (child->port != 0 || child->exited);
   g_assert_cmpuint (child->port, !=, 0);
   return child->port;
 }
@@ -106,7 +108,7 @@ child_wait_listening (Child *child)
 static int
 child_wait_exit (Child *child)
 {
-  spin_until (child->exited && child->stdout_eof);
+  wait_for_child (child->exited && child->stdout_eof);
   g_assert_true (g_subprocess_get_if_exited (child->process));
   return g_subprocess_get_exit_status (child->process);
 }
@@ -117,9 +119,9 @@ child_clear (Child *child)
   if (!child->exited)
     {
       g_subprocess_force_exit (child->process);
-      spin_until (child->exited);
+      wait_for_child (child->exited);
     }
-  spin_until (child->stdout_eof);
+  wait_for_child (child->stdout_eof);
   g_clear_object (&child->stdout_lines);
   g_clear_object (&child->process);
   g_string_free (child->output, TRUE);

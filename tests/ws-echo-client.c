@@ -15,7 +15,7 @@
 #include <stdlib.h>
 
 #include "gc-ws-handshake.h"
-#include "ws-test-threads.h"
+#include "gc-test-threads.h"
 
 /* The default --max-message: Autobahn's case 9 sends messages of up to
  * 16 MiB. */
@@ -183,7 +183,7 @@ main (int   argc,
   g_clear_object (&client.connection);
   g_clear_pointer (&client.loop, g_main_loop_unref);
   /* Lets sanitizer builds exit cleanly after TLS. */
-  ws_test_stop_idle_pool_threads (2000);
+  gc_test_stop_idle_pool_threads (2000);
 
   return client.exit_status;
 }

@@ -15,7 +15,7 @@
 #include <glib-unix.h>
 
 #include "gc-ws-handshake.h"
-#include "ws-test-threads.h"
+#include "gc-test-threads.h"
 
 typedef struct {
   SoupServer *server;
@@ -182,7 +182,7 @@ main (int   argc,
   g_clear_pointer (&echo.connections, g_hash_table_unref);
   g_clear_pointer (&echo.loop, g_main_loop_unref);
   /* Lets sanitizer builds exit cleanly after TLS. */
-  ws_test_stop_idle_pool_threads (2000);
+  gc_test_stop_idle_pool_threads (2000);
 
   return EXIT_SUCCESS;
 }

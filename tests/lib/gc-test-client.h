@@ -1,15 +1,28 @@
-/* server-test-client.h: a protocol-level GoChat client and wire helpers for the server tests
+/* gc-test-client.h: a protocol-level GoChat client for the tests
  *
  * GcTestClient joins a room through our own WebSocket client
  * (gc_ws_connect_async), records a refusal or the connection, and queues
  * every event it receives, parsed with gc_event_parse() and kept as raw
- * JSON too. GcTestRawClient is a bare TCP client that completes the
- * upgrade itself and then misbehaves on purpose (never reads, never
- * answers pings, sends hand-made frames). gc_test_http_request() sends
- * arbitrary request bytes and reads back status, headers and body.
+ * JSON too. Tests take events by type, by text or by any predicate:
  *
- * Every wait spins the thread-default main context until a condition
- * holds and fails the test when its deadline passes; nothing sleeps.
+ *   g_autoptr(GcTestClient) ann = gc_test_client_join (ts->port, "lobby", "ann");
+ *   g_autoptr(GcTestClient) bob = gc_test_client_join (ts->port, "lobby", "bob");
+ *   g_autoptr(GcTestEvent) join = gc_test_client_wait_event (ann, GC_EVENT_JOIN);
+ *
+ *   gc_test_client_send_message (bob, "hi", NULL);
+ *   g_autoptr(GcTestEvent) hi = gc_test_client_wait_message (ann, "hi");
+ *   gc_test_client_close (bob, 1000);
+ *   g_assert_cmpuint (gc_test_client_wait_closed (bob), ==, 1000);
+ *
+ * A refusal: gc_test_client_start_join() and then
+ * gc_test_client_assert_refused (client, 409, "name_taken").
+ *
+ * GcTestRawClient is a bare TCP client that completes the upgrade itself
+ * and then misbehaves on purpose (never reads, never answers pings, sends
+ * hand-made frames).
+ *
+ * Every wait is gc_test_wait() (gc-test-wait.h): the main loop spins until
+ * the condition holds, and the test fails when the deadline passes.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -24,62 +37,10 @@
 #include "gc-ws-connection.h"
 #include "gc-ws-frame.h"
 
+#include "gc-test-http.h"
+#include "gc-test-wait.h"
+
 G_BEGIN_DECLS
-
-/* Deadline of every wait unless a test gives its own. */
-#define GC_TEST_TIMEOUT_MS 10000
-
-/* ------------------------------------------------------------------ */
-/* Waiting                                                              */
-/* ------------------------------------------------------------------ */
-
-typedef gboolean (*GcTestPredicate) (gpointer user_data);
-
-/* Spins the main context until @predicate returns %TRUE; fails the test
- * (naming @what) after @timeout_ms. Returns the milliseconds waited. */
-gint64 gc_test_wait_until_full (GcTestPredicate  predicate,
-                                gpointer         user_data,
-                                guint            timeout_ms,
-                                const char      *what,
-                                const char      *file,
-                                int              line);
-
-#define gc_test_wait_until(predicate, user_data, what) \
-  gc_test_wait_until_full ((predicate), (user_data), GC_TEST_TIMEOUT_MS, (what), __FILE__, __LINE__)
-
-/* A running deadline for gc_test_wait(): a timer wakes the main context
- * when it passes, so a blocking iteration cannot outlive it. */
-typedef struct {
-  gint64 end_us;
-  guint  timer_id;
-} GcTestDeadline;
-
-void   gc_test_deadline_start   (GcTestDeadline *deadline,
-                                 guint           timeout_ms);
-/* One blocking iteration; fails the test once the deadline has passed. */
-void   gc_test_deadline_iterate (GcTestDeadline *deadline,
-                                 const char     *what,
-                                 const char     *file,
-                                 int             line);
-void   gc_test_deadline_stop    (GcTestDeadline *deadline);
-
-/* Spins until the C expression @cond holds, failing the test after
- * @timeout_ms. Every condition waited for changes in a main-loop callback. */
-#define gc_test_wait_ms(cond, timeout_ms)                                     \
-  G_STMT_START {                                                              \
-    GcTestDeadline gc_test_deadline;                                          \
-    gc_test_deadline_start (&gc_test_deadline, (timeout_ms));                 \
-    while (!(cond))                                                           \
-      gc_test_deadline_iterate (&gc_test_deadline, #cond, __FILE__, __LINE__); \
-    gc_test_deadline_stop (&gc_test_deadline);                                \
-  } G_STMT_END
-
-#define gc_test_wait(cond) gc_test_wait_ms (cond, GC_TEST_TIMEOUT_MS)
-
-/* Lets @ms pass with the main loop running. Only for time-based rules
- * (a token bucket refilling), never to synchronise with the server. */
-void   gc_test_run_for_ms    (guint ms);
-
 
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
@@ -146,6 +107,16 @@ char         *gc_test_join_url              (const char              *scheme,
 /* Starts connecting to @url; returns at once. */
 GcTestClient *gc_test_client_new_for_url    (const char              *url,
                                              const GcTestJoinOptions *options);
+/* Starts joining @room as @name at @server_url ("ws://HOST:PORT", as
+ * GcTestServer's url). */
+GcTestClient *gc_test_client_start_join_url (const char              *server_url,
+                                             const char              *room,
+                                             const char              *name,
+                                             const GcTestJoinOptions *options);
+/* Joins at @server_url and waits for the welcome (asserting both). */
+GcTestClient *gc_test_client_join_url       (const char              *server_url,
+                                             const char              *room,
+                                             const char              *name);
 /* Starts joining @room as @name on ws://127.0.0.1:@port. */
 GcTestClient *gc_test_client_start_join     (guint16                  port,
                                              const char              *room,
@@ -195,6 +166,15 @@ GcTestEvent  *gc_test_client_wait_message   (GcTestClient            *client,
 /* The first error event (which must have @code) — a convenience. */
 GcTestEvent  *gc_test_client_wait_error     (GcTestClient            *client,
                                              const char              *code);
+/* The first queued event for which @predicate returns %TRUE, removed
+ * from the queue; the events before it stay queued (transfer full).
+ * @what names it in the failure message. */
+typedef gboolean (*GcTestEventPredicate) (const GcTestEvent *event,
+                                          gpointer           user_data);
+GcTestEvent  *gc_test_client_wait_matching  (GcTestClient            *client,
+                                             GcTestEventPredicate     predicate,
+                                             gpointer                 user_data,
+                                             const char              *what);
 /* Queued events of @type (GC_EVENT_UNKNOWN: all). */
 guint         gc_test_client_count_queued   (GcTestClient            *client,
                                              GcEventType              type);
@@ -210,6 +190,12 @@ void          gc_test_client_send_binary    (GcTestClient            *client,
                                              const guint8            *data,
                                              gsize                    len);
 
+/* Sends @n messages "@prefix-I" (I from 0) and waits until they come
+ * back; returns their events (GcTestEvent), oldest first. */
+GPtrArray    *gc_test_client_send_messages  (GcTestClient            *client,
+                                             const char              *prefix,
+                                             guint                    n);
+
 /* Sends a message and waits until it comes back: every event the server
  * sent this client before it is then in the queue (a barrier). */
 void          gc_test_client_sync           (GcTestClient            *client);
@@ -221,6 +207,31 @@ void          gc_test_client_close          (GcTestClient            *client,
 void          gc_test_client_abort          (GcTestClient            *client);
 /* Waits until the connection is closed; returns the server's close code. */
 gushort       gc_test_client_wait_closed    (GcTestClient            *client);
+
+/* ------------------------------------------------------------------ */
+/* Assertions on what the server sent                                   */
+/* ------------------------------------------------------------------ */
+
+/* Same id and name. */
+void          gc_test_assert_same_user      (const GcUser            *a,
+                                             const GcUser            *b);
+/* A server timestamp: Unix milliseconds, within a minute of our clock. */
+void          gc_test_assert_recent_ts      (gint64                   ts);
+/* A message event from @from with @text and @client_id (NULL: the field
+ * must be absent, not null; §7), a positive id and a recent ts. */
+void          gc_test_assert_message        (const GcTestEvent       *event,
+                                             const GcUser            *from,
+                                             const char              *text,
+                                             const char              *client_id);
+/* Whether @members (GcUser) has @user's id; asserts the name matches. */
+gboolean      gc_test_members_contain       (GPtrArray               *members,
+                                             const GcUser            *user);
+/* The next leave event, asserted to be @user's with @reason (transfer full). */
+GcTestEvent  *gc_test_client_wait_leave     (GcTestClient            *client,
+                                             const GcUser            *user,
+                                             const char              *reason);
+/* The user of the next join event (transfer full). */
+GcUser       *gc_test_client_wait_join_user (GcTestClient            *client);
 
 /* ------------------------------------------------------------------ */
 /* GcTestRawClient: a WebSocket client that misbehaves on purpose       */
@@ -269,47 +280,5 @@ void             gc_test_raw_client_send_frame (GcTestRawClient *client,
 void             gc_test_raw_client_send_bytes (GcTestRawClient *client,
                                                 const guint8    *data,
                                                 gsize            len);
-
-/* ------------------------------------------------------------------ */
-/* Raw HTTP                                                             */
-/* ------------------------------------------------------------------ */
-
-typedef struct {
-  guint               status;
-  SoupMessageHeaders *headers;
-  GBytes             *body;
-  char               *body_text;  /* NUL-terminated copy */
-  JsonObject         *json;       /* the body, if a JSON object */
-} GcTestHttpResponse;
-
-void gc_test_http_response_free (GcTestHttpResponse *response);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestHttpResponse, gc_test_http_response_free)
-
-/* Sends @request verbatim to @host:@port (over TLS trusting @tls_database
- * if not %NULL) and reads the response (to its Content-Length or EOF). */
-GcTestHttpResponse *gc_test_http_request (const char   *host,
-                                          guint16       port,
-                                          GTlsDatabase *tls_database,
-                                          const char   *request);
-/* "GET @path" with Connection: close. */
-GcTestHttpResponse *gc_test_http_get     (const char   *host,
-                                          guint16       port,
-                                          GTlsDatabase *tls_database,
-                                          const char   *path);
-/* A valid WebSocket upgrade request for @path_and_query, plus @extra_headers
- * (each ending in CRLF; may be %NULL). @version NULL means "13". */
-char               *gc_test_upgrade_request (const char *path_and_query,
-                                             const char *version,
-                                             const char *extra_headers);
-
-/* Asserts a JSON refusal: @status, Content-Type application/json and the
- * `error` @code with a string `message`. */
-void gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
-                                       guint               status,
-                                       const char         *code,
-                                       const char         *file,
-                                       int                 line);
-#define gc_test_http_assert_refusal(response, status, code) \
-  gc_test_http_assert_refusal_full ((response), (status), (code), __FILE__, __LINE__)
 
 G_END_DECLS

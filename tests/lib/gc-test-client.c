@@ -1,4 +1,4 @@
-/* server-test-client.c: a protocol-level GoChat client and wire helpers for the server tests
+/* gc-test-client.c: a protocol-level GoChat client for the tests
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -9,96 +9,7 @@
 #include <sys/socket.h>
 
 #include "gc-ws-handshake.h"
-#include "server-test-client.h"
-
-/* Where the blank line ending an HTTP header block starts in @data, or
- * %NULL. (memmem() is a GNU extension.) */
-static const guint8 *
-find_header_end (const guint8 *data,
-                 gsize         len)
-{
-  for (gsize i = 0; i + 4 <= len; i++)
-    if (memcmp (data + i, "\r\n\r\n", 4) == 0)
-      return data + i;
-  return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* Waiting                                                              */
-/* ------------------------------------------------------------------ */
-
-static gboolean
-on_deadline_timer (gpointer user_data)
-{
-  GcTestDeadline *deadline = user_data;
-
-  deadline->timer_id = 0;
-  return G_SOURCE_REMOVE;
-}
-
-void
-gc_test_deadline_start (GcTestDeadline *deadline,
-                        guint           timeout_ms)
-{
-  deadline->end_us = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  /* A little after the end, so the check below sees it has passed. */
-  deadline->timer_id = g_timeout_add (timeout_ms + 1, on_deadline_timer, deadline);
-}
-
-void
-gc_test_deadline_iterate (GcTestDeadline *deadline,
-                          const char     *what,
-                          const char     *file,
-                          int             line)
-{
-  if (g_get_monotonic_time () >= deadline->end_us)
-    g_error ("%s:%d: timed out waiting for %s", file, line, what);
-  g_main_context_iteration (NULL, TRUE);
-}
-
-void
-gc_test_deadline_stop (GcTestDeadline *deadline)
-{
-  if (deadline->timer_id != 0)
-    g_source_remove (deadline->timer_id);
-  deadline->timer_id = 0;
-}
-
-gint64
-gc_test_wait_until_full (GcTestPredicate  predicate,
-                         gpointer         user_data,
-                         guint            timeout_ms,
-                         const char      *what,
-                         const char      *file,
-                         int              line)
-{
-  GcTestDeadline deadline;
-  gint64 start = g_get_monotonic_time ();
-
-  gc_test_deadline_start (&deadline, timeout_ms);
-  while (!predicate (user_data))
-    gc_test_deadline_iterate (&deadline, what, file, line);
-  gc_test_deadline_stop (&deadline);
-
-  return (g_get_monotonic_time () - start) / 1000;
-}
-
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-void
-gc_test_run_for_ms (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
+#include "gc-test-client.h"
 
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
@@ -114,25 +25,10 @@ gc_test_event_free (GcTestEvent *event)
   g_free (event);
 }
 
-static JsonObject *
-parse_object (const char *text,
-              gsize       len)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-
-  if (!json_parser_load_from_data (parser, text, len, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  return json_object_ref (json_node_get_object (root));
-}
-
 JsonObject *
 gc_test_event_to_object (const GcTestEvent *event)
 {
-  JsonObject *object = parse_object (event->json, strlen (event->json));
+  JsonObject *object = gc_test_parse_json_object (event->json, strlen (event->json));
 
   g_assert_nonnull (object);
   return object;
@@ -280,7 +176,7 @@ on_connected (GObject      *source,
       const char *data = g_bytes_get_data (body, &len);
 
       client->refusal_body = g_strndup (data, len);
-      client->refusal = parse_object (data, len);
+      client->refusal = gc_test_parse_json_object (data, len);
     }
 
   if (client->connection != NULL)
@@ -308,6 +204,32 @@ gc_test_client_new_for_url (const char              *url,
                        offer ? protocols : NULL,
                        options != NULL ? options->tls_database : NULL,
                        NULL, client->cancellable, on_connected, client);
+  return client;
+}
+
+GcTestClient *
+gc_test_client_start_join_url (const char              *server_url,
+                               const char              *room,
+                               const char              *name,
+                               const GcTestJoinOptions *options)
+{
+  g_autoptr(GUri) uri = g_uri_parse (server_url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *url = NULL;
+
+  g_assert_nonnull (uri);
+  url = gc_test_join_url (g_uri_get_scheme (uri), g_uri_get_host (uri),
+                          (guint16) g_uri_get_port (uri), room, name, options);
+  return gc_test_client_new_for_url (url, options);
+}
+
+GcTestClient *
+gc_test_client_join_url (const char *server_url,
+                         const char *room,
+                         const char *name)
+{
+  GcTestClient *client = gc_test_client_start_join_url (server_url, room, name, NULL);
+
+  gc_test_client_wait_welcome (client);
   return client;
 }
 
@@ -444,27 +366,33 @@ gc_test_client_next_event (GcTestClient *client)
 }
 
 typedef struct {
-  GcTestClient *client;
-  GcEventType   type;
-  const char   *text;
-  GList        *found;
-} FindData;
+  GcEventType  type;
+  const char  *text;
+} TypeAndText;
 
 static gboolean
 event_matches (const GcTestEvent *event,
-               GcEventType        type,
-               const char        *text)
+               gpointer           user_data)
 {
+  const TypeAndText *want = user_data;
+
   if (event->event == NULL)
     return FALSE;
-  if (type != GC_EVENT_UNKNOWN && event->event->type != type)
+  if (want->type != GC_EVENT_UNKNOWN && event->event->type != want->type)
     return FALSE;
-  if (text != NULL &&
+  if (want->text != NULL &&
       (event->event->type != GC_EVENT_MESSAGE ||
-       g_strcmp0 (event->event->message->text, text) != 0))
+       g_strcmp0 (event->event->message->text, want->text) != 0))
     return FALSE;
   return TRUE;
 }
+
+typedef struct {
+  GcTestClient         *client;
+  GcTestEventPredicate  predicate;
+  gpointer              user_data;
+  GList                *found;
+} FindData;
 
 static gboolean
 find_queued (gpointer user_data)
@@ -472,7 +400,7 @@ find_queued (gpointer user_data)
   FindData *data = user_data;
 
   for (GList *l = data->client->events.head; l != NULL; l = l->next)
-    if (event_matches (l->data, data->type, data->text))
+    if (data->predicate (l->data, data->user_data))
       {
         data->found = l;
         return TRUE;
@@ -480,22 +408,21 @@ find_queued (gpointer user_data)
   return data->client->closed;
 }
 
-static GcTestEvent *
-wait_matching (GcTestClient *client,
-               GcEventType   type,
-               const char   *text)
+GcTestEvent *
+gc_test_client_wait_matching (GcTestClient         *client,
+                              GcTestEventPredicate  predicate,
+                              gpointer              user_data,
+                              const char           *what)
 {
-  FindData data = { client, type, text, NULL };
+  FindData data = { client, predicate, user_data, NULL };
   GcTestEvent *event;
 
-  gc_test_wait_until (find_queued, &data, event_type_name (type));
+  gc_test_wait_until (find_queued, &data, what);
   if (data.found == NULL)
     {
       for (GList *l = client->events.head; l != NULL; l = l->next)
         g_test_message ("queued: %s", ((GcTestEvent *) l->data)->json);
-      g_error ("%s closed (%u) while waiting for a %s event%s%s", client->url,
-               client->close_code, event_type_name (type),
-               text != NULL ? " with text " : "", text != NULL ? text : "");
+      g_error ("%s closed (%u) while waiting for %s", client->url, client->close_code, what);
     }
 
   event = data.found->data;
@@ -507,21 +434,27 @@ GcTestEvent *
 gc_test_client_wait_event (GcTestClient *client,
                            GcEventType   type)
 {
-  return wait_matching (client, type, NULL);
+  TypeAndText want = { type, NULL };
+  g_autofree char *what = g_strdup_printf ("a %s event", event_type_name (type));
+
+  return gc_test_client_wait_matching (client, event_matches, &want, what);
 }
 
 GcTestEvent *
 gc_test_client_wait_message (GcTestClient *client,
                              const char   *text)
 {
-  return wait_matching (client, GC_EVENT_MESSAGE, text);
+  TypeAndText want = { GC_EVENT_MESSAGE, text };
+  g_autofree char *what = g_strdup_printf ("a message event with text %s", text);
+
+  return gc_test_client_wait_matching (client, event_matches, &want, what);
 }
 
 GcTestEvent *
 gc_test_client_wait_error (GcTestClient *client,
                            const char   *code)
 {
-  GcTestEvent *event = wait_matching (client, GC_EVENT_ERROR, NULL);
+  GcTestEvent *event = gc_test_client_wait_event (client, GC_EVENT_ERROR);
 
   if (g_strcmp0 (event->event->error.code, code) != 0)
     g_error ("%s: expected error %s, got %s", client->url, code, event->json);
@@ -532,10 +465,11 @@ guint
 gc_test_client_count_queued (GcTestClient *client,
                              GcEventType   type)
 {
+  TypeAndText want = { type, NULL };
   guint n = 0;
 
   for (GList *l = client->events.head; l != NULL; l = l->next)
-    if (event_matches (l->data, type, NULL))
+    if (event_matches (l->data, &want))
       n++;
   return n;
 }
@@ -672,7 +606,7 @@ raw_client_handle (GcTestRawClient *client,
       gsize header_len;
 
       g_byte_array_append (client->handshake, data, len);
-      end = find_header_end (client->handshake->data, client->handshake->len);
+      end = gc_test_find_header_end (client->handshake->data, client->handshake->len);
       if (end == NULL)
         return;
 
@@ -823,242 +757,108 @@ gc_test_raw_client_send_bytes (GcTestRawClient *client,
   raw_client_send_all (client, data, len);
 }
 
+
 /* ------------------------------------------------------------------ */
-/* Raw HTTP                                                             */
+/* Assertions                                                           */
 /* ------------------------------------------------------------------ */
 
 void
-gc_test_http_response_free (GcTestHttpResponse *response)
+gc_test_assert_same_user (const GcUser *a,
+                          const GcUser *b)
 {
-  if (response == NULL)
-    return;
-  g_clear_pointer (&response->headers, soup_message_headers_unref);
-  g_clear_pointer (&response->body, g_bytes_unref);
-  g_clear_pointer (&response->json, json_object_unref);
-  g_free (response->body_text);
-  g_free (response);
-}
-
-typedef struct {
-  GByteArray        *data;
-  gsize              header_len;
-  goffset            content_length;  /* -1: read to EOF */
-  gboolean           done;
-  GError            *error;
-  GSocketConnection *connection;
-  guint8             chunk[8192];
-} HttpExchange;
-
-static void http_read (HttpExchange *exchange);
-
-static gboolean
-http_is_complete (HttpExchange *exchange)
-{
-  const guint8 *end;
-
-  if (exchange->header_len == 0)
-    {
-      g_autoptr(SoupMessageHeaders) headers = NULL;
-      guint status;
-
-      end = find_header_end (exchange->data->data, exchange->data->len);
-      if (end == NULL)
-        return FALSE;
-      exchange->header_len = end + 4 - exchange->data->data;
-
-      headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
-      if (!soup_headers_parse_response ((const char *) exchange->data->data,
-                                        exchange->header_len, headers, NULL, &status, NULL))
-        exchange->content_length = -1;
-      else if (SOUP_STATUS_IS_INFORMATIONAL (status))
-        /* A 101: what follows is WebSocket frames, not a body. */
-        exchange->content_length = 0;
-      else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
-        exchange->content_length = soup_message_headers_get_content_length (headers);
-      else
-        exchange->content_length = -1;
-    }
-
-  return exchange->content_length >= 0 &&
-         exchange->data->len >= exchange->header_len + exchange->content_length;
-}
-
-static void
-on_http_read (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  HttpExchange *exchange = user_data;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &exchange->error);
-
-  if (n > 0)
-    g_byte_array_append (exchange->data, exchange->chunk, n);
-
-  /* An error after a complete header block is the peer resetting a
-   * connection it already answered on. */
-  if (n < 0 && exchange->header_len > 0)
-    g_clear_error (&exchange->error);
-
-  if (n <= 0 || http_is_complete (exchange))
-    exchange->done = TRUE;
-  else
-    http_read (exchange);
-}
-
-static void
-http_read (HttpExchange *exchange)
-{
-  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (exchange->connection));
-
-  g_input_stream_read_async (input, exchange->chunk, sizeof exchange->chunk,
-                             G_PRIORITY_DEFAULT, NULL, on_http_read, exchange);
-}
-
-static void
-on_http_written (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  HttpExchange *exchange = user_data;
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL,
-                                         &exchange->error))
-    exchange->done = TRUE;
-  else
-    http_read (exchange);
-}
-
-static void
-on_http_connected (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  HttpExchange *exchange = user_data;
-
-  exchange->connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result,
-                                                         &exchange->error);
-  if (exchange->connection == NULL)
-    exchange->done = TRUE;
-}
-
-static void
-on_http_client_event (GSocketClient      *socket_client,
-                      GSocketClientEvent  event,
-                      GSocketConnectable *connectable,
-                      GIOStream          *connection,
-                      gpointer            user_data)
-{
-  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
-    g_tls_connection_set_database (G_TLS_CONNECTION (connection), user_data);
-}
-
-GcTestHttpResponse *
-gc_test_http_request (const char   *host,
-                      guint16       port,
-                      GTlsDatabase *tls_database,
-                      const char   *request)
-{
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GSocketConnectable) address = g_network_address_new (host, port);
-  HttpExchange exchange = { 0 };
-  GcTestHttpResponse *response;
-  GOutputStream *output;
-
-  exchange.data = g_byte_array_new ();
-  if (tls_database != NULL)
-    {
-      g_socket_client_set_tls (socket_client, TRUE);
-      g_signal_connect (socket_client, "event", G_CALLBACK (on_http_client_event), tls_database);
-    }
-
-  g_socket_client_connect_async (socket_client, address, NULL, on_http_connected, &exchange);
-  gc_test_wait (exchange.connection != NULL || exchange.done);
-  g_assert_no_error (exchange.error);
-
-  output = g_io_stream_get_output_stream (G_IO_STREAM (exchange.connection));
-  g_output_stream_write_all_async (output, request, strlen (request), G_PRIORITY_DEFAULT,
-                                   NULL, on_http_written, &exchange);
-  gc_test_wait (exchange.done);
-  g_assert_no_error (exchange.error);
-
-  if (exchange.header_len == 0)
-    g_error ("no HTTP response to %s: got %u bytes", request, exchange.data->len);
-
-  response = g_new0 (GcTestHttpResponse, 1);
-  response->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
-  if (!soup_headers_parse_response ((const char *) exchange.data->data, exchange.header_len,
-                                    response->headers, NULL, &response->status, NULL))
-    g_error ("malformed HTTP response: %.*s", (int) exchange.header_len, exchange.data->data);
-
-  {
-    gsize body_len = exchange.data->len - exchange.header_len;
-    const guint8 *body = exchange.data->data + exchange.header_len;
-
-    if (exchange.content_length >= 0)
-      body_len = MIN (body_len, (gsize) exchange.content_length);
-    response->body = g_bytes_new (body, body_len);
-    response->body_text = g_strndup ((const char *) body, body_len);
-    response->json = parse_object ((const char *) body, body_len);
-  }
-
-  g_io_stream_close (G_IO_STREAM (exchange.connection), NULL, NULL);
-  g_clear_object (&exchange.connection);
-  g_byte_array_unref (exchange.data);
-  return response;
-}
-
-GcTestHttpResponse *
-gc_test_http_get (const char   *host,
-                  guint16       port,
-                  GTlsDatabase *tls_database,
-                  const char   *path)
-{
-  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\n"
-                                              "Host: %s:%u\r\n"
-                                              "Connection: close\r\n"
-                                              "\r\n", path, host, port);
-
-  return gc_test_http_request (host, port, tls_database, request);
-}
-
-char *
-gc_test_upgrade_request (const char *path_and_query,
-                         const char *version,
-                         const char *extra_headers)
-{
-  return g_strdup_printf ("GET %s HTTP/1.1\r\n"
-                          "Host: 127.0.0.1\r\n"
-                          "Upgrade: websocket\r\n"
-                          "Connection: Upgrade\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          "Sec-WebSocket-Version: %s\r\n"
-                          "Sec-WebSocket-Protocol: " GC_PROTOCOL_SUBPROTOCOL "\r\n"
-                          "%s"
-                          "\r\n",
-                          path_and_query, version != NULL ? version : "13",
-                          extra_headers != NULL ? extra_headers : "");
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpstr (a->id, ==, b->id);
+  g_assert_cmpstr (a->name, ==, b->name);
 }
 
 void
-gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
-                                  guint               status,
-                                  const char         *code,
-                                  const char         *file,
-                                  int                 line)
+gc_test_assert_recent_ts (gint64 ts)
 {
-  const char *content_type = soup_message_headers_get_content_type (response->headers, NULL);
+  gint64 now_ms = g_get_real_time () / 1000;
 
-  if (response->status != status)
-    g_error ("%s:%d: got HTTP %u (%s); expected %u %s", file, line, response->status,
-             response->body_text, status, code);
-  if (g_strcmp0 (content_type, "application/json") != 0)
-    g_error ("%s:%d: refusal Content-Type is %s, not application/json", file, line,
-             content_type != NULL ? content_type : "missing");
-  if (response->json == NULL)
-    g_error ("%s:%d: refusal body is not a JSON object: %s", file, line, response->body_text);
-  if (g_strcmp0 (json_object_get_string_member_with_default (response->json, "error", NULL),
-                 code) != 0)
-    g_error ("%s:%d: refusal %s; expected error %s", file, line, response->body_text, code);
-  if (json_object_get_string_member_with_default (response->json, "message", NULL) == NULL)
-    g_error ("%s:%d: refusal without a string message: %s", file, line, response->body_text);
+  g_assert_cmpint (ts, >, now_ms - 60000);
+  g_assert_cmpint (ts, <, now_ms + 60000);
+}
+
+void
+gc_test_assert_message (const GcTestEvent *event,
+                        const GcUser      *from,
+                        const char        *text,
+                        const char        *client_id)
+{
+  const GcMessage *message;
+
+  g_assert_nonnull (event->event);
+  g_assert_cmpint (event->event->type, ==, GC_EVENT_MESSAGE);
+  message = event->event->message;
+  gc_test_assert_same_user (message->from, from);
+  g_assert_cmpstr (message->text, ==, text);
+  g_assert_cmpstr (message->client_id, ==, client_id);
+  g_assert_cmpuint (message->id, >, 0);
+  gc_test_assert_recent_ts (message->ts);
+  /* §7: client_id is omitted, not null, when the sender gave none. */
+  if (client_id == NULL)
+    g_assert_null (strstr (event->json, "\"client_id\""));
+}
+
+gboolean
+gc_test_members_contain (GPtrArray    *members,
+                         const GcUser *user)
+{
+  for (guint i = 0; i < members->len; i++)
+    {
+      const GcUser *member = g_ptr_array_index (members, i);
+
+      if (g_strcmp0 (member->id, user->id) == 0)
+        {
+          g_assert_cmpstr (member->name, ==, user->name);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+GcTestEvent *
+gc_test_client_wait_leave (GcTestClient *client,
+                           const GcUser *user,
+                           const char   *reason)
+{
+  GcTestEvent *event = gc_test_client_wait_event (client, GC_EVENT_LEAVE);
+
+  g_assert_cmpstr (event->event->leave.user->id, ==, user->id);
+  g_assert_cmpstr (gc_leave_reason_to_string (event->event->leave.reason), ==, reason);
+  gc_test_assert_recent_ts (event->event->leave.ts);
+  return event;
+}
+
+GcUser *
+gc_test_client_wait_join_user (GcTestClient *client)
+{
+  g_autoptr(GcTestEvent) event = gc_test_client_wait_event (client, GC_EVENT_JOIN);
+
+  gc_test_assert_recent_ts (event->event->join.ts);
+  return gc_user_copy (event->event->join.user);
+}
+
+GPtrArray *
+gc_test_client_send_messages (GcTestClient *client,
+                              const char   *prefix,
+                              guint         n)
+{
+  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_event_free);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%s-%u", prefix, i);
+
+      gc_test_client_send_message (client, text, NULL);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%s-%u", prefix, i);
+
+      g_ptr_array_add (events, gc_test_client_wait_message (client, text));
+    }
+  return events;
 }

@@ -1,0 +1,315 @@
+/* gc-test-http.c: raw HTTP for the tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gc-protocol.h"
+#include "gc-test-http.h"
+
+const guint8 *
+gc_test_find_header_end (const guint8 *data,
+                         gsize         len)
+{
+  /* memmem() is a GNU extension. */
+  for (gsize i = 0; i + 4 <= len; i++)
+    if (memcmp (data + i, "\r\n\r\n", 4) == 0)
+      return data + i;
+  return NULL;
+}
+
+JsonObject *
+gc_test_parse_json_object (const char *text,
+                           gsize       len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, text, len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw HTTP                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+gc_test_http_response_free (GcTestHttpResponse *response)
+{
+  if (response == NULL)
+    return;
+  g_clear_pointer (&response->headers, soup_message_headers_unref);
+  g_clear_pointer (&response->body, g_bytes_unref);
+  g_clear_pointer (&response->json, json_object_unref);
+  g_free (response->body_text);
+  g_free (response);
+}
+
+typedef struct {
+  GByteArray        *data;
+  gsize              header_len;
+  goffset            content_length;  /* -1: read to EOF */
+  gboolean           done;
+  GError            *error;
+  GSocketConnection *connection;
+  guint8             chunk[8192];
+} HttpExchange;
+
+static void http_read (HttpExchange *exchange);
+
+static gboolean
+http_is_complete (HttpExchange *exchange)
+{
+  const guint8 *end;
+
+  if (exchange->header_len == 0)
+    {
+      g_autoptr(SoupMessageHeaders) headers = NULL;
+      guint status;
+
+      end = gc_test_find_header_end (exchange->data->data, exchange->data->len);
+      if (end == NULL)
+        return FALSE;
+      exchange->header_len = end + 4 - exchange->data->data;
+
+      headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+      if (!soup_headers_parse_response ((const char *) exchange->data->data,
+                                        exchange->header_len, headers, NULL, &status, NULL))
+        exchange->content_length = -1;
+      else if (SOUP_STATUS_IS_INFORMATIONAL (status))
+        /* A 101: what follows is WebSocket frames, not a body. */
+        exchange->content_length = 0;
+      else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+        exchange->content_length = soup_message_headers_get_content_length (headers);
+      else
+        exchange->content_length = -1;
+    }
+
+  return exchange->content_length >= 0 &&
+         exchange->data->len >= exchange->header_len + exchange->content_length;
+}
+
+static void
+on_http_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  HttpExchange *exchange = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &exchange->error);
+
+  if (n > 0)
+    g_byte_array_append (exchange->data, exchange->chunk, n);
+
+  /* An error after a complete header block is the peer resetting a
+   * connection it already answered on. */
+  if (n < 0 && exchange->header_len > 0)
+    g_clear_error (&exchange->error);
+
+  if (n <= 0 || http_is_complete (exchange))
+    exchange->done = TRUE;
+  else
+    http_read (exchange);
+}
+
+static void
+http_read (HttpExchange *exchange)
+{
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (exchange->connection));
+
+  g_input_stream_read_async (input, exchange->chunk, sizeof exchange->chunk,
+                             G_PRIORITY_DEFAULT, NULL, on_http_read, exchange);
+}
+
+static void
+on_http_written (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  HttpExchange *exchange = user_data;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL,
+                                         &exchange->error))
+    exchange->done = TRUE;
+  else
+    http_read (exchange);
+}
+
+static void
+on_http_connected (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  HttpExchange *exchange = user_data;
+
+  exchange->connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result,
+                                                         &exchange->error);
+  if (exchange->connection == NULL)
+    exchange->done = TRUE;
+}
+
+static void
+on_http_client_event (GSocketClient      *socket_client,
+                      GSocketClientEvent  event,
+                      GSocketConnectable *connectable,
+                      GIOStream          *connection,
+                      gpointer            user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    g_tls_connection_set_database (G_TLS_CONNECTION (connection), user_data);
+}
+
+GcTestHttpResponse *
+gc_test_http_request (const char   *host,
+                      guint16       port,
+                      GTlsDatabase *tls_database,
+                      const char   *request)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GSocketConnectable) address = g_network_address_new (host, port);
+  HttpExchange exchange = { 0 };
+  GcTestHttpResponse *response;
+  GOutputStream *output;
+
+  exchange.data = g_byte_array_new ();
+  if (tls_database != NULL)
+    {
+      g_socket_client_set_tls (socket_client, TRUE);
+      g_signal_connect (socket_client, "event", G_CALLBACK (on_http_client_event), tls_database);
+    }
+
+  g_socket_client_connect_async (socket_client, address, NULL, on_http_connected, &exchange);
+  gc_test_wait (exchange.connection != NULL || exchange.done);
+  g_assert_no_error (exchange.error);
+
+  output = g_io_stream_get_output_stream (G_IO_STREAM (exchange.connection));
+  g_output_stream_write_all_async (output, request, strlen (request), G_PRIORITY_DEFAULT,
+                                   NULL, on_http_written, &exchange);
+  gc_test_wait (exchange.done);
+  g_assert_no_error (exchange.error);
+
+  if (exchange.header_len == 0)
+    g_error ("no HTTP response to %s: got %u bytes", request, exchange.data->len);
+
+  response = g_new0 (GcTestHttpResponse, 1);
+  response->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  if (!soup_headers_parse_response ((const char *) exchange.data->data, exchange.header_len,
+                                    response->headers, NULL, &response->status, NULL))
+    g_error ("malformed HTTP response: %.*s", (int) exchange.header_len, exchange.data->data);
+
+  {
+    gsize body_len = exchange.data->len - exchange.header_len;
+    const guint8 *body = exchange.data->data + exchange.header_len;
+
+    if (exchange.content_length >= 0)
+      body_len = MIN (body_len, (gsize) exchange.content_length);
+    response->body = g_bytes_new (body, body_len);
+    response->body_text = g_strndup ((const char *) body, body_len);
+    response->json = gc_test_parse_json_object ((const char *) body, body_len);
+  }
+
+  g_io_stream_close (G_IO_STREAM (exchange.connection), NULL, NULL);
+  g_clear_object (&exchange.connection);
+  g_byte_array_unref (exchange.data);
+  return response;
+}
+
+GcTestHttpResponse *
+gc_test_http_get (const char   *host,
+                  guint16       port,
+                  GTlsDatabase *tls_database,
+                  const char   *path)
+{
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\n"
+                                              "Host: %s:%u\r\n"
+                                              "Connection: close\r\n"
+                                              "\r\n", path, host, port);
+
+  return gc_test_http_request (host, port, tls_database, request);
+}
+
+char *
+gc_test_upgrade_request (const char *path_and_query,
+                         const char *version,
+                         const char *extra_headers)
+{
+  return g_strdup_printf ("GET %s HTTP/1.1\r\n"
+                          "Host: 127.0.0.1\r\n"
+                          "Upgrade: websocket\r\n"
+                          "Connection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: %s\r\n"
+                          "Sec-WebSocket-Protocol: " GC_PROTOCOL_SUBPROTOCOL "\r\n"
+                          "%s"
+                          "\r\n",
+                          path_and_query, version != NULL ? version : "13",
+                          extra_headers != NULL ? extra_headers : "");
+}
+
+void
+gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
+                                  guint               status,
+                                  const char         *code,
+                                  const char         *file,
+                                  int                 line)
+{
+  const char *content_type = soup_message_headers_get_content_type (response->headers, NULL);
+
+  if (response->status != status)
+    g_error ("%s:%d: got HTTP %u (%s); expected %u %s", file, line, response->status,
+             response->body_text, status, code);
+  if (g_strcmp0 (content_type, "application/json") != 0)
+    g_error ("%s:%d: refusal Content-Type is %s, not application/json", file, line,
+             content_type != NULL ? content_type : "missing");
+  if (response->json == NULL)
+    g_error ("%s:%d: refusal body is not a JSON object: %s", file, line, response->body_text);
+  if (g_strcmp0 (json_object_get_string_member_with_default (response->json, "error", NULL),
+                 code) != 0)
+    g_error ("%s:%d: refusal %s; expected error %s", file, line, response->body_text, code);
+  if (json_object_get_string_member_with_default (response->json, "message", NULL) == NULL)
+    g_error ("%s:%d: refusal without a string message: %s", file, line, response->body_text);
+}
+
+/* ------------------------------------------------------------------ */
+/* Upgrades                                                             */
+/* ------------------------------------------------------------------ */
+
+GcTestHttpResponse *
+gc_test_http_upgrade (guint16     port,
+                      const char *path_and_query,
+                      const char *version,
+                      const char *extra_headers)
+{
+  g_autofree char *request = gc_test_upgrade_request (path_and_query, version, extra_headers);
+
+  return gc_test_http_request ("127.0.0.1", port, NULL, request);
+}
+
+void
+gc_test_assert_upgrade_refused (guint16     port,
+                                const char *path_and_query,
+                                guint       status,
+                                const char *code)
+{
+  g_autoptr(GcTestHttpResponse) response = gc_test_http_upgrade (port, path_and_query, NULL, NULL);
+
+  g_test_message ("%s -> %u %s", path_and_query, response->status, response->body_text);
+  gc_test_http_assert_refusal (response, status, code);
+}
+
+void
+gc_test_assert_upgrade_accepted (guint16     port,
+                                 const char *path_and_query)
+{
+  g_autoptr(GcTestHttpResponse) response = gc_test_http_upgrade (port, path_and_query, NULL, NULL);
+
+  if (response->status != SOUP_STATUS_SWITCHING_PROTOCOLS)
+    g_error ("%s: expected 101, got %u %s", path_and_query, response->status,
+             response->body_text);
+}
