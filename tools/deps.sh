@@ -6,11 +6,14 @@ gochat_build_packages=(
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin
   libsoup-3.0-dev libjson-glib-dev glib-networking ca-certificates
   gettext appstream desktop-file-utils
+  libhiredis-dev
 )
 # Only the test suite needs these: a display for GUI tests, a session bus,
-# an independent WebSocket implementation, and clang for the fuzzers.
+# an independent WebSocket implementation, clang for the fuzzers, and
+# redis-server for the tests of several nodes sharing rooms (--redis).
 gochat_test_packages=(
   xvfb xauth dbus xdotool python3 python3-websockets clang libclang-rt-14-dev
+  redis-server
 )
 
 gochat_install_packages () {
