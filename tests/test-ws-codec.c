@@ -1423,11 +1423,9 @@ test_limit_setting (void)
   g_autofree guint8 *payload = make_payload (GC_WS_OPCODE_BINARY, 70000);
   g_autoptr(ParseResult) result = parse_result_new ();
 
-  g_assert_cmpuint (gc_ws_parser_get_max_message_size (parser), ==, 65536);
   append_frame (frame, GC_WS_ROLE_CLIENT, FIN | GC_WS_OPCODE_BINARY, payload, 70000);
 
   gc_ws_parser_set_max_message_size (parser, 0);
-  g_assert_cmpuint (gc_ws_parser_get_max_message_size (parser), ==, 0);
   feed_into (parser, result, frame->data, frame->len, 0);
   g_assert_no_error (result->error);
   g_assert_cmpuint (result->events->len, ==, 1);

@@ -16,9 +16,8 @@
 #include <gio/gnetworking.h>
 #include <libsoup/soup.h>
 
-#include "gc-ws-connection.h"
+#include "gc-ws-connection-private.h"
 #include "gc-ws-frame.h"
-#include "gc-ws-poller-private.h"
 
 #include "gc-test-wait.h"
 #include "gc-test-threads.h"
@@ -70,6 +69,37 @@ count_open_fds (void)
       n++;
     }
   return n - 1;  /* the directory's own fd */
+}
+
+/* Construct-time properties with no getter of their own. */
+
+static guint
+connection_role (GcWsConnection *connection)
+{
+  guint role;
+
+  g_object_get (connection, "role", &role, NULL);
+  return role;
+}
+
+static guint64
+connection_max_message_size (GcWsConnection *connection)
+{
+  guint64 size;
+
+  g_object_get (connection, "max-message-size", &size, NULL);
+  return size;
+}
+
+/* Transfer none: the connection holds the stream. */
+static GIOStream *
+connection_stream (GcWsConnection *connection)
+{
+  GIOStream *stream;
+
+  g_object_get (connection, "stream", &stream, NULL);
+  g_object_unref (stream);
+  return stream;
 }
 
 /* Sockets */
@@ -551,7 +581,7 @@ test_messages (Fixture       *fixture,
   assert_frame (peer_frame (&pair->peer, 2), GC_WS_OPCODE_TEXT, "");
   g_assert_cmpuint (gc_ws_connection_get_queued_bytes (pair->connection), ==, 0);
 
-  g_assert_cmpint (gc_ws_connection_get_role (pair->connection), ==, fixture->mode->role);
+  g_assert_cmpint (connection_role (pair->connection), ==, fixture->mode->role);
   g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_OPEN);
   g_assert_cmpuint (pair->n_errors, ==, 0);
   g_assert_cmpuint (pair->n_closed, ==, 0);
@@ -997,7 +1027,7 @@ test_protocol_error_too_big (Fixture       *fixture,
   guint8 payload[200] = { 0 };
 
   gc_ws_connection_set_max_message_size (pair->connection, 100);
-  g_assert_cmpuint (gc_ws_connection_get_max_message_size (pair->connection), ==, 100);
+  g_assert_cmpuint (connection_max_message_size (pair->connection), ==, 100);
   peer_send_frame (&pair->peer, GC_WS_OPCODE_BINARY, payload, 100);
   gc_test_wait (pair->messages->len == 1);
   g_ptr_array_set_size (pair->messages, 0);
@@ -1074,7 +1104,7 @@ overflow (Fixture  *fixture,
   guint n_binary;
   Frame *last;
 
-  shrink_buffers (gc_ws_connection_get_stream (pair->connection), SO_SNDBUF);
+  shrink_buffers (connection_stream (pair->connection), SO_SNDBUF);
   shrink_buffers (pair->peer.stream, SO_RCVBUF);
   gc_ws_connection_set_max_queued_bytes (pair->connection, max_queued);
   g_assert_cmpuint (gc_ws_connection_get_max_queued_bytes (pair->connection), ==, max_queued);
@@ -1146,7 +1176,7 @@ test_ping_flood (Fixture       *fixture,
   g_autoptr(GBytes) ping = peer_encode (&pair->peer, GC_WS_OPCODE_PING, payload, sizeof payload);
   guint n_sent = 0;
 
-  shrink_buffers (gc_ws_connection_get_stream (pair->connection), SO_SNDBUF);
+  shrink_buffers (connection_stream (pair->connection), SO_SNDBUF);
   shrink_buffers (pair->peer.stream, SO_RCVBUF);
   gc_ws_connection_set_max_queued_bytes (pair->connection, 16 * 1024);
 
@@ -1617,7 +1647,7 @@ test_tls (Fixture       *fixture,
   gc_test_wait (pair->n_closed == 1 && pair->peer.eof);
   g_assert_false (pair->peer.reset);
   assert_close_frame (peer_frame (&pair->peer, 1), GC_WS_CLOSE_NORMAL, NULL);
-  g_assert_true (g_io_stream_is_closed (gc_ws_connection_get_stream (pair->connection)));
+  g_assert_true (g_io_stream_is_closed (connection_stream (pair->connection)));
   g_assert_cmpuint (pair->n_errors, ==, 0);
 }
 

@@ -7,93 +7,14 @@
 
 #include <string.h>
 
-#include "gc-ws-connection.h"
-#include "gc-ws-poller-private.h"
+#include "gc-ws-connection-private.h"
 
 #define DEFAULT_MAX_MESSAGE_SIZE (16 * 1024 * 1024)
 #define DEFAULT_MAX_QUEUED_BYTES (16 * 1024 * 1024)
 #define DEFAULT_CLOSE_TIMEOUT_MS 5000
 
-/* Frames handed to one writev call. */
-#define MAX_VECTORS 64
-/* A write ring larger than this is freed once it drains, so that a burst
- * does not leave an idle connection holding a big array. */
-#define IDLE_QUEUE_CAPACITY 16
-
-struct _GcWsConnection
-{
-  GObject                parent_instance;
-
-  GcWsPollerEntry        entry;
-  GcWsPoller            *poller;
-  GIOStream             *stream;
-  GPollableInputStream  *input;           /* borrowed from stream */
-  GPollableOutputStream *output;          /* borrowed from stream */
-  GSocket               *socket;          /* borrowed from the stream chain; NULL once closed */
-  GSocketAddress        *remote_address;  /* looked up on first use */
-  GcWsParser            *parser;          /* NULL once closed */
-  GBytes                *initial_data;    /* until the first read */
-  char                  *protocol;
-  char                  *close_reason;
-
-  /* Write queue: a ring of encoded frames; the head may be partly written. */
-  GBytes               **queue;
-  guint                  queue_head;
-  guint                  queue_length;
-  guint                  queue_capacity;  /* 0 or a power of two */
-  gsize                  queue_offset;    /* bytes of the head already written */
-  gsize                  queued_bytes;
-  gsize                  max_queued_bytes;
-  guint64                max_message_size;
-
-  gint64                 last_received;   /* monotonic µs of the last frame */
-  gint64                 last_ping;
-  gint64                 close_deadline;
-  guint                  keepalive_interval_s;
-  guint                  keepalive_timeout_s;
-  guint                  close_timeout_ms;
-
-  gushort                close_code;
-  guint                  role : 1;
-  guint                  state : 2;
-  guint                  direct : 1;          /* reads come straight from the socket */
-  guint                  has_tls : 1;
-  guint                  close_sent : 1;
-  guint                  close_received : 1;
-  guint                  failed : 1;          /* we failed the connection (RFC 6455 §7.1.7) */
-  guint                  write_shutdown : 1;
-  guint                  in_feed : 1;
-};
-
-enum {
-  PROP_0,
-  PROP_STREAM,
-  PROP_ROLE,
-  PROP_INITIAL_DATA,
-  PROP_PROTOCOL,
-  PROP_POLLER,
-  PROP_STATE,
-  PROP_MAX_MESSAGE_SIZE,
-  PROP_MAX_QUEUED_BYTES,
-  PROP_KEEPALIVE_INTERVAL,
-  PROP_KEEPALIVE_TIMEOUT,
-  PROP_CLOSE_TIMEOUT,
-  N_PROPS
-};
-
-enum {
-  SIGNAL_MESSAGE,
-  SIGNAL_PING,
-  SIGNAL_PONG,
-  SIGNAL_QUEUE_OVERFLOW,
-  SIGNAL_ERROR,
-  SIGNAL_CLOSING,
-  SIGNAL_CLOSED,
-  N_SIGNALS
-};
-
-static GParamSpec *properties[N_PROPS];
-static guint signals[N_SIGNALS];
+GParamSpec *gc_ws_connection_properties[N_PROPS];
+guint gc_ws_connection_signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (GcWsConnection, gc_ws_connection, G_TYPE_OBJECT)
 
@@ -145,84 +66,11 @@ find_socket (GIOStream *stream,
   return NULL;
 }
 
-/* Write queue */
+/* Writing */
 
-static void
-queue_push (GcWsConnection *self,
-            GBytes         *frame)
-{
-  if (self->queue_length == self->queue_capacity)
-    {
-      guint capacity = MAX (8, self->queue_capacity * 2);
-      GBytes **ring = g_new (GBytes *, capacity);
-
-      for (guint i = 0; i < self->queue_length; i++)
-        ring[i] = self->queue[(self->queue_head + i) & (self->queue_capacity - 1)];
-      g_free (self->queue);
-      self->queue = ring;
-      self->queue_head = 0;
-      self->queue_capacity = capacity;
-    }
-
-  self->queue[(self->queue_head + self->queue_length) & (self->queue_capacity - 1)] = frame;
-  self->queue_length++;
-  self->queued_bytes += g_bytes_get_size (frame);
-}
-
-static void
-queue_release_idle (GcWsConnection *self)
-{
-  if (self->queue_length == 0 && self->queue_capacity > IDLE_QUEUE_CAPACITY)
-    {
-      g_clear_pointer (&self->queue, g_free);
-      self->queue_capacity = 0;
-      self->queue_head = 0;
-    }
-}
-
-static void
-queue_consume (GcWsConnection *self,
-               gsize           written)
-{
-  self->queued_bytes -= written;
-  while (written > 0)
-    {
-      GBytes *head = self->queue[self->queue_head];
-      gsize remaining = g_bytes_get_size (head) - self->queue_offset;
-
-      if (written < remaining)
-        {
-          self->queue_offset += written;
-          return;
-        }
-
-      written -= remaining;
-      g_bytes_unref (head);
-      self->queue[self->queue_head] = NULL;
-      self->queue_head = (self->queue_head + 1) & (self->queue_capacity - 1);
-      self->queue_length--;
-      self->queue_offset = 0;
-    }
-  queue_release_idle (self);
-}
-
-static void
-queue_clear (GcWsConnection *self)
-{
-  for (guint i = 0; i < self->queue_length; i++)
-    g_bytes_unref (self->queue[(self->queue_head + i) & (self->queue_capacity - 1)]);
-  g_clear_pointer (&self->queue, g_free);
-  self->queue_head = 0;
-  self->queue_length = 0;
-  self->queue_capacity = 0;
-  self->queue_offset = 0;
-  self->queued_bytes = 0;
-}
-
-/* Queues @frame (transfer full) for the end of the current dispatch. */
-static void
-queue_frame (GcWsConnection *self,
-             GBytes         *frame)
+void
+gc_ws_connection_queue_frame (GcWsConnection *self,
+                              GBytes         *frame)
 {
   if (self->state == GC_WS_STATE_CLOSED)
     {
@@ -230,92 +78,8 @@ queue_frame (GcWsConnection *self,
       return;
     }
 
-  queue_push (self, frame);
+  gc_ws_send_queue_push (&self->queue, frame);
   gc_ws_poller_queue_flush (self->poller, &self->entry);
-}
-
-/* Closing */
-
-static void
-set_state (GcWsConnection *self,
-           GcWsState       state)
-{
-  self->state = state;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
-}
-
-/* Lets go of the socket: out of the poller first (epoll needs the fd open
- * to forget it), then closed without ever blocking the main loop. */
-static void
-release_transport (GcWsConnection *self,
-                   gboolean        abortive)
-{
-  gc_ws_poller_remove (self->poller, &self->entry);
-
-  abortive = abortive || self->queue_length > 0;
-  queue_clear (self);
-
-  /* Closing TLS writes close_notify, and a synchronous close writes it
-   * blocking. It cannot block if the socket has room, which it has unless
-   * the peer stopped reading; then there is no orderly close to be had and
-   * the socket goes first, so that the TLS close fails at once. (Not
-   * g_io_stream_close_async(): that parks a thread on a peer that never
-   * reads.) */
-  if (self->has_tls && !abortive && self->socket != NULL &&
-      (g_socket_condition_check (self->socket, G_IO_OUT) & G_IO_OUT) == 0)
-    abortive = TRUE;
-
-  if (abortive && self->socket != NULL)
-    g_socket_close (self->socket, NULL);
-  g_io_stream_close (self->stream, NULL, NULL);
-  /* Closing a wrapper need not close what it wraps. */
-  if (self->socket != NULL)
-    g_socket_close (self->socket, NULL);
-  self->socket = NULL;
-  self->close_deadline = 0;
-  g_clear_pointer (&self->initial_data, g_bytes_unref);
-  if (!self->in_feed)
-    g_clear_pointer (&self->parser, gc_ws_parser_free);
-}
-
-static void
-close_transport (GcWsConnection *self,
-                 gboolean        abortive)
-{
-  if (self->state == GC_WS_STATE_CLOSED)
-    return;
-
-  g_object_ref (self);
-  release_transport (self, abortive);
-  set_state (self, GC_WS_STATE_CLOSED);
-  g_signal_emit (self, signals[SIGNAL_CLOSED], 0);
-  g_object_unref (self);
-}
-
-static void
-enter_closing (GcWsConnection *self)
-{
-  self->close_deadline = gc_ws_poller_get_time (self->poller) +
-                         (gint64) self->close_timeout_ms * G_TIME_SPAN_MILLISECOND;
-  gc_ws_poller_schedule (self->poller, self->close_deadline);
-  set_state (self, GC_WS_STATE_CLOSING);
-  g_signal_emit (self, signals[SIGNAL_CLOSING], 0);
-}
-
-/* Sends our close frame (RFC 6455 §7.1.2). */
-static void
-start_closing (GcWsConnection *self,
-               gushort         code,
-               const char     *reason)
-{
-  if (self->state != GC_WS_STATE_OPEN)
-    return;
-
-  g_object_ref (self);
-  queue_frame (self, gc_ws_frame_encode_close (self->role, code, reason));
-  self->close_sent = TRUE;
-  enter_closing (self);
-  g_object_unref (self);
 }
 
 /* Queues @frame (transfer full) and enforces max-queued-bytes. Everything
@@ -325,110 +89,40 @@ static void
 queue_frame_bounded (GcWsConnection *self,
                      GBytes         *frame)
 {
-  queue_frame (self, frame);
+  gc_ws_connection_queue_frame (self, frame);
 
   if (self->state == GC_WS_STATE_OPEN &&
-      self->max_queued_bytes > 0 && self->queued_bytes > self->max_queued_bytes)
+      self->max_queued_bytes > 0 && self->queue.bytes > self->max_queued_bytes)
     {
       g_object_ref (self);
-      g_signal_emit (self, signals[SIGNAL_QUEUE_OVERFLOW], 0);
+      g_signal_emit (self, gc_ws_connection_signals[SIGNAL_QUEUE_OVERFLOW], 0);
       if (self->state == GC_WS_STATE_OPEN)
-        start_closing (self, GC_WS_CLOSE_POLICY_VIOLATION, "Send queue overflow");
+        gc_ws_connection_start_closing (self, GC_WS_CLOSE_POLICY_VIOLATION, "Send queue overflow");
       g_object_unref (self);
     }
 }
 
-/* Called whenever the closing handshake may have advanced: our close
- * flushed, the peer's close received. RFC 6455 §7.1.1: the server closes
- * TCP first; the client waits for it (bounded by the close timeout). */
-static void
-maybe_finish_closing (GcWsConnection *self)
+gboolean
+gc_ws_connection_flush (GcWsConnection *self)
 {
-  if (self->state != GC_WS_STATE_CLOSING || self->queue_length > 0)
-    return;
-  if (self->role != GC_WS_ROLE_SERVER)
-    return;
-
-  if (self->close_received)
+  while (self->queue.length > 0)
     {
-      close_transport (self, FALSE);
-    }
-  else if (self->failed)
-    {
-      /* The peer broke the protocol; its close may never come (our parser
-       * has stopped). Send FIN and drain until it closes too, so that its
-       * unread bytes do not turn our close into a reset that could destroy
-       * the close frame we just sent. TLS cannot half-close. */
-      if (self->has_tls || self->socket == NULL)
-        close_transport (self, FALSE);
-      else if (!self->write_shutdown)
-        {
-          self->write_shutdown = TRUE;
-          g_socket_shutdown (self->socket, FALSE, TRUE, NULL);
-        }
-    }
-}
-
-static void
-handle_io_error (GcWsConnection *self,
-                 const GError   *error)
-{
-  g_object_ref (self);
-  /* After the peer's close, a reset or broken pipe only ends what was
-   * ending anyway. */
-  if (!self->close_received)
-    g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-  close_transport (self, TRUE);
-  g_object_unref (self);
-}
-
-/* Writes as much of the queue as the stream takes without blocking.
- * Returns %FALSE if the connection closed on a write error. */
-static gboolean
-flush_queue (GcWsConnection *self)
-{
-  while (self->queue_length > 0)
-    {
-      GOutputVector vectors[MAX_VECTORS];
-      guint n_vectors = MIN (self->queue_length, MAX_VECTORS);
       g_autoptr(GError) error = NULL;
       GPollableReturn result;
-      gsize written = 0;
 
-      for (guint i = 0; i < n_vectors; i++)
-        {
-          GBytes *frame = self->queue[(self->queue_head + i) & (self->queue_capacity - 1)];
-          gsize size;
-          const guint8 *data = g_bytes_get_data (frame, &size);
-
-          if (i == 0)
-            {
-              data += self->queue_offset;
-              size -= self->queue_offset;
-            }
-          vectors[i].buffer = data;
-          vectors[i].size = size;
-        }
-
-      result = g_pollable_output_stream_writev_nonblocking (self->output,
-                                                            vectors, n_vectors,
-                                                            &written, NULL, &error);
+      result = gc_ws_send_queue_write (&self->queue, self->output, &error);
       gc_ws_poller_count_write_call (self->poller);
 
-      /* (Nothing written is as good as would-block, not a reason to spin.) */
-      if (result == G_POLLABLE_RETURN_WOULD_BLOCK ||
-          (result == G_POLLABLE_RETURN_OK && written == 0))
+      if (result == G_POLLABLE_RETURN_WOULD_BLOCK)
         {
           gc_ws_poller_set_want_write (self->poller, &self->entry, self->output, TRUE);
           return TRUE;
         }
       if (result == G_POLLABLE_RETURN_FAILED)
         {
-          handle_io_error (self, error);
+          gc_ws_connection_handle_io_error (self, error);
           return FALSE;
         }
-
-      queue_consume (self, written);
     }
 
   gc_ws_poller_set_want_write (self->poller, &self->entry, self->output, FALSE);
@@ -441,76 +135,11 @@ gc_ws_connection_handle_writable (GcWsConnection *self)
   if (self->state == GC_WS_STATE_CLOSED)
     return;
 
-  if (flush_queue (self))
-    maybe_finish_closing (self);
-}
-
-/* Fails the connection (RFC 6455 §7.1.7) after a protocol violation: the
- * error code is the close code to send. */
-static void
-fail_connection (GcWsConnection *self,
-                 const GError   *error)
-{
-  g_object_ref (self);
-  self->failed = TRUE;
-  if (!self->close_sent)
-    {
-      gushort code = error->domain == GC_WS_ERROR && gc_ws_close_code_is_valid (error->code)
-                     ? error->code : GC_WS_CLOSE_PROTOCOL_ERROR;
-
-      queue_frame (self, gc_ws_frame_encode_close (self->role, code, error->message));
-      self->close_sent = TRUE;
-    }
-  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-  if (self->state == GC_WS_STATE_OPEN)
-    enter_closing (self);
-  maybe_finish_closing (self);
-  g_object_unref (self);
-}
-
-static void
-handle_eof (GcWsConnection *self)
-{
-  /* The peer may only have shut down its sending side and still wait for
-   * what we queued, like the echo of its close: one last try. */
-  if (self->queue_length > 0 && !flush_queue (self))
-    return;
-  close_transport (self, FALSE);
+  if (gc_ws_connection_flush (self))
+    gc_ws_connection_maybe_finish_closing (self);
 }
 
 /* Reading */
-
-static void
-handle_close_frame (GcWsConnection *self,
-                    GBytes         *payload)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *reason = NULL;
-  gushort code;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (payload, &len);
-
-  if (!gc_ws_close_payload_parse (data, len, &code, &reason, &error))
-    {
-      fail_connection (self, error);
-      return;
-    }
-
-  self->close_received = TRUE;
-  self->close_code = code;
-  g_free (self->close_reason);
-  self->close_reason = g_steal_pointer (&reason);
-
-  if (self->state == GC_WS_STATE_OPEN)
-    {
-      queue_frame (self, gc_ws_frame_encode_close (self->role,
-                                                   code == GC_WS_CLOSE_NO_STATUS ? 0 : code,
-                                                   NULL));
-      self->close_sent = TRUE;
-      enter_closing (self);
-    }
-  maybe_finish_closing (self);
-}
 
 static gboolean
 on_frame (GcWsOpcode  opcode,
@@ -527,7 +156,7 @@ on_frame (GcWsOpcode  opcode,
     case GC_WS_OPCODE_BINARY:
       /* Once we have said goodbye the owner wants no more messages. */
       if (self->state == GC_WS_STATE_OPEN)
-        g_signal_emit (self, signals[SIGNAL_MESSAGE], 0, (guint) opcode, payload);
+        g_signal_emit (self, gc_ws_connection_signals[SIGNAL_MESSAGE], 0, (guint) opcode, payload);
       break;
 
     case GC_WS_OPCODE_PING:
@@ -538,15 +167,15 @@ on_frame (GcWsOpcode  opcode,
 
           queue_frame_bounded (self, gc_ws_frame_encode (self->role, GC_WS_OPCODE_PONG, TRUE, data, len));
         }
-      g_signal_emit (self, signals[SIGNAL_PING], 0, payload);
+      g_signal_emit (self, gc_ws_connection_signals[SIGNAL_PING], 0, payload);
       break;
 
     case GC_WS_OPCODE_PONG:
-      g_signal_emit (self, signals[SIGNAL_PONG], 0, payload);
+      g_signal_emit (self, gc_ws_connection_signals[SIGNAL_PONG], 0, payload);
       break;
 
     case GC_WS_OPCODE_CLOSE:
-      handle_close_frame (self, payload);
+      gc_ws_connection_handle_close_frame (self, payload);
       /* Nothing may follow a close frame. */
       return FALSE;
 
@@ -579,7 +208,7 @@ process_incoming (GcWsConnection *self,
   if (self->state == GC_WS_STATE_CLOSED)
     g_clear_pointer (&self->parser, gc_ws_parser_free);
   else if (!ok)
-    fail_connection (self, error);
+    gc_ws_connection_fail (self, error);
 }
 
 void
@@ -627,7 +256,7 @@ gc_ws_connection_handle_readable (GcWsConnection *self)
         }
       else if (n == 0)
         {
-          handle_eof (self);
+          gc_ws_connection_handle_eof (self);
           break;
         }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -645,12 +274,12 @@ gc_ws_connection_handle_readable (GcWsConnection *self)
         {
           /* The peer closed TCP without close_notify, as browsers may; the
            * WebSocket layer tells a clean end from an abnormal one. */
-          handle_eof (self);
+          gc_ws_connection_handle_eof (self);
           break;
         }
       else
         {
-          handle_io_error (self, error);
+          gc_ws_connection_handle_io_error (self, error);
           break;
         }
     }
@@ -712,7 +341,7 @@ gc_ws_connection_handle_timers (GcWsConnection *self,
   if (self->state == GC_WS_STATE_CLOSING)
     {
       if (now >= self->close_deadline)
-        close_transport (self, FALSE);
+        gc_ws_connection_close_transport (self, FALSE);
       return;
     }
   if (self->state != GC_WS_STATE_OPEN)
@@ -732,8 +361,8 @@ gc_ws_connection_handle_timers (GcWsConnection *self,
                                              self->keepalive_timeout_s);
 
       g_object_ref (self);
-      g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
-      close_transport (self, TRUE);
+      g_signal_emit (self, gc_ws_connection_signals[SIGNAL_ERROR], 0, error);
+      gc_ws_connection_close_transport (self, TRUE);
       g_object_unref (self);
       return;
     }
@@ -796,7 +425,7 @@ gc_ws_connection_dispose (GObject *object)
   /* Dropped without closing: let go of the socket, quietly. */
   if (self->state != GC_WS_STATE_CLOSED)
     {
-      release_transport (self, TRUE);
+      gc_ws_connection_release_transport (self, TRUE);
       self->state = GC_WS_STATE_CLOSED;
     }
 
@@ -808,7 +437,7 @@ gc_ws_connection_finalize (GObject *object)
 {
   GcWsConnection *self = GC_WS_CONNECTION (object);
 
-  queue_clear (self);
+  gc_ws_send_queue_clear (&self->queue);
   g_clear_pointer (&self->parser, gc_ws_parser_free);
   g_clear_pointer (&self->initial_data, g_bytes_unref);
   g_clear_object (&self->remote_address);
@@ -926,59 +555,59 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
   object_class->get_property = gc_ws_connection_get_property;
   object_class->set_property = gc_ws_connection_set_property;
 
-  properties[PROP_STREAM] =
+  gc_ws_connection_properties[PROP_STREAM] =
     g_param_spec_object ("stream", NULL, NULL,
                          G_TYPE_IO_STREAM,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /* A GcWsRole. */
-  properties[PROP_ROLE] =
+  gc_ws_connection_properties[PROP_ROLE] =
     g_param_spec_uint ("role", NULL, NULL,
                        GC_WS_ROLE_SERVER, GC_WS_ROLE_CLIENT, GC_WS_ROLE_SERVER,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_INITIAL_DATA] =
+  gc_ws_connection_properties[PROP_INITIAL_DATA] =
     g_param_spec_boxed ("initial-data", NULL, NULL,
                         G_TYPE_BYTES,
                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_PROTOCOL] =
+  gc_ws_connection_properties[PROP_PROTOCOL] =
     g_param_spec_string ("protocol", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_POLLER] =
+  gc_ws_connection_properties[PROP_POLLER] =
     g_param_spec_object ("poller", NULL, NULL,
                          GC_TYPE_WS_POLLER,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /* A GcWsState. */
-  properties[PROP_STATE] =
+  gc_ws_connection_properties[PROP_STATE] =
     g_param_spec_uint ("state", NULL, NULL,
                        GC_WS_STATE_OPEN, GC_WS_STATE_CLOSED, GC_WS_STATE_OPEN,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_MAX_MESSAGE_SIZE] =
+  gc_ws_connection_properties[PROP_MAX_MESSAGE_SIZE] =
     g_param_spec_uint64 ("max-message-size", NULL, NULL,
                          0, G_MAXUINT64, DEFAULT_MAX_MESSAGE_SIZE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  properties[PROP_MAX_QUEUED_BYTES] =
+  gc_ws_connection_properties[PROP_MAX_QUEUED_BYTES] =
     g_param_spec_uint64 ("max-queued-bytes", NULL, NULL,
                          0, G_MAXSIZE, DEFAULT_MAX_QUEUED_BYTES,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
-  properties[PROP_KEEPALIVE_INTERVAL] =
+  gc_ws_connection_properties[PROP_KEEPALIVE_INTERVAL] =
     g_param_spec_uint ("keepalive-interval", NULL, NULL,
                        0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_KEEPALIVE_TIMEOUT] =
+  gc_ws_connection_properties[PROP_KEEPALIVE_TIMEOUT] =
     g_param_spec_uint ("keepalive-timeout", NULL, NULL,
                        0, G_MAXUINT, 0,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_CLOSE_TIMEOUT] =
+  gc_ws_connection_properties[PROP_CLOSE_TIMEOUT] =
     g_param_spec_uint ("close-timeout", NULL, NULL,
                        0, G_MAXUINT, DEFAULT_CLOSE_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                        G_PARAM_STATIC_STRINGS);
 
-  g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_install_properties (object_class, N_PROPS, gc_ws_connection_properties);
 
-  signals[SIGNAL_MESSAGE] =
+  gc_ws_connection_signals[SIGNAL_MESSAGE] =
     g_signal_new ("message",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
@@ -986,40 +615,40 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
                   G_TYPE_NONE, 2,
                   G_TYPE_UINT,
                   G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_PING] =
+  gc_ws_connection_signals[SIGNAL_PING] =
     g_signal_new ("ping",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1,
                   G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_PONG] =
+  gc_ws_connection_signals[SIGNAL_PONG] =
     g_signal_new ("pong",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1,
                   G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_QUEUE_OVERFLOW] =
+  gc_ws_connection_signals[SIGNAL_QUEUE_OVERFLOW] =
     g_signal_new ("queue-overflow",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
-  signals[SIGNAL_ERROR] =
+  gc_ws_connection_signals[SIGNAL_ERROR] =
     g_signal_new ("error",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1,
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
-  signals[SIGNAL_CLOSING] =
+  gc_ws_connection_signals[SIGNAL_CLOSING] =
     g_signal_new ("closing",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
-  signals[SIGNAL_CLOSED] =
+  gc_ws_connection_signals[SIGNAL_CLOSED] =
     g_signal_new ("closed",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
@@ -1057,13 +686,6 @@ gc_ws_connection_new (GIOStream  *stream,
                        NULL);
 }
 
-GcWsRole
-gc_ws_connection_get_role (GcWsConnection *self)
-{
-  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), GC_WS_ROLE_SERVER);
-
-  return self->role;
-}
 
 GcWsState
 gc_ws_connection_get_state (GcWsConnection *self)
@@ -1081,13 +703,6 @@ gc_ws_connection_get_protocol (GcWsConnection *self)
   return self->protocol;
 }
 
-GIOStream *
-gc_ws_connection_get_stream (GcWsConnection *self)
-{
-  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), NULL);
-
-  return self->stream;
-}
 
 GSocketAddress *
 gc_ws_connection_get_remote_address (GcWsConnection *self)
@@ -1112,16 +727,9 @@ gc_ws_connection_set_max_message_size (GcWsConnection *self,
   self->max_message_size = bytes;
   if (self->parser != NULL)
     gc_ws_parser_set_max_message_size (self->parser, bytes);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_MESSAGE_SIZE]);
+  g_object_notify_by_pspec (G_OBJECT (self), gc_ws_connection_properties[PROP_MAX_MESSAGE_SIZE]);
 }
 
-guint64
-gc_ws_connection_get_max_message_size (GcWsConnection *self)
-{
-  g_return_val_if_fail (GC_IS_WS_CONNECTION (self), 0);
-
-  return self->max_message_size;
-}
 
 void
 gc_ws_connection_set_max_queued_bytes (GcWsConnection *self,
@@ -1133,7 +741,7 @@ gc_ws_connection_set_max_queued_bytes (GcWsConnection *self,
     return;
 
   self->max_queued_bytes = bytes;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_QUEUED_BYTES]);
+  g_object_notify_by_pspec (G_OBJECT (self), gc_ws_connection_properties[PROP_MAX_QUEUED_BYTES]);
 }
 
 gsize
@@ -1155,12 +763,12 @@ gc_ws_connection_set_keepalive (GcWsConnection *self,
   if (self->keepalive_interval_s != interval_s)
     {
       self->keepalive_interval_s = interval_s;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEPALIVE_INTERVAL]);
+      g_object_notify_by_pspec (G_OBJECT (self), gc_ws_connection_properties[PROP_KEEPALIVE_INTERVAL]);
     }
   if (self->keepalive_timeout_s != timeout_s)
     {
       self->keepalive_timeout_s = timeout_s;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEPALIVE_TIMEOUT]);
+      g_object_notify_by_pspec (G_OBJECT (self), gc_ws_connection_properties[PROP_KEEPALIVE_TIMEOUT]);
     }
   g_object_thaw_notify (G_OBJECT (self));
 
@@ -1180,7 +788,7 @@ gc_ws_connection_set_close_timeout (GcWsConnection *self,
     return;
 
   self->close_timeout_ms = timeout_ms;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLOSE_TIMEOUT]);
+  g_object_notify_by_pspec (G_OBJECT (self), gc_ws_connection_properties[PROP_CLOSE_TIMEOUT]);
 }
 
 /* Queues a frame from the owner (transfer full). */
@@ -1257,7 +865,7 @@ gc_ws_connection_close (GcWsConnection *self,
   g_return_if_fail (GC_IS_WS_CONNECTION (self));
   g_return_if_fail (code == 0 || gc_ws_close_code_is_valid (code));
 
-  start_closing (self, code, reason);
+  gc_ws_connection_start_closing (self, code, reason);
 }
 
 void
@@ -1265,7 +873,7 @@ gc_ws_connection_abort (GcWsConnection *self)
 {
   g_return_if_fail (GC_IS_WS_CONNECTION (self));
 
-  close_transport (self, TRUE);
+  gc_ws_connection_close_transport (self, TRUE);
 }
 
 gsize
@@ -1273,7 +881,7 @@ gc_ws_connection_get_queued_bytes (GcWsConnection *self)
 {
   g_return_val_if_fail (GC_IS_WS_CONNECTION (self), 0);
 
-  return self->queued_bytes;
+  return self->queue.bytes;
 }
 
 gushort

@@ -59,17 +59,12 @@ GcWsConnection *gc_ws_connection_new            (GIOStream       *stream,
                                                  const char      *protocol,
                                                  GcWsPoller      *poller);
 
-GcWsRole        gc_ws_connection_get_role       (GcWsConnection  *self);
 GcWsState       gc_ws_connection_get_state      (GcWsConnection  *self);
 const char     *gc_ws_connection_get_protocol   (GcWsConnection  *self);
-GIOStream      *gc_ws_connection_get_stream     (GcWsConnection  *self);
-/* The remote address (transfer none; %NULL if unknown). */
-GSocketAddress *gc_ws_connection_get_remote_address (GcWsConnection *self);
 
 /* Limits and timers (properties of the same names, dashed). */
 void            gc_ws_connection_set_max_message_size (GcWsConnection *self,
                                                  guint64          bytes);
-guint64         gc_ws_connection_get_max_message_size (GcWsConnection *self);
 /* 0 = unbounded. */
 void            gc_ws_connection_set_max_queued_bytes (GcWsConnection *self,
                                                  gsize            bytes);

@@ -309,14 +309,6 @@ gc_ws_parser_set_max_message_size (GcWsParser *parser,
   parser->max_message_size = max_message_size;
 }
 
-guint64
-gc_ws_parser_get_max_message_size (GcWsParser *parser)
-{
-  g_return_val_if_fail (parser != NULL, 0);
-
-  return parser->max_message_size;
-}
-
 gsize
 gc_ws_parser_get_buffered (GcWsParser *parser)
 {

@@ -79,7 +79,6 @@ GcWsParser *gc_ws_parser_new            (GcWsRole        role,
 void        gc_ws_parser_free           (GcWsParser     *parser);
 void        gc_ws_parser_set_max_message_size (GcWsParser *parser,
                                          guint64         max_message_size);
-guint64     gc_ws_parser_get_max_message_size (GcWsParser *parser);
 
 /* Feeds @len bytes. Calls @func for each complete message or control frame.
  * Returns %FALSE with @error (domain %GC_WS_ERROR, code = close code to send)

@@ -93,6 +93,8 @@ GcWsPoller   *gc_ws_poller_new_portable     (GMainContext          *context);
 /* Whether the poller runs on the build's native back end (epoll), not
  * the portable one. */
 gboolean      gc_ws_poller_uses_epoll       (GcWsPoller            *self);
+/* Connections registered (a test checks none is left behind). */
+guint         gc_ws_poller_get_n_connections (GcWsPoller           *self);
 guint64       gc_ws_poller_get_write_calls  (GcWsPoller            *self);
 
 G_END_DECLS

@@ -26,6 +26,5 @@ GcWsPoller   *gc_ws_poller_new               (GMainContext *context);
  * transfer none (it lives as long as the context). */
 GcWsPoller   *gc_ws_poller_get_default       (void);
 GMainContext *gc_ws_poller_get_context       (GcWsPoller   *self);
-guint         gc_ws_poller_get_n_connections (GcWsPoller   *self);
 
 G_END_DECLS

@@ -1,0 +1,119 @@
+/* gc-ws-connection-private.h: GcWsConnection's insides, shared by its files
+ *
+ * gc-ws-connection.c holds the object, its API, reading and the timers;
+ * gc-ws-connection-closing.c the closing handshake (RFC 6455 §7) and
+ * letting go of the transport; the write queue is a GcWsSendQueue.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "gc-ws-connection.h"
+#include "gc-ws-poller-private.h"
+#include "gc-ws-send-queue.h"
+
+G_BEGIN_DECLS
+
+struct _GcWsConnection
+{
+  GObject                parent_instance;
+
+  GcWsPollerEntry        entry;
+  GcWsPoller            *poller;
+  GIOStream             *stream;
+  GPollableInputStream  *input;           /* borrowed from stream */
+  GPollableOutputStream *output;          /* borrowed from stream */
+  GSocket               *socket;          /* borrowed from the stream chain; NULL once closed */
+  GSocketAddress        *remote_address;  /* looked up on first use */
+  GcWsParser            *parser;          /* NULL once closed */
+  GBytes                *initial_data;    /* until the first read */
+  char                  *protocol;
+  char                  *close_reason;
+
+  GcWsSendQueue          queue;
+  gsize                  max_queued_bytes;
+  guint64                max_message_size;
+
+  gint64                 last_received;   /* monotonic µs of the last frame */
+  gint64                 last_ping;
+  gint64                 close_deadline;
+  guint                  keepalive_interval_s;
+  guint                  keepalive_timeout_s;
+  guint                  close_timeout_ms;
+
+  gushort                close_code;
+  guint                  role : 1;
+  guint                  state : 2;
+  guint                  direct : 1;          /* reads come straight from the socket */
+  guint                  has_tls : 1;
+  guint                  close_sent : 1;
+  guint                  close_received : 1;
+  guint                  failed : 1;          /* we failed the connection (RFC 6455 §7.1.7) */
+  guint                  write_shutdown : 1;
+  guint                  in_feed : 1;
+};
+
+enum {
+  PROP_0,
+  PROP_STREAM,
+  PROP_ROLE,
+  PROP_INITIAL_DATA,
+  PROP_PROTOCOL,
+  PROP_POLLER,
+  PROP_STATE,
+  PROP_MAX_MESSAGE_SIZE,
+  PROP_MAX_QUEUED_BYTES,
+  PROP_KEEPALIVE_INTERVAL,
+  PROP_KEEPALIVE_TIMEOUT,
+  PROP_CLOSE_TIMEOUT,
+  N_PROPS
+};
+
+enum {
+  SIGNAL_MESSAGE,
+  SIGNAL_PING,
+  SIGNAL_PONG,
+  SIGNAL_QUEUE_OVERFLOW,
+  SIGNAL_ERROR,
+  SIGNAL_CLOSING,
+  SIGNAL_CLOSED,
+  N_SIGNALS
+};
+
+extern GParamSpec *gc_ws_connection_properties[N_PROPS];
+extern guint gc_ws_connection_signals[N_SIGNALS];
+
+/* gc-ws-connection.c */
+
+/* Queues @frame (transfer full) for the end of the current dispatch. */
+void     gc_ws_connection_queue_frame          (GcWsConnection *self,
+                                                GBytes         *frame);
+/* Writes as much of the queue as the stream takes without blocking.
+ * Returns %FALSE if the connection closed on a write error. */
+gboolean gc_ws_connection_flush                (GcWsConnection *self);
+
+/* gc-ws-connection-closing.c */
+
+void     gc_ws_connection_set_state            (GcWsConnection *self,
+                                                GcWsState       state);
+void     gc_ws_connection_release_transport    (GcWsConnection *self,
+                                                gboolean        abortive);
+void     gc_ws_connection_close_transport      (GcWsConnection *self,
+                                                gboolean        abortive);
+void     gc_ws_connection_start_closing        (GcWsConnection *self,
+                                                gushort         code,
+                                                const char     *reason);
+void     gc_ws_connection_maybe_finish_closing (GcWsConnection *self);
+void     gc_ws_connection_handle_io_error      (GcWsConnection *self,
+                                                const GError   *error);
+void     gc_ws_connection_fail                 (GcWsConnection *self,
+                                                const GError   *error);
+void     gc_ws_connection_handle_eof           (GcWsConnection *self);
+void     gc_ws_connection_handle_close_frame   (GcWsConnection *self,
+                                                GBytes         *payload);
+
+/* For tests: the peer's address (transfer none; %NULL if unknown). */
+GSocketAddress *gc_ws_connection_get_remote_address (GcWsConnection *self);
+
+G_END_DECLS
