@@ -18,7 +18,9 @@
 
 #include <json-glib/json-glib.h>
 
+#include "gc-json-scan.h"
 #include "gc-protocol.h"
+#include "gc-protocol-private.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data,
                             size_t         size);
@@ -113,6 +115,28 @@ fuzz_request (const char *data,
   request = gc_request_parse (data, size, MAX_TEXT_BYTES, &ref, &error);
   g_assert_true ((request == NULL) != (error == NULL));
   g_assert_true (ref == NULL || strlen (ref) <= GC_PROTOCOL_MAX_CLIENT_ID_BYTES);
+
+  /* The flat reader (gc-json-scan) and json-glib agree on everything. */
+  {
+    g_autoptr(GError) slow_error = NULL;
+    g_autoptr(GcRequest) slow = NULL;
+    g_autofree char *slow_ref = NULL;
+
+    slow = gc_request_parse_with_json_glib (data, size, MAX_TEXT_BYTES, &slow_ref, &slow_error);
+    g_assert_cmpstr (slow_ref, ==, ref);
+    g_assert_true ((slow == NULL) == (request == NULL));
+    if (slow != NULL)
+      {
+        g_assert_cmpint (slow->type, ==, request->type);
+        g_assert_cmpint (slow->kind, ==, request->kind);
+        g_assert_cmpstr (slow->text, ==, request->text);
+        g_assert_cmpstr (slow->client_id, ==, request->client_id);
+        g_assert_cmpint (slow->active, ==, request->active);
+        g_assert_cmpstr (slow->name, ==, request->name);
+      }
+    else
+      g_assert_cmpint (slow_error->code, ==, error->code);
+  }
 
   if (request != NULL)
     check_request (request, ref);
@@ -375,6 +399,71 @@ fuzz_escape (const char *data,
     }
 }
 
+/* docs/protocol.md §3.2: whatever the query, a result in the rules or a
+ * refusal with a code of §3.6; what clients build reads back. */
+static void
+fuzz_join_query (const char *str)
+{
+  g_auto(GcJoinQuery) query = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (gc_join_query_parse (str, &query, &error))
+    {
+      g_auto(GcJoinQuery) again = { 0 };
+      g_autofree char *built = NULL;
+      GcJoinParams params = {
+        .room_code = query.room_code,
+        .user_name = query.user_name,
+        .session_id = query.session_id,
+        .has_since = query.has_since,
+        .since = query.since,
+      };
+
+      built = gc_join_build_query (&params);
+      g_assert_true (gc_join_query_parse (built, &again, &error));
+      g_assert_no_error (error);
+      g_assert_cmpstr (again.room_code, ==, query.room_code);
+      g_assert_cmpstr (again.user_name, ==, query.user_name);
+      g_assert_cmpint (again.has_since, ==, query.has_since);
+      g_assert_cmpuint (again.since, ==, query.since);
+    }
+  else
+    {
+      g_assert_true (error->domain == GC_PROTOCOL_ERROR);
+      g_assert_true (error->code == GC_PROTOCOL_ERROR_INVALID_ROOM_CODE ||
+                     error->code == GC_PROTOCOL_ERROR_INVALID_USER_NAME ||
+                     error->code == GC_PROTOCOL_ERROR_BAD_REQUEST);
+    }
+}
+
+static void
+fuzz_refusal (const char *data,
+              gsize       size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcRefusal) refusal = gc_refusal_parse (data, size, &error);
+  GcJsonObjectScan scan;
+  const char *key;
+  gsize key_len;
+
+  g_assert_true ((refusal == NULL) != (error == NULL));
+  if (refusal != NULL)
+    g_assert_true (refusal->error == GC_PROTOCOL_ERROR_FAILED ||
+                   g_strcmp0 (refusal->code, gc_protocol_error_to_string (refusal->error)) == 0);
+
+  /* The bench's event scan never reads past the end. */
+  if (gc_json_object_scan_begin (&scan, data, size))
+    while (gc_json_object_scan_next (&scan, &key, &key_len))
+      {
+        const char *contents;
+        gsize contents_len;
+
+        g_assert_true (key >= data && key + key_len <= data + size);
+        if (gc_json_object_scan_raw_string (&scan, &contents, &contents_len))
+          g_assert_true (contents >= data && contents + contents_len <= data + size);
+      }
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -388,6 +477,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   fuzz_room_code (str);
   fuzz_since (str);
   fuzz_escape (json, size);
+  fuzz_join_query (str);
+  fuzz_refusal (json, size);
 
   return 0;
 }

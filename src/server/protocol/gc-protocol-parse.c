@@ -1,4 +1,4 @@
-/* gc-protocol-parse.c: parsing and validation of requests (server side) and events (client side)
+/* gc-protocol-parse.c: json-glib loading and field readers, and events (client side)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,168 +7,8 @@
 
 #include <string.h>
 
+#include "gc-json-scan.h"
 #include "gc-protocol-private.h"
-
-/* The code unit of the `\uXXXX` escape at @json[@i], or -1 if there is
- * none there. */
-static int
-read_u_escape (const char *json,
-               gsize       len,
-               gsize       i)
-{
-  int unit = 0;
-
-  if (i + 6 > len || json[i] != '\\' || json[i + 1] != 'u')
-    return -1;
-
-  for (gsize j = i + 2; j < i + 6; j++)
-    {
-      if (!g_ascii_isxdigit (json[j]))
-        return -1;
-      unit = unit * 16 + g_ascii_xdigit_value (json[j]);
-    }
-
-  return unit;
-}
-
-/* What json-glib 1.6 cannot be trusted with, checked before it sees the
- * text: it recurses once per nesting level with no limit of its own (deep
- * input overflows the stack), it ends a string silently at `\u0000`, it
- * writes an unpaired high surrogate (`\uD83D` then other text) as invalid
- * UTF-8, and its GScanner accepts non-JSON such as 'strings', comments
- * and `\x41` escapes (which would also blind this scan to what is inside
- * a string). So: only JSON's escapes, no `\u0000`, surrogates only in
- * pairs, no bytes outside strings that JSON cannot have there, and at
- * most GC_PROTOCOL_MAX_JSON_DEPTH levels. Anything else malformed is
- * left for json-glib to report. */
-static gboolean
-check_json_text (const char  *json,
-                 gsize        len,
-                 const char  *what,
-                 GError     **error)
-{
-  guint depth = 0;
-  gboolean closed = FALSE;
-  gsize i = 0;
-
-  while (i < len)
-    {
-      guchar c = json[i++];
-
-      /* json-glib reads the first value and drops the rest unseen. */
-      if (closed && c != ' ' && c != '\t' && c != '\n' && c != '\r')
-        {
-          g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                       "%s is not valid JSON: more than one value", what);
-          return FALSE;
-        }
-
-      if (c == '"')
-        {
-          while (i < len && json[i] != '"')
-            {
-              /* JSON forbids raw control characters in strings, though
-               * json-glib's scanner takes them (and calls a NUL "not
-               * UTF-8"). */
-              if ((guchar) json[i] < 0x20)
-                {
-                  g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                               "%s is not valid JSON: a raw control character (byte 0x%02x) "
-                               "in a string must be escaped", what, (guchar) json[i]);
-                  return FALSE;
-                }
-              if (json[i] != '\\')
-                {
-                  i++;
-                  continue;
-                }
-
-              if (i + 1 >= len)
-                return TRUE;
-
-              switch (json[i + 1])
-                {
-                case '"': case '\\': case '/':
-                case 'b': case 'f': case 'n': case 'r': case 't':
-                  i += 2;
-                  break;
-
-                case 'u':
-                  {
-                    int unit = read_u_escape (json, len, i);
-
-                    if (unit == 0)
-                      {
-                        g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                                     "%s holds U+0000 (\\u0000), which is not supported", what);
-                        return FALSE;
-                      }
-                    i += 6;
-                    /* A high surrogate must pair with a low one; json-glib
-                     * writes a lone one as invalid UTF-8. */
-                    if (unit >= 0xD800 && unit <= 0xDBFF)
-                      {
-                        int low = read_u_escape (json, len, i);
-
-                        if (low < 0xDC00 || low > 0xDFFF)
-                          unit = -1;
-                        i += 6;
-                      }
-                    else if (unit >= 0xDC00 && unit <= 0xDFFF)
-                      unit = -1;
-
-                    if (unit < 0)
-                      {
-                        g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                                     "%s is not valid JSON: bad \\u escape", what);
-                        return FALSE;
-                      }
-                  }
-                  break;
-
-                default:
-                  g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                               "%s is not valid JSON: bad escape in a string", what);
-                  return FALSE;
-                }
-            }
-          i++;
-          continue;
-        }
-
-      switch (c)
-        {
-        case '{': case '[':
-          if (++depth > GC_PROTOCOL_MAX_JSON_DEPTH)
-            {
-              g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                           "%s nests deeper than %d levels", what, GC_PROTOCOL_MAX_JSON_DEPTH);
-              return FALSE;
-            }
-          break;
-
-        case '}': case ']':
-          if (depth > 0 && --depth == 0)
-            closed = TRUE;
-          break;
-
-        case ' ': case '\t': case '\n': case '\r':
-        case ',': case ':': case '-': case '+': case '.':
-          break;
-
-        default:
-          if (!g_ascii_isalnum (c))
-            {
-              g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                           "%s is not valid JSON: unexpected byte 0x%02x", what, c);
-              return FALSE;
-            }
-          break;
-        }
-    }
-
-  return TRUE;
-}
 
 JsonParser *
 gc_protocol_load_object (const char   *json,
@@ -184,7 +24,7 @@ gc_protocol_load_object (const char   *json,
   if (json == NULL)
     json = "";
 
-  if (!check_json_text (json, len, what, error))
+  if (!gc_json_scan_check (json, len, GC_PROTOCOL_MAX_JSON_DEPTH, what, error))
     return NULL;
 
   if (len > G_MAXSSIZE)
@@ -217,10 +57,6 @@ gc_protocol_load_object (const char   *json,
 /* Field readers. A missing optional field leaves *out untouched and
  * returns TRUE; every failure is BAD_REQUEST naming the field. */
 
-typedef enum {
-  FIELD_REQUIRED,
-  FIELD_OPTIONAL,
-} FieldPresence;
 
 static JsonNode *
 get_member (JsonObject     *object,
@@ -239,17 +75,17 @@ get_member (JsonObject     *object,
   return node;
 }
 
-static gboolean
-node_holds (JsonNode *node,
-            GType     value_type)
+gboolean
+gc_protocol_node_holds (JsonNode *node,
+                        GType     value_type)
 {
   return JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == value_type;
 }
 
-static gboolean
-wrong_type (const char  *name,
-            const char  *type,
-            GError     **error)
+gboolean
+gc_protocol_wrong_type (const char  *name,
+                        const char  *type,
+                        GError     **error)
 {
   g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
                "field \"%s\" must be %s", name, type);
@@ -268,8 +104,8 @@ get_string (JsonObject     *object,
 
   if (missing)
     return presence == FIELD_OPTIONAL;
-  if (!node_holds (node, G_TYPE_STRING))
-    return wrong_type (name, "a string", error);
+  if (!gc_protocol_node_holds (node, G_TYPE_STRING))
+    return gc_protocol_wrong_type (name, "a string", error);
 
   *out = json_node_get_string (node);
   return TRUE;
@@ -287,8 +123,8 @@ get_boolean (JsonObject     *object,
 
   if (missing)
     return presence == FIELD_OPTIONAL;
-  if (!node_holds (node, G_TYPE_BOOLEAN))
-    return wrong_type (name, "true or false", error);
+  if (!gc_protocol_node_holds (node, G_TYPE_BOOLEAN))
+    return gc_protocol_wrong_type (name, "true or false", error);
 
   *out = json_node_get_boolean (node);
   return TRUE;
@@ -311,8 +147,8 @@ get_integer (JsonObject     *object,
 
   if (missing)
     return presence == FIELD_OPTIONAL;
-  if (!node_holds (node, G_TYPE_INT64))
-    return wrong_type (name, "an integer", error);
+  if (!gc_protocol_node_holds (node, G_TYPE_INT64))
+    return gc_protocol_wrong_type (name, "an integer", error);
 
   value = json_node_get_int (node);
   if (value < min || value > max)
@@ -355,12 +191,12 @@ get_number (JsonObject     *object,
 
   if (missing)
     return presence == FIELD_OPTIONAL;
-  if (node_holds (node, G_TYPE_INT64))
+  if (gc_protocol_node_holds (node, G_TYPE_INT64))
     *out = (double) json_node_get_int (node);
-  else if (node_holds (node, G_TYPE_DOUBLE))
+  else if (gc_protocol_node_holds (node, G_TYPE_DOUBLE))
     *out = json_node_get_double (node);
   else
-    return wrong_type (name, "a number", error);
+    return gc_protocol_wrong_type (name, "a number", error);
 
   return TRUE;
 }
@@ -378,7 +214,7 @@ get_object (JsonObject     *object,
   if (missing)
     return presence == FIELD_OPTIONAL;
   if (!JSON_NODE_HOLDS_OBJECT (node))
-    return wrong_type (name, "an object", error);
+    return gc_protocol_wrong_type (name, "an object", error);
 
   *out = json_node_get_object (node);
   return TRUE;
@@ -397,537 +233,10 @@ get_array (JsonObject     *object,
   if (missing)
     return presence == FIELD_OPTIONAL;
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return wrong_type (name, "an array", error);
+    return gc_protocol_wrong_type (name, "an array", error);
 
   *out = json_node_get_array (node);
   return TRUE;
-}
-
-/* Requests */
-
-void
-gc_request_free (GcRequest *request)
-{
-  if (request == NULL)
-    return;
-
-  g_free (request->text);
-  g_free (request->client_id);
-  g_free (request->name);
-  g_free (request);
-}
-
-/* The members of a request that its rules (§5) look at, as read by
- * either parser below; one set of checks then applies to both. */
-typedef enum {
-  MEMBER_ABSENT,
-  MEMBER_STRING,
-  MEMBER_BOOLEAN,
-  MEMBER_OTHER,        /* null, a number, an object or an array */
-} MemberKind;
-
-typedef struct {
-  MemberKind  kind;
-  gboolean    boolean;
-  char       *string;  /* owned */
-} RequestMember;
-
-enum {
-  MEMBER_TYPE,
-  MEMBER_KIND,
-  MEMBER_TEXT,
-  MEMBER_CLIENT_ID,
-  MEMBER_ACTIVE,
-  MEMBER_NAME,
-  N_REQUEST_MEMBERS
-};
-
-static const char * const request_member_names[N_REQUEST_MEMBERS] = {
-  "type", "kind", "text", "client_id", "active", "name",
-};
-
-typedef struct {
-  RequestMember members[N_REQUEST_MEMBERS];
-} RequestMembers;
-
-static void
-request_members_clear (RequestMembers *members)
-{
-  for (guint i = 0; i < N_REQUEST_MEMBERS; i++)
-    g_clear_pointer (&members->members[i].string, g_free);
-  memset (members, 0, sizeof *members);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RequestMembers, request_members_clear)
-
-static int
-request_member_index (const char *key,
-                      gsize       key_len)
-{
-  for (guint i = 0; i < N_REQUEST_MEMBERS; i++)
-    {
-      if (strlen (request_member_names[i]) == key_len &&
-          memcmp (request_member_names[i], key, key_len) == 0)
-        return (int) i;
-    }
-  return -1;
-}
-
-static void
-request_members_from_object (JsonObject     *object,
-                             RequestMembers *members)
-{
-  for (guint i = 0; i < N_REQUEST_MEMBERS; i++)
-    {
-      JsonNode *node = json_object_get_member (object, request_member_names[i]);
-      RequestMember *member = &members->members[i];
-
-      if (node == NULL)
-        member->kind = MEMBER_ABSENT;
-      else if (node_holds (node, G_TYPE_STRING))
-        {
-          member->kind = MEMBER_STRING;
-          member->string = g_strdup (json_node_get_string (node));
-        }
-      else if (node_holds (node, G_TYPE_BOOLEAN))
-        {
-          member->kind = MEMBER_BOOLEAN;
-          member->boolean = json_node_get_boolean (node);
-        }
-      else
-        member->kind = MEMBER_OTHER;
-    }
-}
-
-/* The fast path. Requests are small flat objects, and json-glib spends
- * some 20,000 instructions on one (a scanner, a node tree, a hash table
- * per object): most of what the server does per message besides the
- * system calls. This reads a flat object of strings, booleans and nulls
- * itself and leaves anything else — numbers, nesting, escaped keys, a
- * repeated member, malformed JSON — to json-glib, so that both always
- * agree. It runs after check_json_text(), which has vetted every
- * escape. */
-
-static gsize
-skip_json_space (const char *json,
-                 gsize       len,
-                 gsize       i)
-{
-  while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' || json[i] == '\r'))
-    i++;
-  return i;
-}
-
-/* Decodes the string starting at the quote at @json[*@i] into @out (may
- * be %NULL: skip it) and moves *@i past its closing quote. */
-static gboolean
-scan_flat_string (const char *json,
-                  gsize       len,
-                  gsize      *i,
-                  GString    *out)
-{
-  gsize pos = *i + 1;
-
-  while (pos < len)
-    {
-      guchar c = json[pos];
-      gunichar unit;
-
-      if (c == '"')
-        {
-          *i = pos + 1;
-          return TRUE;
-        }
-      if (c < 0x20)
-        return FALSE;
-      if (c != '\\')
-        {
-          gsize run = pos;
-
-          while (pos < len && json[pos] != '"' && json[pos] != '\\' && (guchar) json[pos] >= 0x20)
-            pos++;
-          if (out != NULL)
-            g_string_append_len (out, json + run, pos - run);
-          continue;
-        }
-
-      if (pos + 1 >= len)
-        return FALSE;
-      switch (json[pos + 1])
-        {
-        case '"': case '\\': case '/':
-          unit = json[pos + 1];
-          pos += 2;
-          break;
-        case 'b': unit = '\b'; pos += 2; break;
-        case 'f': unit = '\f'; pos += 2; break;
-        case 'n': unit = '\n'; pos += 2; break;
-        case 'r': unit = '\r'; pos += 2; break;
-        case 't': unit = '\t'; pos += 2; break;
-        case 'u':
-          {
-            int high = read_u_escape (json, len, pos);
-
-            if (high <= 0 || (high >= 0xDC00 && high <= 0xDFFF))
-              return FALSE;
-            pos += 6;
-            if (high >= 0xD800 && high <= 0xDBFF)
-              {
-                int low = read_u_escape (json, len, pos);
-
-                if (low < 0xDC00 || low > 0xDFFF)
-                  return FALSE;
-                pos += 6;
-                unit = 0x10000 + (((gunichar) high - 0xD800) << 10) + ((gunichar) low - 0xDC00);
-              }
-            else
-              unit = (gunichar) high;
-          }
-          break;
-        default:
-          return FALSE;
-        }
-      if (out != NULL)
-        g_string_append_unichar (out, unit);
-    }
-
-  return FALSE;
-}
-
-/* Whether @json[@i] starts @literal, ending there. */
-static gboolean
-scan_flat_literal (const char *json,
-                   gsize       len,
-                   gsize       i,
-                   const char *literal)
-{
-  gsize n = strlen (literal);
-
-  return i + n <= len && memcmp (json + i, literal, n) == 0 &&
-         (i + n == len || strchr (" \t\n\r,}", json[i + n]) != NULL);
-}
-
-static gboolean
-scan_flat_request (const char     *json,
-                   gsize           len,
-                   RequestMembers *members)
-{
-  gsize i;
-
-  /* json-glib refuses what is not UTF-8; let it say so. */
-  if (!g_utf8_validate_len (json, len, NULL))
-    return FALSE;
-
-  i = skip_json_space (json, len, 0);
-  if (i >= len || json[i] != '{')
-    return FALSE;
-  i = skip_json_space (json, len, i + 1);
-  if (i < len && json[i] == '}')
-    i++;
-  else
-    {
-      while (TRUE)
-        {
-          gsize key;
-          gsize key_len;
-          int member_index;
-          RequestMember *member = NULL;
-
-          if (i >= len || json[i] != '"')
-            goto fallback;
-          key = ++i;
-          while (i < len && json[i] != '"' && json[i] != '\\' && (guchar) json[i] >= 0x20)
-            i++;
-          if (i >= len || json[i] != '"')
-            goto fallback;
-          key_len = i - key;
-          i = skip_json_space (json, len, i + 1);
-          if (i >= len || json[i] != ':')
-            goto fallback;
-          i = skip_json_space (json, len, i + 1);
-
-          member_index = request_member_index (json + key, key_len);
-          if (member_index >= 0)
-            {
-              member = &members->members[member_index];
-              if (member->kind != MEMBER_ABSENT)
-                goto fallback;
-            }
-
-          if (i < len && json[i] == '"')
-            {
-              g_autoptr(GString) value = member != NULL ? g_string_new (NULL) : NULL;
-
-              if (!scan_flat_string (json, len, &i, value))
-                goto fallback;
-              if (member != NULL)
-                {
-                  member->kind = MEMBER_STRING;
-                  member->string = g_string_free (g_steal_pointer (&value), FALSE);
-                }
-            }
-          else if (scan_flat_literal (json, len, i, "true") ||
-                   scan_flat_literal (json, len, i, "false"))
-            {
-              if (member != NULL)
-                {
-                  member->kind = MEMBER_BOOLEAN;
-                  member->boolean = json[i] == 't';
-                }
-              i += json[i] == 't' ? 4 : 5;
-            }
-          else if (scan_flat_literal (json, len, i, "null"))
-            {
-              if (member != NULL)
-                member->kind = MEMBER_OTHER;
-              i += 4;
-            }
-          else
-            goto fallback;
-
-          i = skip_json_space (json, len, i);
-          if (i < len && json[i] == ',')
-            {
-              i = skip_json_space (json, len, i + 1);
-              continue;
-            }
-          if (i < len && json[i] == '}')
-            {
-              i++;
-              break;
-            }
-          goto fallback;
-        }
-    }
-
-  if (skip_json_space (json, len, i) == len)
-    return TRUE;
-
-fallback:
-  request_members_clear (members);
-  return FALSE;
-}
-
-/* Fills @members from @json, by the fast path when it can. */
-static gboolean
-read_request_members (const char      *json,
-                      gsize            len,
-                      gboolean         fast,
-                      RequestMembers  *members,
-                      GError         **error)
-{
-  g_autoptr(JsonParser) parser = NULL;
-  JsonObject *object;
-
-  if (json == NULL)
-    json = "";
-
-  if (fast)
-    {
-      if (!check_json_text (json, len, "request", error))
-        return FALSE;
-      if (scan_flat_request (json, len, members))
-        return TRUE;
-    }
-
-  parser = gc_protocol_load_object (json, len, "request", &object, error);
-  if (parser == NULL)
-    return FALSE;
-
-  request_members_from_object (object, members);
-  return TRUE;
-}
-
-/* Like get_member() and get_string() / get_boolean() for the members of
- * a request. */
-static gboolean
-request_member_present (const RequestMembers  *members,
-                        guint                  index,
-                        FieldPresence          presence,
-                        GError               **error)
-{
-  if (members->members[index].kind != MEMBER_ABSENT)
-    return TRUE;
-
-  if (presence == FIELD_REQUIRED)
-    g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                 "field \"%s\" is missing", request_member_names[index]);
-  return FALSE;
-}
-
-static gboolean
-request_string (const RequestMembers  *members,
-                guint                  index,
-                FieldPresence          presence,
-                const char           **out,
-                GError               **error)
-{
-  if (!request_member_present (members, index, presence, error))
-    return presence == FIELD_OPTIONAL;
-  if (members->members[index].kind != MEMBER_STRING)
-    return wrong_type (request_member_names[index], "a string", error);
-
-  *out = members->members[index].string;
-  return TRUE;
-}
-
-static gboolean
-request_boolean (const RequestMembers  *members,
-                 guint                  index,
-                 FieldPresence          presence,
-                 gboolean              *out,
-                 GError               **error)
-{
-  if (!request_member_present (members, index, presence, error))
-    return presence == FIELD_OPTIONAL;
-  if (members->members[index].kind != MEMBER_BOOLEAN)
-    return wrong_type (request_member_names[index], "true or false", error);
-
-  *out = members->members[index].boolean;
-  return TRUE;
-}
-
-static gboolean
-parse_message_request (const RequestMembers  *members,
-                       GcRequest             *request,
-                       const char            *client_id,
-                       gboolean               client_id_valid,
-                       gsize                  max_text_bytes,
-                       GError               **error)
-{
-  const char *kind = NULL;
-  const char *text = NULL;
-
-  if (!client_id_valid)
-    {
-      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                   "field \"client_id\" must be a string of at most %d bytes",
-                   GC_PROTOCOL_MAX_CLIENT_ID_BYTES);
-      return FALSE;
-    }
-
-  if (!request_string (members, MEMBER_KIND, FIELD_OPTIONAL, &kind, error))
-    return FALSE;
-  request->kind = GC_MESSAGE_KIND_TEXT;
-  if (kind != NULL && !gc_message_kind_from_string (kind, &request->kind))
-    return wrong_type ("kind", "\"text\" or \"emote\"", error);
-
-  if (!request_string (members, MEMBER_TEXT, FIELD_REQUIRED, &text, error))
-    return FALSE;
-
-  if (strlen (text) > max_text_bytes)
-    {
-      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG,
-                   "text is longer than %" G_GSIZE_FORMAT " bytes", max_text_bytes);
-      return FALSE;
-    }
-
-  if (!gc_protocol_has_non_space (text))
-    {
-      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_EMPTY_MESSAGE,
-                           "text has no visible character");
-      return FALSE;
-    }
-
-  request->text = g_strdup (text);
-  request->client_id = g_strdup (client_id);
-  return TRUE;
-}
-
-static GcRequest *
-request_parse (const char  *json,
-               gsize        len,
-               gsize        max_text_bytes,
-               gboolean     fast,
-               char       **out_ref,
-               GError     **error)
-{
-  g_auto(RequestMembers) members = { 0 };
-  g_autoptr(GcRequest) request = NULL;
-  const RequestMember *client_id_member;
-  const char *client_id = NULL;
-  gboolean client_id_valid = TRUE;
-  const char *type = NULL;
-
-  g_return_val_if_fail (json != NULL || len == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (out_ref != NULL)
-    *out_ref = NULL;
-
-  if (!read_request_members (json, len, fast, &members, error))
-    return NULL;
-
-  /* Read first, so that any later failure can still name the request. */
-  client_id_member = &members.members[MEMBER_CLIENT_ID];
-  if (client_id_member->kind != MEMBER_ABSENT)
-    {
-      if (client_id_member->kind == MEMBER_STRING &&
-          strlen (client_id_member->string) <= GC_PROTOCOL_MAX_CLIENT_ID_BYTES)
-        client_id = client_id_member->string;
-      else
-        client_id_valid = FALSE;
-    }
-  if (out_ref != NULL)
-    *out_ref = g_strdup (client_id);
-
-  if (!request_string (&members, MEMBER_TYPE, FIELD_REQUIRED, &type, error))
-    return NULL;
-
-  request = g_new0 (GcRequest, 1);
-
-  if (strcmp (type, "message") == 0)
-    {
-      request->type = GC_REQUEST_MESSAGE;
-      if (!parse_message_request (&members, request, client_id, client_id_valid,
-                                  max_text_bytes, error))
-        return NULL;
-    }
-  else if (strcmp (type, "typing") == 0)
-    {
-      request->type = GC_REQUEST_TYPING;
-      if (!request_boolean (&members, MEMBER_ACTIVE, FIELD_REQUIRED, &request->active, error))
-        return NULL;
-    }
-  else if (strcmp (type, "rename") == 0)
-    {
-      const char *name = NULL;
-
-      request->type = GC_REQUEST_RENAME;
-      if (!request_string (&members, MEMBER_NAME, FIELD_REQUIRED, &name, error))
-        return NULL;
-      request->name = gc_protocol_normalize_user_name (name, error);
-      if (request->name == NULL)
-        return NULL;
-    }
-  else
-    {
-      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_BAD_REQUEST,
-                           "unknown request type");
-      return NULL;
-    }
-
-  return g_steal_pointer (&request);
-}
-
-GcRequest *
-gc_request_parse (const char  *json,
-                  gsize        len,
-                  gsize        max_text_bytes,
-                  char       **out_ref,
-                  GError     **error)
-{
-  return request_parse (json, len, max_text_bytes, TRUE, out_ref, error);
-}
-
-GcRequest *
-gc_request_parse_with_json_glib (const char  *json,
-                                 gsize        len,
-                                 gsize        max_text_bytes,
-                                 char       **out_ref,
-                                 GError     **error)
-{
-  return request_parse (json, len, max_text_bytes, FALSE, out_ref, error);
 }
 
 /* Events */
@@ -1068,7 +377,7 @@ parse_message (JsonObject  *object,
   message->kind = GC_MESSAGE_KIND_TEXT;
   if (kind != NULL && !gc_message_kind_from_string (kind, &message->kind))
     {
-      wrong_type ("kind", "\"text\" or \"emote\"", error);
+      gc_protocol_wrong_type ("kind", "\"text\" or \"emote\"", error);
       return NULL;
     }
 
@@ -1214,7 +523,7 @@ parse_event_body (GcEvent     *event,
             !get_string (object, "reason", FIELD_REQUIRED, &reason, error))
           return FALSE;
         if (!gc_leave_reason_from_string (reason, &event->leave.reason))
-          return wrong_type ("reason", "a known leave reason", error);
+          return gc_protocol_wrong_type ("reason", "a known leave reason", error);
         return get_integer (object, "ts", FIELD_REQUIRED, G_MININT64, G_MAXINT64,
                             &event->leave.ts, error);
       }
