@@ -27,7 +27,7 @@
 #include "gc-bench-wire.h"
 #include "gc-protocol.h"
 #include "gc-protocol-private.h"
-#include "gc-test-client.h"
+#include "gc-test-server.h"
 
 /* Runs may take a while under sanitizers. */
 #define RUN_TIMEOUT_MS 60000
@@ -396,17 +396,8 @@ test_request_fast_path (void)
 /* Processes                                                            */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-  GSubprocess      *process;
-  GDataInputStream *stderr_lines;
-  GString          *log;
-  guint16           port;
-  gboolean          exited;
-  gboolean          stderr_done;
-} Server;
-
-/* Children end with the test, even when it fails half-way: a server or
- * a --hold bench left behind would run forever. */
+/* Children end with the test, even when it fails half-way: a --hold
+ * bench left behind would run forever. */
 static void
 die_with_parent (gpointer user_data)
 {
@@ -428,47 +419,8 @@ spawn (const char * const  *argv,
   return process;
 }
 
-static void read_server_line (Server *server);
-
-static void
-on_server_line (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Server *server = user_data;
-  g_autofree char *line = NULL;
-
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
-                                                    NULL, NULL);
-  if (line == NULL)
-    {
-      server->stderr_done = TRUE;
-      return;
-    }
-
-  g_string_append_printf (server->log, "%s\n", line);
-  if (g_str_has_prefix (line, "listening on "))
-    server->port = (guint16) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
-  read_server_line (server);
-}
-
-static void
-read_server_line (Server *server)
-{
-  g_data_input_stream_read_line_async (server->stderr_lines, G_PRIORITY_DEFAULT, NULL,
-                                       on_server_line, server);
-}
-
-static void
-on_server_exited (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Server *server = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  server->exited = TRUE;
-}
+/* gochat-server, started by the test library. */
+typedef GcTestServerProcess Server;
 
 /* gochat-server on 127.0.0.1 with a free port, limits lifted for a
  * benchmark, plus the extra arguments (NULL-terminated). */
@@ -476,45 +428,26 @@ static Server *
 server_start (const char *first_arg,
               ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  Server *server = g_new0 (Server, 1);
-  va_list args;
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
 
-  g_ptr_array_add (argv, (char *) GOCHAT_SERVER_PATH);
-  g_ptr_array_add (argv, (char *) "--bind=127.0.0.1");
-  g_ptr_array_add (argv, (char *) "--port=0");
-  g_ptr_array_add (argv, (char *) "--join-per-second=0");
-  g_ptr_array_add (argv, (char *) "--rate-burst=1000000");
-  g_ptr_array_add (argv, (char *) "--rate-per-second=1000000");
-  va_start (args, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
+  g_ptr_array_add (args, (char *) "--join-per-second=0");
+  g_ptr_array_add (args, (char *) "--rate-burst=1000000");
+  g_ptr_array_add (args, (char *) "--rate-per-second=1000000");
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
 
-  server->process = spawn ((const char * const *) argv->pdata,
-                           G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  server->log = g_string_new (NULL);
-  server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
-  read_server_line (server);
-  g_subprocess_wait_async (server->process, NULL, on_server_exited, server);
-
-  gc_test_wait (server->port != 0 || server->exited);
-  if (server->port == 0)
-    g_error ("gochat-server exited before listening:\n%s", server->log->str);
-
-  return server;
+  return gc_test_server_process_startv ((const char * const *) args->pdata,
+                                        GC_TEST_SERVER_PROCESS_DEFAULT);
 }
 
 static void
 server_stop (Server *server)
 {
-  if (!server->exited)
-    {
-      g_subprocess_send_signal (server->process, SIGTERM);
-      gc_test_wait (server->exited);
-    }
-  gc_test_wait (server->stderr_done);
+  gc_test_server_process_stop (server, SIGTERM, GC_TEST_TIMEOUT_MS);
   /* The server is no part of what is tested here, but it must not have
    * crashed under the load. One exception: after TLS handshakes, GCC 12's
    * LeakSanitizer itself may crash scanning a gnutls pool thread at exit
@@ -524,10 +457,7 @@ server_stop (Server *server)
        strstr (server->log->str, "LeakSanitizer has encountered a fatal error") == NULL))
     g_error ("gochat-server did not exit cleanly:\n%s", server->log->str);
 
-  g_object_unref (server->stderr_lines);
-  g_object_unref (server->process);
-  g_string_free (server->log, TRUE);
-  g_free (server);
+  gc_test_server_process_free (server);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_stop)

@@ -22,118 +22,6 @@
 /* The program                                                          */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-  GSubprocess      *process;
-  GDataInputStream *stderr_lines;
-  GCancellable     *cancellable;
-  GString          *log;
-  guint16           port;
-  gboolean          stderr_done;
-  gboolean          exited;
-} ServerProcess;
-
-static void read_next_line (ServerProcess *server);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  ServerProcess *server = user_data;
-  g_autofree char *line = NULL;
-
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
-                                                    NULL);
-  if (line == NULL)
-    {
-      server->stderr_done = TRUE;
-      return;
-    }
-
-  g_string_append_printf (server->log, "%s\n", line);
-  if (g_str_has_prefix (line, "listening on ") && server->port == 0)
-    {
-      const char *colon = strrchr (line, ':');
-
-      g_assert_nonnull (colon);
-      server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
-    }
-
-  read_next_line (server);
-}
-
-static void
-read_next_line (ServerProcess *server)
-{
-  g_data_input_stream_read_line_async (server->stderr_lines, G_PRIORITY_DEFAULT,
-                                       server->cancellable, on_line, server);
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  ServerProcess *server = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  server->exited = TRUE;
-}
-
-/* gochat-server on 127.0.0.1 with a free port and @args (NULL-terminated). */
-static ServerProcess *
-server_process_start (const char * const *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  ServerProcess *server = g_new0 (ServerProcess, 1);
-
-  g_ptr_array_add (argv, (char *) GOCHAT_SERVER_PATH);
-  g_ptr_array_add (argv, (char *) "--bind=127.0.0.1");
-  g_ptr_array_add (argv, (char *) "--port=0");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  server->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
-  g_assert_no_error (error);
-  server->log = g_string_new (NULL);
-  server->cancellable = g_cancellable_new ();
-  server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
-  read_next_line (server);
-  g_subprocess_wait_async (server->process, NULL, on_exited, server);
-
-  gc_test_wait (server->port != 0 || server->exited);
-  if (server->port == 0)
-    g_error ("gochat-server exited before listening:\n%s", server->log->str);
-
-  return server;
-}
-
-static void
-server_process_free (ServerProcess *server)
-{
-  if (!server->exited)
-    {
-      g_subprocess_force_exit (server->process);
-      gc_test_wait (server->exited);
-    }
-  if (!server->stderr_done)
-    {
-      g_cancellable_cancel (server->cancellable);
-      gc_test_wait (server->stderr_done);
-    }
-  g_clear_object (&server->stderr_lines);
-  g_clear_object (&server->process);
-  g_clear_object (&server->cancellable);
-  g_string_free (server->log, TRUE);
-  g_free (server);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerProcess, server_process_free)
-
 static guint
 count_lines_with (const char *log,
                   const char *needle)
@@ -150,17 +38,11 @@ count_lines_with (const char *log,
 /* TLS                                                                  */
 /* ------------------------------------------------------------------ */
 
-static char *
-tls_path (const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "tls", name, NULL);
-}
-
 static GTlsCertificate *
 load_test_certificate (const char *name)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = tls_path (name);
+  g_autofree char *path = gc_test_tls_file (name);
   GTlsCertificate *certificate = g_tls_certificate_new_from_file (path, &error);
 
   g_assert_no_error (error);
@@ -257,16 +139,16 @@ test_reload_renewed_certificate (void)
   g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
   g_autofree char *cert_arg = g_strdup_printf ("--tls-cert=%s", cert);
   g_autofree char *key_arg = g_strdup_printf ("--tls-key=%s", key);
-  g_autofree char *old_cert_path = tls_path ("server.pem");
-  g_autofree char *old_key_path = tls_path ("server-key.pem");
-  g_autofree char *new_cert_path = tls_path ("server-renewed.pem");
-  g_autofree char *new_key_path = tls_path ("server-renewed-key.pem");
-  g_autofree char *ca_path = tls_path ("ca.pem");
+  g_autofree char *old_cert_path = gc_test_tls_file ("server.pem");
+  g_autofree char *old_key_path = gc_test_tls_file ("server-key.pem");
+  g_autofree char *new_cert_path = gc_test_tls_file ("server-renewed.pem");
+  g_autofree char *new_key_path = gc_test_tls_file ("server-renewed-key.pem");
+  g_autofree char *ca_path = gc_test_tls_file ("ca.pem");
   g_autoptr(GTlsCertificate) old_cert = load_test_certificate ("server.pem");
   g_autoptr(GTlsCertificate) new_cert = load_test_certificate ("server-renewed.pem");
   g_autoptr(GTlsCertificate) seen = NULL;
   g_autoptr(GTlsDatabase) ca = NULL;
-  g_autoptr(ServerProcess) server = NULL;
+  g_autoptr(GcTestServerProcess) server = NULL;
   g_autoptr(GcTestClient) ann = NULL;
   g_autoptr(GcTestClient) bob = NULL;
   g_autoptr(GcTestClient) cat = NULL;
@@ -282,7 +164,8 @@ test_reload_renewed_certificate (void)
   g_assert_no_error (error);
   options.tls_database = ca;
 
-  server = server_process_start ((const char * const []) { cert_arg, key_arg, NULL });
+  server = gc_test_server_process_startv ((const char * const []) { cert_arg, key_arg, NULL },
+                                          GC_TEST_SERVER_PROCESS_DEFAULT);
 
   {
     g_autofree char *url_ann = gc_test_join_url ("wss", "localhost", server->port, "renewal",
@@ -349,7 +232,8 @@ test_reload_renewed_certificate (void)
 static void
 test_reload_without_tls (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start ((const char * const []) { NULL });
+  g_autoptr(GcTestServerProcess) server =
+    gc_test_server_process_startv (NULL, GC_TEST_SERVER_PROCESS_DEFAULT);
   g_autoptr(GcTestClient) ann = gc_test_client_join (server->port, "plain", "ann");
   g_autoptr(GcTestClient) bob = gc_test_client_join (server->port, "plain", "bob");
 
@@ -368,7 +252,8 @@ test_reload_without_tls (void)
 static void
 test_healthz_draining (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start ((const char * const []) { NULL });
+  g_autoptr(GcTestServerProcess) server =
+    gc_test_server_process_startv (NULL, GC_TEST_SERVER_PROCESS_DEFAULT);
   g_autoptr(GcTestHttpResponse) before = NULL;
   g_autoptr(GcTestHttpResponse) during = NULL;
   g_autoptr(GcTestRawClient) deaf = NULL;

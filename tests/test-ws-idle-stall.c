@@ -19,115 +19,20 @@
 
 #include <gio/gio.h>
 
-#include "gc-test-client.h"
+#include "gc-test-server.h"
 
 #define IDLE_TIMEOUT_S 2
 #define STALL_MS 5000
 #define PING_INTERVAL_MS 300
 
-typedef struct {
-  GSubprocess      *process;
-  GDataInputStream *stderr_lines;
-  GCancellable     *cancellable;
-  GString          *log;
-  guint16           port;
-  gboolean          stderr_done;
-  gboolean          exited;
-} ServerProcess;
-
-static void read_next_line (ServerProcess *server);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  ServerProcess *server = user_data;
-  g_autofree char *line = NULL;
-
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
-                                                    NULL, NULL);
-  if (line == NULL)
-    {
-      server->stderr_done = TRUE;
-      return;
-    }
-
-  g_string_append_printf (server->log, "%s\n", line);
-  if (g_str_has_prefix (line, "listening on ") && server->port == 0)
-    {
-      const char *colon = strrchr (line, ':');
-
-      g_assert_nonnull (colon);
-      server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);
-    }
-  read_next_line (server);
-}
-
-static void
-read_next_line (ServerProcess *server)
-{
-  g_data_input_stream_read_line_async (server->stderr_lines, G_PRIORITY_DEFAULT,
-                                       server->cancellable, on_line, server);
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  ServerProcess *server = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  server->exited = TRUE;
-}
-
-static ServerProcess *
+static GcTestServerProcess *
 server_process_start (void)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *idle = g_strdup_printf ("--idle-timeout-seconds=%u", IDLE_TIMEOUT_S);
-  ServerProcess *server = g_new0 (ServerProcess, 1);
+  const char * const args[] = { idle, "--keepalive-seconds=1", NULL };
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  server->process = g_subprocess_launcher_spawn (launcher, &error, GOCHAT_SERVER_PATH,
-                                                 "--bind=127.0.0.1", "--port=0", idle,
-                                                 "--keepalive-seconds=1", NULL);
-  g_assert_no_error (error);
-
-  server->log = g_string_new (NULL);
-  server->cancellable = g_cancellable_new ();
-  server->stderr_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
-  read_next_line (server);
-  g_subprocess_wait_async (server->process, NULL, on_exited, server);
-
-  gc_test_wait (server->port != 0 || server->exited);
-  if (server->port == 0)
-    g_error ("gochat-server exited before listening:\n%s", server->log->str);
-  return server;
+  return gc_test_server_process_startv (args, GC_TEST_SERVER_PROCESS_DEFAULT);
 }
-
-static void
-server_process_free (ServerProcess *server)
-{
-  if (!server->exited)
-    {
-      g_subprocess_send_signal (server->process, SIGCONT);
-      g_subprocess_force_exit (server->process);
-      gc_test_wait (server->exited);
-    }
-  gc_test_wait (server->stderr_done);
-  g_cancellable_cancel (server->cancellable);
-  g_clear_object (&server->cancellable);
-  g_clear_object (&server->stderr_lines);
-  g_clear_object (&server->process);
-  g_string_free (server->log, TRUE);
-  g_free (server);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerProcess, server_process_free)
 
 /* Pings from both members all along, as a live client does. */
 static gboolean
@@ -144,7 +49,7 @@ ping_members (gpointer user_data)
 static void
 test_stall_longer_than_idle_timeout (void)
 {
-  g_autoptr(ServerProcess) server = server_process_start ();
+  g_autoptr(GcTestServerProcess) server = server_process_start ();
   g_autoptr(GcTestClient) alice = gc_test_client_join (server->port, "stall", "alice");
   g_autoptr(GcTestClient) bob = gc_test_client_join (server->port, "stall", "bob");
   GcTestClient *members[2] = { alice, bob };

@@ -174,9 +174,9 @@ on_line (GObject      *source,
     }
 
   g_string_append_printf (server->log, "%s\n", line);
-  if (g_str_has_prefix (line, "listening on "))
+  if (g_str_has_prefix (line, "listening on ") && ++server->n_listening == 1)
     {
-      server->n_listening++;
+      /* The first: a later one (a second address) has its own port. */
       colon = strrchr (line, ':');
       g_assert_nonnull (colon);
       server->port = (guint16) g_ascii_strtoull (colon + 1, NULL, 10);

@@ -110,7 +110,7 @@ typedef struct {
   GCancellable     *cancellable;
   GString          *log;          /* everything it wrote to stderr */
   guint             n_listening;  /* "listening on" lines seen */
-  guint16           port;         /* from the last of them */
+  guint16           port;         /* from the first of them */
   gboolean          stderr_done;
   gboolean          exited;
 } GcTestServerProcess;
