@@ -829,6 +829,9 @@ test_refused_and_retry (void)
   window = join_through_dialog (&ts, "dan", "limits");
   session = gc_window_get_session (window);
   room_parts (window, &parts);
+  /* The app paces its sends (test-chat-session's /session/pacing); this
+   * is what a refusal looks like, from a client that does not. */
+  gc_chat_session_set_pacing (session, FALSE);
 
   for (guint i = 0; i < 3; i++)
     {

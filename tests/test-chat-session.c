@@ -777,6 +777,133 @@ test_room_codes (void)
   g_assert_cmpfloat ((double) number_sum / 2000, <, 600);
 }
 
+/* ------------------------------------------------------------------ */
+/* Pacing                                                               */
+/* ------------------------------------------------------------------ */
+
+static void
+count_queued_cb (GcMessageItem *item,
+                 GParamSpec    *pspec,
+                 guint         *queued)
+{
+  if (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_QUEUED)
+    (*queued)++;
+}
+
+/* 20 quick sends with the server's default limits (burst 10, 5/s): all
+ * delivered, in order, none refused; those past the burst wait QUEUED. */
+static void
+test_pacing (void)
+{
+  TestServer ts = { 0 };
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  TestClient *bob;
+  guint queued_now = 0, queued_seen = 0, delivered = 0, n_messages = 0;
+  guint64 last_id = 0;
+
+  test_server_start (&ts, NULL, 0);
+  bob = test_client_join (&ts, "pacing", "bob");
+  session = gc_chat_session_new (ts.url, "alice", "pacing");
+  gc_chat_session_join_async (session, join_cb, &error);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gc_chat_session_get_limits (session)->rate_burst, ==, 10);
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("quick %02u", i);
+      GcMessageItem *item = gc_chat_session_send_message (session, text, GC_MESSAGE_KIND_TEXT, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (item);
+      /* Typing between the sends, as in the compose box. */
+      gc_chat_session_set_typing (session, TRUE);
+      g_signal_connect (item, "notify::state", G_CALLBACK (count_queued_cb), &queued_seen);
+      if (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_QUEUED)
+        queued_now++;
+      g_ptr_array_add (items, g_object_ref (item));
+    }
+  /* The burst goes at once; the rest waits, visibly. */
+  g_assert_cmpuint (queued_now, >=, 10);
+  g_assert_cmpint (gc_message_item_get_state (g_ptr_array_index (items, 0)), ==, GC_MESSAGE_ITEM_PENDING);
+  g_assert_cmpint (gc_message_item_get_state (g_ptr_array_index (items, 19)), ==, GC_MESSAGE_ITEM_QUEUED);
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      GcMessageItem *item = g_ptr_array_index (items, i);
+
+      WAIT_FOR (gc_message_item_get_state (item) != GC_MESSAGE_ITEM_QUEUED &&
+                gc_message_item_get_state (item) != GC_MESSAGE_ITEM_PENDING);
+      g_assert_cmpint (gc_message_item_get_state (item), ==, GC_MESSAGE_ITEM_DELIVERED);
+      /* In order: the server numbered them as sent. */
+      g_assert_cmpuint (gc_message_item_get_id (item), >, last_id);
+      last_id = gc_message_item_get_id (item);
+      delivered++;
+    }
+  g_assert_cmpuint (delivered, ==, 20);
+  g_assert_cmpuint (queued_seen, ==, 0);  /* none went back to waiting */
+
+  /* bob saw the 20 in order and no error reached alice. */
+  WAIT_FOR (test_client_count_events (bob, GC_EVENT_MESSAGE) >= 20);
+  for (guint i = 0; i < bob->events->len; i++)
+    {
+      GcEvent *event = g_ptr_array_index (bob->events, i);
+      g_autofree char *expected = NULL;
+
+      if (event->type != GC_EVENT_MESSAGE)
+        continue;
+      expected = g_strdup_printf ("quick %02u", n_messages++);
+      g_assert_cmpstr (event->message->text, ==, expected);
+    }
+  g_assert_cmpuint (n_messages, ==, 20);
+  g_assert_null (find_item (session, "The server reported an error"));
+  for (guint i = 0; i < g_list_model_get_n_items (gc_chat_session_get_messages (session)); i++)
+    {
+      g_autoptr(GcMessageItem) line = g_list_model_get_item (gc_chat_session_get_messages (session), i);
+
+      g_assert_cmpint (gc_message_item_get_state (line), !=, GC_MESSAGE_ITEM_FAILED);
+      g_assert_null (strstr (gc_message_item_get_text (line), "slow down"));
+    }
+
+  test_client_free (bob);
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  spin_for (50);
+  test_server_free (&ts);
+}
+
+/* Messages sent while the link is down wait QUEUED and go on the return. */
+static void
+test_queued_while_away (void)
+{
+  TestServer ts = { 0 };
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+  GcMessageItem *during;
+
+  test_server_start (&ts, NULL, 0);
+  session = gc_chat_session_new (ts.url, "alice", "away");
+  gc_chat_session_join_async (session, join_cb, &error);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+
+  gc_ws_connection_abort (gc_chat_session_get_connection (session));
+  WAIT_FOR (gc_chat_session_get_state (session) != GC_CHAT_SESSION_STATE_CONNECTED);
+  during = gc_chat_session_send_message (session, "while away", GC_MESSAGE_KIND_TEXT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gc_message_item_get_state (during), ==, GC_MESSAGE_ITEM_QUEUED);
+
+  gc_chat_session_reconnect_now (session);
+  WAIT_FOR (gc_message_item_get_state (during) == GC_MESSAGE_ITEM_DELIVERED);
+  g_assert_cmpuint (count_items (session, "while away"), ==, 1);
+
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  spin_for (50);
+  test_server_free (&ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -794,6 +921,8 @@ main (int   argc,
   g_test_add_func ("/session/reconnect-at-once", test_reconnect_at_once);
   g_test_add_func ("/session/colour-keys", test_colour_keys);
   g_test_add_func ("/session/room-codes", test_room_codes);
+  g_test_add_func ("/session/pacing", test_pacing);
+  g_test_add_func ("/session/queued-while-away", test_queued_while_away);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);

@@ -28,6 +28,12 @@ void            gc_chat_session_set_keepalive  (GcChatSession *self,
 void            gc_chat_session_set_network_monitor (GcChatSession   *self,
                                                      GNetworkMonitor *monitor);
 
+/* Whether own sends are paced within the announced rate limit (default)
+ * or go out at once, as an older client's did: tests of the server's
+ * refusals turn it off. */
+void            gc_chat_session_set_pacing     (GcChatSession *self,
+                                                gboolean       pacing);
+
 /* Handles @json as if the server had just sent it (the session must be
  * in the room): tests feed large rooms without a server's rate limit. */
 void            gc_chat_session_feed_event     (GcChatSession *self,

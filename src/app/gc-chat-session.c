@@ -9,16 +9,9 @@
 #include "gc-chat-session-private.h"
 #include "gc-member-roster.h"
 #include "gc-message-log.h"
+#include "gc-outbox.h"
 #include "gc-session-link.h"
 #include "gc-text-markup.h"
-
-/* Typing is refreshed this often while the user types, and stopped after
- * this long without a key; others expire it after ~6 s. Typing notices
- * share the rate limit with messages, so a new one waits at least
- * TYPING_MIN_GAP_US after the previous one. */
-#define TYPING_REFRESH_US      (3 * G_USEC_PER_SEC)
-#define TYPING_MIN_GAP_US      (G_USEC_PER_SEC)
-#define TYPING_IDLE_MS         5000
 
 struct _GcChatSession
 {
@@ -42,9 +35,8 @@ struct _GcChatSession
   GcMessageLog       *log;
   GcMemberRoster     *roster;
 
-  gboolean            typing_sent;
-  gint64              typing_sent_at;
-  guint               typing_idle_id;
+  /* What we send, paced within the limits. */
+  GcOutbox           *outbox;
   gboolean            rename_pending;
 };
 
@@ -126,26 +118,6 @@ replace_members (GcChatSession *self,
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
 /* ------------------------------------------------------------------ */
-
-static void
-send_json (GcChatSession *self,
-           const char    *json)
-{
-  gc_session_link_send_text (self->link, json);
-}
-
-static void
-send_item (GcChatSession *self,
-           GcMessageItem *item)
-{
-  g_autofree char *json = NULL;
-  GcMessageKind kind = gc_message_item_get_kind (item) == GC_MESSAGE_ITEM_EMOTE
-                       ? GC_MESSAGE_KIND_EMOTE : GC_MESSAGE_KIND_TEXT;
-
-  json = gc_request_build_message (gc_message_item_get_text (item), kind,
-                                   gc_message_item_get_client_id (item));
-  send_json (self, json);
-}
 
 /* @live: it arrived now, rather than with the history of a welcome. */
 static void
@@ -307,18 +279,6 @@ handle_event (GcChatSession *self,
     }
 }
 
-/* Own messages still pending after a welcome never reached the server
- * (the history would have carried their echo): send them now, oldest
- * first. */
-static void
-flush_pending (GcChatSession *self)
-{
-  g_autoptr(GPtrArray) pending = gc_message_log_dup_outgoing (self->log, GC_MESSAGE_ITEM_PENDING);
-
-  for (guint i = 0; i < pending->len; i++)
-    send_item (self, g_ptr_array_index (pending, i));
-}
-
 static void
 link_welcome_cb (GcSessionLink *link,
                  GcWelcome     *welcome,
@@ -337,6 +297,7 @@ link_welcome_cb (GcSessionLink *link,
   self->room = g_strdup (welcome->room);
   limits_changed = self->limits.max_text_bytes != welcome->limits.max_text_bytes;
   self->limits = welcome->limits;
+  gc_outbox_set_limits (self->outbox, &welcome->limits, !welcome->resumed);
   if (limits_changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TEXT_BYTES]);
 
@@ -388,15 +349,14 @@ link_state_cb (GcSessionLink *link,
     {
       /* Lost or left: nobody types any more, and we stopped. */
       gc_member_roster_clear_typing (self->roster);
-      self->typing_sent = FALSE;
-      g_clear_handle_id (&self->typing_idle_id, g_source_remove);
+      gc_outbox_disconnected (self->outbox);
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 
   if (self->state == GC_CHAT_SESSION_STATE_CONNECTED)
     {
-      flush_pending (self);
+      gc_outbox_connected (self->outbox);
 
       if (self->join_task != NULL)
         {
@@ -504,8 +464,8 @@ gc_chat_session_dispose (GObject *object)
 
   if (self->link != NULL)
     g_signal_handlers_disconnect_by_data (self->link, self);
+  g_clear_object (&self->outbox);
   g_clear_object (&self->link);
-  g_clear_handle_id (&self->typing_idle_id, g_source_remove);
   gc_member_roster_clear_typing (self->roster);
   gc_message_log_clear (self->log);
 
@@ -714,6 +674,7 @@ gc_chat_session_new (const char *server_url,
   g_signal_connect (self->link, "welcome", G_CALLBACK (link_welcome_cb), self);
   g_signal_connect (self->link, "event", G_CALLBACK (link_event_cb), self);
   g_signal_connect (self->link, "join-failed", G_CALLBACK (link_join_failed_cb), self);
+  self->outbox = gc_outbox_new (self->link, self->log);
 
   return self;
 }
@@ -769,10 +730,7 @@ gc_chat_session_leave (GcChatSession *self)
   if (self->state == GC_CHAT_SESSION_STATE_CLOSED)
     return;
 
-  if (self->typing_sent)
-    gc_chat_session_set_typing (self, FALSE);
-
-  g_clear_handle_id (&self->typing_idle_id, g_source_remove);
+  gc_outbox_set_typing (self->outbox, FALSE);
   gc_member_roster_clear_typing (self->roster);
   gc_session_link_leave (self->link);
 
@@ -918,14 +876,8 @@ gc_chat_session_send_message (GcChatSession  *self,
                                                             : GC_MESSAGE_ITEM_TEXT,
                               0, now_ms (), self->user_id, self->user_name,
                               text, client_id, TRUE);
-  /* What the user sends shows at once. */
-  gc_message_log_add_outgoing (self->log, item);
-  send_item (self, item);
-
-  /* A message ends typing for everyone who sees it (the server forgets
-   * it too), so no `typing false` needs to follow. */
-  self->typing_sent = FALSE;
-  g_clear_handle_id (&self->typing_idle_id, g_source_remove);
+  /* It shows at once, sent or queued; ends our typing. */
+  gc_outbox_send_message (self->outbox, item);
 
   return item;
 }
@@ -943,8 +895,7 @@ gc_chat_session_retry_message (GcChatSession *self,
   if (item == NULL || gc_message_item_get_state (item) != GC_MESSAGE_ITEM_FAILED)
     return;
 
-  gc_message_item_set_pending (item);
-  send_item (self, item);
+  gc_outbox_retry (self->outbox, item);
 }
 
 gboolean
@@ -971,57 +922,19 @@ gc_chat_session_rename (GcChatSession  *self,
 
   json = gc_request_build_rename (normalized);
   self->rename_pending = TRUE;
-  send_json (self, json);
+  gc_outbox_send_request (self->outbox, json);
   return TRUE;
-}
-
-static gboolean
-typing_idle_cb (gpointer user_data)
-{
-  GcChatSession *self = user_data;
-
-  self->typing_idle_id = 0;
-  gc_chat_session_set_typing (self, FALSE);
-  return G_SOURCE_REMOVE;
 }
 
 void
 gc_chat_session_set_typing (GcChatSession *self,
                             gboolean       typing)
 {
-  gint64 now = g_get_monotonic_time ();
-
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
 
   if (self->state != GC_CHAT_SESSION_STATE_CONNECTED)
     return;
-
-  if (typing)
-    {
-      gint64 gap = self->typing_sent ? TYPING_REFRESH_US : TYPING_MIN_GAP_US;
-
-      if (now - self->typing_sent_at >= gap)
-        {
-          g_autofree char *json = gc_request_build_typing (TRUE);
-
-          send_json (self, json);
-          self->typing_sent = TRUE;
-          self->typing_sent_at = now;
-        }
-      g_clear_handle_id (&self->typing_idle_id, g_source_remove);
-      self->typing_idle_id = g_timeout_add (TYPING_IDLE_MS, typing_idle_cb, self);
-    }
-  else
-    {
-      g_clear_handle_id (&self->typing_idle_id, g_source_remove);
-      if (self->typing_sent)
-        {
-          g_autofree char *json = gc_request_build_typing (FALSE);
-
-          send_json (self, json);
-          self->typing_sent = FALSE;
-        }
-    }
+  gc_outbox_set_typing (self->outbox, typing);
 }
 
 void
@@ -1066,6 +979,15 @@ gc_chat_session_set_network_monitor (GcChatSession   *self,
   g_return_if_fail (GC_IS_CHAT_SESSION (self));
 
   gc_session_link_set_network_monitor (self->link, monitor);
+}
+
+void
+gc_chat_session_set_pacing (GcChatSession *self,
+                            gboolean       pacing)
+{
+  g_return_if_fail (GC_IS_CHAT_SESSION (self));
+
+  gc_outbox_set_pacing (self->outbox, pacing);
 }
 
 void

@@ -138,8 +138,10 @@ GStrv               gc_chat_session_dup_typing_names (GcChatSession     *self);
  * @kind: text or emote
  * @error: set when @text is empty or longer than the server's limit
  *
- * Appends the message as pending and sends it; while disconnected it is
- * sent once the session is back.
+ * Appends the message and sends it as soon as the server's rate limit
+ * (welcome.limits) allows: PENDING at once, or QUEUED until a token is
+ * free; while disconnected it waits QUEUED and is sent once the session
+ * is back. Nothing is refused for going too fast.
  *
  * Returns: (transfer none) (nullable): the pending line
  */

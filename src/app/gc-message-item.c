@@ -311,3 +311,13 @@ gc_message_item_set_pending (GcMessageItem *self)
   gc_message_item_set_state (self, GC_MESSAGE_ITEM_PENDING, NULL);
   g_object_thaw_notify (G_OBJECT (self));
 }
+
+void
+gc_message_item_set_queued (GcMessageItem *self)
+{
+  g_return_if_fail (GC_IS_MESSAGE_ITEM (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  gc_message_item_set_state (self, GC_MESSAGE_ITEM_QUEUED, NULL);
+  g_object_thaw_notify (G_OBJECT (self));
+}

@@ -21,6 +21,7 @@ typedef enum {
   GC_MESSAGE_ITEM_DELIVERED,  /* came from the server */
   GC_MESSAGE_ITEM_PENDING,    /* sent by us, echo not seen yet */
   GC_MESSAGE_ITEM_FAILED,     /* refused by the server or never sent */
+  GC_MESSAGE_ITEM_QUEUED,     /* ours, waiting for the rate limit or the connection */
 } GcMessageItemState;
 
 #define GC_TYPE_MESSAGE_ITEM (gc_message_item_get_type ())
@@ -66,7 +67,10 @@ void               gc_message_item_set_delivered   (GcMessageItem     *self,
                                                     gint64             ts);
 void               gc_message_item_set_failed      (GcMessageItem     *self,
                                                     const char        *error);
-/* Back to pending, for a retry. */
+/* Sent, the echo not seen yet (also a retry). */
 void               gc_message_item_set_pending     (GcMessageItem     *self);
+/* Waiting to be sent: the app paces its sends within the server's rate
+ * limit, and sends nothing while disconnected. */
+void               gc_message_item_set_queued      (GcMessageItem     *self);
 
 G_END_DECLS

@@ -90,6 +90,7 @@ update_accessible (GcMessageRow *self)
   switch (gc_message_item_get_state (item))
     {
     case GC_MESSAGE_ITEM_PENDING:
+    case GC_MESSAGE_ITEM_QUEUED:
       /* Translators: a message's time, and that it is still being sent. */
       description = g_strdup_printf (_("%s, sending"), time);
       break;
@@ -118,10 +119,15 @@ update_state (GcMessageRow *self)
   GcMessageItemState state = gc_message_item_get_state (self->item);
   GtkWidget *widget = GTK_WIDGET (self);
 
-  if (state == GC_MESSAGE_ITEM_PENDING)
+  if (state == GC_MESSAGE_ITEM_PENDING || state == GC_MESSAGE_ITEM_QUEUED)
     gtk_widget_add_css_class (widget, "pending");
   else
     gtk_widget_remove_css_class (widget, "pending");
+  /* Waiting for the rate limit or the connection, not yet sent. */
+  if (state == GC_MESSAGE_ITEM_QUEUED)
+    gtk_widget_add_css_class (widget, "queued");
+  else
+    gtk_widget_remove_css_class (widget, "queued");
 
   if (state == GC_MESSAGE_ITEM_FAILED)
     {
@@ -142,7 +148,8 @@ update_state (GcMessageRow *self)
     }
 
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->text_label),
-                               state == GC_MESSAGE_ITEM_PENDING ? _("Sending…") : NULL);
+                               state == GC_MESSAGE_ITEM_PENDING || state == GC_MESSAGE_ITEM_QUEUED
+                               ? _("Sending…") : NULL);
   update_accessible (self);
 }
 
