@@ -1,0 +1,731 @@
+/* test-redis-rooms.c: the room rules in Redis (src/server/redis/
+ * gc-redis-rooms.c) with two nodes in one process, each with its own
+ * connections, against a redis-server of the test's own: one order per
+ * room, global names and limits, history, and no silent loss when
+ * subscriptions are cut or overflow.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gc-protocol.h"
+#include "gc-redis-rooms.h"
+#include "gc-test-wait.h"
+#include "redis-test-server.h"
+
+typedef struct {
+  GcRedisClient *client;
+  GcRedisRooms *rooms;
+  GPtrArray *events;    /* "SEQ TYPE USER TEXT" of room "r", in delivery order */
+  GArray *seqs;         /* guint64, the same order */
+  guint messages;
+  guint lost;
+} Node;
+
+static void
+on_event (const char             *room,
+          const GcRedisRoomEvent *event,
+          gpointer                user_data)
+{
+  Node *node = user_data;
+  static const char *types[] = { "join", "leave", "message", "rename", "typing" };
+
+  g_ptr_array_add (node->events,
+                   g_strdup_printf ("%" G_GUINT64_FORMAT " %s %s %s%s%s", event->seq,
+                                    types[event->type], event->user_id,
+                                    event->type == GC_REDIS_ROOM_EVENT_MESSAGE ? event->text : event->name,
+                                    event->type == GC_REDIS_ROOM_EVENT_TYPING ? (event->active ? " on" : " off") : "",
+                                    event->client_id != NULL ? " echo" : ""));
+  g_array_append_val (node->seqs, event->seq);
+  if (event->type == GC_REDIS_ROOM_EVENT_MESSAGE)
+    node->messages++;
+}
+
+static void
+on_room_lost (GcRedisRooms *rooms,
+              const char   *room,
+              gpointer      user_data)
+{
+  Node *node = user_data;
+
+  node->lost++;
+}
+
+static void
+node_init (Node        *node,
+           GcTestRedis *redis,
+           const char  *id,
+           guint        history)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcRedisAddress) address = gc_redis_address_parse (gc_test_redis_get_url (redis), &error);
+
+  g_assert_no_error (error);
+  node->client = gc_redis_client_new (address);
+  /* Tests flood on purpose. */
+  gc_redis_client_set_max_commands (node->client, 100000);
+  gc_redis_client_set_max_output (node->client, 64 * 1024 * 1024);
+  node->rooms = gc_redis_rooms_new (node->client, id);
+  gc_redis_rooms_set_history (node->rooms, history);
+  gc_redis_rooms_set_event_func (node->rooms, on_event, node);
+  g_signal_connect (node->rooms, "room-lost", G_CALLBACK (on_room_lost), node);
+  node->events = g_ptr_array_new_with_free_func (g_free);
+  node->seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  gc_redis_client_start (node->client);
+  gc_test_wait (gc_redis_client_is_up (node->client));
+}
+
+static void
+node_clear (Node *node)
+{
+  g_clear_object (&node->rooms);
+  g_clear_object (&node->client);
+  g_ptr_array_unref (node->events);
+  g_array_unref (node->seqs);
+}
+
+/* Every delivered sequence follows the one before it. */
+static void
+assert_contiguous (Node *node)
+{
+  for (guint i = 1; i < node->seqs->len; i++)
+    {
+      guint64 before = g_array_index (node->seqs, guint64, i - 1);
+      guint64 now = g_array_index (node->seqs, guint64, i);
+
+      if (now != before + 1)
+        g_error ("delivery %u: seq %" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT, i, now, before);
+    }
+}
+
+typedef struct {
+  guint answers;
+  guint ok;
+  guint taken;
+  guint full;
+  guint gone;
+  guint errors;
+  guint out_of_order;
+  guint64 last_seq;
+  GPtrArray *history;    /* texts of the last join's history */
+  GPtrArray *members;    /* names of the last join's members */
+  GHashTable *taken_keys;
+} Answers;
+
+static void
+answers_init (Answers *a)
+{
+  memset (a, 0, sizeof *a);
+  a->history = g_ptr_array_new_with_free_func (g_free);
+  a->members = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+answers_clear (Answers *a)
+{
+  g_ptr_array_unref (a->history);
+  g_ptr_array_unref (a->members);
+  g_clear_pointer (&a->taken_keys, g_hash_table_unref);
+}
+
+static void
+on_answer (const GcRedisRoomResult *result,
+           const GError            *error,
+           gpointer                 user_data)
+{
+  Answers *a = user_data;
+
+  a->answers++;
+  if (error != NULL)
+    {
+      a->errors++;
+      return;
+    }
+  switch (result->status)
+    {
+    case GC_REDIS_ROOM_OK:
+      a->ok++;
+      /* Answers on one connection come in the order sent. */
+      if (result->seq <= a->last_seq)
+        a->out_of_order++;
+      a->last_seq = result->seq;
+      g_assert_cmpint (result->ts_ms, >, 1700000000000);
+      break;
+    case GC_REDIS_ROOM_TAKEN:
+      a->taken++;
+      g_clear_pointer (&a->taken_keys, g_hash_table_unref);
+      a->taken_keys = g_hash_table_ref (result->taken_keys);
+      break;
+    case GC_REDIS_ROOM_FULL:
+      a->full++;
+      break;
+    case GC_REDIS_ROOM_GONE:
+      a->gone++;
+      break;
+    }
+  if (result->history != NULL)
+    {
+      g_ptr_array_set_size (a->history, 0);
+      for (guint i = 0; i < result->history->len; i++)
+        {
+          GcRedisRoomEvent *event = g_ptr_array_index (result->history, i);
+          g_ptr_array_add (a->history, g_strdup (event->text));
+        }
+    }
+  if (result->members != NULL)
+    {
+      g_ptr_array_set_size (a->members, 0);
+      for (guint i = 0; i < result->members->len; i++)
+        {
+          GcRedisRoomMember *member = g_ptr_array_index (result->members, i);
+          g_ptr_array_add (a->members, g_strdup (member->name));
+        }
+    }
+}
+
+static void
+join (Node       *node,
+      const char *name,
+      guint       max_members,
+      guint64     since,
+      Answers    *a)
+{
+  g_autofree char *key = gc_protocol_user_name_key (name);
+  g_autofree char *id = g_strconcat ("id-", key, NULL);
+
+  gc_redis_rooms_join (node->rooms, "r", name, key, id, "tokenhash", max_members, since,
+                       on_answer, a);
+}
+
+static void
+say (Node       *node,
+     const char *name,
+     const char *text,
+     Answers    *a)
+{
+  g_autofree char *key = gc_protocol_user_name_key (name);
+  g_autofree char *id = g_strconcat ("id-", key, NULL);
+
+  gc_redis_rooms_message (node->rooms, "r", key, id, "text", text, "c-1", on_answer, a);
+}
+
+static gboolean
+skip_without_redis (void)
+{
+  if (gc_test_redis_server_path () == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+same_deliveries (Node *a,
+                 Node *b,
+                 guint from_a)
+{
+  return a->events->len - from_a == b->events->len;
+}
+
+/* Two nodes, interleaved bursts: the same events with the same ids in the
+ * same order on both, the senders' own included. */
+static void
+test_order (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers sent_a, sent_b, joins;
+  guint skip;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&sent_a);
+  answers_init (&sent_b);
+  answers_init (&joins);
+
+  gc_redis_rooms_open (a.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  g_assert_cmpuint (joins.ok, ==, 1);
+  /* Seeded from Redis's clock in µs: above any id of an earlier room. */
+  g_assert_cmpuint (joins.last_seq, >, G_GUINT64_CONSTANT (1700000000000000));
+  g_assert_cmpuint (joins.last_seq, <, G_GUINT64_CONSTANT (1) << 53);
+  /* Its own join is not delivered to the node that is new to the room. */
+  g_assert_cmpuint (a.events->len, ==, 0);
+
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&b, "Bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  g_assert_cmpuint (joins.ok, ==, 2);
+  g_assert_cmpuint (joins.members->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (joins.members, 0), ==, "alice");
+  g_assert_cmpstr (g_ptr_array_index (joins.members, 1), ==, "Bob");
+  g_assert_cmpuint (g_array_index (a.seqs, guint64, 0), ==, joins.last_seq);
+  skip = 1; /* a saw bob's join; b did not */
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *ta = g_strdup_printf ("a%u", i);
+      g_autofree char *tb = g_strdup_printf ("b%u", i);
+
+      say (&a, "alice", ta, &sent_a);
+      say (&b, "bob", tb, &sent_b);
+    }
+  gc_test_wait (sent_a.answers == 300 && sent_b.answers == 300 &&
+                a.messages == 600 && b.messages == 600);
+  g_assert_cmpuint (sent_a.ok + sent_b.ok, ==, 600);
+  g_assert_cmpuint (sent_a.out_of_order + sent_b.out_of_order, ==, 0);
+  g_assert_true (same_deliveries (&a, &b, skip));
+  for (guint i = 0; i < b.events->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (a.events, i + skip), ==, g_ptr_array_index (b.events, i));
+  assert_contiguous (&a);
+  assert_contiguous (&b);
+  /* Each sender's messages in the order sent. */
+  {
+    guint next_a = 0, next_b = 0;
+
+    for (guint i = 0; i < b.events->len; i++)
+      {
+        const char *e = g_ptr_array_index (b.events, i);
+        g_autofree char *wa = g_strdup_printf (" message id-alice a%u echo", next_a);
+        g_autofree char *wb = g_strdup_printf (" message id-bob b%u echo", next_b);
+
+        if (g_str_has_suffix (e, wa))
+          next_a++;
+        else if (g_str_has_suffix (e, wb))
+          next_b++;
+        else
+          g_error ("unexpected %s", e);
+      }
+    g_assert_cmpuint (next_a, ==, 300);
+    g_assert_cmpuint (next_b, ==, 300);
+  }
+
+  /* Rename and typing cross nodes too; a taken name is refused. */
+  {
+    Answers r;
+    g_autofree char *old_key = gc_protocol_user_name_key ("Bob");
+
+    answers_init (&r);
+    gc_redis_rooms_rename (b.rooms, "r", old_key, "ALICE", "alice", "id-bob", on_answer, &r);
+    gc_test_wait (r.answers == 1);
+    g_assert_cmpuint (r.taken, ==, 1);
+    g_assert_true (g_hash_table_contains (r.taken_keys, "alice"));
+    gc_redis_rooms_rename (b.rooms, "r", old_key, "Robert", "robert", "id-bob", on_answer, &r);
+    gc_redis_rooms_typing (b.rooms, "r", "robert", "id-bob", TRUE, on_answer, &r);
+    gc_test_wait (r.answers == 3 && a.events->len == b.events->len + skip &&
+                  b.events->len == 600 + 2);
+    g_assert_cmpuint (r.ok, ==, 2);
+    g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, a.events->len - 2), " rename id-bob Robert"));
+    g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, a.events->len - 1), " typing id-bob Robert on"));
+    assert_contiguous (&a);
+    assert_contiguous (&b);
+    answers_clear (&r);
+  }
+
+  answers_clear (&sent_a);
+  answers_clear (&sent_b);
+  answers_clear (&joins);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+static gboolean
+key_is_taken (const char *key,
+              gpointer    user_data)
+{
+  return g_hash_table_contains (user_data, key);
+}
+
+/* 50 joins with one folded name, over two nodes, all at once: exactly one
+ * wins; the others learn every key in use, so the suggestion is free. */
+static void
+test_names (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins;
+  static const char *spellings[] = { "Straße", "STRASSE", "strasse", "Strasse", "straSSe" };
+  g_autofree char *suggestion = NULL;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&joins);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+
+  for (guint i = 0; i < 50; i++)
+    join (i % 2 ? &a : &b, spellings[i % G_N_ELEMENTS (spellings)], 0, 0, &joins);
+  gc_test_wait (joins.answers == 50);
+  g_assert_cmpuint (joins.ok, ==, 1);
+  g_assert_cmpuint (joins.taken, ==, 49);
+  g_assert_cmpuint (joins.errors, ==, 0);
+
+  g_assert_true (g_hash_table_contains (joins.taken_keys, "strasse"));
+  suggestion = gc_protocol_find_free_name ("Straße", key_is_taken, joins.taken_keys);
+  g_assert_cmpstr (suggestion, ==, "Straße2");
+  join (&a, suggestion, 0, 0, &joins);
+  gc_test_wait (joins.answers == 51);
+  g_assert_cmpuint (joins.ok, ==, 2);
+
+  answers_clear (&joins);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+/* room_max_members holds across nodes; a leave makes room again. */
+static void
+test_max_members (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, leaves;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&joins);
+  answers_init (&leaves);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("user%u", i);
+      join (i % 2 ? &a : &b, name, 3, 0, &joins);
+    }
+  gc_test_wait (joins.answers == 8);
+  g_assert_cmpuint (joins.ok, ==, 3);
+  g_assert_cmpuint (joins.full, ==, 5);
+
+  /* Leave one of those who got in (the member's id is checked). */
+  {
+    g_autofree char *list = gc_test_redis_run (redis, "HKEYS", "gc:{r}:members", NULL);
+    g_auto(GStrv) keys = g_strsplit (list, " ", -1);
+    g_autofree char *id = g_strconcat ("id-", keys[0], NULL);
+
+    g_assert_cmpuint (g_strv_length (keys), ==, 3);
+    gc_redis_rooms_leave (a.rooms, "r", keys[0], "not-its-id", "left", on_answer, &leaves);
+    gc_redis_rooms_leave (a.rooms, "r", keys[0], id, "left", on_answer, &leaves);
+    gc_test_wait (leaves.answers == 2);
+    g_assert_cmpuint (leaves.gone, ==, 1);
+    g_assert_cmpuint (leaves.ok, ==, 1);
+  }
+  join (&b, "latecomer", 3, 0, &joins);
+  join (&a, "toolate", 3, 0, &joins);
+  gc_test_wait (joins.answers == 10);
+  g_assert_cmpuint (joins.ok, ==, 4);
+  g_assert_cmpuint (joins.full, ==, 6);
+
+  answers_clear (&joins);
+  answers_clear (&leaves);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+/* History is the last N messages exactly, on any node, after `since`;
+ * the room's keys go with its last member, and a room made again later
+ * has ids above the old ones. */
+static void
+test_history (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, sent, leaves;
+  guint64 fourth = 0, old_last;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 3);
+  node_init (&b, redis, "node-b", 3);
+  answers_init (&joins);
+  answers_init (&sent);
+  answers_init (&leaves);
+
+  gc_redis_rooms_open (a.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  for (guint i = 1; i <= 5; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m%u", i);
+
+      say (&a, "alice", text, &sent);
+      gc_test_wait (sent.answers == i);
+      if (i == 4)
+        fourth = sent.last_seq;
+    }
+
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  g_assert_cmpuint (joins.history->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (joins.history, 0), ==, "m3");
+  g_assert_cmpstr (g_ptr_array_index (joins.history, 2), ==, "m5");
+  join (&b, "carol", 0, fourth, &joins);
+  gc_test_wait (joins.answers == 3);
+  g_assert_cmpuint (joins.history->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (joins.history, 0), ==, "m5");
+
+  old_last = joins.last_seq;
+  gc_redis_rooms_leave (a.rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
+  gc_redis_rooms_leave (b.rooms, "r", "bob", "id-bob", "left", on_answer, &leaves);
+  gc_redis_rooms_leave (b.rooms, "r", "carol", "id-carol", "timeout", on_answer, &leaves);
+  gc_test_wait (leaves.answers == 3);
+  g_assert_cmpuint (leaves.ok, ==, 3);
+  {
+    g_autofree char *left = gc_test_redis_run (redis, "KEYS", "gc:*", NULL);
+    g_assert_cmpstr (left, ==, "");
+  }
+  gc_redis_rooms_close (a.rooms, "r");
+  gc_redis_rooms_close (b.rooms, "r");
+
+  gc_redis_rooms_open (a.rooms, "r");
+  joins.last_seq = 0;
+  join (&a, "dave", 0, 0, &joins);
+  gc_test_wait (joins.answers == 4);
+  g_assert_cmpuint (joins.ok, ==, 4);
+  g_assert_cmpuint (joins.last_seq, >, old_last);
+  g_assert_cmpuint (joins.history->len, ==, 0);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+  answers_clear (&leaves);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+/* Subscriptions cut mid-traffic (CLIENT KILL TYPE pubsub): every message
+ * reaches both nodes exactly once, in order, repaired from the streams. */
+static void
+test_pubsub_killed (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, sent;
+  GcRedisRoomsStats stats_a, stats_b;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 1000);
+  node_init (&b, redis, "node-b", 1000);
+  answers_init (&joins);
+  answers_init (&sent);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (&b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+
+  for (guint round = 0; round < 4; round++)
+    {
+      for (guint i = 0; i < 100; i++)
+        {
+          g_autofree char *text = g_strdup_printf ("r%u-%u", round, i);
+          say (i % 2 ? &a : &b, i % 2 ? "alice" : "bob", text, &sent);
+        }
+      if (round == 1 || round == 2)
+        {
+          g_autofree char *killed = NULL;
+
+          /* Mid-burst: half of it answered, the rest in flight. */
+          gc_test_wait (sent.answers >= round * 100 + 50 &&
+                        gc_redis_client_is_subscribed (a.client, "gc:{r}:ch") &&
+                        gc_redis_client_is_subscribed (b.client, "gc:{r}:ch"));
+          killed = gc_test_redis_run (redis, "CLIENT", "KILL", "TYPE", "pubsub", NULL);
+          g_assert_cmpstr (killed, ==, "2");
+          /* Noticed by both, before the next round looks. */
+          gc_test_wait (!gc_redis_client_is_subscribed (a.client, "gc:{r}:ch") &&
+                        !gc_redis_client_is_subscribed (b.client, "gc:{r}:ch"));
+        }
+    }
+  gc_test_wait (sent.answers == 400);
+  gc_test_wait (a.messages >= 400 && b.messages >= 400 &&
+                gc_redis_client_is_up (a.client) && gc_redis_client_is_up (b.client));
+  /* Nothing more to come: exactly once. */
+  gc_test_run_for_ms (300);
+  g_assert_cmpuint (a.messages, ==, 400);
+  g_assert_cmpuint (b.messages, ==, 400);
+  assert_contiguous (&a);
+  assert_contiguous (&b);
+  g_assert_cmpuint (a.lost + b.lost, ==, 0);
+  gc_redis_rooms_get_stats (a.rooms, &stats_a);
+  gc_redis_rooms_get_stats (b.rooms, &stats_b);
+  g_assert_cmpuint (stats_a.repairs, >=, 2);
+  g_assert_cmpuint (stats_b.repairs, >=, 2);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+/* A tiny pub/sub output limit and a flood: Redis cuts the subscriptions.
+ * With history enough the nodes repair; without, the room is lost, and
+ * said so: what was delivered never has a gap. */
+static void
+flood (guint history,
+       gboolean expect_lost)
+{
+  const char *args[] = { "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL };
+  g_autoptr(GcTestRedis) redis = NULL;
+  g_autofree char *text = g_strnfill (1000, 'x');
+  Node a = { 0 }, b = { 0 };
+  Answers joins, sent;
+  GcRedisClientStats client_stats;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (args);
+  node_init (&a, redis, "node-a", history);
+  node_init (&b, redis, "node-b", history);
+  answers_init (&joins);
+  answers_init (&sent);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (&b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+
+  /* Some 2 MB at once, more than the kernel's socket buffers hold: the
+   * subscriptions fall behind by far more than 16 KiB. */
+  for (guint i = 0; i < 2000; i++)
+    say (&a, "alice", text, &sent);
+  gc_test_wait (sent.answers == 2000);
+  g_assert_cmpuint (sent.ok, ==, 2000);
+  gc_redis_client_get_stats (a.client, &client_stats);
+
+  if (expect_lost)
+    {
+      gc_test_wait (a.lost >= 1 && b.lost >= 1);
+      assert_contiguous (&a);
+      assert_contiguous (&b);
+      g_assert_cmpuint (b.messages, <, 2000);
+    }
+  else
+    {
+      gc_test_wait (a.messages == 2000 && b.messages == 2000);
+      gc_test_run_for_ms (200);
+      g_assert_cmpuint (a.messages, ==, 2000);
+      g_assert_cmpuint (b.messages, ==, 2000);
+      assert_contiguous (&a);
+      assert_contiguous (&b);
+      g_assert_cmpuint (a.lost + b.lost, ==, 0);
+      /* The subscriptions were indeed cut (else this tested nothing). */
+      {
+        GcRedisClientStats sa, sb;
+        gc_redis_client_get_stats (a.client, &sa);
+        gc_redis_client_get_stats (b.client, &sb);
+        g_assert_cmpuint (sa.reconnects + sb.reconnects, >=, 1);
+      }
+    }
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+static void
+test_flood_repaired (void)
+{
+  flood (5000, FALSE);
+}
+
+static void
+test_flood_lost (void)
+{
+  flood (10, TRUE);
+}
+
+/* Redis SIGKILLed and restarted: its rooms are gone (no persistence), so
+ * the nodes say each room is lost (their members must resume), and ids
+ * of the room made again are above the old ones. */
+static void
+test_redis_restart (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, sent;
+  guint64 old_last;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&joins);
+  answers_init (&sent);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (&b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  say (&a, "alice", "before", &sent);
+  gc_test_wait (sent.answers == 1 && a.messages == 1 && b.messages == 1);
+  old_last = sent.last_seq;
+
+  gc_test_redis_kill (redis);
+  gc_test_wait (!gc_redis_client_is_up (a.client) && !gc_redis_client_is_up (b.client));
+  gc_test_redis_restart (redis);
+  gc_test_wait (a.lost == 1 && b.lost == 1);
+
+  /* A message from a member Redis no longer knows: GONE, not lost
+   * silently. */
+  say (&a, "alice", "after", &sent);
+  gc_test_wait (sent.answers == 2);
+  g_assert_cmpuint (sent.gone, ==, 1);
+
+  sent.last_seq = 0;
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 3);
+  g_assert_cmpuint (joins.ok, ==, 3);
+  g_assert_cmpuint (joins.last_seq, >, old_last);
+
+  /* The room made again is in order on both nodes, nothing more lost. */
+  join (&b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 4 && a.events->len == 3);
+  say (&b, "bob", "again", &sent);
+  gc_test_wait (a.messages == 2 && b.messages == 2);
+  g_assert_cmpuint (a.lost, ==, 1);
+  g_assert_cmpuint (b.lost, ==, 1);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/redis/rooms/order", test_order);
+  g_test_add_func ("/redis/rooms/names", test_names);
+  g_test_add_func ("/redis/rooms/max-members", test_max_members);
+  g_test_add_func ("/redis/rooms/history", test_history);
+  g_test_add_func ("/redis/rooms/pubsub-killed", test_pubsub_killed);
+  g_test_add_func ("/redis/rooms/flood-repaired", test_flood_repaired);
+  g_test_add_func ("/redis/rooms/flood-lost", test_flood_lost);
+  g_test_add_func ("/redis/rooms/redis-restart", test_redis_restart);
+
+  return g_test_run ();
+}
