@@ -12,6 +12,8 @@
 
 #include <glib.h>
 
+#include "gc-ws-utf8.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -131,21 +133,5 @@ gboolean    gc_ws_close_payload_parse   (const guint8   *payload,
                                          char          **reason,
                                          GError        **error);
 gboolean    gc_ws_close_code_is_valid   (gushort         code);
-
-/* Incremental UTF-8 validation (fails on the first byte that cannot start
- * or continue a valid sequence). Zero-initialise, feed, then check
- * gc_ws_utf8_state_is_complete() at the end of the message. */
-typedef struct {
-  guint32 state;
-} GcWsUtf8State;
-
-gboolean    gc_ws_utf8_validate_chunk   (GcWsUtf8State  *state,
-                                         const guint8   *data,
-                                         gsize           len);
-gboolean    gc_ws_utf8_state_is_complete (const GcWsUtf8State *state);
-/* The same check on a whole message: what RFC 6455 calls valid UTF-8,
- * U+0000 included (g_utf8_validate() refuses it). */
-gboolean    gc_ws_utf8_validate         (const guint8   *data,
-                                         gsize           len);
 
 G_END_DECLS
