@@ -10,6 +10,7 @@
 #include "gc-member-roster.h"
 #include "gc-message-log.h"
 #include "gc-outbox.h"
+#include "gc-server-address.h"
 #include "gc-session-link.h"
 #include "gc-text-markup.h"
 
@@ -20,7 +21,6 @@ struct _GcChatSession
   char               *server_url;
   char               *user_name;
   char               *room;
-  char               *name_suggestion;
   GTask              *join_task;
 
   /* The connection, its attempts and backoff; its state is ours. */
@@ -380,41 +380,6 @@ link_notify_cb (GcSessionLink *link,
 /* Joining                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Turns a refusal body (docs/protocol.md §3.6) into an error. */
-static GError *
-refusal_to_error (gpointer  user_data,
-                  guint     status,
-                  GBytes   *body,
-                  guint64  *retry_after_ms)
-{
-  GcChatSession *self = user_data;
-  g_autoptr(GcRefusal) refusal = NULL;
-  const char *message;
-
-  *retry_after_ms = 0;
-
-  if (body != NULL)
-    refusal = gc_refusal_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
-  if (refusal == NULL)
-    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                        _("The server at %s answered with HTTP status %u and is not a GoChat server."),
-                        self->server_url, status);
-
-  message = refusal->message;
-  if (message == NULL || *message == '\0')
-    message = refusal->code != NULL ? refusal->code : _("no reason given");
-
-  if (refusal->error == GC_PROTOCOL_ERROR_NAME_TAKEN)
-    {
-      g_free (self->name_suggestion);
-      self->name_suggestion = gc_protocol_normalize_user_name (refusal->suggestion, NULL);
-    }
-  if (refusal->error == GC_PROTOCOL_ERROR_RATE_LIMITED)
-    *retry_after_ms = refusal->retry_after_ms;
-
-  return g_error_new (GC_PROTOCOL_ERROR, refusal->error, "%s", message);
-}
-
 static char *
 build_join_url (gpointer user_data)
 {
@@ -447,7 +412,6 @@ build_join_url (gpointer user_data)
 
 static const GcSessionLinkHooks link_hooks = {
   .build_url = build_join_url,
-  .refusal_to_error = refusal_to_error,
 };
 
 /* ------------------------------------------------------------------ */
@@ -480,7 +444,6 @@ gc_chat_session_finalize (GObject *object)
   g_free (self->server_url);
   g_free (self->user_name);
   g_free (self->room);
-  g_free (self->name_suggestion);
   g_free (self->user_id);
   g_free (self->session_id);
   g_clear_object (&self->log);
@@ -595,60 +558,7 @@ char *
 gc_chat_session_normalize_server_url (const char  *url,
                                       GError     **error)
 {
-  g_autofree char *trimmed = NULL;
-  g_autofree char *with_scheme = NULL;
-  g_autoptr(GUri) uri = NULL;
-  g_autoptr(GUri) clean = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *host = NULL;
-  const char *scheme;
-  gsize len;
-
-  g_return_val_if_fail (url != NULL, NULL);
-
-  trimmed = g_strstrip (g_strdup (url));
-  if (*trimmed == '\0')
-    {
-      g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           _("Enter the server address, like ws://localhost:8081"));
-      return NULL;
-    }
-
-  /* "localhost:8081" is what people type; a scheme is implied. */
-  with_scheme = strstr (trimmed, "://") != NULL ? g_strdup (trimmed)
-                                                : g_strconcat ("ws://", trimmed, NULL);
-  uri = g_uri_parse (with_scheme, G_URI_FLAGS_ENCODED, NULL);
-  scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
-  if (uri == NULL || scheme == NULL ||
-      (g_ascii_strcasecmp (scheme, "ws") != 0 && g_ascii_strcasecmp (scheme, "wss") != 0))
-    {
-      g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           _("The address must start with ws:// or wss://"));
-      return NULL;
-    }
-  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
-    {
-      g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           _("The address has no host name"));
-      return NULL;
-    }
-  if (g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL ||
-      g_uri_get_userinfo (uri) != NULL)
-    {
-      g_set_error_literal (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL,
-                           _("The address must be just the server, like wss://chat.example.org"));
-      return NULL;
-    }
-
-  host = g_ascii_strdown (g_uri_get_host (uri), -1);
-  path = g_strdup (g_uri_get_path (uri));
-  len = strlen (path);
-  while (len > 0 && path[len - 1] == '/')
-    path[--len] = '\0';
-
-  clean = g_uri_build (G_URI_FLAGS_ENCODED, g_ascii_strcasecmp (scheme, "wss") == 0 ? "wss" : "ws",
-                       NULL, host, g_uri_get_port (uri), path, NULL, NULL);
-  return g_uri_to_string (clean);
+  return gc_server_address_normalize (url, error);
 }
 
 GcChatSession *
@@ -700,7 +610,6 @@ gc_chat_session_join_async (GcChatSession       *self,
   self->join_task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (self->join_task, gc_chat_session_join_async);
 
-  g_clear_pointer (&self->name_suggestion, g_free);
   gc_session_link_join (self->link);
 }
 
@@ -719,7 +628,7 @@ const char *
 gc_chat_session_get_name_suggestion (GcChatSession *self)
 {
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), NULL);
-  return self->name_suggestion;
+  return gc_session_link_get_name_suggestion (self->link);
 }
 
 void

@@ -36,6 +36,7 @@ struct _GcSessionLink
 
   GcChatSessionState        state;
   char                     *failure;
+  char                     *name_suggestion;
 
   /* While WAITING, the network coming back means "try now". */
   GNetworkMonitor          *network_monitor;
@@ -420,6 +421,42 @@ connect_error_to_error (GcSessionLink *self,
                       self->server_url, error->message);
 }
 
+/* Turns a refusal (docs/protocol.md §3.6: the JSON body of an HTTP
+ * refusal with @status) into an error, keeping the suggestion of a 409. */
+static GError *
+refusal_to_error (GcSessionLink *self,
+                  guint          status,
+                  const char    *json,
+                  gsize          len,
+                  guint64       *retry_after_ms)
+{
+  g_autoptr(GcRefusal) refusal = NULL;
+  const char *message;
+
+  *retry_after_ms = 0;
+
+  if (json != NULL)
+    refusal = gc_refusal_parse (json, len, NULL);
+  if (refusal == NULL)
+    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
+                        _("The server at %s answered with HTTP status %u and is not a GoChat server."),
+                        self->server_url, status);
+
+  message = refusal->message;
+  if (message == NULL || *message == '\0')
+    message = refusal->code != NULL ? refusal->code : _("no reason given");
+
+  if (refusal->error == GC_PROTOCOL_ERROR_NAME_TAKEN)
+    {
+      g_free (self->name_suggestion);
+      self->name_suggestion = gc_protocol_normalize_user_name (refusal->suggestion, NULL);
+    }
+  if (refusal->error == GC_PROTOCOL_ERROR_RATE_LIMITED)
+    *retry_after_ms = refusal->retry_after_ms;
+
+  return g_error_new (GC_PROTOCOL_ERROR, refusal->error, "%s", message);
+}
+
 typedef struct {
   GcSessionLink *link;
   GCancellable  *cancellable;
@@ -467,7 +504,10 @@ connect_cb (GObject      *source,
         reported = g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TIMED_OUT,
                                 _("The server at %s did not answer in time."), self->server_url);
       else if (g_error_matches (error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED))
-        reported = self->hooks->refusal_to_error (self->hooks_data, status, body, &retry_after_ms);
+        reported = refusal_to_error (self, status,
+                                     body != NULL ? g_bytes_get_data (body, NULL) : NULL,
+                                     body != NULL ? g_bytes_get_size (body) : 0,
+                                     &retry_after_ms);
       else
         reported = connect_error_to_error (self, error);
 
@@ -568,6 +608,7 @@ gc_session_link_finalize (GObject *object)
   g_free (self->server_url);
   g_clear_object (&self->tls_database);
   g_free (self->failure);
+  g_free (self->name_suggestion);
 
   G_OBJECT_CLASS (gc_session_link_parent_class)->finalize (object);
 }
@@ -666,8 +707,7 @@ gc_session_link_new (const char               *server_url,
   GcSessionLink *self;
 
   g_return_val_if_fail (server_url != NULL, NULL);
-  g_return_val_if_fail (hooks != NULL && hooks->build_url != NULL && hooks->refusal_to_error != NULL,
-                        NULL);
+  g_return_val_if_fail (hooks != NULL && hooks->build_url != NULL, NULL);
 
   self = g_object_new (GC_TYPE_SESSION_LINK, NULL);
   self->server_url = g_strdup (server_url);
@@ -720,6 +760,7 @@ gc_session_link_join (GcSessionLink *self)
   g_return_if_fail (GC_IS_SESSION_LINK (self));
   g_return_if_fail (self->state == GC_CHAT_SESSION_STATE_NEW);
 
+  g_clear_pointer (&self->name_suggestion, g_free);
   set_state (self, GC_CHAT_SESSION_STATE_JOINING);
   start_attempt (self);
 }
@@ -818,4 +859,11 @@ gc_session_link_get_connection (GcSessionLink *self)
 {
   g_return_val_if_fail (GC_IS_SESSION_LINK (self), NULL);
   return self->connection;
+}
+
+const char *
+gc_session_link_get_name_suggestion (GcSessionLink *self)
+{
+  g_return_val_if_fail (GC_IS_SESSION_LINK (self), NULL);
+  return self->name_suggestion;
 }

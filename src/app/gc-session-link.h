@@ -3,8 +3,8 @@
  * The state machine under GcChatSession: it connects, waits for the
  * welcome, reports events, notices a lost link and comes back with
  * backoff (and jitter), and gives up on refusals that will not go away.
- * What the join URL says and what a refusal means are the session's
- * (GcSessionLinkHooks), so the link knows no room, name or history.
+ * What the join URL says is the session's (GcSessionLinkHooks), so the
+ * link knows no room, name or history.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,16 +23,9 @@ G_BEGIN_DECLS
  * GcSessionLinkHooks:
  * @build_url: the ws(s):// URL of the next join attempt (a resume, once
  *   the session has a session id)
- * @refusal_to_error: turns an HTTP refusal (status and body) into the
- *   error to report, and says how long to wait before retrying (0: the
- *   usual backoff)
  */
 typedef struct {
-  char   *(*build_url)        (gpointer  user_data);
-  GError *(*refusal_to_error) (gpointer  user_data,
-                               guint     status,
-                               GBytes   *body,
-                               guint64  *retry_after_ms);
+  char *(*build_url) (gpointer user_data);
 } GcSessionLinkHooks;
 
 #define GC_TYPE_SESSION_LINK (gc_session_link_get_type ())
@@ -86,5 +79,7 @@ guint               gc_session_link_get_attempt       (GcSessionLink  *self);
 gboolean            gc_session_link_get_welcomed      (GcSessionLink  *self);
 /* (transfer none) (nullable) */
 GcWsConnection     *gc_session_link_get_connection    (GcSessionLink  *self);
+/* The free name a `name_taken` refusal of the first join offered. */
+const char         *gc_session_link_get_name_suggestion (GcSessionLink *self);
 
 G_END_DECLS
