@@ -19,15 +19,10 @@
 #include "gc-ws-connection-private.h"
 #include "gc-ws-frame.h"
 #include "gc-ws-handshake-private.h"
+
 #include "gc-test-threads.h"
-
+#include "gc-test-tls.h"
 #include "gc-test-wait.h"
-
-static char *
-tls_file (const char *name)
-{
-  return g_test_build_filename (G_TEST_DIST, "tls", name, NULL);
-}
 
 static guint
 connection_role (GcWsConnection *connection)
@@ -166,7 +161,8 @@ connect_and_wait (const char         *url,
   gc_test_wait (result->done);
 }
 
-/* A SoupServer upgrading with gc_ws_server_accept(). */
+/* A SoupServer upgrading with gc_ws_server_accept(): the server role.
+ * It listens on loopback through tests/lib (gc-test-tls.h). */
 
 typedef enum {
   UPGRADE,
@@ -198,13 +194,13 @@ typedef struct {
   GPtrArray         *accepted;    /* GcWsConnection */
   Collector          collector;   /* of the first accepted, from the start */
   guint              n_destroyed;
-} TestServer;
+} UpgradeServer;
 
 static void
 on_server_accepted (GcWsConnection *connection,
                     gpointer        user_data)
 {
-  TestServer *ts = user_data;
+  UpgradeServer *ts = user_data;
 
   g_assert_true (GC_IS_WS_CONNECTION (connection));
   g_assert_cmpuint (connection_role (connection), ==, GC_WS_ROLE_SERVER);
@@ -217,7 +213,7 @@ on_server_accepted (GcWsConnection *connection,
 static void
 on_server_accept_destroy (gpointer user_data)
 {
-  TestServer *ts = user_data;
+  UpgradeServer *ts = user_data;
 
   ts->n_destroyed++;
 }
@@ -230,7 +226,7 @@ handle_test_request (SoupServer        *server,
                      gpointer           user_data)
 {
   static const char * const protocols[] = { "gochat.v1", NULL };
-  TestServer *ts = user_data;
+  UpgradeServer *ts = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   ts->n_requests++;
@@ -295,42 +291,20 @@ handle_test_request (SoupServer        *server,
 }
 
 static void
-test_server_start (TestServer *ts,
-                   ServerMode  mode,
-                   gboolean    tls)
+upgrade_server_start (UpgradeServer *ts,
+                      ServerMode     mode,
+                      gboolean       tls)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  GSList *uris;
-
   memset (ts, 0, sizeof *ts);
   ts->mode = mode;
   ts->accepted = g_ptr_array_new_with_free_func (g_object_unref);
   ts->server = soup_server_new (NULL, NULL);
-
-  if (tls)
-    {
-      g_autofree char *cert_file = tls_file ("server.pem");
-      g_autofree char *key_file = tls_file ("server-key.pem");
-      g_autoptr(GTlsCertificate) certificate = NULL;
-
-      certificate = g_tls_certificate_new_from_files (cert_file, key_file, &error);
-      g_assert_no_error (error);
-      soup_server_set_tls_certificate (ts->server, certificate);
-    }
-
   soup_server_add_handler (ts->server, NULL, handle_test_request, ts, NULL);
-  soup_server_listen (ts->server, address, tls ? SOUP_SERVER_LISTEN_HTTPS : 0, &error);
-  g_assert_no_error (error);
-
-  uris = soup_server_get_uris (ts->server);
-  ts->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  ts->port = gc_test_soup_server_listen (ts->server, tls);
 }
 
 static void
-test_server_stop (TestServer *ts)
+upgrade_server_stop (UpgradeServer *ts)
 {
   soup_server_disconnect (ts->server);
   g_clear_object (&ts->server);
@@ -346,9 +320,9 @@ test_server_stop (TestServer *ts)
 }
 
 static char *
-test_server_url (TestServer *ts,
-                 const char *scheme,
-                 const char *path_and_query)
+upgrade_server_url (UpgradeServer *ts,
+                    const char    *scheme,
+                    const char    *path_and_query)
 {
   return g_strdup_printf ("%s://127.0.0.1:%u%s", scheme, ts->port, path_and_query);
 }
@@ -760,7 +734,7 @@ static void
 test_round_trip (void)
 {
   static const char * const protocols[] = { "other.v9", "gochat.v1", NULL };
-  TestServer ts;
+  UpgradeServer ts;
   ConnectResult result = { 0 };
   Collector *client_collector = &result.collector;
   Collector *server_collector = &ts.collector;
@@ -768,8 +742,8 @@ test_round_trip (void)
   g_autofree char *expected_host = NULL;
   GcWsConnection *server_connection;
 
-  test_server_start (&ts, UPGRADE, FALSE);
-  url = test_server_url (&ts, "ws", "/room/chat?x=a%20b&y=2");
+  upgrade_server_start (&ts, UPGRADE, FALSE);
+  url = upgrade_server_url (&ts, "ws", "/room/chat?x=a%20b&y=2");
 
   connect_and_wait (url, "https://example.org", protocols, NULL, &result);
   g_assert_no_error (result.error);
@@ -809,19 +783,19 @@ test_round_trip (void)
   g_assert_no_error (server_collector->error);
 
   connect_result_clear (&result);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 static void
 test_no_protocol (void)
 {
-  TestServer ts;
+  UpgradeServer ts;
   ConnectResult result = { 0 };
   g_autofree char *url = NULL;
 
   /* Offering nothing is fine: the server selects nothing. */
-  test_server_start (&ts, UPGRADE, FALSE);
-  url = test_server_url (&ts, "ws", "");
+  upgrade_server_start (&ts, UPGRADE, FALSE);
+  url = upgrade_server_url (&ts, "ws", "");
   connect_and_wait (url, NULL, NULL, NULL, &result);
   g_assert_no_error (result.error);
   g_assert_null (gc_ws_connection_get_protocol (result.connection));
@@ -832,18 +806,18 @@ test_no_protocol (void)
   g_assert_null (gc_ws_connection_get_protocol (ts.accepted->pdata[0]));
 
   connect_result_clear (&result);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 static void
 test_refused (void)
 {
-  TestServer ts;
+  UpgradeServer ts;
   ConnectResult result = { 0 };
   g_autofree char *url = NULL;
 
-  test_server_start (&ts, REFUSE_JSON, FALSE);
-  url = test_server_url (&ts, "ws", "/joinRoom");
+  upgrade_server_start (&ts, REFUSE_JSON, FALSE);
+  url = upgrade_server_url (&ts, "ws", "/joinRoom");
   connect_and_wait (url, NULL, NULL, NULL, &result);
   g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
   g_assert_cmpstr (result.error->message, ==, "Server refused the connection: 409 Conflict");
@@ -852,18 +826,18 @@ test_refused (void)
   g_assert_cmpmem (g_bytes_get_data (result.body, NULL), g_bytes_get_size (result.body),
                    "{\"error\": \"name_taken\"}", 23);
   connect_result_clear (&result);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 static void
 test_refused_chunked (void)
 {
-  TestServer ts;
+  UpgradeServer ts;
   ConnectResult result = { 0 };
   g_autofree char *url = NULL;
 
-  test_server_start (&ts, REFUSE_CHUNKED, FALSE);
-  url = test_server_url (&ts, "ws", "/");
+  upgrade_server_start (&ts, REFUSE_CHUNKED, FALSE);
+  url = upgrade_server_url (&ts, "ws", "/");
   connect_and_wait (url, NULL, NULL, NULL, &result);
   g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
   g_assert_cmpuint (result.status, ==, 403);
@@ -871,19 +845,19 @@ test_refused_chunked (void)
   g_assert_cmpmem (g_bytes_get_data (result.body, NULL), g_bytes_get_size (result.body),
                    "room full", 9);
   connect_result_clear (&result);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 static void
 test_refused_huge_body (void)
 {
-  TestServer ts;
+  UpgradeServer ts;
   ConnectResult result = { 0 };
   g_autofree char *url = NULL;
 
   /* The client keeps a bounded prefix of a body it will only display. */
-  test_server_start (&ts, REFUSE_HUGE_BODY, FALSE);
-  url = test_server_url (&ts, "ws", "/");
+  upgrade_server_start (&ts, REFUSE_HUGE_BODY, FALSE);
+  url = upgrade_server_url (&ts, "ws", "/");
   connect_and_wait (url, NULL, NULL, NULL, &result);
   g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
   g_assert_cmpuint (result.status, ==, 500);
@@ -891,7 +865,7 @@ test_refused_huge_body (void)
   g_assert_cmpuint (g_bytes_get_size (result.body), ==, GC_WS_HANDSHAKE_MAX_BODY_SIZE);
   g_assert_cmpint (((const char *) g_bytes_get_data (result.body, NULL))[0], ==, 'e');
   connect_result_clear (&result);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 static void
@@ -1156,20 +1130,15 @@ test_ipv6_host_header (void)
 static void
 test_wss (void)
 {
-  g_autofree char *ca_file = tls_file ("ca.pem");
-  g_autoptr(GTlsDatabase) database = NULL;
-  g_autoptr(GError) error = NULL;
-  TestServer ts;
+  g_autoptr(GTlsDatabase) database = gc_test_tls_ca ();
+  UpgradeServer ts;
   ConnectResult result = { 0 };
   ConnectResult untrusted = { 0 };
   Collector *collector = &result.collector;
   g_autofree char *url = NULL;
 
-  database = g_tls_file_database_new (ca_file, &error);
-  g_assert_no_error (error);
-
-  test_server_start (&ts, UPGRADE, TRUE);
-  url = test_server_url (&ts, "wss", "/secure");
+  upgrade_server_start (&ts, UPGRADE, TRUE);
+  url = upgrade_server_url (&ts, "wss", "/secure");
 
   /* Without the test CA the certificate is not trusted. */
   connect_and_wait (url, NULL, NULL, NULL, &untrusted);
@@ -1196,7 +1165,7 @@ test_wss (void)
   g_assert_no_error (ts.collector.error);
 
   connect_result_clear (&result);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 /* Server role with a raw client */
@@ -1206,13 +1175,13 @@ test_server_first_frame_with_request (void)
 {
   g_autoptr(GBytes) frame = NULL;
   g_autoptr(SoupMessageHeaders) headers = NULL;
-  TestServer ts;
+  UpgradeServer ts;
   RawClient raw;
   guint status = 0;
 
   /* The client's first frame shares the write with its upgrade request:
    * the stolen stream must still deliver it. */
-  test_server_start (&ts, UPGRADE, FALSE);
+  upgrade_server_start (&ts, UPGRADE, FALSE);
   frame = gc_ws_frame_encode (GC_WS_ROLE_CLIENT, GC_WS_OPCODE_TEXT, TRUE,
                               (const guint8 *) "early bird", 10);
   raw_client_start (&raw, ts.port,
@@ -1232,19 +1201,19 @@ test_server_first_frame_with_request (void)
   g_assert_null (soup_message_headers_get_one (headers, "Sec-WebSocket-Extensions"));
 
   raw_client_stop (&raw);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 static void
 test_server_no_extension (void)
 {
   g_autoptr(SoupMessageHeaders) headers = NULL;
-  TestServer ts;
+  UpgradeServer ts;
   RawClient raw;
   guint status = 0;
 
   /* ...nor when permessage-deflate is offered: RSV bits stay ours. */
-  test_server_start (&ts, UPGRADE, FALSE);
+  upgrade_server_start (&ts, UPGRADE, FALSE);
   raw_client_start (&raw, ts.port,
                     UPGRADE_REQUEST_HEAD
                     "Sec-WebSocket-Version: 13\r\n"
@@ -1257,7 +1226,7 @@ test_server_no_extension (void)
   gc_test_wait (ts.accepted->len == 1);
 
   raw_client_stop (&raw);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
 }
 
 typedef struct {
@@ -1290,11 +1259,11 @@ test_server_refusals (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(SoupMessageHeaders) headers = NULL;
-      TestServer ts;
+      UpgradeServer ts;
       RawClient raw;
       guint status = 0;
 
-      test_server_start (&ts, UPGRADE, FALSE);
+      upgrade_server_start (&ts, UPGRADE, FALSE);
       ts.origin = cases[i].origin;
       raw_client_start (&raw, ts.port, cases[i].request, NULL, 0);
       gc_test_wait (raw_client_has_response (&raw));
@@ -1311,19 +1280,19 @@ test_server_refusals (void)
       g_assert_cmpuint (ts.n_destroyed, ==, 0);
 
       raw_client_stop (&raw);
-      test_server_stop (&ts);
+      upgrade_server_stop (&ts);
     }
 }
 
 static void
 test_server_message_ends_before_101 (void)
 {
-  TestServer ts;
+  UpgradeServer ts;
   RawClient raw;
 
   /* The upgrade is accepted, but the message goes away before its 101 is
    * written: the destroy notify runs once and the callback never. */
-  test_server_start (&ts, UPGRADE_THEN_PAUSE, FALSE);
+  upgrade_server_start (&ts, UPGRADE_THEN_PAUSE, FALSE);
   raw_client_start (&raw, ts.port, UPGRADE_REQUEST_HEAD "Sec-WebSocket-Version: 13\r\n\r\n",
                     NULL, 0);
   gc_test_wait (ts.paused != NULL);
@@ -1340,7 +1309,7 @@ test_server_message_ends_before_101 (void)
   g_assert_false (raw_client_has_response (&raw));
 
   raw_client_stop (&raw);
-  test_server_stop (&ts);
+  upgrade_server_stop (&ts);
   g_assert_cmpuint (ts.n_destroyed, ==, 1);
 }
 

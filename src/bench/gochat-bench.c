@@ -15,19 +15,12 @@
 #include "gc-bench-report.h"
 #include "gc-bench-run.h"
 #include "gc-bench-wire.h"
+#include "gc-pool-threads.h"
 
 #define EXIT_PROBLEM 1
 #define EXIT_USAGE 2
 
 #define MAX_TEXT_SIZE (16 * 1024 * 1024)
-
-#if defined(__SANITIZE_ADDRESS__)
-# define GC_BENCH_SANITIZED 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define GC_BENCH_SANITIZED 1
-# endif
-#endif
 
 static G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN void
 die_usage (const char *format,
@@ -54,41 +47,6 @@ check_range (const char *option,
                G_GINT64_FORMAT ")", option, value, min, max);
 
   return (guint) value;
-}
-
-/* GLib keeps idle pool threads around. One that ran gnutls (glib-networking
- * does TLS handshakes in pool threads) holds thread-local storage that GCC
- * 12's LeakSanitizer crashes on ("Tracer caught signal 11") when it scans
- * the threads at exit, so sanitizer builds end them first. An idle thread
- * becomes stoppable only after 0.5 s and tells nobody when it ends, hence
- * the polling of /proc, with a deadline. */
-static void
-end_idle_pool_threads (void)
-{
-#ifdef GC_BENCH_SANITIZED
-  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
-
-  g_thread_pool_set_max_unused_threads (0);
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-      const char *task;
-      guint n_pool = 0;
-
-      g_thread_pool_stop_unused_threads ();
-      while (dir != NULL && (task = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *path = g_build_filename ("/proc/self/task", task, "comm", NULL);
-          g_autofree char *name = NULL;
-
-          if (g_file_get_contents (path, &name, NULL, NULL) && g_str_has_prefix (name, "pool"))
-            n_pool++;
-        }
-      if (n_pool == 0)
-        return;
-      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
-    }
-#endif
 }
 
 /* Whether the run delivered everything it should have, once each. */
@@ -234,7 +192,7 @@ main (int    argc,
     {
       g_printerr ("gochat-bench: %s\n", error->message);
       gc_bench_run_close (run);
-      end_idle_pool_threads ();
+      gc_pool_threads_stop_idle (5000);
       return EXIT_PROBLEM;
     }
   gc_bench_run_send (run);
@@ -262,7 +220,7 @@ main (int    argc,
     }
 
   gc_bench_run_close (run);
-  end_idle_pool_threads ();
+  gc_pool_threads_stop_idle (5000);
 
   return clean ? EXIT_SUCCESS : EXIT_PROBLEM;
 }

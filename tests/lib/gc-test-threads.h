@@ -1,12 +1,9 @@
-/* gc-test-threads.h: lets GLib's idle pool threads end before the process does
+/* gc-test-threads.h: lets GLib's idle pool threads end before the test process does
  *
- * GLib's thread pool keeps idle threads around. One that ran gnutls (a TLS
- * handshake, which glib-networking runs in a pool thread) holds dynamic
- * thread-local storage that GCC 12's LeakSanitizer crashes on ("Tracer
- * caught signal 11") when it scans the threads at exit. The TLS tests and
- * the echo programs therefore end those threads first, in sanitizer builds
- * only: it takes at least 0.5 s. A pool thread tells nobody when it ends,
- * so this polls /proc (Linux only), with a deadline.
+ * A test that made TLS connections ends GLib's idle pool threads before it
+ * exits, or GCC 12's LeakSanitizer crashes scanning one that ran gnutls
+ * (see src/util/gc-pool-threads.h, which gochat-bench shares). Sanitizer
+ * builds only; elsewhere this returns at once.
  *
  *   g_assert_true (gc_test_stop_idle_pool_threads (10000));   // at the end of main()
  *
@@ -15,59 +12,11 @@
 
 #pragma once
 
-#include <glib.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-# define GC_TEST_SANITIZED 1
-#elif defined(__has_feature)
-# if __has_feature(address_sanitizer)
-#  define GC_TEST_SANITIZED 1
-# endif
-#endif
-
-static inline guint
-gc_test_count_pool_threads (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  const char *task;
-  guint n = 0;
-
-  if (dir == NULL)
-    return 0;
-
-  while ((task = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc/self/task", task, "comm", NULL);
-      g_autofree char *name = NULL;
-
-      /* GLib names them "pool-PRGNAME" (or "pool"). */
-      if (g_file_get_contents (path, &name, NULL, NULL) && g_str_has_prefix (name, "pool"))
-        n++;
-    }
-
-  return n;
-}
+#include "gc-pool-threads.h"
 
 /* Returns %FALSE if pool threads still run after @timeout_ms. */
 static inline gboolean
 gc_test_stop_idle_pool_threads (guint timeout_ms)
 {
-#ifdef GC_TEST_SANITIZED
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * G_TIME_SPAN_MILLISECOND;
-
-  g_thread_pool_set_max_unused_threads (0);
-  for (;;)
-    {
-      /* An idle thread leaves its pool for the unused list after 0.5 s;
-       * only from there can it be stopped. */
-      g_thread_pool_stop_unused_threads ();
-      if (gc_test_count_pool_threads () == 0)
-        return TRUE;
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
-    }
-#else
-  return TRUE;
-#endif
+  return gc_pool_threads_stop_idle (timeout_ms);
 }
