@@ -14,6 +14,7 @@
 #include "gc-app-enums.h"
 #include "gc-compose-command.h"
 #include "gc-invite-link.h"
+#include "gc-local-host.h"
 #include "gc-member-roster.h"
 #include "gc-message-log.h"
 #include "gc-open-rooms.h"
@@ -904,6 +905,105 @@ test_queued_while_away (void)
   test_server_free (&ts);
 }
 
+/* ------------------------------------------------------------------ */
+/* Host stopped hosting                                                 */
+/* ------------------------------------------------------------------ */
+
+static GcChatSession *
+join_url (const char *url,
+          const char *name,
+          const char *room)
+{
+  g_autoptr(GcChatSession) session = gc_chat_session_new (url, name, room);
+  g_autoptr(GError) error = NULL;
+
+  gc_chat_session_join_async (session, join_cb, &error);
+  WAIT_FOR (gc_chat_session_get_state (session) != GC_CHAT_SESSION_STATE_JOINING);
+  g_assert_no_error (error);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_CONNECTED);
+  return g_steal_pointer (&session);
+}
+
+/* A room hosted in the app: when its host stops hosting, a guest sees
+ * that (not "Connection lost"), and does not retry by itself. */
+static void
+test_host_stopped (void)
+{
+  g_autoptr(GcLocalHost) host = gc_local_host_new ();
+  g_autoptr(GcChatSession) own = NULL;
+  g_autoptr(GcChatSession) guest = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  guint16 port;
+
+  g_assert_true (gc_local_host_start (host, 0, &error));
+  g_assert_no_error (error);
+  port = gc_local_host_get_port (host);
+  url = g_strdup_printf ("ws://127.0.0.1:%u", port);
+  own = join_url (url, "host", "hosted");
+  gc_local_host_add_session (host, own);
+  guest = join_url (url, "guest", "hosted");
+
+  /* The host leaves its last hosted room: hosting stops. */
+  gc_chat_session_leave (own);
+  WAIT_FOR (gc_chat_session_get_state (guest) != GC_CHAT_SESSION_STATE_CONNECTED);
+  g_assert_cmpint (gc_chat_session_get_state (guest), ==, GC_CHAT_SESSION_STATE_HOST_STOPPED);
+  g_assert_cmpstr (gc_chat_session_get_failure (guest), ==, "The host stopped hosting this room.");
+  /* Nothing retries by itself. */
+  spin_for (1500);
+  g_assert_cmpint (gc_chat_session_get_state (guest), ==, GC_CHAT_SESSION_STATE_HOST_STOPPED);
+  g_assert_cmpuint (gc_chat_session_get_attempt (guest), ==, 0);
+  g_assert_cmpuint (gc_chat_session_get_retry_seconds (guest), ==, 0);
+
+  /* Reconnect Now tries: nothing listens there now. */
+  gc_chat_session_reconnect_now (guest);
+  g_assert_cmpint (gc_chat_session_get_state (guest), ==, GC_CHAT_SESSION_STATE_RECONNECTING);
+  WAIT_FOR (gc_chat_session_get_state (guest) == GC_CHAT_SESSION_STATE_WAITING);
+
+  gc_chat_session_leave (guest);
+  g_clear_object (&guest);
+  g_clear_object (&own);
+  spin_for (50);
+}
+
+/* A server's shutdown stays "the server is restarting", with retries; the
+ * same server configured as hosted says the host stopped. */
+static void
+test_server_shutdown_reasons (void)
+{
+  TestServer ts = { 0 };
+  GcServerConfig config;
+  g_autoptr(GcChatSession) session = NULL;
+  guint16 port;
+
+  test_server_start (&ts, NULL, 0);
+  port = ts.port;
+  session = join_url (ts.url, "alice", "reasons");
+  test_server_stop (&ts);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  g_assert_cmpstr (gc_chat_session_get_failure (session), ==, "The server is restarting.");
+
+  gc_server_config_init_default (&config);
+  config.hosted = TRUE;
+  test_server_start (&ts, &config, port);
+  gc_chat_session_reconnect_now (session);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  test_server_stop (&ts);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_HOST_STOPPED);
+  g_assert_cmpstr (gc_chat_session_get_failure (session), ==, "The host stopped hosting this room.");
+
+  /* The host is back: Reconnect Now gets in again. */
+  test_server_start (&ts, &config, port);
+  gc_chat_session_reconnect_now (session);
+  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  g_assert_null (gc_chat_session_get_failure (session));
+
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  spin_for (50);
+  test_server_free (&ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -923,6 +1023,8 @@ main (int   argc,
   g_test_add_func ("/session/room-codes", test_room_codes);
   g_test_add_func ("/session/pacing", test_pacing);
   g_test_add_func ("/session/queued-while-away", test_queued_while_away);
+  g_test_add_func ("/session/host-stopped", test_host_stopped);
+  g_test_add_func ("/session/server-shutdown-reasons", test_server_shutdown_reasons);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);

@@ -32,6 +32,11 @@ G_BEGIN_DECLS
  *   gc_chat_session_get_failure()); gc_chat_session_reconnect_now() tries
  *   anyway
  * @GC_CHAT_SESSION_STATE_CLOSED: left the room, or the first join failed
+ * @GC_CHAT_SESSION_STATE_HOST_STOPPED: the room was hosted in someone's
+ *   GoChat app and its host stopped hosting it (a clean close 1001 with
+ *   reason "host stopped hosting", docs/protocol.md §6.6);
+ *   gc_chat_session_get_failure() says so in words. No attempt starts by
+ *   itself; gc_chat_session_reconnect_now() tries
  */
 typedef enum {
   GC_CHAT_SESSION_STATE_NEW,
@@ -41,6 +46,7 @@ typedef enum {
   GC_CHAT_SESSION_STATE_RECONNECTING,
   GC_CHAT_SESSION_STATE_FAILED,
   GC_CHAT_SESSION_STATE_CLOSED,
+  GC_CHAT_SESSION_STATE_HOST_STOPPED,
 } GcChatSessionState;
 
 #define GC_CHAT_SESSION_ERROR (gc_chat_session_error_quark ())
@@ -108,7 +114,8 @@ GcChatSessionState  gc_chat_session_get_state      (GcChatSession       *self);
 guint               gc_chat_session_get_retry_seconds (GcChatSession    *self);
 /* Why we are WAITING or FAILED, in plain words; %NULL otherwise. */
 const char         *gc_chat_session_get_failure    (GcChatSession       *self);
-/* Starts an attempt at once (WAITING, RECONNECTING or FAILED): the
+/* Starts an attempt at once (WAITING, RECONNECTING, FAILED or
+ * HOST_STOPPED): the
  * banner's Reconnect button, and the window on focus while WAITING. (The
  * network coming back, as GNetworkMonitor says, ends a WAITING by
  * itself.) Backoff grows 1, 2, 4, 8, then 10 s, with jitter. */

@@ -277,12 +277,16 @@ gc_local_host_start (GcLocalHost  *self,
   g_autoptr(GPtrArray) addresses = NULL;
   g_autoptr(GStrvBuilder) urls = NULL;
   g_autoptr(GError) listen_error = NULL;
+  GcServerConfig config;
   guint attempts;
 
   g_return_val_if_fail (GC_IS_LOCAL_HOST (self), FALSE);
   g_return_val_if_fail (self->server == NULL, FALSE);
 
-  server = gc_server_new (NULL);
+  gc_server_config_init_default (&config);
+  /* Guests are told "host stopped hosting" when we stop. */
+  config.hosted = TRUE;
+  server = gc_server_new (&config);
   attempts = port == 0 ? 1 : MIN (GC_LOCAL_HOST_PORT_ATTEMPTS, G_MAXUINT16 - port + 1u);
   for (guint i = 0; i < attempts; i++)
     {

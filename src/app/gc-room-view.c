@@ -509,6 +509,7 @@ update_banner (GcRoomView *self)
       text = g_strdup (_("Connection lost — reconnecting…"));
       break;
     case GC_CHAT_SESSION_STATE_FAILED:
+    case GC_CHAT_SESSION_STATE_HOST_STOPPED:
       text = g_strdup (gc_chat_session_get_failure (self->session));
       break;
     case GC_CHAT_SESSION_STATE_NEW:

@@ -296,9 +296,21 @@ attempt_failed (GcSessionLink *self,
 
 static void
 connection_lost (GcSessionLink *self,
-                 gushort        close_code)
+                 gushort        close_code,
+                 const char    *close_reason)
 {
   drop_connection (self, 0);
+
+  if (close_code == GC_WS_CLOSE_GOING_AWAY &&
+      g_strcmp0 (close_reason, GC_PROTOCOL_CLOSE_REASON_HOST_STOPPED) == 0)
+    {
+      /* A person's computer, not a server that restarts: say so, and
+       * leave reconnecting to them. */
+      self->attempt = 0;
+      set_failure (self, _("The host stopped hosting this room."));
+      set_state (self, GC_CHAT_SESSION_STATE_HOST_STOPPED);
+      return;
+    }
 
   if (close_code == 4000)
     {
@@ -386,6 +398,7 @@ on_connection_closed (GcWsConnection *connection,
 {
   GcSessionLink *self = user_data;
   gushort code = gc_ws_connection_get_close_code (connection);
+  g_autofree char *reason = g_strdup (gc_ws_connection_get_close_reason (connection));
 
   if (!self->welcomed)
     {
@@ -397,7 +410,7 @@ on_connection_closed (GcWsConnection *connection,
       return;
     }
 
-  connection_lost (self, code);
+  connection_lost (self, code, reason);
 }
 
 /* ------------------------------------------------------------------ */
@@ -787,6 +800,7 @@ gc_session_link_reconnect_now (GcSessionLink *self)
 
   if (self->state != GC_CHAT_SESSION_STATE_WAITING &&
       self->state != GC_CHAT_SESSION_STATE_FAILED &&
+      self->state != GC_CHAT_SESSION_STATE_HOST_STOPPED &&
       self->state != GC_CHAT_SESSION_STATE_RECONNECTING)
     return;
 

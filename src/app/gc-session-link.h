@@ -59,7 +59,8 @@ guint64             gc_session_link_backoff_ms        (guint           attempt,
 void                gc_session_link_join              (GcSessionLink  *self);
 /* Closes with 1000 (the others see a clean leave) and stops: CLOSED. */
 void                gc_session_link_leave             (GcSessionLink  *self);
-/* Starts an attempt at once (WAITING, RECONNECTING or FAILED). */
+/* Starts an attempt at once (WAITING, RECONNECTING, FAILED or
+ * HOST_STOPPED). */
 void                gc_session_link_reconnect_now     (GcSessionLink  *self);
 
 /* Sends @json if we are in the room; else drops it (returns %FALSE). */

@@ -78,7 +78,10 @@ on_upgraded (GcWsConnection *connection,
    * during the upgrade (its old connection closed), and the client must
    * join afresh. */
   if (gc_server_is_shutting_down (server))
-    gc_ws_connection_close (connection, GC_WS_CLOSE_GOING_AWAY, "server shutting down");
+    gc_ws_connection_close (connection, GC_WS_CLOSE_GOING_AWAY,
+                            gc_server_get_config (server)->hosted
+                            ? GC_PROTOCOL_CLOSE_REASON_HOST_STOPPED
+                            : GC_PROTOCOL_CLOSE_REASON_SHUTDOWN);
   else
     gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
                             "the session ended during the upgrade; join again");

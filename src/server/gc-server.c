@@ -696,7 +696,9 @@ gc_server_shutdown_async (GcServer            *self,
 
   g_hash_table_iter_init (&iter, self->rooms);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
-    gc_room_close_all (room, GC_WS_CLOSE_GOING_AWAY, "server shutting down");
+    gc_room_close_all (room, GC_WS_CLOSE_GOING_AWAY,
+                       self->config.hosted ? GC_PROTOCOL_CLOSE_REASON_HOST_STOPPED
+                                           : GC_PROTOCOL_CLOSE_REASON_SHUTDOWN);
   server_drop_rooms (self);
 
   /* Joins keep getting 503 until the closing handshakes are done. */

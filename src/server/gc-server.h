@@ -61,6 +61,9 @@ G_BEGIN_DECLS
  *   (an IPv4 address or an IPv6 /64); beyond it a new connection closes
  *   that address's oldest one on the same terms; 0 = unbounded
  *   (default 64)
+ * @hosted: the server runs inside the GoChat app for rooms someone hosts
+ *   on their computer: its shutdown's close 1001 says "host stopped
+ *   hosting" rather than "server shutting down" (§6.6; default %FALSE)
  *
  * Everything a server can be configured with. Initialise with
  * gc_server_config_init_default(), then change fields. gc_server_new()
@@ -84,6 +87,7 @@ typedef struct {
   guint               handshake_timeout_seconds;
   guint               max_handshakes;
   guint               max_handshakes_per_address;
+  gboolean            hosted;
 } GcServerConfig;
 
 void gc_server_config_init_default (GcServerConfig *config);

@@ -21,6 +21,11 @@ G_BEGIN_DECLS
 #define GC_PROTOCOL_SUBPROTOCOL "gochat.v1"
 #define GC_PROTOCOL_SERVER_NAME "gochat-server"
 
+/* The reasons of a shutdown's close 1001 (§6.6, §7): a server, or a room
+ * hosted in the GoChat app whose host stopped hosting it. */
+#define GC_PROTOCOL_CLOSE_REASON_SHUTDOWN     "server shutting down"
+#define GC_PROTOCOL_CLOSE_REASON_HOST_STOPPED "host stopped hosting"
+
 /* Fixed by §3.3, §3.4 and §5.1. */
 #define GC_PROTOCOL_MAX_ROOM_CODE_LENGTH 64   /* characters (all ASCII) */
 #define GC_PROTOCOL_MAX_USER_NAME_LENGTH 32   /* Unicode code points */
