@@ -25,11 +25,10 @@ G_BEGIN_DECLS
 
 typedef struct {
   GcWsConnection *connection;   /* borrowed: the entry lives inside it */
-  gconstpointer   backend;      /* the GcWsPollerBackend watching it */
   GList           all_link;     /* data = this entry, in every list */
   GList           pending_link;
   GList           flush_link;
-  GSource        *in_source;    /* portable back end only */
+  GSource        *in_source;    /* portable back end only (so: set iff it watches) */
   GSource        *out_source;   /* portable back end only, while blocked */
   int             fd;           /* in the epoll set; -1 otherwise */
   guint           registered : 1;

@@ -389,6 +389,22 @@ gc_ws_poller_release_read_buffer (GcWsPoller *self)
   self->read_buffer_busy = FALSE;
 }
 
+/* The back end watching @entry: the poller's, unless that one declined
+ * it and the portable one took it (which gives every entry a source). */
+static const GcWsPollerBackend *
+entry_backend (GcWsPoller      *self,
+               GcWsPollerEntry *entry)
+{
+  return entry->in_source != NULL ? &gc_ws_poller_backend_portable : self->backend;
+}
+
+static gpointer
+entry_backend_state (GcWsPoller      *self,
+                     GcWsPollerEntry *entry)
+{
+  return entry_backend (self, entry) == self->backend ? self->backend_state : NULL;
+}
+
 void
 gc_ws_poller_add (GcWsPoller           *self,
                   GcWsPollerEntry      *entry,
@@ -407,13 +423,8 @@ gc_ws_poller_add (GcWsPoller           *self,
   g_queue_push_tail_link (&self->connections, &entry->all_link);
 
   /* What the poller's back end cannot watch, the portable one can. */
-  if (self->backend->add (self->backend_state, self, entry, socket, input))
-    entry->backend = self->backend;
-  else
-    {
-      gc_ws_poller_backend_portable.add (NULL, self, entry, socket, input);
-      entry->backend = &gc_ws_poller_backend_portable;
-    }
+  if (!self->backend->add (self->backend_state, self, entry, socket, input))
+    gc_ws_poller_backend_portable.add (NULL, self, entry, socket, input);
 
   gc_ws_poller_set_pending (self, entry);
 }
@@ -437,9 +448,8 @@ gc_ws_poller_remove (GcWsPoller      *self,
   entry->flushing = FALSE;
   entry->want_write = FALSE;
 
-  backend = entry->backend;
-  entry->backend = NULL;
-  backend->remove (backend == self->backend ? self->backend_state : NULL, entry);
+  backend = entry_backend (self, entry);
+  backend->remove (entry_backend_state (self, entry), entry);
 }
 
 void
@@ -477,9 +487,8 @@ gc_ws_poller_set_want_write (GcWsPoller            *self,
     return;
 
   entry->want_write = !!want_write;
-  backend = entry->backend;
-  backend->update_write (backend == self->backend ? self->backend_state : NULL,
-                         self, entry, output);
+  backend = entry_backend (self, entry);
+  backend->update_write (entry_backend_state (self, entry), self, entry, output);
 }
 
 void
