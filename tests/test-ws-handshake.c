@@ -898,13 +898,12 @@ test_refused_streaming_body (void)
   FakeServer fake;
   ConnectResult result = { 0 };
   g_autofree char *url = NULL;
-  gint64 start;
 
   fake_server_start (&fake, FAKE_STREAMING_200);
   url = fake_server_url (&fake);
-  start = g_get_monotonic_time ();
   connect_and_wait (url, NULL, NULL, NULL, &result);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  /* Waiting for the end of the body would have ended in the handshake
+   * timeout's G_IO_ERROR_TIMED_OUT (or the wait's deadline). */
   g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
   g_assert_cmpstr (result.error->message, ==, "Server refused the connection: 200 OK");
   g_assert_cmpuint (result.status, ==, 200);
@@ -933,9 +932,10 @@ test_refused_stalled_body (void)
   url = fake_server_url (&fake);
   start = g_get_monotonic_time ();
   connect_and_wait (url, NULL, NULL, NULL, &result);
+  /* The body was given its time (a lower bound: timers never fire early),
+   * and not the handshake's 30 s, which would end in TIMED_OUT. */
   g_assert_cmpint (g_get_monotonic_time () - start, >=,
                    (GC_WS_HANDSHAKE_BODY_TIMEOUT_MS - 100) * G_TIME_SPAN_MILLISECOND);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 15 * G_USEC_PER_SEC);
   g_assert_error (result.error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED);
   g_assert_cmpstr (result.error->message, ==, "Server refused the connection: 409 Conflict");
   g_assert_cmpuint (result.status, ==, 409);

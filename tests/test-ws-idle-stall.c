@@ -4,7 +4,7 @@
  * what had arrived, so after a stall longer than --idle-timeout-seconds
  * (SIGSTOP, a network stall) it dropped clients whose pings were waiting
  * in their sockets. Here gochat-server runs as a real process with a
- * 2 s idle timeout and is stopped for 5 s while two members ping it;
+ * 3 s idle timeout and is stopped for 6 s while two members ping it;
  * after SIGCONT both must still be there, talking, and nobody announced
  * as gone. The stall is the stimulus; the waits are conditions with
  * deadlines.
@@ -21,8 +21,8 @@
 
 #include "gc-test-server.h"
 
-#define IDLE_TIMEOUT_S 2
-#define STALL_MS 5000
+#define IDLE_TIMEOUT_S 3
+#define STALL_MS 6000
 #define PING_INTERVAL_MS 300
 
 static GcTestServerProcess *
