@@ -23,6 +23,9 @@ typedef struct {
   GArray *seqs;         /* guint64, the same order */
   guint messages;
   guint lost;
+  guint leases_lost;
+  gint64 last_leave_us;  /* monotonic time of the last leave delivered */
+  GPtrArray *resumes;    /* "USER OLD_NODE NEW_NODE" */
 } Node;
 
 static void
@@ -31,17 +34,23 @@ on_event (const char             *room,
           gpointer                user_data)
 {
   Node *node = user_data;
-  static const char *types[] = { "join", "leave", "message", "rename", "typing" };
+  static const char *types[] = { "join", "leave", "message", "rename", "typing", "resume" };
 
   g_ptr_array_add (node->events,
                    g_strdup_printf ("%" G_GUINT64_FORMAT " %s %s %s%s%s", event->seq,
                                     types[event->type], event->user_id,
                                     event->type == GC_REDIS_ROOM_EVENT_MESSAGE ? event->text : event->name,
-                                    event->type == GC_REDIS_ROOM_EVENT_TYPING ? (event->active ? " on" : " off") : "",
+                                    event->type == GC_REDIS_ROOM_EVENT_TYPING ? (event->active ? " on" : " off")
+                                    : event->type == GC_REDIS_ROOM_EVENT_RESUME ? " to" : "",
                                     event->client_id != NULL ? " echo" : ""));
   g_array_append_val (node->seqs, event->seq);
   if (event->type == GC_REDIS_ROOM_EVENT_MESSAGE)
     node->messages++;
+  if (event->type == GC_REDIS_ROOM_EVENT_LEAVE)
+    node->last_leave_us = g_get_monotonic_time ();
+  if (event->type == GC_REDIS_ROOM_EVENT_RESUME)
+    g_ptr_array_add (node->resumes, g_strdup_printf ("%s %s %s", event->user_id,
+                                                     event->old_node, event->node));
 }
 
 static void
@@ -52,6 +61,17 @@ on_room_lost (GcRedisRooms *rooms,
   Node *node = user_data;
 
   node->lost++;
+}
+
+static void
+on_lease_changed (GcRedisRooms *rooms,
+                  gboolean      held,
+                  gpointer      user_data)
+{
+  Node *node = user_data;
+
+  if (!held)
+    node->leases_lost++;
 }
 
 static void
@@ -73,6 +93,8 @@ node_init (Node        *node,
   gc_redis_rooms_set_event_func (node->rooms, on_event, node);
   g_signal_connect (node->rooms, "room-lost", G_CALLBACK (on_room_lost), node);
   node->events = g_ptr_array_new_with_free_func (g_free);
+  node->resumes = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (node->rooms, "lease-changed", G_CALLBACK (on_lease_changed), node);
   node->seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
   gc_redis_client_start (node->client);
   gc_test_wait (gc_redis_client_is_up (node->client));
@@ -84,6 +106,7 @@ node_clear (Node *node)
   g_clear_object (&node->rooms);
   g_clear_object (&node->client);
   g_ptr_array_unref (node->events);
+  g_ptr_array_unref (node->resumes);
   g_array_unref (node->seqs);
 }
 
@@ -109,6 +132,8 @@ typedef struct {
   guint gone;
   guint errors;
   guint out_of_order;
+  guint invalid;
+  char *user_id;
   guint64 last_seq;
   GPtrArray *history;    /* texts of the last join's history */
   GPtrArray *members;    /* names of the last join's members */
@@ -129,6 +154,7 @@ answers_clear (Answers *a)
   g_ptr_array_unref (a->history);
   g_ptr_array_unref (a->members);
   g_clear_pointer (&a->taken_keys, g_hash_table_unref);
+  g_free (a->user_id);
 }
 
 static void
@@ -165,6 +191,14 @@ on_answer (const GcRedisRoomResult *result,
     case GC_REDIS_ROOM_GONE:
       a->gone++;
       break;
+    case GC_REDIS_ROOM_INVALID:
+      a->invalid++;
+      break;
+    }
+  if (result->user_id != NULL)
+    {
+      g_free (a->user_id);
+      a->user_id = g_strdup (result->user_id);
     }
   if (result->history != NULL)
     {
@@ -196,7 +230,9 @@ join (Node       *node,
   g_autofree char *key = gc_protocol_user_name_key (name);
   g_autofree char *id = g_strconcat ("id-", key, NULL);
 
-  gc_redis_rooms_join (node->rooms, "r", name, key, id, "tokenhash", max_members, since,
+  g_autofree char *token_hash = g_strconcat ("hash-of-", key, NULL);
+
+  gc_redis_rooms_join (node->rooms, "r", name, key, id, token_hash, max_members, since,
                        on_answer, a);
 }
 
@@ -712,6 +748,175 @@ test_redis_restart (void)
   node_clear (&b);
 }
 
+
+/* A member of node A resumes on node B: B's answer is a welcome (same
+ * id, members, history after since); A hears of it (to close the old
+ * connection with 4000); nobody sees a leave or a join. A wrong token is
+ * INVALID (a fresh join, for the server). */
+static void
+test_resume (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, resumes, sent;
+  guint a_events;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&joins);
+  answers_init (&resumes);
+  answers_init (&sent);
+  gc_redis_rooms_open (a.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  join (&a, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  say (&a, "alice", "one", &sent);
+  say (&a, "alice", "two", &sent);
+  gc_test_wait (sent.answers == 2 && a.messages == 2);
+  a_events = a.events->len;
+
+  gc_redis_rooms_open (b.rooms, "r");
+  gc_redis_rooms_resume (b.rooms, "r", "alice", "hash-of-bob", 0, on_answer, &resumes);
+  gc_redis_rooms_resume (b.rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
+  gc_test_wait (resumes.answers == 2);
+  g_assert_cmpuint (resumes.invalid, ==, 2);
+
+  gc_redis_rooms_resume (b.rooms, "r", "alice", "hash-of-alice", sent.last_seq - 1,
+                         on_answer, &resumes);
+  gc_test_wait (resumes.answers == 3 && a.resumes->len == 1);
+  g_assert_cmpuint (resumes.ok, ==, 1);
+  g_assert_cmpstr (resumes.user_id, ==, "id-alice");
+  g_assert_cmpuint (resumes.members->len, ==, 2);
+  g_assert_cmpuint (resumes.history->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (resumes.history, 0), ==, "two");
+  g_assert_cmpstr (g_ptr_array_index (a.resumes, 0), ==, "id-alice node-a node-b");
+  g_assert_cmpuint (a.events->len, ==, a_events + 1);
+
+  /* Now on node B: its messages go out from there, to both. */
+  say (&b, "alice", "from b", &sent);
+  gc_test_wait (a.messages == 3 && b.messages == 1);
+  assert_contiguous (&a);
+  {
+    g_autofree char *count = gc_test_redis_run (redis, "HGET", "gc:{r}:nodes", "node-b", NULL);
+    g_assert_cmpstr (count, ==, "1");
+  }
+
+  answers_clear (&joins);
+  answers_clear (&resumes);
+  answers_clear (&sent);
+  node_clear (&a);
+  node_clear (&b);
+}
+
+/* Node A dies (no leave, no more renewals). Once its lease has run out,
+ * its members wait for a resume: one resumes on B and nobody sees it
+ * leave; the other leaves with reason timeout, not before the resume
+ * window and within lease + window + 1 s (plus slack for a loaded
+ * machine). */
+static void
+test_node_failure (void)
+{
+  const guint lease_ms = 1000, resume_ms = 2000;
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, resumes;
+  GcRedisRoomsStats stats;
+  gint64 died_us;
+  guint b_events;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  gc_redis_rooms_start_lease (a.rooms, lease_ms, resume_ms);
+  gc_redis_rooms_start_lease (b.rooms, lease_ms, resume_ms);
+  gc_test_wait (gc_redis_rooms_has_lease (a.rooms) && gc_redis_rooms_has_lease (b.rooms));
+  answers_init (&joins);
+  answers_init (&resumes);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  join (&a, "carol", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  join (&b, "bob", 0, 0, &joins);
+  /* A, synced by alice's join, sees carol's and bob's. */
+  gc_test_wait (joins.answers == 3 && a.events->len == 2);
+  g_assert_cmpuint (joins.ok, ==, 3);
+  /* Both leases, as B's next renewal counts them. */
+  gc_test_wait ((gc_redis_rooms_get_stats (b.rooms, &stats), stats.nodes == 2));
+
+  /* A dies: its objects go without a word to Redis. */
+  node_clear (&a);
+  died_us = g_get_monotonic_time ();
+  b_events = b.events->len;
+
+  /* Carol resumes on B while she waits: no leave for her, ever. */
+  gc_test_wait ((gc_redis_rooms_get_stats (b.rooms, &stats), stats.swept_nodes == 1));
+  gc_redis_rooms_resume (b.rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
+  gc_test_wait (resumes.answers == 1);
+  g_assert_cmpuint (resumes.ok, ==, 1);
+
+  gc_test_wait (b.last_leave_us != 0);
+  g_assert_cmpuint (b.events->len, ==, b_events + 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (b.events, b_events), " resume id-carol carol to"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (b.events, b_events + 1), " leave id-alice alice"));
+  g_assert_cmpint (b.last_leave_us - died_us, >=, (gint64) resume_ms * 1000);
+  g_assert_cmpint (b.last_leave_us - died_us, <=, (gint64) (lease_ms + resume_ms + 1000 + 3000) * 1000);
+  gc_redis_rooms_get_stats (b.rooms, &stats);
+  g_assert_cmpuint (stats.timeouts, ==, 1);
+  g_assert_true (gc_redis_rooms_has_lease (b.rooms));
+  {
+    g_autofree char *members = gc_test_redis_run (redis, "HLEN", "gc:{r}:members", NULL);
+    g_autofree char *alice = gc_test_redis_run (redis, "HEXISTS", "gc:{r}:members", "alice", NULL);
+    g_autofree char *dead_rooms = gc_test_redis_run (redis, "EXISTS", "gc:node:node-a:rooms", NULL);
+    g_assert_cmpstr (members, ==, "2");
+    g_assert_cmpstr (alice, ==, "0");
+    g_assert_cmpstr (dead_rooms, ==, "0");
+  }
+  gc_test_run_for_ms (300);
+  g_assert_cmpuint (b.events->len, ==, b_events + 2);
+  assert_contiguous (&b);
+
+  answers_clear (&joins);
+  answers_clear (&resumes);
+  node_clear (&b);
+}
+
+/* A node whose lease ran out (made to, from outside) is swept by the
+ * other and fenced at its next renewal: it must stop serving. */
+static void
+test_fenced (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  g_autofree char *expired = NULL;
+  Node a = { 0 }, b = { 0 };
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  gc_redis_rooms_start_lease (a.rooms, 3000, 2000);
+  gc_redis_rooms_start_lease (b.rooms, 3000, 2000);
+  gc_test_wait (gc_redis_rooms_has_lease (a.rooms) && gc_redis_rooms_has_lease (b.rooms));
+
+  expired = gc_test_redis_run (redis, "ZADD", "gc:nodes", "XX", "1", "node-a", NULL);
+  g_assert_cmpstr (expired, ==, "0");
+  gc_test_wait (a.leases_lost == 1);
+  g_assert_false (gc_redis_rooms_has_lease (a.rooms));
+  g_assert_true (gc_redis_rooms_has_lease (b.rooms));
+  g_assert_cmpuint (b.leases_lost, ==, 0);
+  /* A new life for A, with no members. */
+  gc_test_wait (gc_redis_rooms_has_lease (a.rooms));
+
+  node_clear (&a);
+  node_clear (&b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -726,6 +931,9 @@ main (int   argc,
   g_test_add_func ("/redis/rooms/flood-repaired", test_flood_repaired);
   g_test_add_func ("/redis/rooms/flood-lost", test_flood_lost);
   g_test_add_func ("/redis/rooms/redis-restart", test_redis_restart);
+  g_test_add_func ("/redis/rooms/resume", test_resume);
+  g_test_add_func ("/redis/rooms/node-failure", test_node_failure);
+  g_test_add_func ("/redis/rooms/fenced", test_fenced);
 
   return g_test_run ();
 }

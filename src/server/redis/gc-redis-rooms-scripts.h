@@ -7,10 +7,19 @@
  *   gc:{R}:tokens   name key → SHA-256 of the resume token
  *   gc:{R}:history  stream of message records (exactly --history)
  *   gc:{R}:events   stream of every other change (for gap repair)
- * and the channel gc:{R}:ch. Stream entry ids are SEQ-0.
+ *   gc:{R}:nodes    node → how many of the room's members it serves
+ * and the channel gc:{R}:ch. Stream entry ids are SEQ-0. Per node:
+ *   gc:nodes              sorted set, node → lease expiry (ms)
+ *   gc:node:N:rooms       the rooms where node N serves members
+ *   gc:expiring           sorted set, room → earliest resume deadline of
+ *                         members whose node died
+ * Scripts touch only keys named in KEYS, except the lease and sweep ones,
+ * which walk rooms: Redis Cluster is not supported (hiredis 0.14 has no
+ * cluster client either).
  *
  * Records are fields as LENGTH:BYTES, concatenated: SEQ, TS, TYPE, then
- * the type's fields. Numbers leave Lua through string.format('%.0f'):
+ * the type's fields. A member is USER_ID NAME NODE JOIN_SEQ EXPIRES_MS
+ * (0 while its node lives; else when it leaves unless resumed). Numbers leave Lua through string.format('%.0f'):
  * tostring() would write 1.7e+15.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -49,6 +58,16 @@
   "  local t = redis.call('TIME')\n" \
   "  return num(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
   "end\n" \
+  "local function node_rooms(node) return 'gc:node:' .. node .. ':rooms' end\n" \
+  "local function node_add(nodes_key, node, code)\n" \
+  "  if redis.call('HINCRBY', nodes_key, node, 1) == 1 then redis.call('SADD', node_rooms(node), code) end\n" \
+  "end\n" \
+  "local function node_remove(nodes_key, node, code)\n" \
+  "  if redis.call('HINCRBY', nodes_key, node, -1) <= 0 then\n" \
+  "    redis.call('HDEL', nodes_key, node)\n" \
+  "    redis.call('SREM', node_rooms(node), code)\n" \
+  "  end\n" \
+  "end\n" \
   "local function cur_seq()\n" \
   "  return redis.call('GET', KEYS[1]) or '0'\n" \
   "end\n" \
@@ -60,6 +79,17 @@
   "  if f[1] ~= id then return nil end\n" \
   "  return f\n" \
   "end\n" \
+  /* What a welcome needs: every member, and the history after since. */ \
+  "local function welcome(since)\n" \
+  "  local start = '-'\n" \
+  "  if since ~= '0' then start = '(' .. since .. '-0' end\n" \
+  "  local history = {}\n" \
+  "  for i, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do history[i] = e[2][2] end\n" \
+  "  local keys, members = {}, {}\n" \
+  "  local all = redis.call('HGETALL', KEYS[2])\n" \
+  "  for i = 1, #all, 2 do keys[#keys + 1] = all[i]; members[#members + 1] = all[i + 1] end\n" \
+  "  return keys, members, history\n" \
+  "end\n" \
   /* Records a change other than a message and publishes it. */ \
   "local function emit_event(channel, max_events, rec, seq)\n" \
   "  redis.call('XADD', KEYS[5], 'MAXLEN', '~', max_events, num(seq) .. '-0', 'r', rec)\n" \
@@ -67,7 +97,7 @@
   "end\n"
 
 /* KEYS: seq members tokens history events
- * ARGV: channel name key user_id token_hash node max_members max_events since */
+ * ARGV: channel name key user_id token_hash node max_members max_events since code */
 #define GC_REDIS_ROOMS_LUA_JOIN GC_REDIS_ROOMS_LUA_COMMON \
   "if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then\n" \
   "  return {'taken', cur_seq(), redis.call('HKEYS', KEYS[2])}\n" \
@@ -78,20 +108,15 @@
   "end\n" \
   "local seq = next_seq()\n" \
   "local ts = now_ms()\n" \
-  "redis.call('HSET', KEYS[2], ARGV[3], enc(ARGV[4], ARGV[2], ARGV[6], num(seq)))\n" \
+  "redis.call('HSET', KEYS[2], ARGV[3], enc(ARGV[4], ARGV[2], ARGV[6], num(seq), '0'))\n" \
   "redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])\n" \
+  "node_add(KEYS[6], ARGV[6], ARGV[10])\n" \
   "emit_event(ARGV[1], ARGV[8], enc(num(seq), ts, 'join', ARGV[4], ARGV[2], ARGV[3], ARGV[6]), seq)\n" \
-  "local start = '-'\n" \
-  "if ARGV[9] ~= '0' then start = '(' .. ARGV[9] .. '-0' end\n" \
-  "local history = {}\n" \
-  "for i, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do history[i] = e[2][2] end\n" \
-  "local keys, members = {}, {}\n" \
-  "local all = redis.call('HGETALL', KEYS[2])\n" \
-  "for i = 1, #all, 2 do keys[#keys + 1] = all[i]; members[#members + 1] = all[i + 1] end\n" \
+  "local keys, members, history = welcome(ARGV[9])\n" \
   "return {'ok', num(seq), ts, keys, members, history}\n"
 
 /* KEYS: seq members tokens history events
- * ARGV: channel key user_id reason max_events */
+ * ARGV: channel key user_id reason max_events code */
 #define GC_REDIS_ROOMS_LUA_LEAVE GC_REDIS_ROOMS_LUA_COMMON \
   "local m = member(ARGV[2], ARGV[3])\n" \
   "if not m then return {'gone', cur_seq()} end\n" \
@@ -99,11 +124,13 @@
   "local ts = now_ms()\n" \
   "redis.call('HDEL', KEYS[2], ARGV[2])\n" \
   "redis.call('HDEL', KEYS[3], ARGV[2])\n" \
+  "node_remove(KEYS[6], m[3], ARGV[6])\n" \
   "local rec = enc(num(seq), ts, 'leave', ARGV[3], m[2], ARGV[2], ARGV[4])\n" \
   "if redis.call('HLEN', KEYS[2]) == 0 then\n" \
   /* The last member: the room is gone everywhere. */ \
   "  redis.call('PUBLISH', ARGV[1], rec)\n" \
-  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n" \
+  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])\n" \
+  "  redis.call('ZREM', 'gc:expiring', ARGV[6])\n" \
   "else\n" \
   "  emit_event(ARGV[1], ARGV[5], rec, seq)\n" \
   "end\n" \
@@ -138,7 +165,7 @@
   "local token = redis.call('HGET', KEYS[3], ARGV[2])\n" \
   "redis.call('HDEL', KEYS[2], ARGV[2])\n" \
   "redis.call('HDEL', KEYS[3], ARGV[2])\n" \
-  "redis.call('HSET', KEYS[2], ARGV[3], enc(m[1], ARGV[4], m[3], m[4]))\n" \
+  "redis.call('HSET', KEYS[2], ARGV[3], enc(m[1], ARGV[4], m[3], m[4], m[5]))\n" \
   "if token then redis.call('HSET', KEYS[3], ARGV[3], token) end\n" \
   "emit_event(ARGV[1], ARGV[6], enc(num(seq), ts, 'rename', ARGV[5], ARGV[4], m[2], ARGV[3], ARGV[2]), seq)\n" \
   "return {'ok', num(seq), ts}\n"
@@ -162,3 +189,95 @@
   "for _, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do out[#out + 1] = e[2][2] end\n" \
   "for _, e in ipairs(redis.call('XRANGE', KEYS[5], start, '+')) do out[#out + 1] = e[2][2] end\n" \
   "return {'ok', cur_seq(), out}\n"
+
+/* KEYS: seq members tokens history events nodes
+ * ARGV: channel key token_hash node max_events since code
+ * Takes over a member (on another node, maybe a dead one) whose token's
+ * SHA-256 is token_hash: no leave, no join; its old node closes the old
+ * connection (4000) when it sees the resume. */
+#define GC_REDIS_ROOMS_LUA_RESUME GC_REDIS_ROOMS_LUA_COMMON \
+  "local m = redis.call('HGET', KEYS[2], ARGV[2])\n" \
+  "if not m or redis.call('HGET', KEYS[3], ARGV[2]) ~= ARGV[3] then\n" \
+  "  return {'invalid', cur_seq()}\n" \
+  "end\n" \
+  "local f = dec(m)\n" \
+  "local seq = next_seq()\n" \
+  "local ts = now_ms()\n" \
+  "node_remove(KEYS[6], f[3], ARGV[7])\n" \
+  "node_add(KEYS[6], ARGV[4], ARGV[7])\n" \
+  "redis.call('HSET', KEYS[2], ARGV[2], enc(f[1], f[2], ARGV[4], f[4], '0'))\n" \
+  "emit_event(ARGV[1], ARGV[5], enc(num(seq), ts, 'resume', f[1], f[2], ARGV[2], ARGV[4], f[3]), seq)\n" \
+  "local keys, members, history = welcome(ARGV[6])\n" \
+  "return {'ok', num(seq), ts, keys, members, history, f[1]}\n"
+
+/* KEYS: gc:nodes
+ * ARGV: node lease_ms first
+ * Renews a node's lease; a node whose lease ran out and was swept is
+ * fenced: its members were handed over, it must drop them all. */
+#define GC_REDIS_ROOMS_LUA_RENEW \
+  "local t = redis.call('TIME')\n" \
+  "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+  "if ARGV[3] ~= '1' and not redis.call('ZSCORE', KEYS[1], ARGV[1]) then\n" \
+  "  return {'fenced', '0'}\n" \
+  "end\n" \
+  "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])\n" \
+  "return {'ok', tostring(redis.call('ZCARD', KEYS[1]))}\n"
+
+/* KEYS: gc:nodes gc:expiring
+ * ARGV: resume_ms max_events
+ * Run by every node often; atomic, so whoever comes first does the work.
+ * Members of nodes whose lease ran out wait for a resume for resume_ms;
+ * those whose wait is over leave with reason timeout. */
+#define GC_REDIS_ROOMS_LUA_SWEEP GC_REDIS_ROOMS_LUA_COMMON \
+  "local t = redis.call('TIME')\n" \
+  "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+  "local resume = tonumber(ARGV[1])\n" \
+  "local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)\n" \
+  "for _, d in ipairs(dead) do\n" \
+  "  redis.call('ZREM', KEYS[1], d)\n" \
+  "  for _, code in ipairs(redis.call('SMEMBERS', node_rooms(d))) do\n" \
+  "    local mk = 'gc:{' .. code .. '}:members'\n" \
+  "    local all = redis.call('HGETALL', mk)\n" \
+  "    local marked = false\n" \
+  "    for i = 1, #all, 2 do\n" \
+  "      local f = dec(all[i + 1])\n" \
+  "      if f[3] == d and f[5] == '0' then\n" \
+  "        redis.call('HSET', mk, all[i], enc(f[1], f[2], f[3], f[4], num(now + resume)))\n" \
+  "        marked = true\n" \
+  "      end\n" \
+  "    end\n" \
+  "    if marked then redis.call('ZADD', KEYS[2], 'NX', now + resume, code) end\n" \
+  "  end\n" \
+  "  redis.call('DEL', node_rooms(d))\n" \
+  "end\n" \
+  "local left = 0\n" \
+  "for _, code in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do\n" \
+  "  local p = 'gc:{' .. code .. '}:'\n" \
+  "  local mk = p .. 'members'\n" \
+  "  local all = redis.call('HGETALL', mk)\n" \
+  "  local next_expiry = nil\n" \
+  "  for i = 1, #all, 2 do\n" \
+  "    local f = dec(all[i + 1])\n" \
+  "    local e = tonumber(f[5]) or 0\n" \
+  "    if e > 0 and e <= now then\n" \
+  "      redis.call('HDEL', mk, all[i])\n" \
+  "      redis.call('HDEL', p .. 'tokens', all[i])\n" \
+  "      node_remove(p .. 'nodes', f[3], code)\n" \
+  "      local s = redis.call('INCR', p .. 'seq')\n" \
+  "      local rec = enc(num(s), num(now), 'leave', f[1], f[2], all[i], 'timeout')\n" \
+  "      if redis.call('HLEN', mk) == 0 then\n" \
+  "        redis.call('PUBLISH', p .. 'ch', rec)\n" \
+  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes')\n" \
+  "      else\n" \
+  "        redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], num(s) .. '-0', 'r', rec)\n" \
+  "        redis.call('PUBLISH', p .. 'ch', rec)\n" \
+  "      end\n" \
+  "      left = left + 1\n" \
+  "    elseif e > 0 and (not next_expiry or e < next_expiry) then\n" \
+  "      next_expiry = e\n" \
+  "    end\n" \
+  "  end\n" \
+  "  if next_expiry then redis.call('ZADD', KEYS[2], next_expiry, code)\n" \
+  "  else redis.call('ZREM', KEYS[2], code) end\n" \
+  "end\n" \
+  "return {'ok', tostring(#dead), tostring(left)}\n"

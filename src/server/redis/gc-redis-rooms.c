@@ -43,6 +43,20 @@ struct _GcRedisRooms {
   GcRedisScript *rename_script;
   GcRedisScript *typing_script;
   GcRedisScript *repair_script;
+  GcRedisScript *resume_script;
+  GcRedisScript *renew_script;
+  GcRedisScript *sweep_script;
+
+  /* The lease. */
+  guint lease_ms;
+  guint resume_ms;
+  guint renew_id;
+  guint sweep_id;
+  gboolean registered;     /* renewals may be fenced */
+  gboolean renewing;
+  gboolean sweeping;
+  gboolean has_lease;
+  gint64 lease_until_us;   /* monotonic: when the lease runs out */
 
   GHashTable *rooms;        /* code → Room */
   GHashTable *by_channel;   /* channel → Room (borrowed) */
@@ -56,6 +70,7 @@ G_DEFINE_FINAL_TYPE (GcRedisRooms, gc_redis_rooms, G_TYPE_OBJECT)
 
 enum {
   SIGNAL_ROOM_LOST,
+  SIGNAL_LEASE_CHANGED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -68,6 +83,7 @@ typedef enum {
   OP_MESSAGE,
   OP_RENAME,
   OP_TYPING,
+  OP_RESUME,
 } OpType;
 
 typedef struct {
@@ -84,17 +100,19 @@ struct _Room {
   GcRedisRooms *rooms;
   char *code;
   char *channel;
-  char *keys[5];
+  char *keys[6];
   guint opened;
   gboolean subscribed;      /* confirmed since the last loss */
   gboolean synced;          /* last_seq is meaningful */
   gboolean repairing;
+  gboolean repair_again;    /* subscribed again during a repair */
   guint64 last_seq;
   GQueue buffer;            /* of GcRedisRoomEvent, waiting */
   GQueue waiting_ops;       /* of Op, waiting for the subscription */
 };
 
 static void room_process (Room *room);
+static void room_repair  (Room *room);
 
 /* --- records ------------------------------------------------------------- */
 
@@ -187,6 +205,14 @@ event_parse (const char *data,
       event->name_key = f[6];
       event->old_key = f[7];
     }
+  else if (strcmp (f[2], "resume") == 0 && n == 8)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_RESUME;
+      event->name = f[4];
+      event->name_key = f[5];
+      event->node = f[6];
+      event->old_node = f[7];
+    }
   else if (strcmp (f[2], "typing") == 0 && n == 6)
     {
       event->type = GC_REDIS_ROOM_EVENT_TYPING;
@@ -245,7 +271,7 @@ room_get (GcRedisRooms *self,
           const char   *code)
 {
   Room *room = g_hash_table_lookup (self->rooms, code);
-  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events" };
+  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events", "nodes" };
 
   if (room != NULL)
     return room;
@@ -318,6 +344,7 @@ on_repaired (const redisReply *reply,
       reply->element[2]->type != REDIS_REPLY_ARRAY)
     {
       /* Redis is away: what was missed cannot be known. */
+      room->repair_again = FALSE;
       room_lost (room);
       goto out;
     }
@@ -358,10 +385,17 @@ on_repaired (const redisReply *reply,
      * while this node still has members there. */
     if (current == 0 || room->last_seq < needed)
       {
+        room->repair_again = FALSE;
         room_lost (room);
         goto out;
       }
   }
+  if (room->repair_again)
+    {
+      room->repair_again = FALSE;
+      room_repair (room);
+      goto out;
+    }
   room_process (room);
 
 out:
@@ -375,17 +409,23 @@ room_repair (Room *room)
 {
   GcRedisRooms *self = room->rooms;
   g_autofree char *last = g_strdup_printf ("%" G_GUINT64_FORMAT, room->last_seq);
-  const char *argv[6] = { room->keys[0], room->keys[1], room->keys[2], room->keys[3], room->keys[4], last };
+  const char *argv[7] = { room->keys[0], room->keys[1], room->keys[2], room->keys[3],
+                          room->keys[4], room->keys[5], last };
   g_autoptr(GError) error = NULL;
   RepairData *data;
 
+  /* A repair in flight may have run before what this one is for (the
+   * subscription was lost again meanwhile): another follows it. */
   if (room->repairing)
-    return;
+    {
+      room->repair_again = TRUE;
+      return;
+    }
   room->repairing = TRUE;
   data = g_new0 (RepairData, 1);
   data->rooms = g_object_ref (self);
   data->code = g_strdup (room->code);
-  if (!gc_redis_client_eval (self->client, self->repair_script, 5, 6, argv, NULL,
+  if (!gc_redis_client_eval (self->client, self->repair_script, 6, 7, argv, NULL,
                              on_repaired, data, &error))
     on_repaired (NULL, error, data);
 }
@@ -578,6 +618,8 @@ on_op_reply (const redisReply *reply,
     result.status = GC_REDIS_ROOM_TAKEN;
   else if (strcmp (status, "full") == 0)
     result.status = GC_REDIS_ROOM_FULL;
+  else if (strcmp (status, "invalid") == 0)
+    result.status = GC_REDIS_ROOM_INVALID;
   else
     result.status = GC_REDIS_ROOM_GONE;
 
@@ -589,7 +631,8 @@ on_op_reply (const redisReply *reply,
         g_hash_table_add (result.taken_keys, g_strdup (reply->element[2]->element[i]->str));
     }
 
-  if (op->type == OP_JOIN && result.status == GC_REDIS_ROOM_OK && reply->elements == 6)
+  if ((op->type == OP_JOIN || op->type == OP_RESUME) && result.status == GC_REDIS_ROOM_OK &&
+      reply->elements >= 6)
     {
       redisReply *keys = reply->element[3], *members = reply->element[4], *history = reply->element[5];
 
@@ -597,10 +640,10 @@ on_op_reply (const redisReply *reply,
       for (size_t i = 0; i < members->elements && i < keys->elements; i++)
         {
           g_autofree char *record = g_memdup2 (members->element[i]->str, members->element[i]->len + 1);
-          char *f[4];
+          char *f[5];
 
           record[members->element[i]->len] = '\0';
-          if (record_split (record, members->element[i]->len, f, 4) == 4)
+          if (record_split (record, members->element[i]->len, f, 5) == 5)
             {
               GcRedisRoomMember *member = g_new0 (GcRedisRoomMember, 1);
 
@@ -623,6 +666,10 @@ on_op_reply (const redisReply *reply,
             g_ptr_array_add (result.history, event);
         }
     }
+
+  if (op->type == OP_RESUME && result.status == GC_REDIS_ROOM_OK && reply->elements == 7 &&
+      reply->element[6]->type == REDIS_REPLY_STRING)
+    result.user_id = reply->element[6]->str;
 
   /* Sync before the caller hears of it: for a join, the events after
    * its seq are then delivered in order right after. The caller's
@@ -654,7 +701,8 @@ op_run (Op *op)
   for (guint i = 0; i < op->args->len; i++)
     g_ptr_array_add (argv, g_ptr_array_index (op->args, i));
 
-  if (!gc_redis_client_eval (self->client, op->script, 5, argv->len, (const char **) argv->pdata,
+  if (!gc_redis_client_eval (self->client, op->script, G_N_ELEMENTS (room->keys), argv->len,
+                             (const char **) argv->pdata,
                              NULL, on_op_reply, op, &error))
     op_fail (op, error);
 }
@@ -768,7 +816,7 @@ gc_redis_rooms_join (GcRedisRooms          *self,
   g_snprintf (since_text, sizeof since_text, "%" G_GUINT64_FORMAT, since);
   op_submit (self, room, OP_JOIN, self->join_script, func, user_data,
              name, name_key, user_id, token_hash, self->node_id, max_text, events_text,
-             since_text, NULL);
+             since_text, room, NULL);
 }
 
 void
@@ -786,7 +834,7 @@ gc_redis_rooms_leave (GcRedisRooms          *self,
 
   g_snprintf (events_text, sizeof events_text, "%u", MAX_EVENTS);
   op_submit (self, room, OP_LEAVE, self->leave_script, func, user_data,
-             name_key, user_id, reason, events_text, NULL);
+             name_key, user_id, reason, events_text, room, NULL);
 }
 
 void
@@ -847,6 +895,175 @@ gc_redis_rooms_typing (GcRedisRooms          *self,
              name_key, user_id, active ? "1" : "", events_text, NULL);
 }
 
+void
+gc_redis_rooms_resume (GcRedisRooms          *self,
+                       const char            *room,
+                       const char            *name_key,
+                       const char            *token_hash,
+                       guint64                since,
+                       GcRedisRoomResultFunc  func,
+                       gpointer               user_data)
+{
+  char events_text[16], since_text[24];
+
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+
+  g_snprintf (events_text, sizeof events_text, "%u", MAX_EVENTS);
+  g_snprintf (since_text, sizeof since_text, "%" G_GUINT64_FORMAT, since);
+  op_submit (self, room, OP_RESUME, self->resume_script, func, user_data,
+             name_key, token_hash, self->node_id, events_text, since_text, room, NULL);
+}
+
+/* --- the lease ------------------------------------------------------------- */
+
+static void
+set_has_lease (GcRedisRooms *self,
+               gboolean      held)
+{
+  if (self->has_lease == held)
+    return;
+  self->has_lease = held;
+  if (!held)
+    g_message ("node %s: no lease; it must not serve", self->node_id);
+  g_signal_emit (self, signals[SIGNAL_LEASE_CHANGED], 0, held);
+}
+
+typedef struct {
+  GcRedisRooms *rooms;
+  gint64 sent_us;
+} RenewData;
+
+static void
+on_renewed (const redisReply *reply,
+            const GError     *error,
+            gpointer          user_data)
+{
+  RenewData *data = user_data;
+  GcRedisRooms *self = data->rooms;
+
+  self->renewing = FALSE;
+  if (error == NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+      reply->element[0]->type == REDIS_REPLY_STRING)
+    {
+      if (strcmp (reply->element[0]->str, "ok") == 0)
+        {
+          self->registered = TRUE;
+          /* Counted from the request: Redis set expiry later than that. */
+          self->lease_until_us = data->sent_us + (gint64) self->lease_ms * 1000;
+          self->stats.nodes = g_ascii_strtoull (reply->element[1]->str, NULL, 10);
+          set_has_lease (self, TRUE);
+        }
+      else
+        {
+          /* Swept as dead: its members were handed over. It starts a new
+           * life with no members, once the server dropped them all. */
+          g_message ("node %s: its lease ran out and its members were handed over",
+                     self->node_id);
+          self->registered = FALSE;
+          self->lease_until_us = 0;
+          set_has_lease (self, FALSE);
+        }
+    }
+  g_object_unref (data->rooms);
+  g_free (data);
+}
+
+static gboolean
+renew_lease (gpointer user_data)
+{
+  GcRedisRooms *self = user_data;
+  char lease_text[16];
+  const char *argv[4] = { "gc:nodes", self->node_id, lease_text, NULL };
+  g_autoptr(GError) error = NULL;
+  RenewData *data;
+
+  /* Ran out without a renewal (Redis away): stop serving at once. */
+  if (self->has_lease && g_get_monotonic_time () >= self->lease_until_us)
+    set_has_lease (self, FALSE);
+  if (self->renewing)
+    return G_SOURCE_CONTINUE;
+
+  g_snprintf (lease_text, sizeof lease_text, "%u", self->lease_ms);
+  argv[3] = self->registered ? "0" : "1";
+  data = g_new0 (RenewData, 1);
+  data->rooms = g_object_ref (self);
+  data->sent_us = g_get_monotonic_time ();
+  self->renewing = TRUE;
+  if (!gc_redis_client_eval (self->client, self->renew_script, 1, 4, argv, NULL,
+                             on_renewed, data, &error))
+    {
+      self->renewing = FALSE;
+      g_object_unref (data->rooms);
+      g_free (data);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_swept (const redisReply *reply,
+          const GError     *error,
+          gpointer          user_data)
+{
+  GcRedisRooms *self = user_data;
+
+  self->sweeping = FALSE;
+  if (error == NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3)
+    {
+      self->stats.swept_nodes += g_ascii_strtoull (reply->element[1]->str, NULL, 10);
+      self->stats.timeouts += g_ascii_strtoull (reply->element[2]->str, NULL, 10);
+    }
+  g_object_unref (self);
+}
+
+static gboolean
+sweep (gpointer user_data)
+{
+  GcRedisRooms *self = user_data;
+  char resume_text[16], events_text[16];
+  const char *argv[4] = { "gc:nodes", "gc:expiring", resume_text, events_text };
+  g_autoptr(GError) error = NULL;
+
+  /* Only a node that may serve judges others; one sweep at a time. */
+  if (self->sweeping || !self->has_lease || !gc_redis_client_is_up (self->client))
+    return G_SOURCE_CONTINUE;
+  g_snprintf (resume_text, sizeof resume_text, "%u", self->resume_ms);
+  g_snprintf (events_text, sizeof events_text, "%u", MAX_EVENTS);
+  self->sweeping = TRUE;
+  if (!gc_redis_client_eval (self->client, self->sweep_script, 2, 4, argv, NULL,
+                             on_swept, g_object_ref (self), &error))
+    {
+      self->sweeping = FALSE;
+      g_object_unref (self);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+gc_redis_rooms_start_lease (GcRedisRooms *self,
+                            guint         lease_ms,
+                            guint         resume_ms)
+{
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+  g_return_if_fail (lease_ms >= 30);
+  g_return_if_fail (self->renew_id == 0);
+
+  self->lease_ms = lease_ms;
+  self->resume_ms = resume_ms;
+  self->renew_id = g_timeout_add (lease_ms / 3, renew_lease, self);
+  /* Often, so that a dead node's members wait no longer than the lease,
+   * the resume window and this. */
+  self->sweep_id = g_timeout_add (MIN (250, lease_ms / 4), sweep, self);
+  renew_lease (self);
+}
+
+gboolean
+gc_redis_rooms_has_lease (GcRedisRooms *self)
+{
+  g_return_val_if_fail (GC_IS_REDIS_ROOMS (self), FALSE);
+
+  return self->has_lease;
+}
+
 /* --- the object ------------------------------------------------------------ */
 
 void
@@ -896,6 +1113,9 @@ gc_redis_rooms_new (GcRedisClient *client,
   self->rename_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_RENAME);
   self->typing_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_TYPING);
   self->repair_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_REPAIR);
+  self->resume_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_RESUME);
+  self->renew_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_RENEW);
+  self->sweep_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_SWEEP);
   gc_redis_client_set_message_func (client, on_message, self);
   self->subscribed_id = g_signal_connect (client, "subscribed", G_CALLBACK (on_subscribed), self);
   self->state_id = g_signal_connect (client, "state-changed", G_CALLBACK (on_state_changed), self);
@@ -907,6 +1127,8 @@ gc_redis_rooms_dispose (GObject *object)
 {
   GcRedisRooms *self = GC_REDIS_ROOMS (object);
 
+  g_clear_handle_id (&self->renew_id, g_source_remove);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
   if (self->client != NULL)
     {
       g_clear_signal_handler (&self->subscribed_id, self->client);
@@ -946,6 +1168,10 @@ gc_redis_rooms_class_init (GcRedisRoomsClass *klass)
   signals[SIGNAL_ROOM_LOST] =
     g_signal_new ("room-lost", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* ::lease-changed (held): see gc_redis_rooms_start_lease(). */
+  signals[SIGNAL_LEASE_CHANGED] =
+    g_signal_new ("lease-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 }
 
 static void

@@ -23,6 +23,9 @@ typedef enum {
   GC_REDIS_ROOM_EVENT_MESSAGE,
   GC_REDIS_ROOM_EVENT_RENAME,
   GC_REDIS_ROOM_EVENT_TYPING,
+  /* A member taken over by the node @node (from @old_node): no leave, no
+   * join; @old_node closes the old connection with 4000. */
+  GC_REDIS_ROOM_EVENT_RESUME,
 } GcRedisRoomEventType;
 
 /* One change to a room, as every node sees it. Strings are never NULL
@@ -34,7 +37,8 @@ typedef struct {
   const char *user_id;
   const char *name;       /* the (new) name */
   const char *name_key;   /* JOIN, LEAVE, RENAME: its key */
-  const char *node;       /* JOIN: the node the member is on */
+  const char *node;       /* JOIN, RESUME: the node the member is on */
+  const char *old_node;   /* RESUME */
   const char *reason;     /* LEAVE */
   const char *kind;       /* MESSAGE: text or emote */
   const char *text;       /* MESSAGE */
@@ -63,6 +67,7 @@ typedef enum {
   GC_REDIS_ROOM_TAKEN,    /* join, rename: the name's key is in use */
   GC_REDIS_ROOM_FULL,     /* join: room_max_members across all nodes */
   GC_REDIS_ROOM_GONE,     /* the member is no longer in the room */
+  GC_REDIS_ROOM_INVALID,  /* resume: no such member, or not its token */
 } GcRedisRoomStatus;
 
 /* The answer to one operation; valid only during the callback. */
@@ -76,6 +81,7 @@ typedef struct {
   GPtrArray *history;     /* of GcRedisRoomEvent */
   /* TAKEN: every key in use, for the suggestion (gc_protocol_find_free_name). */
   GHashTable *taken_keys; /* set of keys */
+  const char *user_id;    /* RESUME OK: the member's id */
 } GcRedisRoomResult;
 
 typedef void (*GcRedisRoomResultFunc) (const GcRedisRoomResult *result,
@@ -152,10 +158,33 @@ void          gc_redis_rooms_typing       (GcRedisRooms          *self,
                                            GcRedisRoomResultFunc  func,
                                            gpointer               user_data);
 
+/* Takes over the member of @name_key if @token_hash is the SHA-256 (hex)
+ * of its token, wherever it is: the answer is like a join's. */
+void          gc_redis_rooms_resume       (GcRedisRooms          *self,
+                                           const char            *room,
+                                           const char            *name_key,
+                                           const char            *token_hash,
+                                           guint64                since,
+                                           GcRedisRoomResultFunc  func,
+                                           gpointer               user_data);
+
+/* The node's lease (issue 13, "Node failure"): renewed every @lease_ms/3;
+ * every node sweeps often for nodes whose lease ran out, whose members
+ * then wait @resume_ms for a resume before they leave (timeout).
+ * ::lease-changed (held) says when this node may serve: without a lease
+ * it must close its connections (1011) and refuse joins (503). */
+void          gc_redis_rooms_start_lease  (GcRedisRooms *self,
+                                           guint         lease_ms,
+                                           guint         resume_ms);
+gboolean      gc_redis_rooms_has_lease    (GcRedisRooms *self);
+
 typedef struct {
   guint64 repairs;        /* gaps filled from the streams */
   guint64 repaired_events;
   guint64 lost_rooms;     /* gaps the streams no longer covered */
+  guint nodes;            /* nodes holding a lease, at the last renewal */
+  guint64 swept_nodes;    /* dead nodes this node found */
+  guint64 timeouts;       /* their members who left, by this node's sweeps */
 } GcRedisRoomsStats;
 
 void          gc_redis_rooms_get_stats    (GcRedisRooms      *self,
