@@ -88,12 +88,16 @@ test_smoke_chat (GcTestServer  *ts,
   event = smoke_expect (alice, GC_EVENT_JOIN);
   g_assert_cmpstr (event->join.user->name, ==, "bob");
 
-  /* Names clash without regard to case; the refusal suggests a free one. */
+  /* Names clash without regard to case; the refusal (after the upgrade,
+   * docs/protocol.md §3.6) suggests a free one. */
   clash = smoke_join (ts, "room_code=lobby&user_name=ALICE");
-  g_assert_null (clash->connection);
-  g_assert_cmpuint (clash->http_status, ==, 409);
+  g_assert_nonnull (clash->connection);
+  gc_test_wait (clash->closed);
+  g_assert_cmpuint (clash->close_code, ==, 4409);
+  g_assert_cmpstr (clash->close_reason, ==, "name_taken");
   body = clash->refusal_body;
-  g_assert_nonnull (strstr (body, "\"error\":\"name_taken\""));
+  g_assert_nonnull (body);
+  g_assert_nonnull (strstr (body, "\"type\":\"refused\",\"error\":\"name_taken\""));
   g_assert_nonnull (strstr (body, "\"suggestion\":\"ALICE2\""));
 
   /* A forged `from` is ignored; the sender gets its own message too. */

@@ -354,6 +354,21 @@ handle_text (GcSessionLink *self,
       return;
     }
 
+  /* A join refused after the upgrade (docs/protocol.md §3.6): the event
+   * carries what an HTTP refusal's body does. */
+  if (event->type == GC_EVENT_REFUSED)
+    {
+      g_autoptr(GBytes) body = g_bytes_new (data, len);
+      guint64 retry_after_ms = 0;
+      GError *reported;
+
+      reported = self->hooks->refusal_to_error (self->hooks_data,
+                                                gc_protocol_error_http_status (event->refused.error),
+                                                body, &retry_after_ms);
+      attempt_failed (self, reported, retry_after_ms);
+      return;
+    }
+
   if (event->type != GC_EVENT_WELCOME || event->welcome->protocol != GC_PROTOCOL_VERSION)
     {
       attempt_failed (self,

@@ -440,6 +440,55 @@ on_client_opened (GcBenchConnection *connection,
     client_joined (client->run, client);
 }
 
+static const char *refusal_hint (guint http_status);
+
+/* The HTTP status of a refusal code (docs/protocol.md §3.6). */
+static guint
+refusal_status (const char *text,
+                gsize       len)
+{
+  static const struct { const char *code; guint status; } statuses[] = {
+    { "\"error\":\"name_taken\"", 409 },
+    { "\"error\":\"room_full\"", 403 },
+    { "\"error\":\"origin_not_allowed\"", 403 },
+    { "\"error\":\"rate_limited\"", 429 },
+    { "\"error\":\"server_full\"", 503 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
+    {
+      if (g_strstr_len (text, len, statuses[i].code) != NULL)
+        return statuses[i].status;
+    }
+
+  return 400;
+}
+
+/* A join refused after the upgrade, with a `refused` event (what
+ * gochat-server does for requests that are valid upgrades): reported as
+ * an HTTP refusal is. */
+static void
+client_refused_in_band (GcBenchRun *self,
+                        Client     *client,
+                        const char *text,
+                        gsize       len)
+{
+  g_autofree char *event = g_utf8_make_valid (text, MIN (len, 512));
+  guint status = refusal_status (text, len);
+  const char *hint = refusal_hint (status);
+
+  if (client->joined || client->failed)
+    return;
+
+  client->failed = TRUE;
+  self->connecting--;
+  if (self->error == NULL)
+    self->error = g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_REFUSED,
+                               "client %u (of %u) could not join: HTTP %u after the upgrade: %s%s%s",
+                               client->index, self->options.clients, status, event,
+                               hint != NULL ? "\n  " : "", hint != NULL ? hint : "");
+}
+
 static void
 on_client_message (GcBenchConnection *connection,
                    const char        *text,
@@ -468,6 +517,9 @@ on_client_message (GcBenchConnection *connection,
           return;
         case GC_BENCH_EVENT_ERROR:
           handle_error_event (self, client, &event);
+          return;
+        case GC_BENCH_EVENT_REFUSED:
+          client_refused_in_band (self, client, text, len);
           return;
         case GC_BENCH_EVENT_JOIN:
           self->results.join_events++;
@@ -522,6 +574,10 @@ on_client_failed (GcBenchConnection *connection,
 {
   Client *client = user_data;
   GcBenchRun *self = client->run;
+
+  /* Refused after the upgrade: reported already. */
+  if (client->failed)
+    return;
 
   client->failed = TRUE;
 

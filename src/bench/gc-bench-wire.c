@@ -295,6 +295,8 @@ event_type (const char *type,
     return GC_BENCH_EVENT_ERROR;
   if (span_equals (type, type_len, "join"))
     return GC_BENCH_EVENT_JOIN;
+  if (span_equals (type, type_len, "refused"))
+    return GC_BENCH_EVENT_REFUSED;
   return GC_BENCH_EVENT_OTHER;
 }
 
@@ -368,7 +370,7 @@ gc_bench_event_scan (const char   *json,
         {
           event->type = event_type (type, type_len);
           if (event->type == GC_BENCH_EVENT_WELCOME || event->type == GC_BENCH_EVENT_OTHER ||
-              event->type == GC_BENCH_EVENT_JOIN ||
+              event->type == GC_BENCH_EVENT_JOIN || event->type == GC_BENCH_EVENT_REFUSED ||
               (event->type == GC_BENCH_EVENT_MESSAGE && event->text != NULL))
             return TRUE;
         }

@@ -58,6 +58,7 @@ typedef enum {
   GC_BENCH_EVENT_OTHER,     /* leave, typing, … (ignored) */
   GC_BENCH_EVENT_WELCOME,
   GC_BENCH_EVENT_JOIN,
+  GC_BENCH_EVENT_REFUSED,   /* a join refused after the upgrade */
   GC_BENCH_EVENT_MESSAGE,
   GC_BENCH_EVENT_ERROR,
 } GcBenchEventType;

@@ -87,6 +87,115 @@ on_upgraded (GcWsConnection *connection,
                             "the session ended during the upgrade; join again");
 }
 
+/* A refusal waiting for its upgrade (docs/protocol.md §3.6). */
+typedef struct {
+  GWeakRef         server;
+  GcHandshake     *handshake;
+  GBytes          *event;
+  GcProtocolError  code;
+} GcPendingRefusal;
+
+static void
+refusal_free (gpointer data)
+{
+  GcPendingRefusal *refusal = data;
+
+  g_weak_ref_clear (&refusal->server);
+  g_clear_pointer (&refusal->handshake, gc_handshake_unref);
+  g_bytes_unref (refusal->event);
+  g_free (refusal);
+}
+
+/* A refused client has nothing more to say: its close is waited for
+ * only briefly. */
+#define REFUSAL_CLOSE_TIMEOUT_MS 1000
+
+static void
+on_refusal_upgraded (GcWsConnection *connection,
+                     gpointer        user_data)
+{
+  GcPendingRefusal *refusal = user_data;
+  g_autoptr(GcWsConnection) owned = connection;
+  g_autoptr(GcServer) server = g_weak_ref_get (&refusal->server);
+  gsize len;
+  const char *data = g_bytes_get_data (refusal->event, &len);
+
+  if (server == NULL ||
+      (refusal->handshake != NULL && !gc_handshake_is_pending (refusal->handshake)))
+    {
+      gc_ws_connection_abort (connection);
+      return;
+    }
+
+  if (refusal->handshake != NULL)
+    gc_handshake_finish (refusal->handshake);
+
+  /* Tracked like any connection, so that shutdown waits for it. */
+  gc_server_add_connection (server, connection);
+  gc_ws_connection_set_close_timeout (connection, REFUSAL_CLOSE_TIMEOUT_MS);
+  gc_ws_connection_send_text (connection, data, len);
+  gc_ws_connection_close (connection, gc_protocol_refusal_close_code (refusal->code),
+                          gc_protocol_error_to_string (refusal->code));
+}
+
+/* Refuses a join whose request is a valid WebSocket upgrade: after the
+ * upgrade, as a `refused` event and a close with 4000 + the HTTP status
+ * and the code as reason, because a browser sees nothing of an HTTP
+ * refusal (docs/protocol.md §3.6). Counted and logged like one. */
+static void
+join_refuse (GcServer          *server,
+             SoupServerMessage *msg,
+             GcHandshake       *hs,
+             GcProtocolError    code,
+             const char        *message,
+             const char        *suggestion,
+             guint64            retry_after_ms,
+             const char        *room)
+{
+  g_autoptr(GError) error = NULL;
+  GcPendingRefusal *refusal = g_new0 (GcPendingRefusal, 1);
+
+  g_weak_ref_init (&refusal->server, server);
+  refusal->handshake = hs != NULL ? gc_handshake_ref (hs) : NULL;
+  refusal->event = gc_event_build_refused (code, message, suggestion, retry_after_ms);
+  refusal->code = code;
+
+  /* The handshake was checked before any refusal that comes here. */
+  if (!gc_ws_server_accept (msg, NULL, subprotocols, gc_server_get_poller (server),
+                            on_refusal_upgraded, refusal, refusal_free, &error))
+    {
+      refusal_free (refusal);
+      gc_http_refuse (server, msg, code, message, suggestion, retry_after_ms, room);
+      return;
+    }
+
+  /* The 101 may carry it as the HTTP refusal does, for clients that can
+   * read headers. */
+  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
+    {
+      char seconds[32];
+
+      g_snprintf (seconds, sizeof seconds, "%" G_GUINT64_FORMAT,
+                  MAX ((retry_after_ms + 999) / 1000, 1));
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Retry-After", seconds);
+    }
+
+  gc_server_count_refusal (server, code);
+  gc_server_log_event (G_LOG_LEVEL_INFO, "refusal", room, NULL, gc_http_get_address (msg),
+                       gc_protocol_error_to_string (code));
+}
+
+static void
+join_refuse_gerror (GcServer          *server,
+                    SoupServerMessage *msg,
+                    GcHandshake       *hs,
+                    const GError      *error,
+                    const char        *room)
+{
+  join_refuse (server, msg, hs, error->code, error->message, NULL, 0, room);
+}
+
 static gboolean
 origin_is_allowed (GcServer   *server,
                    const char *origin)
@@ -151,8 +260,8 @@ gc_join_start (GcServer          *server,
 
   if (!origin_is_allowed (server, soup_message_headers_get_one (request_headers, "Origin")))
     {
-      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
-                      "This origin may not join", NULL, 0, NULL);
+      join_refuse (server, msg, hs, GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
+                   "This origin may not join", NULL, 0, NULL);
       return;
     }
 
@@ -162,9 +271,9 @@ gc_join_start (GcServer          *server,
 
       if (!gc_handshake_take_join (hs, &retry_after_us))
         {
-          gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_RATE_LIMITED,
-                          "Too many joins from your address; try again later", NULL,
-                          gc_ms_from_us_ceil (retry_after_us), NULL);
+          join_refuse (server, msg, hs, GC_PROTOCOL_ERROR_RATE_LIMITED,
+                       "Too many joins from your address; try again later", NULL,
+                       gc_ms_from_us_ceil (retry_after_us), NULL);
           return;
         }
     }
@@ -179,7 +288,7 @@ gc_join_start (GcServer          *server,
 
   if (!gc_join_query_parse (g_uri_get_query (soup_server_message_get_uri (msg)), &query, &error))
     {
-      gc_http_refuse_gerror (server, msg, error, query.room_code);
+      join_refuse_gerror (server, msg, hs, error, query.room_code);
       return;
     }
 
@@ -191,7 +300,7 @@ gc_join_start (GcServer          *server,
                             gc_http_get_address (msg), &resume, &suggestion, &error);
   if (member == NULL)
     {
-      gc_http_refuse (server, msg, error->code, error->message, suggestion, 0, query.room_code);
+      join_refuse (server, msg, hs, error->code, error->message, suggestion, 0, query.room_code);
       if (gc_room_get_n_members (room) == 0)
         gc_server_room_emptied (server, room);
       return;

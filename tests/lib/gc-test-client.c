@@ -127,6 +127,15 @@ on_message (GcWsConnection *connection,
   if (client->n_events == 1)
     {
       g_assert_nonnull (event->event);
+      /* A refusal after the upgrade (docs/protocol.md §3.6): kept like an
+       * HTTP refusal's body, for gc_test_client_assert_refused(). */
+      if (event->event->type == GC_EVENT_REFUSED)
+        {
+          client->refusal_body = g_strdup (event->json);
+          client->refusal = gc_test_event_to_object (event);
+          gc_test_event_free (event);
+          return;
+        }
       if (event->event->type != GC_EVENT_WELCOME)
         g_error ("the first event is not a welcome: %s", event->json);
       client->welcome = event;
@@ -332,17 +341,49 @@ gc_test_client_assert_refused_full (GcTestClient *client,
 {
   gc_test_client_wait_finished (client);
 
-  if (client->connection != NULL)
-    g_error ("%s:%d: %s was accepted; expected %u %s", file, line, client->url, status, code);
-  if (!g_error_matches (client->connect_error, GC_WS_HANDSHAKE_ERROR,
-                        GC_WS_HANDSHAKE_ERROR_REFUSED))
-    g_error ("%s:%d: %s failed with “%s”; expected %u %s", file, line, client->url,
-             client->connect_error->message, status, code);
-  if (client->http_status != status || client->refusal == NULL ||
-      g_strcmp0 (json_object_get_string_member_with_default (client->refusal, "error", NULL),
-                 code) != 0)
-    g_error ("%s:%d: %s got %u %s; expected %u %s", file, line, client->url,
-             client->http_status, client->refusal_body, status, code);
+  /* docs/protocol.md §3.6: a join that is a valid upgrade (as this client's
+   * always are) is refused after the upgrade, with a `refused` event and
+   * close code 4000 + status, but for the 503 of a full or draining server,
+   * which stays an HTTP refusal. */
+  if (status != 503)
+    {
+      gushort expected_close = (gushort) (4000 + status);
+
+      if (client->connection == NULL)
+        g_error ("%s:%d: %s got HTTP %u %s; expected %u %s after the upgrade", file, line,
+                 client->url, client->http_status,
+                 client->refusal_body != NULL ? client->refusal_body : "", status, code);
+      gc_test_wait (client->closed);
+      if (client->refusal == NULL)
+        g_error ("%s:%d: %s: the first event was not `refused` (closed with %u)", file, line,
+                 client->url, client->close_code);
+      if (g_strcmp0 (json_object_get_string_member_with_default (client->refusal, "type", NULL),
+                     "refused") != 0 ||
+          g_strcmp0 (json_object_get_string_member_with_default (client->refusal, "error", NULL),
+                     code) != 0)
+        g_error ("%s:%d: %s got %s; expected %s", file, line, client->url, client->refusal_body,
+                 code);
+      if (client->close_code != expected_close || g_strcmp0 (client->close_reason, code) != 0)
+        g_error ("%s:%d: %s closed with %u “%s”; expected %u “%s”", file, line, client->url,
+                 client->close_code, client->close_reason, expected_close, code);
+      if (client->n_events != 1)
+        g_error ("%s:%d: %s: %u events; a refusal is one", file, line, client->url,
+                 client->n_events);
+    }
+  else
+    {
+      if (client->connection != NULL)
+        g_error ("%s:%d: %s was accepted; expected %u %s", file, line, client->url, status, code);
+      if (!g_error_matches (client->connect_error, GC_WS_HANDSHAKE_ERROR,
+                            GC_WS_HANDSHAKE_ERROR_REFUSED))
+        g_error ("%s:%d: %s failed with “%s”; expected %u %s", file, line, client->url,
+                 client->connect_error->message, status, code);
+      if (client->http_status != status || client->refusal == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (client->refusal, "error", NULL),
+                     code) != 0)
+        g_error ("%s:%d: %s got %u %s; expected %u %s", file, line, client->url,
+                 client->http_status, client->refusal_body, status, code);
+    }
   if (json_object_get_string_member_with_default (client->refusal, "message", NULL) == NULL)
     g_error ("%s:%d: refusal without a string message: %s", file, line, client->refusal_body);
 

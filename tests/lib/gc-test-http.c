@@ -9,6 +9,7 @@
 
 #include "gc-protocol.h"
 #include "gc-test-http.h"
+#include "gc-ws-frame.h"
 
 const guint8 *
 gc_test_find_header_end (const guint8 *data,
@@ -64,6 +65,53 @@ typedef struct {
 
 static void http_read (HttpExchange *exchange);
 
+/* Whether the server frames in [@data, @data + @len) after a 101 are
+ * complete: a close frame has come, or a first text message that is not a
+ * `refused` event. */
+static gboolean
+upgrade_frames_complete (const guint8 *data,
+                         gsize         len)
+{
+  const guint8 *p = data;
+  const guint8 *end = data + len;
+  gboolean first = TRUE;
+
+  while (end - p >= 2)
+    {
+      guint opcode = p[0] & 0x0f;
+      guint64 size = p[1] & 0x7f;
+      const guint8 *payload = p + 2;
+
+      if (size == 126)
+        {
+          if (end - p < 4)
+            return FALSE;
+          size = (guint64) p[2] << 8 | p[3];
+          payload = p + 4;
+        }
+      else if (size == 127)
+        {
+          if (end - p < 10)
+            return FALSE;
+          size = 0;
+          for (guint i = 0; i < 8; i++)
+            size = size << 8 | p[2 + i];
+          payload = p + 10;
+        }
+      if ((guint64) (end - payload) < size)
+        return FALSE;
+      if (opcode == GC_WS_OPCODE_CLOSE)
+        return TRUE;
+      if (first && opcode == GC_WS_OPCODE_TEXT &&
+          !g_strstr_len ((const char *) payload, MIN (size, 32), "\"refused\""))
+        return TRUE;
+      first = FALSE;
+      p = payload + size;
+    }
+
+  return FALSE;
+}
+
 static gboolean
 http_is_complete (HttpExchange *exchange)
 {
@@ -84,13 +132,20 @@ http_is_complete (HttpExchange *exchange)
                                         exchange->header_len, headers, NULL, &status, NULL))
         exchange->content_length = -1;
       else if (SOUP_STATUS_IS_INFORMATIONAL (status))
-        /* A 101: what follows is WebSocket frames, not a body. */
-        exchange->content_length = 0;
+        /* A 101: what follows is WebSocket frames, not a body; they are
+         * read only when they are a refusal (see below). */
+        exchange->content_length = -2;
       else if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
         exchange->content_length = soup_message_headers_get_content_length (headers);
       else
         exchange->content_length = -1;
     }
+
+  /* After a 101: a refusal (docs/protocol.md §3.6) is read up to its close
+   * frame; anything else (a welcome) ends the exchange at its first frame. */
+  if (exchange->content_length == -2)
+    return upgrade_frames_complete (exchange->data->data + exchange->header_len,
+                                    exchange->data->len - exchange->header_len);
 
   return exchange->content_length >= 0 &&
          exchange->data->len >= exchange->header_len + exchange->content_length;
@@ -252,6 +307,53 @@ gc_test_upgrade_request (const char *path_and_query,
                           extra_headers != NULL ? extra_headers : "");
 }
 
+/* The text message and the close of an in-band refusal, from the raw
+ * bytes after a 101 (unmasked server frames). */
+static gboolean
+parse_refusal_frames (GBytes  *body,
+                      char   **out_text,
+                      guint   *out_close_code,
+                      char   **out_close_reason)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (body, &len);
+  const guint8 *end = p + len;
+
+  *out_text = NULL;
+  *out_close_code = 0;
+  *out_close_reason = NULL;
+  while (end - p >= 2)
+    {
+      guint opcode = p[0] & 0x0f;
+      guint64 size = p[1] & 0x7f;
+      const guint8 *payload = p + 2;
+
+      if (size == 126)
+        {
+          if (end - p < 4)
+            return FALSE;
+          size = (guint64) p[2] << 8 | p[3];
+          payload = p + 4;
+        }
+      else if (size == 127)
+        return FALSE;
+      if ((guint64) (end - payload) < size)
+        return FALSE;
+
+      if (opcode == GC_WS_OPCODE_TEXT && *out_text == NULL)
+        *out_text = g_strndup ((const char *) payload, size);
+      else if (opcode == GC_WS_OPCODE_CLOSE && size >= 2)
+        {
+          *out_close_code = (guint) payload[0] << 8 | payload[1];
+          *out_close_reason = g_strndup ((const char *) payload + 2, size - 2);
+          return TRUE;
+        }
+      p = payload + size;
+    }
+
+  return FALSE;
+}
+
 void
 gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
                                   guint               status,
@@ -260,6 +362,39 @@ gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
                                   int                 line)
 {
   const char *content_type = soup_message_headers_get_content_type (response->headers, NULL);
+
+  /* A valid upgrade is refused after it (docs/protocol.md §3.6); only
+   * `bad_request` may be either, as a bad handshake is one too. */
+  if (response->status == 101 ||
+      (status != 503 && g_strcmp0 (code, "bad_request") != 0 &&
+       g_strcmp0 (code, "not_found") != 0 && g_strcmp0 (code, "upgrade_required") != 0))
+    {
+      g_autofree char *text = NULL;
+      g_autofree char *reason = NULL;
+      g_autoptr(JsonObject) event = NULL;
+      guint close_code;
+
+      if (response->status != 101)
+        g_error ("%s:%d: got HTTP %u (%s); expected %u %s after the upgrade", file, line,
+                 response->status, response->body_text, status, code);
+      if (!parse_refusal_frames (response->body, &text, &close_code, &reason) || text == NULL)
+        g_error ("%s:%d: no refused event and close after the 101", file, line);
+      event = gc_test_parse_json_object (text, strlen (text));
+      if (event == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (event, "type", NULL),
+                     "refused") != 0 ||
+          g_strcmp0 (json_object_get_string_member_with_default (event, "error", NULL),
+                     code) != 0 ||
+          json_object_get_string_member_with_default (event, "message", NULL) == NULL)
+        g_error ("%s:%d: got %s; expected a refused event with error %s", file, line, text, code);
+      if (close_code != 4000 + status || g_strcmp0 (reason, code) != 0)
+        g_error ("%s:%d: closed with %u “%s”; expected %u “%s”", file, line, close_code, reason,
+                 4000 + status, code);
+      /* Callers read the refusal's members as they would an HTTP body's. */
+      g_clear_pointer (&response->json, json_object_unref);
+      response->json = g_steal_pointer (&event);
+      return;
+    }
 
   if (response->status != status)
     g_error ("%s:%d: got HTTP %u (%s); expected %u %s", file, line, response->status,

@@ -615,3 +615,27 @@ gc_protocol_build_refusal (GcProtocolError  code,
 
   return event_end (out);
 }
+
+GBytes *
+gc_event_build_refused (GcProtocolError  code,
+                        const char      *message,
+                        const char      *suggestion,
+                        guint64          retry_after_ms)
+{
+  GString *out;
+
+  g_return_val_if_fail (gc_protocol_error_to_string (code) != NULL, NULL);
+  g_return_val_if_fail (message != NULL, NULL);
+
+  out = object_begin ("refused", 128 + strlen (message));
+  g_string_append_c (out, ',');
+  gc_protocol_append_refusal_members (out, code, message, suggestion, retry_after_ms);
+
+  return event_end (out);
+}
+
+gushort
+gc_protocol_refusal_close_code (GcProtocolError code)
+{
+  return (gushort) (4000 + gc_protocol_error_http_status (code));
+}

@@ -304,6 +304,11 @@ gc_event_free (GcEvent *event)
       g_free (event->error.message);
       g_free (event->error.ref);
       break;
+    case GC_EVENT_REFUSED:
+      g_free (event->refused.code);
+      g_free (event->refused.message);
+      g_free (event->refused.suggestion);
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -569,6 +574,29 @@ parse_event_body (GcEvent     *event,
         return TRUE;
       }
 
+    case GC_EVENT_REFUSED:
+      {
+        const char *code = NULL;
+        const char *message = NULL;
+        const char *suggestion = NULL;
+        gint64 retry_after_ms = 0;
+
+        if (!get_string (object, "error", FIELD_REQUIRED, &code, error) ||
+            !get_string (object, "message", FIELD_REQUIRED, &message, error) ||
+            !get_string (object, "suggestion", FIELD_OPTIONAL, &suggestion, error) ||
+            !get_integer (object, "retry_after_ms", FIELD_OPTIONAL, 0, G_MAXINT64,
+                          &retry_after_ms, error))
+          return FALSE;
+
+        event->refused.code = g_strdup (code);
+        if (!gc_protocol_error_from_string (code, &event->refused.error))
+          event->refused.error = GC_PROTOCOL_ERROR_FAILED;
+        event->refused.message = g_strdup (message);
+        event->refused.suggestion = g_strdup (suggestion);
+        event->refused.retry_after_ms = (guint64) retry_after_ms;
+        return TRUE;
+      }
+
     case GC_EVENT_UNKNOWN:
     default:
       g_assert_not_reached ();
@@ -586,6 +614,7 @@ static const struct {
   { "rename",  GC_EVENT_RENAME },
   { "typing",  GC_EVENT_TYPING },
   { "error",   GC_EVENT_ERROR },
+  { "refused", GC_EVENT_REFUSED },
 };
 
 GcEvent *

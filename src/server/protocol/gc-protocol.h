@@ -579,6 +579,30 @@ GcRefusal *gc_refusal_parse (const char  *json,
 void       gc_refusal_free  (GcRefusal   *refusal);
 
 /**
+ * gc_event_build_refused:
+ * @code: the refusal's code
+ * @message: human readable text
+ * @suggestion: (nullable): a free name; written only for
+ *   %GC_PROTOCOL_ERROR_NAME_TAKEN
+ * @retry_after_ms: written only for %GC_PROTOCOL_ERROR_RATE_LIMITED
+ *
+ * The `refused` event (docs/protocol.md §3.6): a refusal sent after the
+ * upgrade, so that a browser can read it: the members of
+ * gc_protocol_build_refusal()'s body after `"type":"refused"`. The server
+ * then closes with gc_protocol_refusal_close_code() and the code as reason.
+ *
+ * Returns: (transfer full): the event
+ */
+GBytes *gc_event_build_refused (GcProtocolError  code,
+                                const char      *message,
+                                const char      *suggestion,
+                                guint64          retry_after_ms);
+
+/* The close code of an in-band refusal with @code: 4000 + its HTTP status
+ * (4400, 4403, 4409, 4429, 4503). */
+gushort gc_protocol_refusal_close_code (GcProtocolError code);
+
+/**
  * gc_protocol_append_json_string:
  * @out: where to append
  * @str: UTF-8 text
@@ -609,6 +633,7 @@ typedef enum {
   GC_EVENT_RENAME,
   GC_EVENT_TYPING,
   GC_EVENT_ERROR,
+  GC_EVENT_REFUSED,
 } GcEventType;
 
 /**
@@ -710,6 +735,13 @@ typedef struct {
       char            *ref;
       guint64          retry_after_ms;
     } error;
+    struct {
+      char            *code;
+      GcProtocolError  error;
+      char            *message;
+      char            *suggestion;
+      guint64          retry_after_ms;
+    } refused;
   };
 } GcEvent;
 
