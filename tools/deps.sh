@@ -10,10 +10,11 @@ gochat_build_packages=(
 )
 # Only the test suite needs these: a display for GUI tests, a session bus,
 # an independent WebSocket implementation, clang for the fuzzers, and
-# redis-server for the tests of several nodes sharing rooms (--redis).
+# redis-server for the tests of several nodes sharing rooms (--redis),
+# promtool (in prometheus) to lint /metrics.
 gochat_test_packages=(
   xvfb xauth dbus xdotool python3 python3-websockets clang libclang-rt-14-dev
-  redis-server
+  redis-server prometheus
 )
 
 gochat_install_packages () {

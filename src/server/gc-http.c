@@ -10,6 +10,10 @@
 
 #include "config.h"
 
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "gc-admission-private.h"
 #include "gc-http-private.h"
 #include "gc-server-private.h"
@@ -193,6 +197,141 @@ metric_header (GString    *out,
 }
 
 static void
+append_metric_double (GString    *out,
+                      const char *name,
+                      double      value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* Not printf: the decimal point must not follow the locale. */
+  g_string_append_printf (out, "%s %s\n", name,
+                          g_ascii_formatd (buffer, sizeof buffer, "%.15g", value));
+}
+
+/* The standard process_* metrics of Prometheus client libraries, from
+ * getrusage(), getrlimit() and /proc (Linux; absent where it is not). */
+static void
+append_process_metrics (GString *out)
+{
+  struct rusage usage;
+  struct rlimit limit;
+  g_autofree char *statm = NULL;
+  g_autofree char *stat = NULL;
+  g_autofree char *proc_stat = NULL;
+  long page_size = sysconf (_SC_PAGESIZE);
+  long ticks = sysconf (_SC_CLK_TCK);
+
+  if (getrusage (RUSAGE_SELF, &usage) == 0)
+    {
+      metric_header (out, "process_cpu_seconds_total", "counter",
+                     "Total user and system CPU time spent in seconds.");
+      append_metric_double (out, "process_cpu_seconds_total",
+                            usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+                            (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6);
+    }
+
+  if (page_size > 0 && g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL))
+    {
+      char *end;
+      guint64 size = g_ascii_strtoull (statm, &end, 10);
+      guint64 resident = g_ascii_strtoull (end, NULL, 10);
+
+      metric_header (out, "process_virtual_memory_bytes", "gauge",
+                     "Virtual memory size in bytes.");
+      g_string_append_printf (out, "process_virtual_memory_bytes %" G_GUINT64_FORMAT "\n",
+                              size * (guint64) page_size);
+      metric_header (out, "process_resident_memory_bytes", "gauge",
+                     "Resident memory size in bytes.");
+      g_string_append_printf (out, "process_resident_memory_bytes %" G_GUINT64_FORMAT "\n",
+                              resident * (guint64) page_size);
+    }
+
+  {
+    g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+
+    if (dir != NULL)
+      {
+        guint n = 0;
+
+        while (g_dir_read_name (dir) != NULL)
+          n++;
+        metric_header (out, "process_open_fds", "gauge", "Number of open file descriptors.");
+        /* Less the one reading the directory. */
+        g_string_append_printf (out, "process_open_fds %u\n", n > 0 ? n - 1 : 0);
+      }
+  }
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0)
+    {
+      metric_header (out, "process_max_fds", "gauge",
+                     "Maximum number of open file descriptors.");
+      if (limit.rlim_cur == RLIM_INFINITY)
+        g_string_append (out, "process_max_fds +Inf\n");
+      else
+        g_string_append_printf (out, "process_max_fds %" G_GUINT64_FORMAT "\n",
+                                (guint64) limit.rlim_cur);
+    }
+
+  /* Field 22 of /proc/self/stat (after the parenthesised name, which may
+   * hold spaces) is the start in ticks since boot; /proc/stat has boot. */
+  if (ticks > 0 &&
+      g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL) &&
+      g_file_get_contents ("/proc/stat", &proc_stat, NULL, NULL))
+    {
+      const char *p = strrchr (stat, ')');
+      const char *btime = strstr (proc_stat, "\nbtime ");
+      guint field = 2;
+
+      while (p != NULL && *p != '\0' && field < 22)
+        {
+          p = strchr (p + 1, ' ');
+          field++;
+        }
+      if (p != NULL && btime != NULL)
+        {
+          guint64 start_ticks = g_ascii_strtoull (p + 1, NULL, 10);
+          guint64 boot = g_ascii_strtoull (btime + strlen ("\nbtime "), NULL, 10);
+
+          metric_header (out, "process_start_time_seconds", "gauge",
+                         "Start time of the process since unix epoch in seconds.");
+          append_metric_double (out, "process_start_time_seconds",
+                                boot + (double) start_ticks / ticks);
+        }
+    }
+}
+
+/* The configured limits (docs/protocol.md §9), as one gauge family. */
+static void
+append_limits (GString              *out,
+               const GcServerConfig *config)
+{
+  const struct { const char *name; double value; } limits[] = {
+    { "max_connections", config->max_connections },
+    { "room_max_members", config->room_max_members },
+    { "max_message_bytes", config->max_message_bytes },
+    { "max_text_bytes", config->max_text_bytes },
+    { "max_queue_bytes", config->max_queued_bytes },
+    { "history", config->history },
+    { "resume_seconds", config->resume_seconds },
+    { "rate_burst", config->rate_burst },
+    { "rate_per_second", config->rate_per_second },
+    { "join_burst", config->join_burst },
+    { "join_per_second", config->join_per_second },
+    { "keepalive_seconds", config->keepalive_seconds },
+    { "idle_timeout_seconds", config->idle_timeout_seconds },
+  };
+
+  metric_header (out, "gochat_limit", "gauge",
+                 "Configured limits (0: off or unbounded, as gochat-server(1) says).");
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("gochat_limit{name=\"%s\"}", limits[i].name);
+
+      append_metric_double (out, name, limits[i].value);
+    }
+}
+
+static void
 handle_metrics (GcServer          *server,
                 SoupServerMessage *msg)
 {
@@ -207,6 +346,11 @@ handle_metrics (GcServer          *server,
     GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED, GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
     GC_PROTOCOL_ERROR_RATE_LIMITED, GC_PROTOCOL_ERROR_SERVER_FULL,
   };
+  static const GcProtocolError error_event_codes[] = {
+    GC_PROTOCOL_ERROR_BAD_REQUEST, GC_PROTOCOL_ERROR_EMPTY_MESSAGE,
+    GC_PROTOCOL_ERROR_MESSAGE_TOO_LONG, GC_PROTOCOL_ERROR_RATE_LIMITED,
+    GC_PROTOCOL_ERROR_INVALID_USER_NAME, GC_PROTOCOL_ERROR_NAME_TAKEN,
+  };
 
   metric_header (out, "gochat_connections", "gauge", "Open WebSocket connections.");
   g_string_append_printf (out, "gochat_connections %u\n", gc_server_get_n_connections (server));
@@ -218,6 +362,9 @@ handle_metrics (GcServer          *server,
   metric_header (out, "gochat_members", "gauge",
                  "Room members, those waiting for a resume included.");
   g_string_append_printf (out, "gochat_members %u\n", gc_server_get_n_members (server));
+  metric_header (out, "gochat_members_waiting", "gauge",
+                 "Members whose connection dropped, waiting for a resume.");
+  g_string_append_printf (out, "gochat_members_waiting %u\n", gc_server_get_n_waiting (server));
 
   metric_header (out, "gochat_messages_total", "counter", "Chat messages broadcast.");
   g_string_append_printf (out, "gochat_messages_total %" G_GUINT64_FORMAT "\n",
@@ -233,7 +380,19 @@ handle_metrics (GcServer          *server,
   g_string_append_printf (out, "gochat_bytes_sent_total %" G_GUINT64_FORMAT "\n",
                           gc_server_get_counter (server, GC_SERVER_COUNTER_BYTES_SENT));
 
-  metric_header (out, "gochat_refusals_total", "counter", "Refused HTTP requests by error code.");
+  metric_header (out, "gochat_bytes_received_total", "counter",
+                 "Bytes of WebSocket messages received from members.");
+  g_string_append_printf (out, "gochat_bytes_received_total %" G_GUINT64_FORMAT "\n",
+                          gc_server_get_counter (server, GC_SERVER_COUNTER_BYTES_RECEIVED));
+
+  metric_header (out, "gochat_error_events_total", "counter",
+                 "error events sent to members (refused requests), by code.");
+  for (guint i = 0; i < G_N_ELEMENTS (error_event_codes); i++)
+    g_string_append_printf (out, "gochat_error_events_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            gc_protocol_error_to_string (error_event_codes[i]),
+                            gc_server_get_n_error_events (server, error_event_codes[i]));
+
+  metric_header (out, "gochat_refusals_total", "counter", "Refused joins and HTTP requests by error code.");
   for (guint i = 0; i < G_N_ELEMENTS (refusal_codes); i++)
     g_string_append_printf (out, "gochat_refusals_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             gc_protocol_error_to_string (refusal_codes[i]),
@@ -255,6 +414,15 @@ handle_metrics (GcServer          *server,
   metric_header (out, "gochat_uptime_seconds", "gauge", "Seconds since the server started.");
   g_string_append_printf (out, "gochat_uptime_seconds %" G_GINT64_FORMAT "\n",
                           gc_server_get_uptime_seconds (server));
+
+  metric_header (out, "gochat_build_info", "gauge", "The server's version; always 1.");
+  g_string_append (out, "gochat_build_info{version=");
+  /* A JSON string is a valid label value for any version string we make. */
+  gc_protocol_append_json_string (out, PACKAGE_VERSION, -1);
+  g_string_append (out, "} 1\n");
+
+  append_limits (out, gc_server_get_config (server));
+  append_process_metrics (out);
 
   gc_http_respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", out->str, out->len);
 }

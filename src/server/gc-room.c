@@ -394,6 +394,7 @@ room_send_error (GcRoom          *self,
 {
   g_autoptr(GBytes) event = gc_event_build_error (code, message, ref, retry_after_ms);
 
+  gc_server_count_error_event (self->server, code);
   room_send (self, member, event);
 }
 
@@ -735,6 +736,7 @@ room_handle_text (GcRoom   *self,
     {
       g_autoptr(GBytes) event = gc_event_build_error_from_gerror (error, ref, 0);
 
+      gc_server_count_error_event (self->server, error->code);
       room_send (self, member, event);
       return;
     }
@@ -767,6 +769,7 @@ on_connection_message (GcWsConnection *connection,
   g_autoptr(GcMember) hold = gc_member_ref (member);
   g_autoptr(GcRoom) room = g_object_ref (member->room);
 
+  gc_server_count (room->server, GC_SERVER_COUNTER_BYTES_RECEIVED, g_bytes_get_size (payload));
   if (opcode == GC_WS_OPCODE_TEXT)
     room_handle_text (room, member, payload);
   else
@@ -1193,6 +1196,24 @@ gc_room_get_n_announced (GcRoom *self)
   g_return_val_if_fail (GC_IS_ROOM (self), 0);
 
   return self->n_announced;
+}
+
+guint
+gc_room_get_n_waiting (GcRoom *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (GC_IS_ROOM (self), 0);
+
+  for (guint i = 0; i < self->members->len; i++)
+    {
+      GcMember *member = g_ptr_array_index (self->members, i);
+
+      if (member != NULL && member->state == GC_MEMBER_WAITING)
+        n++;
+    }
+
+  return n;
 }
 
 guint

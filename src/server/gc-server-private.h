@@ -52,6 +52,7 @@ void            gc_room_close_all           (GcRoom          *self,
                                              const char      *reason);
 /* Members that are connected or waiting for a resume (not joining). */
 guint           gc_room_get_n_announced     (GcRoom          *self);
+guint           gc_room_get_n_waiting       (GcRoom          *self);
 /* The bytes of message events the room's history holds. */
 gsize           gc_room_get_history_bytes   (GcRoom          *self);
 /* The deepest the room's member walks (broadcasts) have nested, for tests:
@@ -75,6 +76,7 @@ typedef enum {
   GC_SERVER_COUNTER_JOINS,
   GC_SERVER_COUNTER_RESUMES,
   GC_SERVER_COUNTER_BYTES_SENT,
+  GC_SERVER_COUNTER_BYTES_RECEIVED,
   GC_SERVER_N_COUNTERS,
 } GcServerCounter;
 
@@ -83,6 +85,9 @@ void            gc_server_count             (GcServer        *self,
                                              guint64          amount);
 void            gc_server_count_leave       (GcServer        *self,
                                              GcLeaveReason    reason);
+/* An `error` event sent to a member (§4.8). */
+void            gc_server_count_error_event (GcServer        *self,
+                                             GcProtocolError  code);
 
 /* Server side, used by joins. */
 
@@ -118,6 +123,10 @@ guint64         gc_server_get_n_leaves      (GcServer        *self,
                                              GcLeaveReason    reason);
 /* Members that are connected or waiting for a resume, over all rooms. */
 guint           gc_server_get_n_announced   (GcServer        *self);
+/* Members waiting for a resume, over all rooms. */
+guint           gc_server_get_n_waiting     (GcServer        *self);
+guint64         gc_server_get_n_error_events (GcServer       *self,
+                                              GcProtocolError code);
 gint64          gc_server_get_uptime_seconds (GcServer       *self);
 
 /* One structured log line per join, leave or refusal (never message

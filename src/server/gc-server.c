@@ -60,6 +60,7 @@ struct _GcServer
   gint64            started_us;
   guint64           counters[GC_SERVER_N_COUNTERS];
   guint64           refusals[GC_PROTOCOL_ERROR_SERVER_FULL + 1];
+  guint64           error_events[GC_PROTOCOL_ERROR_SERVER_FULL + 1];
   guint64           leaves[GC_LEAVE_REASON_ERROR + 1];
 
   GTask            *shutdown_task;
@@ -565,6 +566,21 @@ gc_server_count_refusal (GcServer        *self,
   self->refusals[code]++;
 }
 
+void
+gc_server_count_error_event (GcServer        *self,
+                             GcProtocolError  code)
+{
+  if ((guint) code < G_N_ELEMENTS (self->error_events))
+    self->error_events[code]++;
+}
+
+guint64
+gc_server_get_n_error_events (GcServer        *self,
+                              GcProtocolError  code)
+{
+  return (guint) code < G_N_ELEMENTS (self->error_events) ? self->error_events[code] : 0;
+}
+
 guint64
 gc_server_get_counter (GcServer        *self,
                        GcServerCounter  counter)
@@ -590,6 +606,12 @@ guint
 gc_server_get_n_announced (GcServer *self)
 {
   return server_sum_rooms (self, gc_room_get_n_announced);
+}
+
+guint
+gc_server_get_n_waiting (GcServer *self)
+{
+  return server_sum_rooms (self, gc_room_get_n_waiting);
 }
 
 gint64
