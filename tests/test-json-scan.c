@@ -176,8 +176,8 @@ test_object_scan (void)
   const char *key;
   gsize key_len;
   g_autoptr(GString) text = g_string_new (NULL);
-  const char *raw;
-  gsize raw_len;
+  const char *raw = NULL;
+  gsize raw_len = 0;
   guint n = 0;
 
   g_assert_true (gc_json_object_scan_begin (&scan, request, sizeof request - 1));

@@ -265,6 +265,31 @@ gc_protocol_append_user (GString      *out,
 
 /* Requests */
 
+void
+gc_request_append_message (GString       *out,
+                           const char    *text,
+                           gssize         text_len,
+                           GcMessageKind  kind,
+                           const char    *client_id)
+{
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (text != NULL || text_len == 0);
+  g_return_if_fail (kind == GC_MESSAGE_KIND_TEXT || kind == GC_MESSAGE_KIND_EMOTE);
+
+  APPEND_LITERAL (out, "{\"type\":\"message\",\"text\":");
+  gc_protocol_append_json_string (out, text, text_len);
+  if (kind == GC_MESSAGE_KIND_TEXT)
+    APPEND_LITERAL (out, ",\"kind\":\"text\"");
+  else
+    APPEND_LITERAL (out, ",\"kind\":\"emote\"");
+  if (client_id != NULL)
+    {
+      APPEND_KEY (out, "client_id");
+      gc_protocol_append_json_string (out, client_id, -1);
+    }
+  g_string_append_c (out, '}');
+}
+
 char *
 gc_request_build_message (const char    *text,
                           GcMessageKind  kind,
@@ -275,17 +300,8 @@ gc_request_build_message (const char    *text,
   g_return_val_if_fail (text != NULL, NULL);
   g_return_val_if_fail (kind == GC_MESSAGE_KIND_TEXT || kind == GC_MESSAGE_KIND_EMOTE, NULL);
 
-  out = object_begin ("message", strlen (text) + 64);
-  APPEND_KEY (out, "text");
-  gc_protocol_append_json_string (out, text, -1);
-  APPEND_KEY (out, "kind");
-  gc_protocol_append_json_string (out, gc_message_kind_to_string (kind), -1);
-  if (client_id != NULL)
-    {
-      APPEND_KEY (out, "client_id");
-      gc_protocol_append_json_string (out, client_id, -1);
-    }
-  g_string_append_c (out, '}');
+  out = g_string_sized_new (strlen (text) + 64);
+  gc_request_append_message (out, text, -1, kind, client_id);
 
   return g_string_free (out, FALSE);
 }

@@ -149,14 +149,27 @@ scan_flat_request (const char     *json,
 
       if (gc_json_object_scan_peek (&scan) == '"')
         {
-          g_autoptr(GString) value = member != NULL ? g_string_new (NULL) : NULL;
+          gsize start = scan.pos;
+          const char *raw;
+          gsize raw_len;
 
-          if (!gc_json_object_scan_string (&scan, value))
+          if (!gc_json_object_scan_raw_string (&scan, &raw, &raw_len))
             goto fallback;
           if (member != NULL)
             {
+              /* Most strings hold no escape: copied whole, one allocation
+               * (gc_json_scan_check() has refused raw control characters). */
+              if (memchr (raw, '\\', raw_len) == NULL)
+                member->string = g_strndup (raw, raw_len);
+              else
+                {
+                  g_autoptr(GString) value = g_string_sized_new (raw_len);
+
+                  if (!gc_json_scan_string (json, len, &start, value))
+                    goto fallback;
+                  member->string = g_string_free (g_steal_pointer (&value), FALSE);
+                }
               member->kind = MEMBER_STRING;
-              member->string = g_string_free (g_steal_pointer (&value), FALSE);
             }
         }
       else if (gc_json_object_scan_literal (&scan, "true"))

@@ -427,6 +427,13 @@ char *gc_request_build_message (const char    *text,
                                 GcMessageKind  kind,
                                 const char    *client_id);
 char *gc_request_build_typing  (gboolean       active);
+/* gc_request_build_message() appended to @out, for senders that reuse one
+ * buffer; @text_len is in bytes, or -1 if @text is NUL-terminated. */
+void  gc_request_append_message (GString       *out,
+                                 const char    *text,
+                                 gssize         text_len,
+                                 GcMessageKind  kind,
+                                 const char    *client_id);
 char *gc_request_build_rename  (const char    *name);
 
 /* ------------------------------------------------------------------ */
