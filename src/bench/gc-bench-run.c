@@ -94,7 +94,7 @@ struct _GcBenchRun
   gboolean           progress_shown;
 
   char              *text;            /* options.size bytes */
-  char              *request;
+  GString           *request;
 
   GcBenchResults     results;
 };
@@ -273,10 +273,10 @@ client_send (GcBenchRun *self,
   gc_bench_text_format (self->text, self->options.size, &marker);
   if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
     {
-      gsize len = gc_bench_request_format (self->request, self->text, self->options.size,
-                                           client->index, client->sent);
-
-      gc_bench_connection_send_text (client->connection, self->request, len);
+      g_string_truncate (self->request, 0);
+      gc_bench_request_append (self->request, self->text, self->options.size,
+                               client->index, client->sent);
+      gc_bench_connection_send_text (client->connection, self->request->str, self->request->len);
     }
   else
     {
@@ -710,7 +710,7 @@ gc_bench_run_new (const GcBenchOptions  *options,
     }
 
   self->text = g_malloc (options->size);
-  self->request = g_malloc (gc_bench_request_max_size (options->size));
+  self->request = g_string_sized_new (gc_bench_request_max_size (options->size));
 
   gc_ws_random_bytes (id, sizeof id);
   self->run_id = g_strdup_printf ("%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
@@ -770,7 +770,7 @@ gc_bench_run_free (GcBenchRun *self)
   g_clear_pointer (&self->results.latency, gc_bench_histogram_free);
   g_free (self->results.first_error_code);
   g_free (self->text);
-  g_free (self->request);
+  g_string_free (self->request, TRUE);
   g_free (self->run_id);
   g_free (self->url);
   g_free (self->tls_ca_file);

@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "gc-bench-wire.h"
+#include "gc-json-scan.h"
+#include "gc-protocol.h"
 
-#define REQUEST_HEAD "{\"type\":\"message\",\"text\":\""
-#define REQUEST_MIDDLE "\",\"client_id\":\""
-#define REQUEST_TAIL "\"}"
 #define CLIENT_ID_MAX_LEN (5 + 1 + 8)
 
 G_STATIC_ASSERT (GC_BENCH_MARKER_MAX_LEN <= GC_BENCH_MIN_TEXT_SIZE);
@@ -125,8 +124,38 @@ gc_bench_text_parse (const char    *text,
 gsize
 gc_bench_request_max_size (gsize text_len)
 {
-  return strlen (REQUEST_HEAD) + text_len + strlen (REQUEST_MIDDLE) +
-         CLIENT_ID_MAX_LEN + strlen (REQUEST_TAIL);
+  static gsize overhead;
+
+  /* What the builder writes around an empty text and client_id. */
+  if (overhead == 0)
+    {
+      g_autoptr(GString) empty = g_string_new (NULL);
+
+      gc_request_append_message (empty, "", 0, GC_MESSAGE_KIND_TEXT, "");
+      overhead = empty->len;
+    }
+
+  return overhead + text_len + CLIENT_ID_MAX_LEN;
+}
+
+void
+gc_bench_request_append (GString    *out,
+                         const char *text,
+                         gsize       text_len,
+                         guint32     client,
+                         guint32     seq)
+{
+  char client_id[CLIENT_ID_MAX_LEN + 1];
+  gsize n;
+
+  g_return_if_fail (client < GC_BENCH_MAX_CLIENTS);
+
+  n = write_hex (client_id, client);
+  client_id[n++] = '.';
+  n += write_hex (client_id + n, seq);
+  client_id[n] = '\0';
+
+  gc_request_append_message (out, text, text_len, GC_MESSAGE_KIND_TEXT, client_id);
 }
 
 gsize
@@ -136,21 +165,13 @@ gc_bench_request_format (char       *out,
                          guint32     client,
                          guint32     seq)
 {
-  gsize pos = 0;
+  g_autoptr(GString) request = g_string_sized_new (gc_bench_request_max_size (text_len));
 
-  g_return_val_if_fail (client < GC_BENCH_MAX_CLIENTS, 0);
+  gc_bench_request_append (request, text, text_len, client, seq);
+  g_return_val_if_fail (request->len <= gc_bench_request_max_size (text_len), 0);
+  memcpy (out, request->str, request->len);
 
-#define APPEND(s, n) G_STMT_START { memcpy (out + pos, (s), (n)); pos += (n); } G_STMT_END
-  APPEND (REQUEST_HEAD, strlen (REQUEST_HEAD));
-  APPEND (text, text_len);
-  APPEND (REQUEST_MIDDLE, strlen (REQUEST_MIDDLE));
-  pos += write_hex (out + pos, client);
-  out[pos++] = '.';
-  pos += write_hex (out + pos, seq);
-  APPEND (REQUEST_TAIL, strlen (REQUEST_TAIL));
-#undef APPEND
-
-  return pos;
+  return request->len;
 }
 
 gboolean
@@ -187,93 +208,7 @@ gc_bench_client_id_parse (const char *client_id,
   return TRUE;
 }
 
-/* JSON scanning ------------------------------------------------------------ */
-
-static const char *
-skip_space (const char *p,
-            const char *end)
-{
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-    p++;
-  return p;
-}
-
-/* @p is at an opening quote; returns the position after the closing one,
- * or %NULL if the string does not end. */
-static const char *
-skip_string (const char *p,
-             const char *end)
-{
-  const char *start = p + 1;
-
-  /* memchr is vectorised; escaped quotes are rare. */
-  for (p = start; p < end; p++)
-    {
-      const char *backslash;
-      gsize n_backslashes = 0;
-
-      p = memchr (p, '"', end - p);
-      if (p == NULL)
-        return NULL;
-
-      /* The quote ends the string unless an odd number of backslashes
-       * escapes it. */
-      for (backslash = p - 1; backslash >= start && *backslash == '\\'; backslash--)
-        n_backslashes++;
-      if (n_backslashes % 2 == 0)
-        return p + 1;
-    }
-  return NULL;
-}
-
-/* Skips one value of any kind; returns the position after it or %NULL.
- * Nested containers are matched bracket for bracket, strings skipped
- * whole, so that their contents never count as brackets. */
-static const char *
-skip_value (const char *p,
-            const char *end)
-{
-  guint depth = 0;
-
-  if (p >= end)
-    return NULL;
-
-  if (*p != '{' && *p != '[')
-    {
-      if (*p == '"')
-        return skip_string (p, end);
-      while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-             *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-        p++;
-      return p;
-    }
-
-  while (p < end)
-    {
-      switch (*p)
-        {
-        case '"':
-          p = skip_string (p, end);
-          if (p == NULL)
-            return NULL;
-          continue;
-        case '{':
-        case '[':
-          depth++;
-          break;
-        case '}':
-        case ']':
-          if (--depth == 0)
-            return p + 1;
-          break;
-        default:
-          break;
-        }
-      p++;
-    }
-
-  return NULL;
-}
+/* Event scanning ------------------------------------------------------------ */
 
 static gboolean
 span_equals (const char *span,
@@ -305,63 +240,49 @@ gc_bench_event_scan (const char   *json,
                      gsize         len,
                      GcBenchEvent *event)
 {
-  const char *end = json + len;
-  const char *p = skip_space (json, end);
+  GcJsonObjectScan scan;
   const char *type = NULL;
   gsize type_len = 0;
+  const char *key;
+  gsize key_len;
 
   memset (event, 0, sizeof *event);
 
-  if (p >= end || *p != '{')
-    return FALSE;
-  p = skip_space (p + 1, end);
-  if (p < end && *p == '}')
+  if (!gc_json_object_scan_begin (&scan, json, len))
     return FALSE;
 
-  while (p < end)
+  while (gc_json_object_scan_next (&scan, &key, &key_len))
     {
-      const char *key;
-      gsize key_len;
-      const char *value;
-      const char *after;
+      const char *contents;
+      gsize contents_len;
 
-      if (*p != '"' || (after = skip_string (p, end)) == NULL)
-        return FALSE;
-      key = p + 1;
-      key_len = after - 1 - key;
-
-      p = skip_space (after, end);
-      if (p >= end || *p != ':')
-        return FALSE;
-      value = skip_space (p + 1, end);
-      if ((after = skip_value (value, end)) == NULL || after == value)
-        return FALSE;
-
-      if (*value == '"')
+      /* Other values are skipped by the next call. */
+      if (!gc_json_object_scan_raw_string (&scan, &contents, &contents_len))
         {
-          const char *contents = value + 1;
-          gsize contents_len = after - 1 - contents;
+          if (scan.failed)
+            return FALSE;
+          continue;
+        }
 
-          if (span_equals (key, key_len, "type"))
-            {
-              type = contents;
-              type_len = contents_len;
-            }
-          else if (span_equals (key, key_len, "text"))
-            {
-              event->text = contents;
-              event->text_len = contents_len;
-            }
-          else if (span_equals (key, key_len, "code"))
-            {
-              event->code = contents;
-              event->code_len = contents_len;
-            }
-          else if (span_equals (key, key_len, "ref"))
-            {
-              event->ref = contents;
-              event->ref_len = contents_len;
-            }
+      if (span_equals (key, key_len, "type"))
+        {
+          type = contents;
+          type_len = contents_len;
+        }
+      else if (span_equals (key, key_len, "text"))
+        {
+          event->text = contents;
+          event->text_len = contents_len;
+        }
+      else if (span_equals (key, key_len, "code"))
+        {
+          event->code = contents;
+          event->code_len = contents_len;
+        }
+      else if (span_equals (key, key_len, "ref"))
+        {
+          event->ref = contents;
+          event->ref_len = contents_len;
         }
 
       /* Every delivery is scanned: stop as soon as what this type of
@@ -374,17 +295,7 @@ gc_bench_event_scan (const char   *json,
               (event->type == GC_BENCH_EVENT_MESSAGE && event->text != NULL))
             return TRUE;
         }
-
-      p = skip_space (after, end);
-      if (p < end && *p == ',')
-        {
-          p = skip_space (p + 1, end);
-          continue;
-        }
-      if (p < end && *p == '}')
-        break;
-      return FALSE;
     }
 
-  return p < end && type != NULL;
+  return !scan.failed && type != NULL;
 }

@@ -39,16 +39,23 @@ gboolean gc_bench_text_parse     (const char          *text,
                                   GcBenchMarker       *marker);
 
 /* A protocol v1 `message` request carrying @text and the client_id
- * "CLIENT.SEQ" (hex), written to @out, which holds at least
- * gc_bench_request_max_size (@text_len) bytes; returns its length.
- * @text must need no JSON escaping (markers and padding do not). */
+ * "CLIENT.SEQ" (hex), built by the protocol module's
+ * gc_request_append_message() and appended to @out. @text must need no
+ * JSON escaping (markers and padding do not). */
+void     gc_bench_request_append (GString             *out,
+                                  const char          *text,
+                                  gsize                text_len,
+                                  guint32              client,
+                                  guint32              seq);
+/* The same written to @out, which holds at least
+ * gc_bench_request_max_size (@text_len) bytes; returns its length. */
 gsize    gc_bench_request_max_size (gsize              text_len);
 gsize    gc_bench_request_format (char                *out,
                                   const char          *text,
                                   gsize                text_len,
                                   guint32              client,
                                   guint32              seq);
-/* Reads a client_id written by gc_bench_request_format(). */
+/* Reads a client_id written by gc_bench_request_append(). */
 gboolean gc_bench_client_id_parse (const char         *client_id,
                                    gsize               len,
                                    guint32            *client,
