@@ -329,6 +329,12 @@ connection_lost (GcSessionLink *self,
 /* Events                                                               */
 /* ------------------------------------------------------------------ */
 
+static GError *refusal_to_error (GcSessionLink *self,
+                                 guint          status,
+                                 const char    *json,
+                                 gsize          len,
+                                 guint64       *retry_after_ms);
+
 static void
 handle_text (GcSessionLink *self,
              const char    *data,
@@ -354,17 +360,15 @@ handle_text (GcSessionLink *self,
       return;
     }
 
-  /* A join refused after the upgrade (docs/protocol.md §3.6): the event
-   * carries what an HTTP refusal's body does. */
+  /* A join refused after the upgrade (docs/protocol.md §3.6, §4.9): the
+   * event has the members of an HTTP refusal's body, and means the same. */
   if (event->type == GC_EVENT_REFUSED)
     {
-      g_autoptr(GBytes) body = g_bytes_new (data, len);
       guint64 retry_after_ms = 0;
       GError *reported;
 
-      reported = self->hooks->refusal_to_error (self->hooks_data,
-                                                gc_protocol_error_http_status (event->refused.error),
-                                                body, &retry_after_ms);
+      reported = refusal_to_error (self, gc_protocol_error_http_status (event->refused.error),
+                                   data, len, &retry_after_ms);
       attempt_failed (self, reported, retry_after_ms);
       return;
     }
@@ -414,6 +418,21 @@ on_connection_closed (GcWsConnection *connection,
   GcSessionLink *self = user_data;
   gushort code = gc_ws_connection_get_close_code (connection);
   g_autofree char *reason = g_strdup (gc_ws_connection_get_close_reason (connection));
+
+  if (!self->welcomed && code >= 4400 && code <= 4599)
+    {
+      GcProtocolError error_code;
+
+      /* A refusal whose refused event did not come (§3.6): 4000 + the
+       * HTTP status, the refusal's code as reason. */
+      if (!gc_protocol_error_from_string (reason, &error_code))
+        error_code = GC_PROTOCOL_ERROR_FAILED;
+      attempt_failed (self,
+                      g_error_new (GC_PROTOCOL_ERROR, error_code, "%s",
+                                   reason != NULL && *reason != '\0' ? reason : _("no reason given")),
+                      0);
+      return;
+    }
 
   if (!self->welcomed)
     {
