@@ -80,11 +80,16 @@
   "  return f\n" \
   "end\n" \
   /* What a welcome needs: every member, and the history after since. */ \
-  "local function welcome(since)\n" \
-  "  local start = '-'\n" \
-  "  if since ~= '0' then start = '(' .. since .. '-0' end\n" \
+  /* The stream is trimmed approximately (MAXLEN ~, several times \
+   * cheaper than exact): the welcome takes the newest `count` exactly. */ \
+  "local function welcome(since, count)\n" \
+  "  local stop = '-'\n" \
+  "  if since ~= '0' then stop = '(' .. since .. '-0' end\n" \
   "  local history = {}\n" \
-  "  for i, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do history[i] = e[2][2] end\n" \
+  "  if count ~= '0' then\n" \
+  "    local newest = redis.call('XREVRANGE', KEYS[4], '+', stop, 'COUNT', count)\n" \
+  "    for i = #newest, 1, -1 do history[#history + 1] = newest[i][2][2] end\n" \
+  "  end\n" \
   "  local keys, members = {}, {}\n" \
   "  local all = redis.call('HGETALL', KEYS[2])\n" \
   "  for i = 1, #all, 2 do keys[#keys + 1] = all[i]; members[#members + 1] = all[i + 1] end\n" \
@@ -97,7 +102,7 @@
   "end\n"
 
 /* KEYS: seq members tokens history events
- * ARGV: channel name key user_id token_hash node max_members max_events since code */
+ * ARGV: channel name key user_id token_hash node max_members max_events since code history */
 #define GC_REDIS_ROOMS_LUA_JOIN GC_REDIS_ROOMS_LUA_COMMON \
   "if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then\n" \
   "  return {'taken', cur_seq(), redis.call('HKEYS', KEYS[2])}\n" \
@@ -112,7 +117,7 @@
   "redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])\n" \
   "node_add(KEYS[6], ARGV[6], ARGV[10])\n" \
   "emit_event(ARGV[1], ARGV[8], enc(num(seq), ts, 'join', ARGV[4], ARGV[2], ARGV[3], ARGV[6]), seq)\n" \
-  "local keys, members, history = welcome(ARGV[9])\n" \
+  "local keys, members, history = welcome(ARGV[9], ARGV[11])\n" \
   "return {'ok', num(seq), ts, keys, members, history}\n"
 
 /* KEYS: seq members tokens history events
@@ -136,21 +141,33 @@
   "end\n" \
   "return {'ok', num(seq), ts}\n"
 
-/* KEYS: seq members tokens history events
- * ARGV: channel key user_id kind text client_id has_client_id history */
-#define GC_REDIS_ROOMS_LUA_MESSAGE GC_REDIS_ROOMS_LUA_COMMON \
-  "local m = member(ARGV[2], ARGV[3])\n" \
-  "if not m then return {'gone', cur_seq()} end\n" \
-  "local seq = next_seq()\n" \
-  "local ts = now_ms()\n" \
-  "local rec = enc(num(seq), ts, 'message', ARGV[3], m[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7])\n" \
+/* KEYS: seq members history
+ * ARGV: channel key user_id kind text client_id has_client_id history
+ * The hot path, so on its own: no helpers to define, three keys, one
+ * TIME, the member's name read from its record in place. The member
+ * exists, so the room and its sequence do. */
+#define GC_REDIS_ROOMS_LUA_MESSAGE \
+  "local m = redis.call('HGET', KEYS[2], ARGV[2])\n" \
+  "local id = ARGV[3]\n" \
+  "local prefix = #id .. ':' .. id\n" \
+  "if not m or string.sub(m, 1, #prefix) ~= prefix then\n" \
+  "  return {'gone', redis.call('GET', KEYS[1]) or '0'}\n" \
+  "end\n" \
+  "local c = string.find(m, ':', #prefix + 1, true)\n" \
+  "local name = string.sub(m, c + 1, c + tonumber(string.sub(m, #prefix + 1, c - 1)))\n" \
+  "local seq = string.format('%.0f', redis.call('INCR', KEYS[1]))\n" \
+  "local t = redis.call('TIME')\n" \
+  "local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
+  "local kind, text, cid = ARGV[4], ARGV[5], ARGV[6]\n" \
+  "local rec = #seq .. ':' .. seq .. #ts .. ':' .. ts .. '7:message' .. prefix .. #name .. ':' .. name\n" \
+  "  .. #kind .. ':' .. kind .. #text .. ':' .. text .. #cid .. ':' .. cid .. '1:' .. ARGV[7]\n" \
   /* Messages are repaired from the history stream: with no history, a \
    * gap that holds one cannot be repaired (and is not silent). */ \
   "if ARGV[8] ~= '0' then\n" \
-  "  redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[8], num(seq) .. '-0', 'r', rec)\n" \
+  "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], seq .. '-0', 'r', rec)\n" \
   "end\n" \
   "redis.call('PUBLISH', ARGV[1], rec)\n" \
-  "return {'ok', num(seq), ts}\n"
+  "return {'ok', seq, ts}\n"
 
 /* KEYS: seq members tokens history events
  * ARGV: channel old_key new_key new_name user_id max_events */
@@ -191,7 +208,7 @@
   "return {'ok', cur_seq(), out}\n"
 
 /* KEYS: seq members tokens history events nodes
- * ARGV: channel key token_hash node max_events since code
+ * ARGV: channel key token_hash node max_events since code history
  * Takes over a member (on another node, maybe a dead one) whose token's
  * SHA-256 is token_hash: no leave, no join; its old node closes the old
  * connection (4000) when it sees the resume. */
@@ -207,7 +224,7 @@
   "node_add(KEYS[6], ARGV[4], ARGV[7])\n" \
   "redis.call('HSET', KEYS[2], ARGV[2], enc(f[1], f[2], ARGV[4], f[4], '0'))\n" \
   "emit_event(ARGV[1], ARGV[5], enc(num(seq), ts, 'resume', f[1], f[2], ARGV[2], ARGV[4], f[3]), seq)\n" \
-  "local keys, members, history = welcome(ARGV[6])\n" \
+  "local keys, members, history = welcome(ARGV[6], ARGV[8])\n" \
   "return {'ok', num(seq), ts, keys, members, history, f[1]}\n"
 
 /* KEYS: gc:nodes

@@ -695,13 +695,25 @@ op_run (Op *op)
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
 
-  for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
-    g_ptr_array_add (argv, room->keys[i]);
+  guint n_keys;
+
+  /* Messages name only the keys they touch: Redis copies every key and
+   * argument into Lua for each call. */
+  if (op->type == OP_MESSAGE)
+    {
+      g_ptr_array_add (argv, room->keys[0]);
+      g_ptr_array_add (argv, room->keys[1]);
+      g_ptr_array_add (argv, room->keys[3]);
+    }
+  else
+    for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
+      g_ptr_array_add (argv, room->keys[i]);
+  n_keys = argv->len;
   g_ptr_array_add (argv, room->channel);
   for (guint i = 0; i < op->args->len; i++)
     g_ptr_array_add (argv, g_ptr_array_index (op->args, i));
 
-  if (!gc_redis_client_eval (self->client, op->script, G_N_ELEMENTS (room->keys), argv->len,
+  if (!gc_redis_client_eval (self->client, op->script, n_keys, argv->len,
                              (const char **) argv->pdata,
                              NULL, on_op_reply, op, &error))
     op_fail (op, error);
@@ -807,16 +819,17 @@ gc_redis_rooms_join (GcRedisRooms          *self,
                      GcRedisRoomResultFunc  func,
                      gpointer               user_data)
 {
-  char max_text[16], events_text[16], since_text[24];
+  char max_text[16], events_text[16], since_text[24], history_text[16];
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
+  g_snprintf (history_text, sizeof history_text, "%u", self->history);
   g_snprintf (max_text, sizeof max_text, "%u", max_members);
   g_snprintf (events_text, sizeof events_text, "%u", MAX_EVENTS);
   g_snprintf (since_text, sizeof since_text, "%" G_GUINT64_FORMAT, since);
   op_submit (self, room, OP_JOIN, self->join_script, func, user_data,
              name, name_key, user_id, token_hash, self->node_id, max_text, events_text,
-             since_text, room, NULL);
+             since_text, room, history_text, NULL);
 }
 
 void
@@ -904,14 +917,15 @@ gc_redis_rooms_resume (GcRedisRooms          *self,
                        GcRedisRoomResultFunc  func,
                        gpointer               user_data)
 {
-  char events_text[16], since_text[24];
+  char events_text[16], since_text[24], history_text[16];
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
   g_snprintf (events_text, sizeof events_text, "%u", MAX_EVENTS);
   g_snprintf (since_text, sizeof since_text, "%" G_GUINT64_FORMAT, since);
+  g_snprintf (history_text, sizeof history_text, "%u", self->history);
   op_submit (self, room, OP_RESUME, self->resume_script, func, user_data,
-             name_key, token_hash, self->node_id, events_text, since_text, room, NULL);
+             name_key, token_hash, self->node_id, events_text, since_text, room, history_text, NULL);
 }
 
 /* --- the lease ------------------------------------------------------------- */
