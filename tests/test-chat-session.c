@@ -1053,6 +1053,97 @@ test_server_shutdown_reasons (void)
   gc_test_run_for_ms (50);
 }
 
+/* ------------------------------------------------------------------ */
+/* Refusals                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+join_error_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GError **error = user_data;
+
+  g_assert_false (gc_chat_session_join_finish (GC_CHAT_SESSION (source), result, error));
+  g_assert_nonnull (*error);
+}
+
+/* Joins and returns the refusal. */
+static GError *
+join_refused (const char     *url,
+              const char     *name,
+              const char     *room,
+              GcChatSession **session_out)
+{
+  g_autoptr(GcChatSession) session = gc_chat_session_new (url, name, room);
+  GError *error = NULL;
+
+  gc_chat_session_join_async (session, join_error_cb, &error);
+  gc_test_wait (error != NULL);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_CLOSED);
+  if (session_out != NULL)
+    *session_out = g_steal_pointer (&session);
+  return error;
+}
+
+/* Valid upgrades are refused in-band now (a refused event, then close
+ * 4409 …, docs/protocol.md §3.6): the session reads them as it read the
+ * HTTP refusals, with the server's message and the 409's suggestion. */
+static void
+test_refusals_in_band (void)
+{
+  g_autoptr(GcTestServer) ts = gc_test_server_new (NULL);
+  g_autoptr(GcTestClient) alice = gc_test_client_join (ts->port, "taken", "alice");
+  g_autoptr(GcChatSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+
+  error = join_refused (ts->url, "Alice", "taken", &session);
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_NAME_TAKEN);
+  g_assert_cmpstr (error->message, !=, "");
+  g_assert_null (strstr (error->message, "not a GoChat server"));
+  g_assert_cmpstr (gc_chat_session_get_name_suggestion (session), ==, "Alice2");
+  g_clear_error (&error);
+  g_clear_object (&session);
+
+  /* Each code keeps its meaning: a bad name is a bad name. */
+  error = join_refused (ts->url, "bob", "no such room!", NULL);
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_ROOM_CODE);
+  g_assert_null (strstr (error->message, "not a GoChat server"));
+  g_clear_error (&error);
+
+  /* The suggestion works. */
+  session = join_url (ts->url, "Alice2", "taken");
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  gc_test_run_for_ms (50);
+}
+
+/* A refusal on the way back (the room filled up meanwhile) is retried;
+ * one that will not go away (a name taken for good) fails for good. */
+static void
+test_refused_on_reconnect (void)
+{
+  g_autoptr(GcTestServer) ts = gc_test_server_new (NULL);
+  g_autoptr(GcTestClient) usurper = NULL;
+  g_autoptr(GcChatSession) session = NULL;
+
+  session = join_url (ts->url, "carol", "back");
+  /* The server restarts (a fresh join, no resume); meanwhile someone
+   * else took the name. */
+  gc_test_server_stop (ts);
+  gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  restart_server (ts, NULL);
+  usurper = gc_test_client_join (ts->port, "back", "carol");
+  gc_chat_session_reconnect_now (session);
+  gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_FAILED);
+  g_assert_true (g_str_has_prefix (gc_chat_session_get_failure (session),
+                                   "Could not get back into the room: "));
+
+  gc_chat_session_leave (session);
+  g_clear_object (&session);
+  gc_test_run_for_ms (50);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1074,6 +1165,8 @@ main (int   argc,
   g_test_add_func ("/session/queued-while-away", test_queued_while_away);
   g_test_add_func ("/session/host-stopped", test_host_stopped);
   g_test_add_func ("/session/server-shutdown-reasons", test_server_shutdown_reasons);
+  g_test_add_func ("/session/refusals-in-band", test_refusals_in_band);
+  g_test_add_func ("/session/refused-on-reconnect", test_refused_on_reconnect);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);
