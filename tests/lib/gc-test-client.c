@@ -107,7 +107,9 @@ gc_test_join_url (const char              *scheme,
       append_param (query, "since", options->since);
     }
 
-  return g_strdup_printf ("%s://%s:%u/joinRoom%s%s", scheme, host, port,
+  /* Not gc_join_build_query(): tests also send what no client should
+   * (parameters missing, `since` not a number). */
+  return g_strdup_printf ("%s://%s:%u" GC_PROTOCOL_JOIN_PATH "%s%s", scheme, host, port,
                           query->len > 0 ? "?" : "", query->str);
 }
 
