@@ -17,6 +17,8 @@
  * which walk rooms: Redis Cluster is not supported (hiredis 0.14 has no
  * cluster client either).
  *
+ * What a room's channel carries is one or more records, each as
+ * LENGTH:RECORD (a batch of messages goes out in one PUBLISH).
  * Records are fields as LENGTH:BYTES, concatenated: SEQ, TS, TYPE, then
  * the type's fields. A member is USER_ID NAME NODE JOIN_SEQ EXPIRES_MS
  * (0 while its node lives; else when it leaves unless resumed). Numbers leave Lua through string.format('%.0f'):
@@ -98,7 +100,7 @@
   /* Records a change other than a message and publishes it. */ \
   "local function emit_event(channel, max_events, rec, seq)\n" \
   "  redis.call('XADD', KEYS[5], 'MAXLEN', '~', max_events, num(seq) .. '-0', 'r', rec)\n" \
-  "  redis.call('PUBLISH', channel, rec)\n" \
+  "  redis.call('PUBLISH', channel, #rec .. ':' .. rec)\n" \
   "end\n"
 
 /* KEYS: seq members tokens history events
@@ -133,7 +135,7 @@
   "local rec = enc(num(seq), ts, 'leave', ARGV[3], m[2], ARGV[2], ARGV[4])\n" \
   "if redis.call('HLEN', KEYS[2]) == 0 then\n" \
   /* The last member: the room is gone everywhere. */ \
-  "  redis.call('PUBLISH', ARGV[1], rec)\n" \
+  "  redis.call('PUBLISH', ARGV[1], #rec .. ':' .. rec)\n" \
   "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])\n" \
   "  redis.call('ZREM', 'gc:expiring', ARGV[6])\n" \
   "else\n" \
@@ -142,32 +144,41 @@
   "return {'ok', num(seq), ts}\n"
 
 /* KEYS: seq members history
- * ARGV: channel key user_id kind text client_id has_client_id history
- * The hot path, so on its own: no helpers to define, three keys, one
- * TIME, the member's name read from its record in place. The member
- * exists, so the room and its sequence do. */
+ * ARGV: channel history n, then n times: key user_id kind text client_id has_client_id
+ * The hot path: n messages of one room in one call, one PUBLISH for all
+ * of them. On its own: no helpers to define, three keys, one TIME, each
+ * sender's name read from its record in place. Answers status, seq, ts
+ * for each message (gone: the room's sequence, 0). A sender that exists
+ * means the room and its sequence do. */
 #define GC_REDIS_ROOMS_LUA_MESSAGE \
-  "local m = redis.call('HGET', KEYS[2], ARGV[2])\n" \
-  "local id = ARGV[3]\n" \
-  "local prefix = #id .. ':' .. id\n" \
-  "if not m or string.sub(m, 1, #prefix) ~= prefix then\n" \
-  "  return {'gone', redis.call('GET', KEYS[1]) or '0'}\n" \
-  "end\n" \
-  "local c = string.find(m, ':', #prefix + 1, true)\n" \
-  "local name = string.sub(m, c + 1, c + tonumber(string.sub(m, #prefix + 1, c - 1)))\n" \
-  "local seq = string.format('%.0f', redis.call('INCR', KEYS[1]))\n" \
   "local t = redis.call('TIME')\n" \
   "local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
-  "local kind, text, cid = ARGV[4], ARGV[5], ARGV[6]\n" \
-  "local rec = #seq .. ':' .. seq .. #ts .. ':' .. ts .. '7:message' .. prefix .. #name .. ':' .. name\n" \
-  "  .. #kind .. ':' .. kind .. #text .. ':' .. text .. #cid .. ':' .. cid .. '1:' .. ARGV[7]\n" \
+  "local out, published = {}, {}\n" \
+  "for i = 0, tonumber(ARGV[3]) - 1 do\n" \
+  "  local a = 4 + i * 6\n" \
+  "  local m = redis.call('HGET', KEYS[2], ARGV[a])\n" \
+  "  local id = ARGV[a + 1]\n" \
+  "  local prefix = #id .. ':' .. id\n" \
+  "  if not m or string.sub(m, 1, #prefix) ~= prefix then\n" \
+  "    out[#out + 1] = 'gone'; out[#out + 1] = redis.call('GET', KEYS[1]) or '0'; out[#out + 1] = '0'\n" \
+  "  else\n" \
+  "    local c = string.find(m, ':', #prefix + 1, true)\n" \
+  "    local name = string.sub(m, c + 1, c + tonumber(string.sub(m, #prefix + 1, c - 1)))\n" \
+  "    local seq = string.format('%.0f', redis.call('INCR', KEYS[1]))\n" \
+  "    local kind, text, cid = ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]\n" \
+  "    local rec = #seq .. ':' .. seq .. #ts .. ':' .. ts .. '7:message' .. prefix .. #name .. ':' .. name\n" \
+  "      .. #kind .. ':' .. kind .. #text .. ':' .. text .. #cid .. ':' .. cid .. '1:' .. ARGV[a + 5]\n" \
   /* Messages are repaired from the history stream: with no history, a \
    * gap that holds one cannot be repaired (and is not silent). */ \
-  "if ARGV[8] ~= '0' then\n" \
-  "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], seq .. '-0', 'r', rec)\n" \
+  "    if ARGV[2] ~= '0' then\n" \
+  "      redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'r', rec)\n" \
+  "    end\n" \
+  "    published[#published + 1] = #rec .. ':' .. rec\n" \
+  "    out[#out + 1] = 'ok'; out[#out + 1] = seq; out[#out + 1] = ts\n" \
+  "  end\n" \
   "end\n" \
-  "redis.call('PUBLISH', ARGV[1], rec)\n" \
-  "return {'ok', seq, ts}\n"
+  "if #published > 0 then redis.call('PUBLISH', ARGV[1], table.concat(published)) end\n" \
+  "return out\n"
 
 /* KEYS: seq members tokens history events
  * ARGV: channel old_key new_key new_name user_id max_events */
@@ -283,11 +294,11 @@
   "      local s = redis.call('INCR', p .. 'seq')\n" \
   "      local rec = enc(num(s), num(now), 'leave', f[1], f[2], all[i], 'timeout')\n" \
   "      if redis.call('HLEN', mk) == 0 then\n" \
-  "        redis.call('PUBLISH', p .. 'ch', rec)\n" \
+  "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \
   "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes')\n" \
   "      else\n" \
   "        redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], num(s) .. '-0', 'r', rec)\n" \
-  "        redis.call('PUBLISH', p .. 'ch', rec)\n" \
+  "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \
   "      end\n" \
   "      left = left + 1\n" \
   "    elseif e > 0 and (not next_expiry or e < next_expiry) then\n" \

@@ -60,6 +60,8 @@ struct _GcRedisRooms {
 
   GHashTable *rooms;        /* code → Room */
   GHashTable *by_channel;   /* channel → Room (borrowed) */
+  GPtrArray *batch_rooms;   /* codes of rooms with messages to flush */
+  guint flush_id;
   gulong subscribed_id;
   gulong state_id;
 
@@ -109,10 +111,12 @@ struct _Room {
   guint64 last_seq;
   GQueue buffer;            /* of GcRedisRoomEvent, waiting */
   GQueue waiting_ops;       /* of Op, waiting for the subscription */
+  GPtrArray *batch;         /* of Op: messages for the next flush */
 };
 
 static void room_process (Room *room);
 static void room_repair  (Room *room);
+static void room_flush   (Room *room);
 
 /* --- records ------------------------------------------------------------- */
 
@@ -259,6 +263,7 @@ room_free (gpointer data)
 
   g_queue_clear_full (&room->buffer, (GDestroyNotify) gc_redis_room_event_free);
   g_queue_clear_full (&room->waiting_ops, (GDestroyNotify) op_free);
+  g_ptr_array_unref (room->batch);
   g_free (room->code);
   g_free (room->channel);
   for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
@@ -278,6 +283,7 @@ room_get (GcRedisRooms *self,
   room = g_new0 (Room, 1);
   room->rooms = self;
   room->code = g_strdup (code);
+  room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
   /* {CODE}: a hash tag, every key of a room in one slot. */
   room->channel = g_strdup_printf ("gc:{%s}:ch", code);
   for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
@@ -457,23 +463,9 @@ room_process (Room *room)
 }
 
 static void
-on_message (const char *channel,
-            const char *payload,
-            gsize       length,
-            gpointer    user_data)
+room_receive (Room             *room,
+              GcRedisRoomEvent *event)
 {
-  GcRedisRooms *self = user_data;
-  Room *room = g_hash_table_lookup (self->by_channel, channel);
-  GcRedisRoomEvent *event;
-
-  if (room == NULL || room->opened == 0)
-    return;
-  event = event_parse (payload, length);
-  if (event == NULL)
-    {
-      g_warning ("room %s: an unreadable record on its channel", room->code);
-      return;
-    }
   /* The fast path: in order, nothing waiting. */
   if (room->synced && !room->repairing && room->buffer.length == 0 &&
       event->seq == room->last_seq + 1)
@@ -484,6 +476,46 @@ on_message (const char *channel,
     }
   g_queue_push_tail (&room->buffer, event);
   room_process (room);
+}
+
+/* A channel's payload: records, each as LENGTH:RECORD. */
+static void
+on_message (const char *channel,
+            const char *payload,
+            gsize       length,
+            gpointer    user_data)
+{
+  GcRedisRooms *self = user_data;
+  Room *room = g_hash_table_lookup (self->by_channel, channel);
+  const char *p = payload, *end = payload + length;
+
+  if (room == NULL || room->opened == 0)
+    return;
+  while (p < end)
+    {
+      const char *colon = memchr (p, ':', end - p);
+      GcRedisRoomEvent *event = NULL;
+      char *after;
+      guint64 record_length;
+
+      if (colon != NULL)
+        {
+          record_length = g_ascii_strtoull (p, &after, 10);
+          if (after == colon && record_length <= (guint64) (end - colon - 1))
+            event = event_parse (colon + 1, record_length);
+        }
+      if (event == NULL)
+        {
+          g_warning ("room %s: an unreadable record on its channel", room->code);
+          return;
+        }
+      p = colon + 1 + record_length;
+      room_receive (room, event);
+      /* Delivering may have closed the room. */
+      room = g_hash_table_lookup (self->by_channel, channel);
+      if (room == NULL || room->opened == 0)
+        return;
+    }
 }
 
 static void op_run (Op *op);
@@ -534,6 +566,7 @@ gc_redis_rooms_close (GcRedisRooms *self,
   g_return_if_fail (room != NULL && room->opened > 0);
   if (--room->opened > 0)
     return;
+  room_flush (room);
   /* A last leave may still wait for the subscription: nothing more is
    * delivered here, so it need not wait. */
   while ((op = g_queue_pop_head (&room->waiting_ops)) != NULL)
@@ -719,6 +752,125 @@ op_run (Op *op)
     op_fail (op, error);
 }
 
+typedef struct {
+  GcRedisRooms *rooms;
+  GPtrArray *ops;
+} Batch;
+
+static void
+on_batch_reply (const redisReply *reply,
+                const GError     *error,
+                gpointer          user_data)
+{
+  Batch *batch = user_data;
+  g_autoptr(GError) bad = NULL;
+
+  if (error == NULL && (reply->type != REDIS_REPLY_ARRAY ||
+                        reply->elements != batch->ops->len * 3))
+    error = bad = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_REPLY,
+                                       "unexpected reply from the message script");
+  for (guint i = 0; i < batch->ops->len; i++)
+    {
+      Op *op = g_ptr_array_index (batch->ops, i);
+      GcRedisRoomResult result = { 0 };
+
+      if (error != NULL)
+        {
+          if (op->func != NULL)
+            op->func (NULL, error, op->user_data);
+          continue;
+        }
+      result.status = strcmp (reply->element[i * 3]->str, "ok") == 0 ? GC_REDIS_ROOM_OK
+                                                                      : GC_REDIS_ROOM_GONE;
+      if (result.status == GC_REDIS_ROOM_OK)
+        {
+          result.seq = g_ascii_strtoull (reply->element[i * 3 + 1]->str, NULL, 10);
+          result.ts_ms = g_ascii_strtoll (reply->element[i * 3 + 2]->str, NULL, 10);
+        }
+      if (op->func != NULL)
+        op->func (&result, NULL, op->user_data);
+    }
+  g_ptr_array_unref (batch->ops);
+  g_object_unref (batch->rooms);
+  g_free (batch);
+}
+
+/* Sends a room's waiting messages in one script call. */
+static void
+room_flush (Room *room)
+{
+  GcRedisRooms *self = room->rooms;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  char n_text[16];
+  Batch *batch;
+
+  if (room->batch->len == 0)
+    return;
+  batch = g_new0 (Batch, 1);
+  batch->rooms = g_object_ref (self);
+  batch->ops = g_steal_pointer (&room->batch);
+  room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) op_free);
+
+  g_snprintf (n_text, sizeof n_text, "%u", batch->ops->len);
+  argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, room->keys[0]);
+  g_ptr_array_add (argv, room->keys[1]);
+  g_ptr_array_add (argv, room->keys[3]);
+  g_ptr_array_add (argv, room->channel);
+  /* Every message op's args: history "1" then its six. */
+  g_ptr_array_add (argv, g_ptr_array_index (((Op *) batch->ops->pdata[0])->args, 0));
+  g_ptr_array_add (argv, n_text);
+  for (guint i = 0; i < batch->ops->len; i++)
+    {
+      Op *op = g_ptr_array_index (batch->ops, i);
+
+      for (guint j = 2; j < op->args->len; j++)
+        g_ptr_array_add (argv, g_ptr_array_index (op->args, j));
+    }
+  if (!gc_redis_client_eval (self->client, self->message_script, 3, argv->len,
+                             (const char **) argv->pdata, NULL, on_batch_reply, batch, &error))
+    on_batch_reply (NULL, error, batch);
+}
+
+static gboolean
+flush_batches (gpointer user_data)
+{
+  GcRedisRooms *self = user_data;
+  g_autoptr(GPtrArray) codes = self->batch_rooms;
+
+  self->flush_id = 0;
+  self->batch_rooms = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < codes->len; i++)
+    {
+      Room *room = g_hash_table_lookup (self->rooms, g_ptr_array_index (codes, i));
+
+      if (room != NULL)
+        room_flush (room);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Messages of one main-loop iteration to a room leave together (the
+ * script's cost is mostly per call); a room's other changes flush them
+ * first, so each member's requests keep their order. */
+#define MAX_BATCH 64
+
+static void
+room_batch (Room *room,
+            Op   *op)
+{
+  GcRedisRooms *self = room->rooms;
+
+  g_ptr_array_add (room->batch, op);
+  if (room->batch->len == 1)
+    g_ptr_array_add (self->batch_rooms, g_strdup (room->code));
+  if (room->batch->len >= MAX_BATCH)
+    room_flush (room);
+  else if (self->flush_id == 0)
+    self->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_batches, self, NULL);
+}
+
 static void
 op_submit (GcRedisRooms          *self,
            const char            *code,
@@ -757,7 +909,13 @@ op_submit (GcRedisRooms          *self,
    * queues the command through a short loss of Redis. */
   if (room->synced)
     {
-      op_run (op);
+      if (type == OP_MESSAGE)
+        room_batch (room, op);
+      else
+        {
+          room_flush (room);
+          op_run (op);
+        }
       return;
     }
   /* A room new to this node: Redis must be there now (a join is refused
@@ -866,9 +1024,10 @@ gc_redis_rooms_message (GcRedisRooms          *self,
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
   g_snprintf (history_text, sizeof history_text, "%u", self->history);
+  /* The message script takes a batch: one, alone. */
   op_submit (self, room, OP_MESSAGE, self->message_script, func, user_data,
-             name_key, user_id, kind, text, client_id != NULL ? client_id : "",
-             client_id != NULL ? "1" : "0", history_text, NULL);
+             history_text, "1", name_key, user_id, kind, text,
+             client_id != NULL ? client_id : "", client_id != NULL ? "1" : "0", NULL);
 }
 
 void
@@ -1143,6 +1302,7 @@ gc_redis_rooms_dispose (GObject *object)
 
   g_clear_handle_id (&self->renew_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->flush_id, g_source_remove);
   if (self->client != NULL)
     {
       g_clear_signal_handler (&self->subscribed_id, self->client);
@@ -1163,6 +1323,7 @@ gc_redis_rooms_finalize (GObject *object)
 
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->by_channel);
+  g_ptr_array_unref (self->batch_rooms);
   g_free (self->node_id);
 
   G_OBJECT_CLASS (gc_redis_rooms_parent_class)->finalize (object);
@@ -1194,4 +1355,5 @@ gc_redis_rooms_init (GcRedisRooms *self)
   self->history = 100;
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, room_free);
   self->by_channel = g_hash_table_new (g_str_hash, g_str_equal);
+  self->batch_rooms = g_ptr_array_new_with_free_func (g_free);
 }
