@@ -719,6 +719,13 @@ test_redis_restart (void)
 
   gc_test_redis_kill (redis);
   gc_test_wait (!gc_redis_client_is_up (a.client) && !gc_redis_client_is_up (b.client));
+  /* Meanwhile joins and resumes are refused at once (the server's 503);
+   * nothing else happened. */
+  join (&b, "dave", 0, 0, &joins);
+  gc_redis_rooms_resume (b.rooms, "r", "alice", "hash-of-alice", 0, on_answer, &joins);
+  g_assert_cmpuint (joins.answers, ==, 4);
+  g_assert_cmpuint (joins.errors, ==, 2);
+  g_assert_cmpuint (a.lost + b.lost, ==, 0);
   gc_test_redis_restart (redis);
   gc_test_wait (a.lost == 1 && b.lost == 1);
 
@@ -730,13 +737,13 @@ test_redis_restart (void)
 
   sent.last_seq = 0;
   join (&a, "alice", 0, 0, &joins);
-  gc_test_wait (joins.answers == 3);
+  gc_test_wait (joins.answers == 5);
   g_assert_cmpuint (joins.ok, ==, 3);
   g_assert_cmpuint (joins.last_seq, >, old_last);
 
   /* The room made again is in order on both nodes, nothing more lost. */
   join (&b, "bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 4 && a.events->len == 3);
+  gc_test_wait (joins.answers == 6 && a.events->len == 3);
   say (&b, "bob", "again", &sent);
   gc_test_wait (a.messages == 2 && b.messages == 2);
   g_assert_cmpuint (a.lost, ==, 1);

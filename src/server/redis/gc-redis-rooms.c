@@ -905,6 +905,15 @@ op_submit (GcRedisRooms          *self,
       op_fail (op, error);
       return;
     }
+  /* Joins and resumes are never queued while Redis is away: the server
+   * answers them 503 at once (issue 13, "Redis down"). */
+  if ((type == OP_JOIN || type == OP_RESUME) && !gc_redis_client_is_up (self->client))
+    {
+      g_autoptr(GError) error = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_DOWN,
+                                                     "Redis is unreachable");
+      op_fail (op, error);
+      return;
+    }
   /* A synced room repairs whatever its subscription misses; the client
    * queues the command through a short loss of Redis. */
   if (room->synced)

@@ -8,6 +8,35 @@
  * members) is its business: this object knows no connections and no wire
  * JSON.
  *
+ * How GcServer is to use it (--redis; not hooked in yet):
+ * - A room with a first local member: gc_redis_rooms_open(); with none
+ *   left (waiting ones count): gc_redis_rooms_close().
+ * - /joinRoom: pause the SoupServerMessage, then gc_redis_rooms_resume()
+ *   (with a session_id; INVALID: go on as a fresh join) or _join():
+ *   TAKEN → 409 with gc_protocol_find_free_name() over taken_keys, FULL →
+ *   403 room_full, GC_REDIS_ERROR_DOWN → 503 `unavailable` with
+ *   retry_after_ms, BUSY → 429 `rate_limited`. OK: upgrade; the welcome's
+ *   members and history come from the result (history entries are
+ *   message events to build with the protocol module: id = seq, ts =
+ *   ts_ms); the member receives only events with seq > result->seq.
+ * - Requests: _message() (its client_id echo is the delivered event),
+ *   _rename(), _typing(); a leave (any reason, the resume window's end
+ *   included) is _leave(). The node broadcasts nothing itself: each
+ *   room's events arrive through the event function, in order, and go to
+ *   the local members (typing not to the typist; RESUME: if the member is
+ *   local and node != this node, close its connection with 4000 and drop
+ *   it without a leave; JOIN/LEAVE/RENAME change the local member list).
+ * - GONE answers: close that connection with 1011. LOST errors (the
+ *   command may have run): close with 1011, the client resumes and its
+ *   `since` tells it what went out. ::room-lost: close the room's local
+ *   connections with 1011.
+ * - gc_redis_rooms_start_lease() at start; ::lease-changed FALSE: close
+ *   every connection with 1011, answer joins 503 until it is TRUE again.
+ * - SIGTERM: close with 1001 and do NOT _leave(): the members wait for a
+ *   resume elsewhere once the lease runs out (stop renewing).
+ * - /healthz "redis": gc_redis_client_is_up(); /metrics: the client's and
+ *   rooms' stats (rtt, reconnects, repairs, nodes).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
