@@ -247,6 +247,35 @@ test_refused_503_stays_http (void)
   g_assert_null (bob->connection);
 }
 
+/* Another method than GET is no upgrade: 405 over HTTP, with Allow. */
+static void
+test_method_not_allowed (void)
+{
+  GcServerConfig config;
+  g_autoptr(GcTestServer) ts = NULL;
+  g_autoptr(GcTestHttpResponse) post_join = NULL;
+  g_autoptr(GcTestHttpResponse) post_health = NULL;
+  g_autoptr(GcTestHttpResponse) get_health = NULL;
+
+  gc_test_server_config_init (&config);
+  ts = gc_test_server_new (&config);
+
+  post_join = gc_test_http_request ("127.0.0.1", ts->port, NULL,
+                                    "POST /joinRoom?room_code=lobby&user_name=ann HTTP/1.1\r\n"
+                                    "Host: localhost\r\nConnection: close\r\n\r\n");
+  gc_test_http_assert_refusal (post_join, 405, "method_not_allowed");
+  g_assert_cmpstr (soup_message_headers_get_one (post_join->headers, "Allow"), ==, "GET");
+
+  post_health = gc_test_http_request ("127.0.0.1", ts->port, NULL,
+                                      "DELETE /healthz HTTP/1.1\r\n"
+                                      "Host: localhost\r\nConnection: close\r\n\r\n");
+  gc_test_http_assert_refusal (post_health, 405, "method_not_allowed");
+  g_assert_cmpstr (soup_message_headers_get_one (post_health->headers, "Allow"), ==, "GET, HEAD");
+
+  get_health = gc_test_http_get ("127.0.0.1", ts->port, NULL, "/healthz");
+  g_assert_cmpuint (get_health->status, ==, 200);
+}
+
 /* The protocol module's side: build, parse, close code. */
 static void
 test_refused_event_round_trip (void)
@@ -295,6 +324,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/server-browser-refusals/event", test_refused_event_round_trip);
+  g_test_add_func ("/server-browser-refusals/405", test_method_not_allowed);
   g_test_add_func ("/server-browser-refusals/400", test_refused_400);
   g_test_add_func ("/server-browser-refusals/403", test_refused_403);
   g_test_add_func ("/server-browser-refusals/409", test_refused_409);

@@ -154,6 +154,14 @@ gc_http_on_request_headers (SoupServer        *soup,
 
   if (!is_known_path (path))
     gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_NOT_FOUND, "No such endpoint", NULL, 0, NULL);
+  else if (g_str_equal (path, "/joinRoom") &&
+           soup_server_message_get_method (msg) != SOUP_METHOD_GET)
+    {
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED, "Join with GET",
+                      NULL, 0, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", "GET");
+    }
   else if (gc_join_is_path (path) && !message_wants_websocket (msg))
     gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
                     "Join with a WebSocket upgrade", NULL, 0, NULL);
@@ -345,6 +353,7 @@ handle_metrics (GcServer          *server,
     GC_PROTOCOL_ERROR_NAME_TAKEN, GC_PROTOCOL_ERROR_ROOM_FULL,
     GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED, GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
     GC_PROTOCOL_ERROR_RATE_LIMITED, GC_PROTOCOL_ERROR_SERVER_FULL,
+    GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED,
   };
   static const GcProtocolError error_event_codes[] = {
     GC_PROTOCOL_ERROR_BAD_REQUEST, GC_PROTOCOL_ERROR_EMPTY_MESSAGE,
@@ -437,7 +446,7 @@ gc_http_handle_request (GcServer          *server,
 
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
     {
-      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST,
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED,
                       "Only GET and HEAD are supported here", NULL, 0, NULL);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Allow", "GET, HEAD");

@@ -59,8 +59,8 @@ struct _GcServer
   guint64           last_message_id;
   gint64            started_us;
   guint64           counters[GC_SERVER_N_COUNTERS];
-  guint64           refusals[GC_PROTOCOL_ERROR_SERVER_FULL + 1];
-  guint64           error_events[GC_PROTOCOL_ERROR_SERVER_FULL + 1];
+  guint64           refusals[GC_PROTOCOL_N_ERRORS];
+  guint64           error_events[GC_PROTOCOL_N_ERRORS];
   guint64           leaves[GC_LEAVE_REASON_ERROR + 1];
 
   GTask            *shutdown_task;

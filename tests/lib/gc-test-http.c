@@ -367,7 +367,8 @@ gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
    * `bad_request` may be either, as a bad handshake is one too. */
   if (response->status == 101 ||
       (status != 503 && g_strcmp0 (code, "bad_request") != 0 &&
-       g_strcmp0 (code, "not_found") != 0 && g_strcmp0 (code, "upgrade_required") != 0))
+       g_strcmp0 (code, "not_found") != 0 && g_strcmp0 (code, "upgrade_required") != 0 &&
+       g_strcmp0 (code, "method_not_allowed") != 0))
     {
       g_autofree char *text = NULL;
       g_autofree char *reason = NULL;

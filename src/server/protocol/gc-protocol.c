@@ -31,6 +31,7 @@ static const ErrorInfo error_info[] = {
   [GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED] = { "origin_not_allowed", 403 },
   [GC_PROTOCOL_ERROR_UPGRADE_REQUIRED]   = { "upgrade_required",   426 },
   [GC_PROTOCOL_ERROR_SERVER_FULL]        = { "server_full",        503 },
+  [GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED] = { "method_not_allowed", 405 },
 };
 
 const char *

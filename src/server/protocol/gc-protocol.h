@@ -67,6 +67,8 @@ GQuark gc_protocol_error_quark (void);
  * @GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED: `origin_not_allowed`
  * @GC_PROTOCOL_ERROR_UPGRADE_REQUIRED: `upgrade_required`
  * @GC_PROTOCOL_ERROR_SERVER_FULL: `server_full`
+ * @GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED: `method_not_allowed` (405; a
+ *   request with another method than an endpoint takes, §3.6, §8)
  *
  * The error codes of `error` events (§4.8) and HTTP refusals (§3.6). Every
  * #GError this module sets is in the %GC_PROTOCOL_ERROR domain with one
@@ -87,7 +89,11 @@ typedef enum {
   GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
   GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
   GC_PROTOCOL_ERROR_SERVER_FULL,
+  GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED,
 } GcProtocolError;
+
+/* How many values GcProtocolError has. */
+#define GC_PROTOCOL_N_ERRORS (GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED + 1)
 
 /* The wire string ("bad_request", ...); %NULL for %GC_PROTOCOL_ERROR_FAILED
  * or a value outside the enum. */
@@ -98,8 +104,8 @@ const char *gc_protocol_error_to_string   (GcProtocolError  code);
 gboolean    gc_protocol_error_from_string (const char      *str,
                                            GcProtocolError *out_code);
 
-/* The HTTP status of a refusal with @code (§3.6 table): 400, 403, 404, 409,
- * 426, 429 or 503. Codes that are never refusals give 400. */
+/* The HTTP status of a refusal with @code (§3.6 table): 400, 403, 404, 405,
+ * 409, 426, 429 or 503. Codes that are never refusals give 400. */
 guint       gc_protocol_error_http_status (GcProtocolError  code);
 
 /* ------------------------------------------------------------------ */
