@@ -22,6 +22,7 @@
 #include "gc-open-rooms.h"
 #include "gc-room-code.h"
 #include "gc-message-row.h"
+#include "gc-server-address.h"
 #include "gc-session-link.h"
 #include "gc-test-server.h"
 
@@ -1144,6 +1145,42 @@ test_refused_on_reconnect (void)
   gc_test_run_for_ms (50);
 }
 
+/* ------------------------------------------------------------------ */
+/* Server addresses                                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+test_server_addresses (void)
+{
+  static const struct {
+    const char *in;
+    const char *out;
+  } cases[] = {
+    { "ws://localhost:8081", "ws://localhost:8081" },
+    { " localhost:8081/ ", "ws://localhost:8081" },
+    { "WSS://Chat.Example.org/", "wss://chat.example.org" },
+    { "WS://Example.org:8443/chat/", "ws://example.org:8443/chat" },
+    { "ftp://example.org", NULL },
+    { "ws://", NULL },
+    { "wss://host/?q=1", NULL },
+    { "ws://user@host", NULL },
+    { "ws://host/#top", NULL },
+    { "", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *url = gc_server_address_normalize (cases[i].in, &error);
+
+      g_assert_cmpstr (url, ==, cases[i].out);
+      if (cases[i].out == NULL)
+        g_assert_error (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
+      else
+        g_assert_no_error (error);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1167,6 +1204,7 @@ main (int   argc,
   g_test_add_func ("/session/server-shutdown-reasons", test_server_shutdown_reasons);
   g_test_add_func ("/session/refusals-in-band", test_refusals_in_band);
   g_test_add_func ("/session/refused-on-reconnect", test_refused_on_reconnect);
+  g_test_add_func ("/session/server-addresses", test_server_addresses);
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);
