@@ -75,8 +75,17 @@ redis_is_ready (gpointer user_data)
 {
   GcTestRedis *redis = user_data;
 
-  /* A redis-server that exited (bad arguments) fails at once. */
-  g_assert_false (redis->exited);
+  /* A redis-server that exited (bad arguments) fails at once, saying
+   * why. */
+  if (redis->exited)
+    {
+      g_autofree char *log_path = g_build_filename (redis->dir, "redis.log", NULL);
+      g_autofree char *log = NULL;
+
+      g_file_get_contents (log_path, &log, NULL, NULL);
+      g_printerr ("redis-server exited during start-up; its log:\n%s\n", log != NULL ? log : "(none)");
+      g_assert_false (redis->exited);
+    }
   return answers_ping (redis);
 }
 

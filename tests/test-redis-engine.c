@@ -215,7 +215,9 @@ test_commands (void)
   g_assert_true (gc_redis_client_command (client, on_reply, &r, &error, "GET", "k", NULL));
   gc_test_wait (r.replies == 2);
   g_assert_cmpstr (r.last_text, ==, "v");
-  g_assert_true (gc_redis_client_is_up (client));
+  /* Up once the subscriptions connection is ready too, which may come
+   * after the first replies. */
+  gc_test_wait (gc_redis_client_is_up (client));
   g_assert_cmpuint (events.ups, ==, 1);
 
   /* Binary-safe arguments. */
