@@ -236,7 +236,8 @@ test_commands (void)
   g_assert_cmpint (stats.rtt_us, >, 0);
   g_assert_cmpuint (stats.commands, >=, 5);
   g_assert_cmpuint (stats.reconnects, ==, 0);
-  g_assert_cmpuint (stats.in_flight, ==, 0);
+  /* At most the client's own liveness probe. */
+  g_assert_cmpuint (stats.in_flight, <=, 1);
 
   /* Its two connections are named, so an operator sees them. */
   {
@@ -480,6 +481,10 @@ test_backpressure (void)
   gc_redis_client_set_max_commands (client, 4);
   gc_redis_client_start (client);
   gc_test_wait (gc_redis_client_is_up (client));
+  /* The first liveness probe has come back: the next is seconds away, so
+   * the four slots are ours. */
+  gc_test_wait ((gc_redis_client_get_stats (client, &stats), stats.probe_rtt_us > 0 &&
+                 stats.in_flight == 0));
 
   /* Without the main loop running no reply comes: the fifth is refused
    * at once, not queued. */
@@ -628,7 +633,9 @@ test_restart_within_grace (void)
   g_assert_cmpuint (events.ups, ==, 2);
   gc_redis_client_get_stats (client, &stats);
   g_assert_cmpuint (stats.reconnects, ==, 2);  /* both connections */
-  g_assert_cmpuint (stats.lost, ==, 0);
+  /* None of ours (checked above); the liveness probe may have been in
+   * flight at the kill. */
+  g_assert_cmpuint (stats.lost, <=, 1);
 
   publish (client, &r, "room:a", "back");
   gc_test_wait (events.messages->len == 1);
