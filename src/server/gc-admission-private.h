@@ -59,6 +59,8 @@ gboolean     gc_admission_make_room          (GcAdmission          *self,
                                               guint                *out_retry_ms);
 gboolean     gc_admission_is_full            (GcAdmission          *self);
 guint        gc_admission_get_n_handshakes   (GcAdmission          *self);
+/* Request heads we refused ourselves (gc-handshake.c). */
+guint64      gc_admission_get_n_refused      (GcAdmission          *self);
 /* The handshake that @msg arrived on, or %NULL if it was abandoned. */
 GcHandshake *gc_admission_lookup             (SoupServerMessage    *msg);
 /* Closes every handshake in progress (shutdown). */

@@ -1,96 +1,60 @@
 /* gc-admission.c: accepted connections until libsoup has them
  *
- * Every accepted TCP connection is a handshake until it is upgraded or
- * libsoup answers it: a deadline per handshake, a cap overall and per
- * address (the oldest makes room when it may), each address's join
- * bucket, and the scheduling of TLS handshakes, which occupy a worker
- * thread each. GcServer accepts and stops accepting; this decides who
- * may go on and hands them to libsoup.
+ * Every accepted TCP connection is a handshake (gc-handshake.c) until it
+ * is upgraded or answered. Admission bounds them: a deadline each, a cap
+ * overall and per address, a join bucket per address, and few TLS
+ * handshakes at once (each takes a worker thread). When it must make
+ * room it closes the stalest handshake that is still waiting for its
+ * client, never one whose request has been read; TLS places go first to
+ * addresses that run and stall fewest. GcServer accepts and stops
+ * accepting; this decides who may go on.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <gio/gnetworking.h>
 
 #include "gc-admission-private.h"
+#include "gc-handshake-private.h"
 #include "gc-server-private.h"
-#include "gc-token-bucket.h"
 
 #define PEER_SWEEP_SECONDS  10
 
-/* When handshakes must make room, the oldest goes if it is older than
- * HANDSHAKE_GRACE_US, or older than HANDSHAKE_QUIET_US with nothing to
- * read: an honest client sends its request right after connecting, so a
- * burst of them (a benchmark, a NAT) gets through while the server
- * catches up, and connections that send nothing make room fast. */
-#define HANDSHAKE_GRACE_US  (1 * G_USEC_PER_SEC)
-#define HANDSHAKE_QUIET_US  (250 * G_TIME_SPAN_MILLISECOND)
-/* How soon to look again when nothing could be evicted yet. */
-#define HANDSHAKE_RECHECK_US (10 * G_TIME_SPAN_MILLISECOND)
+/* A handshake waiting for its client (its ClientHello, its request
+ * head, or a TLS place) is stale once it has sent nothing for this long;
+ * stale ones make room when handshakes must. An honest client sends its
+ * request right after connecting, so a burst of them (a benchmark, a
+ * NAT) gets through while the server catches up, and connections that
+ * send nothing make room fast. */
+#define HANDSHAKE_STALE_US      (250 * G_TIME_SPAN_MILLISECOND)
+/* Nothing could make room: look again after this long at the latest. */
+#define HANDSHAKE_RECHECK_MS    50
+/* A client must send its first byte, and then keep sending, at least
+ * this often in each stage (ClientHello, request head); and a client we
+ * answered ourselves has this long to read the answer and close. */
+#define STAGE_IDLE_US           (5 * G_USEC_PER_SEC)
+#define REFUSED_LINGER_US       (1 * G_USEC_PER_SEC)
 
 /* A TLS handshake occupies a GLib worker thread until it ends (that is
- * how glib-networking does it), so one starts only once the client's
- * first TLS record is complete: connections that send nothing or dribble
- * bytes never take a thread. Partial records are looked at again after
- * this long. */
-#define TLS_RECORD_HEADER_SIZE 5
-#define TLS_CONTENT_HANDSHAKE  0x16
-#define TLS_HELLO_RECHECK_MS   50
-
-/* A client that sends its ClientHello and then nothing holds that
- * thread until the handshake deadline, and the pool (shared by the whole
- * process) grows only slowly: a few dozen such clients would stall every
- * TLS handshake. So few run at once and fewer per address; waiting ones
- * start in order of how few their address is running, and one that has
- * stalled this long gives up its place to a waiting one from an address
- * that runs fewer. */
+ * how glib-networking does it), and the pool (shared by the whole
+ * process) grows only slowly: a few dozen clients that send their
+ * ClientHello and then nothing would stall every TLS handshake. So few
+ * run at once and fewer per address. Waiting ones start in order of how
+ * few their address runs, how few of its handshakes stalled lately, how
+ * few it has in progress, and then of arrival; one that has run this
+ * long without finishing (an honest one needs a round trip and a few
+ * milliseconds) gives up its place to a waiting one from an address that
+ * ranks before its own. */
 #define TLS_MAX_RUNNING          8
 #define TLS_MAX_RUNNING_PER_PEER 2
-#define TLS_STALLED_US           (2 * G_USEC_PER_SEC)
-
-/* Marks a remote address object with its handshake. */
-static G_DEFINE_QUARK (gc-server-handshake, handshake)
-
-typedef enum {
-  GC_TLS_STATE_NONE,
-  GC_TLS_STATE_WAITING,     /* its ClientHello is in; no place yet */
-  GC_TLS_STATE_RUNNING,     /* in glib-networking's handshake thread */
-} GcTlsState;
-
-/* What we remember about one client address (an IPv4 address or an IPv6
- * /64): its join bucket and its handshakes in progress. */
-typedef struct {
-  char          *key;
-  GcTokenBucket  joins;
-  GQueue         handshakes;   /* GcHandshake, oldest first */
-  guint          n_tls_running;
-  gint64         tls_evicted_us;  /* when one of its TLS handshakes last was */
-} GcPeer;
-
-struct _GcHandshake {
-  GcAdmission    *admission;       /* NULL once finished */
-  GSocket        *socket;
-  GTlsConnection *tls;             /* while the TLS handshake runs */
-  GSource        *hello_source;    /* while waiting for the ClientHello */
-  GIOStream      *stream;          /* given to libsoup; watched by a weak ref */
-  GSocketAddress *local_address;
-  GSocketAddress *remote_address;  /* carries the handshake as qdata */
-  GcPeer         *peer;
-  char           *address;         /* printable peer address */
-  GCancellable   *cancellable;
-  GList           link;            /* in admission->handshakes */
-  GList           peer_link;       /* in peer->handshakes */
-  GcTlsState      tls_state;
-  GList           tls_link;        /* in admission->tls_waiting or tls_running */
-  gint64          tls_started_us;
-  gint64          accepted_us;
-  gint64          deadline_us;
-  guint           ref_count;
-};
+#define TLS_STALLED_US           (500 * G_TIME_SPAN_MILLISECOND)
+/* An address's stall count halves this often. */
+#define TLS_STALLS_HALF_LIFE_S   10.0
 
 struct _GcAdmission
 {
@@ -105,11 +69,16 @@ struct _GcAdmission
 
   GHashTable           *peers;         /* key → GcPeer */
   GQueue                handshakes;    /* GcHandshake, earliest deadline first */
-  GQueue                tls_waiting;   /* GcHandshake, GC_TLS_STATE_WAITING, oldest first */
-  GQueue                tls_running;   /* GcHandshake, GC_TLS_STATE_RUNNING, oldest first */
-  GSource              *tls_timer;     /* schedules waiting TLS handshakes */
-  GSource              *handshake_timer;
+  /* Handshakes by stage, stalest first: */
+  GQueue                waiting;       /* HELLO and HEAD */
+  GQueue                tls_waiting;   /* TLS_WAITING */
+  GQueue                tls_running;   /* TLS_RUNNING (oldest first) */
+  GQueue                refused;       /* REFUSED */
+  GSource              *handshake_timer;  /* deadlines */
+  GSource              *idle_timer;       /* stage idleness, lingering */
+  GSource              *tls_timer;        /* schedules waiting TLS handshakes */
   GSource              *peer_sweep;
+  guint64               n_refused;
 };
 
 G_DEFINE_FINAL_TYPE (GcAdmission, gc_admission, G_TYPE_OBJECT)
@@ -144,6 +113,9 @@ admission_add_timer (GcAdmission *self,
 }
 
 /* Peers (per-address state) ------------------------------------------------ */
+
+static double peer_get_tls_stalls (GcPeer *peer,
+                                   gint64  now);
 
 /* IPv4-mapped IPv6 addresses (dual-stack sockets) as plain IPv4. */
 static GInetAddress *
@@ -205,6 +177,7 @@ peer_is_idle (GcAdmission *self,
               gint64       now)
 {
   return peer->handshakes.length == 0 &&
+         peer_get_tls_stalls (peer, now) == 0 &&
          (self->config->join_per_second <= 0 ||
           gc_token_bucket_is_full (&peer->joins, self->config->join_burst,
                                    self->config->join_per_second, now));
@@ -231,56 +204,45 @@ on_peer_sweep (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Handshakes --------------------------------------------------------------- */
 
-GcHandshake *
-gc_handshake_ref (GcHandshake *hs)
+/* The stalls of @peer's TLS handshakes, decayed to @now. */
+static double
+peer_get_tls_stalls (GcPeer *peer,
+                     gint64  now)
 {
-  hs->ref_count++;
-  return hs;
-}
-
-void
-gc_handshake_unref (GcHandshake *hs)
-{
-  if (--hs->ref_count > 0)
-    return;
-
-  g_assert (hs->admission == NULL);
-  g_clear_object (&hs->tls);
-  g_clear_object (&hs->socket);
-  g_clear_object (&hs->local_address);
-  g_clear_object (&hs->remote_address);
-  g_clear_object (&hs->cancellable);
-  g_free (hs->address);
-  g_free (hs);
-}
-
-/* Whether @hs may be closed to make room; if not, @retry_at_us says
- * when to ask again. */
-static gboolean
-handshake_is_evictable (GcHandshake *hs,
-                        gint64       now,
-                        gint64      *retry_at_us)
-{
-  gint64 age = now - hs->accepted_us;
-
-  if (age >= HANDSHAKE_GRACE_US)
-    return TRUE;
-
-  if (g_socket_get_available_bytes (hs->socket) > 0)
+  if (peer->tls_stalls > 0 && now > peer->tls_stalls_us)
     {
-      /* Its request is here; libsoup just has not read it yet. */
-      *retry_at_us = now + HANDSHAKE_RECHECK_US;
-      return FALSE;
+      double seconds = (double) (now - peer->tls_stalls_us) / G_USEC_PER_SEC;
+
+      peer->tls_stalls *= exp2 (-seconds / TLS_STALLS_HALF_LIFE_S);
+      if (peer->tls_stalls < 0.01)
+        peer->tls_stalls = 0;
     }
+  peer->tls_stalls_us = now;
 
-  if (age >= HANDSHAKE_QUIET_US)
-    return TRUE;
-
-  *retry_at_us = hs->accepted_us + HANDSHAKE_QUIET_US;
-  return FALSE;
+  return peer->tls_stalls;
 }
+
+/* Whether @a ranks before @b for a TLS place: fewer running, fewer
+ * (whole) stalls lately, fewer handshakes in progress. */
+static int
+peer_compare_tls (GcPeer *a,
+                  GcPeer *b,
+                  gint64  now)
+{
+  guint stalls_a = (guint) peer_get_tls_stalls (a, now);
+  guint stalls_b = (guint) peer_get_tls_stalls (b, now);
+
+  if (a->n_tls_running != b->n_tls_running)
+    return a->n_tls_running < b->n_tls_running ? -1 : 1;
+  if (stalls_a != stalls_b)
+    return stalls_a < stalls_b ? -1 : 1;
+  if (a->handshakes.length != b->handshakes.length)
+    return a->handshakes.length < b->handshakes.length ? -1 : 1;
+  return 0;
+}
+
+/* Handshakes' stages ----------------------------------------------------------- */
 
 static gboolean
 admission_is_full (GcAdmission *self)
@@ -298,83 +260,130 @@ admission_update_handshake_timer (GcAdmission *self)
     g_source_set_ready_time (self->handshake_timer, oldest != NULL ? oldest->deadline_us : -1);
 }
 
-static void on_handshake_stream_finalized (gpointer  user_data,
-                                           GObject  *where_the_object_was);
-
-/* The TLS handshake of @hs ended, or will never start: its place is free. */
 static void
-handshake_end_tls (GcAdmission *self,
-                   GcHandshake *hs)
+admission_update_idle_timer (GcAdmission *self)
 {
-  switch (hs->tls_state)
+  GcHandshake *idlest = g_queue_peek_head (&self->waiting);
+  GcHandshake *lingering = g_queue_peek_head (&self->refused);
+  gint64 ready_us = G_MAXINT64;
+
+  if (self->idle_timer == NULL)
+    return;
+
+  if (idlest != NULL)
+    ready_us = idlest->progress_us + STAGE_IDLE_US;
+  if (lingering != NULL)
+    ready_us = MIN (ready_us, lingering->progress_us + REFUSED_LINGER_US);
+
+  g_source_set_ready_time (self->idle_timer, ready_us == G_MAXINT64 ? -1 : ready_us);
+}
+
+static GQueue *
+admission_stage_queue (GcAdmission      *self,
+                       GcHandshakeStage  stage)
+{
+  switch (stage)
     {
-    case GC_TLS_STATE_WAITING:
-      g_queue_unlink (&self->tls_waiting, &hs->tls_link);
-      break;
-    case GC_TLS_STATE_RUNNING:
-      g_queue_unlink (&self->tls_running, &hs->tls_link);
+    case GC_HANDSHAKE_HELLO:
+    case GC_HANDSHAKE_HEAD:
+      return &self->waiting;
+    case GC_HANDSHAKE_TLS_WAITING:
+      return &self->tls_waiting;
+    case GC_HANDSHAKE_TLS_RUNNING:
+      return &self->tls_running;
+    case GC_HANDSHAKE_REFUSED:
+      return &self->refused;
+    case GC_HANDSHAKE_REQUEST:
+    case GC_HANDSHAKE_FINISHED:
+    default:
+      return NULL;
+    }
+}
+
+void
+gc_admission_set_stage (GcAdmission      *self,
+                        GcHandshake      *hs,
+                        GcHandshakeStage  stage)
+{
+  GQueue *queue = admission_stage_queue (self, hs->stage);
+  gint64 now = g_get_monotonic_time ();
+
+  if (queue != NULL)
+    g_queue_unlink (queue, &hs->stage_link);
+  if (hs->stage == GC_HANDSHAKE_TLS_RUNNING)
+    {
       hs->peer->n_tls_running--;
       if (self->tls_waiting.length > 0 && self->tls_timer != NULL)
         g_source_set_ready_time (self->tls_timer, 0);
-      break;
-    case GC_TLS_STATE_NONE:
-    default:
-      return;
     }
 
-  hs->tls_state = GC_TLS_STATE_NONE;
+  hs->stage = stage;
+  hs->progress_us = now;
+
+  queue = admission_stage_queue (self, stage);
+  if (queue != NULL)
+    g_queue_push_tail_link (queue, &hs->stage_link);
+  if (stage == GC_HANDSHAKE_TLS_RUNNING)
+    {
+      hs->peer->n_tls_running++;
+      hs->tls_started_us = now;
+    }
+  else if (stage == GC_HANDSHAKE_TLS_WAITING && self->tls_timer != NULL)
+    {
+      g_source_set_ready_time (self->tls_timer, 0);
+    }
+
+  admission_update_idle_timer (self);
 }
 
-/* The handshake no longer counts: upgraded, answered, or abandoned. */
 void
-gc_handshake_finish (GcHandshake *hs)
+gc_admission_progress (GcAdmission *self,
+                       GcHandshake *hs)
 {
-  GcAdmission *self = hs->admission;
+  gboolean was_idlest = hs->stage_link.prev == NULL;
 
-  if (self == NULL)
+  hs->progress_us = g_get_monotonic_time ();
+  if (hs->stage != GC_HANDSHAKE_HELLO && hs->stage != GC_HANDSHAKE_HEAD)
     return;
-  hs->admission = NULL;
 
-  gc_clear_source (&hs->hello_source);
-  handshake_end_tls (self, hs);
+  g_queue_unlink (&self->waiting, &hs->stage_link);
+  g_queue_push_tail_link (&self->waiting, &hs->stage_link);
+  if (was_idlest)
+    admission_update_idle_timer (self);
+}
 
-  if (hs->stream != NULL)
-    {
-      g_object_weak_unref (G_OBJECT (hs->stream), on_handshake_stream_finalized, hs);
-      hs->stream = NULL;
-    }
-  g_object_set_qdata (G_OBJECT (hs->remote_address), handshake_quark (), NULL);
-
+void
+gc_admission_forget (GcAdmission *self,
+                     GcHandshake *hs)
+{
+  gc_admission_set_stage (self, hs, GC_HANDSHAKE_FINISHED);
   g_queue_unlink (&self->handshakes, &hs->link);
   g_queue_unlink (&hs->peer->handshakes, &hs->peer_link);
-  hs->peer = NULL;
   admission_update_handshake_timer (self);
 
   if (self->room_func != NULL && !admission_is_full (self))
     self->room_func (self->room_data);
-
-  gc_handshake_unref (hs);
 }
 
-/* Closes a handshake that took too long or must make room: libsoup (or
- * the TLS handshake) sees the connection end and lets go of it. */
-static void
-handshake_abandon (GcHandshake *hs)
+void
+gc_admission_count_refused (GcAdmission *self)
 {
-  g_cancellable_cancel (hs->cancellable);
-  g_socket_shutdown (hs->socket, TRUE, TRUE, NULL);
-  gc_handshake_finish (hs);
+  self->n_refused++;
 }
 
-static void
-on_handshake_stream_finalized (gpointer  user_data,
-                               GObject  *where_the_object_was)
+GMainContext *
+gc_admission_get_context (GcAdmission *self)
 {
-  GcHandshake *hs = user_data;
-
-  hs->stream = NULL;
-  gc_handshake_finish (hs);
+  return self->context;
 }
+
+SoupServer *
+gc_admission_get_soup (GcAdmission *self)
+{
+  return self->soup;
+}
+
+/* Deadlines and idleness ----------------------------------------------------- */
 
 static gboolean
 on_handshake_timer (gpointer user_data)
@@ -388,7 +397,7 @@ on_handshake_timer (gpointer user_data)
     {
       gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-timeout", NULL, NULL,
                            oldest->address, NULL);
-      handshake_abandon (oldest);
+      gc_handshake_abandon (oldest);
     }
 
   admission_update_handshake_timer (self);
@@ -396,75 +405,127 @@ on_handshake_timer (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-handshake_give_to_soup (GcHandshake *hs,
-                        GIOStream   *stream)
+static gboolean
+on_idle_timer (gpointer user_data)
 {
-  g_autoptr(GcHandshake) hold = gc_handshake_ref (hs);
-  GcAdmission *self = hs->admission;
+  GcAdmission *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GcHandshake *hs;
 
-  hs->stream = stream;
-  g_object_weak_ref (G_OBJECT (stream), on_handshake_stream_finalized, hs);
-  soup_server_accept_iostream (self->soup, stream, hs->local_address, hs->remote_address, NULL);
-  g_object_unref (stream);
-}
-
-static void
-on_tls_handshake_done (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GcHandshake) hs = user_data;
-  g_autoptr(GError) error = NULL;
-  GTlsConnection *tls = G_TLS_CONNECTION (source);
-
-  if (!g_tls_connection_handshake_finish (tls, result, &error) || hs->admission == NULL)
+  while ((hs = g_queue_peek_head (&self->waiting)) != NULL &&
+         hs->progress_us + STAGE_IDLE_US <= now)
     {
-      if (error != NULL)
-        gc_server_log_event (G_LOG_LEVEL_DEBUG, "tls-failed", NULL, NULL,
-                             hs->address, error->message);
-      /* Closing the socket, not the TLS stream: a TLS close would try to
-       * write to a peer that may not read. */
-      g_socket_close (hs->socket, NULL);
-      g_clear_object (&hs->tls);
-      gc_handshake_finish (hs);
-      return;
+      gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-timeout", NULL, NULL,
+                           hs->address, "the client sent nothing");
+      gc_handshake_abandon (hs);
     }
 
-  handshake_end_tls (hs->admission, hs);
-  handshake_give_to_soup (hs, G_IO_STREAM (g_steal_pointer (&hs->tls)));
+  while ((hs = g_queue_peek_head (&self->refused)) != NULL &&
+         hs->progress_us + REFUSED_LINGER_US <= now)
+    gc_handshake_abandon (hs);
+
+  admission_update_idle_timer (self);
+
+  return G_SOURCE_CONTINUE;
 }
 
-static void
-handshake_start_tls (GcHandshake *hs)
-{
-  g_autoptr(GSocketConnection) connection = g_socket_connection_factory_create_connection (hs->socket);
-  g_autoptr(GError) error = NULL;
+/* Making room ------------------------------------------------------------------ */
 
-  /* No trust database: we ask no client certificates, and without this
-   * glib-networking loads the whole system store into every connection
-   * (about 4 MB and 10 ms each). */
-  hs->tls = g_initable_new (g_tls_backend_get_server_connection_type (g_tls_backend_get_default ()),
-                            NULL, &error,
-                            "base-io-stream", connection,
-                            "certificate", hs->admission->tls_certificate,
-                            "database", NULL,
-                            NULL);
-  if (hs->tls == NULL)
+/* Whether @hs, waiting for its client, is stale at @now; if not,
+ * @retry_at_us says when it will be. */
+static gboolean
+handshake_is_stale (GcHandshake *hs,
+                    gint64       now,
+                    gint64      *retry_at_us)
+{
+  if (hs->stage == GC_HANDSHAKE_REFUSED || now - hs->progress_us >= HANDSHAKE_STALE_US)
+    return TRUE;
+
+  *retry_at_us = MIN (*retry_at_us, hs->progress_us + HANDSHAKE_STALE_US);
+  return FALSE;
+}
+
+/* The handshake to close to make room: one we answered already, else
+ * the stalest of those waiting for their client, if it is stale; else
+ * %NULL, and @retry_at_us says when to look again. */
+static GcHandshake *
+admission_find_victim (GcAdmission *self,
+                       gint64       now,
+                       gint64      *retry_at_us)
+{
+  GcHandshake *waiting = g_queue_peek_head (&self->waiting);
+  GcHandshake *tls_waiting = g_queue_peek_head (&self->tls_waiting);
+  GcHandshake *stalest;
+
+  *retry_at_us = now + HANDSHAKE_RECHECK_MS * G_TIME_SPAN_MILLISECOND;
+
+  if (self->refused.head != NULL)
+    return self->refused.head->data;
+
+  stalest = waiting;
+  if (stalest == NULL || (tls_waiting != NULL && tls_waiting->progress_us < stalest->progress_us))
+    stalest = tls_waiting;
+
+  if (stalest != NULL && handshake_is_stale (stalest, now, retry_at_us))
+    return stalest;
+
+  return NULL;
+}
+
+/* The stalest handshake of @peer's that waits for its client, if it is
+ * stale. */
+static GcHandshake *
+peer_find_victim (GcPeer *peer,
+                  gint64  now)
+{
+  GcHandshake *stalest = NULL;
+  gint64 retry_at_us = G_MAXINT64;
+
+  for (GList *l = peer->handshakes.head; l != NULL; l = l->next)
     {
-      gc_server_log_event (G_LOG_LEVEL_WARNING, "tls-failed", NULL, NULL,
-                           hs->address, error->message);
-      g_socket_close (hs->socket, NULL);
-      gc_handshake_finish (hs);
-      return;
+      GcHandshake *hs = l->data;
+
+      if (hs->stage == GC_HANDSHAKE_REFUSED)
+        return hs;
+      if (hs->stage != GC_HANDSHAKE_HELLO && hs->stage != GC_HANDSHAKE_HEAD &&
+          hs->stage != GC_HANDSHAKE_TLS_WAITING)
+        continue;
+      if (stalest == NULL || hs->progress_us < stalest->progress_us)
+        stalest = hs;
     }
 
-  /* Many clients end TLS without close_notify; that is no attack on a
-   * protocol with its own closing handshake. */
-  g_tls_connection_set_require_close_notify (hs->tls, FALSE);
-  g_tls_connection_handshake_async (hs->tls, G_PRIORITY_DEFAULT, hs->cancellable,
-                                    on_tls_handshake_done, gc_handshake_ref (hs));
+  return stalest != NULL && handshake_is_stale (stalest, now, &retry_at_us) ? stalest : NULL;
 }
+
+gboolean
+gc_admission_make_room (GcAdmission *self,
+                        guint       *out_retry_ms)
+{
+  GcHandshake *victim;
+  gint64 now;
+  gint64 retry_at_us = 0;
+
+  g_return_val_if_fail (GC_IS_ADMISSION (self), FALSE);
+
+  if (!admission_is_full (self))
+    return TRUE;
+
+  now = g_get_monotonic_time ();
+  victim = admission_find_victim (self, now, &retry_at_us);
+  if (victim == NULL)
+    {
+      *out_retry_ms = (guint) MAX ((retry_at_us - now + 999) / 1000, 1);
+      return FALSE;
+    }
+
+  gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
+                       victim->address, "too many handshakes");
+  gc_handshake_abandon (victim);
+
+  return TRUE;
+}
+
+/* TLS places ------------------------------------------------------------------ */
 
 /* Whether a waiting TLS handshake from @peer may close a stalled one:
  * not if one of its own was closed so just now (else the addresses of
@@ -477,8 +538,8 @@ peer_may_evict_tls (GcPeer *peer,
 }
 
 /* The waiting TLS handshake to start next: of those whose address is
- * below its limit (and, with @evicting, may close a stalled one), one
- * whose address runs the fewest, the oldest of them; or %NULL. */
+ * below its limit (and, with @evicting, may close a stalled one), the
+ * first by the rank of its address, then the oldest; or %NULL. */
 static GcHandshake *
 admission_next_tls_waiting (GcAdmission *self,
                             gboolean     evicting,
@@ -493,19 +554,19 @@ admission_next_tls_waiting (GcAdmission *self,
       if (hs->peer->n_tls_running >= TLS_MAX_RUNNING_PER_PEER ||
           (evicting && !peer_may_evict_tls (hs->peer, now)))
         continue;
-      if (best == NULL || hs->peer->n_tls_running < best->peer->n_tls_running)
+      if (best == NULL || peer_compare_tls (hs->peer, best->peer, now) < 0)
         best = hs;
     }
 
   return best;
 }
 
-/* The oldest running TLS handshake from an address that runs more than
- * @n_running, if it has stalled; otherwise %NULL, and @retry_at_us says
- * when it will have (or -1: there is none). */
+/* The longest-running TLS handshake that has stalled and whose address
+ * ranks after @peer's (counting the place @peer would take), or %NULL;
+ * then @retry_at_us says when one may have stalled (or -1). */
 static GcHandshake *
 admission_find_stalled_tls (GcAdmission *self,
-                            guint        n_running,
+                            GcPeer      *peer,
                             gint64       now,
                             gint64      *retry_at_us)
 {
@@ -514,13 +575,17 @@ admission_find_stalled_tls (GcAdmission *self,
   for (GList *l = self->tls_running.head; l != NULL; l = l->next)
     {
       GcHandshake *hs = l->data;
+      int order;
 
-      if (hs->peer->n_tls_running <= n_running)
+      peer->n_tls_running++;
+      order = peer_compare_tls (hs->peer, peer, now);
+      peer->n_tls_running--;
+      if (hs->peer == peer || order <= 0)
         continue;
       if (now - hs->tls_started_us >= TLS_STALLED_US)
         return hs;
-      *retry_at_us = hs->tls_started_us + TLS_STALLED_US;
-      return NULL;
+      if (*retry_at_us < 0)
+        *retry_at_us = hs->tls_started_us + TLS_STALLED_US;
     }
 
   return NULL;
@@ -549,23 +614,21 @@ on_tls_timer (gpointer user_data)
           next = admission_next_tls_waiting (self, TRUE, now);
           if (next == NULL)
             break;
-          stalled = admission_find_stalled_tls (self, next->peer->n_tls_running, now, &retry_at_us);
+          stalled = admission_find_stalled_tls (self, next->peer, now, &retry_at_us);
           if (stalled == NULL)
             break;
           gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
                                stalled->address, "TLS handshake stalled");
           stalled->peer->tls_evicted_us = now;
-          handshake_abandon (stalled);
+          peer_get_tls_stalls (stalled->peer, now);
+          stalled->peer->tls_stalls += 1;
+          gc_handshake_abandon (stalled);
         }
       if (next == NULL)
         break;
 
-      g_queue_unlink (&self->tls_waiting, &next->tls_link);
-      g_queue_push_tail_link (&self->tls_running, &next->tls_link);
-      next->tls_state = GC_TLS_STATE_RUNNING;
-      next->tls_started_us = now;
-      next->peer->n_tls_running++;
-      handshake_start_tls (next);
+      gc_admission_set_stage (self, next, GC_HANDSHAKE_TLS_RUNNING);
+      gc_handshake_start_tls (next, self->tls_certificate);
     }
 
   g_source_set_ready_time (self->tls_timer, retry_at_us);
@@ -573,109 +636,7 @@ on_tls_timer (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The ClientHello of @hs is in: its TLS handshake starts when there is
- * room. */
-static void
-handshake_queue_tls (GcHandshake *hs)
-{
-  GcAdmission *self = hs->admission;
-
-  hs->tls_state = GC_TLS_STATE_WAITING;
-  hs->tls_link.data = hs;
-  g_queue_push_tail_link (&self->tls_waiting, &hs->tls_link);
-  g_source_set_ready_time (self->tls_timer, 0);
-}
-
-typedef enum {
-  HELLO_WAIT_DATA,     /* nothing to read yet */
-  HELLO_WAIT_MORE,     /* part of the first record */
-  HELLO_READY,
-  HELLO_FAILED,        /* EOF, error, or not TLS */
-} HelloState;
-
-/* Peeks at the first TLS record without consuming anything. */
-static HelloState
-handshake_peek_hello (GcHandshake *hs)
-{
-  guint8 header[TLS_RECORD_HEADER_SIZE];
-  GInputVector vector = { header, sizeof header };
-  g_autoptr(GError) error = NULL;
-  int flags = G_SOCKET_MSG_PEEK;
-  gssize n;
-  gsize record_size;
-
-  n = g_socket_receive_message (hs->socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
-  if (n < 0)
-    return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ? HELLO_WAIT_DATA : HELLO_FAILED;
-  if (n == 0 || header[0] != TLS_CONTENT_HANDSHAKE)
-    return HELLO_FAILED;
-  if (n < TLS_RECORD_HEADER_SIZE)
-    return HELLO_WAIT_MORE;
-
-  record_size = TLS_RECORD_HEADER_SIZE + ((gsize) header[3] << 8 | header[4]);
-  if (g_socket_get_available_bytes (hs->socket) < (gssize) record_size)
-    return HELLO_WAIT_MORE;
-
-  return HELLO_READY;
-}
-
-static void handshake_wait_for_hello (GcHandshake *hs,
-                                      HelloState   state);
-
-static gboolean
-on_hello_ready (gpointer user_data)
-{
-  GcHandshake *hs = user_data;
-  HelloState state = handshake_peek_hello (hs);
-
-  gc_clear_source (&hs->hello_source);
-
-  switch (state)
-    {
-    case HELLO_READY:
-      handshake_queue_tls (hs);
-      break;
-    case HELLO_FAILED:
-      g_socket_close (hs->socket, NULL);
-      gc_handshake_finish (hs);
-      break;
-    case HELLO_WAIT_DATA:
-    case HELLO_WAIT_MORE:
-    default:
-      handshake_wait_for_hello (hs, state);
-      break;
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_hello_readable (GSocket      *socket,
-                   GIOCondition  condition,
-                   gpointer      user_data)
-{
-  return on_hello_ready (user_data);
-}
-
-/* Waits for readability, or (with part of a record already there, which
- * keeps the socket readable) for a moment. */
-static void
-handshake_wait_for_hello (GcHandshake *hs,
-                          HelloState   state)
-{
-  if (state == HELLO_WAIT_DATA)
-    {
-      hs->hello_source = g_socket_create_source (hs->socket, G_IO_IN, NULL);
-      g_source_set_callback (hs->hello_source, G_SOURCE_FUNC (on_hello_readable), hs, NULL);
-    }
-  else
-    {
-      hs->hello_source = g_timeout_source_new (TLS_HELLO_RECHECK_MS);
-      g_source_set_callback (hs->hello_source, on_hello_ready, hs, NULL);
-    }
-  g_source_set_static_name (hs->hello_source, "[gochat] TLS hello");
-  g_source_attach (hs->hello_source, hs->admission->context);
-}
+/* Accepting ------------------------------------------------------------------- */
 
 void
 gc_admission_accept (GcAdmission *self,
@@ -684,6 +645,7 @@ gc_admission_accept (GcAdmission *self,
   g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
   g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
   g_autoptr(GInetAddress) inet = NULL;
+  g_autofree char *address = NULL;
   GcHandshake *hs;
   GcPeer *peer;
 
@@ -701,60 +663,34 @@ gc_admission_accept (GcAdmission *self,
   inet = inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   peer = admission_get_peer (self, inet);
 
-  /* One address cannot hold every handshake slot: its oldest goes if it
-   * may; otherwise the global bound still holds. */
+  /* One address cannot hold every handshake slot: its stalest goes if
+   * it may; otherwise the global bound still holds. */
   if (self->config->max_handshakes_per_address > 0 &&
-      peer->handshakes.length >= self->config->max_handshakes_per_address &&
-      handshake_is_evictable (g_queue_peek_head (&peer->handshakes), g_get_monotonic_time (),
-                              &(gint64) { 0 }))
+      peer->handshakes.length >= self->config->max_handshakes_per_address)
     {
-      GcHandshake *oldest = g_queue_peek_head (&peer->handshakes);
+      GcHandshake *victim = peer_find_victim (peer, g_get_monotonic_time ());
 
-      gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
-                           oldest->address, "too many handshakes from one address");
-      handshake_abandon (oldest);
+      if (victim != NULL)
+        {
+          gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
+                               victim->address, "too many handshakes from one address");
+          gc_handshake_abandon (victim);
+        }
     }
 
-  hs = g_new0 (GcHandshake, 1);
-  hs->ref_count = 1;
-  hs->admission = self;
-  hs->socket = g_object_ref (socket);
-  hs->local_address = g_steal_pointer (&local);
-  hs->remote_address = g_steal_pointer (&remote);
-  hs->peer = peer;
-  hs->address = g_inet_address_to_string (inet);
-  hs->cancellable = g_cancellable_new ();
-  hs->accepted_us = g_get_monotonic_time ();
-  hs->deadline_us = hs->accepted_us +
-                    (gint64) self->config->handshake_timeout_seconds * G_USEC_PER_SEC;
-  hs->link.data = hs;
-  hs->peer_link.data = hs;
+  address = g_inet_address_to_string (inet);
+  hs = gc_handshake_new (self, socket, local, remote, peer, address,
+                         g_get_monotonic_time () +
+                         (gint64) self->config->handshake_timeout_seconds * G_USEC_PER_SEC);
   g_queue_push_tail_link (&self->handshakes, &hs->link);
   g_queue_push_tail_link (&peer->handshakes, &hs->peer_link);
-  g_object_set_qdata (G_OBJECT (hs->remote_address), handshake_quark (), hs);
   if (self->handshakes.length == 1)
     admission_update_handshake_timer (self);
 
-  if (self->tls_certificate == NULL)
-    handshake_give_to_soup (hs, G_IO_STREAM (g_socket_connection_factory_create_connection (socket)));
-  else
-    handshake_wait_for_hello (hs, HELLO_WAIT_DATA);
+  gc_handshake_start (hs, self->tls_certificate != NULL);
 }
-
 
 /* Admission ------------------------------------------------------------------ */
-
-const char *
-gc_handshake_get_address (GcHandshake *hs)
-{
-  return hs->address;
-}
-
-gboolean
-gc_handshake_is_pending (GcHandshake *hs)
-{
-  return hs->admission != NULL;
-}
 
 gboolean
 gc_handshake_take_join (GcHandshake *hs,
@@ -774,34 +710,6 @@ gc_handshake_take_join (GcHandshake *hs,
 }
 
 gboolean
-gc_admission_make_room (GcAdmission *self,
-                        guint       *out_retry_ms)
-{
-  GcHandshake *oldest;
-  gint64 now;
-  gint64 retry_at_us = 0;
-
-  g_return_val_if_fail (GC_IS_ADMISSION (self), FALSE);
-
-  if (!admission_is_full (self))
-    return TRUE;
-
-  oldest = g_queue_peek_head (&self->handshakes);
-  now = g_get_monotonic_time ();
-  if (!handshake_is_evictable (oldest, now, &retry_at_us))
-    {
-      *out_retry_ms = (guint) ((retry_at_us - now + 999) / 1000);
-      return FALSE;
-    }
-
-  gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
-                       oldest->address, "too many handshakes");
-  handshake_abandon (oldest);
-
-  return TRUE;
-}
-
-gboolean
 gc_admission_is_full (GcAdmission *self)
 {
   g_return_val_if_fail (GC_IS_ADMISSION (self), FALSE);
@@ -817,12 +725,20 @@ gc_admission_get_n_handshakes (GcAdmission *self)
   return self->handshakes.length;
 }
 
+guint64
+gc_admission_get_n_refused (GcAdmission *self)
+{
+  g_return_val_if_fail (GC_IS_ADMISSION (self), 0);
+
+  return self->n_refused;
+}
+
 GcHandshake *
 gc_admission_lookup (SoupServerMessage *msg)
 {
   GSocketAddress *remote = soup_server_message_get_remote_address (msg);
 
-  return remote != NULL ? g_object_get_qdata (G_OBJECT (remote), handshake_quark ()) : NULL;
+  return remote != NULL ? g_object_get_qdata (G_OBJECT (remote), gc_handshake_quark ()) : NULL;
 }
 
 void
@@ -831,7 +747,7 @@ gc_admission_abandon_all (GcAdmission *self)
   g_return_if_fail (GC_IS_ADMISSION (self));
 
   while (self->handshakes.head != NULL)
-    handshake_abandon (self->handshakes.head->data);
+    gc_handshake_abandon (self->handshakes.head->data);
 }
 
 void
@@ -871,6 +787,7 @@ gc_admission_dispose (GObject *object)
   self->room_func = NULL;
   gc_admission_abandon_all (self);
   gc_clear_source (&self->handshake_timer);
+  gc_clear_source (&self->idle_timer);
   gc_clear_source (&self->tls_timer);
   gc_clear_source (&self->peer_sweep);
   g_clear_object (&self->tls_certificate);
@@ -905,11 +822,14 @@ gc_admission_init (GcAdmission *self)
   self->context = g_main_context_ref_thread_default ();
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) peer_free);
   g_queue_init (&self->handshakes);
+  g_queue_init (&self->waiting);
   g_queue_init (&self->tls_waiting);
   g_queue_init (&self->tls_running);
+  g_queue_init (&self->refused);
 
   self->handshake_timer = admission_add_timer (self, "[gochat] handshake deadline",
                                                on_handshake_timer);
+  self->idle_timer = admission_add_timer (self, "[gochat] handshake idleness", on_idle_timer);
   self->tls_timer = admission_add_timer (self, "[gochat] TLS handshake places", on_tls_timer);
   self->peer_sweep = admission_add_timer (self, "[gochat] address table sweep", on_peer_sweep);
   g_source_set_ready_time (self->peer_sweep,

@@ -592,6 +592,10 @@ guint64
 gc_server_get_n_refusals (GcServer        *self,
                           GcProtocolError  code)
 {
+  /* Admission refuses bad request heads before libsoup sees them. */
+  if (code == GC_PROTOCOL_ERROR_BAD_REQUEST)
+    return self->refusals[code] + gc_admission_get_n_refused (self->admission);
+
   return self->refusals[code];
 }
 
