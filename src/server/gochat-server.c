@@ -23,8 +23,8 @@
 #define EXIT_USAGE 2
 
 /* File descriptors kept for everything that is not a client connection:
- * listening sockets, the epoll fd, logging, the TLS backend. */
-#define RESERVED_FDS 64
+ * listening sockets, the epoll fd, logging, the TLS backend (about 15). */
+#define RESERVED_FDS 32
 
 #define MAX_HISTORY        100000
 #define MAX_RESUME_SECONDS 86400
@@ -272,6 +272,21 @@ raise_fd_limit (void)
     }
 
   return limit.rlim_cur;
+}
+
+/* Shares the descriptors @fd_limit leaves for clients between
+ * handshakes in progress (a sixteenth, at most the default 1024) and
+ * connections (the rest): under `ulimit -n 1024` a fixed 1024 handshakes
+ * left 16 connections and let a silent flood run the server out of
+ * descriptors. */
+static void
+scale_to_fd_limit (GcServerConfig *config,
+                   rlim_t          fd_limit)
+{
+  gint64 budget = MAX ((gint64) MIN (fd_limit, (rlim_t) G_MAXINT32) - RESERVED_FDS, 32);
+
+  config->max_handshakes = (guint) CLAMP (budget / 16, 16, (gint64) config->max_handshakes);
+  config->max_connections = (guint) MAX (budget - (gint64) config->max_handshakes, 16);
 }
 
 static void
@@ -524,12 +539,9 @@ main (int    argc,
    * address opens many at once. */
   if (opt_join_per_second == 0)
     config.max_handshakes_per_address = 0;
+  scale_to_fd_limit (&config, fd_limit);
   if (opt_max_connections >= 0)
     config.max_connections = check_uint ("--max-connections", opt_max_connections, 1);
-  else
-    config.max_connections = (guint) MIN (MAX ((gint64) fd_limit - RESERVED_FDS - (gint64) config.max_handshakes,
-                                               16),
-                                          G_MAXUINT);
   config.room_max_members = check_uint ("--room-max-members", opt_room_max_members, 1);
   config.max_message_bytes = check_uint ("--max-message-bytes", opt_max_message_bytes, 1);
   config.max_text_bytes = check_uint ("--max-text-bytes", opt_max_text_bytes, 1);
