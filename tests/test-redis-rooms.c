@@ -927,6 +927,73 @@ test_fenced (void)
   node_clear (&b);
 }
 
+static void
+on_drained (const GcRedisRoomResult *result,
+            const GError            *error,
+            gpointer                 user_data)
+{
+  guint *drained = user_data;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (result->status, ==, GC_REDIS_ROOM_OK);
+  (*drained)++;
+}
+
+/* SIGTERM in a cluster: a draining node's lease ends at once (the lease
+ * is a minute here, longer than any wait of the test), so its members
+ * wait for a resume right away: one resumes on B unseen, the other
+ * leaves with timeout after the resume window. No leave at the drain. */
+static void
+test_drain (void)
+{
+  const guint lease_ms = 60000, resume_ms = 1000;
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, resumes;
+  guint drained = 0;
+  GcRedisRoomsStats stats;
+  gint64 drained_us;
+  guint b_events;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  gc_redis_rooms_start_lease (a.rooms, lease_ms, resume_ms);
+  gc_redis_rooms_start_lease (b.rooms, lease_ms, resume_ms);
+  gc_test_wait (gc_redis_rooms_has_lease (a.rooms) && gc_redis_rooms_has_lease (b.rooms));
+  answers_init (&joins);
+  answers_init (&resumes);
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  join (&a, "carol", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  join (&b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 3 && a.events->len == 2);
+  b_events = b.events->len;
+
+  gc_redis_rooms_drain (a.rooms, on_drained, &drained);
+  gc_test_wait (drained != 0);
+  g_assert_cmpuint (drained, ==, 1);
+  drained_us = g_get_monotonic_time ();
+  node_clear (&a);
+
+  gc_test_wait ((gc_redis_rooms_get_stats (b.rooms, &stats), stats.swept_nodes == 1));
+  g_assert_cmpuint (b.events->len, ==, b_events);
+  gc_redis_rooms_resume (b.rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
+  gc_test_wait (resumes.answers == 1 && b.last_leave_us != 0);
+  g_assert_cmpuint (resumes.ok, ==, 1);
+  g_assert_cmpint (b.last_leave_us - drained_us, >=, (gint64) resume_ms * 1000);
+  g_assert_cmpuint (b.events->len, ==, b_events + 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (b.events, b_events + 1), " leave id-alice alice"));
+
+  answers_clear (&joins);
+  answers_clear (&resumes);
+  node_clear (&b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -944,6 +1011,7 @@ main (int   argc,
   g_test_add_func ("/redis/rooms/resume", test_resume);
   g_test_add_func ("/redis/rooms/node-failure", test_node_failure);
   g_test_add_func ("/redis/rooms/fenced", test_fenced);
+  g_test_add_func ("/redis/rooms/drain", test_drain);
 
   return g_test_run ();
 }

@@ -1238,6 +1238,45 @@ gc_redis_rooms_start_lease (GcRedisRooms *self,
   renew_lease (self);
 }
 
+typedef struct {
+  GcRedisRoomResultFunc func;
+  gpointer user_data;
+} DrainData;
+
+static void
+on_drained (const redisReply *reply,
+            const GError     *error,
+            gpointer          user_data)
+{
+  DrainData *data = user_data;
+  GcRedisRoomResult result = { GC_REDIS_ROOM_OK };
+
+  if (data->func != NULL)
+    data->func (error == NULL ? &result : NULL, error, data->user_data);
+  g_free (data);
+}
+
+void
+gc_redis_rooms_drain (GcRedisRooms          *self,
+                      GcRedisRoomResultFunc  func,
+                      gpointer               user_data)
+{
+  g_autoptr(GError) error = NULL;
+  DrainData *data;
+
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+
+  g_clear_handle_id (&self->renew_id, g_source_remove);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  data = g_new0 (DrainData, 1);
+  data->func = func;
+  data->user_data = user_data;
+  /* XX: a node already swept stays gone. Expiry 0 is long past. */
+  if (!gc_redis_client_command (self->client, on_drained, data, &error,
+                                "ZADD", "gc:nodes", "XX", "0", self->node_id, NULL))
+    on_drained (NULL, error, data);
+}
+
 gboolean
 gc_redis_rooms_has_lease (GcRedisRooms *self)
 {

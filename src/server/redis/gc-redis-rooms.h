@@ -32,8 +32,8 @@
  *   connections with 1011.
  * - gc_redis_rooms_start_lease() at start; ::lease-changed FALSE: close
  *   every connection with 1011, answer joins 503 until it is TRUE again.
- * - SIGTERM: close with 1001 and do NOT _leave(): the members wait for a
- *   resume elsewhere once the lease runs out (stop renewing).
+ * - SIGTERM: close with 1001 and do NOT _leave(): gc_redis_rooms_drain(),
+ *   exit once it answered; the members wait for a resume elsewhere.
  * - /healthz "redis": gc_redis_client_is_up(); /metrics: the client's and
  *   rooms' stats (rtt, reconnects, repairs, nodes).
  *
@@ -206,6 +206,13 @@ void          gc_redis_rooms_start_lease  (GcRedisRooms *self,
                                            guint         lease_ms,
                                            guint         resume_ms);
 gboolean      gc_redis_rooms_has_lease    (GcRedisRooms *self);
+/* SIGTERM in a cluster: stops renewing and lets the lease run out now,
+ * so the other nodes' next sweep makes this node's members wait for a
+ * resume (no leave, no join; a rolling restart shows no storm). @func is
+ * called once Redis has it: exit after that. */
+void          gc_redis_rooms_drain        (GcRedisRooms          *self,
+                                           GcRedisRoomResultFunc  func,
+                                           gpointer               user_data);
 
 typedef struct {
   guint64 repairs;        /* gaps filled from the streams */
