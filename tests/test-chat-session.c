@@ -1181,6 +1181,36 @@ test_server_addresses (void)
     }
 }
 
+/* The window's focus: rooms waiting to reconnect try now, others not. */
+static void
+test_open_rooms_reconnect_waiting (void)
+{
+  g_autoptr(GcTestServer) away = gc_test_server_new (NULL);
+  g_autoptr(GcTestServer) here = gc_test_server_new (NULL);
+  g_autoptr(GcOpenRooms) rooms = gc_open_rooms_new ();
+  g_autoptr(GcChatSession) waiting = join_url (away->url, "alice", "one");
+  g_autoptr(GcChatSession) connected = join_url (here->url, "alice", "two");
+  g_autoptr(GcChatSession) fresh = gc_chat_session_new (here->url, "alice", "three");
+
+  gc_open_rooms_add (rooms, waiting, TRUE);
+  gc_open_rooms_add (rooms, connected, TRUE);
+  gc_open_rooms_add (rooms, fresh, TRUE);
+  gc_test_server_stop (away);
+  gc_test_wait (gc_chat_session_get_state (waiting) == GC_CHAT_SESSION_STATE_WAITING &&
+                gc_chat_session_get_retry_seconds (waiting) > 0);
+  restart_server (away, NULL);
+
+  gc_open_rooms_reconnect_waiting (rooms);
+  g_assert_cmpint (gc_chat_session_get_state (waiting), ==, GC_CHAT_SESSION_STATE_RECONNECTING);
+  g_assert_cmpint (gc_chat_session_get_state (connected), ==, GC_CHAT_SESSION_STATE_CONNECTED);
+  g_assert_cmpint (gc_chat_session_get_state (fresh), ==, GC_CHAT_SESSION_STATE_NEW);
+  gc_test_wait (gc_chat_session_get_state (waiting) == GC_CHAT_SESSION_STATE_CONNECTED);
+
+  gc_chat_session_leave (waiting);
+  gc_chat_session_leave (connected);
+  gc_test_run_for_ms (50);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1208,6 +1238,7 @@ main (int   argc,
   g_test_add_func ("/open-rooms/model", test_open_rooms_model);
   g_test_add_func ("/open-rooms/persistence", test_open_rooms_persistence);
   g_test_add_func ("/open-rooms/rename", test_open_rooms_rename);
+  g_test_add_func ("/open-rooms/reconnect-waiting", test_open_rooms_reconnect_waiting);
 
   return g_test_run ();
 }

@@ -320,6 +320,32 @@ gc_open_rooms_lookup (GcOpenRooms *self,
   return NULL;
 }
 
+static gpointer
+ref_session (gconstpointer session,
+             gpointer      user_data)
+{
+  return g_object_ref ((gpointer) session);
+}
+
+void
+gc_open_rooms_reconnect_waiting (GcOpenRooms *self)
+{
+  g_autoptr(GPtrArray) sessions = NULL;
+
+  g_return_if_fail (GC_IS_OPEN_ROOMS (self));
+
+  /* A copy: reconnecting emits signals whose handlers may close rooms. */
+  sessions = g_ptr_array_copy (self->sessions, ref_session, NULL);
+  g_ptr_array_set_free_func (sessions, g_object_unref);
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      GcChatSession *session = g_ptr_array_index (sessions, i);
+
+      if (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING)
+        gc_chat_session_reconnect_now (session);
+    }
+}
+
 void
 gc_open_rooms_bind_settings (GcOpenRooms *self,
                              GSettings   *settings)

@@ -51,6 +51,11 @@ GcChatSession *gc_open_rooms_lookup        (GcOpenRooms    *self,
                                             const char     *server_url,
                                             const char     *room_code);
 
+/* Every open room WAITING to reconnect tries now: what the window does
+ * when it gets the focus (the person is back; the network may be too).
+ * Rooms in other states are left alone. */
+void           gc_open_rooms_reconnect_waiting (GcOpenRooms *self);
+
 /* Persistence: reads the rooms saved in @settings' `open-rooms` (see
  * gc_open_rooms_dup_saved()) and from now on writes the remembered open
  * rooms there whenever they change (added, removed, renamed). Saved rooms
