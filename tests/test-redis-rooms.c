@@ -994,6 +994,41 @@ test_drain (void)
   node_clear (&b);
 }
 
+/* Stopping a node answers whatever waits: a join still waiting for its
+ * room's subscription, and messages waiting for their batch. */
+static void
+test_dispose (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 };
+  Answers joins, sent;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  answers_init (&joins);
+  answers_init (&sent);
+
+  gc_redis_rooms_open (a.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  say (&a, "alice", "batched", &sent);
+  gc_redis_rooms_open (a.rooms, "s");
+  gc_redis_rooms_join (a.rooms, "s", "bob", "bob", "id-bob", "h", 0, 0, on_answer, &joins);
+  /* Neither has left: the join waits for "s"'s subscription, the
+   * message for the next main-loop iteration. */
+  g_assert_cmpuint (joins.answers + sent.answers, ==, 1);
+  node_clear (&a);
+  g_assert_cmpuint (joins.answers, ==, 2);
+  g_assert_cmpuint (joins.errors, ==, 1);
+  g_assert_cmpuint (sent.answers, ==, 1);
+  g_assert_cmpuint (sent.errors, ==, 1);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1012,6 +1047,7 @@ main (int   argc,
   g_test_add_func ("/redis/rooms/node-failure", test_node_failure);
   g_test_add_func ("/redis/rooms/fenced", test_fenced);
   g_test_add_func ("/redis/rooms/drain", test_drain);
+  g_test_add_func ("/redis/rooms/dispose", test_dispose);
 
   return g_test_run ();
 }

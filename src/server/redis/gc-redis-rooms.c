@@ -89,7 +89,10 @@ typedef enum {
 } OpType;
 
 typedef struct {
-  GcRedisRooms *rooms;      /* strong */
+  /* Borrowed while it waits inside the rooms (a strong reference there
+   * would keep them alive forever); strong while Redis has it. */
+  GcRedisRooms *rooms;
+  gboolean holds_ref;
   char *code;
   OpType type;
   GcRedisScript *script;
@@ -581,7 +584,8 @@ gc_redis_rooms_close (GcRedisRooms *self,
 static void
 op_free (Op *op)
 {
-  g_object_unref (op->rooms);
+  if (op->holds_ref)
+    g_object_unref (op->rooms);
   g_free (op->code);
   g_ptr_array_unref (op->args);
   g_free (op);
@@ -743,6 +747,11 @@ op_run (Op *op)
       g_ptr_array_add (argv, room->keys[i]);
   n_keys = argv->len;
   g_ptr_array_add (argv, room->channel);
+  if (!op->holds_ref)
+    {
+      g_object_ref (op->rooms);
+      op->holds_ref = TRUE;
+    }
   for (guint i = 0; i < op->args->len; i++)
     g_ptr_array_add (argv, g_ptr_array_index (op->args, i));
 
@@ -885,7 +894,7 @@ op_submit (GcRedisRooms          *self,
   const char *arg;
   va_list ap;
 
-  op->rooms = g_object_ref (self);
+  op->rooms = self;
   op->code = g_strdup (code);
   op->type = type;
   op->script = script;
@@ -1358,6 +1367,28 @@ gc_redis_rooms_dispose (GObject *object)
       gc_redis_client_set_message_func (self->client, NULL, NULL);
       g_clear_object (&self->client);
     }
+  /* Whoever waits for an answer gets one (a server's paused joins). */
+  {
+    g_autoptr(GPtrArray) waiting = g_ptr_array_new ();
+    g_autoptr(GError) error = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_DOWN,
+                                                   "the Redis rooms were stopped");
+    GHashTableIter iter;
+    gpointer value;
+    Op *op;
+
+    g_hash_table_iter_init (&iter, self->rooms);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      {
+        Room *room = value;
+
+        while ((op = g_queue_pop_head (&room->waiting_ops)) != NULL)
+          g_ptr_array_add (waiting, op);
+        while (room->batch->len > 0)
+          g_ptr_array_add (waiting, g_ptr_array_steal_index (room->batch, 0));
+      }
+    for (guint i = 0; i < waiting->len; i++)
+      op_fail (g_ptr_array_index (waiting, i), error);
+  }
   g_hash_table_remove_all (self->by_channel);
   g_hash_table_remove_all (self->rooms);
 
