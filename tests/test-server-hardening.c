@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -28,94 +27,6 @@
 /* ------------------------------------------------------------------ */
 /* Servers                                                              */
 /* ------------------------------------------------------------------ */
-
-/* A gochat-server process under a descriptor limit of @fd_limit (soft
- * and hard, as `ulimit -n` sets them), which tests/lib's launcher does
- * not set; its stderr read for the "listening on" line. */
-typedef struct {
-  GSubprocess *process;
-  guint16      port;
-} ServerProcess;
-
-typedef struct {
-  rlim_t fd_limit;  /* 0: unchanged */
-} ChildSetup;
-
-static void
-child_setup (gpointer user_data)
-{
-  ChildSetup *setup = user_data;
-
-  /* Never outlive a test that failed. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (setup->fd_limit > 0)
-    {
-      struct rlimit limit = { setup->fd_limit, setup->fd_limit };
-      struct rlimit hard;
-
-      /* Soft and hard 1024, as `ulimit -n 1024` would leave it (the
-       * hard limit only where it was higher). */
-      if (getrlimit (RLIMIT_NOFILE, &hard) == 0 && hard.rlim_max < limit.rlim_max)
-        limit.rlim_max = hard.rlim_max;
-      limit.rlim_cur = MIN (limit.rlim_cur, limit.rlim_max);
-      setrlimit (RLIMIT_NOFILE, &limit);
-    }
-}
-
-static ServerProcess *
-server_process_start (rlim_t              fd_limit,
-                      const char * const *extra_args)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                                                              G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GDataInputStream) lines = NULL;
-  g_autoptr(GError) error = NULL;
-  static ChildSetup setup;
-  ServerProcess *server = g_new0 (ServerProcess, 1);
-
-  g_ptr_array_add (argv, (gpointer) gc_test_server_program ());
-  g_ptr_array_add (argv, (gpointer) "--port=0");
-  g_ptr_array_add (argv, (gpointer) "--bind=127.0.0.1");
-  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) extra_args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  setup.fd_limit = fd_limit;
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, &setup, NULL);
-  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
-                                                  &error);
-  g_assert_no_error (error);
-
-  /* Blocking reads are fine: the process writes this line at once. */
-  lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (server->process));
-  for (;;)
-    {
-      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      g_assert_nonnull (line);
-      if (g_str_has_prefix (line, "listening on "))
-        {
-          server->port = (guint16) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
-          break;
-        }
-    }
-  g_assert_cmpuint (server->port, >, 0);
-
-  return server;
-}
-
-static void
-server_process_free (ServerProcess *server)
-{
-  g_subprocess_send_signal (server->process, SIGKILL);
-  g_subprocess_wait (server->process, NULL, NULL);
-  g_object_unref (server->process);
-  g_free (server);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerProcess, server_process_free)
 
 /* Resident memory of process @pid in kB (VmRSS). */
 static guint64
@@ -905,7 +816,7 @@ test_flood_silent (void)
 static void
 test_low_fd_limit (void)
 {
-  g_autoptr(ServerProcess) server = NULL;
+  g_autoptr(GcTestServerProcess) server = NULL;
   g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_client_free);
   g_autoptr(GcTestHttpResponse) metrics = NULL;
   static const char * const args[] = { "--join-per-second=0", NULL };
@@ -913,7 +824,8 @@ test_low_fd_limit (void)
   if (!have_fds (N_LOW_LIMIT_CLIENTS + 500))
     return;
 
-  server = server_process_start (1024, args);
+  server = gc_test_server_process_start_full (args, &(GcTestServerProcessOptions) {
+                                                 .fd_limit = 1024 });
   for (guint i = 0; i < N_LOW_LIMIT_CLIENTS; i++)
     {
       g_autofree char *room = g_strdup_printf ("room%u", i / LOW_LIMIT_ROOM_SIZE);

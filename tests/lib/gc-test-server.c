@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #ifdef __linux__
 # include <sys/prctl.h>
 #endif
@@ -204,20 +205,34 @@ on_exited (GObject      *source,
   server->exited = TRUE;
 }
 
-/* Children end with the test, even when it fails half-way: a server left
- * behind would run forever. */
+/* Runs in the child, between fork and exec. */
 static void
-die_with_parent (gpointer user_data)
+child_setup (gpointer user_data)
 {
+  const GcTestServerProcessOptions *options = user_data;
+
 #ifdef __linux__
+  /* Children end with the test, even when it fails half-way: a server
+   * left behind would run forever. */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 #endif
+  if (options->fd_limit > 0)
+    {
+      struct rlimit limit = { options->fd_limit, options->fd_limit };
+      struct rlimit current;
+
+      if (getrlimit (RLIMIT_NOFILE, &current) == 0 && current.rlim_max < limit.rlim_max)
+        limit.rlim_max = current.rlim_max;
+      limit.rlim_cur = MIN (limit.rlim_cur, limit.rlim_max);
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
 }
 
 GcTestServerProcess *
-gc_test_server_process_startv (const char * const      *args,
-                               GcTestServerProcessFlags flags)
+gc_test_server_process_start_full (const char * const               *args,
+                                   const GcTestServerProcessOptions *options)
 {
+  GcTestServerProcessOptions *setup = g_new0 (GcTestServerProcessOptions, 1);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
@@ -232,8 +247,10 @@ gc_test_server_process_startv (const char * const      *args,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE |
                                         G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  if (flags & GC_TEST_SERVER_PROCESS_DEBUG_LOG)
+  if (options != NULL)
+    *setup = *options;
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, setup, g_free);
+  if (setup->flags & GC_TEST_SERVER_PROCESS_DEBUG_LOG)
     g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
   server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
                                                   &error);
@@ -253,6 +270,15 @@ gc_test_server_process_startv (const char * const      *args,
     }
 
   return server;
+}
+
+GcTestServerProcess *
+gc_test_server_process_startv (const char * const      *args,
+                               GcTestServerProcessFlags flags)
+{
+  GcTestServerProcessOptions options = { .flags = flags };
+
+  return gc_test_server_process_start_full (args, &options);
 }
 
 GcTestServerProcess *

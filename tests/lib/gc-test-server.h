@@ -121,9 +121,18 @@ typedef enum {
   GC_TEST_SERVER_PROCESS_DEBUG_LOG = 1 << 0,
 } GcTestServerProcessFlags;
 
+typedef struct {
+  GcTestServerProcessFlags flags;
+  /* RLIMIT_NOFILE for the server, soft and hard (the hard one no higher
+   * than ours), as `ulimit -n` sets them; 0: inherited. */
+  guint                    fd_limit;
+} GcTestServerProcessOptions;
+
 /* Starts gochat-server --bind=127.0.0.1 --port=0 @args (NULL-terminated;
  * may be %NULL) and waits for it to listen; fails the test if it exits
- * first. */
+ * first. @options may be %NULL. */
+GcTestServerProcess *gc_test_server_process_start_full (const char * const               *args,
+                                                        const GcTestServerProcessOptions *options);
 GcTestServerProcess *gc_test_server_process_startv (const char * const      *args,
                                                     GcTestServerProcessFlags flags);
 GcTestServerProcess *gc_test_server_process_start  (const char          *first_arg,
