@@ -269,13 +269,61 @@ test_user_name_valid (void)
   assert_name_valid ("\xe2\x80\xaf" "bob" "\xe2\x81\x9f", "bob"); /* U+202F, U+205F */
   assert_name_valid ("\xe2\x80\xa9" "bob" "\x0c\r", "bob");       /* U+2029, FF, CR */
   assert_name_valid ("a\xc2\xa0" "b", "a\xc2\xa0" "b");           /* inner NBSP stays */
-  /* Not White_Space, so not trimmed: ZERO WIDTH SPACE, MONGOLIAN VOWEL SEPARATOR */
-  assert_name_valid ("\xe2\x80\x8b" "bob", "\xe2\x80\x8b" "bob");
-  assert_name_valid ("\xe1\xa0\x8e" "bob", "\xe1\xa0\x8e" "bob");
+  /* Not White_Space, so not trimmed: ZERO WIDTH SPACE, MONGOLIAN VOWEL
+   * SEPARATOR. They are format characters (Cf), which names may not hold
+   * since issue 14.9 (docs/protocol.md §3.4): refused, not trimmed. */
+  assert_name_invalid ("\xe2\x80\x8b" "bob");
+  assert_name_invalid ("\xe1\xa0\x8e" "bob");
   assert_name_valid (e_acute_32, e_acute_32);
   assert_name_valid (emoji_32, emoji_32);
   assert_name_valid (padded, ascii_32);
-  assert_name_valid ("\xe2\x80\xae" "evil", "\xe2\x80\xae" "evil"); /* Cf, not Cc */
+  assert_name_invalid ("\xe2\x80\xae" "evil"); /* Cf, not Cc: refused since issue 14.9 */
+}
+
+/* docs/protocol.md §3.4: no format characters, one script (TR39's
+ * augmented sets: Han goes with kana, Bopomofo and Hangul). */
+static void
+test_user_name_look_alikes (void)
+{
+  /* Look-alikes of "victim" and other spoofs. */
+  assert_name_invalid ("v\xd1\x96" "ctim");                 /* Cyrillic і */
+  assert_name_invalid ("victim\xe2\x80\x8d");              /* + ZWJ */
+  assert_name_invalid ("vic\xe2\x80\x8ctim");              /* ZWNJ inside */
+  assert_name_invalid ("\xe2\x80\xae" "mitciv");           /* RIGHT-TO-LEFT OVERRIDE */
+  assert_name_invalid ("victim\xe2\x81\xa6");              /* LEFT-TO-RIGHT ISOLATE */
+  assert_name_invalid ("\xef\xbb\xbf" "victim");           /* BYTE ORDER MARK */
+  assert_name_invalid ("vict\xc2\xad" "im");                /* SOFT HYPHEN */
+  assert_name_invalid ("\xd0\xb0" "dmin");                  /* Cyrillic а + Latin */
+  assert_name_invalid ("p\xce\xb1ypal");                    /* Greek α + Latin */
+  assert_name_invalid ("\xe5\xb1\xb1\xea\xb9\x80" "a");   /* Han, Hangul and Latin */
+  assert_name_invalid ("\xe3\x81\x9f\xea\xb9\x80");       /* Hiragana with Hangul */
+
+  /* One script, with Common (digits, punctuation, emoji, spaces) and
+   * Inherited (combining marks) characters anywhere. */
+  assert_name_valid ("victim", "victim");
+  assert_name_valid ("Zo\xc3\xab 2 \xf0\x9f\x98\x80", "Zo\xc3\xab 2 \xf0\x9f\x98\x80");
+  assert_name_valid ("e\xcc\x81mile", "e\xcc\x81mile");      /* combining acute */
+  assert_name_valid ("\xd0\x92\xd0\xb0\xd1\x81\xd1\x8f", "\xd0\x92\xd0\xb0\xd1\x81\xd1\x8f");  /* Вася */
+  assert_name_valid ("\xce\x95\xce\xbb\xce\xad\xce\xbd\xce\xb7", "\xce\x95\xce\xbb\xce\xad\xce\xbd\xce\xb7"); /* Ελένη */
+  assert_name_valid ("\xd8\xb9\xd9\x84\xd9\x8a", "\xd8\xb9\xd9\x84\xd9\x8a");  /* علي */
+  /* 山田たろう (Han and Hiragana), 김철수 (Hangul), 王小明 (Han), ㄅㄆ王 (Bopomofo and Han) */
+  assert_name_valid ("\xe5\xb1\xb1\xe7\x94\xb0\xe3\x81\x9f\xe3\x82\x8d\xe3\x81\x86",
+                     "\xe5\xb1\xb1\xe7\x94\xb0\xe3\x81\x9f\xe3\x82\x8d\xe3\x81\x86");
+  assert_name_valid ("\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98", "\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98");
+  assert_name_valid ("\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e", "\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e");
+  assert_name_valid ("\xe3\x84\x85\xe3\x84\x86\xe7\x8e\x8b", "\xe3\x84\x85\xe3\x84\x86\xe7\x8e\x8b");
+  /* Katakana and Hiragana together are Japanese too. */
+  assert_name_valid ("\xe3\x82\xbf\xe3\x81\x9f", "\xe3\x82\xbf\xe3\x81\x9f");
+
+  /* A rename goes by the same rules. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GcRequest) request =
+      parse_request ("{\"type\":\"rename\",\"name\":\"v\\u0456ctim\"}", NULL, &error);
+
+    g_assert_null (request);
+    g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME);
+  }
 }
 
 static void
@@ -1763,6 +1811,7 @@ main (int   argc,
   g_test_add_func ("/protocol/room-code", test_room_code);
   g_test_add_func ("/protocol/user-name/valid", test_user_name_valid);
   g_test_add_func ("/protocol/user-name/invalid", test_user_name_invalid);
+  g_test_add_func ("/protocol/user-name/look-alikes", test_user_name_look_alikes);
   g_test_add_func ("/protocol/user-name/key", test_user_name_key);
   g_test_add_func ("/protocol/user-name/suggest", test_suggest_name);
   g_test_add_func ("/protocol/user-name/find-free", test_find_free_name);

@@ -234,6 +234,91 @@ is_control (gunichar c)
   return c < 0x20 || (c >= 0x7F && c <= 0x9F);
 }
 
+/* Script sets for the single-script rule (docs/protocol.md §3.4), after
+ * Unicode TR39's "augmented script sets": Han is written beside kana
+ * (Japanese), Bopomofo (Chinese) and Hangul (Korean), so those count as
+ * scripts of their own that Han and its partners belong to. GLib knows
+ * each character's Script, not its Script_Extensions; Common and
+ * Inherited characters fit any script. */
+#define SCRIPT_JAPANESE -1
+#define SCRIPT_HAN_BOPOMOFO -2
+#define SCRIPT_KOREAN -3
+#define MAX_SCRIPT_SET 4
+
+typedef struct {
+  gboolean all;                 /* Common, Inherited, or nothing seen yet */
+  guint    n;
+  int      scripts[MAX_SCRIPT_SET];
+} ScriptSet;
+
+static void
+script_set_of (gunichar   c,
+               ScriptSet *set)
+{
+  GUnicodeScript script = g_unichar_get_script (c);
+
+  set->all = FALSE;
+  set->n = 0;
+  switch (script)
+    {
+    case G_UNICODE_SCRIPT_COMMON:
+    case G_UNICODE_SCRIPT_INHERITED:
+      set->all = TRUE;
+      break;
+    case G_UNICODE_SCRIPT_HAN:
+      set->scripts[set->n++] = script;
+      set->scripts[set->n++] = SCRIPT_JAPANESE;
+      set->scripts[set->n++] = SCRIPT_HAN_BOPOMOFO;
+      set->scripts[set->n++] = SCRIPT_KOREAN;
+      break;
+    case G_UNICODE_SCRIPT_HIRAGANA:
+    case G_UNICODE_SCRIPT_KATAKANA:
+      set->scripts[set->n++] = script;
+      set->scripts[set->n++] = SCRIPT_JAPANESE;
+      break;
+    case G_UNICODE_SCRIPT_BOPOMOFO:
+      set->scripts[set->n++] = script;
+      set->scripts[set->n++] = SCRIPT_HAN_BOPOMOFO;
+      break;
+    case G_UNICODE_SCRIPT_HANGUL:
+      set->scripts[set->n++] = script;
+      set->scripts[set->n++] = SCRIPT_KOREAN;
+      break;
+    default:
+      set->scripts[set->n++] = script;
+      break;
+    }
+}
+
+/* @into ∩= @other */
+static void
+script_set_intersect (ScriptSet       *into,
+                      const ScriptSet *other)
+{
+  guint kept = 0;
+
+  if (other->all)
+    return;
+  if (into->all)
+    {
+      *into = *other;
+      return;
+    }
+
+  for (guint i = 0; i < into->n; i++)
+    {
+      for (guint j = 0; j < other->n; j++)
+        {
+          if (into->scripts[i] == other->scripts[j])
+            {
+              into->scripts[kept++] = into->scripts[i];
+              break;
+            }
+        }
+    }
+  into->n = kept;
+}
+
 char *
 gc_protocol_canonical_room_code (const char  *code,
                                  GError     **error)
@@ -330,6 +415,38 @@ gc_protocol_normalize_user_name (const char  *name,
         }
       n_chars++;
     }
+
+  /* Look-alikes (§3.4): one member must not pass for another. NFKC and
+   * case folding keep invisible characters (U+200D ZERO WIDTH JOINER,
+   * U+202E RIGHT-TO-LEFT OVERRIDE, …: category Cf) and letters of other
+   * scripts that look the same ("vіctim" with a Cyrillic і). */
+  {
+    ScriptSet scripts = { .all = TRUE };
+
+    for (const char *p = start; p < end; p = g_utf8_next_char (p))
+      {
+        gunichar c = g_utf8_get_char (p);
+        ScriptSet of_c;
+
+        if (g_unichar_type (c) == G_UNICODE_FORMAT)
+          {
+            g_set_error (error, GC_PROTOCOL_ERROR,
+                         GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                         "the name may not hold invisible formatting characters (U+%04X)", c);
+            return NULL;
+          }
+
+        script_set_of (c, &of_c);
+        script_set_intersect (&scripts, &of_c);
+        if (!scripts.all && scripts.n == 0)
+          {
+            g_set_error (error, GC_PROTOCOL_ERROR,
+                         GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                         "the name mixes letters of different scripts (U+%04X)", c);
+            return NULL;
+          }
+      }
+  }
 
   if (n_chars > GC_PROTOCOL_MAX_USER_NAME_LENGTH)
     {

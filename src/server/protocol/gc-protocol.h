@@ -131,8 +131,12 @@ char     *gc_protocol_canonical_room_code (const char  *code,
  * @error: return location for a %GC_PROTOCOL_ERROR_INVALID_USER_NAME
  *
  * Checks valid UTF-8, trims Unicode White_Space at both ends, then checks
- * 1–32 code points and no character of category Cc (which includes TAB,
- * DEL and U+0080–U+009F) in what remains.
+ * 1–32 code points, no character of category Cc (which includes TAB,
+ * DEL and U+0080–U+009F) or Cf (invisible and bidirectional formatting)
+ * in what remains, and letters of one script, Common and Inherited
+ * aside (Unicode TR39's single-script rule with its augmented sets:
+ * Han with kana, Bopomofo or Hangul), so that no name looks like
+ * another (§3.4).
  *
  * Returns: (transfer full): the trimmed name, or %NULL
  */
