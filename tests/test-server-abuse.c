@@ -265,7 +265,7 @@ configure_refusal_server_full_upgrades (GcServerConfig *config)
   config->max_connections = 2;
 }
 
-/* §7: 503 counts open WebSocket connections plus upgrades in progress. */
+/* §3.6: 503 counts open WebSocket connections plus upgrades in progress. */
 static void
 test_refusal_server_full_upgrades (GcTestServer  *ts,
                                    gconstpointer  test_data)

@@ -1,4 +1,4 @@
-/* test-server-chat.c: joining, chat and WebSocket details (§1, §3, §4, §6, §7)
+/* test-server-chat.c: joining, chat and WebSocket details (docs/protocol.md §2, §4, §5, §7)
  *
  * Each test runs on its own GcServer (a gc_test_add_server() fixture)
  * with real loopback clients from tests/lib. The smoke tests first are a
@@ -379,7 +379,7 @@ test_join_welcome (GcTestServer  *ts,
 }
 
 /* ------------------------------------------------------------------ */
-/* Chat (§3, §4)                                                        */
+/* Chat (§4, §5)                                                        */
 /* ------------------------------------------------------------------ */
 
 static void
@@ -857,7 +857,7 @@ test_chat_invalid_utf8 (GcTestServer  *ts,
 }
 
 /* ------------------------------------------------------------------ */
-/* WebSocket details (§1, §6, §7)                                       */
+/* WebSocket details (§2, §7)                                           */
 /* ------------------------------------------------------------------ */
 
 static void

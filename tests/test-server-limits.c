@@ -1,4 +1,4 @@
-/* test-server-limits.c: rate limits, slow readers, keepalive and the idle timeout (§5, §7)
+/* test-server-limits.c: rate limits, slow readers, keepalive and the idle timeout (docs/protocol.md §6.3–§6.5)
  *
  * Each test runs on its own GcServer (a gc_test_add_server() fixture).
  * Time-based rules use timers of 1–3 s; every wait is a condition with a
@@ -18,7 +18,7 @@
 #include "gc-test-server.h"
 
 /* ------------------------------------------------------------------ */
-/* Rate limit (§5, §7)                                                  */
+/* Rate limit (§6.4)                                                    */
 /* ------------------------------------------------------------------ */
 
 static void
@@ -128,7 +128,7 @@ test_rate_flood (GcTestServer  *ts,
   g_assert_cmpuint (gc_test_client_wait_closed (a), ==, 1008);
   leave = gc_test_client_wait_leave (b, gc_test_client_get_you (a), "flood");
 
-  /* §7: refusals count as violations, and the one that exceeds
+  /* §6.4: refusals count as violations, and the one that exceeds
    * rate_burst closes: rate_burst refusals came first. Only the burst
    * was broadcast. */
   n_errors = gc_test_client_count_queued (a, GC_EVENT_ERROR);
@@ -149,7 +149,7 @@ configure_rate_violations_decay (GcServerConfig *config)
   config->rate_per_second = 2;
 }
 
-/* §7: violations decay at rate_per_s, so a client that is refused now
+/* §6.4: violations decay at rate_per_s, so a client that is refused now
  * and then is not taken for a flooder. */
 static void
 test_rate_violations_decay (GcTestServer  *ts,
@@ -186,7 +186,7 @@ test_rate_violations_decay (GcTestServer  *ts,
 }
 
 /* ------------------------------------------------------------------ */
-/* Slow readers, keepalive, idle timeout (§5)                           */
+/* Slow readers, keepalive, idle timeout (§6.3, §6.5)                   */
 /* ------------------------------------------------------------------ */
 
 static void

@@ -1,4 +1,4 @@
-/* test-server-ops.c: /healthz, /metrics, room disposal, scale and shutdown (§5, §7)
+/* test-server-ops.c: /healthz, /metrics, room disposal, scale and shutdown (docs/protocol.md §6.6, §8)
  *
  * Each test runs on its own GcServer (a gc_test_add_server() fixture, or
  * one it makes itself when it needs the server's own shutdown) with real
@@ -329,7 +329,7 @@ test_many_rooms_order (GcTestServer  *ts,
 }
 
 /* ------------------------------------------------------------------ */
-/* Shutdown (§5, §7)                                                    */
+/* Shutdown (§6.6)                                                      */
 /* ------------------------------------------------------------------ */
 
 static void

@@ -1,4 +1,4 @@
-/* test-server-refusals.c: what the server refuses before a member joins (§2, §7)
+/* test-server-refusals.c: what the server refuses before a member joins (docs/protocol.md §3)
  *
  * Each test runs its own GcServer (tests/lib/gc-test-server.h) and sends
  * it real requests over loopback: raw HTTP (gc-test-http.h) to see
@@ -19,7 +19,7 @@
 #include "gc-test-server.h"
 
 /* ------------------------------------------------------------------ */
-/* HTTP refusals (§2, §7)                                               */
+/* HTTP refusals (§3.6)                                                 */
 /* ------------------------------------------------------------------ */
 
 static void
@@ -80,7 +80,7 @@ test_refusal_bad_handshake (GcTestServer  *ts,
                                  "\r\n");
   gc_test_http_assert_refusal (no_key, 400, "bad_request");
 
-  /* §7: an unsupported version gets 400 bad_request or 426, and the
+  /* §3.1: an unsupported version gets 400 bad_request or 426, and the
    * version we speak. */
   bad_version = gc_test_http_upgrade (ts->port, "/joinRoom?room_code=lobby&user_name=ann", "8", NULL);
   if (bad_version->status == 426)
@@ -224,7 +224,7 @@ test_refusal_name_taken (GcTestServer  *ts,
   /* Free: neither alice nor alice2, in any case. */
   g_assert_cmpint (g_ascii_strcasecmp (suggestion, "alice"), !=, 0);
   g_assert_cmpint (g_ascii_strcasecmp (suggestion, "alice2"), !=, 0);
-  /* §7: the requested name with a number appended. */
+  /* §3.4: the requested name with a number appended. */
   g_assert_true (g_str_has_prefix (suggestion, "ALICE"));
 
   /* And really free: joining with it works. */
@@ -422,7 +422,7 @@ test_refusal_server_full (GcTestServer  *ts,
   c2 = gc_test_client_join (ts->port, "three", "c");
 }
 
-/* §7: when several refusals apply, the first of 404 → 426 → 400 handshake
+/* §3.7: when several refusals apply, the first of 404 → 426 → 400 handshake
  * → 403 origin → 429 → 503 → 400 parameters → 403 room full → 409 wins. */
 static void
 test_refusal_order (void)

@@ -1,4 +1,4 @@
-/* test-server-resume.c: history, and resuming a membership after a dropped connection (§5, §7)
+/* test-server-resume.c: history, and resuming a membership after a dropped connection (docs/protocol.md §6.1, §6.2)
  *
  * What a (re)joining member is sent of the room's past, and how a member
  * whose connection dropped takes its place back. Each test runs on its own
@@ -149,7 +149,7 @@ test_history_dropped_with_room (GcTestServer  *ts,
 }
 
 /* ------------------------------------------------------------------ */
-/* Resume (§5, §7)                                                      */
+/* Resume (§6.2)                                                        */
 /* ------------------------------------------------------------------ */
 
 static void
@@ -450,7 +450,7 @@ test_resume_waiting_member_counts (GcTestServer  *ts,
   healthz = gc_test_http_get ("127.0.0.1", ts->port, NULL, "/healthz");
   g_assert_nonnull (healthz->json);
   g_assert_cmpint (json_object_get_int_member (healthz->json, "rooms"), ==, 1);
-  /* §7: /healthz counts the waiting member as a connection too. */
+  /* §8.1: /healthz counts the waiting member as a connection too. */
   g_assert_cmpint (json_object_get_int_member (healthz->json, "connections"), ==, 2);
   g_assert_cmpuint (gc_server_get_n_members (ts->server), ==, 2);
 

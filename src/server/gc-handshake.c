@@ -263,7 +263,7 @@ on_refused_readable (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Answers @status with a refusal body (§7, code bad_request) and ends
+/* Answers @status with a refusal body (§3.6, code bad_request) and ends
  * the connection once the client has had it: we stop sending, read what
  * it still sends (a close with unread data would reset the connection
  * and could destroy the answer), and close when it does, or after a

@@ -840,7 +840,7 @@ gc_test_assert_message (const GcTestEvent *event,
   g_assert_cmpstr (message->client_id, ==, client_id);
   g_assert_cmpuint (message->id, >, 0);
   gc_test_assert_recent_ts (message->ts);
-  /* §7: client_id is omitted, not null, when the sender gave none. */
+  /* §4.3: client_id is omitted, not null, when the sender gave none. */
   if (client_id == NULL)
     g_assert_null (strstr (event->json, "\"client_id\""));
 }

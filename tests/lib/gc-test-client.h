@@ -218,7 +218,7 @@ void          gc_test_assert_same_user      (const GcUser            *a,
 /* A server timestamp: Unix milliseconds, within a minute of our clock. */
 void          gc_test_assert_recent_ts      (gint64                   ts);
 /* A message event from @from with @text and @client_id (NULL: the field
- * must be absent, not null; §7), a positive id and a recent ts. */
+ * must be absent, not null; §4.3), a positive id and a recent ts. */
 void          gc_test_assert_message        (const GcTestEvent       *event,
                                              const GcUser            *from,
                                              const char              *text,

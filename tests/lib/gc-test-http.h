@@ -10,7 +10,7 @@
  *
  * gc_test_upgrade_request() builds a valid WebSocket upgrade to send
  * as is or to spoil; gc_test_http_assert_refusal() checks a JSON refusal
- * (protocol.md §2).
+ * (docs/protocol.md §3.6).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
