@@ -177,6 +177,51 @@ test_metrics_values (void)
   check_format (after);
 }
 
+/* --admin-bind: /healthz and /metrics on their own port, and only there. */
+static void
+test_metrics_admin_port (void)
+{
+  GcServerConfig config;
+  g_autoptr(GcTestServer) ts = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcTestClient) ann = NULL;
+  const char *paths[] = { "/healthz", "/metrics" };
+  guint16 admin_port;
+
+  gc_test_server_config_init (&config);
+  ts = gc_test_server_new (&config);
+  g_assert_cmpuint (gc_server_get_admin_port (ts->server), ==, 0);
+  g_assert_false (gc_server_listen_admin (ts->server, loopback, ts->port, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+  g_assert_true (gc_server_listen_admin (ts->server, loopback, 0, &error));
+  g_assert_no_error (error);
+  admin_port = gc_server_get_admin_port (ts->server);
+  g_assert_cmpuint (admin_port, !=, 0);
+  g_assert_cmpuint (admin_port, !=, ts->port);
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      g_autoptr(GcTestHttpResponse) public = gc_test_http_get ("127.0.0.1", ts->port, NULL, paths[i]);
+      g_autoptr(GcTestHttpResponse) admin = gc_test_http_get ("127.0.0.1", admin_port, NULL, paths[i]);
+
+      gc_test_http_assert_refusal (public, 404, "not_found");
+      g_assert_cmpuint (admin->status, ==, 200);
+    }
+
+  /* Joins stay on the public port. */
+  {
+    g_autoptr(GcTestHttpResponse) join = gc_test_http_upgrade (admin_port,
+                                                               "/joinRoom?room_code=a&user_name=b",
+                                                               NULL, NULL);
+
+    gc_test_http_assert_refusal (join, 404, "not_found");
+  }
+  ann = gc_test_client_join (ts->port, "lobby", "ann");
+  g_assert_false (ann->closed);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -185,6 +230,7 @@ main (int    argc,
 
   g_test_add_func ("/server-metrics/lint", test_metrics_lint);
   g_test_add_func ("/server-metrics/values", test_metrics_values);
+  g_test_add_func ("/server-metrics/admin-port", test_metrics_admin_port);
 
   return g_test_run ();
 }

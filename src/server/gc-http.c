@@ -101,12 +101,28 @@ gc_http_refuse_gerror (GcServer          *server,
   gc_http_refuse (server, msg, error->code, error->message, NULL, 0, room);
 }
 
+/* Whether @path is served on the port @msg came in on: with an admin
+ * port (--admin-bind), /healthz and /metrics there and only there. */
 static gboolean
-is_known_path (const char *path)
+is_known_path (GcServer          *server,
+               SoupServerMessage *msg,
+               const char        *path)
 {
-  return gc_join_is_path (path) ||
-         g_str_equal (path, "/healthz") ||
-         g_str_equal (path, "/metrics");
+  gboolean admin_path = g_str_equal (path, "/healthz") || g_str_equal (path, "/metrics");
+  guint16 admin_port = gc_server_get_admin_port (server);
+  GSocketAddress *local;
+  gboolean on_admin_port;
+
+  if (!admin_path && !g_str_equal (path, "/joinRoom"))
+    return FALSE;
+  if (admin_port == 0)
+    return TRUE;
+
+  local = soup_server_message_get_local_address (msg);
+  on_admin_port = G_IS_INET_SOCKET_ADDRESS (local) &&
+                  g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) == admin_port;
+
+  return admin_path == on_admin_port;
 }
 
 static gboolean
@@ -152,7 +168,7 @@ gc_http_on_request_headers (SoupServer        *soup,
       return;
     }
 
-  if (!is_known_path (path))
+  if (!is_known_path (server, msg, path))
     gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_NOT_FOUND, "No such endpoint", NULL, 0, NULL);
   else if (g_str_equal (path, "/joinRoom") &&
            soup_server_message_get_method (msg) != SOUP_METHOD_GET)

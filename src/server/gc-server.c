@@ -49,6 +49,7 @@ struct _GcServer
   SoupServer       *soup;
 
   GPtrArray        *listeners;         /* GcListener */
+  guint16           admin_port;        /* 0: /healthz and /metrics on every port */
   gboolean          accept_paused;     /* out of fds, or too many handshakes */
   GSource          *accept_retry;      /* resumes accepting while paused */
 
@@ -368,6 +369,46 @@ gc_server_listen (GcServer      *self,
     }
 
   return TRUE;
+}
+
+gboolean
+gc_server_listen_admin (GcServer      *self,
+                        GInetAddress  *bind_address,
+                        guint16        port,
+                        GError       **error)
+{
+  GcListener *listener;
+
+  g_return_val_if_fail (GC_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (G_IS_INET_ADDRESS (bind_address), FALSE);
+  g_return_val_if_fail (self->admin_port == 0, FALSE);
+  g_return_val_if_fail (self->listeners->len > 0, FALSE);
+
+  for (guint i = 0; i < self->listeners->len; i++)
+    {
+      if (port != 0 && ((GcListener *) g_ptr_array_index (self->listeners, i))->port == port)
+        {
+          /* Requests are told apart by the port they came in on. */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+                       "port %u is the public port", port);
+          return FALSE;
+        }
+    }
+
+  listener = server_add_listener (self, bind_address, port, FALSE, NULL, error);
+  if (listener == NULL)
+    return FALSE;
+  self->admin_port = listener->port;
+
+  return TRUE;
+}
+
+guint16
+gc_server_get_admin_port (GcServer *self)
+{
+  g_return_val_if_fail (GC_IS_SERVER (self), 0);
+
+  return self->admin_port;
 }
 
 guint16

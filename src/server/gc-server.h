@@ -135,6 +135,24 @@ gboolean        gc_server_listen               (GcServer             *self,
                                                 guint16               port,
                                                 GError              **error);
 
+/**
+ * gc_server_listen_admin:
+ * @self: a #GcServer
+ * @bind_address: the address for /healthz and /metrics (say 127.0.0.1)
+ * @port: its port; 0 picks a free one
+ * @error: return location for a #GError
+ *
+ * Serves /healthz and /metrics on their own socket, and only there: the
+ * ports of gc_server_listen() then answer 404 for them, and this one 404
+ * for everything else. Call after gc_server_listen(), at most once.
+ */
+gboolean        gc_server_listen_admin         (GcServer             *self,
+                                                GInetAddress         *bind_address,
+                                                guint16               port,
+                                                GError              **error);
+/* The port of gc_server_listen_admin(); 0 if there is none. */
+guint16         gc_server_get_admin_port       (GcServer             *self);
+
 /* The port of the first listening socket; 0 if not listening. */
 guint16         gc_server_get_port             (GcServer             *self);
 

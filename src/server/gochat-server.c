@@ -366,7 +366,8 @@ on_reload_signal (gpointer user_data)
 }
 
 static GInetAddress *
-resolve_bind_address (const char *text)
+resolve_address (const char *option,
+                 const char *text)
 {
   g_autoptr(GResolver) resolver = NULL;
   g_autoptr(GError) error = NULL;
@@ -380,7 +381,7 @@ resolve_bind_address (const char *text)
   resolver = g_resolver_get_default ();
   addresses = g_resolver_lookup_by_name (resolver, text, NULL, &error);
   if (addresses == NULL)
-    die_usage ("--bind: cannot resolve “%s”: %s", text, error->message);
+    die_usage ("%s: cannot resolve “%s”: %s", option, text, error->message);
 
   address = g_object_ref (addresses->data);
   g_resolver_free_addresses (addresses);
@@ -426,6 +427,9 @@ main (int    argc,
   rlim_t fd_limit;
 
   g_autofree char *opt_bind = NULL;
+  g_autofree char *opt_admin_bind = NULL;
+  g_autoptr(GInetAddress) admin_address = NULL;
+  guint16 admin_port = 0;
   gint64 opt_port = 8081;
   g_autofree char *opt_tls_cert = NULL;
   g_autofree char *opt_tls_key = NULL;
@@ -448,6 +452,10 @@ main (int    argc,
   const GOptionEntry entries[] = {
     { "bind", 0, 0, G_OPTION_ARG_STRING, &opt_bind,
       "Address of the interface to listen on (default: all interfaces)", "ADDRESS" },
+    { "admin-bind", 0, 0, G_OPTION_ARG_STRING, &opt_admin_bind,
+      "Serve /healthz and /metrics on this address and port only (e.g. 127.0.0.1:9100; port 0 "
+      "picks one); the public port then answers 404 for them (default: on the public port)",
+      "ADDRESS:PORT" },
     { "port", 0, 0, G_OPTION_ARG_INT64, &opt_port,
       "TCP port to listen on; 0 picks a free one (default: 8081)", "N" },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_cert,
@@ -496,7 +504,7 @@ main (int    argc,
   g_option_context_set_summary (context,
                                 "Serves GoChat rooms (protocol version 1) over WebSocket.");
   g_option_context_set_description (context,
-                                    "Endpoints: /joinRoom (WebSocket), /healthz, /metrics. "
+                                    "Endpoints: /joinRoom (WebSocket), /healthz, /metrics (see --admin-bind). "
                                     "SIGINT or SIGTERM shut down gracefully; SIGHUP reloads the TLS "
                                     "certificate and key.\n"
                                     "See gochat-server(1).");
@@ -555,7 +563,21 @@ main (int    argc,
   config.allowed_origins = (const char * const *) opt_allowed_origins;
 
   if (opt_bind != NULL)
-    bind_address = resolve_bind_address (opt_bind);
+    bind_address = resolve_address ("--bind", opt_bind);
+  if (opt_admin_bind != NULL)
+    {
+      g_autoptr(GSocketConnectable) parsed = NULL;
+      const char *colon = strrchr (opt_admin_bind, ':');
+
+      /* The port is required: "host:port", "[v6]:port". */
+      parsed = colon != NULL && colon[1] != '\0' ? g_network_address_parse (opt_admin_bind, 0, NULL)
+                                                 : NULL;
+      if (parsed == NULL)
+        die_usage ("--admin-bind: “%s” is not ADDRESS:PORT", opt_admin_bind);
+      admin_address = resolve_address ("--admin-bind",
+                                       g_network_address_get_hostname (G_NETWORK_ADDRESS (parsed)));
+      admin_port = g_network_address_get_port (G_NETWORK_ADDRESS (parsed));
+    }
 
   if (opt_tls_key != NULL && opt_tls_cert == NULL)
     die_usage ("--tls-key needs --tls-cert");
@@ -579,6 +601,24 @@ main (int    argc,
 
   addresses = gc_server_get_listen_addresses (server);
   listening = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (g_ptr_array_index (addresses, 0)));
+
+  if (admin_address != NULL)
+    {
+      g_autoptr(GSocketAddress) admin = NULL;
+      g_autofree char *admin_text = NULL;
+
+      if (!gc_server_listen_admin (server, admin_address, admin_port, &error))
+        {
+          fprintf (stderr, "gochat-server: cannot listen on --admin-bind %s: %s\n",
+                   opt_admin_bind, error->message);
+          return EXIT_FAILURE;
+        }
+      admin = g_inet_socket_address_new (admin_address, gc_server_get_admin_port (server));
+      admin_text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (admin));
+      fprintf (stderr, "serving /healthz and /metrics on %s\n", admin_text);
+    }
+
+  /* Last: tests and scripts take this line for "ready". */
   fprintf (stderr, "listening on %s\n", listening);
   fflush (stderr);
 
