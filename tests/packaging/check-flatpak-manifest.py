@@ -3,11 +3,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
 # flatpak-builder needs the network to fetch the runtime, so this checks what
-# it would build from: usage: check-flatpak-manifest.py MANIFEST SOURCE_ROOT
-# Prints TAP.
+# it would build from: usage: check-flatpak-manifest.py MANIFEST SOURCE_ROOT KIND
+# KIND is `local` (flatpak/io.github.gochat.GoChat-local.json, the development
+# manifest: builds the checkout it sits in) or `release`
+# (flatpak/io.github.gochat.GoChat.json: builds the git repository at the tag
+# of this version). Prints TAP.
 
 import json
 import os
+import re
 import sys
 
 from tap import Tap
@@ -68,10 +72,11 @@ def module_mentions(module, name):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print('usage: check-flatpak-manifest.py MANIFEST SOURCE_ROOT', file=sys.stderr)
+    if len(sys.argv) != 4 or sys.argv[3] not in ('local', 'release'):
+        print('usage: check-flatpak-manifest.py MANIFEST SOURCE_ROOT local|release',
+              file=sys.stderr)
         return 2
-    manifest_path, source_root = sys.argv[1], sys.argv[2]
+    manifest_path, source_root, kind = sys.argv[1], sys.argv[2], sys.argv[3]
 
     tap = Tap()
     check = tap.check
@@ -85,8 +90,9 @@ def main():
 
     app_id = manifest.get('id', manifest.get('app-id'))
     check(app_id == APP_ID, f'app id is {APP_ID}', f'found {app_id!r}')
-    check(os.path.basename(manifest_path) == APP_ID + '.json',
-          'the file is named after the app id', os.path.basename(manifest_path))
+    expected_name = APP_ID + ('-local.json' if kind == 'local' else '.json')
+    check(os.path.basename(manifest_path) == expected_name,
+          f'the {kind} manifest is {expected_name}', os.path.basename(manifest_path))
     check(manifest.get('command') == 'gochat', 'command is gochat',
           f'found {manifest.get("command")!r}')
     check(manifest.get('runtime') == 'org.gnome.Platform', 'runtime is org.gnome.Platform',
@@ -121,13 +127,30 @@ def main():
           f'config-opts {config_opts!r}')
 
     sources = project.get('sources', [])
-    manifest_dir = os.path.dirname(os.path.abspath(manifest_path))
-    local = [s for s in sources if isinstance(s, dict) and s.get('type') == 'dir'
-             and os.path.realpath(os.path.join(manifest_dir, s.get('path', '')))
-             == os.path.realpath(source_root)]
-    check(len(sources) == 1 and len(local) == 1,
-          'gochat is built from the local checkout (one dir source at the source root)',
-          f'sources {sources!r}')
+    if kind == 'local':
+        manifest_dir = os.path.dirname(os.path.abspath(manifest_path))
+        local = [s for s in sources if isinstance(s, dict) and s.get('type') == 'dir'
+                 and os.path.realpath(os.path.join(manifest_dir, s.get('path', '')))
+                 == os.path.realpath(source_root)]
+        check(len(sources) == 1 and len(local) == 1,
+              'gochat is built from the local checkout (one dir source at the source root)',
+              f'sources {sources!r}')
+    else:
+        with open(os.path.join(source_root, 'meson.build'), encoding='utf-8') as f:
+            version = re.search(r"version:\s*'([^']+)'", f.read()).group(1)
+        git = [s for s in sources if isinstance(s, dict) and s.get('type') == 'git']
+        check(len(sources) == 1 and len(git) == 1
+              and str(git[0].get('url', '')).startswith('https://'),
+              'gochat is built from its git repository (one git source over https)',
+              f'sources {sources!r}')
+        tag = git[0].get('tag') if git else None
+        check(tag == 'v' + version, f'at the tag of this version (v{version})',
+              f'tag {tag!r}')
+
+    # A load generator has no place in a desktop app.
+    check('/bin/gochat-bench' in manifest.get('cleanup', []),
+          'gochat-bench is left out of the Flatpak (cleanup /bin/gochat-bench)',
+          f'cleanup {manifest.get("cleanup")!r}')
 
     for library in FROM_RUNTIME:
         builders = [m if isinstance(m, str) else m.get('name') for m in modules
