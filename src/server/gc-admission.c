@@ -445,31 +445,83 @@ handshake_is_stale (GcHandshake *hs,
   return FALSE;
 }
 
-/* The handshake to close to make room: one we answered already, else
- * the stalest of those waiting for their client, if it is stale; else
- * %NULL, and @retry_at_us says when to look again. */
+/* Whether bytes came for @hs (waiting for its ClientHello or request
+ * head) that it has not looked at yet: a busy server may not have read
+ * a request that is there. */
+static gboolean
+handshake_has_unseen_bytes (GcHandshake *hs)
+{
+  gssize available;
+
+  if (hs->stage != GC_HANDSHAKE_HELLO && hs->stage != GC_HANDSHAKE_HEAD)
+    return FALSE;
+
+  available = g_socket_get_available_bytes (hs->socket);
+  /* What we peeked at stays in the socket; what we read does not. */
+  return available > 0 && (hs->base != NULL || (gsize) available > hs->seen);
+}
+
+/* How many of the stalest handshakes to weigh when one must go. */
+#define VICTIM_CANDIDATES 64
+
+/* Weighs the stale handshakes at the head of @queue (stalest first) and
+ * keeps in @best the one whose address has the most in progress. Those
+ * with bytes waiting are not stale: they go to @skipped. */
+static void
+admission_weigh_victims (GQueue       *queue,
+                         gint64        now,
+                         gint64       *retry_at_us,
+                         GcHandshake **best,
+                         GPtrArray    *skipped,
+                         guint        *n_weighed)
+{
+  for (GList *l = queue->head; l != NULL && *n_weighed < VICTIM_CANDIDATES; l = l->next)
+    {
+      GcHandshake *hs = l->data;
+
+      if (!handshake_is_stale (hs, now, retry_at_us))
+        return;
+      (*n_weighed)++;
+      if (handshake_has_unseen_bytes (hs))
+        {
+          g_ptr_array_add (skipped, hs);
+          continue;
+        }
+      if (*best == NULL || hs->peer->handshakes.length > (*best)->peer->handshakes.length ||
+          (hs->peer->handshakes.length == (*best)->peer->handshakes.length &&
+           hs->progress_us < (*best)->progress_us))
+        *best = hs;
+    }
+}
+
+/* The handshake to close to make room: one we answered already, else,
+ * of the stale ones that wait for their client (the stalest few), one
+ * from the address with the most in progress, so that a flood from many
+ * addresses closes its own before an honest client's; else %NULL, and
+ * @retry_at_us says when to look again. */
 static GcHandshake *
 admission_find_victim (GcAdmission *self,
                        gint64       now,
                        gint64      *retry_at_us)
 {
-  GcHandshake *waiting = g_queue_peek_head (&self->waiting);
-  GcHandshake *tls_waiting = g_queue_peek_head (&self->tls_waiting);
-  GcHandshake *stalest;
+  g_autoptr(GPtrArray) skipped = g_ptr_array_new ();
+  GcHandshake *best = NULL;
+  guint n_weighed = 0;
 
   *retry_at_us = now + HANDSHAKE_RECHECK_MS * G_TIME_SPAN_MILLISECOND;
 
   if (self->refused.head != NULL)
     return self->refused.head->data;
 
-  stalest = waiting;
-  if (stalest == NULL || (tls_waiting != NULL && tls_waiting->progress_us < stalest->progress_us))
-    stalest = tls_waiting;
+  admission_weigh_victims (&self->waiting, now, retry_at_us, &best, skipped, &n_weighed);
+  n_weighed = 0;
+  admission_weigh_victims (&self->tls_waiting, now, retry_at_us, &best, skipped, &n_weighed);
 
-  if (stalest != NULL && handshake_is_stale (stalest, now, retry_at_us))
-    return stalest;
+  /* Their clients sent something we have not looked at yet. */
+  for (guint i = 0; i < skipped->len; i++)
+    gc_admission_progress (self, g_ptr_array_index (skipped, i));
 
-  return NULL;
+  return best;
 }
 
 /* The stalest handshake of @peer's that waits for its client, if it is
@@ -487,8 +539,8 @@ peer_find_victim (GcPeer *peer,
 
       if (hs->stage == GC_HANDSHAKE_REFUSED)
         return hs;
-      if (hs->stage != GC_HANDSHAKE_HELLO && hs->stage != GC_HANDSHAKE_HEAD &&
-          hs->stage != GC_HANDSHAKE_TLS_WAITING)
+      if ((hs->stage != GC_HANDSHAKE_HELLO && hs->stage != GC_HANDSHAKE_HEAD &&
+           hs->stage != GC_HANDSHAKE_TLS_WAITING) || handshake_has_unseen_bytes (hs))
         continue;
       if (stalest == NULL || hs->progress_us < stalest->progress_us)
         stalest = hs;
