@@ -841,6 +841,87 @@ test_low_fd_limit (void)
                   N_LOW_LIMIT_CLIENTS);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* A stalled server and an honest sender (issue 14.3)                   */
+/* ------------------------------------------------------------------ */
+
+#define STALL_SECONDS 10
+
+/* Whether any event queued for @client is a leave for flooding. */
+static gboolean
+has_flood_leave (GcTestClient *client)
+{
+  for (GList *l = client->events.head; l != NULL; l = l->next)
+    {
+      GcTestEvent *event = l->data;
+
+      if (event->event->type == GC_EVENT_LEAVE &&
+          event->event->leave.reason == GC_LEAVE_REASON_FLOOD)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A client sends 1 message a second, under the limit of 2; the server
+ * stops (SIGSTOP) for STALL_SECONDS and then reads them all at once.
+ * The bucket (3) refuses what exceeds it with rate_limited, but the
+ * refusals were no flood: the client had sent nothing faster than
+ * allowed, and before it could see any refusal. It was closed with 1008
+ * and announced as `flood` (with the defaults, after a 30 s stall; these
+ * smaller limits show the same with 10 s). */
+static void
+test_stall_no_flood (void)
+{
+  g_autoptr(GcTestServerProcess) server = NULL;
+  g_autoptr(GcTestClient) sender = NULL;
+  g_autoptr(GcTestClient) observer = NULL;
+  GPid pid;
+  guint n_sent = 0;
+  guint n_refused;
+  guint n_delivered;
+
+  server = gc_test_server_process_start ("--rate-burst=3", "--rate-per-second=2", NULL);
+  pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (server->process), NULL, 10);
+  sender = gc_test_client_join (server->port, "lobby", "sender");
+  observer = gc_test_client_join (server->port, "lobby", "observer");
+
+  for (guint second = 0; second < 2 + STALL_SECONDS + 4; second++)
+    {
+      g_autofree char *text = g_strdup_printf ("tick %u", second);
+
+      if (second == 2)
+        g_assert_cmpint (kill (pid, SIGSTOP), ==, 0);
+      if (second == 2 + STALL_SECONDS)
+        g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
+      gc_test_client_send_message (sender, text, NULL);
+      n_sent++;
+      gc_test_run_for_ms (1000);
+      g_assert_false (sender->closed);
+    }
+  /* The last one is through: everything before it was answered. */
+  gc_test_wait (observer->closed || sender->closed ||
+                gc_test_client_count_queued (observer, GC_EVENT_MESSAGE) +
+                gc_test_client_count_queued (sender, GC_EVENT_ERROR) >= n_sent);
+
+  n_refused = gc_test_client_count_queued (sender, GC_EVENT_ERROR);
+  n_delivered = gc_test_client_count_queued (observer, GC_EVENT_MESSAGE);
+  g_test_message ("%u messages at 1/s across a %u s stall: %u delivered, %u refused "
+                  "(rate_limited), sender %s", n_sent, STALL_SECONDS, n_delivered, n_refused,
+                  sender->closed ? "closed" : "still connected");
+  g_assert_false (sender->closed);
+  g_assert_false (observer->closed);
+  g_assert_false (has_flood_leave (observer));
+  g_assert_cmpuint (gc_test_client_count_queued (observer, GC_EVENT_LEAVE), ==, 0);
+  /* What exceeded the bucket was refused, not dropped silently. */
+  g_assert_cmpuint (n_refused, >, 0);
+  g_assert_cmpuint (n_delivered + n_refused, ==, n_sent);
+  while (gc_test_client_count_queued (sender, GC_EVENT_ERROR) > 0)
+    {
+      g_autoptr(GcTestEvent) error = gc_test_client_wait_error (sender, "rate_limited");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -857,6 +938,7 @@ main (int   argc,
   g_test_add_func ("/server/hardening/flood/stalled-tls", test_flood_stalled_tls);
   g_test_add_func ("/server/hardening/flood/silent", test_flood_silent);
   g_test_add_func ("/server/hardening/fd-limit/1024", test_low_fd_limit);
+  g_test_add_func ("/server/hardening/rate/stall-is-no-flood", test_stall_no_flood);
 
   return g_test_run ();
 }

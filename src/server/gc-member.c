@@ -56,8 +56,40 @@ gc_member_new (const char *name,
   member->address = g_strdup (address);
   gc_token_bucket_init (&member->rate, rate_burst, now_us);
   gc_token_bucket_init (&member->violations, rate_burst, now_us);
+  gc_token_bucket_init (&member->allowance, rate_burst, now_us);
 
   return member;
+}
+
+/* A client's requests sent at the allowed rate while the network (or the
+ * server) stalled arrive together: the bucket refuses what exceeds it,
+ * but they are no flood. The allowance is a second bucket, refilled at
+ * the same rate but holding up to this many seconds' worth more: a
+ * refusal is a violation only once the allowance is spent too, that is
+ * for requests beyond what the client could have sent at the allowed
+ * rate. A new member's allowance is just the burst, so that one that
+ * floods from the start is closed as soon as before. */
+#define ALLOWANCE_SECONDS 60
+
+GcMemberRequestVerdict
+gc_member_take_request (GcMember *member,
+                        double    burst,
+                        double    rate_per_s,
+                        gint64    now_us,
+                        gint64   *out_retry_after_us)
+{
+  gboolean allowed = gc_token_bucket_take (&member->allowance,
+                                           burst + rate_per_s * ALLOWANCE_SECONDS,
+                                           rate_per_s, now_us, NULL);
+
+  if (gc_token_bucket_take (&member->rate, burst, rate_per_s, now_us, out_retry_after_us))
+    return GC_MEMBER_REQUEST_ALLOWED;
+
+  if (allowed)
+    return GC_MEMBER_REQUEST_REFUSED;
+
+  return gc_token_bucket_charge (&member->violations, burst, rate_per_s, now_us) < 0 ?
+         GC_MEMBER_REQUEST_FLOODING : GC_MEMBER_REQUEST_REFUSED;
 }
 
 GcMember *

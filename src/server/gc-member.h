@@ -38,6 +38,7 @@ typedef struct {
   gint64          resume_deadline_us;  /* monotonic; while WAITING */
   GcTokenBucket   rate;                /* requests (§6.4 rate limit) */
   GcTokenBucket   violations;          /* refused requests, decaying */
+  GcTokenBucket   allowance;           /* what it may have sent while quiet */
   guint           index;               /* in the room's member array */
   guint           ref_count;
   guint           resumes_in_progress; /* upgrades that will take it over */
@@ -61,6 +62,24 @@ void      gc_member_unref        (GcMember       *member);
 void      gc_member_take_name    (GcMember       *member,
                                   char           *name,
                                   char           *name_key);
+
+typedef enum {
+  GC_MEMBER_REQUEST_ALLOWED,
+  GC_MEMBER_REQUEST_REFUSED,     /* answer rate_limited */
+  GC_MEMBER_REQUEST_FLOODING,    /* close as a flooder */
+} GcMemberRequestVerdict;
+
+/* §6.4: takes a token for one request from a bucket of @burst tokens
+ * refilled at @rate_per_s. A request that finds none is refused (then
+ * @out_retry_after_us says when one is back); the refusal is a violation
+ * only beyond what the client could have sent at @rate_per_s while it
+ * was quiet, and violations beyond @burst (they decay at @rate_per_s)
+ * make it a flooder. */
+GcMemberRequestVerdict gc_member_take_request (GcMember *member,
+                                               double    burst,
+                                               double    rate_per_s,
+                                               gint64    now_us,
+                                               gint64   *out_retry_after_us);
 
 /* Whether @token is this member's session token, compared in constant
  * time (its length is not secret). */

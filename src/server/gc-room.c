@@ -706,17 +706,16 @@ room_handle_text (GcRoom   *self,
   g_autofree char *ref = NULL;
   gint64 now = g_get_monotonic_time ();
   gint64 retry_after_us = 0;
+  GcMemberRequestVerdict verdict;
   gsize len;
   const char *text = g_bytes_get_data (payload, &len);
 
   /* §6.4: every request takes a token before validation. */
-  if (!gc_token_bucket_take (&member->rate, config->rate_burst, config->rate_per_second,
-                             now, &retry_after_us))
+  verdict = gc_member_take_request (member, config->rate_burst, config->rate_per_second, now,
+                                    &retry_after_us);
+  if (verdict != GC_MEMBER_REQUEST_ALLOWED)
     {
-      double left = gc_token_bucket_charge (&member->violations, config->rate_burst,
-                                            config->rate_per_second, now);
-
-      if (left < 0)
+      if (verdict == GC_MEMBER_REQUEST_FLOODING)
         {
           room_drop_member (self, member, GC_LEAVE_REASON_FLOOD,
                             GC_WS_CLOSE_POLICY_VIOLATION, "flooding");
