@@ -708,10 +708,12 @@ test_flood_stalled_tls (void)
                       "%" G_GINT64_FORMAT " ms (%u handshakes in progress)",
                       round, N_TLS_STALLERS, N_TLS_STALLER_ADDRESSES, took_ms,
                       gc_server_get_n_handshakes (ts->server));
-      /* The issue asks for under a second, and it takes a few hundred
-       * ms here; the bound is looser for loaded and sanitizer runs, far
-       * below the 9 s (or the timeout) of before. */
-      g_assert_cmpint (took_ms, <, 5000);
+      /* It got in (before, it waited behind the stallers: 9 s, or the
+       * test's timeout). The issue asks for under a second, and it takes
+       * a few hundred ms here; the bound is looser and scaled for loaded
+       * and sanitizer runs. */
+      g_assert_true (client->welcome != NULL && !client->closed);
+      g_assert_cmpint (took_ms, <, gc_test_timeout_ms (5000));
       /* Later rounds meet stallers that have run a while. */
       gc_test_run_for_ms (700);
     }

@@ -113,7 +113,7 @@ is_known_path (GcServer          *server,
   GSocketAddress *local;
   gboolean on_admin_port;
 
-  if (!admin_path && !g_str_equal (path, "/joinRoom"))
+  if (!admin_path && !gc_join_is_path (path))
     return FALSE;
   if (admin_port == 0)
     return TRUE;
@@ -170,7 +170,7 @@ gc_http_on_request_headers (SoupServer        *soup,
 
   if (!is_known_path (server, msg, path))
     gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_NOT_FOUND, "No such endpoint", NULL, 0, NULL);
-  else if (g_str_equal (path, "/joinRoom") &&
+  else if (gc_join_is_path (path) &&
            soup_server_message_get_method (msg) != SOUP_METHOD_GET)
     {
       gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED, "Join with GET",
