@@ -10,6 +10,11 @@
 #
 # Usage: compare-relay.py --build-dir _build-release --relay-modules /tmp/relay/node_modules
 #
+# Workload 5 is joins only: what a join costs the server, from accept to
+# welcome and the join events to the room. --baseline-build-dir adds the
+# gochat-server of another build (say an older commit) to every run,
+# measured by the same gochat-bench.
+#
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 import argparse
@@ -38,6 +43,8 @@ WORKLOADS = {
         ['--clients=50', '--rooms=1', '--messages=200', '--window=1', '--size=64']),
     4: ('1000 clients in 100 rooms at 2 messages/s (20 each)',
         ['--clients=1000', '--rooms=100', '--messages=20', '--rate=2', '--size=64']),
+    5: ('5000 clients joining 100 rooms, joins only',
+        ['--clients=5000', '--rooms=100', '--messages=0', '--timeout=60']),
 }
 IDLE_ARGS = ['--clients=10000', '--rooms=100', '--messages=0', '--hold', '--connect-concurrency=128']
 
@@ -63,8 +70,9 @@ def wait_listening(port, process, timeout=10.0):
 
 def start_server(kind, args):
     port = free_port()
-    if kind == 'gochat':
-        cmd = [os.path.join(args.build_dir, 'src', 'server', 'gochat-server'),
+    if kind in ('gochat', 'baseline'):
+        build_dir = args.build_dir if kind == 'gochat' else args.baseline_build_dir
+        cmd = [os.path.join(build_dir, 'src', 'server', 'gochat-server'),
                '--bind=127.0.0.1', '--port=%d' % port] + GOCHAT_ARGS
         env = None
     else:
@@ -86,7 +94,8 @@ def stop(process):
 
 def bench_cmd(args, kind, port, pid, extra):
     return ([os.path.join(args.build_dir, 'src', 'bench', 'gochat-bench'),
-             '--url=ws://127.0.0.1:%d' % port, '--protocol=%s' % kind,
+             '--url=ws://127.0.0.1:%d' % port,
+             '--protocol=%s' % ('relay' if kind == 'relay' else 'gochat'),
              '--server-pid=%d' % pid, '--json', '--quiet'] + extra)
 
 
@@ -130,19 +139,32 @@ def main():
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--workloads', default='1,2,3,4')
     parser.add_argument('--json', help='write every report to this file')
+    parser.add_argument('--baseline-build-dir',
+                        help='also run the gochat-server of this build (e.g. an older commit)')
     args = parser.parse_args()
     args.build_dir = os.path.abspath(args.build_dir)
+    kinds = ('gochat', 'relay')
+    if args.baseline_build_dir:
+        args.baseline_build_dir = os.path.abspath(args.baseline_build_dir)
+        kinds = ('baseline', 'gochat', 'relay')
 
     workloads = [int(w) for w in args.workloads.split(',')]
     reports = {}
     print('load average at start: %s' % load(), file=sys.stderr)
     for w in workloads:
         for i in range(args.runs):
-            for kind in ('gochat', 'relay'):
+            for kind in kinds:
                 report = run_one(args, kind, w)
                 reports.setdefault((w, kind), []).append(report)
                 server = report['server']
-                print('workload %d %-6s run %d: %8.0f deliveries/CPU-s, %8.0f deliveries/s, '
+                if w == 5:
+                    print('workload 5 %-8s run %d: %6.1f µs CPU per join, %6.0f joins/CPU-s, '
+                          'join events %d of %d, load %s'
+                          % (kind, i + 1, server['cpu_us_per_join'], server['joins_per_cpu_second'],
+                             report['connect']['join_events'],
+                             report['connect']['expected_join_events'], load()), file=sys.stderr)
+                    continue
+                print('workload %d %-8s run %d: %8.0f deliveries/CPU-s, %8.0f deliveries/s, '
                       'p99 %.2f ms, lost %d, load %s'
                       % (w, kind, i + 1, server['deliveries_per_cpu_second'],
                          report['deliveries_per_second'], report['latency_ms']['p99'],
@@ -160,9 +182,35 @@ def main():
             return ''
         return ' (%+.0f %%)' % (100.0 * (med(w, kind, per_cpu) / med(1, kind, per_cpu) - 1))
 
+    if args.baseline_build_dir:
+        print('| workload | baseline gochat-server | gochat-server | change |')
+        print('|---|---|---|---|')
+        for w in workloads:
+            if w == 5:
+                b = med(w, 'baseline', lambda r: r['server']['cpu_us_per_join'])
+                g = med(w, 'gochat', lambda r: r['server']['cpu_us_per_join'])
+                print('| 5. %s: server CPU per join | %.1f µs | %.1f µs | %.2f× cheaper |'
+                      % (WORKLOADS[w][0], b, g, b / g))
+            elif w != 3:
+                b = med(w, 'baseline', per_cpu)
+                g = med(w, 'gochat', per_cpu)
+                print('| %d. %s: deliveries per server CPU-second | %.0f | %.0f | %+.0f %% |'
+                      % (w, WORKLOADS[w][0], b, g, 100.0 * (g / b - 1)))
+        print()
+
     print('| workload | gochat-server | relay | ratio |')
     print('|---|---|---|---|')
     for w in workloads:
+        if w == 5:
+            for label, get, fmt in (
+                    ('server CPU per join', lambda r: r['server']['cpu_us_per_join'], '%.1f µs'),
+                    ('joins per server CPU-second', lambda r: r['server']['joins_per_cpu_second'],
+                     '%.0f')):
+                g = med(w, 'gochat', get)
+                r = med(w, 'relay', get)
+                print('| 5. %s: %s | %s | %s | %.2f× |'
+                      % (WORKLOADS[w][0], label, fmt % g, fmt % r, g / r))
+            continue
         g = med(w, 'gochat', per_cpu)
         r = med(w, 'relay', per_cpu)
         if w == 3:

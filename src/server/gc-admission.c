@@ -251,13 +251,31 @@ admission_is_full (GcAdmission *self)
          self->handshakes.length >= self->config->max_handshakes;
 }
 
+/* Moves @timer to @ready_us only when that is sooner, or when the time it
+ * is set to has come: g_source_set_ready_time() wakes the main context
+ * (a write to its eventfd and one more poll) every time, and these timers
+ * follow every handshake, two wake-ups per join. A timer that fires
+ * early finds nothing due and sets itself again. */
+static void
+timer_move (GSource *timer,
+            gint64   ready_us)
+{
+  gint64 current = g_source_get_ready_time (timer);
+
+  if (current == ready_us)
+    return;
+  if (current == -1 || (ready_us != -1 && ready_us < current) ||
+      current <= g_get_monotonic_time ())
+    g_source_set_ready_time (timer, ready_us);
+}
+
 static void
 admission_update_handshake_timer (GcAdmission *self)
 {
   GcHandshake *oldest = g_queue_peek_head (&self->handshakes);
 
   if (self->handshake_timer != NULL)
-    g_source_set_ready_time (self->handshake_timer, oldest != NULL ? oldest->deadline_us : -1);
+    timer_move (self->handshake_timer, oldest != NULL ? oldest->deadline_us : -1);
 }
 
 static void
@@ -275,7 +293,7 @@ admission_update_idle_timer (GcAdmission *self)
   if (lingering != NULL)
     ready_us = MIN (ready_us, lingering->progress_us + REFUSED_LINGER_US);
 
-  g_source_set_ready_time (self->idle_timer, ready_us == G_MAXINT64 ? -1 : ready_us);
+  timer_move (self->idle_timer, ready_us == G_MAXINT64 ? -1 : ready_us);
 }
 
 static GQueue *
