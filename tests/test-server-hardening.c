@@ -190,7 +190,7 @@ send_leaking_requests (guint16  port,
   static const char * const encodings[] = { "identity, chunked", "gzip", "chunked, gzip" };
   LeakWorker workers[LEAK_THREADS];
   GThread *threads[LEAK_THREADS];
-  g_autofree char *requests[LEAK_THREADS] = { NULL };
+  char *requests[LEAK_THREADS] = { NULL };
   guint n_answered = 0;
 
   for (guint t = 0; t < LEAK_THREADS; t++)
@@ -220,6 +220,7 @@ send_leaking_requests (guint16  port,
       n_answered += workers[t].n_answered;
       *out_n_refused += workers[t].n_refused;
       g_free (workers[t].source);
+      g_free (requests[t]);
     }
 
   return n_answered;
@@ -231,10 +232,31 @@ send_leaking_requests (guint16  port,
  * 501 and leak the request path, 8 KB a time: 40,000 such requests took
  * the server from 8.6 MB to 322 MB. Now they get 400 before libsoup
  * sees them, and the server's memory stays where it was. */
+/* Starts a gochat-server whose freed memory is not held back: under
+ * AddressSanitizer it waits in a quarantine (256 MB by default) that
+ * resident memory counts, and a leak test would see it grow. */
+static GcTestServerProcess *
+start_server_without_quarantine (void)
+{
+  g_autofree char *saved = g_strdup (g_getenv ("ASAN_OPTIONS"));
+  g_autofree char *options = g_strdup_printf ("%s%squarantine_size_mb=0",
+                                              saved != NULL ? saved : "",
+                                              saved != NULL && saved[0] != '\0' ? ":" : "");
+  GcTestServerProcess *server;
+
+  g_setenv ("ASAN_OPTIONS", options, TRUE);
+  server = gc_test_server_process_start (NULL);
+  if (saved != NULL)
+    g_setenv ("ASAN_OPTIONS", saved, TRUE);
+  else
+    g_unsetenv ("ASAN_OPTIONS");
+  return server;
+}
+
 static void
 test_leak_transfer_encoding (void)
 {
-  g_autoptr(GcTestServerProcess) server = gc_test_server_process_start (NULL);
+  g_autoptr(GcTestServerProcess) server = start_server_without_quarantine ();
   g_autofree char *pid = g_strdup (g_subprocess_get_identifier (server->process));
   gint64 start_us = g_get_monotonic_time ();
   gint64 give_up_us = start_us + 120 * G_USEC_PER_SEC;
