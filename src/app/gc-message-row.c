@@ -15,6 +15,7 @@ struct _GcMessageRow
   GcMessageItem *item;
   const char    *color_class;
 
+  GtkWidget     *divider;
   GtkWidget     *box;
   GtkLabel      *time_label;
   GtkLabel      *sender_label;
@@ -280,6 +281,22 @@ gc_message_row_get_sender_label (GcMessageRow *self)
   return self->sender_label;
 }
 
+/* Marks this row as the first line not read yet (Polari's divider). */
+void
+gc_message_row_set_unread_divider (GcMessageRow *self,
+                                   gboolean      divider)
+{
+  g_return_if_fail (GC_IS_MESSAGE_ROW (self));
+  gtk_widget_set_visible (self->divider, divider);
+}
+
+gboolean
+gc_message_row_get_unread_divider (GcMessageRow *self)
+{
+  g_return_val_if_fail (GC_IS_MESSAGE_ROW (self), FALSE);
+  return gtk_widget_get_visible (self->divider);
+}
+
 GtkWidget *
 gc_message_row_new (void)
 {
@@ -307,6 +324,7 @@ gc_message_row_class_init (GcMessageRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gochat/GoChat/gc-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, GcMessageRow, divider);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, box);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, sender_label);
@@ -314,7 +332,7 @@ gc_message_row_class_init (GcMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, failure_box);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, error_label);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, retry_button);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "messagerow");
   /* One unit for assistive technology, named by sender and text. */
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -323,5 +341,7 @@ gc_message_row_class_init (GcMessageRowClass *klass)
 static void
 gc_message_row_init (GcMessageRow *self)
 {
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
+                                  GTK_ORIENTATION_VERTICAL);
   gtk_widget_init_template (GTK_WIDGET (self));
 }

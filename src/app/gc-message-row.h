@@ -24,6 +24,9 @@ void           gc_message_row_set_item       (GcMessageRow  *self,
 GcMessageItem *gc_message_row_get_item       (GcMessageRow  *self);
 GtkLabel      *gc_message_row_get_text_label (GcMessageRow  *self);
 GtkLabel      *gc_message_row_get_sender_label (GcMessageRow *self);
+void           gc_message_row_set_unread_divider (GcMessageRow *self,
+                                                  gboolean      divider);
+gboolean       gc_message_row_get_unread_divider (GcMessageRow *self);
 
 /* The colour class for a user: stable for a given USER_ID, never derived
  * from the name (transfer none, a static string). */

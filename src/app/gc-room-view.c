@@ -20,13 +20,28 @@ struct _GcRoomView
 
   GcChatSession            *session;
   gboolean                  active;
+  gboolean                  was_active;
   guint                     unread;
   guint                     mentions;
   gboolean                  hosted;
 
   /* Follow new lines only while the user is at the bottom. */
   gboolean                  stick_to_bottom;
+  gboolean                  anchoring;
+  gboolean                  layout_moving;
+  guint                     follow_id;
+  guint                     clear_unread_id;
+  gulong                    after_paint_id;
+  GdkFrameClock            *after_paint_clock;
+  guint                     anchored_n;
+  gint64                    anchored_at;
+  gboolean                  end_anchored;
+  double                    end_upper;
+  double                    end_page;
   guint                     unseen;
+  /* The first line that came while the person was not looking (in
+   * another room, or reading further up): the divider goes above it. */
+  GcMessageItem            *divider_item;
 
   /* Tab completion: the names that fit the word before the cursor, and
    * where the current one stands in the compose buffer (in characters). */
@@ -109,43 +124,233 @@ update_new_messages_button (GcRoomView *self)
   gtk_widget_set_visible (GTK_WIDGET (self->new_messages_button), TRUE);
 }
 
+/* The lines counted as unread have been shown: the sidebar's badges go. */
+static void
+clear_unread (GcRoomView *self)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->unread > 0)
+    {
+      self->unread = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+    }
+  if (self->mentions > 0)
+    {
+      self->mentions = 0;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MENTIONS]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static gboolean
+clear_unread_idle_cb (gpointer user_data)
+{
+  GcRoomView *self = GC_ROOM_VIEW (user_data);
+
+  self->clear_unread_id = 0;
+  if (self->active && self->stick_to_bottom)
+    clear_unread (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Following the end.
+ *
+ * GTK 4.8's list view only estimates the heights of rows it has not
+ * built, so "upper − page size" is a guess: setting the adjustment there
+ * while rows are arriving anchors the list to whichever row the guess
+ * lands on (often the oldest), while the scrollbar claims the end and
+ * cannot go further. So the newest item is first brought in with the
+ * list's own "list.scroll-to-item" (the list builds and measures its row
+ * and derives the adjustment from it); once that row has been laid out
+ * (after the next frame), the adjustment is set to its end, which makes
+ * the list anchor the newest row's end to the view's end: rows taller
+ * than the view, and views that shrink, then keep their end in view.
+ * Whenever the list's size changes afterwards (rows measured late, the
+ * view resized), this runs again, until nothing moves.
+ *
+ * It runs in an idle just ahead of GTK's frame (not in a tick callback,
+ * which would force frame after frame: a flood of lines then spent its
+ * time redrawing). */
+#define FOLLOW_PRIORITY (GDK_PRIORITY_REDRAW - 10)
+/* Bringing in a new end rebinds the list's rows (GtkListView keeps about
+ * 200 around its anchor); in a flood that replaces them all each time, so
+ * the end moves at most this often. A line after a quiet moment shows at
+ * once. */
+#define FOLLOW_FLOOD_INTERVAL_MS 250
+
+static guint
+n_messages (GcRoomView *self)
+{
+  return self->session != NULL
+         ? g_list_model_get_n_items (gc_chat_session_get_messages (self->session)) : 0;
+}
+
+static void follow_end (GcRoomView *self);
+
+static void
+after_paint_cb (GdkFrameClock *frame_clock,
+                GcRoomView    *self)
+{
+  g_clear_signal_handler (&self->after_paint_id, frame_clock);
+  g_clear_object (&self->after_paint_clock);
+  follow_end (self);
+}
+
+static gboolean
+follow_idle_cb (gpointer user_data)
+{
+  GcRoomView *self = GC_ROOM_VIEW (user_data);
+  GtkAdjustment *adj = message_adjustment (self);
+  double upper = gtk_adjustment_get_upper (adj);
+  double page = gtk_adjustment_get_page_size (adj);
+  guint n = n_messages (self);
+
+  self->follow_id = 0;
+  /* What the list did on its own since is done. */
+  self->layout_moving = FALSE;
+  if (!self->stick_to_bottom || n == 0 || !gtk_widget_get_mapped (GTK_WIDGET (self->message_list)))
+    return G_SOURCE_REMOVE;
+
+  if (self->anchored_n != n)
+    {
+      gint64 now = g_get_monotonic_time ();
+      gint64 wait_ms = (self->anchored_at + FOLLOW_FLOOD_INTERVAL_MS * 1000 - now) / 1000;
+
+      if (wait_ms > 0)
+        {
+          self->follow_id = g_timeout_add_full (FOLLOW_PRIORITY, wait_ms, follow_idle_cb, self, NULL);
+          return G_SOURCE_REMOVE;
+        }
+      self->anchored_at = now;
+    }
+
+  self->anchoring = TRUE;
+  if (self->anchored_n != n)
+    {
+      GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (self->message_list));
+
+      gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u", n - 1);
+      self->anchored_n = n;
+      self->end_anchored = FALSE;
+      /* Its end, once it is laid out. */
+      if (frame_clock != NULL && self->after_paint_id == 0)
+        {
+          /* Held: the surface, and its clock, may go before the view. */
+          self->after_paint_clock = g_object_ref (frame_clock);
+          self->after_paint_id = g_signal_connect (frame_clock, "after-paint",
+                                                   G_CALLBACK (after_paint_cb), self);
+        }
+    }
+  else if (!self->end_anchored || upper != self->end_upper || page != self->end_page ||
+           !is_at_bottom (self))
+    {
+      /* The list re-anchors only on a change of value: set it twice. */
+      gtk_adjustment_set_value (adj, upper - page - 1);
+      gtk_adjustment_set_value (adj, upper - page);
+      self->end_anchored = TRUE;
+      self->end_upper = upper;
+      self->end_page = page;
+    }
+  self->anchoring = FALSE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Keeps the newest line in view, if the person follows the end. Safe to
+ * call from inside an allocation: the work happens in an idle. */
+static void
+follow_end (GcRoomView *self)
+{
+  if (!self->stick_to_bottom || self->follow_id != 0)
+    return;
+
+  self->follow_id = g_idle_add_full (FOLLOW_PRIORITY, follow_idle_cb, self, NULL);
+}
+
 static void
 scroll_to_bottom (GcRoomView *self)
 {
-  GtkAdjustment *adj = message_adjustment (self);
-
   self->stick_to_bottom = TRUE;
   self->unseen = 0;
   update_new_messages_button (self);
-  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  follow_end (self);
 }
 
+/* The person scrolled (or the list moved on its own): whether they are at
+ * the end decides whether new lines are followed. */
 static void
 adjustment_value_changed_cb (GtkAdjustment *adj,
                              GcRoomView    *self)
 {
+  /* Moves of our own, or of the list re-laying itself out, are not the
+   * person scrolling away. */
+  if (self->anchoring)
+    return;
+  if (self->layout_moving)
+    {
+      self->layout_moving = FALSE;
+      return;
+    }
+
   self->stick_to_bottom = is_at_bottom (self);
   if (self->stick_to_bottom && self->unseen > 0)
     {
       self->unseen = 0;
       update_new_messages_button (self);
     }
+  /* Not here: this can run inside the list's allocation, and the badges
+   * resize the sidebar. */
+  if (self->stick_to_bottom && self->active && (self->unread > 0 || self->mentions > 0) &&
+      self->clear_unread_id == 0)
+    self->clear_unread_id = g_idle_add (clear_unread_idle_cb, self);
 }
 
-/* The list grew (or rows were measured): keep the end in view if we
- * follow it. */
+/* The list grew, rows were measured or the view was resized: keep the
+ * end in view if we follow it. */
 static void
 adjustment_changed_cb (GtkAdjustment *adj,
                        GcRoomView    *self)
 {
-  if (self->stick_to_bottom && !is_at_bottom (self))
-    gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj));
+  /* The value may change with the layout, right after this in the same
+   * configure: that is not the person scrolling away. If it does not,
+   * the follow idle ends this. */
+  if (self->stick_to_bottom)
+    self->layout_moving = TRUE;
+  follow_end (self);
+}
+
+static void
+message_list_map_cb (GcRoomView *self)
+{
+  follow_end (self);
 }
 
 static void
 new_messages_clicked_cb (GcRoomView *self)
 {
   scroll_to_bottom (self);
+}
+
+/* Moves the divider to @item (or removes it), on the rows built now; rows
+ * built later look at divider_item when bound. */
+static void
+set_divider_item (GcRoomView    *self,
+                  GcMessageItem *item)
+{
+  if (self->divider_item == item)
+    return;
+  g_set_object (&self->divider_item, item);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->message_list));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (child);
+
+      if (GC_IS_MESSAGE_ROW (row))
+        gc_message_row_set_unread_divider (GC_MESSAGE_ROW (row),
+                                           item != NULL &&
+                                           gc_message_row_get_item (GC_MESSAGE_ROW (row)) == item);
+    }
 }
 
 static void
@@ -157,18 +362,35 @@ messages_changed_cb (GListModel *model,
 {
   gtk_widget_set_visible (GTK_WIDGET (self->empty_label), g_list_model_get_n_items (model) == 0);
 
-  if (added == 0 || self->stick_to_bottom)
+  if (added == 0)
     return;
 
-  /* Count what others said while the user reads further up. */
+  /* What others said while the person looks elsewhere or reads further
+   * up: the divider marks where it starts; further up, it is counted. */
   for (guint i = position; i < position + added; i++)
     {
       g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
 
-      if (gc_message_item_get_kind (item) != GC_MESSAGE_ITEM_SYSTEM && !gc_message_item_get_own (item))
+      if (gc_message_item_get_kind (item) == GC_MESSAGE_ITEM_SYSTEM)
+        continue;
+      if (gc_message_item_get_own (item))
+        {
+          /* Saying something means having caught up. */
+          set_divider_item (self, NULL);
+          continue;
+        }
+      if ((self->active && self->stick_to_bottom) || !self->was_active)
+        continue;
+      if (self->divider_item == NULL && position + added == g_list_model_get_n_items (model))
+        set_divider_item (self, item);
+      if (!self->stick_to_bottom)
         self->unseen++;
     }
-  update_new_messages_button (self);
+
+  if (self->stick_to_bottom)
+    follow_end (self);
+  else
+    update_new_messages_button (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -190,8 +412,11 @@ message_bind_cb (GtkSignalListItemFactory *factory,
                  GtkListItem              *list_item,
                  GcRoomView               *self)
 {
-  gc_message_row_set_item (GC_MESSAGE_ROW (gtk_list_item_get_child (list_item)),
-                           gtk_list_item_get_item (list_item));
+  GcMessageRow *row = GC_MESSAGE_ROW (gtk_list_item_get_child (list_item));
+  gpointer item = gtk_list_item_get_item (list_item);
+
+  gc_message_row_set_item (row, item);
+  gc_message_row_set_unread_divider (row, item != NULL && item == (gpointer) self->divider_item);
 }
 
 static void
@@ -579,7 +804,8 @@ message_received_cb (GcChatSession *session,
                      GcMessageItem *item,
                      GcRoomView    *self)
 {
-  if (self->active)
+  /* Shown at once if the person looks at the room's end. */
+  if (self->active && self->stick_to_bottom)
     return;
 
   self->unread++;
@@ -628,6 +854,12 @@ gc_room_view_dispose (GObject *object)
   GcRoomView *self = GC_ROOM_VIEW (object);
 
   clear_completion (self);
+  g_clear_object (&self->divider_item);
+  g_clear_handle_id (&self->follow_id, g_source_remove);
+  g_clear_handle_id (&self->clear_unread_id, g_source_remove);
+  if (self->after_paint_id != 0)
+    g_clear_signal_handler (&self->after_paint_id, self->after_paint_clock);
+  g_clear_object (&self->after_paint_clock);
   if (self->session != NULL)
     {
       /* The handlers go with the view (connect_object); the room goes
@@ -775,6 +1007,7 @@ gc_room_view_init (GcRoomView *self)
   adj = message_adjustment (self);
   g_signal_connect (adj, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self);
   g_signal_connect (adj, "changed", G_CALLBACK (adjustment_changed_cb), self);
+  g_signal_connect_swapped (self->message_list, "map", G_CALLBACK (message_list_map_cb), self);
   self->stick_to_bottom = TRUE;
 
   key_controller = gtk_event_controller_key_new ();
@@ -817,15 +1050,21 @@ gc_room_view_set_active (GcRoomView *self,
   self->active = active;
   g_object_freeze_notify (G_OBJECT (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIVE]);
-  if (active && self->unread > 0)
+  if (active)
     {
-      self->unread = 0;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UNREAD]);
+      self->was_active = TRUE;
+      /* Following the end, the view brings the newest lines in: they are
+       * shown. Read further up, they wait for the person to get there. */
+      if (self->stick_to_bottom)
+        {
+          clear_unread (self);
+          follow_end (self);
+        }
     }
-  if (active && self->mentions > 0)
+  else
     {
-      self->mentions = 0;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MENTIONS]);
+      /* Lines from now on are new when the person comes back. */
+      set_divider_item (self, NULL);
     }
   g_object_thaw_notify (G_OBJECT (self));
 }

@@ -1,0 +1,427 @@
+/* test-app-scroll.c: the newest line is in view, checked by geometry
+ *
+ * Each test looks at what a person sees: the row that shows the room's
+ * newest line must lie inside the visible part of the message list
+ * (gtk_widget_compute_bounds against the scrolled window), not merely
+ * have the adjustment say "at the bottom" (GTK 4.8's list view only
+ * estimates the heights of rows it has not built, so the adjustment can
+ * claim the end while the rows on screen are the oldest ones).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <string.h>
+
+#include "test-app-util.h"
+
+/* The scrolled window around the message list: found as a person finds
+ * it, by what it holds, not through the view's internals. */
+static GtkScrolledWindow *
+find_message_scroller (GtkWidget *root)
+{
+  if (GTK_IS_SCROLLED_WINDOW (root) && gtk_widget_get_mapped (root) &&
+      GTK_IS_LIST_VIEW (gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (root))) &&
+      gtk_widget_has_css_class (gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (root)),
+                                "messages"))
+    return GTK_SCROLLED_WINDOW (root);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkScrolledWindow *scroller = find_message_scroller (child);
+
+      if (scroller != NULL)
+        return scroller;
+    }
+  return NULL;
+}
+
+static GcMessageItem *
+newest_item (GcChatSession *session)
+{
+  GListModel *model = gc_chat_session_get_messages (session);
+  guint n = g_list_model_get_n_items (model);
+  g_autoptr(GcMessageItem) item = NULL;
+
+  if (n == 0)
+    return NULL;
+  item = g_list_model_get_item (model, n - 1);
+  return item;  /* the model keeps it alive */
+}
+
+/* Where @item's row lies in the scrolled window's coordinates; FALSE
+ * when no row on screen shows it. */
+static gboolean
+row_bounds (GtkScrolledWindow *scroller,
+            GcMessageItem     *item,
+            graphene_rect_t   *bounds)
+{
+  GcMessageRow *row = find_row (GTK_WIDGET (scroller), item);
+
+  if (row == NULL || !gtk_widget_get_mapped (GTK_WIDGET (row)) ||
+      !gtk_widget_get_child_visible (gtk_widget_get_parent (GTK_WIDGET (row))))
+    return FALSE;
+  return gtk_widget_compute_bounds (GTK_WIDGET (row), GTK_WIDGET (scroller), bounds);
+}
+
+/* Whether the row of @item is inside the visible area: wholly, or (for a
+ * row taller than the view) with its end at the view's end. */
+static gboolean
+item_in_view (GtkScrolledWindow *scroller,
+              GcMessageItem     *item)
+{
+  graphene_rect_t bounds;
+  float height = gtk_widget_get_height (GTK_WIDGET (scroller));
+  float top, bottom;
+
+  if (item == NULL || !row_bounds (scroller, item, &bounds))
+    return FALSE;
+  top = bounds.origin.y;
+  bottom = bounds.origin.y + bounds.size.height;
+  if (bounds.size.height <= height)
+    return top >= -1 && bottom <= height + 1;
+  return bottom <= height + 1 && bottom >= height - 24;
+}
+
+static gboolean
+newest_in_view (GcWindow *window)
+{
+  GcChatSession *session = gc_window_get_session (window);
+  GtkScrolledWindow *scroller = find_message_scroller (GTK_WIDGET (window));
+
+  return scroller != NULL && item_in_view (scroller, newest_item (session));
+}
+
+/* The newest line comes into view and stays there while layout, frames
+ * and late measurements run out. */
+static void
+assert_newest_stays_in_view (GcWindow *window)
+{
+  WAIT_FOR (newest_in_view (window));
+  for (guint i = 0; i < 5; i++)
+    {
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+      spin_for (60);
+      WAIT_FOR (newest_in_view (window));
+    }
+}
+
+static GtkWidget *
+new_messages_button (GcWindow *window)
+{
+  GtkWidget *button = NULL;
+
+  /* The button's label starts with the count; look for the class. */
+  for (GtkWidget *w = GTK_WIDGET (find_message_scroller (GTK_WIDGET (window)));
+       w != NULL && button == NULL; w = gtk_widget_get_parent (w))
+    if (GTK_IS_OVERLAY (w))
+      for (GtkWidget *child = gtk_widget_get_first_child (w); child != NULL;
+           child = gtk_widget_get_next_sibling (child))
+        if (gtk_widget_has_css_class (child, "new-messages"))
+          button = child;
+  g_assert_nonnull (button);
+  return button;
+}
+
+static void
+say_lines (TestClient *peer,
+           const char *prefix,
+           guint       n)
+{
+  guint before = test_client_count_events (peer, GC_EVENT_MESSAGE);
+  char text[64];
+
+  for (guint i = 1; i <= n; i++)
+    {
+      g_snprintf (text, sizeof text, "%s %u", prefix, i);
+      test_client_say (peer, text);
+    }
+  WAIT_FOR (test_client_count_events (peer, GC_EVENT_MESSAGE) == before + n);
+}
+
+static void
+start_fast_server (TestServer *ts,
+                   guint       history)
+{
+  GcServerConfig config;
+
+  gc_server_config_init_default (&config);
+  config.rate_burst = 1000;
+  config.rate_per_second = 1000;
+  config.history = history;
+  test_server_start (ts, &config, 0);
+}
+
+/* Joining a room whose history is longer than a screen shows its end. */
+static void
+test_join_with_history (void)
+{
+  TestServer ts = { 0 };
+  TestClient *peer;
+  GcWindow *window;
+  GcChatSession *session;
+
+  start_fast_server (&ts, 150);
+  peer = test_client_join (&ts, "history", "pat");
+  say_lines (peer, "old line", 150);
+
+  window = join_through_dialog (&ts, "erin", "history");
+  session = gc_window_get_session (window);
+  WAIT_FOR (find_item (session, "old line 150") != NULL);
+  assert_newest_stays_in_view (window);
+
+  /* What comes next shows, too: a peer's line, and one's own. */
+  test_client_say (peer, "after the history");
+  WAIT_FOR (find_item (session, "after the history") != NULL);
+  assert_newest_stays_in_view (window);
+
+  set_compose_text (window, "my own line");
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  WAIT_FOR (find_item (session, "my own line") != NULL);
+  assert_newest_stays_in_view (window);
+
+  test_client_free (peer);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* A burst of 300 lines in a fresh room, watched as it arrives. */
+static void
+test_burst (void)
+{
+  TestServer ts = { 0 };
+  TestClient *peer;
+  GcWindow *window;
+  GcChatSession *session;
+
+  start_fast_server (&ts, 100);
+  window = join_through_dialog (&ts, "erin", "burst");
+  session = gc_window_get_session (window);
+  peer = test_client_join (&ts, "burst", "pat");
+  say_lines (peer, "burst line", 300);
+  WAIT_FOR (find_item (session, "burst line 300") != NULL);
+  assert_newest_stays_in_view (window);
+
+  test_client_free (peer);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* An own message as long as the server allows. */
+static void
+test_long_own_message (void)
+{
+  TestServer ts = { 0 };
+  TestClient *peer;
+  GcWindow *window;
+  GcChatSession *session;
+  g_autofree char *text = NULL;
+  GString *words = g_string_new (NULL);
+
+  start_fast_server (&ts, 100);
+  peer = test_client_join (&ts, "long", "pat");
+  say_lines (peer, "before", 40);
+  window = join_through_dialog (&ts, "erin", "long");
+  session = gc_window_get_session (window);
+  assert_newest_stays_in_view (window);
+
+  while (words->len < 4090)
+    g_string_append (words, "wrapping ");
+  g_string_truncate (words, 4096);
+  text = g_string_free (words, FALSE);
+  set_compose_text (window, text);
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  WAIT_FOR (find_item (session, text) != NULL);
+  assert_newest_stays_in_view (window);
+
+  test_client_say (peer, "short reply");
+  WAIT_FOR (find_item (session, "short reply") != NULL);
+  assert_newest_stays_in_view (window);
+
+  test_client_free (peer);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* 100,000 lines (fed to the session directly: no server rate limit). */
+static void
+test_many_lines (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GString *json = g_string_new (NULL);
+
+  start_fast_server (&ts, 100);
+  window = join_through_dialog (&ts, "erin", "many");
+  session = gc_window_get_session (window);
+  for (guint64 id = 1; id <= 100000; id++)
+    {
+      g_string_printf (json,
+                       "{\"type\":\"message\",\"id\":%" G_GUINT64_FORMAT ",\"ts\":0,"
+                       "\"from\":{\"id\":\"u%u\",\"name\":\"member %u\"},\"kind\":\"text\","
+                       "\"text\":\"line %" G_GUINT64_FORMAT "%s\"}",
+                       id, (guint) (id % 7), (guint) (id % 7), id,
+                       id % 5 == 1 ? " with some more words so that this one wraps onto a "
+                                     "second line in a window of an ordinary width" : "");
+      gc_chat_session_feed_event (session, json->str);
+      if (id % 10000 == 0)
+        settle ();
+    }
+  g_string_free (json, TRUE);
+  WAIT_FOR (find_item (session, "line 100000") != NULL);
+  assert_newest_stays_in_view (window);
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* Making the window shorter (and taller again) keeps the end in view. */
+static void
+test_resize (void)
+{
+  TestServer ts = { 0 };
+  TestClient *peer;
+  GcWindow *window;
+
+  start_fast_server (&ts, 150);
+  peer = test_client_join (&ts, "resize", "pat");
+  say_lines (peer, "line", 120);
+  window = join_through_dialog (&ts, "erin", "resize");
+  assert_newest_stays_in_view (window);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 420);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  WAIT_FOR (gtk_widget_get_height (GTK_WIDGET (window)) <= 430);
+  assert_newest_stays_in_view (window);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 760);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  WAIT_FOR (gtk_widget_get_height (GTK_WIDGET (window)) >= 740);
+  assert_newest_stays_in_view (window);
+
+  test_client_free (peer);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* Reading back: the view holds still, new lines are counted on a button
+ * that brings the person down. */
+static void
+test_read_back (void)
+{
+  TestServer ts = { 0 };
+  TestClient *peer;
+  GcWindow *window;
+  GcChatSession *session;
+  GtkScrolledWindow *scroller;
+  GtkAdjustment *adj;
+  GtkWidget *button;
+  GcMessageItem *anchor;
+  graphene_rect_t before, after;
+
+  start_fast_server (&ts, 150);
+  peer = test_client_join (&ts, "readback", "pat");
+  say_lines (peer, "line", 120);
+  window = join_through_dialog (&ts, "erin", "readback");
+  session = gc_window_get_session (window);
+  assert_newest_stays_in_view (window);
+
+  /* Scroll up a few screens, as the wheel does. */
+  scroller = find_message_scroller (GTK_WIDGET (window));
+  adj = gtk_scrolled_window_get_vadjustment (scroller);
+  for (guint i = 0; i < 3; i++)
+    {
+      gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) - gtk_adjustment_get_page_size (adj));
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+    }
+  spin_for (100);
+  g_assert_false (newest_in_view (window));
+
+  /* Some line on screen now: it must stay where it is. */
+  anchor = find_item (session, "line 60");
+  for (guint i = 1; i <= 120 && !item_in_view (scroller, anchor); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("line %u", i);
+
+      if (item_in_view (scroller, find_item (session, text)))
+        anchor = find_item (session, text);
+    }
+  g_assert_true (item_in_view (scroller, anchor));
+  g_assert_true (row_bounds (scroller, anchor, &before));
+
+  say_lines (peer, "while reading", 30);
+  WAIT_FOR (find_item (session, "while reading 30") != NULL);
+  button = new_messages_button (window);
+  WAIT_FOR (gtk_widget_get_visible (button));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "30 new messages ↓");
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+  spin_for (100);
+  g_assert_true (row_bounds (scroller, anchor, &after));
+  g_assert_cmpfloat_with_epsilon (after.origin.y, before.origin.y, 2);
+  g_assert_false (newest_in_view (window));
+  /* Not shown, so still unread. */
+  g_assert_cmpuint (gc_room_view_get_unread (gc_window_get_room_view (window)), ==, 30);
+
+  click (button);
+  assert_newest_stays_in_view (window);
+  WAIT_FOR (!gtk_widget_get_visible (button));
+  g_assert_cmpuint (gc_room_view_get_unread (gc_window_get_room_view (window)), ==, 0);
+
+  /* The divider marks where the lines not read yet started. */
+  {
+    GcMessageItem *first = find_item (session, "while reading 1");
+    GcMessageRow *row;
+
+    GListModel *model = gc_chat_session_get_messages (session);
+    guint pos = 0;
+
+    while (pos < g_list_model_get_n_items (model))
+      {
+        g_autoptr(GcMessageItem) item = g_list_model_get_item (model, pos);
+
+        if (item == first)
+          break;
+        pos++;
+      }
+    gtk_widget_activate_action (gtk_scrolled_window_get_child (scroller), "list.scroll-to-item", "u", pos);
+    WAIT_FOR (item_in_view (scroller, first));
+    row = find_row (GTK_WIDGET (scroller), first);
+    g_assert_nonnull (row);
+    g_assert_true (gc_message_row_get_unread_divider (row));
+    g_assert_false (gc_message_row_get_unread_divider (find_row (GTK_WIDGET (scroller),
+                                                                 find_item (session, "while reading 2"))));
+  }
+
+  test_client_free (peer);
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  settings = g_settings_new (GC_APPLICATION_ID);
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+
+  g_test_add_func ("/app/scroll/join-with-history", test_join_with_history);
+  g_test_add_func ("/app/scroll/burst", test_burst);
+  g_test_add_func ("/app/scroll/long-own-message", test_long_own_message);
+  g_test_add_func ("/app/scroll/many-lines", test_many_lines);
+  g_test_add_func ("/app/scroll/resize", test_resize);
+  g_test_add_func ("/app/scroll/read-back", test_read_back);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  return ret;
+}
