@@ -59,7 +59,7 @@ check_dialog_cb (gpointer user_data)
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (dialog)), ==, expected->dialog_title);
   g_assert_cmpstr (gtk_button_get_label (parts.join_button), ==, expected->join_label);
   g_assert_cmpstr (gtk_check_button_get_label (parts.host_check), ==, expected->host_label);
-  g_assert_cmpstr (gtk_label_get_text (window_parts.empty_label), ==, expected->empty_room);
+  g_assert_cmpstr (adw_status_page_get_title (ADW_STATUS_PAGE (window_parts.empty_page)), ==, expected->empty_room);
 
   /* From the C code, as the user types. */
   gtk_editable_set_text (GTK_EDITABLE (parts.name_entry), "");

@@ -828,7 +828,7 @@ test_hosting (void)
   question = gc_window_get_stop_hosting_dialog (window);
   g_assert_nonnull (question);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
-  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_CANCEL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "stay");
   g_assert_null (gc_window_get_stop_hosting_dialog (window));
   spin_for (100);
   g_assert_true (session_connected (window));
@@ -837,7 +837,7 @@ test_hosting (void)
   gtk_window_close (GTK_WINDOW (window));
   question = gc_window_get_stop_hosting_dialog (window);
   g_assert_nonnull (question);
-  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_CANCEL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "stay");
   g_assert_true (session_connected (window));
 
   /* Leaving the last hosted room stops hosting: bob gets close 1001. */
@@ -858,7 +858,7 @@ test_hosting (void)
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
   question = gc_window_get_stop_hosting_dialog (window);
   g_assert_nonnull (question);
-  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_ACCEPT);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "leave");
   WAIT_FOR (bob->closed);
   g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
   WAIT_FOR (gc_application_get_host (app) == NULL);
@@ -879,7 +879,7 @@ test_hosting_from_dialog (void)
   TestClient *bob;
 
   gc_join_dialog_get_parts (dialog, &parts);
-  fill_dialog (dialog, "http://not.a.gochat.server", "alice", "garden");
+  fill_dialog (dialog, "ftp://not.a.gochat.server", "alice", "garden");
   g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
   /* Hosting needs no server address. */
   gtk_check_button_set_active (parts.host_check, TRUE);
@@ -971,12 +971,24 @@ test_invite_in_app (void)
   test_server_start (&ts, NULL, 0);
   g_settings_set_string (settings, "name", "carol");
 
-  /* Opened from the desktop: joins at once with the remembered name. */
+  /* Opened from the desktop: asks, naming the room, the server and the
+   * remembered name, then joins. */
   link = g_strdup_printf ("gochat://127.0.0.1:%u/Linked", ts.port);
   file = g_file_new_for_uri (link);
   g_application_open (G_APPLICATION (app), &file, 1, "");
-  g_assert_cmpuint (count_app_windows (), ==, 1);
-  window = GC_WINDOW (gtk_application_get_windows (GTK_APPLICATION (app))->data);
+  window = NULL;
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (GC_IS_WINDOW (l->data))
+      window = l->data;
+  g_assert_nonnull (window);
+  g_assert_nonnull (gc_window_get_invite_dialog (window));
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window))),
+                   ==, "Join #linked?");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window))),
+                            "“carol”"));
+  g_assert_null (gc_window_get_session (window));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window)), "join");
+  g_assert_null (gc_window_get_invite_dialog (window));
   WAIT_FOR (session_connected (window));
   session = gc_window_get_session (window);
   g_assert_cmpstr (gc_chat_session_get_room (session), ==, "linked");
@@ -989,7 +1001,23 @@ test_invite_in_app (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window_parts (window).invite_button)));
   click (window_parts (window).invite_button);
   g_assert_true (clipboard_has (gtk_widget_get_clipboard (GTK_WIDGET (window)), link));
-  g_assert_nonnull (strstr (last_line (session), link));
+  /* A toast says so; the chat's transcript stays the chat's. */
+  {
+    GListModel *lines = gc_chat_session_get_messages (session);
+
+    for (guint i = 0; i < g_list_model_get_n_items (lines); i++)
+      {
+        g_autoptr(GcMessageItem) item = g_list_model_get_item (lines, i);
+
+        g_assert_null (strstr (gc_message_item_get_text (item), link));
+      }
+  }
+
+  /* Its own link, opened again, shows the room: no second self in it. */
+  gc_window_open_invite (window, link);
+  g_assert_null (gc_window_get_invite_dialog (window));
+  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 1);
 
   /* `gochat LINK` from a shell joins into the window in use. */
   g_free (link);
@@ -1003,6 +1031,8 @@ test_invite_in_app (void)
                                NULL);
   g_signal_emit_by_name (app, "command-line", command_line, &status);
   g_assert_cmpint (status, ==, 0);
+  g_assert_nonnull (gc_window_get_invite_dialog (window));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window)), "join");
   WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "from-shell") &&
             session_connected (window));
   g_clear_object (&command_line);
@@ -1349,19 +1379,19 @@ test_about (void)
 {
   GcWindow *window = new_window ();
   GListModel *toplevels = gtk_window_get_toplevels ();
-  GtkAboutDialog *about = NULL;
+  AdwAboutWindow *about = NULL;
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
       g_autoptr(GObject) toplevel = g_list_model_get_item (toplevels, i);
 
-      if (GTK_IS_ABOUT_DIALOG (toplevel))
-        about = GTK_ABOUT_DIALOG (toplevel);
+      if (ADW_IS_ABOUT_WINDOW (toplevel))
+        about = ADW_ABOUT_WINDOW (toplevel);
     }
   g_assert_nonnull (about);
-  g_assert_cmpstr (gtk_about_dialog_get_version (about), ==, PACKAGE_VERSION);
-  g_assert_cmpstr (gtk_about_dialog_get_program_name (about), ==, "GoChat");
+  g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "GoChat");
 
   gtk_window_destroy (GTK_WINDOW (about));
   destroy_window (window);

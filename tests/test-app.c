@@ -214,10 +214,18 @@ test_join_dialog_validation (void)
   fill_dialog (dialog, "ws://127.0.0.1:1", "  Zoë Ångström  ", "room");
   g_assert_true (gtk_widget_get_sensitive (join));
 
-  /* Servers: ws:// or wss:// (or none: ws:// is implied). */
-  fill_dialog (dialog, "http://example.org", "alice", "room");
+  /* Servers: ws:// or wss:// (or none: ws:// is implied); a web address
+   * as copied from a browser means the same server. */
+  fill_dialog (dialog, "ftp://example.org", "alice", "room");
   g_assert_false (gtk_widget_get_sensitive (join));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.server_hint)));
+  fill_dialog (dialog, "http://example.org", "alice", "room");
+  g_assert_true (gtk_widget_get_sensitive (join));
+  {
+    g_autofree char *url = gc_join_dialog_normalize_server ("https://chat.example.org/", NULL);
+
+    g_assert_true (g_str_has_prefix (url, "wss://chat.example.org"));
+  }
   fill_dialog (dialog, "localhost:8081", "alice", "room");
   g_assert_true (gtk_widget_get_sensitive (join));
   fill_dialog (dialog, "wss://chat.example.org/gochat/", "alice", "room");

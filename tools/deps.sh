@@ -3,7 +3,7 @@
 
 gochat_build_packages=(
   build-essential pkg-config meson ninja-build
-  libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin
+  libglib2.0-dev libglib2.0-bin libgtk-4-dev libgtk-4-bin libadwaita-1-dev
   libsoup-3.0-dev libjson-glib-dev glib-networking ca-certificates
   gettext appstream desktop-file-utils
   libhiredis-dev

@@ -13,26 +13,17 @@
 #include "gc-preferences-window.h"
 #include "gc-window.h"
 
-/* The desktop's light/dark preference (the XDG settings portal's
- * org.freedesktop.appearance color-scheme). */
-typedef enum {
-  SYSTEM_SCHEME_UNKNOWN,
-  SYSTEM_SCHEME_DARK,
-  SYSTEM_SCHEME_LIGHT,
-} SystemScheme;
-
 struct _GcApplication
 {
-  GtkApplication  parent_instance;
+  AdwApplication  parent_instance;
 
   GSettings      *settings;
   GcLocalHost    *host;
-  SystemScheme    system_scheme;
-  GCancellable   *portal_cancellable;
-  guint           portal_signal_id;
+  GcOpenRooms    *open_rooms;
+  gboolean        quitting;
 };
 
-G_DEFINE_FINAL_TYPE (GcApplication, gc_application, GTK_TYPE_APPLICATION)
+G_DEFINE_FINAL_TYPE (GcApplication, gc_application, ADW_TYPE_APPLICATION)
 
 /* `--host[=PORT]`: GApplication hands main-option callbacks no data, so
  * the port waits here for handle-local-options, which passes it on in
@@ -90,6 +81,40 @@ target_window (GcApplication *self)
   return new_window (self);
 }
 
+/* Joins the rooms saved at the last run into @window; FALSE if none. */
+gboolean
+gc_application_restore_rooms (GcApplication *self,
+                              GcWindow      *window)
+{
+  g_autoptr(GPtrArray) saved = NULL;
+
+  g_return_val_if_fail (GC_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (GC_IS_WINDOW (window), FALSE);
+
+  saved = gc_open_rooms_dup_saved (self->open_rooms);
+  for (guint i = 0; i < saved->len; i++)
+    {
+      GcSavedRoom *room = g_ptr_array_index (saved, i);
+
+      gc_window_join (window, room->server_url, room->user_name, room->room_code);
+    }
+  return saved->len > 0;
+}
+
+gboolean
+gc_application_get_quitting (GcApplication *self)
+{
+  g_return_val_if_fail (GC_IS_APPLICATION (self), FALSE);
+  return self->quitting;
+}
+
+GcOpenRooms *
+gc_application_get_open_rooms (GcApplication *self)
+{
+  g_return_val_if_fail (GC_IS_APPLICATION (self), NULL);
+  return self->open_rooms;
+}
+
 static void
 gc_application_activate (GApplication *app)
 {
@@ -101,7 +126,11 @@ gc_application_activate (GApplication *app)
       return;
     }
 
-  gc_window_show_join_dialog (new_window (GC_APPLICATION (app)));
+  window = GTK_WINDOW (new_window (GC_APPLICATION (app)));
+  /* The rooms open when the app last ran come back; with none, the join
+   * dialog is the start. */
+  if (!gc_application_restore_rooms (GC_APPLICATION (app), GC_WINDOW (window)))
+    gc_window_show_join_dialog (GC_WINDOW (window));
 }
 
 static void
@@ -213,26 +242,28 @@ gc_application_handle_local_options (GApplication *app,
 /* Colour scheme                                                        */
 /* ------------------------------------------------------------------ */
 
+/* The preference's "default" follows the desktop (libadwaita's style
+ * manager reads the settings portal); light and dark force one. */
 static void
 apply_color_scheme (GcApplication *self)
 {
-  GtkSettings *gtk_settings = gtk_settings_get_default ();
-  GcColorScheme scheme = g_settings_get_enum (self->settings, "color-scheme");
+  AdwStyleManager *style_manager = adw_style_manager_get_default ();
+  AdwColorScheme color_scheme;
 
-  if (gtk_settings == NULL)
-    return;
-
-  if (scheme == GC_COLOR_SCHEME_DEFAULT && self->system_scheme == SYSTEM_SCHEME_UNKNOWN)
+  switch ((GcColorScheme) g_settings_get_enum (self->settings, "color-scheme"))
     {
-      /* Whatever the theme and GTK's settings say. */
-      gtk_settings_reset_property (gtk_settings, "gtk-application-prefer-dark-theme");
-      return;
+    case GC_COLOR_SCHEME_LIGHT:
+      color_scheme = ADW_COLOR_SCHEME_FORCE_LIGHT;
+      break;
+    case GC_COLOR_SCHEME_DARK:
+      color_scheme = ADW_COLOR_SCHEME_FORCE_DARK;
+      break;
+    case GC_COLOR_SCHEME_DEFAULT:
+    default:
+      color_scheme = ADW_COLOR_SCHEME_DEFAULT;
+      break;
     }
-
-  g_object_set (gtk_settings, "gtk-application-prefer-dark-theme",
-                scheme == GC_COLOR_SCHEME_DARK ||
-                (scheme == GC_COLOR_SCHEME_DEFAULT && self->system_scheme == SYSTEM_SCHEME_DARK),
-                NULL);
+  adw_style_manager_set_color_scheme (style_manager, color_scheme);
 }
 
 static void
@@ -241,97 +272,6 @@ color_scheme_changed_cb (GSettings     *settings,
                          GcApplication *self)
 {
   apply_color_scheme (self);
-}
-
-/* The portal's value: 0 no preference, 1 prefer dark, 2 prefer light
- * (older portals wrap it in one more variant). */
-static void
-set_system_scheme (GcApplication *self,
-                   GVariant      *value)
-{
-  g_autoptr(GVariant) inner = g_variant_ref (value);
-
-  while (g_variant_is_of_type (inner, G_VARIANT_TYPE_VARIANT))
-    {
-      GVariant *unwrapped = g_variant_get_variant (inner);
-
-      g_variant_unref (inner);
-      inner = unwrapped;
-    }
-  if (!g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT32))
-    return;
-
-  switch (g_variant_get_uint32 (inner))
-    {
-    case 1:
-      self->system_scheme = SYSTEM_SCHEME_DARK;
-      break;
-    case 2:
-      self->system_scheme = SYSTEM_SCHEME_LIGHT;
-      break;
-    default:
-      self->system_scheme = SYSTEM_SCHEME_UNKNOWN;
-      break;
-    }
-  apply_color_scheme (self);
-}
-
-static void
-portal_setting_changed_cb (GDBusConnection *connection,
-                           const char      *sender_name,
-                           const char      *object_path,
-                           const char      *interface_name,
-                           const char      *signal_name,
-                           GVariant        *parameters,
-                           gpointer         user_data)
-{
-  const char *namespace;
-  const char *key;
-  g_autoptr(GVariant) value = NULL;
-
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(ssv)")))
-    return;
-  g_variant_get (parameters, "(&s&sv)", &namespace, &key, &value);
-  if (g_str_equal (namespace, "org.freedesktop.appearance") && g_str_equal (key, "color-scheme"))
-    set_system_scheme (GC_APPLICATION (user_data), value);
-}
-
-static void
-portal_read_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) value = NULL;
-
-  /* No portal (another desktop, Windows, macOS): GTK's own settings
-   * stand. */
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
-  if (reply == NULL)
-    return;
-  g_variant_get (reply, "(v)", &value);
-  set_system_scheme (GC_APPLICATION (user_data), value);
-}
-
-static void
-watch_system_scheme (GcApplication *self)
-{
-  GDBusConnection *connection = g_application_get_dbus_connection (G_APPLICATION (self));
-
-  if (connection == NULL)
-    return;
-
-  self->portal_cancellable = g_cancellable_new ();
-  self->portal_signal_id =
-    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.portal.Desktop",
-                                        "org.freedesktop.portal.Settings", "SettingChanged",
-                                        "/org/freedesktop/portal/desktop", "org.freedesktop.appearance",
-                                        G_DBUS_SIGNAL_FLAGS_NONE, portal_setting_changed_cb, self, NULL);
-  g_dbus_connection_call (connection, "org.freedesktop.portal.Desktop",
-                          "/org/freedesktop/portal/desktop", "org.freedesktop.portal.Settings", "Read",
-                          g_variant_new ("(ss)", "org.freedesktop.appearance", "color-scheme"),
-                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
-                          self->portal_cancellable, portal_read_cb, self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -346,16 +286,21 @@ about_action (GSimpleAction *action,
   GtkApplication *app = user_data;
   static const char *authors[] = { "The GoChat developers", NULL };
 
-  gtk_show_about_dialog (gtk_application_get_active_window (app),
-                         "program-name", "GoChat",
-                         "logo-icon-name", GC_APPLICATION_ID,
-                         "version", PACKAGE_VERSION,
-                         "comments", _("Chat rooms for everyone on a GoChat server, or on your own computer"),
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "authors", authors,
-                         /* Translators: your names, one per line. */
-                         "translator-credits", _("translator-credits"),
-                         NULL);
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", gtk_application_get_active_window (app),
+                        "application-name", "GoChat",
+                        "application-icon", GC_APPLICATION_ID,
+                        "version", PACKAGE_VERSION,
+                        "comments", _("Chat rooms for everyone on a GoChat server, or on your own computer"),
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "developers", authors,
+                        "developer-name", authors[0],
+                        /* Translators: your names, one per line. */
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
 }
 
 static void
@@ -421,6 +366,9 @@ gc_application_quit_now (GcApplication *self)
   GList *windows;
 
   g_return_if_fail (GC_IS_APPLICATION (self));
+
+  /* The rooms stay saved for the next start. */
+  self->quitting = TRUE;
 
   /* Closing each window leaves its rooms cleanly (and takes its dialogs
    * along); the app then ends when the last closing handshake (and the
@@ -533,18 +481,15 @@ gc_application_startup (GApplication *app)
   };
   GcApplication *self = GC_APPLICATION (app);
   GtkApplication *gtk_app = GTK_APPLICATION (app);
-  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
 
+  /* AdwApplication loads style.css from the resource base path. */
   G_APPLICATION_CLASS (gc_application_parent_class)->startup (app);
 
-  gtk_css_provider_load_from_resource (css, "/io/github/gochat/GoChat/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-
   self->settings = g_settings_new (GC_APPLICATION_ID);
+  self->open_rooms = gc_open_rooms_new ();
+  gc_open_rooms_bind_settings (self->open_rooms, self->settings);
   g_signal_connect (self->settings, "changed::color-scheme", G_CALLBACK (color_scheme_changed_cb), self);
   apply_color_scheme (self);
-  watch_system_scheme (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
@@ -566,21 +511,6 @@ gc_application_startup (GApplication *app)
 }
 
 static void
-gc_application_shutdown (GApplication *app)
-{
-  GcApplication *self = GC_APPLICATION (app);
-  GDBusConnection *connection = g_application_get_dbus_connection (app);
-
-  g_cancellable_cancel (self->portal_cancellable);
-  g_clear_object (&self->portal_cancellable);
-  if (self->portal_signal_id != 0 && connection != NULL)
-    g_dbus_connection_signal_unsubscribe (connection, self->portal_signal_id);
-  self->portal_signal_id = 0;
-
-  G_APPLICATION_CLASS (gc_application_parent_class)->shutdown (app);
-}
-
-static void
 gc_application_dispose (GObject *object)
 {
   GcApplication *self = GC_APPLICATION (object);
@@ -588,9 +518,8 @@ gc_application_dispose (GObject *object)
   if (self->host != NULL)
     g_signal_handlers_disconnect_by_data (self->host, self);
   g_clear_object (&self->host);
+  g_clear_object (&self->open_rooms);
   g_clear_object (&self->settings);
-  g_cancellable_cancel (self->portal_cancellable);
-  g_clear_object (&self->portal_cancellable);
 
   G_OBJECT_CLASS (gc_application_parent_class)->dispose (object);
 }
@@ -607,7 +536,6 @@ gc_application_class_init (GcApplicationClass *klass)
   app_class->command_line = gc_application_command_line;
   app_class->handle_local_options = gc_application_handle_local_options;
   app_class->startup = gc_application_startup;
-  app_class->shutdown = gc_application_shutdown;
 }
 
 static void

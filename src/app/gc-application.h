@@ -5,7 +5,9 @@
 
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
+
+#include "gc-open-rooms.h"
 
 #include "gc-local-host.h"
 
@@ -28,7 +30,7 @@ typedef enum {
 } GcColorScheme;
 
 #define GC_TYPE_APPLICATION (gc_application_get_type ())
-G_DECLARE_FINAL_TYPE (GcApplication, gc_application, GC, APPLICATION, GtkApplication)
+G_DECLARE_FINAL_TYPE (GcApplication, gc_application, GC, APPLICATION, AdwApplication)
 
 /* Sets up gettext for the app's translations: the installed ones, or
  * those of the build tree named by $GOCHAT_LOCALEDIR (meson devenv and
@@ -51,5 +53,15 @@ GcLocalHost   *gc_application_start_host (GcApplication     *self,
 
 /* Closes every window (leaving their rooms cleanly) without asking. */
 void           gc_application_quit_now   (GcApplication     *self);
+
+/* The rooms open in all windows, remembered across starts (transfer none). */
+GcOpenRooms  *gc_application_get_open_rooms (GcApplication *self);
+
+/* Whether the app is quitting (its windows' rooms stay saved). */
+gboolean      gc_application_get_quitting   (GcApplication *self);
+
+typedef struct _GcWindow GcWindow;
+gboolean      gc_application_restore_rooms  (GcApplication *self,
+                                             GcWindow      *window);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "gc-application.h"
 #include "gc-chat-session.h"
 #include "gc-join-dialog-private.h"
+#include "gc-window.h"
 #include "gc-local-host.h"
 #include "gc-room-code.h"
 
@@ -20,6 +21,7 @@ struct _GcJoinDialog
 
   GcChatSession *session;       /* while joining */
   char          *suggestion;
+  gboolean       offer_host;    /* the suggestion button hosts the room here */
   gboolean       room_touched;  /* an empty room is only wrong once edited */
 
   GtkButton     *cancel_button;
@@ -67,12 +69,30 @@ set_hint (GtkLabel   *hint,
 
 /* Each check gives the normalized value, or NULL and, in @hint, why not in
  * words for people (the protocol module decides; we only explain). */
+/* A web address for the server, as people copy them from a browser:
+ * http:// is ws://, https:// is wss://; everything else as the session
+ * takes it. */
+char *
+gc_join_dialog_normalize_server (const char  *text,
+                                 GError     **error)
+{
+  g_autofree char *mapped = NULL;
+  g_autofree char *trimmed = g_strstrip (g_strdup (text != NULL ? text : ""));
+
+  if (g_ascii_strncasecmp (trimmed, "http://", 7) == 0)
+    mapped = g_strconcat ("ws://", trimmed + 7, NULL);
+  else if (g_ascii_strncasecmp (trimmed, "https://", 8) == 0)
+    mapped = g_strconcat ("wss://", trimmed + 8, NULL);
+
+  return gc_chat_session_normalize_server_url (mapped != NULL ? mapped : trimmed, error);
+}
+
 static char *
 check_server (const char  *text,
               char       **hint)
 {
   g_autoptr(GError) error = NULL;
-  char *url = gc_chat_session_normalize_server_url (text, &error);
+  char *url = gc_join_dialog_normalize_server (text, &error);
 
   if (url == NULL)
     *hint = g_strdup (error->message);
@@ -177,6 +197,7 @@ show_suggestion (GcJoinDialog *self,
 
   g_free (self->suggestion);
   self->suggestion = g_strdup (suggestion);
+  self->offer_host = FALSE;
 
   if (suggestion == NULL)
     {
@@ -214,6 +235,23 @@ gc_join_dialog_show_error (GcJoinDialog *self,
   set_status (self, text, FALSE, TRUE);
   show_suggestion (self, g_error_matches (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_NAME_TAKEN)
                          ? suggestion : NULL);
+
+  /* Nothing answers there (a first start, with no server around): the
+   * room can live on this computer instead, one click away. */
+  if ((g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND) ||
+       g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)) &&
+      !gtk_check_button_get_active (self->host_check))
+    {
+      g_autofree char *offer = g_strdup_printf (_("%s No GoChat server answers there: you can host "
+                                                  "the room on this computer instead, for others "
+                                                  "on your network."), text);
+
+      set_status (self, offer, FALSE, TRUE);
+      gtk_button_set_label (self->suggestion_button, _("Host It on This Computer"));
+      gtk_widget_set_visible (GTK_WIDGET (self->suggestion_button), TRUE);
+      self->offer_host = TRUE;
+    }
 }
 
 static void
@@ -292,7 +330,17 @@ join_clicked_cb (GcJoinDialog *self)
       gc_local_host_add_session (host, self->session);
     }
   else if (server != NULL)
-    self->session = gc_chat_session_new (server, name, room);
+    {
+      GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (self));
+
+      /* Already there: go to it rather than join a second time. */
+      if (GC_IS_WINDOW (parent) && gc_window_show_open_room (GC_WINDOW (parent), server, room))
+        {
+          gtk_window_destroy (GTK_WINDOW (self));
+          return;
+        }
+      self->session = gc_chat_session_new (server, name, room);
+    }
   else
     return;
 
@@ -329,6 +377,15 @@ suggestion_clicked_cb (GcJoinDialog *self)
 {
   g_autofree char *suggestion = g_strdup (self->suggestion);
 
+  if (self->offer_host)
+    {
+      show_suggestion (self, NULL);
+      set_status (self, NULL, FALSE, FALSE);
+      gtk_check_button_set_active (self->host_check, TRUE);
+      join_clicked_cb (self);
+      return;
+    }
+
   if (suggestion == NULL)
     return;
   gtk_editable_set_text (GTK_EDITABLE (self->name_entry), suggestion);
@@ -351,6 +408,12 @@ entry_changed_cb (GtkEditable  *editable,
 {
   if (editable == GTK_EDITABLE (self->room_entry))
     self->room_touched = TRUE;
+  /* What went wrong was about the old values. */
+  if (self->session == NULL && gtk_widget_get_visible (self->status_box))
+    {
+      set_status (self, NULL, FALSE, FALSE);
+      show_suggestion (self, NULL);
+    }
   validate (self);
 }
 

@@ -51,4 +51,7 @@ void          gc_join_dialog_set_invite (GcJoinDialog *self,
  * system does not know it, else the login name. */
 char         *gc_join_dialog_default_name (void);
 
+char         *gc_join_dialog_normalize_server (const char  *text,
+                                               GError     **error);
+
 G_END_DECLS

@@ -59,7 +59,7 @@ struct _GcRoomView
   GtkRevealer              *host_revealer;
   GtkLabel                 *host_title_label;
   GtkLabel                 *host_addresses_label;
-  GtkPaned                 *paned;
+  AdwFlap                  *flap;
   GtkScrolledWindow        *message_scroller;
   GtkListView              *message_list;
   GtkSignalListItemFactory *message_factory;
@@ -317,6 +317,12 @@ adjustment_changed_cb (GtkAdjustment *adj,
   if (self->stick_to_bottom)
     self->layout_moving = TRUE;
   follow_end (self);
+}
+
+static void
+flap_reveal_cb (GcRoomView *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_MEMBERS]);
 }
 
 static void
@@ -857,8 +863,11 @@ gc_room_view_dispose (GObject *object)
   g_clear_object (&self->divider_item);
   g_clear_handle_id (&self->follow_id, g_source_remove);
   g_clear_handle_id (&self->clear_unread_id, g_source_remove);
-  if (self->after_paint_id != 0)
-    g_clear_signal_handler (&self->after_paint_id, self->after_paint_clock);
+  /* (A clock disposed with its surface has dropped its handlers.) */
+  if (self->after_paint_id != 0 &&
+      g_signal_handler_is_connected (self->after_paint_clock, self->after_paint_id))
+    g_signal_handler_disconnect (self->after_paint_clock, self->after_paint_id);
+  self->after_paint_id = 0;
   g_clear_object (&self->after_paint_clock);
   if (self->session != NULL)
     {
@@ -898,7 +907,7 @@ gc_room_view_get_property (GObject    *object,
       g_value_set_boolean (value, self->hosted);
       break;
     case PROP_SHOW_MEMBERS:
-      g_value_set_boolean (value, gtk_widget_get_visible (GTK_WIDGET (self->member_list)));
+      g_value_set_boolean (value, adw_flap_get_reveal_flap (self->flap));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -922,7 +931,7 @@ gc_room_view_set_property (GObject      *object,
       gc_room_view_set_active (self, g_value_get_boolean (value));
       break;
     case PROP_SHOW_MEMBERS:
-      gtk_widget_set_visible (GTK_WIDGET (self->member_list), g_value_get_boolean (value));
+      adw_flap_set_reveal_flap (self->flap, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -957,7 +966,7 @@ gc_room_view_class_init (GcRoomViewClass *klass)
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_SHOW_MEMBERS] =
     g_param_spec_boolean ("show-members", NULL, NULL, TRUE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -972,7 +981,7 @@ gc_room_view_class_init (GcRoomViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, host_revealer);
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, host_title_label);
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, host_addresses_label);
-  gtk_widget_class_bind_template_child (widget_class, GcRoomView, paned);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomView, flap);
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, message_list);
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, message_factory);
@@ -1008,6 +1017,8 @@ gc_room_view_init (GcRoomView *self)
   g_signal_connect (adj, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self);
   g_signal_connect (adj, "changed", G_CALLBACK (adjustment_changed_cb), self);
   g_signal_connect_swapped (self->message_list, "map", G_CALLBACK (message_list_map_cb), self);
+  /* Folding hides the members on its own: say so to the header's button. */
+  g_signal_connect_swapped (self->flap, "notify::reveal-flap", G_CALLBACK (flap_reveal_cb), self);
   self->stick_to_bottom = TRUE;
 
   key_controller = gtk_event_controller_key_new ();

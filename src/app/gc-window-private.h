@@ -13,8 +13,8 @@ G_BEGIN_DECLS
 typedef struct {
   GtkListBox      *sidebar;
   GtkStack        *stack;
-  GtkWidget       *empty_page;
-  GtkLabel        *empty_label;
+  GtkWidget       *empty_page;    /* an AdwStatusPage */
+  AdwLeaflet      *leaflet;
   GtkLabel        *title_label;
   GtkLabel        *subtitle_label;
   GtkToggleButton *members_button;
@@ -33,5 +33,8 @@ GcJoinDialog *gc_window_get_join_dialog (GcWindow *self);
 /* The question asked before cutting off others in hosted rooms, while it
  * is open (transfer none). */
 GtkWindow    *gc_window_get_stop_hosting_dialog (GcWindow *self);
+
+/* The question an invite link asks before joining (an AdwMessageDialog). */
+GtkWindow    *gc_window_get_invite_dialog (GcWindow *self);
 
 G_END_DECLS

@@ -17,14 +17,21 @@
 
 struct _GcWindow
 {
-  GtkApplicationWindow  parent_instance;
+  AdwApplicationWindow  parent_instance;
 
   GSettings            *settings;
   GPtrArray            *joining;       /* GcChatSession, joins without the dialog */
   GcJoinDialog         *join_dialog;
   GtkWindow            *stop_hosting_dialog;
+  GtkWindow            *invite_dialog;
   gboolean              close_confirmed;
+  gboolean              keep_saved;    /* closing: its rooms come back next start */
+  GcOpenRooms          *open_rooms;
 
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar_page;
+  GtkWidget            *room_page;
   GtkLabel             *title_label;
   GtkLabel             *subtitle_label;
   GtkButton            *join_button;
@@ -33,10 +40,9 @@ struct _GcWindow
   GtkListBox           *sidebar;
   GtkStack             *stack;
   GtkWidget            *empty_page;
-  GtkLabel             *empty_label;
 };
 
-G_DEFINE_FINAL_TYPE (GcWindow, gc_window, GTK_TYPE_APPLICATION_WINDOW)
+G_DEFINE_FINAL_TYPE (GcWindow, gc_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static GcLocalHost *
 app_host (GcWindow *self)
@@ -47,6 +53,18 @@ app_host (GcWindow *self)
 }
 
 /* Identifies a room within a window: the server and the room code. */
+/* The app's open rooms (none in a window without a GcApplication). Held:
+ * a window being destroyed has left its application already. */
+static GcOpenRooms *
+app_open_rooms (GcWindow *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (self->open_rooms == NULL && GC_IS_APPLICATION (app))
+    self->open_rooms = g_object_ref (gc_application_get_open_rooms (GC_APPLICATION (app)));
+  return self->open_rooms;
+}
+
 static char *
 room_key (GcChatSession *session)
 {
@@ -249,6 +267,36 @@ sidebar_row_selected_cb (GcWindow      *self,
     gc_room_view_focus_compose (view);
 }
 
+/* Narrow, one page shows at a time: this brings the room's. */
+static void
+show_room_page (GcWindow *self)
+{
+  if (gc_window_get_room_view (self) != NULL)
+    adw_leaflet_set_visible_child (self->leaflet, self->room_page);
+}
+
+/* A click, a tap or Enter on a room: in a narrow window that opens it
+ * (the arrow keys only move through the list). */
+static void
+sidebar_row_activated_cb (GcWindow      *self,
+                          GtkListBoxRow *row)
+{
+  show_room_page (self);
+  gc_room_view_focus_compose (gc_room_row_get_view (GC_ROOM_ROW (row)));
+}
+
+static void
+leaflet_folded_cb (GcWindow *self)
+{
+  if (adw_leaflet_get_folded (self->leaflet))
+    {
+      if (gc_window_get_room_view (self) != NULL)
+        show_room_page (self);
+      else
+        adw_leaflet_set_visible_child (self->leaflet, self->sidebar_page);
+    }
+}
+
 static void
 select_row (GcWindow  *self,
             GcRoomRow *row)
@@ -257,6 +305,7 @@ select_row (GcWindow  *self,
     show_view (self, gc_room_row_get_view (row));
   else
     gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
+  show_room_page (self);
   gc_room_view_focus_compose (gc_room_row_get_view (row));
 }
 
@@ -393,7 +442,8 @@ gc_window_add_session (GcWindow      *self,
   view = gc_room_view_new (session);
   if (hosted)
     gc_room_view_set_host_urls (GC_ROOM_VIEW (view), gc_local_host_get_lan_urls (host));
-  g_object_bind_property (self->members_button, "active", view, "show-members", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self->members_button, "active", view, "show-members",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
   gtk_stack_add_child (self->stack, view);
 
   row = gc_room_row_new (GC_ROOM_VIEW (view));
@@ -402,6 +452,8 @@ gc_window_add_session (GcWindow      *self,
   g_signal_connect_object (session, "notify::user-name", G_CALLBACK (session_name_cb), self, 0);
   g_signal_connect_object (session, "message-received", G_CALLBACK (session_message_cb), self, 0);
   remember_session (self, session, hosted);
+  if (app_open_rooms (self) != NULL)
+    gc_open_rooms_add (app_open_rooms (self), session, !hosted);
 
   select_row (self, GC_ROOM_ROW (row));
 }
@@ -423,6 +475,8 @@ gc_window_leave_session (GcWindow      *self,
 
   view = gc_room_row_get_view (row);
   index = gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row));
+  if (app_open_rooms (self) != NULL)
+    gc_open_rooms_remove (app_open_rooms (self), session);
   gc_chat_session_leave (session);
   withdraw_notification (self, session);
 
@@ -567,10 +621,10 @@ update_empty_label (GcWindow *self)
       GcChatSession *session = g_ptr_array_index (self->joining, self->joining->len - 1);
       g_autofree char *text = g_strdup_printf (_("Joining #%s…"), gc_chat_session_get_room (session));
 
-      gtk_label_set_text (self->empty_label, text);
+      adw_status_page_set_title (ADW_STATUS_PAGE (self->empty_page), text);
     }
   else
-    gtk_label_set_text (self->empty_label, _("Not in a room"));
+    adw_status_page_set_title (ADW_STATUS_PAGE (self->empty_page), _("Not in a room"));
 }
 
 static void
@@ -602,6 +656,27 @@ direct_join_cb (GObject      *source,
   else
     show_join_failure (self, session, hosted, error);
   g_object_unref (session);
+}
+
+/* Shows the room @room of @server_url if the window is in it already
+ * (joining it again would only put the person in twice). */
+gboolean
+gc_window_show_open_room (GcWindow   *self,
+                          const char *server_url,
+                          const char *room)
+{
+  g_autofree char *key = NULL;
+  GcRoomRow *existing;
+
+  g_return_val_if_fail (GC_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (server_url != NULL && room != NULL, FALSE);
+
+  key = g_strdup_printf ("%s/%s", server_url, room);
+  existing = row_for_key (self, key);
+  if (existing == NULL)
+    return FALSE;
+  select_row (self, existing);
+  return TRUE;
 }
 
 /* Whether the window has @session's room, or is joining it: then it
@@ -673,7 +748,7 @@ gc_window_join (GcWindow   *self,
   if (server == NULL || *server == '\0')
     server = stored_server;
 
-  url = gc_chat_session_normalize_server_url (server, NULL);
+  url = gc_join_dialog_normalize_server (server, NULL);
   user_name = gc_protocol_normalize_user_name (chosen_name, NULL);
   room_code = room != NULL ? gc_protocol_canonical_room_code (room, NULL) : NULL;
 
@@ -741,6 +816,66 @@ gc_window_host (GcWindow   *self,
   start_join (self, session);
 }
 
+static void
+invite_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    GcWindow         *self)
+{
+  const char *server = g_object_get_data (G_OBJECT (dialog), "gc-server");
+  const char *name = g_object_get_data (G_OBJECT (dialog), "gc-name");
+  const char *room = g_object_get_data (G_OBJECT (dialog), "gc-room");
+
+  self->invite_dialog = NULL;
+  if (g_str_equal (response, "join"))
+    gc_window_join (self, server, name, room);
+  else if (g_str_equal (response, "change"))
+    {
+      GcJoinDialog *join_dialog = gc_window_show_join_dialog (self);
+
+      gc_join_dialog_set_invite (join_dialog, server, room);
+    }
+}
+
+/* A link someone sent: joining says who you are where, so it asks first. */
+static void
+ask_invite (GcWindow   *self,
+            const char *server,
+            const char *name,
+            const char *room)
+{
+  g_autofree char *heading = g_strdup_printf (_("Join #%s?"), room);
+  g_autofree char *body = g_strdup_printf (_("You were invited to room “%s” on %s. You join as “%s”."),
+                                           room, server, name);
+  GtkWidget *dialog;
+
+  if (self->invite_dialog != NULL)
+    gtk_window_destroy (self->invite_dialog);
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "change", _("_Change…"),
+                                    "join", _("_Join"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "join",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "join");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "gc-server", g_strdup (server), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "gc-name", g_strdup (name), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "gc-room", g_strdup (room), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (invite_response_cb), self);
+  self->invite_dialog = GTK_WINDOW (dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+GtkWindow *
+gc_window_get_invite_dialog (GcWindow *self)
+{
+  g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
+  return self->invite_dialog;
+}
+
 void
 gc_window_open_invite (GcWindow   *self,
                        const char *link)
@@ -748,7 +883,9 @@ gc_window_open_invite (GcWindow   *self,
   g_autofree char *server = NULL;
   g_autofree char *room = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *url = NULL;
   g_autoptr(GError) error = NULL;
+  GcLocalHost *host;
 
   g_return_if_fail (GC_IS_WINDOW (self));
   g_return_if_fail (link != NULL);
@@ -761,9 +898,21 @@ gc_window_open_invite (GcWindow   *self,
       return;
     }
 
+  url = gc_join_dialog_normalize_server (server, NULL);
+  /* A link to a room this computer hosts names it by a network address;
+   * the window is in it through the loopback one. */
+  host = app_host (self);
+  if (url != NULL && host != NULL && g_strv_contains (gc_local_host_get_lan_urls (host), url))
+    {
+      g_free (url);
+      url = g_strdup (gc_local_host_get_local_url (host));
+    }
+  if (url != NULL && gc_window_show_open_room (self, url, room))
+    return;
+
   name = g_settings_get_string (self->settings, "name");
   if (*name != '\0')
-    gc_window_join (self, server, name, room);
+    ask_invite (self, server, name, room);
   else
     gc_join_dialog_set_invite (gc_window_show_join_dialog (self), server, room);
 }
@@ -865,6 +1014,18 @@ select_room_action (GSimpleAction *action,
     select_row (self, row);
 }
 
+/* Narrow: back from the room to the list of rooms. */
+static void
+show_rooms_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_page);
+  gtk_widget_grab_focus (GTK_WIDGET (self->sidebar));
+}
+
 static void
 copy_invite_action (GSimpleAction *action,
                     GVariant      *parameter,
@@ -875,7 +1036,7 @@ copy_invite_action (GSimpleAction *action,
   GcChatSession *session;
   GcLocalHost *host;
   g_autofree char *link = NULL;
-  g_autofree char *notice = NULL;
+  AdwToast *toast;
   const char *server;
 
   if (view == NULL)
@@ -893,8 +1054,10 @@ copy_invite_action (GSimpleAction *action,
   if (link == NULL)
     return;
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), link);
-  notice = g_strdup_printf (_("Copied the invite link %s: whoever opens it joins this room."), link);
-  gc_chat_session_add_notice (session, notice);
+  /* A toast, not a line in the room: it is about the app, not the chat. */
+  toast = adw_toast_new (_("Copied the invite link: whoever opens it joins this room"));
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 /* ------------------------------------------------------------------ */
@@ -902,16 +1065,16 @@ copy_invite_action (GSimpleAction *action,
 /* ------------------------------------------------------------------ */
 
 static void
-stop_hosting_response_cb (GtkDialog *dialog,
-                          int        response,
-                          GcWindow  *self)
+stop_hosting_response_cb (AdwMessageDialog *dialog,
+                          const char       *response,
+                          GcWindow         *self)
 {
   gboolean quitting = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "gc-quitting"));
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
+  /* AdwMessageDialog closes itself after the response. */
   self->stop_hosting_dialog = NULL;
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  if (response != GTK_RESPONSE_ACCEPT)
+  if (!g_str_equal (response, "leave"))
     return;
 
   if (quitting && GC_IS_APPLICATION (app))
@@ -926,7 +1089,6 @@ ask_stop_hosting (GcWindow *self,
                   guint     others)
 {
   GtkWidget *dialog;
-  GtkWidget *accept;
 
   if (self->stop_hosting_dialog != NULL)
     {
@@ -934,20 +1096,21 @@ ask_stop_hosting (GcWindow *self,
       return;
     }
 
-  dialog = gtk_message_dialog_new (GTK_WINDOW (self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
-                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
-                                   "%s", _("Others are still in rooms you host"));
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
-                                            g_dngettext (GETTEXT_PACKAGE,
-                                                         "If you go, your computer stops hosting and %u person is disconnected.",
-                                                         "If you go, your computer stops hosting and %u people are disconnected.",
-                                                         others),
-                                            others);
-  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Stay"), GTK_RESPONSE_CANCEL);
-  accept = gtk_dialog_add_button (GTK_DIALOG (dialog), quitting ? _("_Quit") : _("_Close"),
-                                  GTK_RESPONSE_ACCEPT);
-  gtk_widget_add_css_class (accept, "destructive-action");
-  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Others are still in rooms you host"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  g_dngettext (GETTEXT_PACKAGE,
+                                               "If you go, your computer stops hosting and %u person is disconnected.",
+                                               "If you go, your computer stops hosting and %u people are disconnected.",
+                                               others),
+                                  others);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "stay", _("_Stay"),
+                                    "leave", quitting ? _("_Quit") : _("_Close"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "leave",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "stay");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "stay");
   g_object_set_data (G_OBJECT (dialog), "gc-quitting", GINT_TO_POINTER (quitting));
   g_signal_connect (dialog, "response", G_CALLBACK (stop_hosting_response_cb), self);
 
@@ -997,7 +1160,15 @@ leave_everything (GcWindow *self)
   g_ptr_array_set_size (self->joining, 0);
 
   for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
-    gc_chat_session_leave (gc_room_view_get_session (gc_room_row_get_view (row)));
+    {
+      GcChatSession *session = gc_room_view_get_session (gc_room_row_get_view (row));
+
+      /* Closed with the app, the rooms come back next start; a window
+       * closed while others stay takes its rooms along. */
+      if (!self->keep_saved && app_open_rooms (self) != NULL)
+        gc_open_rooms_remove (app_open_rooms (self), session);
+      gc_chat_session_leave (session);
+    }
 }
 
 static gboolean
@@ -1022,6 +1193,15 @@ gc_window_close_request (GtkWindow *window)
     }
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
 
+  {
+    GtkApplication *app = gtk_window_get_application (window);
+    guint windows = 0;
+
+    for (GList *l = app != NULL ? gtk_application_get_windows (app) : NULL; l != NULL; l = l->next)
+      windows += GC_IS_WINDOW (l->data);
+    self->keep_saved = windows <= 1 ||
+                       (GC_IS_APPLICATION (app) && gc_application_get_quitting (GC_APPLICATION (app)));
+  }
   leave_everything (self);
 
   return GTK_WINDOW_CLASS (gc_window_parent_class)->close_request (window);
@@ -1033,6 +1213,10 @@ is_active_cb (GcWindow   *self,
               gpointer    user_data)
 {
   withdraw_seen_notification (self, gc_window_get_room_view (self));
+  /* The person is back (and maybe the network): rooms waiting to
+   * reconnect try now. */
+  if (gtk_window_is_active (GTK_WINDOW (self)) && app_open_rooms (self) != NULL)
+    gc_open_rooms_reconnect_waiting (app_open_rooms (self));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1056,6 +1240,12 @@ gc_window_dispose (GObject *object)
       gtk_window_destroy (self->stop_hosting_dialog);
       self->stop_hosting_dialog = NULL;
     }
+  if (self->invite_dialog != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->invite_dialog, self);
+      gtk_window_destroy (self->invite_dialog);
+      self->invite_dialog = NULL;
+    }
   if (self->joining != NULL)
     leave_everything (self);
 
@@ -1070,6 +1260,7 @@ gc_window_finalize (GObject *object)
   GcWindow *self = GC_WINDOW (object);
 
   g_clear_pointer (&self->joining, g_ptr_array_unref);
+  g_clear_object (&self->open_rooms);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (gc_window_parent_class)->finalize (object);
@@ -1088,6 +1279,10 @@ gc_window_class_init (GcWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/gochat/GoChat/gc-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, sidebar_page);
+  gtk_widget_class_bind_template_child (widget_class, GcWindow, room_page);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, title_label);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, subtitle_label);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, join_button);
@@ -1096,8 +1291,9 @@ gc_window_class_init (GcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, empty_page);
-  gtk_widget_class_bind_template_child (widget_class, GcWindow, empty_label);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, leaflet_folded_cb);
 }
 
 static void
@@ -1111,6 +1307,7 @@ gc_window_init (GcWindow *self)
     { .name = "previous-room", .activate = previous_room_action },
     { .name = "select-room", .activate = select_room_action, .parameter_type = "i" },
     { .name = "copy-invite", .activate = copy_invite_action },
+    { .name = "show-rooms", .activate = show_rooms_action },
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));
@@ -1149,7 +1346,7 @@ gc_window_get_parts (GcWindow      *self,
   parts->sidebar = self->sidebar;
   parts->stack = self->stack;
   parts->empty_page = self->empty_page;
-  parts->empty_label = self->empty_label;
+  parts->leaflet = self->leaflet;
   parts->title_label = self->title_label;
   parts->subtitle_label = self->subtitle_label;
   parts->members_button = self->members_button;

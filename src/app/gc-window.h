@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "gc-chat-session.h"
 #include "gc-join-dialog.h"
@@ -13,7 +13,7 @@
 G_BEGIN_DECLS
 
 #define GC_TYPE_WINDOW (gc_window_get_type ())
-G_DECLARE_FINAL_TYPE (GcWindow, gc_window, GC, WINDOW, GtkApplicationWindow)
+G_DECLARE_FINAL_TYPE (GcWindow, gc_window, GC, WINDOW, AdwApplicationWindow)
 
 GcWindow      *gc_window_new              (GtkApplication *application);
 
@@ -72,5 +72,9 @@ void           gc_window_confirm_quit     (GcWindow       *self);
 /* Closes the window without asking about others in hosted rooms (they
  * were asked about already). */
 void           gc_window_close_now        (GcWindow       *self);
+
+gboolean      gc_window_show_open_room    (GcWindow     *self,
+                                          const char   *server_url,
+                                          const char   *room);
 
 G_END_DECLS

@@ -1,0 +1,187 @@
+/* test-app-adaptive.c: a phone-sized window (360×640) reaches everything
+ *
+ * Read by geometry: what counts is whether the rooms, the messages and
+ * the members lie inside the window when the person asks for them.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "test-app-util.h"
+
+/* The first mapped widget of @type under @root that has @css_class. */
+static GtkWidget *
+find_widget (GtkWidget  *root,
+             GType       type,
+             const char *css_class)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root) &&
+      (css_class == NULL || gtk_widget_has_css_class (root, css_class)))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Whether @widget is mapped, on screen and wholly inside @window's width. */
+static gboolean
+shown_inside (GtkWidget *widget,
+              GtkWidget *window)
+{
+  graphene_rect_t bounds;
+
+  if (widget == NULL || !gtk_widget_is_drawable (widget) ||
+      !gtk_widget_compute_bounds (widget, window, &bounds))
+    return FALSE;
+  return bounds.size.width > 0 && bounds.size.height > 0 &&
+         bounds.origin.x >= -1 && bounds.origin.x + bounds.size.width <= gtk_widget_get_width (window) + 1;
+}
+
+static gboolean
+messages_shown (GcWindow *window)
+{
+  return shown_inside (find_widget (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, "messages"),
+                       GTK_WIDGET (window));
+}
+
+static gboolean
+rooms_shown (GcWindow *window)
+{
+  return shown_inside (find_widget (GTK_WIDGET (window), GTK_TYPE_LIST_BOX, "navigation-sidebar"),
+                       GTK_WIDGET (window));
+}
+
+static gboolean
+members_shown (GcWindow *window)
+{
+  return shown_inside (GTK_WIDGET (find_widget (GTK_WIDGET (window), GTK_TYPE_WIDGET, "members")),
+                       GTK_WIDGET (window));
+}
+
+static void
+test_narrow (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcChatSession *session;
+  GtkToggleButton *members_button;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "erin", "narrow");
+  session = gc_window_get_session (window);
+  members_button = window_parts (window).members_button;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  WAIT_FOR (gtk_widget_get_width (GTK_WIDGET (window)) <= 370);
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (window)), >=, 600);
+
+  /* One page at a time: the room, with its messages. */
+  WAIT_FOR (messages_shown (window));
+  WAIT_FOR (!rooms_shown (window));
+
+  /* The members slide in over the messages, and out again. */
+  gtk_toggle_button_set_active (members_button, FALSE);
+  WAIT_FOR (!members_shown (window));
+  gtk_toggle_button_set_active (members_button, TRUE);
+  WAIT_FOR (members_shown (window));
+  gtk_toggle_button_set_active (members_button, FALSE);
+  WAIT_FOR (!members_shown (window));
+
+  /* Back to the rooms, and into the room again. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-rooms", NULL);
+  WAIT_FOR (rooms_shown (window));
+  WAIT_FOR (!messages_shown (window));
+  gc_window_show_session (window, session);
+  WAIT_FOR (messages_shown (window));
+  WAIT_FOR (!rooms_shown (window));
+
+  /* Wide again: everything side by side. */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  WAIT_FOR (gtk_widget_get_width (GTK_WIDGET (window)) >= 990);
+  gtk_toggle_button_set_active (members_button, TRUE);
+  WAIT_FOR (messages_shown (window) && rooms_shown (window) && members_shown (window));
+
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+static gsize
+n_saved (GSettings *settings)
+{
+  g_autoptr(GVariant) saved = g_settings_get_value (settings, "open-rooms");
+
+  return g_variant_n_children (saved);
+}
+
+/* Open rooms are saved for the next start; joining an open room again
+ * (Ctrl+N with the same values) switches to it instead. */
+static void
+test_saved_and_switch (void)
+{
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcJoinDialog *dialog;
+  GcJoinDialogParts parts;
+  GcChatSession *first;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "erin", "kept-one");
+  first = gc_window_get_session (window);
+  gc_window_join (window, ts.url, "erin", "kept-two");
+  WAIT_FOR (gc_window_get_n_sessions (window) == 2);
+
+  /* The same room through the dialog: the window shows it, once. */
+  dialog = gc_window_show_join_dialog (window);
+  gc_join_dialog_get_parts (dialog, &parts);
+  fill_dialog (dialog, ts.url, "erin", "Kept-One");
+  click (parts.join_button);
+  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
+  g_assert_true (gc_window_get_session (window) == first);
+
+  /* Both are saved for the next start (GcOpenRooms' `open-rooms`); leaving
+   * one forgets it. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
+
+    g_test_message ("saved %u, open %u", (guint) n_saved (settings), g_list_model_get_n_items (G_LIST_MODEL (gc_application_get_open_rooms (app))));
+    WAIT_FOR (n_saved (settings) == 2);
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+    WAIT_FOR (gc_window_get_n_sessions (window) == 1);
+    g_assert_cmpuint (n_saved (settings), ==, 1);
+  }
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  settings = g_settings_new (GC_APPLICATION_ID);
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+
+  g_test_add_func ("/app/adaptive/narrow", test_narrow);
+  g_test_add_func ("/app/rooms/saved-and-switch", test_saved_and_switch);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  return ret;
+}
