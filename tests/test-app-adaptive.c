@@ -147,6 +147,19 @@ test_saved_and_switch (void)
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
   g_assert_true (gc_window_get_session (window) == first);
 
+  /* A line in the other room: the next-unread shortcut goes there. */
+  {
+    TestClient *peer = test_client_join (&ts, "kept-two", "pat");
+    GcChatSession *second = gc_window_get_nth_session (window, 1);
+
+    g_assert_true (gc_window_get_session (window) == first);
+    test_client_say (peer, "over here");
+    WAIT_FOR (find_item (second, "over here") != NULL);
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.next-unread-room", NULL);
+    g_assert_true (gc_window_get_session (window) == second);
+    test_client_free (peer);
+  }
+
   /* Both are saved for the next start (GcOpenRooms' `open-rooms`); leaving
    * one forgets it. */
   {

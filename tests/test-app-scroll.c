@@ -368,6 +368,13 @@ test_read_back (void)
   WAIT_FOR (!gtk_widget_get_visible (button));
   g_assert_cmpuint (gc_room_view_get_unread (gc_window_get_room_view (window)), ==, 0);
 
+  /* Ctrl+End (room.scroll-to-end) brings the end back too. */
+  gtk_adjustment_set_value (adj, 0);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+  WAIT_FOR (!newest_in_view (window));
+  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.scroll-to-end", NULL);
+  assert_newest_stays_in_view (window);
+
   /* The divider marks where the lines not read yet started. */
   {
     GcMessageItem *first = find_item (session, "while reading 1");

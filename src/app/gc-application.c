@@ -501,6 +501,8 @@ gc_application_startup (GApplication *app)
   set_accels (gtk_app, "win.next-room", "<Control>Page_Down");
   set_accels (gtk_app, "win.previous-room", "<Control>Page_Up");
   set_accels (gtk_app, "win.copy-invite", "<Control><Shift>i");
+  set_accels (gtk_app, "win.next-unread-room", "<Alt><Shift>Down");
+  set_accels (gtk_app, "room.scroll-to-end", "<Control>End");
   for (int i = 1; i <= 9; i++)
     {
       g_autofree char *action = g_strdup_printf ("win.select-room(%d)", i);

@@ -707,6 +707,15 @@ retry_message_action (GtkWidget  *widget,
   gc_chat_session_retry_message (self->session, g_variant_get_string (parameter, NULL));
 }
 
+/* Ctrl+End: down to the newest line, following it again. */
+static void
+scroll_to_end_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  scroll_to_bottom (GC_ROOM_VIEW (widget));
+}
+
 static void
 reconnect_action (GtkWidget  *widget,
                   const char *action_name,
@@ -999,6 +1008,7 @@ gc_room_view_class_init (GcRoomViewClass *klass)
   gtk_widget_class_install_action (widget_class, "room.send", NULL, send_action);
   gtk_widget_class_install_action (widget_class, "room.retry-message", "s", retry_message_action);
   gtk_widget_class_install_action (widget_class, "room.reconnect", NULL, reconnect_action);
+  gtk_widget_class_install_action (widget_class, "room.scroll-to-end", NULL, scroll_to_end_action);
 }
 
 static void

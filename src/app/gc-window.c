@@ -1014,6 +1014,30 @@ select_room_action (GSimpleAction *action,
     select_row (self, row);
 }
 
+/* The next room, after this one and around, with lines not read yet. */
+static void
+next_unread_room_action (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+  guint n = count_rows (self);
+  GtkListBoxRow *current = gtk_list_box_get_selected_row (self->sidebar);
+  int start = current != NULL ? gtk_list_box_row_get_index (current) : -1;
+
+  for (guint step = 1; step <= n; step++)
+    {
+      GcRoomRow *row = nth_row (self, (int) ((start + step) % n));
+
+      if (row != NULL && gc_room_view_get_unread (gc_room_row_get_view (row)) > 0 &&
+          GTK_LIST_BOX_ROW (row) != current)
+        {
+          select_row (self, row);
+          return;
+        }
+    }
+}
+
 /* Narrow: back from the room to the list of rooms. */
 static void
 show_rooms_action (GSimpleAction *action,
@@ -1308,6 +1332,7 @@ gc_window_init (GcWindow *self)
     { .name = "select-room", .activate = select_room_action, .parameter_type = "i" },
     { .name = "copy-invite", .activate = copy_invite_action },
     { .name = "show-rooms", .activate = show_rooms_action },
+    { .name = "next-unread-room", .activate = next_unread_room_action },
   };
 
   gtk_widget_init_template (GTK_WIDGET (self));

@@ -33,8 +33,15 @@ main (int   argc,
 {
   g_autoptr(GcApplication) app = NULL;
 
+  gboolean asks_only = FALSE;
+
   gc_application_init_i18n ();
-  if (!check_settings_schema ())
+  /* Help and the version need no settings. */
+  for (int i = 1; i < argc; i++)
+    if (g_str_has_prefix (argv[i], "--help") || g_str_equal (argv[i], "-h") ||
+        g_str_equal (argv[i], "--version"))
+      asks_only = TRUE;
+  if (!asks_only && !check_settings_schema ())
     return 1;
 
   g_set_application_name ("GoChat");
