@@ -1218,10 +1218,11 @@ test_notifications (void)
   WAIT_FOR (notifications->len == n + 1);
   g_assert_cmpstr (last_notification ()->summary, ==, "bob mentioned you in #news");
   g_assert_cmpstr (last_notification ()->body, ==, "@alice look at this");
-  /* Only the mention. */
+  /* Only the mention: the plain line came first and, had it notified,
+   * its notification would have arrived first. */
   WAIT_FOR (find_item (session, "just chatting") != NULL);
-  spin_for (200);
-  g_assert_cmpuint (notifications->len, ==, n + 1);
+  g_assert_cmpstr (((Notification *) g_ptr_array_index (notifications, n))->body, ==,
+                   "@alice look at this");
 
   /* By choice: every message. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
@@ -1234,8 +1235,12 @@ test_notifications (void)
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
   test_client_say (bob, "alice, again");
   WAIT_FOR (find_item (session, "alice, again") != NULL);
-  spin_for (200);
-  g_assert_cmpuint (notifications->len, ==, n + 2);
+  /* Proof by a later line that does notify: exactly one more. */
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
+  test_client_say (bob, "after never");
+  WAIT_FOR (notifications->len >= n + 3);
+  g_assert_cmpuint (notifications->len, ==, n + 3);
+  g_assert_cmpstr (last_notification ()->body, ==, "after never");
 
   /* The user comes back: the room's notification is withdrawn, and
    * nothing is notified while the window is focused. */
@@ -1246,8 +1251,13 @@ test_notifications (void)
   n = notifications->len;
   test_client_say (bob, "alice: you are here");
   WAIT_FOR (find_item (session, "alice: you are here") != NULL);
-  spin_for (200);
-  g_assert_cmpuint (notifications->len, ==, n);
+  /* Proof: away again, the next line notifies, and it is the only one. */
+  focus_window (thief);
+  g_assert_false (gtk_window_is_active (GTK_WINDOW (window)));
+  test_client_say (bob, "and now away");
+  WAIT_FOR (notifications->len >= n + 1);
+  g_assert_cmpuint (notifications->len, ==, n + 1);
+  g_assert_cmpstr (last_notification ()->body, ==, "and now away");
 
   g_settings_reset (settings, "notifications");
   gtk_window_destroy (GTK_WINDOW (thief));
