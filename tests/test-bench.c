@@ -965,5 +965,5 @@ main (int    argc,
   g_test_add_func ("/bench/run/hold", test_hold);
   g_test_add_func ("/bench/run/interrupt", test_interrupt);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

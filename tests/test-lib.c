@@ -135,5 +135,5 @@ main (int    argc,
   gc_test_add_server ("/lib/server/fixture", small_rooms, test_server_fixture);
   g_test_add_func ("/lib/server/restart", test_server_restart);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -1234,5 +1234,5 @@ main (int    argc,
   gc_test_add_server ("/server/abuse/flood-fairness", configure_abuse_flood_fairness,
                       test_abuse_flood_fairness);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

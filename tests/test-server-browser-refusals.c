@@ -331,5 +331,5 @@ main (int    argc,
   g_test_add_func ("/server-browser-refusals/429", test_refused_429);
   g_test_add_func ("/server-browser-refusals/503-stays-http", test_refused_503_stays_http);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -987,5 +987,5 @@ main (int    argc,
   gc_test_add_server ("/server/ws/fragmented", NULL, test_ws_fragmented);
   gc_test_add_server ("/server/ws/protocol-error", NULL, test_ws_protocol_error);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -964,5 +964,5 @@ main (int   argc,
   g_test_add_func ("/server/hardening/fd-limit/1024", test_low_fd_limit);
   g_test_add_func ("/server/hardening/rate/stall-is-no-flood", test_stall_no_flood);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

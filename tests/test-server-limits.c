@@ -349,5 +349,5 @@ main (int    argc,
   gc_test_add_server ("/server/keepalive/ping", configure_keepalive, test_keepalive);
   gc_test_add_server ("/server/keepalive/idle-timeout", configure_idle_timeout, test_idle_timeout);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -232,5 +232,5 @@ main (int    argc,
   g_test_add_func ("/server-metrics/values", test_metrics_values);
   g_test_add_func ("/server-metrics/admin-port", test_metrics_admin_port);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -127,5 +127,5 @@ main (int    argc,
                       test_presence_join_before_message);
   gc_test_add_server ("/server/presence/join-then-leave", NULL, test_presence_join_then_leave);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -550,5 +550,5 @@ main (int    argc,
                       test_refusal_server_full);
   g_test_add_func ("/server/refusal/order", test_refusal_order);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -291,5 +291,5 @@ main (int    argc,
   g_test_add_func ("/server-reload/without-tls", test_reload_without_tls);
   g_test_add_func ("/server-reload/healthz-draining", test_healthz_draining);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

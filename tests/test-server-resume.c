@@ -552,5 +552,5 @@ main (int    argc,
   gc_test_add_server ("/server/history/byte-budget", configure_history_byte_budget,
                       test_history_byte_budget);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

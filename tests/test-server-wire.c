@@ -115,5 +115,5 @@ main (int   argc,
   gc_test_add_server ("/server/wire/look-alike-rename", NULL, test_look_alike_rename);
   gc_test_add_server ("/server/wire/two-values", NULL, test_two_values);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

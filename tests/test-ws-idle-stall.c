@@ -95,5 +95,5 @@ main (int   argc,
 
   g_test_add_func ("/ws-idle-stall/gochat-server", test_stall_longer_than_idle_timeout);
 
-  return g_test_run ();
+  return gc_test_run ();
 }

@@ -47,6 +47,7 @@
 
 #include "gc-test-client.h"
 #include "gc-test-http.h"
+#include "gc-test-threads.h"
 #include "gc-test-tls.h"
 #include "gc-test-wait.h"
 

@@ -5,7 +5,15 @@
 
 #include "config.h"
 
+#include "gc-pool-threads.h"
 #include "gc-test-wait.h"
+
+/* Sanitizer builds run several times slower. */
+#ifdef GC_SANITIZED_BUILD
+# define DEFAULT_SCALE 3.0
+#else
+# define DEFAULT_SCALE 1.0
+#endif
 
 guint
 gc_test_timeout_ms (guint timeout_ms)
@@ -15,9 +23,9 @@ gc_test_timeout_ms (guint timeout_ms)
   if (scale == 0)
     {
       const char *value = g_getenv ("GOCHAT_TEST_TIMEOUT_SCALE");
-      double parsed = value != NULL ? g_ascii_strtod (value, NULL) : 1;
+      double parsed = value != NULL ? g_ascii_strtod (value, NULL) : DEFAULT_SCALE;
 
-      scale = parsed > 0 ? parsed : 1;
+      scale = parsed > 0 ? parsed : DEFAULT_SCALE;
     }
 
   return (guint) MIN (timeout_ms * scale, (double) G_MAXUINT / 2);

@@ -8,9 +8,11 @@
  *   gc_test_wait_ms (process->exited, 60000);   // a longer bound, when needed
  *
  * Every deadline is GC_TEST_TIMEOUT_MS (or the one given) multiplied by
- * the environment variable GOCHAT_TEST_TIMEOUT_SCALE (a decimal number, 1
- * if unset), for slow runs: valgrind, sanitizers, a loaded machine. A
- * deadline only bounds a hung test; it is generous on purpose.
+ * the environment variable GOCHAT_TEST_TIMEOUT_SCALE (a decimal number;
+ * if unset, 3 in sanitizer builds and 1 otherwise), for slow runs:
+ * valgrind, sanitizers, a loaded machine. A deadline only bounds a hung
+ * test; it is generous on purpose. A test that must bound how long
+ * something took scales its bound the same way: gc_test_timeout_ms (3000).
  *
  * While waiting, the context is woken every 50 ms as well, so a condition
  * that changes without a callback on this context (layout and drawing in
