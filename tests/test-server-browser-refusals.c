@@ -247,6 +247,33 @@ test_refused_503_stays_http (void)
   g_assert_null (bob->connection);
 }
 
+/* An upgrade costs a connection: at the connection limit every refusal
+ * is an HTTP one, so refusals are no way around the limit. */
+static void
+test_refused_full_stays_http (void)
+{
+  GcServerConfig config;
+  g_autoptr(GcTestServer) ts = NULL;
+  g_autoptr(PageSocket) ann = NULL;
+  g_autoptr(GcTestHttpResponse) limited = NULL;
+
+  gc_test_server_config_init (&config);
+  config.max_connections = 1;
+  config.join_burst = 1;
+  config.join_per_second = 0.01;
+  ts = gc_test_server_new (&config);
+
+  ann = page_socket_open (ts->port, "room_code=lobby&user_name=ann", NULL);
+  gc_test_wait (ann->events->len == 1);
+
+  limited = gc_test_http_upgrade (ts->port, "/joinRoom?room_code=lobby&user_name=bob", NULL, NULL);
+  g_assert_cmpuint (limited->status, ==, 429);
+  g_assert_nonnull (limited->json);
+  g_assert_cmpstr (json_object_get_string_member (limited->json, "error"), ==, "rate_limited");
+  g_assert_nonnull (soup_message_headers_get_one (limited->headers, "Retry-After"));
+  g_assert_cmpuint (gc_server_get_n_connections (ts->server), ==, 1);
+}
+
 /* Another method than GET is no upgrade: 405 over HTTP, with Allow. */
 static void
 test_method_not_allowed (void)
@@ -330,6 +357,7 @@ main (int    argc,
   g_test_add_func ("/server-browser-refusals/409", test_refused_409);
   g_test_add_func ("/server-browser-refusals/429", test_refused_429);
   g_test_add_func ("/server-browser-refusals/503-stays-http", test_refused_503_stays_http);
+  g_test_add_func ("/server-browser-refusals/full-stays-http", test_refused_full_stays_http);
 
   return gc_test_run ();
 }

@@ -484,13 +484,15 @@ test_refusal_order (void)
     ts = gc_test_server_new (&config);
 
     a = gc_test_client_join (ts->port, "lobby", "a");
+    /* The server is full (one connection), so every refusal is an HTTP one
+     * (docs/protocol.md §3.6: an upgrade would cost what the limit protects). */
     r1 = gc_test_http_upgrade (ts->port, "/joinRoom?room_code=lobby&user_name=b", NULL, evil);
-    gc_test_http_assert_refusal (r1, 403, "origin_not_allowed");
-    /* The server is full too (one connection): 429 comes first. */
+    gc_test_http_assert_http_refusal (r1, 403, "origin_not_allowed");
+    /* 429 comes before 503. */
     r2 = gc_test_http_upgrade (ts->port, "/joinRoom?room_code=lobby&user_name=b", NULL, NULL);
-    gc_test_http_assert_refusal (r2, 429, "rate_limited");
+    gc_test_http_assert_http_refusal (r2, 429, "rate_limited");
     r3 = gc_test_http_upgrade (ts->port, "/joinRoom?room_code=bad%21&user_name=b", NULL, NULL);
-    gc_test_http_assert_refusal (r3, 429, "rate_limited");
+    gc_test_http_assert_http_refusal (r3, 429, "rate_limited");
   }
 
   /* 503 over bad parameters, over room full and over 409. */

@@ -442,26 +442,16 @@ on_client_opened (GcBenchConnection *connection,
 
 static const char *refusal_hint (guint http_status);
 
-/* The HTTP status of a refusal code (docs/protocol.md §3.6). */
+/* The HTTP status of a `refused` event's code (docs/protocol.md §3.6),
+ * read by the protocol module. */
 static guint
 refusal_status (const char *text,
                 gsize       len)
 {
-  static const struct { const char *code; guint status; } statuses[] = {
-    { "\"error\":\"name_taken\"", 409 },
-    { "\"error\":\"room_full\"", 403 },
-    { "\"error\":\"origin_not_allowed\"", 403 },
-    { "\"error\":\"rate_limited\"", 429 },
-    { "\"error\":\"server_full\"", 503 },
-  };
+  g_autoptr(GcRefusal) refusal = gc_refusal_parse (text, len, NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (statuses); i++)
-    {
-      if (g_strstr_len (text, len, statuses[i].code) != NULL)
-        return statuses[i].status;
-    }
-
-  return 400;
+  return gc_protocol_error_http_status (refusal != NULL ? refusal->error
+                                                        : GC_PROTOCOL_ERROR_FAILED);
 }
 
 /* A join refused after the upgrade, with a `refused` event (what

@@ -93,13 +93,48 @@ typedef struct {
   GcHandshake     *handshake;
   GBytes          *event;
   GcProtocolError  code;
+  char            *address;   /* its in-band refusal in flight, until handed on */
 } GcPendingRefusal;
+
+/* An address's in-band refusal in flight, ended when its connection goes. */
+typedef struct {
+  GWeakRef  server;
+  char     *address;
+} RefusalInFlight;
+
+static void
+refusal_in_flight_end (gpointer  data,
+                       GClosure *closure)
+{
+  RefusalInFlight *in_flight = data;
+  g_autoptr(GcServer) server = g_weak_ref_get (&in_flight->server);
+
+  if (server != NULL)
+    gc_server_refusal_end (server, in_flight->address);
+  g_weak_ref_clear (&in_flight->server);
+  g_free (in_flight->address);
+  g_free (in_flight);
+}
+
+static void
+on_refused_connection_closed (GcWsConnection *connection,
+                              gpointer        user_data)
+{
+}
 
 static void
 refusal_free (gpointer data)
 {
   GcPendingRefusal *refusal = data;
 
+  if (refusal->address != NULL)
+    {
+      g_autoptr(GcServer) server = g_weak_ref_get (&refusal->server);
+
+      if (server != NULL)
+        gc_server_refusal_end (server, refusal->address);
+      g_free (refusal->address);
+    }
   g_weak_ref_clear (&refusal->server);
   g_clear_pointer (&refusal->handshake, gc_handshake_unref);
   g_bytes_unref (refusal->event);
@@ -130,18 +165,35 @@ on_refusal_upgraded (GcWsConnection *connection,
   if (refusal->handshake != NULL)
     gc_handshake_finish (refusal->handshake);
 
-  /* Tracked like any connection, so that shutdown waits for it. */
+  /* Tracked like any connection, so that shutdown waits for it; the
+   * address's refusal stays in flight until the connection is gone. */
   gc_server_add_connection (server, connection);
+  if (refusal->address != NULL)
+    {
+      RefusalInFlight *in_flight = g_new0 (RefusalInFlight, 1);
+
+      g_weak_ref_init (&in_flight->server, server);
+      in_flight->address = g_steal_pointer (&refusal->address);
+      g_signal_connect_data (connection, "closed", G_CALLBACK (on_refused_connection_closed),
+                             in_flight, refusal_in_flight_end, 0);
+    }
   gc_ws_connection_set_close_timeout (connection, REFUSAL_CLOSE_TIMEOUT_MS);
   gc_ws_connection_send_text (connection, data, len);
   gc_ws_connection_close (connection, gc_protocol_refusal_close_code (refusal->code),
                           gc_protocol_error_to_string (refusal->code));
 }
 
+static gboolean server_is_full (GcServer    *server,
+                                GcHandshake *hs);
+
 /* Refuses a join whose request is a valid WebSocket upgrade: after the
  * upgrade, as a `refused` event and a close with 4000 + the HTTP status
  * and the code as reason, because a browser sees nothing of an HTTP
- * refusal (docs/protocol.md §3.6). Counted and logged like one. */
+ * refusal (docs/protocol.md §3.6). Counted and logged like one.
+ *
+ * An upgrade costs a connection, so a full or draining server, and an
+ * address with a few in-band refusals in flight already, get the HTTP
+ * refusal instead: refusals must not become a way around the limit. */
 static void
 join_refuse (GcServer          *server,
              SoupServerMessage *msg,
@@ -153,8 +205,18 @@ join_refuse (GcServer          *server,
              const char        *room)
 {
   g_autoptr(GError) error = NULL;
-  GcPendingRefusal *refusal = g_new0 (GcPendingRefusal, 1);
+  const char *address = gc_http_get_address (msg);
+  GcPendingRefusal *refusal;
 
+  if (gc_server_is_shutting_down (server) || server_is_full (server, hs) ||
+      address == NULL || !gc_server_refusal_begin (server, address))
+    {
+      gc_http_refuse (server, msg, code, message, suggestion, retry_after_ms, room);
+      return;
+    }
+
+  refusal = g_new0 (GcPendingRefusal, 1);
+  refusal->address = g_strdup (address);
   g_weak_ref_init (&refusal->server, server);
   refusal->handshake = hs != NULL ? gc_handshake_ref (hs) : NULL;
   refusal->event = gc_event_build_refused (code, message, suggestion, retry_after_ms);

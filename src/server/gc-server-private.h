@@ -85,6 +85,13 @@ void            gc_server_count             (GcServer        *self,
                                              guint64          amount);
 void            gc_server_count_leave       (GcServer        *self,
                                              GcLeaveReason    reason);
+/* In-band refusals (docs/protocol.md §3.6) in flight per address: begin
+ * returns %FALSE when @address has its share (a few) already (it is then
+ * refused over HTTP); end when its connection is gone. */
+gboolean        gc_server_refusal_begin     (GcServer        *self,
+                                             const char      *address);
+void            gc_server_refusal_end       (GcServer        *self,
+                                             const char      *address);
 /* An `error` event sent to a member (§4.8). */
 void            gc_server_count_error_event (GcServer        *self,
                                              GcProtocolError  code);

@@ -50,6 +50,7 @@ struct _GcServer
 
   GPtrArray        *listeners;         /* GcListener */
   guint16           admin_port;        /* 0: /healthz and /metrics on every port */
+  GHashTable       *refusals_in_flight; /* address → in-band refusal connection */
   gboolean          accept_paused;     /* out of fds, or too many handshakes */
   GSource          *accept_retry;      /* resumes accepting while paused */
 
@@ -607,6 +608,36 @@ gc_server_count_refusal (GcServer        *self,
   self->refusals[code]++;
 }
 
+/* Enough for a person's tabs retrying at once, few enough that refused
+ * upgrades held open by a client that never closes cannot crowd out
+ * others. */
+#define REFUSALS_IN_FLIGHT_PER_ADDRESS 4
+
+gboolean
+gc_server_refusal_begin (GcServer   *self,
+                         const char *address)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->refusals_in_flight, address));
+
+  if (n >= REFUSALS_IN_FLIGHT_PER_ADDRESS)
+    return FALSE;
+
+  g_hash_table_replace (self->refusals_in_flight, g_strdup (address), GUINT_TO_POINTER (n + 1));
+  return TRUE;
+}
+
+void
+gc_server_refusal_end (GcServer   *self,
+                       const char *address)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->refusals_in_flight, address));
+
+  if (n <= 1)
+    g_hash_table_remove (self->refusals_in_flight, address);
+  else
+    g_hash_table_replace (self->refusals_in_flight, g_strdup (address), GUINT_TO_POINTER (n - 1));
+}
+
 void
 gc_server_count_error_event (GcServer        *self,
                              GcProtocolError  code)
@@ -904,6 +935,7 @@ gc_server_finalize (GObject *object)
 
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->connections);
+  g_hash_table_unref (self->refusals_in_flight);
   g_ptr_array_unref (self->listeners);
   g_strfreev (self->allowed_origins);
   g_clear_object (&self->poller);
@@ -929,6 +961,7 @@ gc_server_init (GcServer *self)
   self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->refusals_in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   self->started_us = g_get_monotonic_time ();
   /* Ids stay above those of any earlier run (§4.3). */

@@ -589,6 +589,18 @@ main (int    argc,
     }
 
   server = gc_server_new (&config);
+
+  /* Before listening: "listening on" is what operators and tests wait
+   * for, and a signal from then on must find its handler, not the
+   * default action (SIGHUP would kill the server without close frames). */
+  loop = g_main_loop_new (NULL, FALSE);
+  program.loop = loop;
+  program.server = server;
+  program.tls_cert = opt_tls_cert;
+  program.tls_key = opt_tls_key;
+  g_unix_signal_add (SIGINT, on_stop_signal, &program);
+  g_unix_signal_add (SIGTERM, on_stop_signal, &program);
+  g_unix_signal_add (SIGHUP, on_reload_signal, &program);
   if (!gc_server_set_tls_certificate (server, certificate, &error))
     die_usage ("%s", error->message);
 
@@ -622,14 +634,6 @@ main (int    argc,
   fprintf (stderr, "listening on %s\n", listening);
   fflush (stderr);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  program.loop = loop;
-  program.server = server;
-  g_unix_signal_add (SIGINT, on_stop_signal, &program);
-  g_unix_signal_add (SIGTERM, on_stop_signal, &program);
-  program.tls_cert = opt_tls_cert;
-  program.tls_key = opt_tls_key;
-  g_unix_signal_add (SIGHUP, on_reload_signal, &program);
 
   g_main_loop_run (loop);
 

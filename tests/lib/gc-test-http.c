@@ -361,8 +361,6 @@ gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
                                   const char         *file,
                                   int                 line)
 {
-  const char *content_type = soup_message_headers_get_content_type (response->headers, NULL);
-
   /* A valid upgrade is refused after it (docs/protocol.md §3.6); only
    * `bad_request` may be either, as a bad handshake is one too. */
   if (response->status == 101 ||
@@ -396,6 +394,18 @@ gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
       response->json = g_steal_pointer (&event);
       return;
     }
+
+  gc_test_http_assert_http_refusal_full (response, status, code, file, line);
+}
+
+void
+gc_test_http_assert_http_refusal_full (GcTestHttpResponse *response,
+                                       guint               status,
+                                       const char         *code,
+                                       const char         *file,
+                                       int                 line)
+{
+  const char *content_type = soup_message_headers_get_content_type (response->headers, NULL);
 
   if (response->status != status)
     g_error ("%s:%d: got HTTP %u (%s); expected %u %s", file, line, response->status,

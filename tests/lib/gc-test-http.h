@@ -81,6 +81,16 @@ void gc_test_http_assert_refusal_full (GcTestHttpResponse *response,
 #define gc_test_http_assert_refusal(response, status, code) \
   gc_test_http_assert_refusal_full ((response), (status), (code), __FILE__, __LINE__)
 
+/* The same, but over HTTP whatever the code: what a full or draining
+ * server answers even to valid upgrades (docs/protocol.md §3.6). */
+void gc_test_http_assert_http_refusal_full (GcTestHttpResponse *response,
+                                            guint               status,
+                                            const char         *code,
+                                            const char         *file,
+                                            int                 line);
+#define gc_test_http_assert_http_refusal(response, status, code) \
+  gc_test_http_assert_http_refusal_full ((response), (status), (code), __FILE__, __LINE__)
+
 
 /* ------------------------------------------------------------------ */
 /* Pieces                                                               */
