@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -396,30 +395,8 @@ test_request_fast_path (void)
 /* Processes                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Children end with the test, even when it fails half-way: a --hold
- * bench left behind would run forever. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static GSubprocess *
-spawn (const char * const  *argv,
-       GSubprocessFlags     flags)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
-  g_autoptr(GError) error = NULL;
-  GSubprocess *process;
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-
-  return process;
-}
-
-/* gochat-server, started by the test library. */
+/* Children (gochat-server, gochat-bench) come from tests/lib, which ends
+ * them with the test even when it fails half-way. */
 typedef GcTestServerProcess Server;
 
 /* gochat-server on 127.0.0.1 with a free port, limits lifted for a
@@ -528,8 +505,8 @@ bench_run (const char *first_arg,
   va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = spawn ((const char * const *) argv->pdata,
-                   G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  process = gc_test_spawn ((const char * const *) argv->pdata,
+                           G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, on_bench_done, result);
   gc_test_wait_ms (result->done, RUN_TIMEOUT_MS);
 
@@ -831,7 +808,7 @@ test_hold (void)
   const char *argv[] = { GOCHAT_BENCH_PATH, url, "--clients=5", "--rooms=1", "--messages=0",
                          "--hold", "--json", "--quiet", NULL };
 
-  process = spawn (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  process = gc_test_spawn (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
   read_hold_line (lines, &output);
   g_subprocess_wait_async (process, NULL, on_hold_exited, &exited);
@@ -906,8 +883,8 @@ test_interrupt (void)
   g_autofree char *url = url_for (server, "ws", "127.0.0.1");
   const char *argv[] = { GOCHAT_BENCH_PATH, url, "--clients=20", "--rooms=2", "--messages=1000",
                          "--rate=20", "--json", NULL };
-  g_autoptr(GSubprocess) process = spawn (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = gc_test_spawn (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GDataInputStream) progress = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   g_autoptr(GDataInputStream) report_lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
   g_autoptr(JsonParser) parser = json_parser_new ();

@@ -177,18 +177,6 @@ test_smoke_resume (GcTestServer  *ts,
 }
 
 static void
-on_smoke_shutdown_done (GObject      *source,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (gc_server_shutdown_finish (GC_SERVER (source), result, &error));
-  g_assert_no_error (error);
-  *(gboolean *) user_data = TRUE;
-}
-
-static void
 test_smoke_shutdown (GcTestServer  *ts,
                      gconstpointer  test_data)
 {
@@ -204,7 +192,7 @@ test_smoke_shutdown (GcTestServer  *ts,
   smoke_expect (alice, GC_EVENT_JOIN);
   n_events = alice->n_events;
 
-  gc_server_shutdown_async (ts->server, NULL, on_smoke_shutdown_done, &done);
+  gc_test_server_begin_shutdown (ts, &done);
   gc_test_wait (done);
   gc_test_wait (alice->closed && bob->closed);
   g_assert_cmpuint (alice->close_code, ==, GC_WS_CLOSE_GOING_AWAY);

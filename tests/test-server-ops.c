@@ -18,18 +18,6 @@
 #include "gc-server-private.h"
 #include "gc-test-server.h"
 
-static void
-on_shutdown_done (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (gc_server_shutdown_finish (GC_SERVER (source), result, &error));
-  g_assert_no_error (error);
-  *(gboolean *) user_data = TRUE;
-}
-
 /* ------------------------------------------------------------------ */
 /* Operations: /healthz, /metrics, disposal                             */
 /* ------------------------------------------------------------------ */
@@ -355,7 +343,7 @@ test_shutdown (GcTestServer  *ts,
   gc_test_client_clear_queue (b);
 
   start_us = g_get_monotonic_time ();
-  gc_server_shutdown_async (ts->server, NULL, on_shutdown_done, &done);
+  gc_test_server_begin_shutdown (ts, &done);
 
   /* Joins meanwhile get 503. */
   late = gc_test_client_start_join (ts->port, "lobby", "late", NULL);

@@ -88,6 +88,16 @@ on_shutdown_done (GObject      *source,
 }
 
 void
+gc_test_server_begin_shutdown (GcTestServer *ts,
+                               gboolean     *done)
+{
+  g_return_if_fail (ts->server != NULL);
+
+  *done = FALSE;
+  gc_server_shutdown_async (ts->server, NULL, on_shutdown_done, done);
+}
+
+void
 gc_test_server_stop (GcTestServer *ts)
 {
   GcServer *server = ts->server;
@@ -226,6 +236,22 @@ child_setup (gpointer user_data)
       limit.rlim_cur = MIN (limit.rlim_cur, limit.rlim_max);
       setrlimit (RLIMIT_NOFILE, &limit);
     }
+}
+
+GSubprocess *
+gc_test_spawn (const char * const *argv,
+               GSubprocessFlags    flags)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_subprocess_launcher_set_child_setup (launcher, child_setup,
+                                         g_new0 (GcTestServerProcessOptions, 1), g_free);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+
+  return process;
 }
 
 GcTestServerProcess *

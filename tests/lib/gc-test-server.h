@@ -83,6 +83,11 @@ GcTestServer *gc_test_server_new         (const GcServerConfig      *config);
 void          gc_test_server_stop        (GcTestServer              *ts);
 void          gc_test_server_start       (GcTestServer              *ts,
                                           const GcTestServerOptions *options);
+/* Starts the server's graceful shutdown, for tests of the shutdown
+ * itself; *@done becomes %TRUE when it finished (asserted successful).
+ * Stopping afterwards only checks what is left. */
+void          gc_test_server_begin_shutdown (GcTestServer           *ts,
+                                             gboolean               *done);
 void          gc_test_server_free        (GcTestServer              *ts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestServer, gc_test_server_free)
 
@@ -146,6 +151,11 @@ gint64               gc_test_server_process_stop   (GcTestServerProcess *server,
 /* Kills it if it still runs. */
 void                 gc_test_server_process_free   (GcTestServerProcess *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestServerProcess, gc_test_server_process_free)
+
+/* Any child program (@argv[0] a path), which gets SIGTERM if the test
+ * process dies: a child left behind would run forever. */
+GSubprocess         *gc_test_spawn                 (const char * const  *argv,
+                                                    GSubprocessFlags     flags);
 
 /* The path of the gochat-server this build made. */
 const char          *gc_test_server_program        (void);
