@@ -23,22 +23,8 @@
 
 /* gochat-server with the extra arguments (NULL-terminated), logging
  * every line, so the log test sees all of them. */
-static GcTestServerProcess *
-server_start (const char *first_arg,
-              ...)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  va_start (ap, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-
-  return gc_test_server_process_startv ((const char * const *) args->pdata,
-                                        GC_TEST_SERVER_PROCESS_DEBUG_LOG);
-}
+#define server_start(...) \
+  gc_test_server_process_start_flags (GC_TEST_SERVER_PROCESS_DEBUG_LOG, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* Running the program to completion                                    */

@@ -307,21 +307,45 @@ gc_test_server_process_startv (const char * const      *args,
   return gc_test_server_process_start_full (args, &options);
 }
 
+static GcTestServerProcess *
+process_start_valist (GcTestServerProcessFlags  flags,
+                      const char               *first_arg,
+                      va_list                   ap)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (char *) arg);
+  g_ptr_array_add (args, NULL);
+
+  return gc_test_server_process_startv ((const char * const *) args->pdata, flags);
+}
+
 GcTestServerProcess *
 gc_test_server_process_start (const char *first_arg,
                               ...)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  GcTestServerProcess *server;
   va_list ap;
 
   va_start (ap, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (args, (char *) arg);
+  server = process_start_valist (GC_TEST_SERVER_PROCESS_DEFAULT, first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
+  return server;
+}
 
-  return gc_test_server_process_startv ((const char * const *) args->pdata,
-                                        GC_TEST_SERVER_PROCESS_DEFAULT);
+GcTestServerProcess *
+gc_test_server_process_start_flags (GcTestServerProcessFlags  flags,
+                                    const char               *first_arg,
+                                    ...)
+{
+  GcTestServerProcess *server;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  server = process_start_valist (flags, first_arg, ap);
+  va_end (ap);
+  return server;
 }
 
 gint64

@@ -143,6 +143,9 @@ GcTestServerProcess *gc_test_server_process_startv (const char * const      *arg
                                                     GcTestServerProcessFlags flags);
 GcTestServerProcess *gc_test_server_process_start  (const char          *first_arg,
                                                     ...);
+GcTestServerProcess *gc_test_server_process_start_flags (GcTestServerProcessFlags flags,
+                                                         const char              *first_arg,
+                                                         ...);
 /* Sends @signal_number and waits (at most @timeout_ms, scaled) for the
  * exit and the end of its stderr. Returns the milliseconds it took. */
 gint64               gc_test_server_process_stop   (GcTestServerProcess *server,
