@@ -175,6 +175,50 @@ test_saved_and_switch (void)
   test_server_free (&ts);
 }
 
+/* A first start with no server around: the error offers hosting the room
+ * here, and one click does it. */
+static void
+test_first_start_host_offer (void)
+{
+  g_autoptr(GSocketListener) probe = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  GcWindow *window = gc_window_new (GTK_APPLICATION (app));
+  GcJoinDialog *dialog;
+  GcJoinDialogParts parts;
+  guint16 port;
+
+  /* A port nothing listens on. */
+  port = g_socket_listener_add_any_inet_port (probe, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (probe);
+  url = g_strdup_printf ("ws://127.0.0.1:%u", port);
+
+  gtk_window_present (GTK_WINDOW (window));
+  dialog = gc_window_show_join_dialog (window);
+  gc_join_dialog_get_parts (dialog, &parts);
+  fill_dialog (dialog, url, "erin", "first-start");
+  click (parts.join_button);
+  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+  g_assert_cmpstr (gtk_button_get_label (parts.suggestion_button), ==, "Host It on This Computer");
+  g_assert_true (widget_has_class (parts.status_label, "error"));
+
+  /* Editing a field clears what was said about the old values. */
+  gtk_editable_set_text (GTK_EDITABLE (parts.room_entry), "first-start-2");
+  g_assert_false (gtk_widget_get_visible (parts.status_box));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+
+  click (parts.join_button);
+  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+  click (parts.suggestion_button);
+  WAIT_FOR (session_connected (window));
+  g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
+  g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "first-start-2");
+
+  destroy_window (window);
+  WAIT_FOR (gc_application_get_host (app) == NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -193,6 +237,7 @@ main (int   argc,
 
   g_test_add_func ("/app/adaptive/narrow", test_narrow);
   g_test_add_func ("/app/rooms/saved-and-switch", test_saved_and_switch);
+  g_test_add_func ("/app/first-start/host-offer", test_first_start_host_offer);
 
   ret = g_test_run ();
   g_clear_object (&app);

@@ -238,12 +238,13 @@ gc_join_dialog_show_error (GcJoinDialog *self,
 
   /* Nothing answers there (a first start, with no server around): the
    * room can live on this computer instead, one click away. */
-  if ((g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+  if ((g_error_matches (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_UNREACHABLE) ||
+       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
        g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_NOT_FOUND) ||
        g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND)) &&
       !gtk_check_button_get_active (self->host_check))
     {
-      g_autofree char *offer = g_strdup_printf (_("%s No GoChat server answers there: you can host "
+      g_autofree char *offer = g_strdup_printf (_("%s\nNo GoChat server answers there: you can host "
                                                   "the room on this computer instead, for others "
                                                   "on your network."), text);
 
