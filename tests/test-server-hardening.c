@@ -22,6 +22,7 @@
 
 #include <gio/gio.h>
 
+#include "gc-request-head.h"
 #include "gc-test-server.h"
 
 /* ------------------------------------------------------------------ */
@@ -946,6 +947,107 @@ test_stall_no_flood (void)
     }
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The request-head checks alone, and a stage's idleness                */
+/* ------------------------------------------------------------------ */
+
+/* gc_request_head_check() on whole and partial heads. */
+static void
+test_request_head_table (void)
+{
+  static const struct {
+    const char          *head;
+    GcRequestHeadResult  result;
+    guint                status;
+  } cases[] = {
+    { "GET / HTTP/1.1\r\nHost: x\r\n\r\n", GC_REQUEST_HEAD_VALID, 0 },
+    { "GET / HTTP/1.0\n\n", GC_REQUEST_HEAD_VALID, 0 },
+    { "HEAD /healthz HTTP/1.1\r\nX-A:\r\nX-B: \t v \t\r\nContent-Length: 0\r\n\r\n",
+      GC_REQUEST_HEAD_VALID, 0 },
+    { "GET / HTTP/1.1\r\nContent-Length: 000\r\nContent-Length: 0\r\n\r\n",
+      GC_REQUEST_HEAD_VALID, 0 },
+    { "", GC_REQUEST_HEAD_INCOMPLETE, 0 },
+    { "GET /joinRoom?room_co", GC_REQUEST_HEAD_INCOMPLETE, 0 },
+    { "GET / HTTP/1.1\r\nHost: x\r\n", GC_REQUEST_HEAD_INCOMPLETE, 0 },
+    { "GET / HTTP/1.1\r\nNo colon\r\n", GC_REQUEST_HEAD_REFUSED, 400 },  /* before the end */
+    { "\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET /\tx HTTP/1.1\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "G(T / HTTP/1.1\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/1.1 \r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/11\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/2.0\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 505 },
+    { "GET / HTTP/1.1\r\nX\r:y\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/1.1\r\nTRANSFER-ENCODING: chunked\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/1.1\r\nContent-Length: 1\r\n\r\n", GC_REQUEST_HEAD_REFUSED, 400 },
+    { "GET / HTTP/1.1\r\nContent-Length: 9999999999999999999\r\n\r\n",
+      GC_REQUEST_HEAD_REFUSED, 400 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      gsize head_len = 0;
+      guint status = 0;
+      const char *reason = NULL;
+      gboolean is_head = FALSE;
+      GcRequestHeadResult result;
+
+      result = gc_request_head_check (cases[i].head, strlen (cases[i].head), &head_len,
+                                      &status, &reason, &is_head);
+      g_test_message ("%u: %s", i, cases[i].head);
+      g_assert_cmpint (result, ==, cases[i].result);
+      if (result == GC_REQUEST_HEAD_VALID)
+        g_assert_cmpuint (head_len, ==, strlen (cases[i].head));
+      if (result == GC_REQUEST_HEAD_REFUSED)
+        {
+          g_assert_cmpuint (status, ==, cases[i].status);
+          g_assert_nonnull (reason);
+        }
+    }
+
+  /* A head followed by the first frame: only the head is the head. */
+  {
+    const char *data = "GET / HTTP/1.1\r\n\r\n\x81\x85";
+    gsize head_len = 0;
+    guint status = 0;
+    const char *reason = NULL;
+    gboolean is_head = FALSE;
+
+    g_assert_cmpint (gc_request_head_check (data, strlen (data), &head_len, &status, &reason,
+                                            &is_head), ==, GC_REQUEST_HEAD_VALID);
+    g_assert_cmpuint (head_len, ==, strlen ("GET / HTTP/1.1\r\n\r\n"));
+  }
+}
+
+/* A connection that sends nothing is closed after 5 s without a byte,
+ * whatever the handshake deadline (a minute here): time to the first
+ * byte is bounded per stage. */
+static void
+test_stage_idle (void)
+{
+  g_autoptr(GcTestServer) ts = NULL;
+  g_autoptr(GPtrArray) stallers = g_ptr_array_new_with_free_func ((GDestroyNotify) staller_free);
+  GcServerConfig config;
+  guint n_connected = 0;
+  gint64 start_us;
+  gint64 lasted_ms;
+
+  gc_test_server_config_init (&config);
+  config.handshake_timeout_seconds = 60;
+  ts = gc_test_server_new (&config);
+
+  start_us = g_get_monotonic_time ();
+  g_ptr_array_add (stallers, staller_new (ts->port, "127.0.0.1", NULL, &n_connected));
+  gc_test_wait (n_connected == 1 && gc_server_get_n_handshakes (ts->server) == 1);
+  gc_test_wait_ms (((Staller *) g_ptr_array_index (stallers, 0))->gone, 30000);
+  lasted_ms = (g_get_monotonic_time () - start_us) / 1000;
+  g_test_message ("a silent connection lasted %" G_GINT64_FORMAT " ms", lasted_ms);
+  g_assert_cmpint (lasted_ms, >=, 4900);
+  g_assert_false (((Staller *) g_ptr_array_index (stallers, 0))->answered);
+  gc_test_wait (gc_server_get_n_handshakes (ts->server) == 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -959,6 +1061,8 @@ main (int   argc,
   g_test_add_func ("/server/hardening/http/bad-content-length", test_http_bad_content_length);
   g_test_add_func ("/server/hardening/http/header-syntax", test_http_header_syntax);
   g_test_add_func ("/server/hardening/http/tls", test_http_tls);
+  g_test_add_func ("/server/hardening/http/request-head-table", test_request_head_table);
+  g_test_add_func ("/server/hardening/stage-idle", test_stage_idle);
   g_test_add_func ("/server/hardening/flood/stalled-tls", test_flood_stalled_tls);
   g_test_add_func ("/server/hardening/flood/silent", test_flood_silent);
   g_test_add_func ("/server/hardening/fd-limit/1024", test_low_fd_limit);
