@@ -37,4 +37,16 @@ GtkWindow    *gc_window_get_stop_hosting_dialog (GcWindow *self);
 /* The question an invite link asks before joining (an AdwMessageDialog). */
 GtkWindow    *gc_window_get_invite_dialog (GcWindow *self);
 
+/* Internals the window's actions (gc-window-actions.c) use. */
+void          gc_window_install_actions     (GcWindow      *self);
+gboolean      gc_window_show_existing_room  (GcWindow      *self,
+                                             GcChatSession *session);
+void          gc_window_start_join          (GcWindow      *self,
+                                             GcChatSession *session);
+GcRoomView   *gc_window_find_view           (GcWindow      *self,
+                                             GcChatSession *session);
+void          gc_window_show_rooms          (GcWindow      *self);
+void          gc_window_add_toast           (GcWindow      *self,
+                                             const char    *text);
+
 G_END_DECLS

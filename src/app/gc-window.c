@@ -681,9 +681,9 @@ gc_window_show_open_room (GcWindow   *self,
 
 /* Whether the window has @session's room, or is joining it: then it
  * shows that room (once there) and @session is not needed. */
-static gboolean
-show_existing_room (GcWindow      *self,
-                    GcChatSession *session)
+gboolean
+gc_window_show_existing_room (GcWindow      *self,
+                              GcChatSession *session)
 {
   g_autofree char *key = room_key (session);
   GcRoomRow *existing = row_for_key (self, key);
@@ -703,11 +703,11 @@ show_existing_room (GcWindow      *self,
   return FALSE;
 }
 
-static void
-start_join (GcWindow      *self,
-            GcChatSession *session)
+void
+gc_window_start_join (GcWindow      *self,
+                      GcChatSession *session)
 {
-  if (show_existing_room (self, session))
+  if (gc_window_show_existing_room (self, session))
     return;
 
   g_ptr_array_add (self->joining, g_object_ref (session));
@@ -761,7 +761,7 @@ gc_window_join (GcWindow   *self,
     }
 
   session = gc_chat_session_new (url, user_name, room_code);
-  start_join (self, session);
+  gc_window_start_join (self, session);
 }
 
 
@@ -810,10 +810,10 @@ gc_window_host (GcWindow   *self,
     }
 
   session = gc_chat_session_new (gc_local_host_get_local_url (host), user_name, room_code);
-  if (show_existing_room (self, session))
+  if (gc_window_show_existing_room (self, session))
     return;
   gc_local_host_add_session (host, session);
-  start_join (self, session);
+  gc_window_start_join (self, session);
 }
 
 static void
@@ -915,173 +915,6 @@ gc_window_open_invite (GcWindow   *self,
     ask_invite (self, server, name, room);
   else
     gc_join_dialog_set_invite (gc_window_show_join_dialog (self), server, room);
-}
-
-/* ------------------------------------------------------------------ */
-/* Actions                                                              */
-/* ------------------------------------------------------------------ */
-
-static void
-join_action (GSimpleAction *action,
-             GVariant      *parameter,
-             gpointer       user_data)
-{
-  gc_window_show_join_dialog (GC_WINDOW (user_data));
-}
-
-/* /join ROOM: the same server and name as the room shown. */
-static void
-join_room_action (GSimpleAction *action,
-                  GVariant      *parameter,
-                  gpointer       user_data)
-{
-  GcWindow *self = GC_WINDOW (user_data);
-  GcRoomView *view = gc_window_get_room_view (self);
-  g_autoptr(GcChatSession) session = NULL;
-  g_autofree char *room = gc_protocol_canonical_room_code (g_variant_get_string (parameter, NULL),
-                                                           NULL);
-  GcChatSession *current;
-  GcLocalHost *host;
-
-  if (view == NULL || room == NULL)
-    return;
-
-  current = gc_room_view_get_session (view);
-  session = gc_chat_session_new (gc_chat_session_get_server_url (current),
-                                 gc_chat_session_get_user_name (current), room);
-  if (show_existing_room (self, session))
-    return;
-
-  /* A room next to a hosted one is hosted too. */
-  host = app_host (self);
-  if (host != NULL && gc_local_host_has_session (host, current))
-    gc_local_host_add_session (host, session);
-  start_join (self, session);
-}
-
-static void
-leave_room_action (GSimpleAction *action,
-                   GVariant      *parameter,
-                   gpointer       user_data)
-{
-  GcWindow *self = GC_WINDOW (user_data);
-  GcChatSession *session = gc_window_get_session (self);
-
-  if (session != NULL)
-    gc_window_leave_session (self, session);
-}
-
-static void
-step_room (GcWindow *self,
-           int       step)
-{
-  GtkListBoxRow *selected = gtk_list_box_get_selected_row (self->sidebar);
-  int n = (int) count_rows (self);
-  int index;
-
-  if (n == 0)
-    return;
-  index = selected != NULL ? gtk_list_box_row_get_index (selected) : 0;
-  select_row (self, nth_row (self, ((index + step) % n + n) % n));
-}
-
-static void
-next_room_action (GSimpleAction *action,
-                  GVariant      *parameter,
-                  gpointer       user_data)
-{
-  step_room (GC_WINDOW (user_data), 1);
-}
-
-static void
-previous_room_action (GSimpleAction *action,
-                      GVariant      *parameter,
-                      gpointer       user_data)
-{
-  step_room (GC_WINDOW (user_data), -1);
-}
-
-/* Alt+1 … Alt+9: the room at that place in the sidebar. */
-static void
-select_room_action (GSimpleAction *action,
-                    GVariant      *parameter,
-                    gpointer       user_data)
-{
-  GcWindow *self = GC_WINDOW (user_data);
-  GcRoomRow *row = nth_row (self, g_variant_get_int32 (parameter) - 1);
-
-  if (row != NULL)
-    select_row (self, row);
-}
-
-/* The next room, after this one and around, with lines not read yet. */
-static void
-next_unread_room_action (GSimpleAction *action,
-                         GVariant      *parameter,
-                         gpointer       user_data)
-{
-  GcWindow *self = GC_WINDOW (user_data);
-  guint n = count_rows (self);
-  GtkListBoxRow *current = gtk_list_box_get_selected_row (self->sidebar);
-  int start = current != NULL ? gtk_list_box_row_get_index (current) : -1;
-
-  for (guint step = 1; step <= n; step++)
-    {
-      GcRoomRow *row = nth_row (self, (int) ((start + step) % n));
-
-      if (row != NULL && gc_room_view_get_unread (gc_room_row_get_view (row)) > 0 &&
-          GTK_LIST_BOX_ROW (row) != current)
-        {
-          select_row (self, row);
-          return;
-        }
-    }
-}
-
-/* Narrow: back from the room to the list of rooms. */
-static void
-show_rooms_action (GSimpleAction *action,
-                   GVariant      *parameter,
-                   gpointer       user_data)
-{
-  GcWindow *self = GC_WINDOW (user_data);
-
-  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_page);
-  gtk_widget_grab_focus (GTK_WIDGET (self->sidebar));
-}
-
-static void
-copy_invite_action (GSimpleAction *action,
-                    GVariant      *parameter,
-                    gpointer       user_data)
-{
-  GcWindow *self = GC_WINDOW (user_data);
-  GcRoomView *view = gc_window_get_room_view (self);
-  GcChatSession *session;
-  GcLocalHost *host;
-  g_autofree char *link = NULL;
-  AdwToast *toast;
-  const char *server;
-
-  if (view == NULL)
-    return;
-
-  session = gc_room_view_get_session (view);
-  server = gc_chat_session_get_server_url (session);
-  /* Others cannot use our loopback address: invite them to the one the
-   * network knows us by. */
-  host = app_host (self);
-  if (gc_room_view_get_hosted (view) && host != NULL)
-    server = gc_local_host_get_lan_urls (host)[0];
-
-  link = gc_invite_link_build (server, gc_chat_session_get_room (session));
-  if (link == NULL)
-    return;
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), link);
-  /* A toast, not a line in the room: it is about the app, not the chat. */
-  toast = adw_toast_new (_("Copied the invite link: whoever opens it joins this room"));
-  adw_toast_set_timeout (toast, 4);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1323,18 +1156,6 @@ gc_window_class_init (GcWindowClass *klass)
 static void
 gc_window_init (GcWindow *self)
 {
-  static const GActionEntry win_actions[] = {
-    { .name = "join", .activate = join_action },
-    { .name = "join-room", .activate = join_room_action, .parameter_type = "s" },
-    { .name = "leave-room", .activate = leave_room_action },
-    { .name = "next-room", .activate = next_room_action },
-    { .name = "previous-room", .activate = previous_room_action },
-    { .name = "select-room", .activate = select_room_action, .parameter_type = "i" },
-    { .name = "copy-invite", .activate = copy_invite_action },
-    { .name = "show-rooms", .activate = show_rooms_action },
-    { .name = "next-unread-room", .activate = next_unread_room_action },
-  };
-
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->joining = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1345,12 +1166,39 @@ gc_window_init (GcWindow *self)
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions,
-                                   G_N_ELEMENTS (win_actions), self);
+  gc_window_install_actions (self);
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
 
   update_titles (self);
   update_actions (self);
+}
+
+/* For the actions (gc-window-actions.c). */
+
+GcRoomView *
+gc_window_find_view (GcWindow      *self,
+                     GcChatSession *session)
+{
+  GcRoomRow *row = row_for_session (self, session);
+
+  return row != NULL ? gc_room_row_get_view (row) : NULL;
+}
+
+void
+gc_window_show_rooms (GcWindow *self)
+{
+  adw_leaflet_set_visible_child (self->leaflet, self->sidebar_page);
+  gtk_widget_grab_focus (GTK_WIDGET (self->sidebar));
+}
+
+void
+gc_window_add_toast (GcWindow   *self,
+                     const char *text)
+{
+  AdwToast *toast = adw_toast_new (text);
+
+  adw_toast_set_timeout (toast, 4);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 GcWindow *
