@@ -133,6 +133,8 @@ test_error_codes (void)
     { GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED, "origin_not_allowed", 403 },
     { GC_PROTOCOL_ERROR_UPGRADE_REQUIRED, "upgrade_required", 426 },
     { GC_PROTOCOL_ERROR_SERVER_FULL, "server_full", 503 },
+    { GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED, "method_not_allowed", 405 },
+    { GC_PROTOCOL_ERROR_UNAVAILABLE, "unavailable", 503 },
   };
   GcProtocolError code = GC_PROTOCOL_ERROR_FAILED;
 

@@ -257,6 +257,7 @@ refusal_is_transient (const GError *error)
     case GC_PROTOCOL_ERROR_RATE_LIMITED:
     case GC_PROTOCOL_ERROR_ROOM_FULL:
     case GC_PROTOCOL_ERROR_SERVER_FULL:
+    case GC_PROTOCOL_ERROR_UNAVAILABLE:
     case GC_PROTOCOL_ERROR_FAILED:
       return TRUE;
     default:

@@ -17,4 +17,21 @@ G_BEGIN_DECLS
 void gc_join_start (GcServer          *server,
                     SoupServerMessage *msg);
 
+#ifdef HAVE_REDIS
+/* --redis (gc-join-redis.c): a checked join, through the room's script;
+ * @hs is the request's GcHandshake (nullable); takes @query's strings. */
+void gc_join_start_redis (GcServer          *server,
+                          SoupServerMessage *msg,
+                          gpointer           hs,
+                          GcJoinQuery       *query);
+void gc_join_refuse      (GcServer          *server,
+                          SoupServerMessage *msg,
+                          gpointer           hs,
+                          GcProtocolError    code,
+                          const char        *message,
+                          const char        *suggestion,
+                          guint64            retry_after_ms,
+                          const char        *room);
+#endif
+
 G_END_DECLS

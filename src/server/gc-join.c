@@ -248,6 +248,21 @@ join_refuse (GcServer          *server,
                        gc_protocol_error_to_string (code));
 }
 
+#ifdef HAVE_REDIS
+void
+gc_join_refuse (GcServer          *server,
+                SoupServerMessage *msg,
+                gpointer           hs,
+                GcProtocolError    code,
+                const char        *message,
+                const char        *suggestion,
+                guint64            retry_after_ms,
+                const char        *room)
+{
+  join_refuse (server, msg, hs, code, message, suggestion, retry_after_ms, room);
+}
+#endif
+
 static void
 join_refuse_gerror (GcServer          *server,
                     SoupServerMessage *msg,
@@ -353,6 +368,14 @@ gc_join_start (GcServer          *server,
       join_refuse_gerror (server, msg, hs, error, query.room_code);
       return;
     }
+
+#ifdef HAVE_REDIS
+  if (gc_server_get_redis (server) != NULL)
+    {
+      gc_join_start_redis (server, msg, hs, &query);
+      return;
+    }
+#endif
 
   name_key = gc_protocol_user_name_key (query.user_name);
 

@@ -10,6 +10,10 @@
 #include "gc-token-bucket.h"
 #include "gc-ws-frame.h"
 
+#ifdef HAVE_REDIS
+#include "gc-redis-rooms.h"
+#endif
+
 /* History is bounded in bytes as well as in entries: a text of 4096
  * control characters escapes to some 24 kB, so 100 of them would make
  * every welcome 2.5 MB, more than the slow-reader bound and more than
@@ -78,6 +82,15 @@ struct _GcRoom
    * joins append to it, anything else that changes the list drops it
    * (rebuilt by the next welcome). NULL when dropped. */
   GString      *members_json;
+
+#ifdef HAVE_REDIS
+  /* --redis (borrowed from the server; NULL on a single node): every
+   * change goes through Redis and comes back through the room's
+   * subscription. Members are keyed by user id in @by_key then. */
+  GcRedisRooms *redis;
+  GPtrArray    *joining;      /* of GcRoomJoining, joins waiting to attach */
+  gboolean      redis_open;
+#endif
 };
 
 typedef struct {
@@ -174,7 +187,12 @@ room_unlink (GcRoom   *self,
   gboolean announced = member->state == GC_MEMBER_ACTIVE ||
                        member->state == GC_MEMBER_WAITING;
 
-  g_hash_table_remove (self->by_key, member->name_key);
+#ifdef HAVE_REDIS
+  if (self->redis != NULL)
+    g_hash_table_remove (self->by_key, member->user.id);
+  else
+#endif
+    g_hash_table_remove (self->by_key, member->name_key);
 
   if (announced)
     {
@@ -208,6 +226,10 @@ room_unlink (GcRoom   *self,
 static void
 room_check_empty (GcRoom *self)
 {
+#ifdef HAVE_REDIS
+  if (self->joining != NULL && self->joining->len > 0)
+    return;
+#endif
   if (g_hash_table_size (self->by_key) == 0 && self->server != NULL)
     gc_server_room_emptied (self->server, self);
 }
@@ -479,8 +501,17 @@ room_finish_remove (GcRoom        *self,
   g_autoptr(GcMember) unlinked = room_unlink (self, member);
   g_autoptr(GBytes) event = NULL;
 
-  event = gc_event_build_leave (&member->user, reason, now_ms ());
-  room_broadcast (self, event, NULL);
+#ifdef HAVE_REDIS
+  /* The leave comes back through the subscription. */
+  if (self->redis != NULL)
+    gc_redis_rooms_leave (self->redis, self->code, member->name_key, member->user.id,
+                          gc_leave_reason_to_string (reason), NULL, NULL);
+  else
+#endif
+    {
+      event = gc_event_build_leave (&member->user, reason, now_ms ());
+      room_broadcast (self, event, NULL);
+    }
 
   gc_server_log_event (G_LOG_LEVEL_INFO, "leave", self->code, member->user.id,
                        member->address, gc_leave_reason_to_string (reason));
@@ -617,8 +648,16 @@ room_member_lost (GcRoom   *self,
       g_autoptr(GBytes) event = NULL;
 
       member->typing = FALSE;
-      event = gc_event_build_typing (&member->user, FALSE);
-      room_broadcast (self, event, member);
+#ifdef HAVE_REDIS
+      if (self->redis != NULL)
+        gc_redis_rooms_typing (self->redis, self->code, member->name_key, member->user.id,
+                               FALSE, NULL, NULL);
+      else
+#endif
+        {
+          event = gc_event_build_typing (&member->user, FALSE);
+          room_broadcast (self, event, member);
+        }
     }
 
   if (member->resumes_in_progress == 0)
@@ -695,6 +734,12 @@ room_handle_rename (GcRoom    *self,
                        member->address, NULL);
 }
 
+#ifdef HAVE_REDIS
+static void room_redis_handle_request (GcRoom    *self,
+                                       GcMember  *member,
+                                       GcRequest *request);
+#endif
+
 static void
 room_handle_text (GcRoom   *self,
                   GcMember *member,
@@ -739,6 +784,14 @@ room_handle_text (GcRoom   *self,
       room_send (self, member, event);
       return;
     }
+
+#ifdef HAVE_REDIS
+  if (self->redis != NULL)
+    {
+      room_redis_handle_request (self, member, request);
+      return;
+    }
+#endif
 
   switch (request->type)
     {
@@ -1113,9 +1166,40 @@ gc_room_new (GcServer   *server,
 
   self->server = server;
   self->code = g_strdup (code);
+#ifdef HAVE_REDIS
+  self->redis = gc_server_get_redis (server);
+  if (self->redis != NULL)
+    {
+      /* Closed when the room goes (nested: a join may still hold an
+       * older room of this code). */
+      g_object_ref (self->redis);
+      self->joining = g_ptr_array_new ();
+      gc_redis_rooms_open (self->redis, code);
+      self->redis_open = TRUE;
+    }
+#endif
 
   return self;
 }
+
+#ifdef HAVE_REDIS
+typedef struct {
+  GcRedisRooms *rooms;
+  char         *code;
+} RedisClose;
+
+static gboolean
+redis_close_room (gpointer data)
+{
+  RedisClose *close = data;
+
+  gc_redis_rooms_close (close->rooms, close->code);
+  g_object_unref (close->rooms);
+  g_free (close->code);
+  g_free (close);
+  return G_SOURCE_REMOVE;
+}
+#endif
 
 static void
 gc_room_dispose (GObject *object)
@@ -1134,6 +1218,18 @@ gc_room_dispose (GObject *object)
       g_clear_pointer (&self->presence_source, g_source_unref);
     }
   g_ptr_array_set_size (self->pending_joins, 0);
+#ifdef HAVE_REDIS
+  /* Deferred: this may run inside the rooms' event delivery. */
+  if (self->redis_open)
+    {
+      RedisClose *close = g_new (RedisClose, 1);
+
+      self->redis_open = FALSE;
+      close->rooms = g_object_ref (self->redis);
+      close->code = g_strdup (self->code);
+      g_idle_add_full (G_PRIORITY_DEFAULT, redis_close_room, close, NULL);
+    }
+#endif
 
   G_OBJECT_CLASS (gc_room_parent_class)->dispose (object);
 }
@@ -1150,6 +1246,12 @@ gc_room_finalize (GObject *object)
   g_ptr_array_unref (self->members);
   g_hash_table_unref (self->by_key);
   g_free (self->code);
+#ifdef HAVE_REDIS
+  /* Each join holds a reference, so none is left here. */
+  if (self->joining != NULL)
+    g_ptr_array_unref (self->joining);
+  g_clear_object (&self->redis);
+#endif
 
   G_OBJECT_CLASS (gc_room_parent_class)->finalize (object);
 }
@@ -1254,3 +1356,388 @@ gc_room_get_member_connection (GcRoom     *self,
 
   return member != NULL ? member->connection : NULL;
 }
+
+/* --redis ------------------------------------------------------------------ */
+
+#ifdef HAVE_REDIS
+
+/* A join or resume between its Redis script and its welcome: the events
+ * the subscription brings meanwhile are kept for it. Before the script's
+ * answer its sequence is not known (the subscription may be faster than
+ * the answer), so everything is kept and pruned then. */
+struct _GcRoomJoining {
+  GcMember  *member;      /* owned; NULL until a resume knows it */
+  gboolean   has_seq;
+  guint64    seq;
+  GPtrArray *frames;      /* of GBytes, with their sequence in @seqs */
+  GArray    *seqs;        /* guint64 */
+};
+
+GcRoomJoining *
+gc_room_redis_begin_join (GcRoom   *self,
+                          GcMember *member)
+{
+  GcRoomJoining *joining = g_new0 (GcRoomJoining, 1);
+
+  g_return_val_if_fail (self->redis != NULL, NULL);
+
+  joining->member = member != NULL ? gc_member_ref (member) : NULL;
+  joining->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  joining->seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_ptr_array_add (self->joining, joining);
+
+  return joining;
+}
+
+void
+gc_room_redis_set_joining_seq (GcRoom        *self,
+                               GcRoomJoining *joining,
+                               GcMember      *member,
+                               guint64        seq)
+{
+  guint kept = 0;
+
+  if (joining->member == NULL && member != NULL)
+    joining->member = gc_member_ref (member);
+  joining->has_seq = TRUE;
+  joining->seq = seq;
+  for (guint i = 0; i < joining->frames->len; i++)
+    {
+      guint64 frame_seq = g_array_index (joining->seqs, guint64, i);
+      GBytes *frame = joining->frames->pdata[i];
+
+      if (frame_seq <= seq)
+        {
+          g_bytes_unref (frame);
+          continue;
+        }
+      joining->frames->pdata[kept] = frame;
+      g_array_index (joining->seqs, guint64, kept) = frame_seq;
+      kept++;
+    }
+  joining->frames->len = kept;
+  g_array_set_size (joining->seqs, kept);
+}
+
+static void
+room_redis_end_join (GcRoom        *self,
+                     GcRoomJoining *joining)
+{
+  g_ptr_array_remove (self->joining, joining);
+  g_clear_pointer (&joining->member, gc_member_unref);
+  g_ptr_array_unref (joining->frames);
+  g_array_unref (joining->seqs);
+  g_free (joining);
+}
+
+GcMember *
+gc_room_redis_lookup (GcRoom     *self,
+                      const char *user_id)
+{
+  return g_hash_table_lookup (self->by_key, user_id);
+}
+
+/* A member Redis admitted: it holds its place here until attached. */
+void
+gc_room_redis_add (GcRoom   *self,
+                   GcMember *member)
+{
+  member->room = self;
+  g_hash_table_insert (self->by_key, member->user.id, gc_member_ref (member));
+}
+
+/* Drops a local member without a leave: Redis no longer has it here (it
+ * resumed elsewhere, or left). */
+static void
+room_redis_forget (GcRoom     *self,
+                   GcMember   *member,
+                   gushort     code,
+                   const char *reason)
+{
+  g_autoptr(GcMember) hold = gc_member_ref (member);
+
+  member_cancel_resume (member);
+  if (member->connection != NULL)
+    {
+      g_autoptr(GcWsConnection) connection = g_object_ref (member->connection);
+
+      member_detach_connection (member);
+      gc_ws_connection_close (connection, code, reason);
+    }
+  if (member->state != GC_MEMBER_GONE)
+    {
+      g_autoptr(GcMember) unlinked = room_unlink (self, member);
+    }
+  room_check_empty (self);
+}
+
+/* A Redis command failed under a member: it may or may not have run, so
+ * the connection closes with 1011 and the client resumes; its `since`
+ * tells it what went out. */
+static void
+room_redis_fail_member (GcRoom   *self,
+                        GcMember *member)
+{
+  g_autoptr(GcWsConnection) connection = NULL;
+
+  if (member->state != GC_MEMBER_ACTIVE || member->connection == NULL)
+    return;
+  connection = g_object_ref (member->connection);
+  room_member_lost (self, member);
+  gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
+                          "the room's store is unavailable; resume");
+}
+
+typedef struct {
+  GcRoom   *room;
+  GcMember *member;
+  char     *ref;
+} RequestData;
+
+static void
+on_redis_request_done (const GcRedisRoomResult *result,
+                       const GError            *error,
+                       gpointer                 user_data)
+{
+  RequestData *data = user_data;
+  GcRoom *self = data->room;
+  GcMember *member = data->member;
+
+  if (member->room != self)
+    ;
+  else if (g_error_matches (error, GC_REDIS_ERROR, GC_REDIS_ERROR_BUSY))
+    room_send_error (self, member, GC_PROTOCOL_ERROR_RATE_LIMITED,
+                     "The server is busy; slow down", data->ref, 1000);
+  else if (error != NULL)
+    room_redis_fail_member (self, member);
+  else if (result->status == GC_REDIS_ROOM_TAKEN)
+    room_send_error (self, member, GC_PROTOCOL_ERROR_NAME_TAKEN,
+                     "That name is already in use in this room", NULL, 0);
+  else if (result->status == GC_REDIS_ROOM_GONE)
+    room_redis_forget (self, member, GC_WS_CLOSE_SERVER_ERROR,
+                       "you are no longer in the room; join again");
+
+  g_object_unref (data->room);
+  gc_member_unref (data->member);
+  g_free (data->ref);
+  g_free (data);
+}
+
+static void
+room_redis_handle_request (GcRoom    *self,
+                           GcMember  *member,
+                           GcRequest *request)
+{
+  RequestData *data = g_new0 (RequestData, 1);
+
+  data->room = g_object_ref (self);
+  data->member = gc_member_ref (member);
+  data->ref = g_strdup (request->client_id);
+
+  switch (request->type)
+    {
+    case GC_REQUEST_MESSAGE:
+      member->typing = FALSE;
+      gc_redis_rooms_message (self->redis, self->code, member->name_key, member->user.id,
+                              gc_message_kind_to_string (request->kind), request->text,
+                              request->client_id, on_redis_request_done, data);
+      break;
+    case GC_REQUEST_TYPING:
+      member->typing = request->active;
+      gc_redis_rooms_typing (self->redis, self->code, member->name_key, member->user.id,
+                             request->active, on_redis_request_done, data);
+      break;
+    case GC_REQUEST_RENAME:
+      {
+        g_autofree char *key = gc_protocol_user_name_key (request->name);
+
+        gc_redis_rooms_rename (self->redis, self->code, member->name_key, request->name, key,
+                               member->user.id, on_redis_request_done, data);
+      }
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Sends @event to the local members but @except, and keeps it for the
+ * joins waiting to attach that are due it. */
+static void
+room_redis_deliver (GcRoom   *self,
+                    guint64   seq,
+                    GBytes   *event,
+                    GcMember *except)
+{
+  g_autoptr(GBytes) frame = NULL;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (event, &len);
+
+  frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
+  for (guint i = 0; i < self->joining->len; i++)
+    {
+      GcRoomJoining *joining = g_ptr_array_index (self->joining, i);
+
+      if ((joining->has_seq && seq <= joining->seq) ||
+          (except != NULL && joining->member == except))
+        continue;
+      g_ptr_array_add (joining->frames, g_bytes_ref (frame));
+      g_array_append_val (joining->seqs, seq);
+    }
+  room_broadcast_frame (self, frame, except);
+}
+
+void
+gc_room_redis_event (GcRoom                 *self,
+                     const GcRedisRoomEvent *ev)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+  GcUser user = { (char *) ev->user_id, (char *) ev->name };
+  GcMember *local = g_hash_table_lookup (self->by_key, ev->user_id);
+  g_autoptr(GBytes) event = NULL;
+  GcMember *except = NULL;
+
+  switch (ev->type)
+    {
+    case GC_REDIS_ROOM_EVENT_JOIN:
+      event = gc_event_build_join (&user, ev->ts_ms);
+      except = local;
+      break;
+    case GC_REDIS_ROOM_EVENT_LEAVE:
+      {
+        GcLeaveReason reason = GC_LEAVE_REASON_LEFT;
+
+        gc_leave_reason_from_string (ev->reason, &reason);
+        /* Removed in Redis while still here (a sweep): it goes. */
+        if (local != NULL)
+          room_redis_forget (self, local, GC_WS_CLOSE_SERVER_ERROR, "you left the room");
+        if (self->server != NULL)
+          gc_server_count_leave (self->server, reason);
+        event = gc_event_build_leave (&user, reason, ev->ts_ms);
+      }
+      break;
+    case GC_REDIS_ROOM_EVENT_MESSAGE:
+      {
+        GcMessageKind kind = GC_MESSAGE_KIND_TEXT;
+
+        gc_message_kind_from_string (ev->kind, &kind);
+        event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text, ev->client_id);
+        if (self->server != NULL)
+          gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
+      }
+      break;
+    case GC_REDIS_ROOM_EVENT_RENAME:
+      if (local != NULL)
+        gc_member_take_name (local, g_strdup (ev->name), g_strdup (ev->name_key));
+      event = gc_event_build_rename (&user, ev->old_name, ev->ts_ms);
+      break;
+    case GC_REDIS_ROOM_EVENT_TYPING:
+      event = gc_event_build_typing (&user, ev->active);
+      except = local;
+      break;
+    case GC_REDIS_ROOM_EVENT_RESUME:
+      /* Taken over by another node: the old connection is replaced (§6.2). */
+      if (local != NULL && self->server != NULL &&
+          g_strcmp0 (ev->node, gc_server_get_node_id (self->server)) != 0)
+        room_redis_forget (self, local, 4000, "replaced by a resumed connection");
+      return;
+    default:
+      return;
+    }
+
+  if (self->server != NULL)
+    room_redis_deliver (self, ev->seq, event, except);
+}
+
+/* The upgrade is done: the member gets @welcome, then what came since. */
+gboolean
+gc_room_redis_attach (GcRoom         *self,
+                      GcRoomJoining  *joining,
+                      gboolean        resume,
+                      GcWsConnection *connection,
+                      GBytes         *welcome)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+  g_autoptr(GcMember) member = gc_member_ref (joining->member);
+  g_autoptr(GPtrArray) frames = g_ptr_array_ref (joining->frames);
+
+  room_redis_end_join (self, joining);
+
+  if (member->state == GC_MEMBER_GONE || member->room != self)
+    {
+      room_check_empty (self);
+      return FALSE;
+    }
+
+  if (resume && member->state != GC_MEMBER_JOINING)
+    {
+      if (member->resumes_in_progress > 0)
+        member->resumes_in_progress--;
+      if (member->connection != NULL)
+        {
+          g_autoptr(GcWsConnection) old = g_object_ref (member->connection);
+
+          member_detach_connection (member);
+          gc_ws_connection_close (old, 4000, "replaced by a resumed connection");
+        }
+      member->state = GC_MEMBER_ACTIVE;
+    }
+  else
+    {
+      member->state = GC_MEMBER_ACTIVE;
+      room_announce (self, member);
+    }
+
+  member_attach_connection (member, connection);
+  room_send_now (self, member, welcome);
+  for (guint i = 0; i < frames->len && member->connection != NULL; i++)
+    gc_ws_connection_send_frame (member->connection, frames->pdata[i]);
+
+  if (member->state == GC_MEMBER_GONE)
+    return TRUE;
+
+  gc_server_count (self->server, resume ? GC_SERVER_COUNTER_RESUMES : GC_SERVER_COUNTER_JOINS, 1);
+  gc_server_log_event (G_LOG_LEVEL_INFO, resume ? "resume" : "join", self->code,
+                       member->user.id, member->address, NULL);
+  return TRUE;
+}
+
+/* The join never attached: its member leaves Redis again (a resume's
+ * waits for another resume or its window's end). */
+void
+gc_room_redis_release (GcRoom        *self,
+                       GcRoomJoining *joining,
+                       gboolean       resume)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+  g_autoptr(GcMember) member = joining->member != NULL ? gc_member_ref (joining->member) : NULL;
+
+  room_redis_end_join (self, joining);
+
+  if (member != NULL && member->state != GC_MEMBER_GONE && member->room == self)
+    {
+      if (resume && member->state != GC_MEMBER_JOINING)
+        {
+          if (member->resumes_in_progress > 0 && --member->resumes_in_progress == 0 &&
+              member->state == GC_MEMBER_WAITING)
+            member_arm_resume (self, member);
+        }
+      else if (resume)
+        {
+          /* Taken over from another node but never attached: it waits
+           * here for its window like any lost member. */
+          member->state = GC_MEMBER_ACTIVE;
+          room_announce (self, member);
+          room_member_lost (self, member);
+        }
+      else
+        {
+          g_autoptr(GcMember) unlinked = room_unlink (self, member);
+
+          gc_redis_rooms_leave (self->redis, self->code, member->name_key, member->user.id,
+                                gc_leave_reason_to_string (GC_LEAVE_REASON_ERROR), NULL, NULL);
+        }
+    }
+  room_check_empty (self);
+}
+
+#endif /* HAVE_REDIS */

@@ -145,4 +145,38 @@ void            gc_server_log_event         (GLogLevelFlags   level,
                                              const char      *address,
                                              const char      *reason);
 
+#ifdef HAVE_REDIS
+/* --redis (gc-room.c, gc-join-redis.c): rooms shared through Redis. */
+#include "gc-redis-rooms.h"
+
+typedef struct _GcRoomJoining GcRoomJoining;
+
+void            gc_server_set_redis         (GcServer        *self,
+                                             GcRedisRooms    *rooms,
+                                             const char      *node_id);
+GcRedisRooms   *gc_server_get_redis         (GcServer        *self);
+const char     *gc_server_get_node_id       (GcServer        *self);
+
+GcRoomJoining  *gc_room_redis_begin_join    (GcRoom          *self,
+                                             GcMember        *member);
+void            gc_room_redis_set_joining_seq (GcRoom        *self,
+                                             GcRoomJoining   *joining,
+                                             GcMember        *member,
+                                             guint64          seq);
+GcMember       *gc_room_redis_lookup        (GcRoom          *self,
+                                             const char      *user_id);
+void            gc_room_redis_add           (GcRoom          *self,
+                                             GcMember        *member);
+void            gc_room_redis_event         (GcRoom          *self,
+                                             const GcRedisRoomEvent *event);
+gboolean        gc_room_redis_attach        (GcRoom          *self,
+                                             GcRoomJoining   *joining,
+                                             gboolean         resume,
+                                             GcWsConnection  *connection,
+                                             GBytes          *welcome);
+void            gc_room_redis_release       (GcRoom          *self,
+                                             GcRoomJoining   *joining,
+                                             gboolean         resume);
+#endif
+
 G_END_DECLS

@@ -68,6 +68,11 @@ struct _GcServer
   GTask            *shutdown_task;
   GSource          *shutdown_timer;
   gboolean          shutting_down;
+
+#ifdef HAVE_REDIS
+  GcRedisRooms     *redis;             /* --redis; NULL on a single node */
+  char             *node_id;
+#endif
 };
 
 G_DEFINE_FINAL_TYPE (GcServer, gc_server, G_TYPE_OBJECT)
@@ -696,6 +701,101 @@ gc_server_get_uptime_seconds (GcServer *self)
   return (g_get_monotonic_time () - self->started_us) / G_USEC_PER_SEC;
 }
 
+/* --redis -------------------------------------------------------------------- */
+
+#ifdef HAVE_REDIS
+static void
+on_redis_event (const char             *code,
+                const GcRedisRoomEvent *event,
+                gpointer                user_data)
+{
+  GcServer *self = user_data;
+  GcRoom *room = g_hash_table_lookup (self->rooms, code);
+
+  if (room != NULL)
+    gc_room_redis_event (room, event);
+}
+
+/* Closes every local connection of @room with 1011 without a leave: the
+ * members are still in Redis and resume (here or elsewhere). */
+static void
+server_redis_close_room (GcServer   *self,
+                         GcRoom     *room,
+                         const char *reason)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (room);
+
+  gc_room_close_all (room, GC_WS_CLOSE_SERVER_ERROR, reason);
+  if (gc_room_get_n_members (room) == 0)
+    gc_server_room_emptied (self, room);
+}
+
+static void
+on_redis_room_lost (GcRedisRooms *rooms,
+                    const char   *code,
+                    gpointer      user_data)
+{
+  GcServer *self = user_data;
+  GcRoom *room = g_hash_table_lookup (self->rooms, code);
+
+  if (room != NULL)
+    server_redis_close_room (self, room, "events were lost; resume");
+}
+
+static void
+on_redis_lease_changed (GcRedisRooms *rooms,
+                        gboolean      held,
+                        gpointer      user_data)
+{
+  GcServer *self = user_data;
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  GcRoom *room;
+
+  if (held)
+    {
+      gc_server_log_event (G_LOG_LEVEL_INFO, "lease", NULL, NULL, NULL, "held");
+      return;
+    }
+
+  /* Another node may be sweeping this one's members: serving them on
+   * would split the rooms. */
+  gc_server_log_event (G_LOG_LEVEL_WARNING, "lease", NULL, NULL, NULL, "lost");
+  g_hash_table_iter_init (&iter, self->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &room))
+    g_ptr_array_add (all, g_object_ref (room));
+  for (guint i = 0; i < all->len; i++)
+    server_redis_close_room (self, g_ptr_array_index (all, i), "this node lost its lease; resume");
+}
+
+void
+gc_server_set_redis (GcServer     *self,
+                     GcRedisRooms *rooms,
+                     const char   *node_id)
+{
+  g_return_if_fail (GC_IS_SERVER (self));
+  g_return_if_fail (self->redis == NULL);
+
+  self->redis = g_object_ref (rooms);
+  self->node_id = g_strdup (node_id);
+  gc_redis_rooms_set_event_func (rooms, on_redis_event, self);
+  g_signal_connect_object (rooms, "room-lost", G_CALLBACK (on_redis_room_lost), self, 0);
+  g_signal_connect_object (rooms, "lease-changed", G_CALLBACK (on_redis_lease_changed), self, 0);
+}
+
+GcRedisRooms *
+gc_server_get_redis (GcServer *self)
+{
+  return self->redis;
+}
+
+const char *
+gc_server_get_node_id (GcServer *self)
+{
+  return self->node_id;
+}
+#endif
+
 /* Shutdown ------------------------------------------------------------------- */
 
 /* Rooms go first, so that no member sees its connection close. */
@@ -936,6 +1036,10 @@ gc_server_finalize (GObject *object)
   g_hash_table_unref (self->rooms);
   g_hash_table_unref (self->connections);
   g_hash_table_unref (self->refusals_in_flight);
+#ifdef HAVE_REDIS
+  g_clear_object (&self->redis);
+  g_free (self->node_id);
+#endif
   g_ptr_array_unref (self->listeners);
   g_strfreev (self->allowed_origins);
   g_clear_object (&self->poller);

@@ -35,6 +35,9 @@ typedef struct {
   gboolean    stopping;
   const char *tls_cert;   /* --tls-cert, --tls-key: reread on SIGHUP */
   const char *tls_key;
+#ifdef HAVE_REDIS
+  GcRedisRooms *redis;    /* --redis */
+#endif
 } Program;
 
 static G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN void
@@ -289,6 +292,64 @@ scale_to_fd_limit (GcServerConfig *config,
   config->max_connections = (guint) MAX (budget - (gint64) config->max_handshakes, 16);
 }
 
+#ifdef HAVE_REDIS
+static void
+on_drained (const GcRedisRoomResult *result,
+            const GError            *error,
+            gpointer                 user_data)
+{
+  Program *program = user_data;
+
+  if (error != NULL)
+    g_warning ("Drain: %s", error->message);
+  g_main_loop_quit (program->loop);
+}
+
+static void
+on_lease_changed (GcRedisRooms *rooms,
+                  gboolean      held,
+                  gpointer      user_data)
+{
+  gboolean *waiting = user_data;
+
+  if (held)
+    *waiting = FALSE;
+}
+
+/* --redis: a node serves once it holds its lease (issue 13). */
+static void
+start_redis (Program    *program,
+             const char *url,
+             guint       history,
+             guint       lease_ms,
+             guint       resume_ms)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcRedisAddress) address = gc_redis_address_parse (url, &error);
+  g_autoptr(GcRedisClient) client = NULL;
+  g_autofree char *node_id = g_uuid_string_random ();
+  gboolean waiting = TRUE;
+  gulong handler;
+
+  if (address == NULL)
+    die_usage ("--redis: %s", error->message);
+
+  client = gc_redis_client_new (address);
+  gc_redis_client_start (client);
+  program->redis = gc_redis_rooms_new (client, node_id);
+  gc_redis_rooms_set_history (program->redis, history);
+  gc_server_set_redis (program->server, program->redis, node_id);
+
+  handler = g_signal_connect (program->redis, "lease-changed", G_CALLBACK (on_lease_changed), &waiting);
+  gc_redis_rooms_start_lease (program->redis, lease_ms, resume_ms);
+  fprintf (stderr, "node %s: waiting for Redis at %s\n", node_id, url);
+  fflush (stderr);
+  while (waiting && !gc_redis_rooms_has_lease (program->redis))
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (program->redis, handler);
+}
+#endif
+
 static void
 on_shutdown_done (GObject      *source,
                   GAsyncResult *result,
@@ -299,6 +360,16 @@ on_shutdown_done (GObject      *source,
 
   if (!gc_server_shutdown_finish (GC_SERVER (source), result, &error))
     g_warning ("Shutdown: %s", error->message);
+
+#ifdef HAVE_REDIS
+  /* In a cluster the members wait for a resume on another node: the
+   * lease runs out now rather than their leaves being broadcast. */
+  if (program->redis != NULL)
+    {
+      gc_redis_rooms_drain (program->redis, on_drained, program);
+      return;
+    }
+#endif
 
   g_main_loop_quit (program->loop);
 }
@@ -448,6 +519,10 @@ main (int    argc,
   gint64 opt_idle_timeout_seconds = 60;
   g_auto(GStrv) opt_allowed_origins = NULL;
   gboolean opt_version = FALSE;
+#ifdef HAVE_REDIS
+  g_autofree char *opt_redis = NULL;
+  gint64 opt_redis_lease_ms = 6000;
+#endif
 
   const GOptionEntry entries[] = {
     { "bind", 0, 0, G_OPTION_ARG_STRING, &opt_bind,
@@ -492,6 +567,14 @@ main (int    argc,
     { "allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
       "An Origin browsers may join from; repeatable (default: any; requests without Origin "
       "are always accepted)", "ORIGIN" },
+#ifdef HAVE_REDIS
+    { "redis", 0, 0, G_OPTION_ARG_STRING, &opt_redis,
+      "Share rooms with other nodes through Redis at URL (redis://HOST:PORT or "
+      "unix:///PATH)", "URL" },
+    { "redis-lease-ms", 0, 0, G_OPTION_ARG_INT64, &opt_redis_lease_ms,
+      "With --redis: this node's lease; a node silent this long is taken for dead "
+      "(default 6000)", "MS" },
+#endif
     { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL },
     { NULL }
@@ -603,6 +686,14 @@ main (int    argc,
   g_unix_signal_add (SIGHUP, on_reload_signal, &program);
   if (!gc_server_set_tls_certificate (server, certificate, &error))
     die_usage ("%s", error->message);
+
+#ifdef HAVE_REDIS
+  program.server = server;
+  if (opt_redis != NULL)
+    start_redis (&program, opt_redis, config.history,
+                 (guint) check_uint_range ("--redis-lease-ms", opt_redis_lease_ms, 300, 3600000),
+                 config.resume_seconds * 1000);
+#endif
 
   if (!gc_server_listen (server, bind_address, (guint16) opt_port, &error))
     {

@@ -565,7 +565,7 @@ gc_event_build_error (GcProtocolError  code,
       APPEND_KEY (out, "ref");
       gc_protocol_append_json_string (out, ref, -1);
     }
-  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
+  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED || code == GC_PROTOCOL_ERROR_UNAVAILABLE)
     {
       APPEND_KEY (out, "retry_after_ms");
       append_uint64 (out, retry_after_ms);
@@ -607,7 +607,7 @@ gc_protocol_append_refusal_members (GString         *out,
       APPEND_KEY (out, "suggestion");
       gc_protocol_append_json_string (out, suggestion, -1);
     }
-  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
+  if (code == GC_PROTOCOL_ERROR_RATE_LIMITED || code == GC_PROTOCOL_ERROR_UNAVAILABLE)
     {
       APPEND_KEY (out, "retry_after_ms");
       append_uint64 (out, retry_after_ms);

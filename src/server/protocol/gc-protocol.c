@@ -32,6 +32,7 @@ static const ErrorInfo error_info[] = {
   [GC_PROTOCOL_ERROR_UPGRADE_REQUIRED]   = { "upgrade_required",   426 },
   [GC_PROTOCOL_ERROR_SERVER_FULL]        = { "server_full",        503 },
   [GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED] = { "method_not_allowed", 405 },
+  [GC_PROTOCOL_ERROR_UNAVAILABLE]        = { "unavailable",        503 },
 };
 
 const char *

@@ -69,6 +69,9 @@ GQuark gc_protocol_error_quark (void);
  * @GC_PROTOCOL_ERROR_SERVER_FULL: `server_full`
  * @GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED: `method_not_allowed` (405; a
  *   request with another method than an endpoint takes, §3.6, §8)
+ * @GC_PROTOCOL_ERROR_UNAVAILABLE: `unavailable` (503 with `retry_after_ms`:
+ *   a node of several cannot reach the rooms' store, or does not hold
+ *   its lease, §3.6)
  *
  * The error codes of `error` events (§4.8) and HTTP refusals (§3.6). Every
  * #GError this module sets is in the %GC_PROTOCOL_ERROR domain with one
@@ -90,10 +93,11 @@ typedef enum {
   GC_PROTOCOL_ERROR_UPGRADE_REQUIRED,
   GC_PROTOCOL_ERROR_SERVER_FULL,
   GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED,
+  GC_PROTOCOL_ERROR_UNAVAILABLE,
 } GcProtocolError;
 
 /* How many values GcProtocolError has. */
-#define GC_PROTOCOL_N_ERRORS (GC_PROTOCOL_ERROR_METHOD_NOT_ALLOWED + 1)
+#define GC_PROTOCOL_N_ERRORS (GC_PROTOCOL_ERROR_UNAVAILABLE + 1)
 
 /* The wire string ("bad_request", ...); %NULL for %GC_PROTOCOL_ERROR_FAILED
  * or a value outside the enum. */
