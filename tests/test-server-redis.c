@@ -315,5 +315,5 @@ main (int    argc,
   g_test_add ("/server-redis/sigterm-node", Cluster, NULL,
               cluster_setup, test_sigterm_node, cluster_teardown);
 
-  return g_test_run ();
+  return gc_test_run ();
 }
