@@ -65,51 +65,80 @@ typedef struct {
 
 static void http_read (HttpExchange *exchange);
 
-/* Whether the server frames in [@data, @data + @len) after a 101 are
- * complete: a close frame has come, or a first text message that is not a
- * `refused` event. */
+/* What a server sent after a 101, decoded by the codec's own parser. */
+typedef struct {
+  guint    n_messages;
+  guint    first_opcode;  /* of the first message */
+  char    *first_text;    /* the first message if text, else NULL */
+  gboolean closed;        /* a close frame came */
+  guint    close_code;    /* 1005 if it had none */
+  char    *close_reason;
+} ServerFrames;
+
+static void
+server_frames_clear (ServerFrames *frames)
+{
+  g_clear_pointer (&frames->first_text, g_free);
+  g_clear_pointer (&frames->close_reason, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServerFrames, server_frames_clear)
+
+static gboolean
+on_server_frame (GcWsOpcode  opcode,
+                 GBytes     *payload,
+                 gpointer    user_data)
+{
+  ServerFrames *frames = user_data;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (payload, &size);
+
+  if (opcode == GC_WS_OPCODE_CLOSE)
+    {
+      frames->closed = TRUE;
+      frames->close_code = size >= 2 ? (guint) data[0] << 8 | data[1] : 1005;
+      frames->close_reason = size > 2 ? g_strndup ((const char *) data + 2, size - 2)
+                                      : g_strdup ("");
+      return FALSE;
+    }
+  if (opcode == GC_WS_OPCODE_TEXT || opcode == GC_WS_OPCODE_BINARY)
+    {
+      if (frames->n_messages++ == 0)
+        {
+          frames->first_opcode = opcode;
+          if (opcode == GC_WS_OPCODE_TEXT)
+            frames->first_text = g_strndup ((const char *) data, size);
+        }
+    }
+  return TRUE;
+}
+
+/* Decodes the complete frames in [@data, @data + @len) (unmasked server
+ * frames) up to a close; an incomplete last frame is left out. */
+static void
+read_server_frames (const guint8 *data,
+                    gsize         len,
+                    ServerFrames *frames)
+{
+  g_autoptr(GcWsParser) parser = gc_ws_parser_new (GC_WS_ROLE_CLIENT, 0);
+
+  memset (frames, 0, sizeof *frames);
+  gc_ws_parser_feed (parser, data, len, on_server_frame, frames, NULL);
+}
+
+/* Whether the server frames after a 101 are complete: a close frame has
+ * come, or a first text message that is not a `refused` event. */
 static gboolean
 upgrade_frames_complete (const guint8 *data,
                          gsize         len)
 {
-  const guint8 *p = data;
-  const guint8 *end = data + len;
-  gboolean first = TRUE;
+  g_auto(ServerFrames) frames;
 
-  while (end - p >= 2)
-    {
-      guint opcode = p[0] & 0x0f;
-      guint64 size = p[1] & 0x7f;
-      const guint8 *payload = p + 2;
-
-      if (size == 126)
-        {
-          if (end - p < 4)
-            return FALSE;
-          size = (guint64) p[2] << 8 | p[3];
-          payload = p + 4;
-        }
-      else if (size == 127)
-        {
-          if (end - p < 10)
-            return FALSE;
-          size = 0;
-          for (guint i = 0; i < 8; i++)
-            size = size << 8 | p[2 + i];
-          payload = p + 10;
-        }
-      if ((guint64) (end - payload) < size)
-        return FALSE;
-      if (opcode == GC_WS_OPCODE_CLOSE)
-        return TRUE;
-      if (first && opcode == GC_WS_OPCODE_TEXT &&
-          !g_strstr_len ((const char *) payload, MIN (size, 32), "\"refused\""))
-        return TRUE;
-      first = FALSE;
-      p = payload + size;
-    }
-
-  return FALSE;
+  read_server_frames (data, len, &frames);
+  if (frames.closed)
+    return TRUE;
+  return frames.n_messages > 0 && frames.first_opcode == GC_WS_OPCODE_TEXT &&
+         !g_strstr_len (frames.first_text, 32, "\"refused\"");
 }
 
 static gboolean
@@ -308,7 +337,7 @@ gc_test_upgrade_request (const char *path_and_query,
 }
 
 /* The text message and the close of an in-band refusal, from the raw
- * bytes after a 101 (unmasked server frames). */
+ * bytes after a 101. */
 static gboolean
 parse_refusal_frames (GBytes  *body,
                       char   **out_text,
@@ -316,42 +345,14 @@ parse_refusal_frames (GBytes  *body,
                       char   **out_close_reason)
 {
   gsize len;
-  const guint8 *p = g_bytes_get_data (body, &len);
-  const guint8 *end = p + len;
+  const guint8 *data = g_bytes_get_data (body, &len);
+  g_auto(ServerFrames) frames;
 
-  *out_text = NULL;
-  *out_close_code = 0;
-  *out_close_reason = NULL;
-  while (end - p >= 2)
-    {
-      guint opcode = p[0] & 0x0f;
-      guint64 size = p[1] & 0x7f;
-      const guint8 *payload = p + 2;
-
-      if (size == 126)
-        {
-          if (end - p < 4)
-            return FALSE;
-          size = (guint64) p[2] << 8 | p[3];
-          payload = p + 4;
-        }
-      else if (size == 127)
-        return FALSE;
-      if ((guint64) (end - payload) < size)
-        return FALSE;
-
-      if (opcode == GC_WS_OPCODE_TEXT && *out_text == NULL)
-        *out_text = g_strndup ((const char *) payload, size);
-      else if (opcode == GC_WS_OPCODE_CLOSE && size >= 2)
-        {
-          *out_close_code = (guint) payload[0] << 8 | payload[1];
-          *out_close_reason = g_strndup ((const char *) payload + 2, size - 2);
-          return TRUE;
-        }
-      p = payload + size;
-    }
-
-  return FALSE;
+  read_server_frames (data, len, &frames);
+  *out_text = g_steal_pointer (&frames.first_text);
+  *out_close_code = frames.closed ? frames.close_code : 0;
+  *out_close_reason = g_steal_pointer (&frames.close_reason);
+  return frames.closed;
 }
 
 void
