@@ -10,9 +10,8 @@
 #include "gc-member-list.h"
 #include "gc-message-row.h"
 #include "gc-room-view-private.h"
+#include "gc-scroll-follower.h"
 
-/* How close to the end counts as "at the bottom", in pixels. */
-#define BOTTOM_SLACK 8.0
 
 struct _GcRoomView
 {
@@ -26,18 +25,8 @@ struct _GcRoomView
   gboolean                  hosted;
 
   /* Follow new lines only while the user is at the bottom. */
-  gboolean                  stick_to_bottom;
-  gboolean                  anchoring;
-  gboolean                  layout_moving;
-  guint                     follow_id;
   guint                     clear_unread_id;
-  gulong                    after_paint_id;
-  GdkFrameClock            *after_paint_clock;
-  guint                     anchored_n;
-  gint64                    anchored_at;
-  gboolean                  end_anchored;
-  double                    end_upper;
-  double                    end_page;
+  GcScrollFollower         *follower;
   guint                     unseen;
   /* The first line that came while the person was not looking (in
    * another room, or reading further up): the divider goes above it. */
@@ -91,21 +80,6 @@ static GParamSpec *properties[N_PROPS];
 /* Scrolling                                                            */
 /* ------------------------------------------------------------------ */
 
-static GtkAdjustment *
-message_adjustment (GcRoomView *self)
-{
-  return gtk_scrolled_window_get_vadjustment (self->message_scroller);
-}
-
-static gboolean
-is_at_bottom (GcRoomView *self)
-{
-  GtkAdjustment *adj = message_adjustment (self);
-
-  return gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj)
-         >= gtk_adjustment_get_upper (adj) - BOTTOM_SLACK;
-}
-
 static void
 update_new_messages_button (GcRoomView *self)
 {
@@ -143,192 +117,51 @@ clear_unread (GcRoomView *self)
 }
 
 static gboolean
+following (GcRoomView *self)
+{
+  return self->follower == NULL || gc_scroll_follower_get_following (self->follower);
+}
+
+static gboolean
 clear_unread_idle_cb (gpointer user_data)
 {
   GcRoomView *self = GC_ROOM_VIEW (user_data);
 
   self->clear_unread_id = 0;
-  if (self->active && self->stick_to_bottom)
+  if (self->active && following (self))
     clear_unread (self);
   return G_SOURCE_REMOVE;
-}
-
-/* Following the end.
- *
- * GTK 4.8's list view only estimates the heights of rows it has not
- * built, so "upper − page size" is a guess: setting the adjustment there
- * while rows are arriving anchors the list to whichever row the guess
- * lands on (often the oldest), while the scrollbar claims the end and
- * cannot go further. So the newest item is first brought in with the
- * list's own "list.scroll-to-item" (the list builds and measures its row
- * and derives the adjustment from it); once that row has been laid out
- * (after the next frame), the adjustment is set to its end, which makes
- * the list anchor the newest row's end to the view's end: rows taller
- * than the view, and views that shrink, then keep their end in view.
- * Whenever the list's size changes afterwards (rows measured late, the
- * view resized), this runs again, until nothing moves.
- *
- * It runs in an idle just ahead of GTK's frame (not in a tick callback,
- * which would force frame after frame: a flood of lines then spent its
- * time redrawing). */
-#define FOLLOW_PRIORITY (GDK_PRIORITY_REDRAW - 10)
-/* Bringing in a new end rebinds the list's rows (GtkListView keeps about
- * 200 around its anchor); in a flood that replaces them all each time, so
- * the end moves at most this often. A line after a quiet moment shows at
- * once. */
-#define FOLLOW_FLOOD_INTERVAL_MS 250
-
-static guint
-n_messages (GcRoomView *self)
-{
-  return self->session != NULL
-         ? g_list_model_get_n_items (gc_chat_session_get_messages (self->session)) : 0;
-}
-
-static void follow_end (GcRoomView *self);
-
-static void
-after_paint_cb (GdkFrameClock *frame_clock,
-                GcRoomView    *self)
-{
-  g_clear_signal_handler (&self->after_paint_id, frame_clock);
-  g_clear_object (&self->after_paint_clock);
-  follow_end (self);
-}
-
-static gboolean
-follow_idle_cb (gpointer user_data)
-{
-  GcRoomView *self = GC_ROOM_VIEW (user_data);
-  GtkAdjustment *adj = message_adjustment (self);
-  double upper = gtk_adjustment_get_upper (adj);
-  double page = gtk_adjustment_get_page_size (adj);
-  guint n = n_messages (self);
-
-  self->follow_id = 0;
-  /* What the list did on its own since is done. */
-  self->layout_moving = FALSE;
-  if (!self->stick_to_bottom || n == 0 || !gtk_widget_get_mapped (GTK_WIDGET (self->message_list)))
-    return G_SOURCE_REMOVE;
-
-  if (self->anchored_n != n)
-    {
-      gint64 now = g_get_monotonic_time ();
-      gint64 wait_ms = (self->anchored_at + FOLLOW_FLOOD_INTERVAL_MS * 1000 - now) / 1000;
-
-      if (wait_ms > 0)
-        {
-          self->follow_id = g_timeout_add_full (FOLLOW_PRIORITY, wait_ms, follow_idle_cb, self, NULL);
-          return G_SOURCE_REMOVE;
-        }
-      self->anchored_at = now;
-    }
-
-  self->anchoring = TRUE;
-  if (self->anchored_n != n)
-    {
-      GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (self->message_list));
-
-      gtk_widget_activate_action (GTK_WIDGET (self->message_list), "list.scroll-to-item", "u", n - 1);
-      self->anchored_n = n;
-      self->end_anchored = FALSE;
-      /* Its end, once it is laid out. */
-      if (frame_clock != NULL && self->after_paint_id == 0)
-        {
-          /* Held: the surface, and its clock, may go before the view. */
-          self->after_paint_clock = g_object_ref (frame_clock);
-          self->after_paint_id = g_signal_connect (frame_clock, "after-paint",
-                                                   G_CALLBACK (after_paint_cb), self);
-        }
-    }
-  else if (!self->end_anchored || upper != self->end_upper || page != self->end_page ||
-           !is_at_bottom (self))
-    {
-      /* The list re-anchors only on a change of value: set it twice. */
-      gtk_adjustment_set_value (adj, upper - page - 1);
-      gtk_adjustment_set_value (adj, upper - page);
-      self->end_anchored = TRUE;
-      self->end_upper = upper;
-      self->end_page = page;
-    }
-  self->anchoring = FALSE;
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Keeps the newest line in view, if the person follows the end. Safe to
- * call from inside an allocation: the work happens in an idle. */
-static void
-follow_end (GcRoomView *self)
-{
-  if (!self->stick_to_bottom || self->follow_id != 0)
-    return;
-
-  self->follow_id = g_idle_add_full (FOLLOW_PRIORITY, follow_idle_cb, self, NULL);
 }
 
 static void
 scroll_to_bottom (GcRoomView *self)
 {
-  self->stick_to_bottom = TRUE;
   self->unseen = 0;
   update_new_messages_button (self);
-  follow_end (self);
+  gc_scroll_follower_scroll_to_end (self->follower);
 }
 
-/* The person scrolled (or the list moved on its own): whether they are at
- * the end decides whether new lines are followed. */
+/* The person came down to the end, or went up to read. */
 static void
-adjustment_value_changed_cb (GtkAdjustment *adj,
-                             GcRoomView    *self)
+following_cb (GcRoomView *self)
 {
-  /* Moves of our own, or of the list re-laying itself out, are not the
-   * person scrolling away. */
-  if (self->anchoring)
+  if (!following (self))
     return;
-  if (self->layout_moving)
-    {
-      self->layout_moving = FALSE;
-      return;
-    }
-
-  self->stick_to_bottom = is_at_bottom (self);
-  if (self->stick_to_bottom && self->unseen > 0)
+  if (self->unseen > 0)
     {
       self->unseen = 0;
       update_new_messages_button (self);
     }
   /* Not here: this can run inside the list's allocation, and the badges
    * resize the sidebar. */
-  if (self->stick_to_bottom && self->active && (self->unread > 0 || self->mentions > 0) &&
-      self->clear_unread_id == 0)
+  if (self->active && (self->unread > 0 || self->mentions > 0) && self->clear_unread_id == 0)
     self->clear_unread_id = g_idle_add (clear_unread_idle_cb, self);
-}
-
-/* The list grew, rows were measured or the view was resized: keep the
- * end in view if we follow it. */
-static void
-adjustment_changed_cb (GtkAdjustment *adj,
-                       GcRoomView    *self)
-{
-  /* The value may change with the layout, right after this in the same
-   * configure: that is not the person scrolling away. If it does not,
-   * the follow idle ends this. */
-  if (self->stick_to_bottom)
-    self->layout_moving = TRUE;
-  follow_end (self);
 }
 
 static void
 flap_reveal_cb (GcRoomView *self)
 {
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_MEMBERS]);
-}
-
-static void
-message_list_map_cb (GcRoomView *self)
-{
-  follow_end (self);
 }
 
 static void
@@ -385,16 +218,16 @@ messages_changed_cb (GListModel *model,
           set_divider_item (self, NULL);
           continue;
         }
-      if ((self->active && self->stick_to_bottom) || !self->was_active)
+      if ((self->active && following (self)) || !self->was_active)
         continue;
       if (self->divider_item == NULL && position + added == g_list_model_get_n_items (model))
         set_divider_item (self, item);
-      if (!self->stick_to_bottom)
+      if (!following (self))
         self->unseen++;
     }
 
-  if (self->stick_to_bottom)
-    follow_end (self);
+  if (following (self))
+    gc_scroll_follower_follow (self->follower);
   else
     update_new_messages_button (self);
 }
@@ -820,7 +653,7 @@ message_received_cb (GcChatSession *session,
                      GcRoomView    *self)
 {
   /* Shown at once if the person looks at the room's end. */
-  if (self->active && self->stick_to_bottom)
+  if (self->active && following (self))
     return;
 
   self->unread++;
@@ -870,14 +703,10 @@ gc_room_view_dispose (GObject *object)
 
   clear_completion (self);
   g_clear_object (&self->divider_item);
-  g_clear_handle_id (&self->follow_id, g_source_remove);
   g_clear_handle_id (&self->clear_unread_id, g_source_remove);
-  /* (A clock disposed with its surface has dropped its handlers.) */
-  if (self->after_paint_id != 0 &&
-      g_signal_handler_is_connected (self->after_paint_clock, self->after_paint_id))
-    g_signal_handler_disconnect (self->after_paint_clock, self->after_paint_id);
-  self->after_paint_id = 0;
-  g_clear_object (&self->after_paint_clock);
+  if (self->follower != NULL)
+    g_signal_handlers_disconnect_by_data (self->follower, self);
+  g_clear_object (&self->follower);
   if (self->session != NULL)
     {
       /* The handlers go with the view (connect_object); the room goes
@@ -1015,7 +844,6 @@ static void
 gc_room_view_init (GcRoomView *self)
 {
   GtkEventController *key_controller;
-  GtkAdjustment *adj;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1023,13 +851,10 @@ gc_room_view_init (GcRoomView *self)
   g_signal_connect (self->message_factory, "bind", G_CALLBACK (message_bind_cb), self);
   g_signal_connect (self->message_factory, "unbind", G_CALLBACK (message_unbind_cb), self);
 
-  adj = message_adjustment (self);
-  g_signal_connect (adj, "value-changed", G_CALLBACK (adjustment_value_changed_cb), self);
-  g_signal_connect (adj, "changed", G_CALLBACK (adjustment_changed_cb), self);
-  g_signal_connect_swapped (self->message_list, "map", G_CALLBACK (message_list_map_cb), self);
+  self->follower = gc_scroll_follower_new (self->message_list, self->message_scroller);
+  g_signal_connect_swapped (self->follower, "notify::following", G_CALLBACK (following_cb), self);
   /* Folding hides the members on its own: say so to the header's button. */
   g_signal_connect_swapped (self->flap, "notify::reveal-flap", G_CALLBACK (flap_reveal_cb), self);
-  self->stick_to_bottom = TRUE;
 
   key_controller = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (key_controller, GTK_PHASE_CAPTURE);
@@ -1076,10 +901,10 @@ gc_room_view_set_active (GcRoomView *self,
       self->was_active = TRUE;
       /* Following the end, the view brings the newest lines in: they are
        * shown. Read further up, they wait for the person to get there. */
-      if (self->stick_to_bottom)
+      if (following (self))
         {
           clear_unread (self);
-          follow_end (self);
+          gc_scroll_follower_follow (self->follower);
         }
     }
   else
