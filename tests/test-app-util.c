@@ -15,22 +15,11 @@
 
 GcApplication *app;
 
-gboolean
-test_wake_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 /* Lets pending work (frames, layout, drawing) run for a little while. */
 void
 spin_for (guint ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
-  guint wake_id = g_timeout_add (10, test_wake_cb, NULL);
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (wake_id);
+  gc_test_run_for_ms (ms);
 }
 
 void
@@ -49,7 +38,7 @@ settle (void)
 char *
 tls_file (const char *name)
 {
-  return g_test_build_filename (G_TEST_DIST, "tls", name, NULL);
+  return gc_test_tls_file (name);
 }
 
 /* @tls: serve wss:// with the test certificate (tests/tls). */
@@ -59,27 +48,9 @@ test_server_start_full (TestServer           *ts,
                         guint16               port,
                         gboolean              tls)
 {
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GError) error = NULL;
+  GcTestServerOptions options = { .config = config, .port = port, .tls = tls };
 
-  ts->server = gc_server_new (config);
-  if (tls)
-    {
-      g_autofree char *cert_file = tls_file ("server.pem");
-      g_autofree char *key_file = tls_file ("server-key.pem");
-      g_autoptr(GTlsCertificate) certificate = g_tls_certificate_new_from_files (cert_file, key_file,
-                                                                                 &error);
-
-      g_assert_no_error (error);
-      gc_server_set_tls_certificate (ts->server, certificate, &error);
-      g_assert_no_error (error);
-    }
-  gc_server_listen (ts->server, loopback, port, &error);
-  g_assert_no_error (error);
-  ts->port = gc_server_get_port (ts->server);
-  g_assert_cmpuint (ts->port, >, 0);
-  g_free (ts->url);
-  ts->url = g_strdup_printf ("%s://127.0.0.1:%u", tls ? "wss" : "ws", ts->port);
+  gc_test_server_start (ts, &options);
 }
 
 void
@@ -90,34 +61,17 @@ test_server_start (TestServer           *ts,
   test_server_start_full (ts, config, port, FALSE);
 }
 
-static void
-shutdown_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  g_assert_true (gc_server_shutdown_finish (GC_SERVER (source), result, NULL));
-  *done = TRUE;
-}
-
 void
 test_server_stop (TestServer *ts)
 {
-  gboolean done = FALSE;
-
-  if (ts->server == NULL)
-    return;
-  gc_server_shutdown_async (ts->server, NULL, shutdown_cb, &done);
-  WAIT_FOR (done);
-  g_clear_object (&ts->server);
+  gc_test_server_stop (ts);
 }
 
 void
 test_server_free (TestServer *ts)
 {
-  test_server_stop (ts);
-  g_free (ts->url);
+  gc_test_server_stop (ts);
+  g_clear_pointer (&ts->url, g_free);
 }
 
 /* ------------------------------------------------------------------ */

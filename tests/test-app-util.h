@@ -23,7 +23,7 @@
 #include "gc-window-private.h"
 #include "gc-ws-handshake.h"
 
-#define TIMEOUT_MS 15000
+#include "gc-test-server.h"
 
 /* The application the windows belong to; each test program makes it. */
 extern GcApplication *app;
@@ -32,21 +32,10 @@ extern GcApplication *app;
 /* Waiting                                                              */
 /* ------------------------------------------------------------------ */
 
-gboolean test_wake_cb (gpointer user_data);
-
-/* WAIT_FOR (expression): spins until it is true (waking every 50 ms, as
- * some conditions follow layout and drawing rather than one callback). */
-#define WAIT_FOR(expr) G_STMT_START {                                  \
-    gint64 wait_deadline_ = g_get_monotonic_time () + (gint64) TIMEOUT_MS * 1000; \
-    guint wait_wake_ = g_timeout_add (50, test_wake_cb, NULL);         \
-    while (!(expr))                                                    \
-      {                                                                \
-        if (g_get_monotonic_time () > wait_deadline_)                  \
-          g_error ("%s:%d: timed out waiting for %s", __FILE__, __LINE__, #expr); \
-        g_main_context_iteration (NULL, TRUE);                         \
-      }                                                                \
-    g_source_remove (wait_wake_);                                      \
-  } G_STMT_END
+/* WAIT_FOR (expression): tests/lib's one wait (gc-test-wait.h), which
+ * also wakes every 50 ms, as some conditions follow layout and drawing
+ * rather than one callback. */
+#define WAIT_FOR(expr) gc_test_wait (expr)
 
 /* Lets pending work (frames, layout, drawing) run for a little while. */
 void spin_for (guint ms);
@@ -59,11 +48,8 @@ void settle (void);
 /* The in-process server                                                */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-  GcServer *server;
-  guint16   port;
-  char     *url;
-} TestServer;
+/* tests/lib's GcTestServer (gc-test-server.h). */
+typedef GcTestServer TestServer;
 
 char *tls_file               (const char           *name);
 /* @tls: serve wss:// with the test certificate (tests/tls). */
