@@ -665,14 +665,23 @@ gc_window_show_open_room (GcWindow   *self,
                           const char *server_url,
                           const char *room)
 {
+  GcOpenRooms *open_rooms;
+  GcChatSession *session;
   g_autofree char *key = NULL;
   GcRoomRow *existing;
 
   g_return_val_if_fail (GC_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (server_url != NULL && room != NULL, FALSE);
 
-  key = g_strdup_printf ("%s/%s", server_url, room);
-  existing = row_for_key (self, key);
+  /* The app's open rooms know every form of an address and a code. */
+  open_rooms = app_open_rooms (self);
+  session = open_rooms != NULL ? gc_open_rooms_lookup (open_rooms, server_url, room) : NULL;
+  existing = session != NULL ? row_for_session (self, session) : NULL;
+  if (existing == NULL)
+    {
+      key = g_strdup_printf ("%s/%s", server_url, room);
+      existing = row_for_key (self, key);
+    }
   if (existing == NULL)
     return FALSE;
   select_row (self, existing);
