@@ -24,7 +24,7 @@
 #include "gc-room-row.h"
 #include "gc-text-markup.h"
 #include "test-app-util.h"
-#include "ws-test-threads.h"
+#include "gc-test-threads.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 # define UNDER_ASAN 1
@@ -1747,7 +1747,7 @@ main (int   argc,
   g_clear_object (&settings);
   g_clear_object (&app);
   g_free (xdotool);
-  if (!ws_test_stop_idle_pool_threads (5000))
+  if (!gc_test_stop_idle_pool_threads (5000))
     g_printerr ("GLib pool threads are still running\n");
   return ret;
 }

@@ -13,7 +13,7 @@
 
 #include "gc-text-markup.h"
 #include "test-app-util.h"
-#include "ws-test-threads.h"
+#include "gc-test-threads.h"
 
 /* ------------------------------------------------------------------ */
 /* A TCP proxy that can turn into a black hole                          */
@@ -1135,7 +1135,7 @@ main (int   argc,
 
   g_clear_object (&app);
   /* The TLS test left gnutls pool threads that LSan cannot scan. */
-  if (!ws_test_stop_idle_pool_threads (5000))
+  if (!gc_test_stop_idle_pool_threads (5000))
     g_printerr ("GLib pool threads are still running\n");
   return ret;
 }
