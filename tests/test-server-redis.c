@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gc-test-client.h"
+#include "gc-test-http.h"
 #include "gc-test-server.h"
 #include "redis-test-server.h"
 
@@ -298,6 +299,164 @@ test_sigterm_node (Cluster       *cluster,
   g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_JOIN), ==, 0);
 }
 
+static char *
+healthz_redis (Cluster *cluster,
+               guint    node,
+               guint   *status)
+{
+  g_autoptr(GcTestHttpResponse) response = gc_test_http_get ("127.0.0.1", port (cluster, node),
+                                                             NULL, "/healthz");
+
+  *status = response->status;
+  g_assert_nonnull (response->json);
+  return g_strdup (json_object_get_string_member_with_default (response->json, "redis", ""));
+}
+
+static gboolean
+healthz_says (Cluster    *cluster,
+              guint       node,
+              const char *redis,
+              guint       status)
+{
+  guint got = 0;
+  g_autofree char *state = healthz_redis (cluster, node, &got);
+
+  return got == status && g_strcmp0 (state, redis) == 0;
+}
+
+static gboolean
+metrics_contain (Cluster    *cluster,
+                 guint       node,
+                 const char *line)
+{
+  g_autoptr(GcTestHttpResponse) response = gc_test_http_get ("127.0.0.1", port (cluster, node),
+                                                             NULL, "/metrics");
+
+  return response->status == 200 && strstr (response->body_text, line) != NULL;
+}
+
+/* /healthz has "redis": "ok", and 503 "down" while Redis is away;
+ * /metrics counts the nodes and the reconnection. */
+static void
+test_healthz_and_metrics (Cluster       *cluster,
+                          gconstpointer  data)
+{
+  g_autoptr(GcTestClient) refused = NULL;
+
+  if (skip_without_redis (cluster))
+    return;
+
+  g_assert_true (healthz_says (cluster, 0, "ok", 200));
+  gc_test_wait (metrics_contain (cluster, 0, "\ngochat_redis_nodes 2\n"));
+  g_assert_true (metrics_contain (cluster, 1, "\ngochat_redis_up 1\n"));
+
+  gc_test_redis_kill (cluster->redis);
+  gc_test_wait (healthz_says (cluster, 0, "down", 503));
+  refused = gc_test_client_start_join (port (cluster, 0), "away", "Alice", NULL);
+  g_assert_cmpint (json_object_get_int_member_with_default (
+                     gc_test_client_assert_refused (refused, 503, "unavailable"),
+                     "retry_after_ms", 0), >, 0);
+
+  gc_test_redis_restart (cluster->redis);
+  gc_test_wait (healthz_says (cluster, 0, "ok", 200));
+  gc_test_wait (healthz_says (cluster, 1, "ok", 200));
+  g_assert_true (metrics_contain (cluster, 0, "\ngochat_redis_reconnects_total 1\n") ||
+                 metrics_contain (cluster, 0, "\ngochat_redis_reconnects_total 2\n"));
+  {
+    g_autoptr(GcTestClient) back = gc_test_client_join (port (cluster, 1), "away", "Alice");
+  }
+}
+
+static gboolean
+is_leave_of (const GcTestEvent *event,
+             gpointer           user_data)
+{
+  return event->event->type == GC_EVENT_LEAVE &&
+         g_strcmp0 (event->event->leave.user->id, user_data) == 0;
+}
+
+/* SIGKILL a node: its client that resumes elsewhere is never seen to go;
+ * the other one leaves (timeout) once the node's lease and the resume
+ * window have run out. */
+static void
+test_sigkill_node (Cluster       *cluster,
+                   gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) carol = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) again = NULL;
+  g_autoptr(GcTestEvent) leave = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *carol_id = NULL;
+
+  if (skip_without_redis (cluster))
+    return;
+
+  alice = gc_test_client_join (port (cluster, 0), "killed", "Alice");
+  carol = gc_test_client_join (port (cluster, 0), "killed", "Carol");
+  bob = gc_test_client_join (port (cluster, 1), "killed", "Bob");
+  token = g_strdup (alice->welcome->event->welcome->session_id);
+  carol_id = g_strdup (gc_test_client_get_you (carol)->id);
+  gc_test_client_sync (bob);
+  gc_test_client_clear_queue (bob);
+
+  gc_test_server_process_stop (cluster->nodes[0], SIGKILL, 10000);
+  gc_test_client_wait_closed (alice);
+  gc_test_client_wait_closed (carol);
+
+  {
+    GcTestJoinOptions options = { .session_id = token };
+
+    again = gc_test_client_start_join (port (cluster, 1), "killed", "Alice", &options);
+  }
+  g_assert_true (gc_test_client_wait_welcome (again)->resumed);
+
+  leave = gc_test_client_wait_matching (bob, is_leave_of, carol_id, "Carol's leave");
+  g_assert_cmpint (leave->event->leave.reason, ==, GC_LEAVE_REASON_TIMEOUT);
+  gc_test_client_sync (bob);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_LEAVE), ==, 0);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_JOIN), ==, 0);
+}
+
+/* Redis killed and started again (empty): a sender learns whether its
+ * message went out (its echo, or a close), clients can join again, and
+ * ids stay above the old ones. */
+static void
+test_redis_restart (Cluster       *cluster,
+                    gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) again = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  guint64 last_id;
+
+  if (skip_without_redis (cluster))
+    return;
+
+  alice = gc_test_client_join (port (cluster, 0), "restart", "Alice");
+  bob = gc_test_client_join (port (cluster, 1), "restart", "Bob");
+  before = gc_test_client_send_messages (alice, "before", 3);
+  last_id = ((GcTestEvent *) g_ptr_array_index (before, 2))->event->message->id;
+
+  gc_test_redis_kill (cluster->redis);
+  gc_test_client_send_message (alice, "during", "during-1");
+  gc_test_redis_restart (cluster->redis);
+
+  /* Redis came back empty: the room is lost, so both are closed (1011)
+   * and would resume; their tokens are gone with it. The message was
+   * either echoed before that or never went out. */
+  g_assert_cmpuint (gc_test_client_wait_closed (alice), ==, 1011);
+  g_assert_cmpuint (gc_test_client_wait_closed (bob), ==, 1011);
+
+  gc_test_wait (healthz_says (cluster, 0, "ok", 200));
+  again = gc_test_client_join (port (cluster, 1), "restart", "Alice");
+  after = gc_test_client_send_messages (again, "after", 1);
+  g_assert_cmpuint (((GcTestEvent *) g_ptr_array_index (after, 0))->event->message->id, >, last_id);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -314,6 +473,13 @@ main (int    argc,
               cluster_setup, test_resume_on_other_node, cluster_teardown);
   g_test_add ("/server-redis/sigterm-node", Cluster, NULL,
               cluster_setup, test_sigterm_node, cluster_teardown);
+
+  g_test_add ("/server-redis/healthz-and-metrics", Cluster, NULL,
+              cluster_setup, test_healthz_and_metrics, cluster_teardown);
+  g_test_add ("/server-redis/sigkill-node", Cluster, NULL,
+              cluster_setup, test_sigkill_node, cluster_teardown);
+  g_test_add ("/server-redis/redis-restart", Cluster, NULL,
+              cluster_setup, test_redis_restart, cluster_teardown);
 
   return gc_test_run ();
 }

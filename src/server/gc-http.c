@@ -194,10 +194,16 @@ handle_healthz (GcServer          *server,
   /* From the moment shutdown starts, so that a load balancer stops
    * sending joins that would only get 503. */
   gboolean draining = gc_server_is_shutting_down (server);
+  /* --redis: a node that cannot reach Redis refuses joins (§6.7). */
+  const char *redis = gc_server_get_redis_state (server);
+  gboolean redis_down = g_strcmp0 (redis, "down") == 0;
   g_autoptr(GString) body = g_string_new (draining ? "{\"status\":\"draining\",\"version\":"
-                                                   : "{\"status\":\"ok\",\"version\":");
+                                          : redis_down ? "{\"status\":\"unavailable\",\"version\":"
+                                          : "{\"status\":\"ok\",\"version\":");
 
   gc_protocol_append_json_string (body, PACKAGE_VERSION, -1);
+  if (redis != NULL)
+    g_string_append_printf (body, ",\"redis\":\"%s\"", redis);
   g_string_append_printf (body,
                           ",\"rooms\":%u,\"connections\":%u,\"members\":%u,"
                           "\"handshakes\":%u,\"uptime_s\":%" G_GINT64_FORMAT "}",
@@ -207,7 +213,7 @@ handle_healthz (GcServer          *server,
                           gc_server_get_n_handshakes (server),
                           gc_server_get_uptime_seconds (server));
 
-  gc_http_respond (msg, draining ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK,
+  gc_http_respond (msg, draining || redis_down ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK,
                    "application/json", body->str, body->len);
 }
 
@@ -448,6 +454,7 @@ handle_metrics (GcServer          *server,
 
   append_limits (out, gc_server_get_config (server));
   append_process_metrics (out);
+  gc_server_append_redis_metrics (server, out);
 
   gc_http_respond (msg, SOUP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", out->str, out->len);
 }

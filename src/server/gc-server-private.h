@@ -145,6 +145,14 @@ void            gc_server_log_event         (GLogLevelFlags   level,
                                              const char      *address,
                                              const char      *reason);
 
+/* --redis, for /healthz: "ok" or "down" (Redis unreachable, or this node
+ * holds no lease); NULL on a single node. */
+const char     *gc_server_get_redis_state   (GcServer        *self);
+/* --redis, for /metrics: Redis's round trip, reconnects, repairs, nodes;
+ * nothing on a single node. */
+void            gc_server_append_redis_metrics (GcServer     *self,
+                                             GString         *out);
+
 #ifdef HAVE_REDIS
 /* --redis (gc-room.c, gc-join-redis.c): rooms shared through Redis. */
 #include "gc-redis-rooms.h"

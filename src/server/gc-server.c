@@ -796,6 +796,61 @@ gc_server_get_node_id (GcServer *self)
 }
 #endif
 
+const char *
+gc_server_get_redis_state (GcServer *self)
+{
+#ifdef HAVE_REDIS
+  if (self->redis != NULL)
+    return gc_redis_client_is_up (gc_redis_rooms_get_client (self->redis)) &&
+           gc_redis_rooms_has_lease (self->redis) ? "ok" : "down";
+#endif
+  return NULL;
+}
+
+void
+gc_server_append_redis_metrics (GcServer *self,
+                                GString  *out)
+{
+#ifdef HAVE_REDIS
+  GcRedisClientStats client = { 0 };
+  GcRedisRoomsStats rooms = { 0 };
+
+  if (self->redis == NULL)
+    return;
+
+  gc_redis_client_get_stats (gc_redis_rooms_get_client (self->redis), &client);
+  gc_redis_rooms_get_stats (self->redis, &rooms);
+  g_string_append_printf (out,
+    "# HELP gochat_redis_up Whether Redis answers and this node holds its lease (--redis).\n"
+    "# TYPE gochat_redis_up gauge\n"
+    "gochat_redis_up %d\n"
+    "# HELP gochat_redis_rtt_seconds Smoothed round trip of a Redis command.\n"
+    "# TYPE gochat_redis_rtt_seconds gauge\n"
+    "gochat_redis_rtt_seconds %.6f\n"
+    "# HELP gochat_redis_publish_rtt_seconds A PUBLISH to its arrival on the subscription (liveness probe).\n"
+    "# TYPE gochat_redis_publish_rtt_seconds gauge\n"
+    "gochat_redis_publish_rtt_seconds %.6f\n"
+    "# HELP gochat_redis_reconnects_total Connections to Redis made again after a loss.\n"
+    "# TYPE gochat_redis_reconnects_total counter\n"
+    "gochat_redis_reconnects_total %" G_GUINT64_FORMAT "\n"
+    "# HELP gochat_redis_commands_failed_total Redis commands that failed (Redis away) or were refused (busy).\n"
+    "# TYPE gochat_redis_commands_failed_total counter\n"
+    "gochat_redis_commands_failed_total %" G_GUINT64_FORMAT "\n"
+    "# HELP gochat_redis_gap_repairs_total Gaps in a room's events filled from its history stream.\n"
+    "# TYPE gochat_redis_gap_repairs_total counter\n"
+    "gochat_redis_gap_repairs_total %" G_GUINT64_FORMAT "\n"
+    "# HELP gochat_redis_rooms_lost_total Gaps the history no longer covered (the room's connections closed with 1011).\n"
+    "# TYPE gochat_redis_rooms_lost_total counter\n"
+    "gochat_redis_rooms_lost_total %" G_GUINT64_FORMAT "\n"
+    "# HELP gochat_redis_nodes Nodes holding a lease, at the last renewal.\n"
+    "# TYPE gochat_redis_nodes gauge\n"
+    "gochat_redis_nodes %u\n",
+    g_strcmp0 (gc_server_get_redis_state (self), "ok") == 0,
+    client.rtt_us / 1e6, client.probe_rtt_us / 1e6, client.reconnects,
+    client.lost + client.refused_busy, rooms.repairs, rooms.lost_rooms, rooms.nodes);
+#endif
+}
+
 /* Shutdown ------------------------------------------------------------------- */
 
 /* Rooms go first, so that no member sees its connection close. */

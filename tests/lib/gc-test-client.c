@@ -346,8 +346,8 @@ gc_test_client_assert_refused_full (GcTestClient *client,
   /* docs/protocol.md §3.6: a join that is a valid upgrade (as this client's
    * always are) is refused after the upgrade, with a `refused` event and
    * close code 4000 + status, but for the 503 of a full or draining server,
-   * which stays an HTTP refusal. */
-  if (status != 503)
+   * which stays an HTTP refusal (503 `unavailable`, §6.7, is in band). */
+  if (status != 503 || g_strcmp0 (code, "unavailable") == 0)
     {
       gushort expected_close = (gushort) (4000 + status);
 

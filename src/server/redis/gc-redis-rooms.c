@@ -1436,3 +1436,11 @@ gc_redis_rooms_init (GcRedisRooms *self)
   self->by_channel = g_hash_table_new (g_str_hash, g_str_equal);
   self->batch_rooms = g_ptr_array_new_with_free_func (g_free);
 }
+
+GcRedisClient *
+gc_redis_rooms_get_client (GcRedisRooms *self)
+{
+  g_return_val_if_fail (GC_IS_REDIS_ROOMS (self), NULL);
+
+  return self->client;
+}

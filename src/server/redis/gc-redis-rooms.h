@@ -225,5 +225,6 @@ typedef struct {
 
 void          gc_redis_rooms_get_stats    (GcRedisRooms      *self,
                                            GcRedisRoomsStats *stats);
+GcRedisClient *gc_redis_rooms_get_client  (GcRedisRooms      *self);
 
 G_END_DECLS
