@@ -457,6 +457,63 @@ test_redis_restart (Cluster       *cluster,
   g_assert_cmpuint (((GcTestEvent *) g_ptr_array_index (after, 0))->event->message->id, >, last_id);
 }
 
+/* 50 joins at once with names of the same key, spread over the nodes:
+ * exactly one wins, every other gets 409 with a suggestion that is free
+ * (it joins, wherever it is tried). */
+static void
+test_concurrent_same_name (Cluster       *cluster,
+                           gconstpointer  data)
+{
+  static const char *forms[] = { "Zoe", "zoe", "ZOE", "zOe" };
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_client_free);
+  g_autoptr(GPtrArray) suggested = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_client_free);
+  guint winners = 0;
+  const guint n = 50;
+
+  if (skip_without_redis (cluster))
+    return;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (clients, gc_test_client_start_join (port (cluster, i % N_NODES), "crowd",
+                                                         forms[i % G_N_ELEMENTS (forms)], NULL));
+  for (guint i = 0; i < n; i++)
+    {
+      GcTestClient *client = g_ptr_array_index (clients, i);
+
+      gc_test_client_wait_finished (client);
+      /* Refusals are in band, or HTTP when the address has many of them
+       * in flight (§3.6). */
+      if (client->connection == NULL)
+        {
+          g_assert_cmpuint (client->http_status, ==, 409);
+          continue;
+        }
+      gc_test_wait (client->welcome != NULL || client->closed);
+      if (client->welcome != NULL)
+        winners++;
+    }
+  g_assert_cmpuint (winners, ==, 1);
+
+  /* Every suggestion was free when made (all are the same key: the
+   * first of them joins). */
+  for (guint i = 0; i < n && suggested->len < 1; i++)
+    {
+      GcTestClient *client = g_ptr_array_index (clients, i);
+      const char *suggestion;
+
+      if (client->welcome != NULL)
+        continue;
+      g_assert_nonnull (client->refusal);
+      g_assert_cmpstr (json_object_get_string_member (client->refusal, "error"), ==, "name_taken");
+      if (client->connection != NULL)
+        g_assert_cmpuint (client->close_code, ==, 4409);
+      suggestion = json_object_get_string_member_with_default (client->refusal, "suggestion", NULL);
+      g_assert_nonnull (suggestion);
+      g_ptr_array_add (suggested, gc_test_client_join (port (cluster, (i + 1) % N_NODES),
+                                                       "crowd", suggestion));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -480,6 +537,9 @@ main (int    argc,
               cluster_setup, test_sigkill_node, cluster_teardown);
   g_test_add ("/server-redis/redis-restart", Cluster, NULL,
               cluster_setup, test_redis_restart, cluster_teardown);
+
+  g_test_add ("/server-redis/concurrent-same-name", Cluster, NULL,
+              cluster_setup, test_concurrent_same_name, cluster_teardown);
 
   return gc_test_run ();
 }
