@@ -514,6 +514,83 @@ test_concurrent_same_name (Cluster       *cluster,
     }
 }
 
+/* Typing and rename across nodes: the typist does not hear itself, the
+ * new name is everyone's at once and the old one is free again. */
+static void
+test_typing_and_rename (Cluster       *cluster,
+                        gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) taken = NULL;
+  g_autoptr(GcTestClient) freed = NULL;
+  g_autoptr(GcTestEvent) typing = NULL;
+  g_autoptr(GcTestEvent) renamed = NULL;
+  g_autoptr(GcTestEvent) echoed = NULL;
+  g_autofree char *typing_request = gc_request_build_typing (TRUE);
+  g_autofree char *rename_request = gc_request_build_rename ("Alicia");
+
+  if (skip_without_redis (cluster))
+    return;
+
+  alice = gc_test_client_join (port (cluster, 0), "chatter", "Alice");
+  bob = gc_test_client_join (port (cluster, 1), "chatter", "Bob");
+  gc_test_client_sync (alice);
+  gc_test_client_clear_queue (alice);
+
+  gc_test_client_send_text (alice, typing_request);
+  typing = gc_test_client_wait_event (bob, GC_EVENT_TYPING);
+  gc_test_assert_same_user (typing->event->typing.user, gc_test_client_get_you (alice));
+  g_assert_true (typing->event->typing.active);
+
+  gc_test_client_send_text (alice, rename_request);
+  renamed = gc_test_client_wait_event (bob, GC_EVENT_RENAME);
+  g_assert_cmpstr (renamed->event->rename.old_name, ==, "Alice");
+  g_assert_cmpstr (renamed->event->rename.user->name, ==, "Alicia");
+  g_assert_cmpstr (renamed->event->rename.user->id, ==, gc_test_client_get_you (alice)->id);
+  echoed = gc_test_client_wait_event (alice, GC_EVENT_RENAME);
+  g_assert_cmpstr (echoed->event->rename.user->name, ==, "Alicia");
+  g_assert_cmpuint (gc_test_client_count_queued (alice, GC_EVENT_TYPING), ==, 0);
+
+  taken = gc_test_client_start_join (port (cluster, 1), "chatter", "ALICIA", NULL);
+  gc_test_client_assert_refused (taken, 409, "name_taken");
+  freed = gc_test_client_join (port (cluster, 1), "chatter", "alice");
+}
+
+/* A resume on node 2 while the old connection on node 1 still looks
+ * open (half-open): node 1 closes it with 4000, nobody sees leave/join. */
+static void
+test_half_open_takeover (Cluster       *cluster,
+                         gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) again = NULL;
+  g_autofree char *token = NULL;
+
+  if (skip_without_redis (cluster))
+    return;
+
+  alice = gc_test_client_join (port (cluster, 0), "halfopen", "Alice");
+  bob = gc_test_client_join (port (cluster, 1), "halfopen", "Bob");
+  token = g_strdup (alice->welcome->event->welcome->session_id);
+  gc_test_client_sync (bob);
+  gc_test_client_clear_queue (bob);
+
+  {
+    GcTestJoinOptions options = { .session_id = token };
+
+    again = gc_test_client_start_join (port (cluster, 1), "halfopen", "Alice", &options);
+  }
+  g_assert_true (gc_test_client_wait_welcome (again)->resumed);
+  g_assert_cmpuint (gc_test_client_wait_closed (alice), ==, 4000);
+
+  gc_test_client_sync (again);
+  gc_test_client_sync (bob);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_LEAVE), ==, 0);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_JOIN), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -540,6 +617,11 @@ main (int    argc,
 
   g_test_add ("/server-redis/concurrent-same-name", Cluster, NULL,
               cluster_setup, test_concurrent_same_name, cluster_teardown);
+
+  g_test_add ("/server-redis/typing-and-rename", Cluster, NULL,
+              cluster_setup, test_typing_and_rename, cluster_teardown);
+  g_test_add ("/server-redis/half-open-takeover", Cluster, NULL,
+              cluster_setup, test_half_open_takeover, cluster_teardown);
 
   return gc_test_run ();
 }
