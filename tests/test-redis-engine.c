@@ -145,6 +145,14 @@ skip_without_redis (void)
 
 /* --- URLs ------------------------------------------------------------------ */
 
+static gboolean
+blpop_is_blocked (GcTestRedis *redis)
+{
+  g_autofree char *info = gc_test_redis_run (redis, "INFO", "clients", NULL);
+
+  return strstr (info, "blocked_clients:1") != NULL;
+}
+
 static void
 test_url (void)
 {
@@ -448,11 +456,7 @@ test_probe (void)
   client = client_new (redis, &events);
   gc_redis_client_set_timeout_ms (client, 1000);
   gc_redis_client_start (client);
-  while (stats.probe_rtt_us == 0)
-    {
-      gc_test_run_for_ms (50);
-      gc_redis_client_get_stats (client, &stats);
-    }
+  gc_test_wait ((gc_redis_client_get_stats (client, &stats), stats.probe_rtt_us != 0));
   g_assert_cmpuint (stats.probe_failures, ==, 0);
   /* Probes are internal: the message function never sees them. */
   g_assert_cmpuint (events.messages->len, ==, 0);
@@ -670,7 +674,9 @@ test_down_beyond_grace (void)
 
   g_assert_true (gc_redis_client_command (client, on_reply, &blocked, &error,
                                           "BLPOP", "empty", "0", NULL));
-  gc_test_run_for_ms (100);
+  /* The BLPOP must have reached Redis before the kill, or this tests a
+   * command that was never sent. */
+  gc_test_wait (blpop_is_blocked (redis));
   gc_test_redis_kill (redis);
   gc_test_wait (blocked.errors == 1);
   g_assert_error (blocked.last_error, GC_REDIS_ERROR, GC_REDIS_ERROR_LOST);
