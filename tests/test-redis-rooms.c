@@ -1029,6 +1029,83 @@ test_dispose (void)
   answers_clear (&sent);
 }
 
+typedef struct {
+  GcRedisRooms *rooms;
+  guint delivered;
+  guint closed_at;
+} CloseOnLeave;
+
+/* What the server does: the last local member's leave closes the room,
+ * from inside the delivery. */
+static void
+on_event_close_on_leave (const char             *room,
+                         const GcRedisRoomEvent *event,
+                         gpointer                user_data)
+{
+  CloseOnLeave *state = user_data;
+
+  state->delivered++;
+  if (event->type == GC_REDIS_ROOM_EVENT_LEAVE && state->closed_at == 0)
+    {
+      state->closed_at = state->delivered;
+      gc_redis_rooms_close (state->rooms, room);
+    }
+}
+
+/* Closing a room from its event function delivers nothing more and frees
+ * nothing the delivery loop still uses (review item 8; under ASan). */
+static void
+test_close_in_event (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, leaves, sent;
+  CloseOnLeave state = { 0 };
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&joins);
+  answers_init (&leaves);
+  answers_init (&sent);
+  state.rooms = a.rooms;
+  gc_redis_rooms_set_event_func (a.rooms, on_event_close_on_leave, &state);
+
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (&b, "bob", 0, 0, &joins);
+  /* Node a synced at alice's join: it delivers bob's join only. */
+  gc_test_wait (joins.answers == 2 && state.delivered == 1);
+
+  /* The leave and the messages after it reach node a together. */
+  gc_redis_rooms_leave (b.rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
+  for (guint i = 0; i < 5; i++)
+    say (&b, "bob", "after", &sent);
+  gc_test_wait (b.messages == 5);
+  gc_test_run_for_ms (200);
+
+  g_assert_cmpuint (state.closed_at, ==, 2);
+  g_assert_cmpuint (state.delivered, ==, 2);
+  /* Open again (a new room, synced by its first join): delivering again. */
+  gc_redis_rooms_open (a.rooms, "r");
+  join (&a, "carol", 0, 0, &joins);
+  gc_test_wait (joins.answers == 3);
+  say (&b, "bob", "later", &sent);
+  gc_test_wait (b.messages == 6 && state.delivered > 2);
+
+  gc_redis_rooms_close (a.rooms, "r");
+  gc_redis_rooms_close (b.rooms, "r");
+  node_clear (&a);
+  node_clear (&b);
+  answers_clear (&joins);
+  answers_clear (&leaves);
+  answers_clear (&sent);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1048,6 +1125,7 @@ main (int   argc,
   g_test_add_func ("/redis/rooms/fenced", test_fenced);
   g_test_add_func ("/redis/rooms/drain", test_drain);
   g_test_add_func ("/redis/rooms/dispose", test_dispose);
+  g_test_add_func ("/redis/rooms/close-in-event", test_close_in_event);
 
   return g_test_run ();
 }

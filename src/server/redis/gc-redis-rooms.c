@@ -115,6 +115,11 @@ struct _Room {
   GQueue buffer;            /* of GcRedisRoomEvent, waiting */
   GQueue waiting_ops;       /* of Op, waiting for the subscription */
   GPtrArray *batch;         /* of Op: messages for the next flush */
+  /* The event function may close the room it is called for: the room
+   * then only leaves the tables, delivers nothing more and is freed once
+   * the delivery loops are out (an idle). */
+  guint delivering;
+  gboolean closed;
 };
 
 static void room_process (Room *room);
@@ -274,6 +279,13 @@ room_free (gpointer data)
   g_free (room);
 }
 
+static gboolean
+room_free_later (gpointer data)
+{
+  room_free (data);
+  return G_SOURCE_REMOVE;
+}
+
 static Room *
 room_get (GcRedisRooms *self,
           const char   *code)
@@ -302,9 +314,13 @@ room_deliver (Room             *room,
 {
   GcRedisRooms *self = room->rooms;
 
+  if (room->closed)
+    return;
   room->last_seq = event->seq;
+  room->delivering++;
   if (self->event_func != NULL)
     self->event_func (room->code, event, self->event_data);
+  room->delivering--;
 }
 
 static void
@@ -381,6 +397,8 @@ on_repaired (const redisReply *reply,
       room_deliver (room, event);
     }
   self->stats.repairs++;
+  if (room->closed)
+    goto out;
 
   /* The streams must have reached the room's current sequence (or the
    * oldest event waiting in the buffer, which came after). */
@@ -445,9 +463,9 @@ room_process (Room *room)
 {
   GcRedisRoomEvent *event;
 
-  if (!room->synced || room->repairing)
+  if (!room->synced || room->repairing || room->closed)
     return;
-  while ((event = g_queue_peek_head (&room->buffer)) != NULL)
+  while ((event = g_queue_peek_head (&room->buffer)) != NULL && !room->closed)
     {
       if (event->seq <= room->last_seq)
         {
@@ -576,6 +594,15 @@ gc_redis_rooms_close (GcRedisRooms *self,
     op_run (op);
   gc_redis_client_unsubscribe (self->client, room->channel);
   g_hash_table_remove (self->by_channel, room->channel);
+  if (room->delivering > 0)
+    {
+      /* Called from the event function: the loop that called it still
+       * uses the room (the reviewer's use-after-free). */
+      g_hash_table_steal (self->rooms, room->code);
+      room->closed = TRUE;
+      g_idle_add_full (G_PRIORITY_DEFAULT, room_free_later, room, NULL);
+      return;
+    }
   g_hash_table_remove (self->rooms, room->code);
 }
 
