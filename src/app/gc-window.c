@@ -27,6 +27,10 @@ struct _GcWindow
   gboolean              close_confirmed;
   gboolean              keep_saved;    /* closing: its rooms come back next start */
   GcOpenRooms          *open_rooms;
+  /* The sidebar's model: the app's open rooms this window shows, those
+   * with a view here (one window's rooms are not another's). */
+  GHashTable           *views;         /* GcChatSession → GcRoomView */
+  GtkFilterListModel   *rooms;
 
   AdwToastOverlay      *toast_overlay;
   AdwLeaflet           *leaflet;
@@ -86,51 +90,84 @@ notification_id (GcWindow      *self,
 /* Rooms                                                                */
 /* ------------------------------------------------------------------ */
 
-static GcRoomRow *
-nth_row (GcWindow *self,
-         int       n)
+/* The window's rooms in sidebar order, on the app's open rooms (or a
+ * model of its own in a window without a GcApplication). */
+static GListModel *
+window_rooms (GcWindow *self)
 {
-  GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->sidebar, n);
+  if (gtk_filter_list_model_get_model (self->rooms) == NULL)
+    {
+      GcOpenRooms *open_rooms = app_open_rooms (self);
 
-  return row != NULL ? GC_ROOM_ROW (row) : NULL;
+      if (open_rooms == NULL)
+        open_rooms = self->open_rooms = gc_open_rooms_new ();
+      gtk_filter_list_model_set_model (self->rooms, G_LIST_MODEL (open_rooms));
+    }
+  return G_LIST_MODEL (self->rooms);
 }
 
 static guint
-count_rows (GcWindow *self)
+count_rooms (GcWindow *self)
 {
-  guint n = 0;
-
-  while (gtk_list_box_get_row_at_index (self->sidebar, (int) n) != NULL)
-    n++;
-  return n;
+  return g_list_model_get_n_items (G_LIST_MODEL (self->rooms));
 }
 
-static GcRoomRow *
-row_for_session (GcWindow      *self,
-                 GcChatSession *session)
+/* (transfer none) */
+static GcChatSession *
+nth_room (GcWindow *self,
+          guint     n)
 {
-  GcRoomRow *row;
+  g_autoptr(GcChatSession) session = g_list_model_get_item (G_LIST_MODEL (self->rooms), n);
 
-  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
-    if (gc_room_view_get_session (gc_room_row_get_view (row)) == session)
-      return row;
-  return NULL;
+  /* The model holds it. */
+  return session;
 }
 
-static GcRoomRow *
-row_for_key (GcWindow   *self,
-             const char *key)
+static gboolean
+find_room (GcWindow      *self,
+           GcChatSession *session,
+           guint         *position)
 {
-  GcRoomRow *row;
+  for (guint i = 0; i < count_rooms (self); i++)
+    if (nth_room (self, i) == session)
+      {
+        *position = i;
+        return TRUE;
+      }
+  return FALSE;
+}
 
-  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
+static GcChatSession *
+room_for_key (GcWindow   *self,
+              const char *key)
+{
+  for (guint i = 0; i < count_rooms (self); i++)
     {
-      g_autofree char *row_key = room_key (gc_room_view_get_session (gc_room_row_get_view (row)));
+      g_autofree char *room = room_key (nth_room (self, i));
 
-      if (g_str_equal (row_key, key))
-        return row;
+      if (g_str_equal (room, key))
+        return nth_room (self, i);
     }
   return NULL;
+}
+
+static gboolean
+shown_here (gpointer item,
+            gpointer user_data)
+{
+  GcWindow *self = user_data;
+
+  return g_hash_table_contains (self->views, item);
+}
+
+/* The one way a sidebar row comes to be: a room added to the model. */
+static GtkWidget *
+create_room_row (gpointer item,
+                 gpointer user_data)
+{
+  GcWindow *self = user_data;
+
+  return gc_room_row_new (g_hash_table_lookup (self->views, item));
 }
 
 GcRoomView *
@@ -182,7 +219,7 @@ static void
 update_actions (GcWindow *self)
 {
   gboolean has_room = gc_window_get_room_view (self) != NULL;
-  gboolean several = count_rows (self) > 1;
+  gboolean several = count_rooms (self) > 1;
   static const char * const room_actions[] = { "leave-room", "copy-invite" };
   static const char * const switch_actions[] = { "next-room", "previous-room", "select-room" };
 
@@ -238,7 +275,10 @@ show_view (GcWindow   *self,
     gtk_root_set_focus (GTK_ROOT (self), NULL);
 
   if (view == NULL)
-    gtk_stack_set_visible_child (self->stack, self->empty_page);
+    {
+      gtk_list_box_unselect_all (self->sidebar);
+      gtk_stack_set_visible_child (self->stack, self->empty_page);
+    }
   else
     {
       gtk_stack_set_visible_child (self->stack, GTK_WIDGET (view));
@@ -297,30 +337,34 @@ leaflet_folded_cb (GcWindow *self)
     }
 }
 
+/* Shows @session's room; the sidebar's selection follows. */
 static void
-select_row (GcWindow  *self,
-            GcRoomRow *row)
+select_room (GcWindow      *self,
+             GcChatSession *session)
 {
-  if (gtk_list_box_get_selected_row (self->sidebar) == GTK_LIST_BOX_ROW (row))
-    show_view (self, gc_room_row_get_view (row));
+  GcRoomView *view = g_hash_table_lookup (self->views, session);
+  GtkListBoxRow *row;
+  guint position;
+
+  g_return_if_fail (view != NULL && find_room (self, session, &position));
+
+  row = gtk_list_box_get_row_at_index (self->sidebar, (int) position);
+  if (gtk_list_box_get_selected_row (self->sidebar) == row)
+    show_view (self, view);
   else
-    gtk_list_box_select_row (self->sidebar, GTK_LIST_BOX_ROW (row));
+    gtk_list_box_select_row (self->sidebar, row);
   show_room_page (self);
-  gc_room_view_focus_compose (gc_room_row_get_view (row));
+  gc_room_view_focus_compose (view);
 }
 
 void
 gc_window_show_session (GcWindow      *self,
                         GcChatSession *session)
 {
-  GcRoomRow *row;
-
   g_return_if_fail (GC_IS_WINDOW (self));
   g_return_if_fail (GC_IS_CHAT_SESSION (session));
 
-  row = row_for_session (self, session);
-  g_return_if_fail (row != NULL);
-  select_row (self, row);
+  select_room (self, session);
 }
 
 /* ------------------------------------------------------------------ */
@@ -418,21 +462,20 @@ gc_window_add_session (GcWindow      *self,
 {
   g_autofree char *key = NULL;
   GcLocalHost *host;
-  GcRoomRow *existing;
+  GcChatSession *existing;
   GtkWidget *view;
-  GtkWidget *row;
   gboolean hosted;
 
   g_return_if_fail (GC_IS_WINDOW (self));
   g_return_if_fail (GC_IS_CHAT_SESSION (session));
 
   key = room_key (session);
-  existing = row_for_key (self, key);
+  existing = room_for_key (self, key);
   if (existing != NULL)
     {
-      if (gc_room_view_get_session (gc_room_row_get_view (existing)) != session)
+      if (existing != session)
         gc_chat_session_leave (session);
-      select_row (self, existing);
+      select_room (self, existing);
       return;
     }
 
@@ -446,52 +489,51 @@ gc_window_add_session (GcWindow      *self,
                           G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
   gtk_stack_add_child (self->stack, view);
 
-  row = gc_room_row_new (GC_ROOM_VIEW (view));
-  gtk_list_box_append (self->sidebar, row);
-
   g_signal_connect_object (session, "notify::user-name", G_CALLBACK (session_name_cb), self, 0);
   g_signal_connect_object (session, "message-received", G_CALLBACK (session_message_cb), self, 0);
   remember_session (self, session, hosted);
-  if (app_open_rooms (self) != NULL)
-    gc_open_rooms_add (app_open_rooms (self), session, !hosted);
 
-  select_row (self, GC_ROOM_ROW (row));
+  /* In the table first: the row comes with the model's items-changed. */
+  g_hash_table_insert (self->views, g_object_ref (session), g_object_ref (view));
+  window_rooms (self);
+  gc_open_rooms_add (self->open_rooms, session, !hosted);
+
+  select_room (self, session);
 }
 
 void
 gc_window_leave_session (GcWindow      *self,
                          GcChatSession *session)
 {
-  GcRoomRow *row;
-  GcRoomRow *next;
+  g_autoptr(GcChatSession) held = NULL;
+  GcChatSession *next = NULL;
   GcRoomView *view;
-  int index;
+  guint index;
 
   g_return_if_fail (GC_IS_WINDOW (self));
   g_return_if_fail (GC_IS_CHAT_SESSION (session));
 
-  row = row_for_session (self, session);
-  g_return_if_fail (row != NULL);
-
-  view = gc_room_row_get_view (row);
-  index = gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row));
-  if (app_open_rooms (self) != NULL)
-    gc_open_rooms_remove (app_open_rooms (self), session);
-  gc_chat_session_leave (session);
-  withdraw_notification (self, session);
+  view = g_hash_table_lookup (self->views, session);
+  g_return_if_fail (view != NULL && find_room (self, session, &index));
 
   /* The neighbour below takes its place, else the one above. */
-  next = nth_row (self, index + 1);
-  if (next == NULL)
-    next = index > 0 ? nth_row (self, index - 1) : NULL;
+  if (index + 1 < count_rooms (self))
+    next = nth_room (self, index + 1);
+  else if (index > 0)
+    next = nth_room (self, index - 1);
 
+  held = g_object_ref (session);
   if (gc_window_get_room_view (self) == view)
     show_view (self, NULL);
-  gtk_list_box_remove (self->sidebar, GTK_WIDGET (row));
+  /* Out of the model, out of the sidebar. */
+  gc_open_rooms_remove (self->open_rooms, session);
+  gc_chat_session_leave (session);
+  withdraw_notification (self, session);
   gtk_stack_remove (self->stack, GTK_WIDGET (view));
+  g_hash_table_remove (self->views, session);
 
   if (next != NULL)
-    select_row (self, next);
+    select_room (self, next);
   else
     {
       show_view (self, NULL);
@@ -514,30 +556,29 @@ guint
 gc_window_get_n_sessions (GcWindow *self)
 {
   g_return_val_if_fail (GC_IS_WINDOW (self), 0);
-  return count_rows (self);
+  return count_rooms (self);
 }
 
 GcChatSession *
 gc_window_get_nth_session (GcWindow *self,
                            guint     n)
 {
-  GcRoomRow *row;
-
   g_return_val_if_fail (GC_IS_WINDOW (self), NULL);
 
-  row = nth_row (self, (int) n);
-  return row != NULL ? gc_room_view_get_session (gc_room_row_get_view (row)) : NULL;
+  return n < count_rooms (self) ? nth_room (self, n) : NULL;
 }
 
 gboolean
 gc_window_has_hosted_rooms (GcWindow *self)
 {
-  GcRoomRow *row;
+  GHashTableIter iter;
+  gpointer view;
 
   g_return_val_if_fail (GC_IS_WINDOW (self), FALSE);
 
-  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
-    if (gc_room_view_get_hosted (gc_room_row_get_view (row)))
+  g_hash_table_iter_init (&iter, self->views);
+  while (g_hash_table_iter_next (&iter, NULL, &view))
+    if (gc_room_view_get_hosted (view))
       return TRUE;
   return FALSE;
 }
@@ -562,7 +603,7 @@ join_dialog_destroy_cb (GcJoinDialog *dialog,
     self->join_dialog = NULL;
 
   /* Closed without joining, and nothing else to show. */
-  if (count_rows (self) == 0 && self->joining->len == 0)
+  if (count_rooms (self) == 0 && self->joining->len == 0)
     gtk_window_destroy (GTK_WINDOW (self));
 }
 
@@ -665,26 +706,18 @@ gc_window_show_open_room (GcWindow   *self,
                           const char *server_url,
                           const char *room)
 {
-  GcOpenRooms *open_rooms;
   GcChatSession *session;
-  g_autofree char *key = NULL;
-  GcRoomRow *existing;
 
   g_return_val_if_fail (GC_IS_WINDOW (self), FALSE);
   g_return_val_if_fail (server_url != NULL && room != NULL, FALSE);
 
-  /* The app's open rooms know every form of an address and a code. */
-  open_rooms = app_open_rooms (self);
-  session = open_rooms != NULL ? gc_open_rooms_lookup (open_rooms, server_url, room) : NULL;
-  existing = session != NULL ? row_for_session (self, session) : NULL;
-  if (existing == NULL)
-    {
-      key = g_strdup_printf ("%s/%s", server_url, room);
-      existing = row_for_key (self, key);
-    }
-  if (existing == NULL)
+  /* The open rooms know every form of an address and a code; the room
+   * must be this window's. */
+  window_rooms (self);
+  session = gc_open_rooms_lookup (self->open_rooms, server_url, room);
+  if (session == NULL || !g_hash_table_contains (self->views, session))
     return FALSE;
-  select_row (self, existing);
+  select_room (self, session);
   return TRUE;
 }
 
@@ -695,11 +728,11 @@ gc_window_show_existing_room (GcWindow      *self,
                               GcChatSession *session)
 {
   g_autofree char *key = room_key (session);
-  GcRoomRow *existing = row_for_key (self, key);
+  GcChatSession *existing = room_for_key (self, key);
 
   if (existing != NULL)
     {
-      select_row (self, existing);
+      select_room (self, existing);
       return TRUE;
     }
   for (guint i = 0; i < self->joining->len; i++)
@@ -1019,20 +1052,20 @@ gc_window_close_now (GcWindow *self)
 static void
 leave_everything (GcWindow *self)
 {
-  GcRoomRow *row;
+  g_autoptr(GList) sessions = g_hash_table_get_keys (self->views);
 
   for (guint i = 0; i < self->joining->len; i++)
     gc_chat_session_leave (g_ptr_array_index (self->joining, i));
   g_ptr_array_set_size (self->joining, 0);
 
-  for (int i = 0; (row = nth_row (self, i)) != NULL; i++)
+  for (GList *l = sessions; l != NULL; l = l->next)
     {
-      GcChatSession *session = gc_room_view_get_session (gc_room_row_get_view (row));
+      GcChatSession *session = l->data;
 
       /* Closed with the app, the rooms come back next start; a window
        * closed while others stay takes its rooms along. */
-      if (!self->keep_saved && app_open_rooms (self) != NULL)
-        gc_open_rooms_remove (app_open_rooms (self), session);
+      if (!self->keep_saved && self->open_rooms != NULL)
+        gc_open_rooms_remove (self->open_rooms, session);
       gc_chat_session_leave (session);
     }
 }
@@ -1114,6 +1147,11 @@ gc_window_dispose (GObject *object)
     }
   if (self->joining != NULL)
     leave_everything (self);
+  if (self->sidebar != NULL)
+    gtk_list_box_bind_model (self->sidebar, NULL, NULL, NULL, NULL);
+  /* The app's model outlives the window: stop filtering it. */
+  if (self->rooms != NULL)
+    gtk_filter_list_model_set_model (self->rooms, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), GC_TYPE_WINDOW);
 
@@ -1126,6 +1164,8 @@ gc_window_finalize (GObject *object)
   GcWindow *self = GC_WINDOW (object);
 
   g_clear_pointer (&self->joining, g_ptr_array_unref);
+  g_clear_object (&self->rooms);
+  g_clear_pointer (&self->views, g_hash_table_unref);
   g_clear_object (&self->open_rooms);
   g_clear_object (&self->settings);
 
@@ -1167,6 +1207,11 @@ gc_window_init (GcWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  self->views = g_hash_table_new_full (NULL, NULL, g_object_unref, g_object_unref);
+  /* Its model is set on first use, once the window has its application. */
+  self->rooms = gtk_filter_list_model_new (NULL, GTK_FILTER (gtk_custom_filter_new (shown_here, self, NULL)));
+  gtk_list_box_bind_model (self->sidebar, G_LIST_MODEL (self->rooms), create_room_row, self, NULL);
+
   self->joining = g_ptr_array_new_with_free_func (g_object_unref);
   self->settings = g_settings_new (GC_APPLICATION_ID);
   gtk_window_set_default_size (GTK_WINDOW (self),
@@ -1188,9 +1233,7 @@ GcRoomView *
 gc_window_find_view (GcWindow      *self,
                      GcChatSession *session)
 {
-  GcRoomRow *row = row_for_session (self, session);
-
-  return row != NULL ? gc_room_row_get_view (row) : NULL;
+  return g_hash_table_lookup (self->views, session);
 }
 
 void
