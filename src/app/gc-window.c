@@ -56,7 +56,6 @@ app_host (GcWindow *self)
   return GC_IS_APPLICATION (app) ? gc_application_get_host (GC_APPLICATION (app)) : NULL;
 }
 
-/* Identifies a room within a window: the server and the room code. */
 /* The app's open rooms (none in a window without a GcApplication). Held:
  * a window being destroyed has left its application already. */
 static GcOpenRooms *
@@ -69,6 +68,7 @@ app_open_rooms (GcWindow *self)
   return self->open_rooms;
 }
 
+/* Identifies a room within a window: the server and the room code. */
 static char *
 room_key (GcChatSession *session)
 {
