@@ -729,6 +729,10 @@ test_reconnect_at_once (void)
   gc_test_server_stop (ts);
   gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING &&
             gc_chat_session_get_retry_seconds (session) > 0);
+  /* A route change while the network stays up is no news: the backoff
+   * stands (GNetworkMonitor says "changed" for any route). */
+  g_signal_emit_by_name (monitor, "network-changed", TRUE);
+  g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_WAITING);
   restart_server (ts, NULL);
   gc_chat_session_reconnect_now (session);
   g_assert_cmpint (gc_chat_session_get_state (session), ==, GC_CHAT_SESSION_STATE_RECONNECTING);

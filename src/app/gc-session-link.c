@@ -40,6 +40,7 @@ struct _GcSessionLink
 
   /* While WAITING, the network coming back means "try now". */
   GNetworkMonitor          *network_monitor;
+  gboolean                  network_available;
 
   /* The current attempt or connection. */
   GcWsConnection           *connection;
@@ -625,9 +626,13 @@ network_changed_cb (GNetworkMonitor *monitor,
                     gboolean         available,
                     GcSessionLink   *self)
 {
-  /* Only a link waiting out its backoff: an attempt that runs, or a
-   * refusal that will not go away, is left alone. */
-  if (available && self->state == GC_CHAT_SESSION_STATE_WAITING)
+  /* GNetworkMonitor says "changed" on any route change; only the network
+   * coming back is news. And only a link waiting out its backoff acts: an
+   * attempt that runs, or a refusal that will not go away, is left alone. */
+  gboolean came_back = available && !self->network_available;
+
+  self->network_available = available;
+  if (came_back && self->state == GC_CHAT_SESSION_STATE_WAITING)
     gc_session_link_reconnect_now (self);
 }
 
@@ -775,6 +780,7 @@ gc_session_link_set_network_monitor (GcSessionLink   *self,
   if (self->network_monitor != NULL)
     g_signal_handlers_disconnect_by_data (self->network_monitor, self);
   g_set_object (&self->network_monitor, monitor);
+  self->network_available = monitor == NULL || g_network_monitor_get_network_available (monitor);
   if (monitor != NULL)
     g_signal_connect (monitor, "network-changed", G_CALLBACK (network_changed_cb), self);
 }
