@@ -15,89 +15,9 @@
 
 #include <gio/gio.h>
 
-#include "gc-bench-connection.h"
-#include "gc-bench-loop.h"
-#include "gc-bench-run.h"
-#include "gc-bench-wire.h"
+#include "gc-bench-run-private.h"
 #include "gc-protocol.h"
 #include "gc-ws-random.h"
-
-#define NS_PER_SECOND G_GINT64_CONSTANT (1000000000)
-#define PROGRESS_INTERVAL_NS NS_PER_SECOND
-/* File descriptors beyond the clients': stdio, epoll, signalfd, /proc
- * reads, GLib's wake-up fd, the TLS backend. */
-#define RESERVED_FDS 32
-/* Per-pair delivery state beyond this is refused: one room of 8000 is
- * about the limit. */
-#define MAX_PAIR_BYTES (G_GUINT64_CONSTANT (1) << 30)
-
-/* What receiver R has seen from sender S (both in the same room): the
- * next sequence number in order, and which of the 64 before it arrived,
- * so that a late arrival can be told from a duplicate. */
-typedef struct {
-  guint32 next;
-  guint64 seen;   /* bit i: seq next - 1 - i arrived */
-} PairState;
-
-typedef struct {
-  guint      n_members;
-  PairState *pairs;   /* n_members × n_members, [receiver slot][sender slot] */
-} Room;
-
-typedef struct {
-  GcBenchRun        *run;
-  GcBenchConnection *connection;
-  guint              index;
-  guint              room;
-  guint              slot;            /* in the room */
-  guint32            sent;
-  guint32            in_flight;
-  gint64             connect_start_ns;
-  gboolean           joined;
-  gboolean           failed;
-} Client;
-
-typedef enum {
-  PHASE_IDLE,
-  PHASE_CONNECT,
-  PHASE_MESSAGES,
-  PHASE_HOLD,
-} Phase;
-
-struct _GcBenchRun
-{
-  GcBenchOptions     options;
-  char              *url;
-  char              *tls_ca_file;
-  GcBenchTarget     *target;
-  GcBenchLoop       *loop;
-  GcBenchWatch       signal_watch;
-  int                signal_fd;
-  sigset_t           saved_mask;
-
-  Client            *clients;
-  Room              *rooms;
-  char              *run_id;          /* makes room codes and names unique per run */
-
-  Phase              phase;
-  guint              started;         /* clients whose connect began */
-  guint              connecting;      /* begun, not yet joined */
-  GError            *error;           /* the connect phase's failure */
-  guint64            in_flight;       /* messages sent, not yet echoed */
-
-  gint64             epoch_ns;        /* marker times count from here */
-  gint64             phase_start_ns;
-  gint64             last_activity_ns;
-  gint64             last_delivery_ns;
-  gint64             next_progress_ns;
-  gboolean           progress_tty;
-  gboolean           progress_shown;
-
-  char              *text;            /* options.size bytes */
-  GString           *request;
-
-  GcBenchResults     results;
-};
 
 /* Process limits ------------------------------------------------------------------ */
 
@@ -174,9 +94,9 @@ watch_signals (GcBenchRun  *self,
 
 /* Server samples --------------------------------------------------------------------- */
 
-static void
-sample_server (GcBenchRun        *self,
-               GcBenchProcSample *sample)
+void
+gc_bench_run_sample_server (GcBenchRun        *self,
+                            GcBenchProcSample *sample)
 {
   g_autoptr(GError) error = NULL;
 
@@ -188,17 +108,6 @@ sample_server (GcBenchRun        *self,
     g_printerr ("gochat-bench: --server-pid %d: %s\n", self->options.server_pid, error->message);
 }
 
-static double
-process_cpu_seconds (void)
-{
-  struct rusage usage;
-
-  if (getrusage (RUSAGE_SELF, &usage) != 0)
-    return 0;
-
-  return (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
-         (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
-}
 
 /* Progress ----------------------------------------------------------------------------- */
 
@@ -225,9 +134,9 @@ progress_line (GcBenchRun *self,
   self->progress_shown = TRUE;
 }
 
-static void
-progress_tick (GcBenchRun *self,
-               gint64      now)
+void
+gc_bench_run_progress_tick (GcBenchRun *self,
+                            gint64      now)
 {
   if (now < self->next_progress_ns)
     return;
@@ -236,17 +145,17 @@ progress_tick (GcBenchRun *self,
   progress_line (self, now);
 }
 
-static void
-progress_end (GcBenchRun *self)
+void
+gc_bench_run_progress_end (GcBenchRun *self)
 {
   if (self->progress_shown && self->progress_tty)
     g_printerr ("\r\033[K");
   self->progress_shown = FALSE;
 }
 
-static void
-phase_begin (GcBenchRun *self,
-             Phase       phase)
+void
+gc_bench_run_phase_begin (GcBenchRun *self,
+                          Phase       phase)
 {
   gint64 now = gc_bench_now_ns ();
 
@@ -255,160 +164,6 @@ phase_begin (GcBenchRun *self,
   self->last_activity_ns = now;
   /* Short runs print nothing. */
   self->next_progress_ns = now + PROGRESS_INTERVAL_NS;
-}
-
-/* Messages ----------------------------------------------------------------------------------- */
-
-static void
-client_send (GcBenchRun *self,
-             Client     *client)
-{
-  gint64 now = gc_bench_now_ns ();
-  GcBenchMarker marker = {
-    .client = client->index,
-    .seq = client->sent,
-    .sent_ns = now - self->epoch_ns,
-  };
-
-  gc_bench_text_format (self->text, self->options.size, &marker);
-  if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
-    {
-      g_string_truncate (self->request, 0);
-      gc_bench_request_append (self->request, self->text, self->options.size,
-                               client->index, client->sent);
-      gc_bench_connection_send_text (client->connection, self->request->str, self->request->len);
-    }
-  else
-    {
-      gc_bench_connection_send_text (client->connection, self->text, self->options.size);
-    }
-
-  client->sent++;
-  client->in_flight++;
-  self->in_flight++;
-  self->results.sent++;
-  self->results.expected += self->rooms[client->room].n_members;
-  self->last_activity_ns = now;
-}
-
-static gboolean
-client_can_send (GcBenchRun *self,
-                 Client     *client)
-{
-  return !client->failed && client->sent < self->options.messages &&
-         gc_bench_connection_is_open (client->connection);
-}
-
-/* One of @client's own messages is settled (echoed or refused). */
-static void
-client_settle (GcBenchRun *self,
-               Client     *client)
-{
-  if (client->in_flight == 0)
-    return;
-
-  client->in_flight--;
-  self->in_flight--;
-
-  if (self->phase == PHASE_MESSAGES && self->options.rate == 0 && client_can_send (self, client))
-    client_send (self, client);
-}
-
-static void
-handle_delivery (GcBenchRun          *self,
-                 Client              *receiver,
-                 const GcBenchMarker *marker,
-                 gint64               received_ns)
-{
-  Client *sender;
-  Room *room;
-  PairState *pair;
-  gboolean fresh;
-
-  if (marker->client >= self->options.clients)
-    {
-      self->results.foreign++;
-      return;
-    }
-
-  sender = &self->clients[marker->client];
-  if (marker->seq >= sender->sent)
-    {
-      self->results.foreign++;
-      return;
-    }
-  if (sender->room != receiver->room)
-    {
-      self->results.misrouted++;
-      return;
-    }
-
-  room = &self->rooms[receiver->room];
-  pair = &room->pairs[(gsize) receiver->slot * room->n_members + sender->slot];
-
-  if (marker->seq >= pair->next)
-    {
-      guint32 shift = marker->seq - pair->next + 1;
-
-      pair->seen = shift >= 64 ? 0 : pair->seen << shift;
-      pair->seen |= 1;
-      pair->next = marker->seq + 1;
-      fresh = TRUE;
-    }
-  else
-    {
-      guint32 behind = pair->next - 1 - marker->seq;
-
-      if (behind < 64 && (pair->seen & (G_GUINT64_CONSTANT (1) << behind)) != 0)
-        {
-          self->results.duplicated++;
-          fresh = FALSE;
-        }
-      else
-        {
-          /* Older than the window: counted as late, since it cannot be
-           * told from a duplicate. */
-          if (behind < 64)
-            pair->seen |= G_GUINT64_CONSTANT (1) << behind;
-          self->results.out_of_order++;
-          fresh = TRUE;
-        }
-    }
-
-  gc_bench_histogram_record (self->results.latency,
-                             (guint64) MAX (received_ns - self->epoch_ns - (gint64) marker->sent_ns, 0));
-  if (!fresh)
-    return;
-
-  self->results.delivered++;
-  self->last_activity_ns = received_ns;
-  self->last_delivery_ns = received_ns;
-
-  if (sender == receiver)
-    client_settle (self, receiver);
-}
-
-static void
-handle_error_event (GcBenchRun         *self,
-                    Client             *client,
-                    const GcBenchEvent *event)
-{
-  guint32 ref_client;
-  guint32 ref_seq;
-
-  self->results.error_events++;
-  if (self->results.first_error_code == NULL && event->code != NULL)
-    self->results.first_error_code = g_strndup (event->code, event->code_len);
-
-  /* A refused message of ours: nobody will receive it. */
-  if (event->ref != NULL &&
-      gc_bench_client_id_parse (event->ref, event->ref_len, &ref_client, &ref_seq) &&
-      ref_client == client->index && ref_seq < client->sent)
-    {
-      self->results.refused++;
-      self->results.expected -= self->rooms[client->room].n_members;
-      client_settle (self, client);
-    }
 }
 
 /* Connections ----------------------------------------------------------------------------------- */
@@ -506,7 +261,7 @@ on_client_message (GcBenchConnection *connection,
           client_joined (self, client);
           return;
         case GC_BENCH_EVENT_ERROR:
-          handle_error_event (self, client, &event);
+          gc_bench_run_handle_error_event (self, client, &event);
           return;
         case GC_BENCH_EVENT_REFUSED:
           client_refused_in_band (self, client, text, len);
@@ -533,7 +288,7 @@ on_client_message (GcBenchConnection *connection,
       return;
     }
 
-  handle_delivery (self, client, &marker, received_ns);
+  gc_bench_run_handle_delivery (self, client, &marker, received_ns);
 }
 
 /* How to run the server so that the bench is not refused. */
@@ -579,7 +334,7 @@ on_client_failed (GcBenchConnection *connection,
       self->results.disconnected++;
       if (self->results.disconnected == 1 && self->phase != PHASE_IDLE)
         {
-          progress_end (self);
+          gc_bench_run_progress_end (self);
           g_printerr ("gochat-bench: client %u was disconnected: %s\n", client->index,
                       error->message);
         }
@@ -769,8 +524,8 @@ gc_bench_run_free (GcBenchRun *self)
 
 /* Phases -------------------------------------------------------------------------------------------- */
 
-static gint64
-activity_deadline (GcBenchRun *self)
+gint64
+gc_bench_run_activity_deadline (GcBenchRun *self)
 {
   return self->last_activity_ns + (gint64) self->options.timeout_s * NS_PER_SECOND;
 }
@@ -782,7 +537,7 @@ gc_bench_run_connect (GcBenchRun  *self,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (self->phase == PHASE_IDLE && self->started == 0, FALSE);
 
-  phase_begin (self, PHASE_CONNECT);
+  gc_bench_run_phase_begin (self, PHASE_CONNECT);
 
   while (self->results.joined < self->options.clients && self->error == NULL &&
          !self->results.interrupted)
@@ -794,19 +549,19 @@ gc_bench_run_connect (GcBenchRun  *self,
         {
           if (!client_start (self, &self->clients[self->started++], error))
             {
-              progress_end (self);
+              gc_bench_run_progress_end (self);
               return FALSE;
             }
         }
 
-      gc_bench_loop_iterate (self->loop, MIN (self->next_progress_ns, activity_deadline (self)));
+      gc_bench_loop_iterate (self->loop, MIN (self->next_progress_ns, gc_bench_run_activity_deadline (self)));
 
       now = gc_bench_now_ns ();
-      progress_tick (self, now);
-      if (now >= activity_deadline (self) && self->results.joined < self->options.clients &&
+      gc_bench_run_progress_tick (self, now);
+      if (now >= gc_bench_run_activity_deadline (self) && self->results.joined < self->options.clients &&
           self->error == NULL)
         {
-          progress_end (self);
+          gc_bench_run_progress_end (self);
           g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_TIMED_OUT,
                        "no client joined for %u s (%u of %u joined); is the server overloaded "
                        "or not a %s server?", self->options.timeout_s, self->results.joined,
@@ -816,7 +571,7 @@ gc_bench_run_connect (GcBenchRun  *self,
         }
     }
 
-  progress_end (self);
+  gc_bench_run_progress_end (self);
   self->results.connect_seconds = (double) (gc_bench_now_ns () - self->phase_start_ns) / NS_PER_SECOND;
 
   /* A server may send join events a little later than the welcome
@@ -829,11 +584,11 @@ gc_bench_run_connect (GcBenchRun  *self,
       while (self->error == NULL && !self->results.interrupted &&
              self->results.join_events < self->results.expected_join_events)
         {
-          gint64 deadline = MIN (activity_deadline (self),
+          gint64 deadline = MIN (gc_bench_run_activity_deadline (self),
                                  gc_bench_now_ns () + (gint64) NS_PER_SECOND);
 
           gc_bench_loop_iterate (self->loop, deadline);
-          if (gc_bench_now_ns () >= activity_deadline (self))
+          if (gc_bench_now_ns () >= gc_bench_run_activity_deadline (self))
             break;
         }
     }
@@ -845,105 +600,10 @@ gc_bench_run_connect (GcBenchRun  *self,
       return FALSE;
     }
 
-  sample_server (self, &self->results.server_connected);
+  gc_bench_run_sample_server (self, &self->results.server_connected);
   self->results.server_end = self->results.server_connected;
 
   return TRUE;
-}
-
-static gboolean
-all_sent (GcBenchRun *self,
-          guint64     rate_cursor)
-{
-  if (self->options.rate > 0)
-    return rate_cursor >= (guint64) self->options.clients * self->options.messages;
-
-  for (guint i = 0; i < self->options.clients; i++)
-    {
-      if (client_can_send (self, &self->clients[i]))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-void
-gc_bench_run_send (GcBenchRun *self)
-{
-  guint64 total = (guint64) self->options.clients * self->options.messages;
-  /* Rate mode: send j of the whole run (client j mod N) is due at
-   * start + j × interval, which spreads every client's sends evenly. */
-  double interval_ns = self->options.rate > 0
-                       ? NS_PER_SECOND / (self->options.rate * self->options.clients) : 0;
-  guint64 rate_cursor = 0;
-  double cpu_start;
-  gboolean sending = TRUE;
-
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (self->phase == PHASE_IDLE);
-
-  if (self->options.messages == 0 || self->results.interrupted)
-    return;
-
-  phase_begin (self, PHASE_MESSAGES);
-  cpu_start = process_cpu_seconds ();
-  sample_server (self, &self->results.server_connected);
-  self->last_delivery_ns = self->phase_start_ns;
-
-  if (self->options.rate == 0)
-    {
-      for (guint w = 0; w < self->options.window; w++)
-        for (guint i = 0; i < self->options.clients; i++)
-          if (client_can_send (self, &self->clients[i]))
-            client_send (self, &self->clients[i]);
-    }
-
-  while (!self->results.interrupted)
-    {
-      gint64 now = gc_bench_now_ns ();
-      gint64 deadline = MIN (self->next_progress_ns, activity_deadline (self));
-
-      if (self->options.rate > 0)
-        {
-          while (rate_cursor < total &&
-                 self->phase_start_ns + (gint64) (rate_cursor * interval_ns) <= now)
-            {
-              Client *client = &self->clients[rate_cursor % self->options.clients];
-
-              if (client_can_send (self, client))
-                client_send (self, client);
-              rate_cursor++;
-            }
-          if (rate_cursor < total)
-            deadline = MIN (deadline, self->phase_start_ns + (gint64) (rate_cursor * interval_ns));
-        }
-
-      if (sending && all_sent (self, rate_cursor))
-        sending = FALSE;
-      if (!sending && self->results.delivered >= self->results.expected)
-        break;
-      if (now >= activity_deadline (self))
-        {
-          self->results.timed_out = TRUE;
-          break;
-        }
-
-      gc_bench_loop_iterate (self->loop, deadline);
-      progress_tick (self, gc_bench_now_ns ());
-    }
-
-  progress_end (self);
-  self->phase = PHASE_IDLE;
-  self->results.message_seconds = (double) (self->last_delivery_ns - self->phase_start_ns) / NS_PER_SECOND;
-  /* Cut short by a signal, what had not arrived yet was not lost. */
-  if (self->results.expected > self->results.delivered)
-    {
-      if (self->results.interrupted)
-        self->results.unsettled = self->results.expected - self->results.delivered;
-      else
-        self->results.lost = self->results.expected - self->results.delivered;
-    }
-  self->results.bench_cpu_seconds = process_cpu_seconds () - cpu_start;
-  sample_server (self, &self->results.server_end);
 }
 
 void
@@ -951,7 +611,7 @@ gc_bench_run_hold (GcBenchRun *self)
 {
   g_return_if_fail (self != NULL);
 
-  phase_begin (self, PHASE_HOLD);
+  gc_bench_run_phase_begin (self, PHASE_HOLD);
   while (!self->results.interrupted)
     gc_bench_loop_iterate (self->loop, -1);
   self->phase = PHASE_IDLE;
