@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 
 #include "gc-bench-loop.h"
+#include "gc-bench-target.h"
 
 G_BEGIN_DECLS
 
@@ -30,42 +31,6 @@ typedef enum {
   GC_BENCH_ERROR_TIMED_OUT,
   GC_BENCH_ERROR_LIMIT,          /* a limit of this machine or of the bench */
 } GcBenchError;
-
-/**
- * GcBenchTarget:
- * @host: the URL's host (for Host, SNI and certificate checks)
- * @port: the TCP port
- * @tls: wss://
- * @base_path: the URL's path without a trailing slash ("" for none)
- *
- * Where the connections go; shared by all of them. Other fields are
- * private.
- */
-typedef struct {
-  char                    *host;
-  guint16                  port;
-  gboolean                 tls;
-  char                    *base_path;
-
-  /*< private >*/
-  char                    *host_header;
-  struct sockaddr_storage *address;
-  gsize                    address_len;
-  GSocketClient           *tls_client;
-  GTlsDatabase            *tls_database;
-  gboolean                 insecure;
-} GcBenchTarget;
-
-/* Parses a ws:// or wss:// URL and, for ws://, resolves its host once.
- * @tls_ca_file: (nullable): PEM file of CAs to trust instead of the
- * system's; @insecure accepts any certificate. */
-GcBenchTarget *gc_bench_target_new  (const char     *url,
-                                     const char     *tls_ca_file,
-                                     gboolean        insecure,
-                                     GError        **error);
-void           gc_bench_target_free (GcBenchTarget  *target);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcBenchTarget, gc_bench_target_free)
 
 typedef struct _GcBenchConnection GcBenchConnection;
 
