@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "gc-test-client.h"
 #include "gc-test-http.h"
 #include "gc-test-server.h"
@@ -591,6 +593,65 @@ test_half_open_takeover (Cluster       *cluster,
   g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_JOIN), ==, 0);
 }
 
+typedef struct {
+  char     *line;
+  gboolean  line_done;
+  gboolean  exited;
+} Waiting;
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Waiting *w = user_data;
+
+  w->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result,
+                                                        NULL, NULL);
+  w->line_done = TRUE;
+}
+
+static void
+on_exited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Waiting *w = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  w->exited = TRUE;
+}
+
+/* A node that cannot reach Redis waits for its lease before it listens;
+ * SIGTERM then ends it at once, with status 0. */
+static void
+test_sigterm_while_waiting (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("gochat-redis-XXXXXX", NULL);
+  g_autofree char *url = g_strdup_printf ("unix://%s/nobody.sock", dir);
+  const char *argv[] = { gc_test_server_program (), "--bind=127.0.0.1", "--port=0",
+                         "--redis", url, NULL };
+  g_autoptr(GSubprocess) node = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  Waiting w = { 0 };
+
+  node = gc_test_spawn (argv, G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (node));
+  g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, on_line, &w);
+  gc_test_wait (w.line_done);
+  g_assert_nonnull (w.line);
+  g_assert_nonnull (strstr (w.line, "waiting for Redis"));
+
+  g_subprocess_wait_async (node, NULL, on_exited, &w);
+  g_subprocess_send_signal (node, SIGTERM);
+  gc_test_wait (w.exited);
+  g_assert_true (g_subprocess_get_if_exited (node));
+  g_assert_cmpint (g_subprocess_get_exit_status (node), ==, 0);
+
+  g_free (w.line);
+  g_rmdir (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -622,6 +683,8 @@ main (int    argc,
               cluster_setup, test_typing_and_rename, cluster_teardown);
   g_test_add ("/server-redis/half-open-takeover", Cluster, NULL,
               cluster_setup, test_half_open_takeover, cluster_teardown);
+
+  g_test_add_func ("/server-redis/sigterm-while-waiting", test_sigterm_while_waiting);
 
   return gc_test_run ();
 }

@@ -344,7 +344,8 @@ start_redis (Program    *program,
   gc_redis_rooms_start_lease (program->redis, lease_ms, resume_ms);
   fprintf (stderr, "node %s: waiting for Redis at %s\n", node_id, url);
   fflush (stderr);
-  while (waiting && !gc_redis_rooms_has_lease (program->redis))
+  /* A SIGTERM meanwhile ends the wait: the node never served. */
+  while (waiting && !gc_redis_rooms_has_lease (program->redis) && !program->stopping)
     g_main_context_iteration (NULL, TRUE);
   g_signal_handler_disconnect (program->redis, handler);
 }
@@ -688,11 +689,13 @@ main (int    argc,
     die_usage ("%s", error->message);
 
 #ifdef HAVE_REDIS
-  program.server = server;
   if (opt_redis != NULL)
     start_redis (&program, opt_redis, config.history,
                  (guint) check_uint_range ("--redis-lease-ms", opt_redis_lease_ms, 300, 3600000),
                  config.resume_seconds * 1000);
+  /* Stopped before it held a lease: it has no members to drain. */
+  if (program.stopping)
+    return EXIT_SUCCESS;
 #endif
 
   if (!gc_server_listen (server, bind_address, (guint16) opt_port, &error))
