@@ -15,8 +15,7 @@
 
 #include <libsoup/soup.h>
 
-#include "gc-bench-connection.h"
-#include "gc-ws-frame.h"
+#include "gc-bench-connection-private.h"
 #include "gc-ws-random.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -28,60 +27,6 @@
 #define IDLE_OUTPUT_SIZE (16 * 1024)
 
 G_DEFINE_QUARK (gc-bench-error-quark, gc_bench_error)
-
-typedef enum {
-  STATE_NEW,
-  STATE_CONNECTING,     /* TCP connect, or GSocketClient's connect and TLS handshake */
-  STATE_UPGRADING,      /* request sent (or being sent), reading the response headers */
-  STATE_REFUSED,        /* reading a refusal's body */
-  STATE_OPEN,
-  STATE_CLOSED,
-} ConnectionState;
-
-struct _GcBenchConnection
-{
-  GcBenchWatch                      watch;       /* first: the loop hands it back */
-  GcBenchLoop                      *loop;
-  const GcBenchTarget              *target;
-  const GcBenchConnectionCallbacks *callbacks;
-  gpointer                          user_data;
-  char                             *path_and_query;
-  char                             *subprotocol;
-  ConnectionState                   state;
-
-  int                               fd;          /* plain: ours; TLS: the GSocket's */
-  GSocketConnection                *tcp;         /* TLS only: the TCP connection under it */
-  GIOStream                        *tls_stream;  /* TLS only */
-  GCancellable                     *cancellable; /* the TLS connect in progress */
-
-  char                             *accept_key;  /* the Sec-WebSocket-Accept we expect */
-  GByteArray                       *response;    /* until the upgrade is answered */
-  gsize                             header_len;
-  guint                             http_status;
-  char                             *http_reason;
-  gsize                             body_len;    /* refusal body to wait for; G_MAXSIZE: until EOF */
-
-  GcWsParser                       *parser;
-  guint8                           *out;
-  gsize                             out_len;
-  gsize                             out_pos;
-  gsize                             out_alloc;
-
-  GError                           *error;       /* a failure to report once the read returns */
-  gint64                            received_ns;
-  gboolean                          in_read;
-};
-
-/* TLS ---------------------------------------------------------------------- */
-
-static gboolean
-accept_any_certificate (GTlsConnection       *connection,
-                        GTlsCertificate      *peer_certificate,
-                        GTlsCertificateFlags  errors,
-                        gpointer              user_data)
-{
-  return TRUE;
-}
 
 /* Life cycle ------------------------------------------------------------------ */
 
@@ -160,9 +105,9 @@ gc_bench_connection_free (GcBenchConnection *self)
 
 /* Ends the connection and tells the owner (transfer full @error). Inside
  * a read the report waits until the read is done with the parser. */
-static void
-connection_fail (GcBenchConnection *self,
-                 GError            *error)
+void
+gc_bench_connection_fail (GcBenchConnection *self,
+                          GError            *error)
 {
   if (self->state == STATE_CLOSED)
     {
@@ -225,8 +170,8 @@ output_reserve (GcBenchConnection *self,
 
 /* Writes what the socket takes. Returns %FALSE after failing the
  * connection. */
-static gboolean
-output_flush (GcBenchConnection *self)
+gboolean
+gc_bench_connection_output_flush (GcBenchConnection *self)
 {
   while (self->out_pos < self->out_len)
     {
@@ -245,7 +190,7 @@ output_flush (GcBenchConnection *self)
             break;
           if (n < 0)
             {
-              connection_fail (self, g_steal_pointer (&error));
+              gc_bench_connection_fail (self, g_steal_pointer (&error));
               return FALSE;
             }
         }
@@ -259,7 +204,7 @@ output_flush (GcBenchConnection *self)
             continue;
           if (n < 0)
             {
-              connection_fail (self, error_from_errno ("send", errno));
+              gc_bench_connection_fail (self, error_from_errno ("send", errno));
               return FALSE;
             }
         }
@@ -291,13 +236,13 @@ send_frame (GcBenchConnection *self,
   guint8 *out = output_reserve (self, size);
 
   self->out_len += gc_ws_frame_encode_into (out, GC_WS_ROLE_CLIENT, opcode, TRUE, payload, len);
-  output_flush (self);
+  gc_bench_connection_output_flush (self);
 }
 
 /* The upgrade ------------------------------------------------------------------ */
 
-static void
-queue_upgrade_request (GcBenchConnection *self)
+void
+gc_bench_connection_queue_upgrade_request (GcBenchConnection *self)
 {
   g_autoptr(GString) request = g_string_new (NULL);
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA1);
@@ -343,10 +288,10 @@ fail_refused (GcBenchConnection *self)
   g_autofree char *text = g_utf8_make_valid (body, body_len);
 
   g_strstrip (g_strdelimit (text, "\r\n", ' '));
-  connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_REFUSED,
-                                      "HTTP %u %s%s%s", self->http_status,
-                                      self->http_reason != NULL ? self->http_reason : "",
-                                      *text != '\0' ? ": " : "", text));
+  gc_bench_connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_REFUSED,
+                                               "HTTP %u %s%s%s", self->http_status,
+                                               self->http_reason != NULL ? self->http_reason : "",
+                                               *text != '\0' ? ": " : "", text));
 }
 
 static gboolean on_frame (GcWsOpcode  opcode,
@@ -368,16 +313,16 @@ finish_upgrade (GcBenchConnection  *self,
       !soup_message_headers_header_contains (headers, "Connection", "upgrade") ||
       g_strcmp0 (accept, self->accept_key) != 0)
     {
-      connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
-                                                  "the server's 101 response is not a valid "
-                                                  "WebSocket upgrade"));
+      gc_bench_connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                           "the server's 101 response is not a valid "
+                                                           "WebSocket upgrade"));
       return;
     }
   if (protocol != NULL && g_strcmp0 (protocol, self->subprotocol) != 0)
     {
-      connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
-                                          "the server chose the subprotocol “%s”, which was "
-                                          "not offered", protocol));
+      gc_bench_connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                   "the server chose the subprotocol “%s”, which was "
+                                                   "not offered", protocol));
       return;
     }
 
@@ -410,8 +355,8 @@ parse_response_headers (GcBenchConnection *self)
   if (!soup_headers_parse_response ((const char *) self->response->data, self->header_len,
                                     headers, &version, &status, &reason))
     {
-      connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
-                                                  "the server sent a malformed HTTP response"));
+      gc_bench_connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                           "the server sent a malformed HTTP response"));
       return;
     }
   self->http_reason = reason;
@@ -460,9 +405,9 @@ handle_response_bytes (GcBenchConnection *self,
     }
 
   if (self->response->len >= MAX_RESPONSE_HEADERS)
-    connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
-                                        "the server's response headers exceed %u bytes",
-                                        MAX_RESPONSE_HEADERS));
+    gc_bench_connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                 "the server's response headers exceed %u bytes",
+                                                 MAX_RESPONSE_HEADERS));
 }
 
 /* Frames --------------------------------------------------------------------- */
@@ -495,10 +440,10 @@ on_frame (GcWsOpcode  opcode,
         gc_ws_close_payload_parse (data, len, &code, &reason, NULL);
         /* Echo it, as RFC 6455 asks, before letting go. */
         send_frame (self, GC_WS_OPCODE_CLOSE, data, MIN (len, 2));
-        connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_CLOSED,
-                                            "the server closed the connection with %u%s%s",
-                                            code, reason != NULL && *reason != '\0' ? ": " : "",
-                                            reason != NULL ? reason : ""));
+        gc_bench_connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_CLOSED,
+                                                     "the server closed the connection with %u%s%s",
+                                                     code, reason != NULL && *reason != '\0' ? ": " : "",
+                                                     reason != NULL ? reason : ""));
       }
       return FALSE;
 
@@ -520,8 +465,8 @@ feed_frames (GcBenchConnection *self,
   g_autoptr(GError) error = NULL;
 
   if (!gc_ws_parser_feed (self->parser, data, len, on_frame, self, &error))
-    connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
-                                        "the server broke RFC 6455: %s", error->message));
+    gc_bench_connection_fail (self, g_error_new (GC_BENCH_ERROR, GC_BENCH_ERROR_BAD_RESPONSE,
+                                                 "the server broke RFC 6455: %s", error->message));
 }
 
 /* Reading --------------------------------------------------------------------- */
@@ -557,10 +502,11 @@ handle_eof (GcBenchConnection *self)
       return;
     }
 
-  connection_fail (self, g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_CLOSED,
-                                              self->state == STATE_OPEN
-                                              ? "the server closed the connection without a close frame"
-                                              : "the server closed the connection during the upgrade"));
+  gc_bench_connection_fail (self,
+                            g_error_new_literal (GC_BENCH_ERROR, GC_BENCH_ERROR_CLOSED,
+                                                 self->state == STATE_OPEN
+                                                 ? "the server closed the connection without a close frame"
+                                                 : "the server closed the connection during the upgrade"));
 }
 
 /* Reads until the socket would block; a read that fills the buffer may
@@ -588,7 +534,7 @@ handle_readable (GcBenchConnection *self)
             n = 0;
           else if (n < 0)
             {
-              connection_fail (self, g_steal_pointer (&error));
+              gc_bench_connection_fail (self, g_steal_pointer (&error));
               break;
             }
         }
@@ -601,7 +547,7 @@ handle_readable (GcBenchConnection *self)
             continue;
           if (n < 0)
             {
-              connection_fail (self, error_from_errno ("recv", errno));
+              gc_bench_connection_fail (self, error_from_errno ("recv", errno));
               break;
             }
         }
@@ -623,7 +569,7 @@ handle_readable (GcBenchConnection *self)
   self->in_read = FALSE;
 
   if (self->error != NULL)
-    connection_fail (self, g_steal_pointer (&self->error));
+    gc_bench_connection_fail (self, g_steal_pointer (&self->error));
 }
 
 static void
@@ -640,12 +586,12 @@ handle_connected (GcBenchConnection *self)
     {
       g_autofree char *what = g_strdup_printf ("cannot connect to %s", self->target->host_header);
 
-      connection_fail (self, error_from_errno (what, error));
+      gc_bench_connection_fail (self, error_from_errno (what, error));
       return;
     }
 
-  queue_upgrade_request (self);
-  output_flush (self);
+  gc_bench_connection_queue_upgrade_request (self);
+  gc_bench_connection_output_flush (self);
 }
 
 static void
@@ -661,7 +607,7 @@ on_watch_ready (GcBenchWatch *watch,
     }
 
   if ((events & (EPOLLOUT | EPOLLERR)) != 0 && self->out_pos < self->out_len &&
-      !output_flush (self))
+      !gc_bench_connection_output_flush (self))
     return;
 
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0)
@@ -708,114 +654,6 @@ start_plain (GcBenchConnection  *self,
   return TRUE;
 }
 
-static void
-on_tls_handshake_done (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-  GcBenchConnection *self;
-
-  /* Cancelled: the connection is being freed; touch nothing. */
-  if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error) &&
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  self = user_data;
-  g_clear_object (&self->cancellable);
-  if (error != NULL)
-    {
-      g_prefix_error (&error, "cannot connect to %s: ", self->target->host_header);
-      connection_fail (self, g_steal_pointer (&error));
-      return;
-    }
-
-  if (!gc_bench_loop_add (self->loop, &self->watch, self->fd, EPOLLIN, &error))
-    {
-      connection_fail (self, g_steal_pointer (&error));
-      return;
-    }
-
-  queue_upgrade_request (self);
-  output_flush (self);
-}
-
-/* The TLS connection is made here rather than by GSocketClient, so that
- * its trust store is set at construction: glib-networking 2.74 (GnuTLS)
- * loads the whole system trust store into every connection made with the
- * default database, some 4 MB and 10 ms each, before a later
- * g_tls_connection_set_database() can replace it. */
-static void
-start_tls_handshake (GcBenchConnection *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnectable) identity = NULL;
-  GSocket *socket = g_socket_connection_get_socket (self->tcp);
-  GTlsBackend *backend = g_tls_backend_get_default ();
-
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
-  self->fd = g_socket_get_fd (socket);
-
-  identity = g_network_address_new (self->target->host, self->target->port);
-  if (self->target->insecure || self->target->tls_database != NULL)
-    self->tls_stream = g_initable_new (g_tls_backend_get_client_connection_type (backend),
-                                       NULL, &error,
-                                       "base-io-stream", self->tcp,
-                                       "server-identity", identity,
-                                       "database", self->target->tls_database,
-                                       NULL);
-  else
-    self->tls_stream = g_tls_client_connection_new (G_IO_STREAM (self->tcp), identity, &error);
-  if (self->tls_stream == NULL)
-    {
-      connection_fail (self, g_steal_pointer (&error));
-      return;
-    }
-  if (self->target->insecure)
-    g_signal_connect (self->tls_stream, "accept-certificate",
-                      G_CALLBACK (accept_any_certificate), NULL);
-
-  self->cancellable = g_cancellable_new ();
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (self->tls_stream), G_PRIORITY_DEFAULT,
-                                    self->cancellable, on_tls_handshake_done, self);
-}
-
-static void
-on_tcp_connected (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketConnection) tcp = NULL;
-  GcBenchConnection *self;
-
-  tcp = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  self = user_data;
-  g_clear_object (&self->cancellable);
-  if (tcp == NULL)
-    {
-      g_prefix_error (&error, "cannot connect to %s: ", self->target->host_header);
-      connection_fail (self, g_steal_pointer (&error));
-      return;
-    }
-
-  self->tcp = g_steal_pointer (&tcp);
-  start_tls_handshake (self);
-}
-
-static void
-start_tls (GcBenchConnection *self)
-{
-  self->state = STATE_CONNECTING;
-  self->cancellable = g_cancellable_new ();
-  g_socket_client_connect_to_host_async (self->target->tls_client, self->target->host_header,
-                                         self->target->port, self->cancellable,
-                                         on_tcp_connected, self);
-}
-
 gboolean
 gc_bench_connection_start (GcBenchConnection  *self,
                            GError            **error)
@@ -825,7 +663,7 @@ gc_bench_connection_start (GcBenchConnection  *self,
 
   if (self->target->tls)
     {
-      start_tls (self);
+      gc_bench_connection_start_tls (self);
       return TRUE;
     }
 
@@ -871,7 +709,7 @@ gc_bench_connection_close (GcBenchConnection *self)
                                                 normal_closure, sizeof normal_closure);
       /* Best effort: what the socket does not take now is dropped. */
       self->in_read = TRUE;
-      output_flush (self);
+      gc_bench_connection_output_flush (self);
       self->in_read = FALSE;
       g_clear_error (&self->error);
     }
