@@ -90,6 +90,7 @@ struct _GcRoom
   GcRedisRooms *redis;
   GPtrArray    *joining;      /* of GcRoomJoining, joins waiting to attach */
   gboolean      redis_open;
+  GMainContext *redis_context;
 #endif
 };
 
@@ -1173,6 +1174,7 @@ gc_room_new (GcServer   *server,
       /* Closed when the room goes (nested: a join may still hold an
        * older room of this code). */
       g_object_ref (self->redis);
+      self->redis_context = g_main_context_ref (gc_ws_poller_get_context (gc_server_get_poller (server)));
       self->joining = g_ptr_array_new ();
       gc_redis_rooms_open (self->redis, code);
       self->redis_open = TRUE;
@@ -1224,10 +1226,15 @@ gc_room_dispose (GObject *object)
     {
       RedisClose *close = g_new (RedisClose, 1);
 
+      g_autoptr(GSource) idle = g_idle_source_new ();
+
       self->redis_open = FALSE;
       close->rooms = g_object_ref (self->redis);
       close->code = g_strdup (self->code);
-      g_idle_add_full (G_PRIORITY_DEFAULT, redis_close_room, close, NULL);
+      /* On the server's context, as the room's other sources. */
+      g_source_set_static_name (idle, "[gochat] redis room close");
+      g_source_set_callback (idle, redis_close_room, close, NULL);
+      g_source_attach (idle, self->redis_context);
     }
 #endif
 
@@ -1251,6 +1258,7 @@ gc_room_finalize (GObject *object)
   if (self->joining != NULL)
     g_ptr_array_unref (self->joining);
   g_clear_object (&self->redis);
+  g_clear_pointer (&self->redis_context, g_main_context_unref);
 #endif
 
   G_OBJECT_CLASS (gc_room_parent_class)->finalize (object);
