@@ -5,7 +5,7 @@
 
 #include "config.h"
 
-#include "gc-room.h"
+#include "gc-room-private.h"
 #include "gc-server-private.h"
 #include "gc-token-bucket.h"
 #include "gc-ws-frame.h"
@@ -43,56 +43,6 @@ typedef struct {
   GcLeaveReason  reason;
 } PendingLeave;
 
-struct _GcRoom
-{
-  GObject       parent_instance;
-
-  GcServer     *server;       /* borrowed: the server owns the room */
-  char         *code;
-
-  /* Every member not GONE, JOINING ones included: name key (owned by
-   * the member) → member. The room holds one reference per member. Its
-   * size is the room's member count. */
-  GHashTable   *by_key;
-
-  /* Announced members (ACTIVE, WAITING), borrowed; the fan-out walks
-   * this array. Removals during a walk leave NULL holes that are
-   * compacted when the outermost walk ends. */
-  GPtrArray    *members;
-  guint         n_announced;
-  guint         walking;
-  guint         max_walking;
-  gboolean      has_holes;
-
-  /* Leaves deferred during a walk (a broadcast that drops slow readers),
-   * drained in a loop when it ends, so that dropping N readers nests no
-   * deeper than one broadcast. */
-  GArray       *pending_leaves;
-  gboolean      draining;
-
-  GQueue        history;      /* HistoryEntry, oldest first */
-  gsize         history_bytes;
-
-  /* Join events not sent yet, oldest first: each goes to the members
-   * announced before its joiner. */
-  GPtrArray    *pending_joins;   /* of PendingJoin */
-  GSource      *presence_source;
-
-  /* The welcome's member list, serialised, in the order of @members:
-   * joins append to it, anything else that changes the list drops it
-   * (rebuilt by the next welcome). NULL when dropped. */
-  GString      *members_json;
-
-#ifdef HAVE_REDIS
-  /* --redis (borrowed from the server; NULL on a single node): every
-   * change goes through Redis and comes back through the room's
-   * subscription. Members are keyed by user id in @by_key then. */
-  GcRedisRooms *redis;
-  GPtrArray    *joining;      /* of GcRoomJoining, joins waiting to attach */
-  gboolean      redis_open;
-  GMainContext *redis_context;
-#endif
-};
 
 typedef struct {
   GcMember *joiner;   /* owned */
@@ -101,8 +51,6 @@ typedef struct {
 
 G_DEFINE_FINAL_TYPE (GcRoom, gc_room, G_TYPE_OBJECT)
 
-static void member_detach_connection (GcMember *member);
-static void member_cancel_resume     (GcMember *member);
 static void room_drain_leaves        (GcRoom   *self);
 static void room_flush_presence      (GcRoom   *self);
 
@@ -164,7 +112,7 @@ room_forget_members_json (GcRoom *self)
     g_string_free (g_steal_pointer (&self->members_json), TRUE);
 }
 
-static void
+void
 room_announce (GcRoom   *self,
                GcMember *member)
 {
@@ -181,7 +129,7 @@ room_announce (GcRoom   *self,
 }
 
 /* Takes the member out of both tables; returns the room's reference. */
-static GcMember *
+GcMember *
 room_unlink (GcRoom   *self,
              GcMember *member)
 {
@@ -224,7 +172,7 @@ room_unlink (GcRoom   *self,
   return member;
 }
 
-static void
+void
 room_check_empty (GcRoom *self)
 {
 #ifdef HAVE_REDIS
@@ -238,7 +186,7 @@ room_check_empty (GcRoom *self)
 /* Fan-out --------------------------------------------------------------- */
 
 /* Queues the same @frame to every connected member but @except. */
-static void
+void
 room_broadcast_frame (GcRoom   *self,
                       GBytes   *frame,
                       GcMember *except)
@@ -283,7 +231,7 @@ room_broadcast (GcRoom   *self,
  * UTF-8 only, so they are framed here rather than by
  * gc_ws_connection_send_text(), whose check of every byte was a twentieth
  * of a join's instructions (a welcome with 50 members and history). */
-static void
+void
 room_send_now (GcRoom   *self,
                GcMember *member,
                GBytes   *event)
@@ -407,7 +355,7 @@ room_queue_join (GcRoom   *self,
     }
 }
 
-static void
+void
 room_send_error (GcRoom          *self,
                  GcMember        *member,
                  GcProtocolError  code,
@@ -597,7 +545,7 @@ member_resume_expired (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
+void
 member_cancel_resume (GcMember *member)
 {
   if (member->resume_source == NULL)
@@ -609,7 +557,7 @@ member_cancel_resume (GcMember *member)
 
 /* Arms the resume timer for what is left of the window; expires the
  * member at once if nothing is. */
-static void
+void
 member_arm_resume (GcRoom   *self,
                    GcMember *member)
 {
@@ -631,7 +579,7 @@ member_arm_resume (GcRoom   *self,
 
 /* The connection went away without a close frame (or by keepalive): the
  * member waits for a resume (§6.2). */
-static void
+void
 room_member_lost (GcRoom   *self,
                   GcMember *member)
 {
@@ -734,12 +682,6 @@ room_handle_rename (GcRoom    *self,
   gc_server_log_event (G_LOG_LEVEL_INFO, "rename", self->code, member->user.id,
                        member->address, NULL);
 }
-
-#ifdef HAVE_REDIS
-static void room_redis_handle_request (GcRoom    *self,
-                                       GcMember  *member,
-                                       GcRequest *request);
-#endif
 
 static void
 room_handle_text (GcRoom   *self,
@@ -891,7 +833,7 @@ on_connection_closed (GcWsConnection *connection,
     room_member_lost (room, member);
 }
 
-static void
+void
 member_attach_connection (GcMember       *member,
                           GcWsConnection *connection)
 {
@@ -905,7 +847,7 @@ member_attach_connection (GcMember       *member,
   g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), member);
 }
 
-static void
+void
 member_detach_connection (GcMember *member)
 {
   if (member->connection == NULL)
@@ -1365,387 +1307,3 @@ gc_room_get_member_connection (GcRoom     *self,
   return member != NULL ? member->connection : NULL;
 }
 
-/* --redis ------------------------------------------------------------------ */
-
-#ifdef HAVE_REDIS
-
-/* A join or resume between its Redis script and its welcome: the events
- * the subscription brings meanwhile are kept for it. Before the script's
- * answer its sequence is not known (the subscription may be faster than
- * the answer), so everything is kept and pruned then. */
-struct _GcRoomJoining {
-  GcMember  *member;      /* owned; NULL until a resume knows it */
-  gboolean   has_seq;
-  guint64    seq;
-  GPtrArray *frames;      /* of GBytes, with their sequence in @seqs */
-  GArray    *seqs;        /* guint64 */
-};
-
-GcRoomJoining *
-gc_room_redis_begin_join (GcRoom   *self,
-                          GcMember *member)
-{
-  GcRoomJoining *joining = g_new0 (GcRoomJoining, 1);
-
-  g_return_val_if_fail (self->redis != NULL, NULL);
-
-  joining->member = member != NULL ? gc_member_ref (member) : NULL;
-  joining->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  joining->seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
-  g_ptr_array_add (self->joining, joining);
-
-  return joining;
-}
-
-void
-gc_room_redis_set_joining_seq (GcRoom        *self,
-                               GcRoomJoining *joining,
-                               GcMember      *member,
-                               guint64        seq)
-{
-  guint kept = 0;
-
-  if (joining->member == NULL && member != NULL)
-    joining->member = gc_member_ref (member);
-  joining->has_seq = TRUE;
-  joining->seq = seq;
-  for (guint i = 0; i < joining->frames->len; i++)
-    {
-      guint64 frame_seq = g_array_index (joining->seqs, guint64, i);
-      GBytes *frame = joining->frames->pdata[i];
-
-      if (frame_seq <= seq)
-        {
-          g_bytes_unref (frame);
-          continue;
-        }
-      joining->frames->pdata[kept] = frame;
-      g_array_index (joining->seqs, guint64, kept) = frame_seq;
-      kept++;
-    }
-  joining->frames->len = kept;
-  g_array_set_size (joining->seqs, kept);
-}
-
-static void
-room_redis_end_join (GcRoom        *self,
-                     GcRoomJoining *joining)
-{
-  g_ptr_array_remove (self->joining, joining);
-  g_clear_pointer (&joining->member, gc_member_unref);
-  g_ptr_array_unref (joining->frames);
-  g_array_unref (joining->seqs);
-  g_free (joining);
-}
-
-GcMember *
-gc_room_redis_lookup (GcRoom     *self,
-                      const char *user_id)
-{
-  return g_hash_table_lookup (self->by_key, user_id);
-}
-
-/* A member Redis admitted: it holds its place here until attached. */
-void
-gc_room_redis_add (GcRoom   *self,
-                   GcMember *member)
-{
-  member->room = self;
-  g_hash_table_insert (self->by_key, member->user.id, gc_member_ref (member));
-}
-
-/* Drops a local member without a leave: Redis no longer has it here (it
- * resumed elsewhere, or left). */
-static void
-room_redis_forget (GcRoom     *self,
-                   GcMember   *member,
-                   gushort     code,
-                   const char *reason)
-{
-  g_autoptr(GcMember) hold = gc_member_ref (member);
-
-  member_cancel_resume (member);
-  if (member->connection != NULL)
-    {
-      g_autoptr(GcWsConnection) connection = g_object_ref (member->connection);
-
-      member_detach_connection (member);
-      gc_ws_connection_close (connection, code, reason);
-    }
-  if (member->state != GC_MEMBER_GONE)
-    {
-      g_autoptr(GcMember) unlinked = room_unlink (self, member);
-    }
-  room_check_empty (self);
-}
-
-/* A Redis command failed under a member: it may or may not have run, so
- * the connection closes with 1011 and the client resumes; its `since`
- * tells it what went out. */
-static void
-room_redis_fail_member (GcRoom   *self,
-                        GcMember *member)
-{
-  g_autoptr(GcWsConnection) connection = NULL;
-
-  if (member->state != GC_MEMBER_ACTIVE || member->connection == NULL)
-    return;
-  connection = g_object_ref (member->connection);
-  room_member_lost (self, member);
-  gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
-                          "the room's store is unavailable; resume");
-}
-
-typedef struct {
-  GcRoom   *room;
-  GcMember *member;
-  char     *ref;
-} RequestData;
-
-static void
-on_redis_request_done (const GcRedisRoomResult *result,
-                       const GError            *error,
-                       gpointer                 user_data)
-{
-  RequestData *data = user_data;
-  GcRoom *self = data->room;
-  GcMember *member = data->member;
-
-  if (member->room != self)
-    ;
-  else if (g_error_matches (error, GC_REDIS_ERROR, GC_REDIS_ERROR_BUSY))
-    room_send_error (self, member, GC_PROTOCOL_ERROR_RATE_LIMITED,
-                     "The server is busy; slow down", data->ref, 1000);
-  else if (error != NULL)
-    room_redis_fail_member (self, member);
-  else if (result->status == GC_REDIS_ROOM_TAKEN)
-    room_send_error (self, member, GC_PROTOCOL_ERROR_NAME_TAKEN,
-                     "That name is already in use in this room", NULL, 0);
-  else if (result->status == GC_REDIS_ROOM_GONE)
-    room_redis_forget (self, member, GC_WS_CLOSE_SERVER_ERROR,
-                       "you are no longer in the room; join again");
-
-  g_object_unref (data->room);
-  gc_member_unref (data->member);
-  g_free (data->ref);
-  g_free (data);
-}
-
-static void
-room_redis_handle_request (GcRoom    *self,
-                           GcMember  *member,
-                           GcRequest *request)
-{
-  RequestData *data = g_new0 (RequestData, 1);
-
-  data->room = g_object_ref (self);
-  data->member = gc_member_ref (member);
-  data->ref = g_strdup (request->client_id);
-
-  switch (request->type)
-    {
-    case GC_REQUEST_MESSAGE:
-      member->typing = FALSE;
-      gc_redis_rooms_message (self->redis, self->code, member->name_key, member->user.id,
-                              gc_message_kind_to_string (request->kind), request->text,
-                              request->client_id, on_redis_request_done, data);
-      break;
-    case GC_REQUEST_TYPING:
-      member->typing = request->active;
-      gc_redis_rooms_typing (self->redis, self->code, member->name_key, member->user.id,
-                             request->active, on_redis_request_done, data);
-      break;
-    case GC_REQUEST_RENAME:
-      {
-        g_autofree char *key = gc_protocol_user_name_key (request->name);
-
-        gc_redis_rooms_rename (self->redis, self->code, member->name_key, request->name, key,
-                               member->user.id, on_redis_request_done, data);
-      }
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* Sends @event to the local members but @except, and keeps it for the
- * joins waiting to attach that are due it. */
-static void
-room_redis_deliver (GcRoom   *self,
-                    guint64   seq,
-                    GBytes   *event,
-                    GcMember *except)
-{
-  g_autoptr(GBytes) frame = NULL;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (event, &len);
-
-  frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
-  for (guint i = 0; i < self->joining->len; i++)
-    {
-      GcRoomJoining *joining = g_ptr_array_index (self->joining, i);
-
-      if ((joining->has_seq && seq <= joining->seq) ||
-          (except != NULL && joining->member == except))
-        continue;
-      g_ptr_array_add (joining->frames, g_bytes_ref (frame));
-      g_array_append_val (joining->seqs, seq);
-    }
-  room_broadcast_frame (self, frame, except);
-}
-
-void
-gc_room_redis_event (GcRoom                 *self,
-                     const GcRedisRoomEvent *ev)
-{
-  g_autoptr(GcRoom) hold = g_object_ref (self);
-  GcUser user = { (char *) ev->user_id, (char *) ev->name };
-  GcMember *local = g_hash_table_lookup (self->by_key, ev->user_id);
-  g_autoptr(GBytes) event = NULL;
-  GcMember *except = NULL;
-
-  switch (ev->type)
-    {
-    case GC_REDIS_ROOM_EVENT_JOIN:
-      event = gc_event_build_join (&user, ev->ts_ms);
-      except = local;
-      break;
-    case GC_REDIS_ROOM_EVENT_LEAVE:
-      {
-        GcLeaveReason reason = GC_LEAVE_REASON_LEFT;
-
-        gc_leave_reason_from_string (ev->reason, &reason);
-        /* Removed in Redis while still here (a sweep): it goes. */
-        if (local != NULL)
-          room_redis_forget (self, local, GC_WS_CLOSE_SERVER_ERROR, "you left the room");
-        if (self->server != NULL)
-          gc_server_count_leave (self->server, reason);
-        event = gc_event_build_leave (&user, reason, ev->ts_ms);
-      }
-      break;
-    case GC_REDIS_ROOM_EVENT_MESSAGE:
-      {
-        GcMessageKind kind = GC_MESSAGE_KIND_TEXT;
-
-        gc_message_kind_from_string (ev->kind, &kind);
-        event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text, ev->client_id);
-        if (self->server != NULL)
-          gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
-      }
-      break;
-    case GC_REDIS_ROOM_EVENT_RENAME:
-      if (local != NULL)
-        gc_member_take_name (local, g_strdup (ev->name), g_strdup (ev->name_key));
-      event = gc_event_build_rename (&user, ev->old_name, ev->ts_ms);
-      break;
-    case GC_REDIS_ROOM_EVENT_TYPING:
-      event = gc_event_build_typing (&user, ev->active);
-      except = local;
-      break;
-    case GC_REDIS_ROOM_EVENT_RESUME:
-      /* Taken over by another node: the old connection is replaced (§6.2). */
-      if (local != NULL && self->server != NULL &&
-          g_strcmp0 (ev->node, gc_server_get_node_id (self->server)) != 0)
-        room_redis_forget (self, local, 4000, "replaced by a resumed connection");
-      return;
-    default:
-      return;
-    }
-
-  if (self->server != NULL)
-    room_redis_deliver (self, ev->seq, event, except);
-}
-
-/* The upgrade is done: the member gets @welcome, then what came since. */
-gboolean
-gc_room_redis_attach (GcRoom         *self,
-                      GcRoomJoining  *joining,
-                      gboolean        resume,
-                      GcWsConnection *connection,
-                      GBytes         *welcome)
-{
-  g_autoptr(GcRoom) hold = g_object_ref (self);
-  g_autoptr(GcMember) member = gc_member_ref (joining->member);
-  g_autoptr(GPtrArray) frames = g_ptr_array_ref (joining->frames);
-
-  room_redis_end_join (self, joining);
-
-  if (member->state == GC_MEMBER_GONE || member->room != self)
-    {
-      room_check_empty (self);
-      return FALSE;
-    }
-
-  if (resume && member->state != GC_MEMBER_JOINING)
-    {
-      if (member->resumes_in_progress > 0)
-        member->resumes_in_progress--;
-      if (member->connection != NULL)
-        {
-          g_autoptr(GcWsConnection) old = g_object_ref (member->connection);
-
-          member_detach_connection (member);
-          gc_ws_connection_close (old, 4000, "replaced by a resumed connection");
-        }
-      member->state = GC_MEMBER_ACTIVE;
-    }
-  else
-    {
-      member->state = GC_MEMBER_ACTIVE;
-      room_announce (self, member);
-    }
-
-  member_attach_connection (member, connection);
-  room_send_now (self, member, welcome);
-  for (guint i = 0; i < frames->len && member->connection != NULL; i++)
-    gc_ws_connection_send_frame (member->connection, frames->pdata[i]);
-
-  if (member->state == GC_MEMBER_GONE)
-    return TRUE;
-
-  gc_server_count (self->server, resume ? GC_SERVER_COUNTER_RESUMES : GC_SERVER_COUNTER_JOINS, 1);
-  gc_server_log_event (G_LOG_LEVEL_INFO, resume ? "resume" : "join", self->code,
-                       member->user.id, member->address, NULL);
-  return TRUE;
-}
-
-/* The join never attached: its member leaves Redis again (a resume's
- * waits for another resume or its window's end). */
-void
-gc_room_redis_release (GcRoom        *self,
-                       GcRoomJoining *joining,
-                       gboolean       resume)
-{
-  g_autoptr(GcRoom) hold = g_object_ref (self);
-  g_autoptr(GcMember) member = joining->member != NULL ? gc_member_ref (joining->member) : NULL;
-
-  room_redis_end_join (self, joining);
-
-  if (member != NULL && member->state != GC_MEMBER_GONE && member->room == self)
-    {
-      if (resume && member->state != GC_MEMBER_JOINING)
-        {
-          if (member->resumes_in_progress > 0 && --member->resumes_in_progress == 0 &&
-              member->state == GC_MEMBER_WAITING)
-            member_arm_resume (self, member);
-        }
-      else if (resume)
-        {
-          /* Taken over from another node but never attached: it waits
-           * here for its window like any lost member. */
-          member->state = GC_MEMBER_ACTIVE;
-          room_announce (self, member);
-          room_member_lost (self, member);
-        }
-      else
-        {
-          g_autoptr(GcMember) unlinked = room_unlink (self, member);
-
-          gc_redis_rooms_leave (self->redis, self->code, member->name_key, member->user.id,
-                                gc_leave_reason_to_string (GC_LEAVE_REASON_ERROR), NULL, NULL);
-        }
-    }
-  room_check_empty (self);
-}
-
-#endif /* HAVE_REDIS */

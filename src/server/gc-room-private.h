@@ -1,0 +1,101 @@
+/* gc-room-private.h: GcRoom's insides, shared by gc-room.c and the
+ * Redis-backed room code (gc-room-redis.c, --redis)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "gc-room.h"
+#include "gc-server-private.h"
+
+#ifdef HAVE_REDIS
+#include "gc-redis-rooms.h"
+#endif
+
+G_BEGIN_DECLS
+
+struct _GcRoom
+{
+  GObject       parent_instance;
+
+  GcServer     *server;       /* borrowed: the server owns the room */
+  char         *code;
+
+  /* Every member not GONE, JOINING ones included: name key (owned by
+   * the member) → member. The room holds one reference per member. Its
+   * size is the room's member count. */
+  GHashTable   *by_key;
+
+  /* Announced members (ACTIVE, WAITING), borrowed; the fan-out walks
+   * this array. Removals during a walk leave NULL holes that are
+   * compacted when the outermost walk ends. */
+  GPtrArray    *members;
+  guint         n_announced;
+  guint         walking;
+  guint         max_walking;
+  gboolean      has_holes;
+
+  /* Leaves deferred during a walk (a broadcast that drops slow readers),
+   * drained in a loop when it ends, so that dropping N readers nests no
+   * deeper than one broadcast. */
+  GArray       *pending_leaves;
+  gboolean      draining;
+
+  GQueue        history;      /* HistoryEntry, oldest first */
+  gsize         history_bytes;
+
+  /* Join events not sent yet, oldest first: each goes to the members
+   * announced before its joiner. */
+  GPtrArray    *pending_joins;   /* of PendingJoin */
+  GSource      *presence_source;
+
+  /* The welcome's member list, serialised, in the order of @members:
+   * joins append to it, anything else that changes the list drops it
+   * (rebuilt by the next welcome). NULL when dropped. */
+  GString      *members_json;
+
+#ifdef HAVE_REDIS
+  /* --redis (borrowed from the server; NULL on a single node): every
+   * change goes through Redis and comes back through the room's
+   * subscription. Members are keyed by user id in @by_key then. */
+  GcRedisRooms *redis;
+  GPtrArray    *joining;      /* of GcRoomJoining, joins waiting to attach */
+  gboolean      redis_open;
+  GMainContext *redis_context;
+#endif
+};
+
+void room_send_error (GcRoom          *self,
+                 GcMember        *member,
+                 GcProtocolError  code,
+                 const char      *message,
+                 const char      *ref,
+                 guint64          retry_after_ms);
+void room_member_lost (GcRoom   *self,
+                  GcMember *member);
+GcMember * room_unlink (GcRoom   *self,
+             GcMember *member);
+void room_check_empty (GcRoom *self);
+void member_cancel_resume (GcMember *member);
+void member_detach_connection (GcMember *member);
+void member_attach_connection (GcMember       *member,
+                          GcWsConnection *connection);
+void room_announce (GcRoom   *self,
+               GcMember *member);
+void room_send_now (GcRoom   *self,
+               GcMember *member,
+               GBytes   *event);
+void room_broadcast_frame (GcRoom   *self,
+                      GBytes   *frame,
+                      GcMember *except);
+void member_arm_resume (GcRoom   *self,
+                   GcMember *member);
+
+#ifdef HAVE_REDIS
+void room_redis_handle_request (GcRoom    *self,
+                                GcMember  *member,
+                                GcRequest *request);
+#endif
+
+G_END_DECLS
