@@ -1286,6 +1286,11 @@ find_check_button (GtkWidget  *root,
   if (GTK_IS_CHECK_BUTTON (root) &&
       g_strcmp0 (gtk_check_button_get_label (GTK_CHECK_BUTTON (root)), label) == 0)
     return GTK_CHECK_BUTTON (root);
+  /* Or a row titled LABEL whose radio button is the row's activatable widget. */
+  if (ADW_IS_ACTION_ROW (root) &&
+      g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root)), label) == 0 &&
+      GTK_IS_CHECK_BUTTON (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (root))))
+    return GTK_CHECK_BUTTON (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (root)));
 
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -1442,6 +1447,21 @@ assert_controls_named (GtkWidget *root)
                       GTK_IS_LIST_VIEW (root) || GTK_IS_LIST_BOX_ROW (root);
 
   if (!gtk_widget_get_visible (root))
+    return;
+  /* A page switcher over a single page is never shown (libadwaita keeps
+   * AdwPreferencesWindow's mapped behind its title), and its buttons are
+   * libadwaita's own, unnamed in 1.2. */
+  if (ADW_IS_VIEW_SWITCHER (root))
+    {
+      AdwViewStack *stack = adw_view_switcher_get_stack (ADW_VIEW_SWITCHER (root));
+      g_autoptr(GtkSelectionModel) pages = stack != NULL ? adw_view_stack_get_pages (stack) : NULL;
+
+      if (pages == NULL || g_list_model_get_n_items (G_LIST_MODEL (pages)) < 2)
+        return;
+    }
+  /* Nor is an unmapped preferences page: AdwPreferencesWindow's own
+   * search results (search is off here). */
+  if (ADW_IS_PREFERENCES_PAGE (root) && !gtk_widget_get_mapped (root))
     return;
   /* A menu button's inner button is the menu button, named already. */
   if (GTK_IS_BUTTON (root) && GTK_IS_MENU_BUTTON (gtk_widget_get_parent (root)))
