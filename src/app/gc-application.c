@@ -193,9 +193,16 @@ gc_application_command_line (GApplication            *app,
     gc_window_join (new_window (self), server, name, room);
   else if (!opened && status == 0)
     {
-      GcJoinDialog *dialog = gc_window_show_join_dialog (new_window (self));
+      GcWindow *window = new_window (self);
 
-      gc_join_dialog_set_values (dialog, server, name, NULL);
+      /* A plain start (no options) brings back the rooms open at the last
+       * run, as activate does; otherwise the join dialog is the start. */
+      if (server != NULL || name != NULL || !gc_application_restore_rooms (self, window))
+        {
+          GcJoinDialog *dialog = gc_window_show_join_dialog (window);
+
+          gc_join_dialog_set_values (dialog, server, name, NULL);
+        }
     }
 
   return status;

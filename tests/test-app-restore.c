@@ -1,0 +1,161 @@
+/* test-app-restore.c: the rooms open at the last run come back on start
+ *
+ * The `open-rooms` setting (GcOpenRooms) holds what the last run left;
+ * starting the app without arguments (GApplication's activate) must
+ * rejoin every one of those rooms on a real server, in the saved order,
+ * without the join dialog. What counts is what the person and the server
+ * see: each room connected with its members, the open-rooms model (what
+ * the sidebar lists) holding both, and the peers told that we came back.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "test-app-util.h"
+
+#include "gc-open-rooms.h"
+
+static gboolean
+connected (GcChatSession *session)
+{
+  return session != NULL && gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED;
+}
+
+/* The one GcWindow the start opened, or NULL. */
+static GcWindow *
+app_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (GC_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+/* Whether @window shows @session among its rooms (its sidebar). */
+static gboolean
+shown_in (GcWindow      *window,
+          GcChatSession *session)
+{
+  for (guint i = 0; i < gc_window_get_n_sessions (window); i++)
+    if (gc_window_get_nth_session (window, i) == session)
+      return TRUE;
+  return FALSE;
+}
+
+static const char *const room_codes[] = { "first-room", "second-room" };
+static const char *const peer_names[] = { "bob", "carol" };
+
+typedef struct {
+  TestClient *peers[2];
+  guint       joins_before[2];
+  gboolean    checked;
+} RestoreCheck;
+
+/* Runs inside the application's run, once its command line is handled. */
+static void
+check_restored (gpointer user_data)
+{
+  RestoreCheck *ctx = user_data;
+  g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
+  g_autoptr(GVariant) saved = NULL;
+  GcWindow *window = app_window ();
+
+  g_assert_nonnull (window);
+  /* The saved rooms are the start: no join dialog in the way. */
+  g_assert_null (gc_window_get_join_dialog (window));
+
+  WAIT_FOR (gc_window_get_n_sessions (window) == 2 &&
+            connected (gc_window_get_nth_session (window, 0)) &&
+            connected (gc_window_get_nth_session (window, 1)));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gc_application_get_open_rooms (app))), ==, 2);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GcChatSession) session =
+        g_list_model_get_item (G_LIST_MODEL (gc_application_get_open_rooms (app)), i);
+
+      /* The open-rooms model holds them in the order they were saved,
+       * under the saved name, and the window lists each. */
+      g_assert_cmpstr (gc_chat_session_get_room (session), ==, room_codes[i]);
+      g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "erin");
+      g_assert_true (shown_in (window, session));
+      /* Its members: the peer who was there, and us. */
+      WAIT_FOR (find_member (session, peer_names[i]) != NULL);
+      g_assert_nonnull (find_member (session, "erin"));
+      /* The server saw us come back: the peer was told. */
+      WAIT_FOR (test_client_count_events (ctx->peers[i], GC_EVENT_JOIN) > ctx->joins_before[i]);
+    }
+
+  /* The room on screen shows the peer's name (its member list). */
+  WAIT_FOR (has_label (GTK_WIDGET (window),
+                       g_str_equal (gc_chat_session_get_room (gc_window_get_session (window)), room_codes[0])
+                       ? peer_names[0] : peer_names[1]));
+
+  /* Both stay saved for the start after this one. */
+  saved = g_settings_get_value (settings, "open-rooms");
+  g_assert_cmpuint (g_variant_n_children (saved), ==, 2);
+
+  ctx->checked = TRUE;
+  /* The last window gone, the run ends. */
+  destroy_window (window);
+}
+
+static void
+test_restore_open_rooms (void)
+{
+  TestServer ts = { 0 };
+  RestoreCheck ctx = { 0 };
+  g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *server_url = NULL;
+  char *argv[] = { (char *) "gochat", NULL };
+  GVariantBuilder builder;
+
+  test_server_start (&ts, NULL, 0);
+  /* Someone is in each room already: their names are what "members
+   * visible" means after the restore. */
+  for (guint i = 0; i < 2; i++)
+    {
+      ctx.peers[i] = test_client_join (&ts, room_codes[i], peer_names[i]);
+      ctx.joins_before[i] = test_client_count_events (ctx.peers[i], GC_EVENT_JOIN);
+    }
+
+  /* What the last run left behind, in the form GcOpenRooms writes it. */
+  server_url = gc_chat_session_normalize_server_url (ts.url, &error);
+  g_assert_no_error (error);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sss)"));
+  for (guint i = 0; i < 2; i++)
+    g_variant_builder_add (&builder, "(sss)", server_url, "erin", room_codes[i]);
+  g_assert_true (g_settings_set_value (settings, "open-rooms", g_variant_builder_end (&builder)));
+
+  /* The start without arguments, the way `gochat` starts: a new
+   * application (its startup reads the saved rooms) run with an empty
+   * command line; the checks run inside that run. */
+  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
+  g_idle_add_once (check_restored, &ctx);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 1, argv), ==, 0);
+  g_assert_true (ctx.checked);
+
+  for (guint i = 0; i < 2; i++)
+    test_client_free (ctx.peers[i]);
+  test_server_free (&ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GSettings) settings = NULL;
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  /* The application is made by the test, after it saved the rooms. */
+  settings = g_settings_new (GC_APPLICATION_ID);
+  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+
+  g_test_add_func ("/app/restore/open-rooms", test_restore_open_rooms);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  return ret;
+}
