@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 
 #include "gc-server.h"
+#include "gc-ws-connection.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,17 @@ G_BEGIN_DECLS
  * attached to its room (or what was reserved is given back). */
 void gc_join_start (GcServer          *server,
                     SoupServerMessage *msg);
+
+/* An upgraded join's common start: the server (a new reference), or NULL
+ * when the server went away or @hs outlived its deadline (the connection
+ * was aborted). @hs: the request's GcHandshake, nullable. */
+GcServer *gc_join_take_upgraded    (GWeakRef          *server_ref,
+                                    gpointer           hs,
+                                    GcWsConnection    *connection);
+/* Closes a connection whose member could not be attached (1001 while
+ * shutting down, else 1011: join again). */
+void      gc_join_close_unattached (GcServer          *server,
+                                    GcWsConnection    *connection);
 
 #ifdef HAVE_REDIS
 /* --redis (gc-join-redis.c): a checked join, through the room's script;

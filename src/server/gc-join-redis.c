@@ -75,31 +75,15 @@ on_upgraded (GcWsConnection *connection,
 {
   GcRedisJoin *join = user_data;
   g_autoptr(GcWsConnection) owned = connection;
-  g_autoptr(GcServer) server = g_weak_ref_get (&join->server);
+  g_autoptr(GcServer) server = gc_join_take_upgraded (&join->server, join->handshake, connection);
 
-  if (server == NULL || (join->handshake != NULL && !gc_handshake_is_pending (join->handshake)))
-    {
-      gc_ws_connection_abort (connection);
-      return;
-    }
-  if (join->handshake != NULL)
-    gc_handshake_finish (join->handshake);
-
-  gc_server_add_connection (server, connection);
-
-  join->done = TRUE;
-  if (gc_room_redis_attach (join->room, g_steal_pointer (&join->joining), join->resume,
-                            connection, join->welcome))
+  if (server == NULL)
     return;
 
-  if (gc_server_is_shutting_down (server))
-    gc_ws_connection_close (connection, GC_WS_CLOSE_GOING_AWAY,
-                            gc_server_get_config (server)->hosted
-                            ? GC_PROTOCOL_CLOSE_REASON_HOST_STOPPED
-                            : GC_PROTOCOL_CLOSE_REASON_SHUTDOWN);
-  else
-    gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
-                            "the session ended during the upgrade; join again");
+  join->done = TRUE;
+  if (!gc_room_redis_attach (join->room, g_steal_pointer (&join->joining), join->resume,
+                             connection, join->welcome))
+    gc_join_close_unattached (server, connection);
 }
 
 static void

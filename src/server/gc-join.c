@@ -49,31 +49,33 @@ join_free (gpointer data)
   g_free (join);
 }
 
-static void
-on_upgraded (GcWsConnection *connection,
-             gpointer        user_data)
+GcServer *
+gc_join_take_upgraded (GWeakRef       *server_ref,
+                       gpointer        handshake,
+                       GcWsConnection *connection)
 {
-  GcJoin *join = user_data;
-  g_autoptr(GcWsConnection) owned = connection;
-  g_autoptr(GcServer) server = g_weak_ref_get (&join->server);
+  g_autoptr(GcServer) server = g_weak_ref_get (server_ref);
+  GcHandshake *hs = handshake;
 
   /* The server went away, or the handshake outlived its deadline. */
-  if (server == NULL || (join->handshake != NULL && !gc_handshake_is_pending (join->handshake)))
+  if (server == NULL || (hs != NULL && !gc_handshake_is_pending (hs)))
     {
       gc_ws_connection_abort (connection);
-      return;
+      return NULL;
     }
 
-  if (join->handshake != NULL)
-    gc_handshake_finish (join->handshake);
+  if (hs != NULL)
+    gc_handshake_finish (hs);
 
   gc_server_add_connection (server, connection);
 
-  join->done = TRUE;
-  if (gc_room_attach (join->room, join->member, join->resume, connection,
-                      join->has_since, join->since))
-    return;
+  return g_steal_pointer (&server);
+}
 
+void
+gc_join_close_unattached (GcServer       *server,
+                          GcWsConnection *connection)
+{
   /* 1001 only means shutdown (§7, §6.2); otherwise the member to resume left
    * during the upgrade (its old connection closed), and the client must
    * join afresh. */
@@ -85,6 +87,23 @@ on_upgraded (GcWsConnection *connection,
   else
     gc_ws_connection_close (connection, GC_WS_CLOSE_SERVER_ERROR,
                             "the session ended during the upgrade; join again");
+}
+
+static void
+on_upgraded (GcWsConnection *connection,
+             gpointer        user_data)
+{
+  GcJoin *join = user_data;
+  g_autoptr(GcWsConnection) owned = connection;
+  g_autoptr(GcServer) server = gc_join_take_upgraded (&join->server, join->handshake, connection);
+
+  if (server == NULL)
+    return;
+
+  join->done = TRUE;
+  if (!gc_room_attach (join->room, join->member, join->resume, connection,
+                       join->has_since, join->since))
+    gc_join_close_unattached (server, connection);
 }
 
 /* A refusal waiting for its upgrade (docs/protocol.md §3.6). */
