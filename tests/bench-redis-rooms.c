@@ -19,7 +19,7 @@
 
 #include "gc-redis-rooms.h"
 #include "gc-test-wait.h"
-#include "redis-test-server.h"
+#include "gc-test-redis.h"
 
 static int n_rooms = 10;
 static int n_messages = 20000;

@@ -11,7 +11,7 @@
 
 #include "gc-redis-client.h"
 #include "gc-test-wait.h"
-#include "redis-test-server.h"
+#include "gc-test-redis.h"
 
 typedef struct {
   guint replies;

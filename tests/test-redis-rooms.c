@@ -14,7 +14,7 @@
 #include "gc-protocol.h"
 #include "gc-redis-rooms.h"
 #include "gc-test-wait.h"
-#include "redis-test-server.h"
+#include "gc-test-redis.h"
 
 typedef struct {
   GcRedisClient *client;

@@ -18,7 +18,7 @@
 #include "gc-test-client.h"
 #include "gc-test-http.h"
 #include "gc-test-server.h"
-#include "redis-test-server.h"
+#include "gc-test-redis.h"
 
 #define N_NODES 2
 

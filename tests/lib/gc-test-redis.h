@@ -1,4 +1,4 @@
-/* redis-test-server.h: a redis-server of the test's own, in a temp dir
+/* gc-test-redis.h: a redis-server of the test's own, in a temp dir
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

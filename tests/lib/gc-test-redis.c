@@ -1,11 +1,11 @@
-/* redis-test-server.c: a redis-server of the test's own, in a temp dir
+/* gc-test-redis.c: a redis-server of the test's own, in a temp dir
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include "config.h"
 
-#include "redis-test-server.h"
+#include "gc-test-redis.h"
 #include "gc-test-wait.h"
 
 #include <glib/gstdio.h>
