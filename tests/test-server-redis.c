@@ -652,6 +652,32 @@ test_sigterm_while_waiting (void)
   g_rmdir (dir);
 }
 
+/* room_max_members counts the members on every node: a node limited to 2
+ * refuses a third member whose two others are on other nodes. */
+static void
+test_max_members_across_nodes (Cluster       *cluster,
+                               gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) carol = NULL;
+  g_autoptr(GcTestServerProcess) small = NULL;
+  const char *args[] = {
+    "--redis", NULL, "--redis-lease-ms", "1000", "--resume-seconds", "2",
+    "--room-max-members", "2", NULL
+  };
+
+  if (skip_without_redis (cluster))
+    return;
+
+  args[1] = gc_test_redis_get_url (cluster->redis);
+  small = gc_test_server_process_startv (args, GC_TEST_SERVER_PROCESS_DEFAULT);
+  alice = gc_test_client_join (port (cluster, 0), "small", "Alice");
+  bob = gc_test_client_join (port (cluster, 1), "small", "Bob");
+  carol = gc_test_client_start_join (small->port, "small", "Carol", NULL);
+  gc_test_client_assert_refused (carol, 403, "room_full");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -685,6 +711,9 @@ main (int    argc,
               cluster_setup, test_half_open_takeover, cluster_teardown);
 
   g_test_add_func ("/server-redis/sigterm-while-waiting", test_sigterm_while_waiting);
+
+  g_test_add ("/server-redis/max-members-across-nodes", Cluster, NULL,
+              cluster_setup, test_max_members_across_nodes, cluster_teardown);
 
   return gc_test_run ();
 }
