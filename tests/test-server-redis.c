@@ -678,6 +678,71 @@ test_max_members_across_nodes (Cluster       *cluster,
   gc_test_client_assert_refused (carol, 403, "room_full");
 }
 
+static gboolean
+is_burst (const GcTestEvent *event,
+          gpointer           user_data)
+{
+  return event->event->type == GC_EVENT_MESSAGE &&
+         g_str_has_prefix (event->event->message->text, "m-");
+}
+
+/* Redis drops every subscription mid-traffic (CLIENT KILL TYPE pubsub):
+ * each node repairs from the room's history, so both clients get every
+ * message exactly once, in order, with the same ids. */
+static void
+test_pubsub_killed (Cluster       *cluster,
+                    gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autofree char *killed = NULL;
+  const guint n = 30;
+
+  if (skip_without_redis (cluster))
+    return;
+
+  alice = gc_test_client_join (port (cluster, 0), "killed-subs", "Alice");
+  bob = gc_test_client_join (port (cluster, 1), "killed-subs", "Bob");
+  gc_test_client_sync (alice);
+  gc_test_client_clear_queue (alice);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m-%u", i);
+
+      gc_test_client_send_message (alice, text, NULL);
+      if (i == n / 2)
+        killed = gc_test_redis_run (cluster->redis, "CLIENT", "KILL", "TYPE", "pubsub", NULL);
+    }
+  g_assert_cmpuint (g_ascii_strtoull (killed, NULL, 10), >=, 2);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GcTestEvent) at_alice = gc_test_client_wait_matching (alice, is_burst, NULL, "m-");
+      g_autoptr(GcTestEvent) at_bob = gc_test_client_wait_matching (bob, is_burst, NULL, "m-");
+      g_autofree char *text = g_strdup_printf ("m-%u", i);
+
+      g_assert_cmpstr (at_alice->event->message->text, ==, text);
+      g_assert_cmpstr (at_bob->event->message->text, ==, text);
+      g_assert_cmpuint (at_alice->event->message->id, ==, at_bob->event->message->id);
+    }
+  /* Nothing twice: after a barrier, no burst message is left. */
+  gc_test_client_sync (alice);
+  gc_test_client_sync (bob);
+  while (gc_test_client_count_queued (bob, GC_EVENT_UNKNOWN) > 0)
+    {
+      g_autoptr(GcTestEvent) event = gc_test_client_next_event (bob);
+
+      g_assert_false (is_burst (event, NULL));
+    }
+  while (gc_test_client_count_queued (alice, GC_EVENT_UNKNOWN) > 0)
+    {
+      g_autoptr(GcTestEvent) event = gc_test_client_next_event (alice);
+
+      g_assert_false (is_burst (event, NULL));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -714,6 +779,9 @@ main (int    argc,
 
   g_test_add ("/server-redis/max-members-across-nodes", Cluster, NULL,
               cluster_setup, test_max_members_across_nodes, cluster_teardown);
+
+  g_test_add ("/server-redis/pubsub-killed", Cluster, NULL,
+              cluster_setup, test_pubsub_killed, cluster_teardown);
 
   return gc_test_run ();
 }
