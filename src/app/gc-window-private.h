@@ -1,14 +1,48 @@
-/* gc-window-private.h: GcWindow's parts, for the tests that drive it
+/* gc-window-private.h: GcWindow's parts, for its own files (gc-window*.c)
+ * and the tests that drive it
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #pragma once
 
+#include "gc-open-rooms.h"
 #include "gc-room-view.h"
 #include "gc-window.h"
 
 G_BEGIN_DECLS
+
+/* Shared by gc-window.c, gc-window-join.c and gc-window-hosting.c. */
+struct _GcWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  GSettings            *settings;
+  GPtrArray            *joining;       /* GcChatSession, joins without the dialog */
+  GcJoinDialog         *join_dialog;
+  GtkWindow            *stop_hosting_dialog;
+  GtkWindow            *invite_dialog;
+  gboolean              close_confirmed;
+  gboolean              keep_saved;    /* closing: its rooms come back next start */
+  GcOpenRooms          *open_rooms;
+  /* The sidebar's model: the app's open rooms this window shows, those
+   * with a view here (one window's rooms are not another's). */
+  GHashTable           *views;         /* GcChatSession → GcRoomView */
+  GtkFilterListModel   *rooms;
+
+  AdwToastOverlay      *toast_overlay;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar_page;
+  GtkWidget            *room_page;
+  GtkLabel             *title_label;
+  GtkLabel             *subtitle_label;
+  GtkButton            *join_button;
+  GtkToggleButton      *members_button;
+  GtkButton            *invite_button;
+  GtkListBox           *sidebar;
+  GtkStack             *stack;
+  GtkWidget            *empty_page;
+};
 
 typedef struct {
   GtkListBox      *sidebar;
@@ -48,5 +82,10 @@ GcRoomView   *gc_window_find_view           (GcWindow      *self,
 void          gc_window_show_rooms          (GcWindow      *self);
 void          gc_window_add_toast           (GcWindow      *self,
                                              const char    *text);
+
+/* Shared by gc-window.c and gc-window-hosting.c. */
+void          gc_window_ask_stop_hosting    (GcWindow      *self,
+                                             gboolean       quitting,
+                                             guint          others);
 
 G_END_DECLS
