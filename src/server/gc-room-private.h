@@ -1,5 +1,6 @@
 /* gc-room-private.h: GcRoom's insides, shared by gc-room.c and the
- * Redis-backed room code (gc-room-redis.c, --redis)
+ * files it is split into: presence (gc-room-presence.c), history
+ * (gc-room-history.c) and the Redis-backed room code (gc-room-redis.c, --redis)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -65,6 +66,37 @@ struct _GcRoom
   GMainContext *redis_context;
 #endif
 };
+
+static inline const GcServerConfig *
+room_config (GcRoom *self)
+{
+  return gc_server_get_config (self->server);
+}
+
+void room_walk_begin (GcRoom *self);
+void room_walk_end (GcRoom *self);
+
+/* gc-room-presence.c */
+void pending_join_free (gpointer data);
+void room_flush_presence (GcRoom *self);
+void room_queue_join (GcRoom   *self,
+                      GcMember *member,
+                      GBytes   *event);
+void room_forget_members_json (GcRoom *self);
+void room_send_welcome (GcRoom   *self,
+                        GcMember *member,
+                        gboolean  resumed,
+                        gboolean  has_since,
+                        guint64   since);
+
+/* gc-room-history.c */
+void room_history_push (GcRoom  *self,
+                        guint64  id,
+                        GBytes  *event);
+GPtrArray * room_history_since (GcRoom   *self,
+                                gboolean  has_since,
+                                guint64   since);
+void room_history_clear (GcRoom *self);
 
 void room_send_error (GcRoom          *self,
                  GcMember        *member,
