@@ -1,6 +1,6 @@
 /* gc-room-private.h: GcRoom's insides, shared by gc-room.c and the
  * files it is split into: presence (gc-room-presence.c), history
- * (gc-room-history.c) and the Redis-backed room code (gc-room-redis.c, --redis)
+ * (gc-room-history.c), requests (gc-room-requests.c) and the Redis-backed room code (gc-room-redis.c, --redis)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -73,8 +73,31 @@ room_config (GcRoom *self)
   return gc_server_get_config (self->server);
 }
 
+static inline gint64
+now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}
+
 void room_walk_begin (GcRoom *self);
 void room_walk_end (GcRoom *self);
+
+void room_broadcast (GcRoom   *self,
+                     GBytes   *event,
+                     GcMember *except);
+void room_send (GcRoom   *self,
+                GcMember *member,
+                GBytes   *event);
+void room_drop_member (GcRoom        *self,
+                       GcMember      *member,
+                       GcLeaveReason  reason,
+                       gushort        close_code,
+                       const char    *close_reason);
+
+/* gc-room-requests.c */
+void room_handle_text (GcRoom   *self,
+                       GcMember *member,
+                       GBytes   *payload);
 
 /* gc-room-presence.c */
 void pending_join_free (gpointer data);
