@@ -556,77 +556,6 @@ staller_free (Staller *staller)
   g_free (staller);
 }
 
-static gboolean
-on_hello_bytes (GSocket      *socket,
-                GIOCondition  condition,
-                gpointer      user_data)
-{
-  guint8 buffer[4096];
-  gssize n;
-
-  while ((n = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, NULL)) > 0)
-    g_byte_array_append (user_data, buffer, n);
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-tls_record_complete (GByteArray *data)
-{
-  return data->len >= 5 && data->len >= 5 + ((gsize) data->data[3] << 8 | data->data[4]);
-}
-
-static void
-on_capture_handshake_done (GObject      *source,
-                           GAsyncResult *result,
-                           gpointer      user_data)
-{
-  g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, NULL);
-  *(gboolean *) user_data = TRUE;
-}
-
-/* A real ClientHello: what glib-networking's client sends first. */
-static GBytes *
-capture_client_hello (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) ours = NULL;
-  g_autoptr(GSocket) theirs = NULL;
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GIOStream) tls = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  GByteArray *hello = g_byte_array_new ();
-  GSource *source;
-  gboolean done = FALSE;
-  int fds[2];
-
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-  ours = g_socket_new_from_fd (fds[0], &error);
-  g_assert_no_error (error);
-  theirs = g_socket_new_from_fd (fds[1], &error);
-  g_assert_no_error (error);
-  g_socket_set_blocking (ours, FALSE);
-  connection = g_socket_connection_factory_create_connection (theirs);
-  tls = g_tls_client_connection_new (G_IO_STREAM (connection), NULL, &error);
-  g_assert_no_error (error);
-
-  source = g_socket_create_source (ours, G_IO_IN, NULL);
-  g_source_set_callback (source, G_SOURCE_FUNC (on_hello_bytes), hello, NULL);
-  g_source_attach (source, NULL);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, cancellable,
-                                    on_capture_handshake_done, &done);
-  gc_test_wait (tls_record_complete (hello));
-  g_source_destroy (source);
-  g_source_unref (source);
-
-  g_cancellable_cancel (cancellable);
-  g_socket_shutdown (ours, TRUE, TRUE, NULL);
-  gc_test_wait (done);
-
-  g_assert_cmpuint (hello->data[0], ==, 0x16);  /* a handshake record */
-  g_byte_array_set_size (hello, 5 + ((gsize) hello->data[3] << 8 | hello->data[4]));
-  return g_byte_array_free_to_bytes (hello);
-}
-
 static guint
 count_gone (GPtrArray *stallers)
 {
@@ -720,7 +649,7 @@ test_flood_stalled_tls (void)
   config.handshake_timeout_seconds = 120;
   ts = gc_test_server_new (&config);
   ca = load_tls (ts->server);
-  hello = capture_client_hello ();
+  hello = gc_test_tls_client_hello ();
 
   open_stallers (stallers, ts->port, hello, N_TLS_STALLERS, 2, N_TLS_STALLER_ADDRESSES,
                  &n_connected);

@@ -26,6 +26,10 @@ GTlsDatabase    *gc_test_tls_ca             (void);
 /* The server certificate with its key. */
 GTlsCertificate *gc_test_tls_certificate    (void);
 
+/* A real ClientHello, the first TLS record glib-networking's client
+ * sends, for clients that stall a TLS handshake after it. */
+GBytes          *gc_test_tls_client_hello   (void);
+
 /* Listens on 127.0.0.1, port 0; returns the port (asserted non-zero). */
 guint16          gc_test_soup_server_listen (SoupServer *server,
                                              gboolean    tls);
