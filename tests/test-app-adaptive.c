@@ -227,7 +227,7 @@ main (int   argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  gtk_test_init (&argc, &argv, NULL);
+  test_app_init (&argc, &argv);
 
   app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);

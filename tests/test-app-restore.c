@@ -147,7 +147,7 @@ main (int   argc,
   g_autoptr(GSettings) settings = NULL;
   int ret;
 
-  gtk_test_init (&argc, &argv, NULL);
+  test_app_init (&argc, &argv);
 
   /* The application is made by the test, after it saved the rooms. */
   settings = g_settings_new (GC_APPLICATION_ID);

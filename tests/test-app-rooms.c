@@ -1731,7 +1731,7 @@ main (int   argc,
   guint owner_id;
   int ret;
 
-  gtk_test_init (&argc, &argv, NULL);
+  test_app_init (&argc, &argv);
 
   xdotool = g_find_program_in_path ("xdotool");
   app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN |

@@ -38,6 +38,10 @@ extern GcApplication *app;
 #define WAIT_FOR(expr) gc_test_wait (expr)
 
 /* Lets pending work (frames, layout, drawing) run for a little while. */
+/* gtk_test_init(), then what every app test needs of GTK's settings. */
+void test_app_init (int    *argc,
+                    char ***argv);
+
 void spin_for (guint ms);
 
 /* Runs what is ready now (such as the batch of lines that arrived, which
