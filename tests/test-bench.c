@@ -27,6 +27,9 @@
 #include "gc-protocol.h"
 #include "gc-protocol-private.h"
 #include "gc-test-server.h"
+#ifdef HAVE_REDIS
+# include "gc-test-redis.h"
+#endif
 
 /* Runs may take a while under sanitizers. */
 #define RUN_TIMEOUT_MS 60000
@@ -222,6 +225,16 @@ test_event_scan (void)
   g_assert_true (gc_bench_event_scan (json, len, &event));
   g_assert_cmpint (event.type, ==, GC_BENCH_EVENT_MESSAGE);
   g_assert_cmpmem (event.text, event.text_len, "2a.9.1.abc", 10);
+  g_assert_cmpuint (event.id, ==, 7);
+
+  /* Ids of 2^53 - 1 (what a --redis room's sequence may reach) and an
+   * id that is not an unsigned integer (left 0). */
+  json = "{\"type\":\"message\",\"id\":9007199254740991,\"text\":\"t\"}";
+  g_assert_true (gc_bench_event_scan (json, strlen (json), &event));
+  g_assert_cmpuint (event.id, ==, G_GUINT64_CONSTANT (9007199254740991));
+  json = "{\"type\":\"message\",\"id\":1.5e3,\"text\":\"t\"}";
+  g_assert_true (gc_bench_event_scan (json, strlen (json), &event));
+  g_assert_cmpuint (event.id, ==, 0);
 
   error_event = gc_event_build_error (GC_PROTOCOL_ERROR_RATE_LIMITED, "slow down", "2a.9", 120);
   json = g_bytes_get_data (error_event, &len);
@@ -617,6 +630,121 @@ test_closed_loop (void)
                    >, 0);
 }
 
+/* Several --url and --server-pid (here the same server twice, so that no
+ * Redis is needed): each room's clients go to every URL in turn, every
+ * delivery is matched by its id, and the CPU figures are the nodes'
+ * sum. --redis-pid takes any process: the server's again. */
+static void
+test_several_urls (void)
+{
+  g_autoptr(Server) server = server_start (NULL);
+  g_autofree char *url = url_for (server, "ws", "127.0.0.1");
+  g_autofree char *url2 = url_for (server, "ws", "localhost");
+  const char *id = g_subprocess_get_identifier (server->process);
+  g_autofree char *pid = g_strdup_printf ("--server-pid=%s", id);
+  g_autofree char *redis_pid = g_strdup_printf ("--redis-pid=%s", id);
+  g_autoptr(BenchResult) result = NULL;
+  g_autoptr(BenchResult) text = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  JsonObject *server_report;
+  JsonObject *redis_report;
+  JsonArray *nodes;
+  double sum = 0;
+
+  result = bench_run (url, url2, pid, pid, redis_pid, "--clients=12", "--rooms=3",
+                      "--messages=20", "--window=4", "--json", "--quiet", NULL);
+  assert_exit_status (result, 0);
+  report = parse_report (result);
+  assert_all_delivered (report, 12, 3, 20);
+  g_assert_cmpint (member_int (report, "reordered"), ==, 0);
+  g_assert_cmpint (member_int (report, "id_mismatches"), ==, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "urls")), ==, 2);
+
+  server_report = json_object_get_object_member (report, "server");
+  nodes = json_object_get_array_member (server_report, "nodes");
+  g_assert_cmpuint (json_array_get_length (nodes), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    sum += json_object_get_double_member (json_array_get_object_element (nodes, i), "cpu_seconds");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (server_report, "cpu_seconds"),
+                                  sum, 0.0021);
+  redis_report = json_object_get_object_member (report, "redis");
+  g_assert_nonnull (redis_report);
+  g_assert_cmpint (member_int (redis_report, "pid"), ==, g_ascii_strtoll (id, NULL, 10));
+  g_assert_nonnull (json_object_get_object_member (report, "total"));
+  g_assert_true (json_object_get_null_member (report, "kill"));
+
+  /* The text report names both URLs and both nodes. */
+  text = bench_run (url, url2, pid, pid, redis_pid, "--clients=4", "--messages=2", "--quiet", NULL);
+  assert_exit_status (text, 0);
+  g_assert_nonnull (strstr (text->out, " + ws://localhost:"));
+  g_assert_nonnull (strstr (text->out, "servers    2 nodes"));
+  g_assert_nonnull (strstr (text->out, "reordered 0, id mismatches 0"));
+  g_assert_nonnull (strstr (text->out, "µs per chat message"));
+}
+
+#ifdef HAVE_REDIS
+/* Two --redis nodes, the second SIGKILLed part-way through a run at a
+ * fixed rate (so that the kill falls inside it however loaded the
+ * machine is): its clients are cut off, not counted as disconnected, and
+ * every message a client saw acknowledged reached every client left. */
+static void
+test_kill_node (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  g_autoptr(Server) survivor = NULL;
+  g_autoptr(GcTestServerProcess) victim = NULL;
+  g_autofree char *url0 = NULL;
+  g_autofree char *url1 = NULL;
+  g_autofree char *pid0 = NULL;
+  g_autofree char *pid1 = NULL;
+  g_autofree char *redis_pid = NULL;
+  g_autoptr(BenchResult) result = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  JsonObject *kill_report;
+  const char *redis_args[] = {
+    "--join-per-second=0", "--rate-burst=1000000", "--rate-per-second=1000000",
+    "--redis", NULL, "--redis-lease-ms=1000", "--resume-seconds=2", NULL
+  };
+
+  if (gc_test_redis_server_path () == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return;
+    }
+
+  redis = gc_test_redis_start (NULL);
+  redis_args[4] = gc_test_redis_get_url (redis);
+  survivor = gc_test_server_process_startv (redis_args, GC_TEST_SERVER_PROCESS_DEFAULT);
+  victim = gc_test_server_process_startv (redis_args, GC_TEST_SERVER_PROCESS_DEFAULT);
+  url0 = url_for (survivor, "ws", "127.0.0.1");
+  url1 = url_for (victim, "ws", "127.0.0.1");
+  pid0 = g_strdup_printf ("--server-pid=%s", g_subprocess_get_identifier (survivor->process));
+  pid1 = g_strdup_printf ("--server-pid=%s", g_subprocess_get_identifier (victim->process));
+  redis_pid = g_strdup_printf ("--redis-pid=%d", (int) gc_test_redis_get_pid (redis));
+
+  result = bench_run (url0, url1, pid0, pid1, redis_pid, "--clients=8", "--rooms=2",
+                      "--messages=40", "--rate=40", "--kill-node-after=0.4", "--json", "--quiet",
+                      NULL);
+  assert_exit_status (result, 0);
+  report = parse_report (result);
+  kill_report = json_object_get_object_member (report, "kill");
+  g_assert_nonnull (kill_report);
+  g_assert_true (json_object_get_boolean_member (kill_report, "killed"));
+  gc_test_wait (victim->exited);
+  g_assert_true (g_subprocess_get_if_signaled (victim->process));
+  g_assert_cmpint (g_subprocess_get_term_sig (victim->process), ==, SIGKILL);
+  /* Slots 1 and 3 of each room were on the victim. */
+  g_assert_cmpint (member_int (kill_report, "clients_cut_off"), ==, 4);
+  g_assert_cmpint (member_int (kill_report, "acked_lost"), ==, 0);
+  g_assert_cmpint (member_int (report, "lost"), ==, 0);
+  g_assert_cmpint (member_int (report, "disconnected"), ==, 0);
+  g_assert_cmpint (member_int (report, "duplicated"), ==, 0);
+  g_assert_cmpint (member_int (report, "reordered"), ==, 0);
+  g_assert_cmpint (member_int (report, "id_mismatches"), ==, 0);
+  g_assert_nonnull (json_object_get_object_member (report, "redis"));
+}
+#endif
+
 static void
 test_fixed_rate (void)
 {
@@ -736,6 +864,10 @@ test_usage_errors (void)
     { { "--url=http://127.0.0.1:1" }, "ws://" },
     { { "--url=ws://127.0.0.1:1/?room_code=x" }, "query" },
     { { "stray" }, "stray" },
+    { { "--url=ws://127.0.0.1:1", "--url=ws://127.0.0.1:2", "--server-pid=1" }, "one per --url" },
+    { { "--server-pid=x" }, "not a process id" },
+    { { "--kill-node-after=1", "--server-pid=1" }, "two --url" },
+    { { "--kill-node-after=-1" }, "--kill-node-after" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -935,6 +1067,10 @@ main (int    argc,
   g_test_add_func ("/bench/protocol/request-fast-path", test_request_fast_path);
   g_test_add_func ("/bench/run/closed-loop", test_closed_loop);
   g_test_add_func ("/bench/run/fixed-rate", test_fixed_rate);
+  g_test_add_func ("/bench/run/several-urls", test_several_urls);
+#ifdef HAVE_REDIS
+  g_test_add_func ("/bench/run/kill-node", test_kill_node);
+#endif
   g_test_add_func ("/bench/run/tls", test_tls);
   g_test_add_func ("/bench/run/refusal", test_refusal_shown);
   g_test_add_func ("/bench/run/connection-refused", test_connection_refused);

@@ -23,7 +23,24 @@ typedef struct {
   double joins_per_cpu_second;
   double cpu_us_per_join;
   double rss_growth_per_connection;   /* bytes */
+  double redis_connect_cpu;
+  double redis_message_cpu;
+  double redis_us_per_message;        /* per chat message accepted */
+  double total_message_cpu;           /* nodes and Redis */
+  double total_deliveries_per_cpu_second;
 } Derived;
+
+static double
+process_connect_cpu (const GcBenchProcess *process)
+{
+  return gc_bench_proc_cpu_between (&process->start, &process->connected);
+}
+
+static double
+process_message_cpu (const GcBenchProcess *process)
+{
+  return gc_bench_proc_cpu_between (&process->connected, &process->end);
+}
 
 static void
 derive (const GcBenchResults *results,
@@ -39,13 +56,28 @@ derive (const GcBenchResults *results,
   if (!results->has_server)
     return;
 
+  /* Several nodes: their CPU and memory summed. */
   derived->has_cpu = TRUE;
-  derived->server_connect_cpu = gc_bench_proc_cpu_between (&results->server_start,
-                                                          &results->server_connected);
-  derived->server_message_cpu = gc_bench_proc_cpu_between (&results->server_connected,
-                                                          &results->server_end);
+  for (guint i = 0; i < results->n_nodes; i++)
+    {
+      derived->server_connect_cpu += process_connect_cpu (&results->nodes[i]);
+      derived->server_message_cpu += process_message_cpu (&results->nodes[i]);
+    }
   if (derived->server_message_cpu > 0)
     derived->deliveries_per_cpu_second = results->delivered / derived->server_message_cpu;
+  derived->total_message_cpu = derived->server_message_cpu;
+  if (results->has_redis)
+    {
+      guint64 accepted = results->sent - results->refused;
+
+      derived->redis_connect_cpu = process_connect_cpu (&results->redis);
+      derived->redis_message_cpu = process_message_cpu (&results->redis);
+      derived->total_message_cpu += derived->redis_message_cpu;
+      if (accepted > 0)
+        derived->redis_us_per_message = derived->redis_message_cpu * 1e6 / accepted;
+    }
+  if (derived->total_message_cpu > 0)
+    derived->total_deliveries_per_cpu_second = results->delivered / derived->total_message_cpu;
   /* The connect phase is joins only (nobody sends yet), so its CPU is
    * the cost of a join from accept to welcome, and of the join events
    * the room sends to those already in. */
@@ -55,10 +87,28 @@ derive (const GcBenchResults *results,
       derived->cpu_us_per_join = derived->server_connect_cpu * 1e6 / results->joined;
     }
   if (results->joined > 0)
-    derived->rss_growth_per_connection =
-      ((double) results->server_connected.rss_kb - (double) results->server_start.rss_kb) *
-      1024.0 / results->joined;
+    {
+      double growth_kb = 0;
+
+      for (guint i = 0; i < results->n_nodes; i++)
+        growth_kb += (double) results->nodes[i].connected.rss_kb - (double) results->nodes[i].start.rss_kb;
+      derived->rss_growth_per_connection = growth_kb * 1024.0 / results->joined;
+    }
 }
+
+static guint64
+rss_sum (const GcBenchResults *results,
+         gsize                 offset)
+{
+  guint64 sum = 0;
+
+  for (guint i = 0; i < results->n_nodes; i++)
+    sum += *(const guint64 *) ((const char *) &results->nodes[i] + offset);
+  return sum;
+}
+
+#define RSS_SUM(results, field) \
+  rss_sum ((results), G_STRUCT_OFFSET (GcBenchProcess, field))
 
 static double
 ms (guint64 ns)
@@ -83,8 +133,12 @@ gc_bench_report_print (FILE                 *out,
 
   derive (results, &derived);
 
-  fprintf (out, "gochat-bench %s: %s, protocol %s\n", PACKAGE_VERSION, options->url,
-           protocol_name (options->protocol));
+  fprintf (out, "gochat-bench %s: ", PACKAGE_VERSION);
+  for (guint u = 0; u < options->n_urls; u++)
+    fprintf (out, "%s%s", u > 0 ? " + " : "", options->urls[u]);
+  if (options->n_urls == 0)
+    fputs (options->url, out);
+  fprintf (out, ", protocol %s\n", protocol_name (options->protocol));
   fprintf (out, "  %u clients in %u room%s, %u messages each, ", options->clients, options->rooms,
            options->rooms == 1 ? "" : "s", options->messages);
   if (options->rate > 0)
@@ -112,6 +166,9 @@ gc_bench_report_print (FILE                 *out,
                ", out of order %" G_GUINT64_FORMAT ", refused %" G_GUINT64_FORMAT
                ", disconnected %u", results->lost, results->duplicated, results->out_of_order,
                results->refused, results->disconnected);
+      if (options->protocol == GC_BENCH_PROTOCOL_GOCHAT)
+        fprintf (out, ", reordered %" G_GUINT64_FORMAT ", id mismatches %" G_GUINT64_FORMAT,
+                 results->reordered, results->id_mismatches);
       if (results->misrouted > 0 || results->foreign > 0)
         fprintf (out, ", misrouted %" G_GUINT64_FORMAT ", foreign %" G_GUINT64_FORMAT,
                  results->misrouted, results->foreign);
@@ -126,8 +183,20 @@ gc_bench_report_print (FILE                 *out,
 
   if (results->has_server)
     {
-      fprintf (out, "server     pid %d: CPU %.3f s connecting", options->server_pid,
-               derived.server_connect_cpu);
+      if (results->n_nodes > 1)
+        {
+          for (guint i = 0; i < results->n_nodes; i++)
+            fprintf (out, "node %-5u pid %d: CPU %.3f s connecting, %.2f s during messages%s\n", i,
+                     results->nodes[i].pid, process_connect_cpu (&results->nodes[i]),
+                     process_message_cpu (&results->nodes[i]),
+                     results->killed && results->killed_pid == results->nodes[i].pid
+                     ? " (until it was killed)" : "");
+          fprintf (out, "servers    %u nodes: CPU %.3f s connecting", results->n_nodes,
+                   derived.server_connect_cpu);
+        }
+      else
+        fprintf (out, "server     pid %d: CPU %.3f s connecting", options->server_pid,
+                 derived.server_connect_cpu);
       if (derived.joins_per_cpu_second > 0)
         fprintf (out, " (%.1f µs per join: %.0f joins per CPU-second)", derived.cpu_us_per_join,
                  derived.joins_per_cpu_second);
@@ -137,10 +206,32 @@ gc_bench_report_print (FILE                 *out,
       fputc ('\n', out);
       fprintf (out, "           RSS %.1f MiB before, %.1f MiB joined (%+.2f KiB per connection), "
                "%.1f MiB at end, peak %.1f MiB\n",
-               results->server_start.rss_kb / 1024.0, results->server_connected.rss_kb / 1024.0,
-               derived.rss_growth_per_connection / 1024.0, results->server_end.rss_kb / 1024.0,
-               results->server_end.peak_rss_kb / 1024.0);
+               RSS_SUM (results, start.rss_kb) / 1024.0, RSS_SUM (results, connected.rss_kb) / 1024.0,
+               derived.rss_growth_per_connection / 1024.0, RSS_SUM (results, end.rss_kb) / 1024.0,
+               RSS_SUM (results, end.peak_rss_kb) / 1024.0);
     }
+
+  if (results->has_redis)
+    {
+      fprintf (out, "redis      pid %d: CPU %.3f s connecting, %.2f s during messages",
+               results->redis.pid, derived.redis_connect_cpu, derived.redis_message_cpu);
+      if (derived.redis_us_per_message > 0)
+        fprintf (out, ": %.2f µs per chat message", derived.redis_us_per_message);
+      fputc ('\n', out);
+      if (derived.total_deliveries_per_cpu_second > 0)
+        fprintf (out, "total      nodes and Redis: CPU %.2f s during messages: %.0f deliveries per "
+                 "CPU-second\n", derived.total_message_cpu,
+                 derived.total_deliveries_per_cpu_second);
+    }
+
+  if (results->killed)
+    fprintf (out, "kill       node pid %d killed %.2f s into the messages, %u of its clients cut off: "
+             "%" G_GUINT64_FORMAT " acknowledged messages missing at clients still connected; "
+             "%" G_GUINT64_FORMAT " messages never acknowledged\n", results->killed_pid,
+             results->kill_seconds, results->killed_clients, results->acked_lost,
+             results->unacked);
+  else if (options->kill_node_after_s > 0)
+    fprintf (out, "note       the messages ended before --kill-node-after: nothing was killed\n");
 
   if (results->sent > 0)
     fprintf (out, "bench      CPU %.2f s during messages\n", results->bench_cpu_seconds);
@@ -278,6 +369,15 @@ gc_bench_report_to_json (const GcBenchOptions *options,
   json_string (out, PACKAGE_VERSION);
   json_key (out, "url");
   json_string (out, options->url);
+  json_key (out, "urls");
+  g_string_append_c (out, '[');
+  for (guint u = 0; u < options->n_urls; u++)
+    {
+      if (u > 0)
+        g_string_append_c (out, ',');
+      json_string (out, options->urls[u]);
+    }
+  g_string_append_c (out, ']');
   json_key (out, "protocol");
   json_string (out, protocol_name (options->protocol));
   json_int (out, "clients", options->clients);
@@ -304,6 +404,8 @@ gc_bench_report_to_json (const GcBenchOptions *options,
   json_int (out, "unsettled", results->unsettled);
   json_int (out, "duplicated", results->duplicated);
   json_int (out, "out_of_order", results->out_of_order);
+  json_int (out, "reordered", results->reordered);
+  json_int (out, "id_mismatches", results->id_mismatches);
   json_int (out, "refused", results->refused);
   json_int (out, "misrouted", results->misrouted);
   json_int (out, "foreign", results->foreign);
@@ -332,6 +434,61 @@ gc_bench_report_to_json (const GcBenchOptions *options,
       json_sample (out, "start", &results->server_start);
       json_sample (out, "joined", &results->server_connected);
       json_sample (out, "end", &results->server_end);
+      /* Every node on its own; the figures above sum them. */
+      json_key (out, "nodes");
+      g_string_append_c (out, '[');
+      for (guint i = 0; i < results->n_nodes; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          g_string_append_c (out, '{');
+          json_int (out, "pid", results->nodes[i].pid);
+          json_double (out, "connect_cpu_seconds", process_connect_cpu (&results->nodes[i]), 6);
+          json_double (out, "cpu_seconds", process_message_cpu (&results->nodes[i]), 3);
+          json_sample (out, "end", &results->nodes[i].end);
+          g_string_append_c (out, '}');
+        }
+      g_string_append_c (out, ']');
+      g_string_append_c (out, '}');
+    }
+  else
+    {
+      g_string_append (out, "null");
+    }
+
+  json_key (out, "redis");
+  if (results->has_redis)
+    {
+      g_string_append_c (out, '{');
+      json_int (out, "pid", results->redis.pid);
+      json_double (out, "connect_cpu_seconds", derived.redis_connect_cpu, 6);
+      json_double (out, "cpu_seconds", derived.redis_message_cpu, 3);
+      json_double (out, "cpu_us_per_message", derived.redis_us_per_message, 3);
+      json_sample (out, "end", &results->redis.end);
+      g_string_append_c (out, '}');
+    }
+  else
+    {
+      g_string_append (out, "null");
+    }
+
+  /* Nodes and Redis: what the whole cluster spent. */
+  json_key (out, "total");
+  g_string_append_c (out, '{');
+  json_double (out, "cpu_seconds", derived.total_message_cpu, 3);
+  json_double (out, "deliveries_per_cpu_second", derived.total_deliveries_per_cpu_second, 0);
+  g_string_append_c (out, '}');
+
+  json_key (out, "kill");
+  if (results->killed || options->kill_node_after_s > 0)
+    {
+      g_string_append_c (out, '{');
+      json_bool (out, "killed", results->killed);
+      json_int (out, "pid", results->killed_pid);
+      json_double (out, "seconds", results->kill_seconds, 3);
+      json_int (out, "clients_cut_off", results->killed_clients);
+      json_int (out, "acked_lost", results->acked_lost);
+      json_int (out, "unacked", results->unacked);
       g_string_append_c (out, '}');
     }
   else

@@ -82,6 +82,7 @@ void
 gc_bench_run_handle_delivery (GcBenchRun          *self,
                               Client              *receiver,
                               const GcBenchMarker *marker,
+                              guint64              id,
                               gint64               received_ns)
 {
   Client *sender;
@@ -144,6 +145,28 @@ gc_bench_run_handle_delivery (GcBenchRun          *self,
   if (!fresh)
     return;
 
+  /* One order per room, the same ids everywhere (docs/protocol.md §4.3,
+   * §6.7): the first delivery of a message sets its id, and each client
+   * sees its room's ids rise. */
+  if (id != 0 && sender->ids != NULL)
+    {
+      if (sender->ids[marker->seq] == 0)
+        sender->ids[marker->seq] = id;
+      else if (sender->ids[marker->seq] != id)
+        self->results.id_mismatches++;
+      if (id <= receiver->last_id)
+        self->results.reordered++;
+      else
+        receiver->last_id = id;
+    }
+  if (room->received != NULL)
+    {
+      gsize words = (self->options.messages + 63) / 64;
+      guint64 *bits = &room->received[((gsize) receiver->slot * room->n_members + sender->slot) * words];
+
+      bits[marker->seq / 64] |= G_GUINT64_CONSTANT (1) << (marker->seq % 64);
+    }
+
   self->results.delivered++;
   self->last_activity_ns = received_ns;
   self->last_delivery_ns = received_ns;
@@ -175,6 +198,56 @@ gc_bench_run_handle_error_event (GcBenchRun         *self,
     }
 }
 
+/* A node killed --------------------------------------------------------------------------- */
+
+static gboolean
+bit_is_set (const guint64 *bits,
+            guint32        i)
+{
+  return (bits[i / 64] & (G_GUINT64_CONSTANT (1) << (i % 64))) != 0;
+}
+
+/* After a kill: the messages a sender saw acknowledged (its own echo
+ * arrived) that a member of its room still connected never received,
+ * counted once per such member; and the messages never acknowledged. */
+static guint64
+count_acked_lost (GcBenchRun *self,
+                  guint64    *unacked)
+{
+  gsize words = (self->options.messages + 63) / 64;
+  guint64 lost = 0;
+
+  if (unacked != NULL)
+    *unacked = 0;
+
+  for (guint i = 0; i < self->options.clients; i++)
+    {
+      Client *sender = &self->clients[i];
+      Room *room = &self->rooms[sender->room];
+      const guint64 *own = &room->received[((gsize) sender->slot * room->n_members + sender->slot) * words];
+
+      for (guint32 seq = 0; seq < sender->sent; seq++)
+        {
+          if (!bit_is_set (own, seq))
+            {
+              if (unacked != NULL)
+                (*unacked)++;
+              continue;
+            }
+          for (guint slot = 0; slot < room->n_members; slot++)
+            {
+              Client *receiver = &self->clients[sender->room + slot * self->options.rooms];
+              const guint64 *bits = &room->received[((gsize) slot * room->n_members + sender->slot) * words];
+
+              if (!receiver->failed && !receiver->killed && !bit_is_set (bits, seq))
+                lost++;
+            }
+        }
+    }
+
+  return lost;
+}
+
 /* The phase -------------------------------------------------------------------------------- */
 
 static gboolean
@@ -203,6 +276,7 @@ gc_bench_run_send (GcBenchRun *self)
   guint64 rate_cursor = 0;
   double cpu_start;
   gboolean sending = TRUE;
+  gint64 next_check_ns;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (self->phase == PHASE_IDLE);
@@ -212,8 +286,11 @@ gc_bench_run_send (GcBenchRun *self)
 
   gc_bench_run_phase_begin (self, PHASE_MESSAGES);
   cpu_start = process_cpu_seconds ();
-  gc_bench_run_sample_server (self, &self->results.server_connected);
+  gc_bench_run_sample_processes (self, SAMPLE_CONNECTED);
   self->last_delivery_ns = self->phase_start_ns;
+  if (self->options.kill_node_after_s > 0)
+    self->kill_at_ns = self->phase_start_ns + (gint64) (self->options.kill_node_after_s * NS_PER_SECOND);
+  next_check_ns = self->phase_start_ns;
 
   if (self->options.rate == 0)
     {
@@ -243,10 +320,29 @@ gc_bench_run_send (GcBenchRun *self)
             deadline = MIN (deadline, self->phase_start_ns + (gint64) (rate_cursor * interval_ns));
         }
 
+      if (self->kill_at_ns > 0)
+        {
+          if (now >= self->kill_at_ns)
+            {
+              gc_bench_run_kill_node (self);
+              self->last_activity_ns = gc_bench_now_ns ();
+            }
+          else
+            deadline = MIN (deadline, self->kill_at_ns);
+        }
+
       if (sending && all_sent (self, rate_cursor))
         sending = FALSE;
       if (!sending && self->results.delivered >= self->results.expected)
         break;
+      /* After a kill not everything is due: done once nothing is in
+       * flight and every acknowledged message reached everyone left. */
+      if (!sending && self->results.killed && self->in_flight == 0 && now >= next_check_ns)
+        {
+          if (count_acked_lost (self, NULL) == 0)
+            break;
+          next_check_ns = now + NS_PER_SECOND / 20;
+        }
       if (now >= gc_bench_run_activity_deadline (self))
         {
           self->results.timed_out = TRUE;
@@ -260,8 +356,18 @@ gc_bench_run_send (GcBenchRun *self)
   gc_bench_run_progress_end (self);
   self->phase = PHASE_IDLE;
   self->results.message_seconds = (double) (self->last_delivery_ns - self->phase_start_ns) / NS_PER_SECOND;
+  /* After a kill, lost counts what was acknowledged and did not reach
+   * everyone still connected. */
+  if (self->results.killed)
+    {
+      self->results.acked_lost = count_acked_lost (self, &self->results.unacked);
+      if (self->results.interrupted)
+        self->results.unsettled = self->results.acked_lost;
+      else
+        self->results.lost = self->results.acked_lost;
+    }
   /* Cut short by a signal, what had not arrived yet was not lost. */
-  if (self->results.expected > self->results.delivered)
+  else if (self->results.expected > self->results.delivered)
     {
       if (self->results.interrupted)
         self->results.unsettled = self->results.expected - self->results.delivered;
@@ -269,5 +375,5 @@ gc_bench_run_send (GcBenchRun *self)
         self->results.lost = self->results.expected - self->results.delivered;
     }
   self->results.bench_cpu_seconds = process_cpu_seconds () - cpu_start;
-  gc_bench_run_sample_server (self, &self->results.server_end);
+  gc_bench_run_sample_processes (self, SAMPLE_END);
 }

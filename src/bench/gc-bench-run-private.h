@@ -40,6 +40,10 @@ typedef struct {
 typedef struct {
   guint      n_members;
   PairState *pairs;   /* n_members × n_members, [receiver slot][sender slot] */
+  /* With a node to kill: bit seq of pair (receiver, sender) set once the
+   * receiver had that message, options.messages bits per pair, in the
+   * order of @pairs. */
+  guint64   *received;
 } Room;
 
 typedef struct {
@@ -48,11 +52,16 @@ typedef struct {
   guint              index;
   guint              room;
   guint              slot;            /* in the room */
+  guint              node;            /* index of its URL */
+  guint64            last_id;         /* gochat: the highest message id it received */
+  guint64           *ids;             /* gochat: the id of each of its own messages, by
+                                       * seq, as first delivered; 0 until then */
   guint32            sent;
   guint32            in_flight;
   gint64             connect_start_ns;
   gboolean           joined;
   gboolean           failed;
+  gboolean           killed;          /* on the node this run killed */
 } Client;
 
 typedef enum {
@@ -67,7 +76,9 @@ struct _GcBenchRun
   GcBenchOptions     options;
   char              *url;
   char              *tls_ca_file;
-  GcBenchTarget     *target;
+  GcBenchTarget    **targets;         /* one per URL */
+  char             **urls;
+  int               *server_pids;
   GcBenchLoop       *loop;
   GcBenchWatch       signal_watch;
   int                signal_fd;
@@ -82,6 +93,7 @@ struct _GcBenchRun
   guint              connecting;      /* begun, not yet joined */
   GError            *error;           /* the connect phase's failure */
   guint64            in_flight;       /* messages sent, not yet echoed */
+  gint64             kill_at_ns;      /* 0: no node to kill, or killed already */
 
   gint64             epoch_ns;        /* marker times count from here */
   gint64             phase_start_ns;
@@ -96,8 +108,17 @@ struct _GcBenchRun
 
   GcBenchResults     results;
 };
-void   gc_bench_run_sample_server      (GcBenchRun          *self,
-                                        GcBenchProcSample   *sample);
+typedef enum {
+  SAMPLE_START,
+  SAMPLE_CONNECTED,
+  SAMPLE_END,
+} SamplePoint;
+
+/* Samples every node and Redis; a process that is gone keeps the sample
+ * before. */
+void   gc_bench_run_sample_processes   (GcBenchRun          *self,
+                                        SamplePoint          point);
+void   gc_bench_run_kill_node          (GcBenchRun          *self);
 void   gc_bench_run_progress_tick      (GcBenchRun          *self,
                                         gint64               now);
 void   gc_bench_run_progress_end       (GcBenchRun          *self);
@@ -108,6 +129,7 @@ gint64 gc_bench_run_activity_deadline  (GcBenchRun          *self);
 void   gc_bench_run_handle_delivery    (GcBenchRun          *self,
                                         Client              *receiver,
                                         const GcBenchMarker *marker,
+                                        guint64              id,
                                         gint64               received_ns);
 void   gc_bench_run_handle_error_event (GcBenchRun          *self,
                                         Client              *client,

@@ -94,18 +94,98 @@ watch_signals (GcBenchRun  *self,
 
 /* Server samples --------------------------------------------------------------------- */
 
-void
-gc_bench_run_sample_server (GcBenchRun        *self,
-                            GcBenchProcSample *sample)
+static GcBenchProcSample *
+process_sample (GcBenchProcess *process,
+                SamplePoint     point)
+{
+  switch (point)
+    {
+    case SAMPLE_START:
+      return &process->start;
+    case SAMPLE_CONNECTED:
+      return &process->connected;
+    case SAMPLE_END:
+    default:
+      return &process->end;
+    }
+}
+
+/* A process that died (or was killed) keeps its sample before: the
+ * report then shows what was sampled. */
+static void
+sample_process (GcBenchProcess *process,
+                SamplePoint     point,
+                const char     *option,
+                gboolean        quiet)
 {
   g_autoptr(GError) error = NULL;
+  GcBenchProcSample sample;
 
-  if (!self->results.has_server)
-    return;
+  if (gc_bench_proc_sample (process->pid, &sample, &error))
+    {
+      *process_sample (process, point) = sample;
+      return;
+    }
 
-  /* The server may have died; the report then shows what was sampled. */
-  if (!gc_bench_proc_sample (self->options.server_pid, sample, &error))
-    g_printerr ("gochat-bench: --server-pid %d: %s\n", self->options.server_pid, error->message);
+  if (!quiet)
+    g_printerr ("gochat-bench: %s %d: %s\n", option, process->pid, error->message);
+  if (point == SAMPLE_CONNECTED)
+    process->connected = process->start;
+  else if (point == SAMPLE_END && process->end.rss_kb == 0)
+    process->end = process->connected;
+}
+
+void
+gc_bench_run_sample_processes (GcBenchRun  *self,
+                               SamplePoint  point)
+{
+  for (guint i = 0; i < self->results.n_nodes; i++)
+    {
+      gboolean killed = self->results.killed && self->results.killed_pid == self->results.nodes[i].pid;
+
+      /* The killed node's end is its sample just before the kill. */
+      if (killed && point == SAMPLE_END)
+        continue;
+      sample_process (&self->results.nodes[i], point, "--server-pid", killed);
+    }
+  if (self->results.has_redis)
+    sample_process (&self->results.redis, point, "--redis-pid", FALSE);
+
+  if (self->results.has_server)
+    {
+      self->results.server_start = self->results.nodes[0].start;
+      self->results.server_connected = self->results.nodes[0].connected;
+      self->results.server_end = self->results.nodes[0].end;
+    }
+}
+
+/* The node of the last URL: its clients are marked first, so that their
+ * disconnections are told from failures. */
+void
+gc_bench_run_kill_node (GcBenchRun *self)
+{
+  guint node = self->options.n_urls - 1;
+  GcBenchProcess *process = &self->results.nodes[node];
+
+  self->kill_at_ns = 0;
+  for (guint i = 0; i < self->options.clients; i++)
+    {
+      if (self->clients[i].node == node)
+        self->clients[i].killed = TRUE;
+    }
+
+  sample_process (process, SAMPLE_END, "--server-pid", FALSE);
+  self->results.killed = TRUE;
+  self->results.killed_pid = process->pid;
+  self->results.kill_seconds = (double) (gc_bench_now_ns () - self->phase_start_ns) / NS_PER_SECOND;
+  if (kill (process->pid, SIGKILL) != 0)
+    g_printerr ("gochat-bench: kill %d: %s\n", process->pid, g_strerror (errno));
+  else if (self->options.progress)
+    {
+      gc_bench_run_progress_end (self);
+      g_printerr ("gochat-bench: killed node %u (pid %d) %.1f s into the messages\n", node,
+                  process->pid, self->results.kill_seconds);
+    }
 }
 
 
@@ -244,6 +324,7 @@ on_client_message (GcBenchConnection *connection,
   Client *client = user_data;
   GcBenchRun *self = client->run;
   GcBenchMarker marker;
+  guint64 id = 0;
 
   if (self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT)
     {
@@ -276,6 +357,7 @@ on_client_message (GcBenchConnection *connection,
               self->results.foreign++;
               return;
             }
+          id = event.id;
           break;
         case GC_BENCH_EVENT_OTHER:
         default:
@@ -288,7 +370,7 @@ on_client_message (GcBenchConnection *connection,
       return;
     }
 
-  gc_bench_run_handle_delivery (self, client, &marker, received_ns);
+  gc_bench_run_handle_delivery (self, client, &marker, id, received_ns);
 }
 
 /* How to run the server so that the bench is not refused. */
@@ -331,6 +413,11 @@ on_client_failed (GcBenchConnection *connection,
       /* Its messages in flight will never be echoed to it. */
       self->in_flight -= client->in_flight;
       client->in_flight = 0;
+      if (client->killed)
+        {
+          self->results.killed_clients++;
+          return;
+        }
       self->results.disconnected++;
       if (self->results.disconnected == 1 && self->phase != PHASE_IDLE)
         {
@@ -379,7 +466,7 @@ client_start (GcBenchRun  *self,
   else
     path = g_strdup_printf ("/?room_code=bench-%s-%u", self->run_id, client->room);
 
-  client->connection = gc_bench_connection_new (self->loop, self->target, path,
+  client->connection = gc_bench_connection_new (self->loop, self->targets[client->node], path,
                                                 self->options.protocol == GC_BENCH_PROTOCOL_GOCHAT
                                                 ? GC_PROTOCOL_SUBPROTOCOL : NULL,
                                                 &client_callbacks, client);
@@ -403,6 +490,8 @@ gc_bench_run_new (const GcBenchOptions  *options,
 {
   g_autoptr(GcBenchRun) self = g_new0 (GcBenchRun, 1);
   guint64 pair_bytes = 0;
+  guint64 received_words = 0;
+  gboolean any_tls = FALSE;
   guint8 id[4];
 
   g_return_val_if_fail (options != NULL && options->url != NULL, NULL);
@@ -410,10 +499,35 @@ gc_bench_run_new (const GcBenchOptions  *options,
   g_return_val_if_fail (options->rooms > 0 && options->rooms <= options->clients, NULL);
   g_return_val_if_fail (options->size >= GC_BENCH_MIN_TEXT_SIZE, NULL);
   g_return_val_if_fail (options->rate > 0 || options->window > 0, NULL);
+  g_return_val_if_fail (options->n_server_pids == 0 || options->server_pids != NULL, NULL);
 
   self->options = *options;
   self->url = g_strdup (options->url);
   self->options.url = self->url;
+  if (options->n_urls > 0)
+    self->urls = g_strdupv ((char **) options->urls);
+  else
+    self->urls = g_strdupv ((char *[]) { self->url, NULL });
+  self->options.n_urls = g_strv_length (self->urls);
+  self->options.urls = (const char **) self->urls;
+  if (options->n_server_pids > 0)
+    self->server_pids = g_memdup2 (options->server_pids, options->n_server_pids * sizeof (int));
+  else if (options->server_pid > 0)
+    {
+      self->server_pids = g_new (int, 1);
+      self->server_pids[0] = options->server_pid;
+      self->options.n_server_pids = 1;
+    }
+  self->options.server_pids = self->server_pids;
+  self->options.server_pid = self->options.n_server_pids > 0 ? self->server_pids[0] : 0;
+  if (options->kill_node_after_s > 0 &&
+      (self->options.n_urls < 2 || self->options.n_server_pids != self->options.n_urls))
+    {
+      g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_FAILED,
+                   "killing a node needs at least two --url and one --server-pid per --url, "
+                   "in the same order");
+      return NULL;
+    }
   self->tls_ca_file = g_strdup (options->tls_ca_file);
   self->options.tls_ca_file = self->tls_ca_file;
   self->signal_fd = -1;
@@ -431,7 +545,12 @@ gc_bench_run_new (const GcBenchOptions  *options,
 
       self->rooms[r].n_members = n;
       pair_bytes += n * n * sizeof (PairState);
+      if (options->kill_node_after_s > 0)
+        received_words += n * n * ((options->messages + 63) / 64);
     }
+  pair_bytes += received_words * sizeof (guint64);
+  if (options->protocol == GC_BENCH_PROTOCOL_GOCHAT)
+    pair_bytes += (guint64) options->clients * options->messages * sizeof (guint64);
   if (pair_bytes > MAX_PAIR_BYTES)
     {
       g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_LIMIT,
@@ -441,7 +560,13 @@ gc_bench_run_new (const GcBenchOptions  *options,
       return NULL;
     }
   for (guint r = 0; r < options->rooms; r++)
-    self->rooms[r].pairs = g_new0 (PairState, (gsize) self->rooms[r].n_members * self->rooms[r].n_members);
+    {
+      gsize n_pairs = (gsize) self->rooms[r].n_members * self->rooms[r].n_members;
+
+      self->rooms[r].pairs = g_new0 (PairState, n_pairs);
+      if (options->kill_node_after_s > 0)
+        self->rooms[r].received = g_new0 (guint64, n_pairs * ((options->messages + 63) / 64));
+    }
 
   self->clients = g_new0 (Client, options->clients);
   for (guint i = 0; i < options->clients; i++)
@@ -452,6 +577,11 @@ gc_bench_run_new (const GcBenchOptions  *options,
       client->index = i;
       client->room = i % options->rooms;
       client->slot = i / options->rooms;
+      /* Round-robin within each room: every room is split across the
+       * nodes. */
+      client->node = client->slot % self->options.n_urls;
+      if (options->protocol == GC_BENCH_PROTOCOL_GOCHAT && options->messages > 0)
+        client->ids = g_new0 (guint64, options->messages);
     }
 
   self->text = g_malloc (options->size);
@@ -460,26 +590,51 @@ gc_bench_run_new (const GcBenchOptions  *options,
   gc_ws_random_bytes (id, sizeof id);
   self->run_id = g_strdup_printf ("%02x%02x%02x%02x", id[0], id[1], id[2], id[3]);
 
-  self->target = gc_bench_target_new (options->url, options->tls_ca_file, options->insecure, error);
-  if (self->target == NULL)
-    return NULL;
+  self->targets = g_new0 (GcBenchTarget *, self->options.n_urls);
+  for (guint u = 0; u < self->options.n_urls; u++)
+    {
+      self->targets[u] = gc_bench_target_new (self->urls[u], options->tls_ca_file,
+                                              options->insecure, error);
+      if (self->targets[u] == NULL)
+        return NULL;
+      any_tls |= self->targets[u]->tls;
+    }
 
-  self->loop = gc_bench_loop_new (self->target->tls, error);
+  self->loop = gc_bench_loop_new (any_tls, error);
   if (self->loop == NULL || !watch_signals (self, error))
     return NULL;
 
-  if (options->server_pid > 0)
+  self->results.n_nodes = self->options.n_server_pids;
+  self->results.nodes = g_new0 (GcBenchProcess, MAX (self->results.n_nodes, 1));
+  for (guint i = 0; i < self->results.n_nodes; i++)
     {
       g_autoptr(GError) local_error = NULL;
+      GcBenchProcess *node = &self->results.nodes[i];
 
-      if (!gc_bench_proc_sample (options->server_pid, &self->results.server_start, &local_error))
+      node->pid = self->server_pids[i];
+      if (!gc_bench_proc_sample (node->pid, &node->start, &local_error))
         {
           g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_FAILED,
-                       "--server-pid %d: %s", options->server_pid, local_error->message);
+                       "--server-pid %d: %s", node->pid, local_error->message);
           return NULL;
         }
       self->results.has_server = TRUE;
     }
+  if (options->redis_pid > 0)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      self->results.redis.pid = options->redis_pid;
+      if (!gc_bench_proc_sample (options->redis_pid, &self->results.redis.start, &local_error))
+        {
+          g_set_error (error, GC_BENCH_ERROR, GC_BENCH_ERROR_FAILED,
+                       "--redis-pid %d: %s", options->redis_pid, local_error->message);
+          return NULL;
+        }
+      self->results.has_redis = TRUE;
+    }
+  if (self->results.has_server)
+    self->results.server_start = self->results.nodes[0].start;
 
   self->epoch_ns = gc_bench_now_ns ();
 
@@ -493,11 +648,17 @@ gc_bench_run_free (GcBenchRun *self)
     return;
 
   for (guint i = 0; self->clients != NULL && i < self->options.clients; i++)
-    g_clear_pointer (&self->clients[i].connection, gc_bench_connection_free);
+    {
+      g_clear_pointer (&self->clients[i].connection, gc_bench_connection_free);
+      g_free (self->clients[i].ids);
+    }
   g_free (self->clients);
 
   for (guint r = 0; self->rooms != NULL && r < self->options.rooms; r++)
-    g_free (self->rooms[r].pairs);
+    {
+      g_free (self->rooms[r].pairs);
+      g_free (self->rooms[r].received);
+    }
   g_free (self->rooms);
 
   if (self->loop != NULL)
@@ -508,7 +669,12 @@ gc_bench_run_free (GcBenchRun *self)
       sigprocmask (SIG_SETMASK, &self->saved_mask, NULL);
     }
   g_clear_pointer (&self->loop, gc_bench_loop_free);
-  g_clear_pointer (&self->target, gc_bench_target_free);
+  for (guint u = 0; self->targets != NULL && u < self->options.n_urls; u++)
+    g_clear_pointer (&self->targets[u], gc_bench_target_free);
+  g_free (self->targets);
+  g_strfreev (self->urls);
+  g_free (self->server_pids);
+  g_free (self->results.nodes);
 
   g_clear_error (&self->error);
   g_clear_pointer (&self->results.connect_time, gc_bench_histogram_free);
@@ -600,7 +766,10 @@ gc_bench_run_connect (GcBenchRun  *self,
       return FALSE;
     }
 
-  gc_bench_run_sample_server (self, &self->results.server_connected);
+  gc_bench_run_sample_processes (self, SAMPLE_CONNECTED);
+  for (guint i = 0; i < self->results.n_nodes; i++)
+    self->results.nodes[i].end = self->results.nodes[i].connected;
+  self->results.redis.end = self->results.redis.connected;
   self->results.server_end = self->results.server_connected;
 
   return TRUE;

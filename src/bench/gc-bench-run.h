@@ -1,11 +1,17 @@
 /* gc-bench-run.h: one gochat-bench run — connect, send, match, measure
  *
- * A run opens its clients (client i joins room i mod R), waits until all
+ * A run opens its clients (client i joins room i mod R, on node
+ * (i / R) mod N of the N URLs, so that every room is split across the
+ * nodes), waits until all
  * of them are in, then has each send its messages, closed-loop (a window
  * of own messages in flight, each released by the server's echo) or at
  * a fixed rate, and matches every delivery to its sender, sequence number
- * and send time. With a server pid it samples the server's CPU time and
- * memory from /proc around each phase.
+ * and send time; gochat messages also by their id, which must be the same
+ * at every client and rise at each (one order per room, on any node).
+ * With server pids it samples the servers' (and Redis's) CPU time and
+ * memory from /proc around each phase. It may SIGKILL one node during
+ * the messages and check that every message a client saw acknowledged
+ * reached every client still connected.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -26,7 +32,9 @@ typedef enum {
 
 /**
  * GcBenchOptions:
- * @url: ws:// or wss:// URL of the server
+ * @url: ws:// or wss:// URL of the server (the first of @urls)
+ * @urls: (nullable): the nodes' URLs, @n_urls of them; %NULL: @url only
+ * @n_urls: 0 or the length of @urls
  * @protocol: what the server speaks
  * @clients: connections, at most %GC_BENCH_MAX_CLIENTS
  * @rooms: rooms, 1 to @clients
@@ -35,13 +43,35 @@ typedef enum {
  * @window: closed loop: own messages in flight per client
  * @size: bytes of chat text per message, at least
  *   %GC_BENCH_MIN_TEXT_SIZE
- * @server_pid: the server process to sample, or 0
+ * @server_pid: the server process to sample, or 0 (the first of
+ *   @server_pids)
+ * @server_pids: (nullable): the nodes' processes, @n_server_pids of them,
+ *   in the order of @urls; their CPU is summed
+ * @n_server_pids: 0 or the length of @server_pids
+ * @redis_pid: the Redis server the nodes share, sampled too, or 0
+ * @kill_node_after_s: > 0: SIGKILL the last node (the last of
+ *   @server_pids, serving the clients of the last URL) this long into
+ *   the messages
  * @connect_concurrency: upgrades in progress at once
  * @timeout_s: give up when nothing happens for this long
  * @tls_ca_file: (nullable): CAs to trust for wss://
  * @insecure: accept any certificate for wss://
  * @progress: report progress on stderr once a second
  */
+/**
+ * GcBenchProcess:
+ * @pid: the process
+ * @start: before the first connect
+ * @connected: once all clients joined
+ * @end: at the end of the messages (or just before it was killed)
+ */
+typedef struct {
+  int                pid;
+  GcBenchProcSample  start;
+  GcBenchProcSample  connected;
+  GcBenchProcSample  end;
+} GcBenchProcess;
+
 typedef struct {
   const char      *url;
   GcBenchProtocol  protocol;
@@ -52,6 +82,12 @@ typedef struct {
   guint            window;
   guint            size;
   int              server_pid;
+  const char     **urls;
+  guint            n_urls;
+  const int       *server_pids;
+  guint            n_server_pids;
+  int              redis_pid;
+  double           kill_node_after_s;
   guint            connect_concurrency;
   guint            timeout_s;
   const char      *tls_ca_file;
@@ -78,6 +114,10 @@ typedef struct {
  * @duplicated: deliveries of a message a client had already received
  * @out_of_order: deliveries older than one already received from the
  *   same sender
+ * @reordered: gochat: deliveries whose id was not above the previous one
+ *   the same client received (each client sees its room in one order)
+ * @id_mismatches: gochat: deliveries of a message with another id than
+ *   its first delivery had (every client sees the same ids)
  * @misrouted: deliveries of a message from another room
  * @foreign: text messages not sent by this run
  * @disconnected: clients the server disconnected after they joined
@@ -86,9 +126,20 @@ typedef struct {
  * @message_seconds: from the first send to the last delivery
  * @latency: per delivery, from send to receipt, in ns
  * @has_server: whether the server samples are set
- * @server_start: before the first connect
+ * @server_start: before the first connect (the first node)
  * @server_connected: once all clients joined
  * @server_end: at the end of the messages
+ * @nodes: every node's samples, @n_nodes of them (the first is also
+ *   @server_*)
+ * @has_redis: whether @redis is set
+ * @redis: the Redis server's samples
+ * @killed: a node was SIGKILLed (@killed_pid, @kill_seconds into the
+ *   messages); its @killed_clients count neither as disconnected nor as
+ *   receivers, and @lost counts only @acked_lost
+ * @acked_lost: after a kill: messages a client saw acknowledged (its own
+ *   echo arrived) that some client still connected in that room never
+ *   received, counted once per such client
+ * @unacked: after a kill: messages whose sender never saw their echo
  * @bench_cpu_seconds: this process's CPU time during the messages
  * @interrupted: SIGINT or SIGTERM cut the run short
  * @timed_out: deliveries stopped arriving before all were in
@@ -108,6 +159,8 @@ typedef struct {
   guint64            unsettled;
   guint64            duplicated;
   guint64            out_of_order;
+  guint64            reordered;
+  guint64            id_mismatches;
   guint64            misrouted;
   guint64            foreign;
   guint              disconnected;
@@ -120,7 +173,18 @@ typedef struct {
   GcBenchProcSample  server_start;
   GcBenchProcSample  server_connected;
   GcBenchProcSample  server_end;
+  GcBenchProcess    *nodes;
+  guint              n_nodes;
+  gboolean           has_redis;
+  GcBenchProcess     redis;
   double             bench_cpu_seconds;
+
+  gboolean           killed;
+  int                killed_pid;
+  double             kill_seconds;
+  guint              killed_clients;
+  guint64            acked_lost;
+  guint64            unacked;
 
   gboolean           interrupted;
   gboolean           timed_out;

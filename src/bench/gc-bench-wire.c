@@ -256,6 +256,14 @@ gc_bench_event_scan (const char   *json,
       const char *contents;
       gsize contents_len;
 
+      if (span_equals (key, key_len, "id"))
+        {
+          /* A number; anything else (a string id) is left as 0. */
+          if (!gc_json_object_scan_uint64 (&scan, &event->id) && scan.failed)
+            return FALSE;
+          continue;
+        }
+
       /* Other values are skipped by the next call. */
       if (!gc_json_object_scan_raw_string (&scan, &contents, &contents_len))
         {
@@ -292,7 +300,7 @@ gc_bench_event_scan (const char   *json,
           event->type = event_type (type, type_len);
           if (event->type == GC_BENCH_EVENT_WELCOME || event->type == GC_BENCH_EVENT_OTHER ||
               event->type == GC_BENCH_EVENT_JOIN || event->type == GC_BENCH_EVENT_REFUSED ||
-              (event->type == GC_BENCH_EVENT_MESSAGE && event->text != NULL))
+              (event->type == GC_BENCH_EVENT_MESSAGE && event->text != NULL && event->id != 0))
             return TRUE;
         }
     }

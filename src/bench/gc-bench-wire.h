@@ -77,6 +77,8 @@ typedef enum {
  *   (between the quotes, escapes not undone); %NULL if absent
  * @code: %GC_BENCH_EVENT_ERROR: the `code` string, raw; %NULL if absent
  * @ref: %GC_BENCH_EVENT_ERROR: the `ref` string, raw; %NULL if absent
+ * @id: %GC_BENCH_EVENT_MESSAGE: the message's `id` (docs/protocol.md
+ *   §4.3: strictly increasing within a room); 0 if absent
  *
  * The members of a server event the bench uses; the pointers point into
  * the scanned JSON.
@@ -89,6 +91,7 @@ typedef struct {
   gsize             code_len;
   const char       *ref;
   gsize             ref_len;
+  guint64           id;
 } GcBenchEvent;
 
 /* Locates the top-level members of the JSON object @json, stopping once

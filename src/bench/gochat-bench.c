@@ -51,11 +51,33 @@ check_range (const char *option,
 
 /* Whether the run delivered everything it should have, once each. */
 static gboolean
-run_was_clean (const GcBenchResults *results)
+run_was_clean (const GcBenchOptions *options,
+               const GcBenchResults *results)
 {
   return results->lost == 0 && results->duplicated == 0 && results->misrouted == 0 &&
+         results->reordered == 0 && results->id_mismatches == 0 &&
          results->refused == 0 && results->disconnected == 0 && !results->timed_out &&
-         !results->interrupted;
+         !results->interrupted && (options->kill_node_after_s <= 0 || results->killed);
+}
+
+/* --server-pid may be given once per node. */
+static int *
+parse_pids (char  **values,
+            guint  *n_pids)
+{
+  guint n = values != NULL ? g_strv_length (values) : 0;
+  int *pids = g_new0 (int, MAX (n, 1));
+
+  for (guint i = 0; i < n; i++)
+    {
+      gint64 pid;
+
+      if (!g_ascii_string_to_signed (values[i], 10, 1, G_MAXINT, &pid, NULL))
+        die_usage ("--server-pid: “%s” is not a process id", values[i]);
+      pids[i] = (int) pid;
+    }
+  *n_pids = n;
+  return pids;
 }
 
 int
@@ -69,7 +91,12 @@ main (int    argc,
   GcBenchOptions options = { 0 };
   gboolean clean;
 
-  g_autofree char *opt_url = NULL;
+  g_auto(GStrv) opt_urls = NULL;
+  g_auto(GStrv) opt_server_pids = NULL;
+  g_autofree int *server_pids = NULL;
+  guint n_server_pids = 0;
+  gint64 opt_redis_pid = 0;
+  double opt_kill_node_after = 0;
   g_autofree char *opt_protocol = NULL;
   g_autofree char *opt_tls_ca = NULL;
   gint64 opt_clients = 50;
@@ -78,7 +105,6 @@ main (int    argc,
   double opt_rate = 0;
   gint64 opt_window = 0;
   gint64 opt_size = 64;
-  gint64 opt_server_pid = 0;
   gint64 opt_concurrency = 64;
   gint64 opt_timeout = 10;
   gboolean opt_json = FALSE;
@@ -88,8 +114,10 @@ main (int    argc,
   gboolean opt_version = FALSE;
 
   const GOptionEntry entries[] = {
-    { "url", 0, 0, G_OPTION_ARG_STRING, &opt_url,
-      "The server: ws://HOST:PORT[/PATH] or wss://… (default: ws://127.0.0.1:8081)", "URL" },
+    { "url", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_urls,
+      "The server: ws://HOST:PORT[/PATH] or wss://… (default: ws://127.0.0.1:8081); give it "
+      "once per node for several nodes sharing rooms (gochat-server --redis): each room's "
+      "clients are spread over them in turn", "URL" },
     { "protocol", 0, 0, G_OPTION_ARG_STRING, &opt_protocol,
       "gochat (join with /joinRoom, send protocol v1 requests) or relay (?room_code=R, raw "
       "text relayed to the room, sender included) (default: gochat)", "NAME" },
@@ -106,8 +134,16 @@ main (int    argc,
       "W" },
     { "size", 's', 0, G_OPTION_ARG_INT64, &opt_size,
       "Bytes of chat text per message, at least 32 (default: 64)", "BYTES" },
-    { "server-pid", 'p', 0, G_OPTION_ARG_INT64, &opt_server_pid,
-      "Report the server process's CPU time and memory (from /proc)", "PID" },
+    { "server-pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &opt_server_pids,
+      "Report the server process's CPU time and memory (from /proc); once per node, in the "
+      "order of --url: their CPU is summed", "PID" },
+    { "redis-pid", 0, 0, G_OPTION_ARG_INT64, &opt_redis_pid,
+      "Report the CPU time of the Redis server the nodes share, per chat message and added to "
+      "the nodes' in deliveries per CPU-second", "PID" },
+    { "kill-node-after", 0, 0, G_OPTION_ARG_DOUBLE, &opt_kill_node_after,
+      "SIGKILL the last node (the last --server-pid) this long into the messages, and check "
+      "that every message a client saw acknowledged reached every client still connected",
+      "SECONDS" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
       "Print the results as one JSON object", NULL },
     { "connect-concurrency", 0, 0, G_OPTION_ARG_INT64, &opt_concurrency,
@@ -156,7 +192,33 @@ main (int    argc,
       return EXIT_SUCCESS;
     }
 
-  options.url = opt_url != NULL ? opt_url : "ws://127.0.0.1:8081";
+  if (opt_urls != NULL && opt_urls[0] != NULL)
+    {
+      options.url = opt_urls[0];
+      options.urls = (const char **) opt_urls;
+      options.n_urls = g_strv_length (opt_urls);
+    }
+  else
+    {
+      static const char *default_urls[] = { "ws://127.0.0.1:8081", NULL };
+
+      options.url = default_urls[0];
+      options.urls = default_urls;
+      options.n_urls = 1;
+    }
+  server_pids = parse_pids (opt_server_pids, &n_server_pids);
+  if (n_server_pids > 0 && options.n_urls > 1 && n_server_pids != options.n_urls)
+    die_usage ("--server-pid: give one per --url (%u), in the same order, or none",
+               options.n_urls);
+  options.server_pids = server_pids;
+  options.n_server_pids = n_server_pids;
+  options.server_pid = n_server_pids > 0 ? server_pids[0] : 0;
+  options.redis_pid = check_range ("--redis-pid", opt_redis_pid, 0, G_MAXINT);
+  if (opt_kill_node_after < 0 || opt_kill_node_after > 24 * 3600)
+    die_usage ("--kill-node-after: %g is out of range (0 to 86400)", opt_kill_node_after);
+  if (opt_kill_node_after > 0 && (options.n_urls < 2 || n_server_pids != options.n_urls))
+    die_usage ("--kill-node-after needs at least two --url and a --server-pid for each");
+  options.kill_node_after_s = opt_kill_node_after;
   if (opt_protocol == NULL || g_str_equal (opt_protocol, "gochat"))
     options.protocol = GC_BENCH_PROTOCOL_GOCHAT;
   else if (g_str_equal (opt_protocol, "relay"))
@@ -170,7 +232,6 @@ main (int    argc,
   options.size = check_range ("--size", opt_size, GC_BENCH_MIN_TEXT_SIZE, MAX_TEXT_SIZE);
   options.connect_concurrency = check_range ("--connect-concurrency", opt_concurrency, 1, 100000);
   options.timeout_s = check_range ("--timeout", opt_timeout, 1, 24 * 3600);
-  options.server_pid = check_range ("--server-pid", opt_server_pid, 0, G_MAXINT);
   if (opt_rate < 0 || opt_rate > 1e6)
     die_usage ("--rate: %g is out of range (0 to 1000000)", opt_rate);
   if (opt_rate > 0 && opt_window > 0)
@@ -209,7 +270,7 @@ main (int    argc,
       gc_bench_report_print (stdout, &options, results);
     }
   fflush (stdout);
-  clean = run_was_clean (results);
+  clean = run_was_clean (&options, results);
 
   if (opt_hold && !results->interrupted)
     {

@@ -404,6 +404,35 @@ gc_json_object_scan_raw_string (GcJsonObjectScan  *scan,
   return TRUE;
 }
 
+/* Reads the current value if it is a non-negative integer that fits in
+ * 64 bits (digits only: no sign, fraction or exponent). */
+static inline gboolean
+gc_json_object_scan_uint64 (GcJsonObjectScan *scan,
+                            guint64          *value)
+{
+  gsize pos = scan->pos;
+  guint64 result = 0;
+
+  if (!scan->at_value || pos >= scan->len || scan->json[pos] < '0' || scan->json[pos] > '9')
+    return FALSE;
+  for (; pos < scan->len && scan->json[pos] >= '0' && scan->json[pos] <= '9'; pos++)
+    {
+      guint digit = scan->json[pos] - '0';
+
+      if (result > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      result = result * 10 + digit;
+    }
+  if (pos < scan->len && (scan->json[pos] == '.' || scan->json[pos] == 'e' ||
+                          scan->json[pos] == 'E'))
+    return FALSE;
+
+  *value = result;
+  scan->pos = pos;
+  scan->at_value = FALSE;
+  return TRUE;
+}
+
 /* Reads the current value if it is @literal (see gc_json_scan_literal()). */
 static inline gboolean
 gc_json_object_scan_literal (GcJsonObjectScan *scan,
