@@ -78,6 +78,7 @@ check_restored (gpointer user_data)
       g_assert_cmpstr (gc_chat_session_get_room (session), ==, room_codes[i]);
       g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "erin");
       g_assert_true (shown_in (window, session));
+      g_assert_true (gc_window_get_nth_session (window, i) == session);
       /* Its members: the peer who was there, and us. */
       WAIT_FOR (find_member (session, peer_names[i]) != NULL);
       g_assert_nonnull (find_member (session, "erin"));
@@ -140,6 +141,67 @@ test_restore_open_rooms (void)
   test_server_free (&ts);
 }
 
+/* Restored joins finish in any order; the rooms still come back in the
+ * order they were saved, and a room joined meanwhile comes after them.
+ * (The model is what the sidebar lists.) */
+static void
+test_restore_order (void)
+{
+  static const char *const saved_codes[] = { "first-room", "second-room", "third-room" };
+  /* The order the joins finish in: the last saved first, a new room. */
+  static const char *const joined_codes[] = { "third-room", "new-room", "first-room", "second-room" };
+  static const char *const listed_codes[] = { "first-room", "second-room", "third-room", "new-room" };
+  g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
+  g_autoptr(GcOpenRooms) rooms = gc_open_rooms_new ();
+  g_autoptr(GVariant) saved = NULL;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sss)"));
+  for (guint i = 0; i < G_N_ELEMENTS (saved_codes); i++)
+    g_variant_builder_add (&builder, "(sss)", "ws://127.0.0.1:1", "erin", saved_codes[i]);
+  g_assert_true (g_settings_set_value (settings, "open-rooms", g_variant_builder_end (&builder)));
+  gc_open_rooms_bind_settings (rooms, settings);
+
+  for (guint i = 0; i < G_N_ELEMENTS (joined_codes); i++)
+    {
+      g_autoptr(GcChatSession) session = gc_chat_session_new ("ws://127.0.0.1:1", "erin", joined_codes[i]);
+
+      gc_open_rooms_add (rooms, session, TRUE);
+    }
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (rooms)), ==, G_N_ELEMENTS (listed_codes));
+  for (guint i = 0; i < G_N_ELEMENTS (listed_codes); i++)
+    {
+      g_autoptr(GcChatSession) session = g_list_model_get_item (G_LIST_MODEL (rooms), i);
+
+      g_assert_cmpstr (gc_chat_session_get_room (session), ==, listed_codes[i]);
+    }
+  /* Saved in that order for the next start. */
+  saved = g_settings_get_value (settings, "open-rooms");
+  g_assert_cmpuint (g_variant_n_children (saved), ==, G_N_ELEMENTS (listed_codes));
+  for (guint i = 0; i < G_N_ELEMENTS (listed_codes); i++)
+    {
+      const char *room_code;
+
+      g_variant_get_child (saved, i, "(&s&s&s)", NULL, NULL, &room_code);
+      g_assert_cmpstr (room_code, ==, listed_codes[i]);
+    }
+
+  /* Left and joined again, a room has no saved place any more: last. */
+  {
+    g_autoptr(GcChatSession) first = g_list_model_get_item (G_LIST_MODEL (rooms), 0);
+    g_autoptr(GcChatSession) again = gc_chat_session_new ("ws://127.0.0.1:1", "erin", "first-room");
+    g_autoptr(GcChatSession) last = NULL;
+
+    g_assert_true (gc_open_rooms_remove (rooms, first));
+    gc_open_rooms_add (rooms, again, TRUE);
+    last = g_list_model_get_item (G_LIST_MODEL (rooms), G_N_ELEMENTS (listed_codes) - 1);
+    g_assert_true (last == again);
+  }
+
+  g_settings_reset (settings, "open-rooms");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -154,6 +216,7 @@ main (int   argc,
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
 
   g_test_add_func ("/app/restore/open-rooms", test_restore_open_rooms);
+  g_test_add_func ("/app/restore/order", test_restore_order);
 
   ret = g_test_run ();
   g_clear_object (&app);

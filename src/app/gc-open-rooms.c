@@ -15,6 +15,9 @@ struct _GcOpenRooms
   GHashTable *remembered;  /* GcChatSession set: saved for the next start */
   GSettings *settings;
   GPtrArray *saved;        /* GcSavedRoom: saved, not open (yet) */
+  /* What was saved when the settings were read, in order: restored rooms
+   * take their saved places however their joins race. */
+  GPtrArray *saved_order;  /* GcSavedRoom */
 };
 
 static void gc_open_rooms_list_model_init (GListModelInterface *iface);
@@ -151,6 +154,21 @@ drop_saved (GcOpenRooms *self,
   return dropped;
 }
 
+/* Where @session was in the saved order; rooms not saved come after. */
+static guint
+saved_rank (GcOpenRooms   *self,
+            GcChatSession *session)
+{
+  for (guint i = 0; i < self->saved_order->len; i++)
+    {
+      GcSavedRoom *room = g_ptr_array_index (self->saved_order, i);
+
+      if (session_is (session, room->server_url, room->room_code))
+        return i;
+    }
+  return G_MAXUINT;
+}
+
 /* ------------------------------------------------------------------ */
 /* GListModel                                                           */
 /* ------------------------------------------------------------------ */
@@ -212,6 +230,7 @@ gc_open_rooms_finalize (GObject *object)
   g_ptr_array_unref (self->sessions);
   g_hash_table_unref (self->remembered);
   g_ptr_array_unref (self->saved);
+  g_ptr_array_unref (self->saved_order);
 
   G_OBJECT_CLASS (gc_open_rooms_parent_class)->finalize (object);
 }
@@ -231,6 +250,7 @@ gc_open_rooms_init (GcOpenRooms *self)
   self->sessions = g_ptr_array_new_with_free_func (g_object_unref);
   self->remembered = g_hash_table_new (NULL, NULL);
   self->saved = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_saved_room_free);
+  self->saved_order = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_saved_room_free);
 }
 
 /* ------------------------------------------------------------------ */
@@ -259,7 +279,7 @@ gc_open_rooms_add (GcOpenRooms   *self,
                    GcChatSession *session,
                    gboolean       remember)
 {
-  guint position;
+  guint position, rank;
 
   g_return_if_fail (GC_IS_OPEN_ROOMS (self));
   g_return_if_fail (GC_IS_CHAT_SESSION (session));
@@ -267,8 +287,13 @@ gc_open_rooms_add (GcOpenRooms   *self,
   if (g_ptr_array_find (self->sessions, session, NULL))
     return;
 
-  position = self->sessions->len;
-  g_ptr_array_add (self->sessions, g_object_ref (session));
+  /* Before the first room that was saved after it (or not saved): the
+   * saved order, whichever restored join finished first. */
+  rank = saved_rank (self, session);
+  for (position = 0; position < self->sessions->len; position++)
+    if (saved_rank (self, g_ptr_array_index (self->sessions, position)) > rank)
+      break;
+  g_ptr_array_insert (self->sessions, (int) position, g_object_ref (session));
   if (remember)
     {
       g_hash_table_add (self->remembered, session);
@@ -295,6 +320,14 @@ gc_open_rooms_remove (GcOpenRooms   *self,
 
   removed = g_ptr_array_steal_index (self->sessions, position);
   g_signal_handlers_disconnect_by_data (removed, self);
+  /* Left, it has no saved place any more: joined again, it comes last. */
+  for (guint i = self->saved_order->len; i > 0; i--)
+    {
+      GcSavedRoom *room = g_ptr_array_index (self->saved_order, i - 1);
+
+      if (session_is (removed, room->server_url, room->room_code))
+        g_ptr_array_remove_index (self->saved_order, i - 1);
+    }
   g_hash_table_remove (self->remembered, removed);
   save (self);
   g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
@@ -359,6 +392,7 @@ gc_open_rooms_bind_settings (GcOpenRooms *self,
 
   g_set_object (&self->settings, settings);
   g_ptr_array_set_size (self->saved, 0);
+  g_ptr_array_set_size (self->saved_order, 0);
 
   value = g_settings_get_value (settings, SETTINGS_KEY);
   g_variant_iter_init (&iter, value);
@@ -372,13 +406,16 @@ gc_open_rooms_bind_settings (GcOpenRooms *self,
 
       if (server == NULL || name == NULL || room == NULL)
         continue;
-      for (guint i = 0; i < self->saved->len && !seen; i++)
+      for (guint i = 0; i < self->saved_order->len && !seen; i++)
         {
-          GcSavedRoom *saved = g_ptr_array_index (self->saved, i);
+          GcSavedRoom *saved = g_ptr_array_index (self->saved_order, i);
 
           seen = same_room (saved->server_url, saved->room_code, server, room);
         }
-      if (!seen && gc_open_rooms_lookup (self, server, room) == NULL)
+      if (seen)
+        continue;
+      g_ptr_array_add (self->saved_order, saved_room_new (server, name, room));
+      if (gc_open_rooms_lookup (self, server, room) == NULL)
         g_ptr_array_add (self->saved, saved_room_new (server, name, room));
     }
   save (self);

@@ -31,7 +31,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcSavedRoom, gc_saved_room_free)
 #define GC_TYPE_OPEN_ROOMS (gc_open_rooms_get_type ())
 G_DECLARE_FINAL_TYPE (GcOpenRooms, gc_open_rooms, GC, OPEN_ROOMS, GObject)
 
-/* A GListModel of GcChatSession, in the order they were opened. */
+/* A GListModel of GcChatSession, in the order they were opened; rooms
+ * restored from the settings first, in their saved order. */
 GcOpenRooms   *gc_open_rooms_new           (void);
 
 /* Appends @session (once). With @remember it is saved for the next start
