@@ -1,10 +1,10 @@
-/* gc-server.c: listening, join dispatch, the room hub, shutdown
+/* gc-server.c: join dispatch, the room hub, shutdown
  *
- * We accept TCP ourselves and hand each connection to GcAdmission, which
- * accounts for it until it is upgraded or answered (a deadline per
- * handshake, a cap per address, TLS scheduling) and gives it to libsoup
- * with soup_server_accept_iostream(); we stop accepting when too many
- * are in progress. libsoup parses the HTTP request; the refusals are
+ * We accept TCP ourselves (gc-listener.c) and hand each connection to
+ * GcAdmission, which accounts for it until it is upgraded or answered (a
+ * deadline per handshake, a cap per address, TLS scheduling) and gives it
+ * to libsoup with soup_server_accept_iostream(); we stop accepting when
+ * too many are in progress. libsoup parses the HTTP request; the refusals are
  * ours (gc-http.c), in the order of docs/protocol.md §3.7; src/ws does the
  * upgrade.
  *
@@ -15,26 +15,16 @@
 
 #include <string.h>
 
-#include <gio/gnetworking.h>
 #include <libsoup/soup.h>
 
 #include "gc-admission-private.h"
 #include "gc-http-private.h"
 #include "gc-join-private.h"
+#include "gc-listener-private.h"
 #include "gc-server-private.h"
 #include "gc-ws-poller.h"
 
 #define SHUTDOWN_GRACE_MS   2000
-#define ACCEPTS_PER_WAKEUP  64
-#define ACCEPT_RETRY_MS     100
-#define LISTEN_BACKLOG      1024
-
-typedef struct {
-  GcServer *server;
-  GSocket  *socket;
-  GSource  *source;                /* while accepting */
-  guint16   port;
-} GcListener;
 
 struct _GcServer
 {
@@ -48,11 +38,8 @@ struct _GcServer
   GcWsPoller       *poller;
   SoupServer       *soup;
 
-  GPtrArray        *listeners;         /* GcListener */
-  guint16           admin_port;        /* 0: /healthz and /metrics on every port */
+  GcListener       *listener;
   GHashTable       *refusals_in_flight; /* address → in-band refusal connection */
-  gboolean          accept_paused;     /* out of fds, or too many handshakes */
-  GSource          *accept_retry;      /* resumes accepting while paused */
 
   GHashTable       *rooms;             /* canonical code → GcRoom (the only strong ref) */
   GHashTable       *connections;       /* open GcWsConnection (strong refs) */
@@ -77,8 +64,6 @@ struct _GcServer
 
 G_DEFINE_FINAL_TYPE (GcServer, gc_server, G_TYPE_OBJECT)
 
-static void server_watch_listeners (GcServer *self);
-static void server_resume_accepting (GcServer *self);
 static void server_finish_shutdown (GcServer *self);
 
 /* Configuration ------------------------------------------------------------ */
@@ -165,170 +150,7 @@ gc_server_log_event (GLogLevelFlags  level,
   g_log_structured_array (level, fields, n);
 }
 
-/* Listening ---------------------------------------------------------------- */
-
-static void
-listener_free (GcListener *listener)
-{
-  gc_clear_source (&listener->source);
-  g_socket_close (listener->socket, NULL);
-  g_object_unref (listener->socket);
-  g_free (listener);
-}
-
-static void
-server_unwatch_listeners (GcServer *self)
-{
-  for (guint i = 0; i < self->listeners->len; i++)
-    {
-      GcListener *listener = g_ptr_array_index (self->listeners, i);
-
-      gc_clear_source (&listener->source);
-    }
-}
-
-static void
-server_resume_accepting (GcServer *self)
-{
-  gc_clear_source (&self->accept_retry);
-  self->accept_paused = FALSE;
-  server_watch_listeners (self);
-}
-
-static gboolean
-on_accept_retry (gpointer user_data)
-{
-  GcServer *self = user_data;
-
-  server_resume_accepting (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Stops accepting for @delay_ms (or until a handshake finishes); the
- * kernel queues new connections meanwhile. */
-static void
-server_pause_accepting (GcServer *self,
-                        guint     delay_ms)
-{
-  server_unwatch_listeners (self);
-  self->accept_paused = TRUE;
-  gc_clear_source (&self->accept_retry);
-  self->accept_retry = g_timeout_source_new (delay_ms);
-  g_source_set_static_name (self->accept_retry, "[gochat] accept retry");
-  g_source_set_callback (self->accept_retry, on_accept_retry, self, NULL);
-  g_source_attach (self->accept_retry, self->context);
-}
-
-static gboolean
-on_listener_ready (GSocket      *socket,
-                   GIOCondition  condition,
-                   gpointer      user_data)
-{
-  GcListener *listener = user_data;
-  GcServer *self = listener->server;
-
-  for (guint i = 0; i < ACCEPTS_PER_WAKEUP; i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GSocket) accepted = NULL;
-
-      guint retry_ms = 0;
-
-      /* Too many handshakes: the oldest makes room if it may, else
-       * back-pressure until it may. */
-      if (!gc_admission_make_room (self->admission, &retry_ms))
-        {
-          server_pause_accepting (self, retry_ms);
-          return G_SOURCE_REMOVE;
-        }
-
-      accepted = g_socket_accept (socket, NULL, &error);
-      if (accepted != NULL)
-        {
-          gc_admission_accept (self->admission, accepted);
-          continue;
-        }
-
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        break;
-
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES))
-        {
-          /* The listening socket stays readable: retry later instead of
-           * spinning. */
-          gc_server_log_event (G_LOG_LEVEL_WARNING, "accept-failed", NULL, NULL, NULL,
-                               error->message);
-          server_pause_accepting (self, ACCEPT_RETRY_MS);
-          return G_SOURCE_REMOVE;
-        }
-
-      /* ECONNABORTED and the like concern that one connection only. */
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-server_watch_listeners (GcServer *self)
-{
-  if (self->accept_paused)
-    return;
-
-  for (guint i = 0; i < self->listeners->len; i++)
-    {
-      GcListener *listener = g_ptr_array_index (self->listeners, i);
-
-      if (listener->source != NULL)
-        continue;
-      listener->source = g_socket_create_source (listener->socket, G_IO_IN, NULL);
-      g_source_set_static_name (listener->source, "[gochat] listener");
-      g_source_set_callback (listener->source, (GSourceFunc) on_listener_ready, listener, NULL);
-      g_source_attach (listener->source, self->context);
-    }
-}
-
-static GcListener *
-server_add_listener (GcServer      *self,
-                     GInetAddress  *address,
-                     guint16        port,
-                     gboolean       want_dual_stack,
-                     gboolean      *out_dual_stack,
-                     GError       **error)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) socket_address = NULL;
-  g_autoptr(GSocketAddress) bound = NULL;
-  GcListener *listener;
-
-  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_TCP, error);
-  if (socket == NULL)
-    return NULL;
-
-  if (want_dual_stack)
-    *out_dual_stack = g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, FALSE, NULL);
-
-  g_socket_set_blocking (socket, FALSE);
-  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
-  socket_address = g_inet_socket_address_new (address, port);
-  if (!g_socket_bind (socket, socket_address, TRUE, error) ||
-      !g_socket_listen (socket, error))
-    return NULL;
-
-  bound = g_socket_get_local_address (socket, error);
-  if (bound == NULL)
-    return NULL;
-
-  listener = g_new0 (GcListener, 1);
-  listener->server = self;
-  listener->socket = g_steal_pointer (&socket);
-  listener->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g_ptr_array_add (self->listeners, listener);
-  server_watch_listeners (self);
-
-  return listener;
-}
+/* Listening (gc-listener.c) ------------------------------------------------ */
 
 gboolean
 gc_server_listen (GcServer      *self,
@@ -336,12 +158,6 @@ gc_server_listen (GcServer      *self,
                   guint16        port,
                   GError       **error)
 {
-  g_autoptr(GInetAddress) any6 = NULL;
-  g_autoptr(GInetAddress) any4 = NULL;
-  g_autoptr(GError) ipv6_error = NULL;
-  GcListener *listener6;
-  gboolean dual_stack = FALSE;
-
   g_return_val_if_fail (GC_IS_SERVER (self), FALSE);
   g_return_val_if_fail (bind_address == NULL || G_IS_INET_ADDRESS (bind_address), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -352,29 +168,7 @@ gc_server_listen (GcServer      *self,
       return FALSE;
     }
 
-  if (bind_address != NULL)
-    return server_add_listener (self, bind_address, port, FALSE, NULL, error) != NULL;
-
-  /* All interfaces: one dual-stack IPv6 socket where possible, else
-   * IPv6 and IPv4 on the same port, else IPv4 alone. */
-  any6 = g_inet_address_new_any (G_SOCKET_FAMILY_IPV6);
-  any4 = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
-  listener6 = server_add_listener (self, any6, port, TRUE, &dual_stack, &ipv6_error);
-  if (listener6 != NULL && dual_stack)
-    return TRUE;
-
-  if (server_add_listener (self, any4, listener6 != NULL ? listener6->port : port,
-                           FALSE, NULL, error) == NULL)
-    {
-      if (listener6 != NULL)
-        {
-          g_ptr_array_remove (self->listeners, listener6);
-          listener_free (listener6);
-        }
-      return FALSE;
-    }
-
-  return TRUE;
+  return gc_listener_listen (self->listener, bind_address, port, error);
 }
 
 gboolean
@@ -383,30 +177,10 @@ gc_server_listen_admin (GcServer      *self,
                         guint16        port,
                         GError       **error)
 {
-  GcListener *listener;
-
   g_return_val_if_fail (GC_IS_SERVER (self), FALSE);
   g_return_val_if_fail (G_IS_INET_ADDRESS (bind_address), FALSE);
-  g_return_val_if_fail (self->admin_port == 0, FALSE);
-  g_return_val_if_fail (self->listeners->len > 0, FALSE);
 
-  for (guint i = 0; i < self->listeners->len; i++)
-    {
-      if (port != 0 && ((GcListener *) g_ptr_array_index (self->listeners, i))->port == port)
-        {
-          /* Requests are told apart by the port they came in on. */
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-                       "port %u is the public port", port);
-          return FALSE;
-        }
-    }
-
-  listener = server_add_listener (self, bind_address, port, FALSE, NULL, error);
-  if (listener == NULL)
-    return FALSE;
-  self->admin_port = listener->port;
-
-  return TRUE;
+  return gc_listener_listen_admin (self->listener, bind_address, port, error);
 }
 
 guint16
@@ -414,7 +188,7 @@ gc_server_get_admin_port (GcServer *self)
 {
   g_return_val_if_fail (GC_IS_SERVER (self), 0);
 
-  return self->admin_port;
+  return gc_listener_get_admin_port (self->listener);
 }
 
 guint16
@@ -422,30 +196,15 @@ gc_server_get_port (GcServer *self)
 {
   g_return_val_if_fail (GC_IS_SERVER (self), 0);
 
-  if (self->listeners->len == 0)
-    return 0;
-
-  return ((GcListener *) g_ptr_array_index (self->listeners, 0))->port;
+  return gc_listener_get_port (self->listener);
 }
 
 GPtrArray *
 gc_server_get_listen_addresses (GcServer *self)
 {
-  GPtrArray *addresses;
-
   g_return_val_if_fail (GC_IS_SERVER (self), NULL);
 
-  addresses = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < self->listeners->len; i++)
-    {
-      GcListener *listener = g_ptr_array_index (self->listeners, i);
-      GSocketAddress *address = g_socket_get_local_address (listener->socket, NULL);
-
-      if (address != NULL)
-        g_ptr_array_add (addresses, address);
-    }
-
-  return addresses;
+  return gc_listener_get_addresses (self->listener);
 }
 
 gboolean
@@ -521,8 +280,8 @@ on_handshake_room (gpointer user_data)
 {
   GcServer *self = user_data;
 
-  if (self->accept_paused)
-    server_resume_accepting (self);
+  if (self->listener != NULL)
+    gc_listener_resume (self->listener);
 }
 
 /* Joins' side ---------------------------------------------------------------- */
@@ -895,8 +654,8 @@ server_abort_connections (GcServer *self)
 static void
 server_stop_listening (GcServer *self)
 {
-  gc_clear_source (&self->accept_retry);
-  g_ptr_array_set_size (self->listeners, 0);
+  if (self->listener != NULL)
+    gc_listener_close (self->listener);
   gc_admission_abandon_all (self->admission);
 }
 
@@ -1078,6 +837,7 @@ gc_server_dispose (GObject *object)
   g_clear_object (&self->soup);
 
   gc_clear_source (&self->shutdown_timer);
+  g_clear_object (&self->listener);
   g_clear_object (&self->admission);
 
   G_OBJECT_CLASS (gc_server_parent_class)->dispose (object);
@@ -1095,7 +855,6 @@ gc_server_finalize (GObject *object)
   g_clear_object (&self->redis);
   g_free (self->node_id);
 #endif
-  g_ptr_array_unref (self->listeners);
   g_strfreev (self->allowed_origins);
   g_clear_object (&self->poller);
   g_main_context_unref (self->context);
@@ -1117,7 +876,6 @@ gc_server_init (GcServer *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->poller = g_object_ref (gc_ws_poller_get_default ());
-  self->listeners = g_ptr_array_new_with_free_func ((GDestroyNotify) listener_free);
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->connections = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->refusals_in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1131,4 +889,5 @@ gc_server_init (GcServer *self)
   soup_server_add_handler (self->soup, NULL, on_request, self, NULL);
 
   self->admission = gc_admission_new (&self->config, self->soup, on_handshake_room, self);
+  self->listener = gc_listener_new (self->admission);
 }
