@@ -17,97 +17,14 @@
 
 #include "config.h"
 
-#include "gc-redis-client.h"
-#include "gc-redis-source-private.h"
+#include "gc-redis-client-private.h"
 
-#include <hiredis/async.h>
 #include <hiredis/sds.h>
 #include <string.h>
 
 #define TICK_MS 100
-#define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 2000
 
 G_DEFINE_QUARK (gc-redis-error-quark, gc_redis_error)
-
-struct _GcRedisScript {
-  char *lua;
-  char *sha1;
-};
-
-typedef enum {
-  CHANNEL_UNSUBSCRIBED,
-  CHANNEL_SUBSCRIBING,
-  CHANNEL_SUBSCRIBED,
-  CHANNEL_UNSUBSCRIBING,
-} ChannelState;
-
-typedef struct {
-  char *name;
-  gboolean wanted;
-  ChannelState state;
-} Channel;
-
-typedef struct {
-  GcRedisClient *client;
-  GcRedisReplyFunc func;
-  gpointer user_data;
-  char *cmd;               /* RESP, from redisFormatCommandArgv */
-  int len;
-  GcRedisScript *script;   /* EVALSHA of this script: retried on NOSCRIPT */
-  gboolean retried;
-  gint64 queued_us;
-  gint64 sent_us;
-  GList link;              /* in queued or in_flight */
-} Command;
-
-typedef struct {
-  GcRedisClient *client;
-  const char *role;        /* "commands" or "subscriptions", for logs */
-  redisAsyncContext *ac;   /* NULL while not connected */
-  GSource *source;
-  gboolean ready;          /* handshake answered */
-  gboolean was_ready;      /* ever: the next ready is a reconnection */
-  gint64 connect_started_us;
-  guint retry_id;
-  guint backoff_ms;
-  guint failures;          /* attempts since the last ready */
-  GCancellable *resolving;
-} Link;
-
-struct _GcRedisClient {
-  GObject parent_instance;
-
-  GcRedisAddress *address;
-  guint max_commands;
-  gsize max_output;
-  gint64 grace_us;
-  gint64 timeout_us;
-
-  gboolean started;
-  gboolean disposing;
-  Link commands;
-  Link subscriptions;
-  gboolean up;
-  gint64 state_since_us;
-
-  GQueue queued;           /* of Command, waiting for the commands link */
-  GQueue in_flight;        /* of Command, in the order sent */
-  GPtrArray *scripts;      /* of GcRedisScript */
-
-  GHashTable *channels;    /* name → Channel */
-  GcRedisMessageFunc message_func;
-  gpointer message_data;
-
-  char *probe_channel;
-  guint64 probe_sent;      /* number of the probe in flight, 0 if none */
-  gint64 probe_sent_us;
-  guint64 probe_counter;
-  gint64 probe_next_us;
-  guint tick_id;
-
-  GcRedisClientStats stats;
-};
 
 G_DEFINE_FINAL_TYPE (GcRedisClient, gc_redis_client, G_TYPE_OBJECT)
 
@@ -118,10 +35,12 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-static void link_connect (Link *link);
-static void link_lost (Link *link);
-static void send_queued (GcRedisClient *self);
-static void channel_sync (GcRedisClient *self, Channel *channel);
+void
+redis_client_emit_subscribed (GcRedisClient *self,
+                              const char    *channel)
+{
+  g_signal_emit (self, signals[SIGNAL_SUBSCRIBED], 0, channel);
+}
 
 /* --- commands -------------------------------------------------------- */
 
@@ -148,8 +67,8 @@ command_fail (Command    *command,
   command_free (command);
 }
 
-static void
-update_up (GcRedisClient *self)
+void
+redis_client_update_up (GcRedisClient *self)
 {
   gboolean up = self->commands.ready && self->subscriptions.ready;
 
@@ -398,8 +317,8 @@ gc_redis_client_eval (GcRedisClient    *self,
   return command_submit (self, cmd, len, script, func, user_data, error);
 }
 
-static void
-send_queued (GcRedisClient *self)
+void
+redis_client_send_queued (GcRedisClient *self)
 {
   GList *link;
 
@@ -407,411 +326,7 @@ send_queued (GcRedisClient *self)
     command_send (self, link->data);
 }
 
-/* --- subscriptions ----------------------------------------------------- */
-
-static void
-channel_free (gpointer data)
-{
-  Channel *channel = data;
-
-  g_free (channel->name);
-  g_free (channel);
-}
-
-static void
-on_probe_message (GcRedisClient *self,
-                  const char    *payload)
-{
-  guint64 number = g_ascii_strtoull (payload, NULL, 10);
-
-  if (number != 0 && number == self->probe_sent)
-    {
-      self->stats.probe_rtt_us = g_get_monotonic_time () - self->probe_sent_us;
-      self->probe_sent = 0;
-    }
-}
-
-static void
-on_subscription_reply (redisAsyncContext *ac,
-                       void              *r,
-                       void              *privdata)
-{
-  GcRedisClient *self = privdata;
-  redisReply *reply = r;
-  const char *kind;
-  Channel *channel;
-
-  /* NULL for every channel when the connection goes: link_lost handles. */
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3 ||
-      reply->element[0]->type != REDIS_REPLY_STRING ||
-      reply->element[1]->type != REDIS_REPLY_STRING)
-    return;
-
-  kind = reply->element[0]->str;
-  if (strcmp (kind, "message") == 0)
-    {
-      if (reply->element[2]->type != REDIS_REPLY_STRING)
-        return;
-      if (strcmp (reply->element[1]->str, self->probe_channel) == 0)
-        on_probe_message (self, reply->element[2]->str);
-      else if (self->message_func != NULL)
-        self->message_func (reply->element[1]->str, reply->element[2]->str,
-                            reply->element[2]->len, self->message_data);
-      return;
-    }
-
-  if (strcmp (reply->element[1]->str, self->probe_channel) == 0)
-    {
-      /* The handshake of the subscriptions link. */
-      if (strcmp (kind, "subscribe") == 0 && !self->subscriptions.ready)
-        {
-          Link *link = &self->subscriptions;
-          GHashTableIter iter;
-          gpointer value;
-
-          if (link->was_ready)
-            self->stats.reconnects++;
-          link->ready = link->was_ready = TRUE;
-          link->backoff_ms = 0;
-          link->failures = 0;
-          self->probe_sent = 0;
-          g_hash_table_iter_init (&iter, self->channels);
-          while (g_hash_table_iter_next (&iter, NULL, &value))
-            channel_sync (self, value);
-          update_up (self);
-        }
-      return;
-    }
-
-  channel = g_hash_table_lookup (self->channels, reply->element[1]->str);
-  if (channel == NULL)
-    return;
-
-  if (strcmp (kind, "subscribe") == 0)
-    {
-      channel->state = CHANNEL_SUBSCRIBED;
-      if (channel->wanted)
-        g_signal_emit (self, signals[SIGNAL_SUBSCRIBED], 0, channel->name);
-      else
-        channel_sync (self, channel);
-    }
-  else if (strcmp (kind, "unsubscribe") == 0)
-    {
-      channel->state = CHANNEL_UNSUBSCRIBED;
-      channel_sync (self, channel);
-    }
-}
-
-/* Moves @channel towards what is wanted. One SUBSCRIBE or UNSUBSCRIBE at a
- * time per channel: hiredis 0.14 drops its callback for a channel when an
- * UNSUBSCRIBE's answer arrives, also after a newer SUBSCRIBE was sent. */
-static void
-channel_sync (GcRedisClient *self,
-              Channel       *channel)
-{
-  redisAsyncContext *ac = self->subscriptions.ready ? self->subscriptions.ac : NULL;
-
-  if (channel->wanted && channel->state == CHANNEL_UNSUBSCRIBED && ac != NULL)
-    {
-      channel->state = CHANNEL_SUBSCRIBING;
-      redisAsyncCommand (ac, on_subscription_reply, self, "SUBSCRIBE %s", channel->name);
-    }
-  else if (!channel->wanted && channel->state == CHANNEL_SUBSCRIBED && ac != NULL)
-    {
-      channel->state = CHANNEL_UNSUBSCRIBING;
-      redisAsyncCommand (ac, on_subscription_reply, self, "UNSUBSCRIBE %s", channel->name);
-    }
-  else if (!channel->wanted && channel->state == CHANNEL_UNSUBSCRIBED)
-    g_hash_table_remove (self->channels, channel->name);
-}
-
-void
-gc_redis_client_subscribe (GcRedisClient *self,
-                           const char    *name)
-{
-  Channel *channel;
-
-  g_return_if_fail (GC_IS_REDIS_CLIENT (self));
-  g_return_if_fail (name != NULL && strcmp (name, self->probe_channel) != 0);
-
-  channel = g_hash_table_lookup (self->channels, name);
-  if (channel == NULL)
-    {
-      channel = g_new0 (Channel, 1);
-      channel->name = g_strdup (name);
-      g_hash_table_insert (self->channels, channel->name, channel);
-    }
-  channel->wanted = TRUE;
-  channel_sync (self, channel);
-}
-
-void
-gc_redis_client_unsubscribe (GcRedisClient *self,
-                             const char    *name)
-{
-  Channel *channel;
-
-  g_return_if_fail (GC_IS_REDIS_CLIENT (self));
-  g_return_if_fail (name != NULL);
-
-  channel = g_hash_table_lookup (self->channels, name);
-  if (channel == NULL)
-    return;
-  channel->wanted = FALSE;
-  channel_sync (self, channel);
-}
-
-gboolean
-gc_redis_client_is_subscribed (GcRedisClient *self,
-                               const char    *name)
-{
-  Channel *channel;
-
-  g_return_val_if_fail (GC_IS_REDIS_CLIENT (self), FALSE);
-
-  channel = g_hash_table_lookup (self->channels, name);
-  return channel != NULL && channel->wanted && channel->state == CHANNEL_SUBSCRIBED;
-}
-
-void
-gc_redis_client_set_message_func (GcRedisClient     *self,
-                                  GcRedisMessageFunc func,
-                                  gpointer           user_data)
-{
-  g_return_if_fail (GC_IS_REDIS_CLIENT (self));
-
-  self->message_func = func;
-  self->message_data = user_data;
-}
-
-/* --- connections --------------------------------------------------------- */
-
-static void
-on_commands_handshake (redisAsyncContext *ac,
-                       void              *r,
-                       void              *privdata)
-{
-  GcRedisClient *self = privdata;
-  Link *link = &self->commands;
-
-  if (r == NULL || link->ac != ac || link->ready)
-    return;
-  if (link->was_ready)
-    self->stats.reconnects++;
-  link->ready = link->was_ready = TRUE;
-  link->backoff_ms = 0;
-  link->failures = 0;
-  send_queued (self);
-  update_up (self);
-}
-
-static void
-link_start_session (Link *link)
-{
-  GcRedisClient *self = link->client;
-  redisAsyncContext *ac = link->ac;
-
-  if (link == &self->commands)
-    {
-      /* Scripts first, then the commands that waited: a restarted Redis
-       * has none, and the queue must not meet NOSCRIPT out of order. */
-      redisAsyncCommand (ac, NULL, NULL, "CLIENT SETNAME gochat-commands");
-      for (guint i = 0; i < self->scripts->len; i++)
-        {
-          GcRedisScript *script = g_ptr_array_index (self->scripts, i);
-          redisAsyncCommand (ac, NULL, NULL, "SCRIPT LOAD %s", script->lua);
-        }
-      redisAsyncCommand (ac, on_commands_handshake, self, "PING");
-    }
-  else
-    {
-      /* CLIENT SETNAME before SUBSCRIBE: afterwards only (UN)SUBSCRIBE
-       * and PING are allowed. Its reply arrives before any message. */
-      redisAsyncCommand (ac, NULL, NULL, "CLIENT SETNAME gochat-subscriptions");
-      redisAsyncCommand (ac, on_subscription_reply, self, "SUBSCRIBE %s", self->probe_channel);
-    }
-}
-
-static void
-on_connect (const redisAsyncContext *ac,
-            int                      status)
-{
-  Link *link = ac->data;
-
-  if (status != REDIS_OK)
-    {
-      g_debug ("Redis %s connection failed: %s", link->role, ac->errstr);
-      /* hiredis frees the context after this. */
-      link_lost (link);
-    }
-}
-
-static void
-on_disconnect (const redisAsyncContext *ac,
-               int                      status)
-{
-  Link *link = ac->data;
-
-  if (status != REDIS_OK)
-    g_debug ("Redis %s connection lost: %s", link->role, ac->errstr);
-  link_lost (link);
-}
-
-static gboolean
-link_retry (gpointer user_data)
-{
-  Link *link = user_data;
-
-  link->retry_id = 0;
-  link_connect (link);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-link_schedule_retry (Link *link)
-{
-  guint delay;
-
-  if (link->client->disposing || link->retry_id != 0)
-    return;
-  link->failures++;
-  link->backoff_ms = link->backoff_ms == 0 ? BACKOFF_MIN_MS
-    : MIN (link->backoff_ms * 2, BACKOFF_MAX_MS);
-  /* ±25 %: nodes that lost Redis together do not come back in lockstep. */
-  delay = link->backoff_ms * g_random_double_range (0.75, 1.25);
-  link->retry_id = g_timeout_add (delay, link_retry, link);
-}
-
-/* The context is gone or going (hiredis frees it after the callback that
- * called us); forget it and try again later. */
-static void
-link_lost (Link *link)
-{
-  GcRedisClient *self = link->client;
-
-  if (link->ac == NULL)
-    return;
-  link->ac = NULL;
-  link->ready = FALSE;
-  g_clear_pointer (&link->source, g_source_unref);
-
-  if (link == &self->subscriptions)
-    {
-      GHashTableIter iter;
-      gpointer value;
-
-      /* Every channel must be subscribed again; those no longer wanted
-       * are simply forgotten. */
-      g_hash_table_iter_init (&iter, self->channels);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        {
-          Channel *channel = value;
-
-          channel->state = CHANNEL_UNSUBSCRIBED;
-          if (!channel->wanted)
-            g_hash_table_iter_remove (&iter);
-        }
-      self->probe_sent = 0;
-    }
-
-  update_up (self);
-  link_schedule_retry (link);
-}
-
-static void
-link_open (Link       *link,
-           const char *ip)
-{
-  GcRedisClient *self = link->client;
-  redisAsyncContext *ac;
-
-  if (self->address->kind == GC_REDIS_ADDRESS_UNIX)
-    ac = redisAsyncConnectUnix (self->address->path);
-  else
-    ac = redisAsyncConnect (ip, self->address->port);
-
-  if (ac == NULL || ac->err != 0)
-    {
-      g_debug ("Redis %s connection failed: %s", link->role,
-               ac != NULL ? ac->errstr : "out of memory");
-      if (ac != NULL)
-        redisAsyncFree (ac);
-      link_schedule_retry (link);
-      return;
-    }
-
-  ac->data = link;
-  link->ac = ac;
-  link->connect_started_us = g_get_monotonic_time ();
-  link->source = gc_redis_source_new (ac, g_main_context_get_thread_default ());
-  redisAsyncSetConnectCallback (ac, on_connect);
-  redisAsyncSetDisconnectCallback (ac, on_disconnect);
-  link_start_session (link);
-}
-
-static void
-on_resolved (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Link *link = user_data;
-  g_autolist(GInetAddress) addresses = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *ip = NULL;
-
-  addresses = g_resolver_lookup_by_name_finish (G_RESOLVER (object), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  g_clear_object (&link->resolving);
-  if (addresses == NULL)
-    {
-      g_warning ("Redis host %s: %s", link->client->address->host, error->message);
-      link_schedule_retry (link);
-      return;
-    }
-  /* A name may have several addresses (localhost: ::1 and 127.0.0.1):
-   * each failed attempt tries the next. */
-  ip = g_inet_address_to_string (g_list_nth_data (addresses,
-                                                  link->failures % g_list_length (addresses)));
-  link_open (link, ip);
-}
-
-static void
-link_connect (Link *link)
-{
-  GcRedisClient *self = link->client;
-  const char *host = self->address->host;
-
-  if (self->disposing || link->ac != NULL || link->resolving != NULL)
-    return;
-
-  /* hiredis resolves host names with a blocking getaddrinfo(). */
-  if (self->address->kind == GC_REDIS_ADDRESS_TCP && !g_hostname_is_ip_address (host))
-    {
-      g_autoptr(GResolver) resolver = g_resolver_get_default ();
-
-      link->resolving = g_cancellable_new ();
-      g_resolver_lookup_by_name_async (resolver, host, link->resolving, on_resolved, link);
-      return;
-    }
-  link_open (link, host);
-}
-
-/* Drops a connection that stopped answering; hiredis fails its commands
- * (LOST) and the link reconnects. */
-static void
-link_drop (Link *link)
-{
-  redisAsyncContext *ac = link->ac;
-
-  if (ac == NULL)
-    return;
-  /* Replies' callbacks run during the free: nothing new goes to it. */
-  link->ready = FALSE;
-  redisAsyncFree (ac);
-  /* on_disconnect ran if it had connected; if not, forget it here. */
-  link_lost (link);
-}
+/* --- the tick ------------------------------------------------------------- */
 
 static void
 on_probe_published (const redisReply *reply,
@@ -826,7 +341,7 @@ on_probe_published (const redisReply *reply,
     {
       g_message ("Redis subscription lost (probe not received); subscribing again");
       self->stats.probe_failures++;
-      link_drop (&self->subscriptions);
+      redis_link_drop (&self->subscriptions);
     }
 }
 
@@ -852,11 +367,11 @@ on_tick (gpointer user_data)
     {
       g_message ("Redis did not answer for %" G_GINT64_FORMAT " ms; connecting again",
                  (now - ((Command *) head->data)->sent_us) / 1000);
-      link_drop (&self->commands);
+      redis_link_drop (&self->commands);
     }
   for (Link *link = &self->commands; link <= &self->subscriptions; link++)
     if (link->ac != NULL && !link->ready && now - link->connect_started_us > self->timeout_us)
-      link_drop (link);
+      redis_link_drop (link);
 
   /* The liveness probe: a subscription can go quiet without its socket
    * closing (a Redis output-buffer limit, a network partition). */
@@ -865,7 +380,7 @@ on_tick (gpointer user_data)
       g_message ("Redis subscription did not deliver the probe; subscribing again");
       self->stats.probe_failures++;
       self->probe_sent = 0;
-      link_drop (&self->subscriptions);
+      redis_link_drop (&self->subscriptions);
     }
   else if (self->up && self->probe_sent == 0 && now >= self->probe_next_us)
     {
@@ -897,8 +412,8 @@ gc_redis_client_start (GcRedisClient *self)
   self->started = TRUE;
   self->state_since_us = g_get_monotonic_time ();
   self->tick_id = g_timeout_add (TICK_MS, on_tick, self);
-  link_connect (&self->commands);
-  link_connect (&self->subscriptions);
+  redis_link_connect (&self->commands);
+  redis_link_connect (&self->subscriptions);
 }
 
 gboolean
@@ -994,7 +509,7 @@ gc_redis_client_dispose (GObject *object)
       if (link->resolving != NULL)
         g_cancellable_cancel (link->resolving);
       g_clear_object (&link->resolving);
-      link_drop (link);
+      redis_link_drop (link);
     }
   while ((head = g_queue_pop_head_link (&self->queued)) != NULL)
     command_fail (head->data, GC_REDIS_ERROR_DOWN, "the Redis client stopped");
@@ -1047,10 +562,11 @@ gc_redis_client_init (GcRedisClient *self)
   self->commands.role = "commands";
   self->subscriptions.role = "subscriptions";
   self->scripts = g_ptr_array_new_with_free_func (script_free);
-  self->channels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, channel_free);
+  self->channels = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, redis_channel_free);
 
   for (guint i = 0; i < G_N_ELEMENTS (id); i++)
     id[i] = g_random_int_range (0, 256);
   self->probe_channel = g_strdup_printf ("gc:probe:%02x%02x%02x%02x%02x%02x%02x%02x",
                                          id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7]);
 }
+

@@ -1,0 +1,112 @@
+/* gc-redis-client-private.h: GcRedisClient's insides, shared by its
+ * files: commands and the object (gc-redis-client.c), the two
+ * connections (gc-redis-link.c) and the subscriptions with their liveness
+ * probe (gc-redis-subscriptions.c)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "gc-redis-client.h"
+
+#include <hiredis/async.h>
+
+G_BEGIN_DECLS
+
+struct _GcRedisScript {
+  char *lua;
+  char *sha1;
+};
+
+typedef enum {
+  CHANNEL_UNSUBSCRIBED,
+  CHANNEL_SUBSCRIBING,
+  CHANNEL_SUBSCRIBED,
+  CHANNEL_UNSUBSCRIBING,
+} ChannelState;
+
+typedef struct {
+  char *name;
+  gboolean wanted;
+  ChannelState state;
+} Channel;
+
+typedef struct {
+  GcRedisClient *client;
+  GcRedisReplyFunc func;
+  gpointer user_data;
+  char *cmd;               /* RESP, from redisFormatCommandArgv */
+  int len;
+  GcRedisScript *script;   /* EVALSHA of this script: retried on NOSCRIPT */
+  gboolean retried;
+  gint64 queued_us;
+  gint64 sent_us;
+  GList link;              /* in queued or in_flight */
+} Command;
+
+typedef struct {
+  GcRedisClient *client;
+  const char *role;        /* "commands" or "subscriptions", for logs */
+  redisAsyncContext *ac;   /* NULL while not connected */
+  GSource *source;
+  gboolean ready;          /* handshake answered */
+  gboolean was_ready;      /* ever: the next ready is a reconnection */
+  gint64 connect_started_us;
+  guint retry_id;
+  guint backoff_ms;
+  guint failures;          /* attempts since the last ready */
+  GCancellable *resolving;
+} Link;
+
+struct _GcRedisClient {
+  GObject parent_instance;
+
+  GcRedisAddress *address;
+  guint max_commands;
+  gsize max_output;
+  gint64 grace_us;
+  gint64 timeout_us;
+
+  gboolean started;
+  gboolean disposing;
+  Link commands;
+  Link subscriptions;
+  gboolean up;
+  gint64 state_since_us;
+
+  GQueue queued;           /* of Command, waiting for the commands link */
+  GQueue in_flight;        /* of Command, in the order sent */
+  GPtrArray *scripts;      /* of GcRedisScript */
+
+  GHashTable *channels;    /* name → Channel */
+  GcRedisMessageFunc message_func;
+  gpointer message_data;
+
+  char *probe_channel;
+  guint64 probe_sent;      /* number of the probe in flight, 0 if none */
+  gint64 probe_sent_us;
+  guint64 probe_counter;
+  gint64 probe_next_us;
+  guint tick_id;
+
+  GcRedisClientStats stats;
+};
+
+/* gc-redis-client.c */
+void redis_client_update_up       (GcRedisClient *self);
+void redis_client_send_queued     (GcRedisClient *self);
+void redis_client_emit_subscribed (GcRedisClient *self,
+                                   const char    *channel);
+
+/* gc-redis-link.c */
+void redis_link_connect (Link *link);
+void redis_link_drop    (Link *link);
+
+/* gc-redis-subscriptions.c */
+void redis_channel_free (gpointer data);
+void redis_client_on_subscription_reply (redisAsyncContext *ac,
+                                         void              *r,
+                                         void              *privdata);
+
+G_END_DECLS

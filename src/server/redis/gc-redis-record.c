@@ -1,0 +1,147 @@
+/* gc-redis-record.c: the records a room's scripts write and publish
+ *
+ * Records are fields as LENGTH:BYTES, concatenated (see
+ * gc-redis-rooms-scripts.h): SEQ, TS, TYPE, then the type's fields.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "gc-redis-rooms-private.h"
+
+#include <string.h>
+
+void
+gc_redis_room_event_free (GcRedisRoomEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->record);
+  g_free (event);
+}
+
+/* Splits LENGTH:BYTES fields in place (NULs replace the separators, so
+ * each field is a C string). Returns the number of fields, or -1. */
+int
+gc_redis_record_split (char   *record,
+              gsize   length,
+              char  **fields,
+              int     max_fields)
+{
+  char *p = record, *end = record + length;
+  int n = 0;
+
+  while (p < end)
+    {
+      char *colon = memchr (p, ':', end - p);
+      char *after;
+      guint64 field_length;
+
+      if (colon == NULL || n == max_fields)
+        return -1;
+      *colon = '\0';
+      field_length = g_ascii_strtoull (p, &after, 10);
+      if (after != colon || field_length > (guint64) (end - colon - 1))
+        return -1;
+      /* The byte after a field is the next field's first length digit:
+       * move the field one byte back over its colon to end it with NUL. */
+      memmove (p, colon + 1, field_length);
+      p[field_length] = '\0';
+      fields[n++] = p;
+      p = colon + 1 + field_length;
+    }
+  return n;
+}
+
+GcRedisRoomEvent *
+gc_redis_event_parse (const char *data,
+             gsize       length)
+{
+  g_autoptr(GcRedisRoomEvent) event = g_new0 (GcRedisRoomEvent, 1);
+  char *f[12];
+  int n;
+
+  event->record = g_memdup2 (data, length + 1);
+  event->record[length] = '\0';
+  n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
+  if (n < 4)
+    return NULL;
+  event->seq = g_ascii_strtoull (f[0], NULL, 10);
+  event->ts_ms = g_ascii_strtoll (f[1], NULL, 10);
+  event->user_id = f[3];
+
+  if (strcmp (f[2], "join") == 0 && n == 7)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_JOIN;
+      event->name = f[4];
+      event->name_key = f[5];
+      event->node = f[6];
+    }
+  else if (strcmp (f[2], "leave") == 0 && n == 7)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_LEAVE;
+      event->name = f[4];
+      event->name_key = f[5];
+      event->reason = f[6];
+    }
+  else if (strcmp (f[2], "message") == 0 && n == 9)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
+      event->name = f[4];
+      event->kind = f[5];
+      event->text = f[6];
+      event->client_id = strcmp (f[8], "1") == 0 ? f[7] : NULL;
+    }
+  else if (strcmp (f[2], "rename") == 0 && n == 8)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_RENAME;
+      event->name = f[4];
+      event->old_name = f[5];
+      event->name_key = f[6];
+      event->old_key = f[7];
+    }
+  else if (strcmp (f[2], "resume") == 0 && n == 8)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_RESUME;
+      event->name = f[4];
+      event->name_key = f[5];
+      event->node = f[6];
+      event->old_node = f[7];
+    }
+  else if (strcmp (f[2], "typing") == 0 && n == 6)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_TYPING;
+      event->name = f[4];
+      event->active = strcmp (f[5], "1") == 0;
+    }
+  else
+    return NULL;
+  if (event->seq == 0)
+    return NULL;
+  return g_steal_pointer (&event);
+}
+
+void
+gc_redis_member_free (gpointer data)
+{
+  GcRedisRoomMember *member = data;
+
+  g_free (member->user_id);
+  g_free (member->name);
+  g_free (member->name_key);
+  g_free (member->node);
+  g_free (member);
+}
+
+int
+gc_redis_member_compare (gconstpointer a,
+                gconstpointer b)
+{
+  const GcRedisRoomMember *ma = *(GcRedisRoomMember **) a;
+  const GcRedisRoomMember *mb = *(GcRedisRoomMember **) b;
+
+  return ma->joined_seq < mb->joined_seq ? -1 : ma->joined_seq > mb->joined_seq;
+}
+
+/* --- rooms --------------------------------------------------------------- */

@@ -1,0 +1,383 @@
+/* gc-redis-room.c: one open room of GcRedisRooms: ordered delivery and
+ * gap repair
+ *
+ * Per open room the node keeps the last sequence it delivered. Events
+ * arrive on the room's channel in sequence order (the scripts PUBLISH
+ * inside Redis's one thread); one that skips a number, or a subscription
+ * made again after a loss, starts a repair: one script returns the
+ * records after the last delivered from both streams, and those are
+ * delivered first. Events arriving meanwhile wait in the room's buffer.
+ * When the streams no longer reach back, the room is lost (::room-lost):
+ * the node closes its members' connections so that they resume.
+ *
+ * Until the first answer of a script on a room tells the node the
+ * room's sequence, events wait in the buffer: the node's first member
+ * must not see what happened before its join.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "gc-redis-rooms-private.h"
+
+#include <string.h>
+
+static void room_process (Room *room);
+static void room_repair  (Room *room);
+
+void
+redis_room_free (gpointer data)
+{
+  Room *room = data;
+
+  g_queue_clear_full (&room->buffer, (GDestroyNotify) gc_redis_room_event_free);
+  g_queue_clear_full (&room->waiting_ops, (GDestroyNotify) redis_op_free);
+  g_ptr_array_unref (room->batch);
+  g_free (room->code);
+  g_free (room->channel);
+  for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
+    g_free (room->keys[i]);
+  g_free (room);
+}
+
+static gboolean
+redis_room_free_later (gpointer data)
+{
+  redis_room_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+Room *
+redis_room_get (GcRedisRooms *self,
+          const char   *code)
+{
+  Room *room = g_hash_table_lookup (self->rooms, code);
+  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events", "nodes" };
+
+  if (room != NULL)
+    return room;
+  room = g_new0 (Room, 1);
+  room->rooms = self;
+  room->code = g_strdup (code);
+  room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
+  /* {CODE}: a hash tag, every key of a room in one slot. */
+  room->channel = g_strdup_printf ("gc:{%s}:ch", code);
+  for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
+    room->keys[i] = g_strdup_printf ("gc:{%s}:%s", code, suffixes[i]);
+  g_hash_table_insert (self->rooms, room->code, room);
+  g_hash_table_insert (self->by_channel, room->channel, room);
+  return room;
+}
+
+static void
+room_deliver (Room             *room,
+              GcRedisRoomEvent *event)
+{
+  GcRedisRooms *self = room->rooms;
+
+  if (room->closed)
+    return;
+  room->last_seq = event->seq;
+  room->delivering++;
+  if (self->event_func != NULL)
+    self->event_func (room->code, event, self->event_data);
+  room->delivering--;
+}
+
+static void
+room_lost (Room *room)
+{
+  GcRedisRooms *self = room->rooms;
+
+  g_message ("room %s: events were lost and cannot be repaired", room->code);
+  self->stats.lost_rooms++;
+  room->synced = FALSE;
+  g_queue_clear_full (&room->buffer, (GDestroyNotify) gc_redis_room_event_free);
+  redis_rooms_emit_room_lost (self, room->code);
+}
+
+static int
+event_compare (gconstpointer a,
+               gconstpointer b)
+{
+  const GcRedisRoomEvent *ea = *(GcRedisRoomEvent **) a, *eb = *(GcRedisRoomEvent **) b;
+
+  return ea->seq < eb->seq ? -1 : ea->seq > eb->seq;
+}
+
+typedef struct {
+  GcRedisRooms *rooms;
+  char *code;
+} RepairData;
+
+static void
+on_repaired (const redisReply *reply,
+             const GError     *error,
+             gpointer          user_data)
+{
+  RepairData *data = user_data;
+  GcRedisRooms *self = data->rooms;
+  Room *room = g_hash_table_lookup (self->rooms, data->code);
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
+  guint64 current;
+
+  if (room == NULL || !room->repairing)
+    goto out;
+  room->repairing = FALSE;
+
+  if (error != NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+      reply->element[1]->type != REDIS_REPLY_STRING ||
+      reply->element[2]->type != REDIS_REPLY_ARRAY)
+    {
+      /* Redis is away: what was missed cannot be known. */
+      room->repair_again = FALSE;
+      room_lost (room);
+      goto out;
+    }
+
+  current = g_ascii_strtoull (reply->element[1]->str, NULL, 10);
+  for (size_t i = 0; i < reply->element[2]->elements; i++)
+    {
+      redisReply *r = reply->element[2]->element[i];
+      GcRedisRoomEvent *event = r->type == REDIS_REPLY_STRING ? gc_redis_event_parse (r->str, r->len) : NULL;
+
+      if (event != NULL)
+        g_ptr_array_add (events, event);
+    }
+  /* Both streams, merged in sequence order. */
+  g_ptr_array_sort (events, event_compare);
+  for (guint i = 0; i < events->len; i++)
+    {
+      GcRedisRoomEvent *event = g_ptr_array_index (events, i);
+
+      if (event->seq <= room->last_seq)
+        continue;
+      if (event->seq != room->last_seq + 1)
+        break;
+      self->stats.repaired_events++;
+      room_deliver (room, event);
+    }
+  self->stats.repairs++;
+  if (room->closed)
+    goto out;
+
+  /* The streams must have reached the room's current sequence (or the
+   * oldest event waiting in the buffer, which came after). */
+  {
+    GcRedisRoomEvent *head = g_queue_peek_head (&room->buffer);
+    guint64 needed = current;
+
+    if (head != NULL && head->seq - 1 < needed)
+      needed = head->seq - 1;
+    /* No sequence: Redis lost the room (a restart), members and all,
+     * while this node still has members there. */
+    if (current == 0 || room->last_seq < needed)
+      {
+        room->repair_again = FALSE;
+        room_lost (room);
+        goto out;
+      }
+  }
+  if (room->repair_again)
+    {
+      room->repair_again = FALSE;
+      room_repair (room);
+      goto out;
+    }
+  room_process (room);
+
+out:
+  g_object_unref (data->rooms);
+  g_free (data->code);
+  g_free (data);
+}
+
+static void
+room_repair (Room *room)
+{
+  GcRedisRooms *self = room->rooms;
+  g_autofree char *last = g_strdup_printf ("%" G_GUINT64_FORMAT, room->last_seq);
+  const char *argv[7] = { room->keys[0], room->keys[1], room->keys[2], room->keys[3],
+                          room->keys[4], room->keys[5], last };
+  g_autoptr(GError) error = NULL;
+  RepairData *data;
+
+  /* A repair in flight may have run before what this one is for (the
+   * subscription was lost again meanwhile): another follows it. */
+  if (room->repairing)
+    {
+      room->repair_again = TRUE;
+      return;
+    }
+  room->repairing = TRUE;
+  data = g_new0 (RepairData, 1);
+  data->rooms = g_object_ref (self);
+  data->code = g_strdup (room->code);
+  if (!gc_redis_client_eval (self->client, self->repair_script, 6, 7, argv, NULL,
+                             on_repaired, data, &error))
+    on_repaired (NULL, error, data);
+}
+
+/* Delivers what the buffer holds in order; a gap starts a repair. */
+static void
+room_process (Room *room)
+{
+  GcRedisRoomEvent *event;
+
+  if (!room->synced || room->repairing || room->closed)
+    return;
+  while ((event = g_queue_peek_head (&room->buffer)) != NULL && !room->closed)
+    {
+      if (event->seq <= room->last_seq)
+        {
+          gc_redis_room_event_free (g_queue_pop_head (&room->buffer));
+          continue;
+        }
+      if (event->seq != room->last_seq + 1)
+        {
+          room_repair (room);
+          return;
+        }
+      g_queue_pop_head (&room->buffer);
+      room_deliver (room, event);
+      gc_redis_room_event_free (event);
+    }
+}
+
+static void
+room_receive (Room             *room,
+              GcRedisRoomEvent *event)
+{
+  /* The fast path: in order, nothing waiting. */
+  if (room->synced && !room->repairing && room->buffer.length == 0 &&
+      event->seq == room->last_seq + 1)
+    {
+      room_deliver (room, event);
+      gc_redis_room_event_free (event);
+      return;
+    }
+  g_queue_push_tail (&room->buffer, event);
+  room_process (room);
+}
+
+/* A channel's payload: records, each as LENGTH:RECORD. */
+void
+redis_rooms_on_message (const char *channel,
+            const char *payload,
+            gsize       length,
+            gpointer    user_data)
+{
+  GcRedisRooms *self = user_data;
+  Room *room = g_hash_table_lookup (self->by_channel, channel);
+  const char *p = payload, *end = payload + length;
+
+  if (room == NULL || room->opened == 0)
+    return;
+  while (p < end)
+    {
+      const char *colon = memchr (p, ':', end - p);
+      GcRedisRoomEvent *event = NULL;
+      char *after;
+      guint64 record_length;
+
+      if (colon != NULL)
+        {
+          record_length = g_ascii_strtoull (p, &after, 10);
+          if (after == colon && record_length <= (guint64) (end - colon - 1))
+            event = gc_redis_event_parse (colon + 1, record_length);
+        }
+      if (event == NULL)
+        {
+          g_warning ("room %s: an unreadable record on its channel", room->code);
+          return;
+        }
+      p = colon + 1 + record_length;
+      room_receive (room, event);
+      /* Delivering may have closed the room. */
+      room = g_hash_table_lookup (self->by_channel, channel);
+      if (room == NULL || room->opened == 0)
+        return;
+    }
+}
+
+void
+redis_rooms_on_subscribed (GcRedisClient *client,
+               const char    *channel,
+               gpointer       user_data)
+{
+  GcRedisRooms *self = user_data;
+  Room *room = g_hash_table_lookup (self->by_channel, channel);
+  Op *op;
+
+  if (room == NULL)
+    return;
+  room->subscribed = TRUE;
+  /* Subscribed again after a loss: whatever was published meanwhile. */
+  if (room->synced)
+    room_repair (room);
+  while ((op = g_queue_pop_head (&room->waiting_ops)) != NULL)
+    redis_op_run (op);
+}
+
+void
+gc_redis_rooms_open (GcRedisRooms *self,
+                     const char   *code)
+{
+  Room *room;
+
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+  g_return_if_fail (code != NULL);
+
+  room = redis_room_get (self, code);
+  if (room->opened++ == 0)
+    gc_redis_client_subscribe (self->client, room->channel);
+}
+
+void
+gc_redis_rooms_close (GcRedisRooms *self,
+                      const char   *code)
+{
+  Room *room;
+  Op *op;
+
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+
+  room = g_hash_table_lookup (self->rooms, code);
+  g_return_if_fail (room != NULL && room->opened > 0);
+  if (--room->opened > 0)
+    return;
+  redis_room_flush (room);
+  /* A last leave may still wait for the subscription: nothing more is
+   * delivered here, so it need not wait. */
+  while ((op = g_queue_pop_head (&room->waiting_ops)) != NULL)
+    redis_op_run (op);
+  gc_redis_client_unsubscribe (self->client, room->channel);
+  g_hash_table_remove (self->by_channel, room->channel);
+  if (room->delivering > 0)
+    {
+      /* Called from the event function: the loop that called it still
+       * uses the room (the reviewer's use-after-free). */
+      g_hash_table_steal (self->rooms, room->code);
+      room->closed = TRUE;
+      g_idle_add_full (G_PRIORITY_DEFAULT, redis_room_free_later, room, NULL);
+      return;
+    }
+  g_hash_table_remove (self->rooms, room->code);
+}
+
+/* --- operations ---------------------------------------------------------- */
+
+void
+redis_room_sync (Room    *room,
+           guint64  seq)
+{
+  /* 0: the room does not exist in Redis; its next sequence is not known
+   * until a join creates it. */
+  if (room->synced || seq == 0)
+    return;
+  room->synced = TRUE;
+  room->last_seq = seq;
+  room_process (room);
+}
+

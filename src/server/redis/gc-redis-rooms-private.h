@@ -1,0 +1,142 @@
+/* gc-redis-rooms-private.h: GcRedisRooms's insides, shared by its files:
+ * the operations and the object (gc-redis-rooms.c), each open room's
+ * ordered delivery and repair (gc-redis-room.c), the node's lease
+ * (gc-redis-lease.c) and the records on the wire to Redis
+ * (gc-redis-record.c)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "gc-redis-rooms.h"
+
+G_BEGIN_DECLS
+
+
+/* Changes other than messages kept for repair, per room (approximately:
+ * MAXLEN ~ keeps at least this many). */
+#define MAX_EVENTS 1000
+
+struct _GcRedisRooms {
+  GObject parent_instance;
+
+  GcRedisClient *client;
+  char *node_id;
+  guint history;
+  GcRedisRoomEventFunc event_func;
+  gpointer event_data;
+
+  GcRedisScript *join_script;
+  GcRedisScript *leave_script;
+  GcRedisScript *message_script;
+  GcRedisScript *rename_script;
+  GcRedisScript *typing_script;
+  GcRedisScript *repair_script;
+  GcRedisScript *resume_script;
+  GcRedisScript *renew_script;
+  GcRedisScript *sweep_script;
+
+  /* The lease. */
+  guint lease_ms;
+  guint resume_ms;
+  guint renew_id;
+  guint sweep_id;
+  gboolean registered;     /* renewals may be fenced */
+  gboolean renewing;
+  gboolean sweeping;
+  gboolean has_lease;
+  gint64 lease_until_us;   /* monotonic: when the lease runs out */
+
+  GHashTable *rooms;        /* code → Room */
+  GHashTable *by_channel;   /* channel → Room (borrowed) */
+  GPtrArray *batch_rooms;   /* codes of rooms with messages to flush */
+  guint flush_id;
+  gulong subscribed_id;
+  gulong state_id;
+
+  GcRedisRoomsStats stats;
+};
+
+typedef struct _Room Room;
+
+typedef enum {
+  OP_JOIN,
+  OP_LEAVE,
+  OP_MESSAGE,
+  OP_RENAME,
+  OP_TYPING,
+  OP_RESUME,
+} OpType;
+
+typedef struct {
+  /* Borrowed while it waits inside the rooms (a strong reference there
+   * would keep them alive forever); strong while Redis has it. */
+  GcRedisRooms *rooms;
+  gboolean holds_ref;
+  char *code;
+  OpType type;
+  GcRedisScript *script;
+  GPtrArray *args;          /* of char*, ARGV */
+  GcRedisRoomResultFunc func;
+  gpointer user_data;
+} Op;
+
+struct _Room {
+  GcRedisRooms *rooms;
+  char *code;
+  char *channel;
+  char *keys[6];
+  guint opened;
+  gboolean subscribed;      /* confirmed since the last loss */
+  gboolean synced;          /* last_seq is meaningful */
+  gboolean repairing;
+  gboolean repair_again;    /* subscribed again during a repair */
+  guint64 last_seq;
+  GQueue buffer;            /* of GcRedisRoomEvent, waiting */
+  GQueue waiting_ops;       /* of Op, waiting for the subscription */
+  GPtrArray *batch;         /* of Op: messages for the next flush */
+  /* The event function may close the room it is called for: the room
+   * then only leaves the tables, delivers nothing more and is freed once
+   * the delivery loops are out (an idle). */
+  guint delivering;
+  gboolean closed;
+};
+
+/* gc-redis-record.c: records are fields as LENGTH:BYTES. */
+int               gc_redis_record_split   (char          *record,
+                                           gsize          length,
+                                           char         **fields,
+                                           int            max_fields);
+GcRedisRoomEvent *gc_redis_event_parse    (const char    *data,
+                                           gsize          length);
+void              gc_redis_member_free    (gpointer       data);
+int               gc_redis_member_compare (gconstpointer  a,
+                                           gconstpointer  b);
+
+/* gc-redis-room.c */
+Room *redis_room_get   (GcRedisRooms *self,
+                        const char   *code);
+void  redis_room_free  (gpointer      data);
+void  redis_room_sync  (Room         *room,
+                        guint64       seq);
+void  redis_rooms_on_message    (const char    *channel,
+                                 const char    *payload,
+                                 gsize          length,
+                                 gpointer       user_data);
+void  redis_rooms_on_subscribed (GcRedisClient *client,
+                                 const char    *channel,
+                                 gpointer       user_data);
+
+/* gc-redis-rooms.c */
+void  redis_op_run     (Op           *op);
+void  redis_op_free    (Op           *op);
+void  redis_op_fail    (Op           *op,
+                        const GError *error);
+void  redis_room_flush (Room         *room);
+void  redis_rooms_emit_room_lost      (GcRedisRooms *self,
+                                       const char   *code);
+void  redis_rooms_emit_lease_changed  (GcRedisRooms *self,
+                                       gboolean      held);
+
+G_END_DECLS
