@@ -149,15 +149,15 @@ test_saved_and_switch (void)
 
   /* A line in the other room: the next-unread shortcut goes there. */
   {
-    TestClient *peer = test_client_join (&ts, "kept-two", "pat");
+    GcTestClient *peer = gc_test_client_join_url (ts.url, "kept-two", "pat");
     GcChatSession *second = gc_window_get_nth_session (window, 1);
 
     g_assert_true (gc_window_get_session (window) == first);
-    test_client_say (peer, "over here");
+    gc_test_client_send_message (peer, "over here", NULL);
     WAIT_FOR (find_item (second, "over here") != NULL);
     gtk_widget_activate_action (GTK_WIDGET (window), "win.next-unread-room", NULL);
     g_assert_true (gc_window_get_session (window) == second);
-    test_client_free (peer);
+    gc_test_client_free (peer);
   }
 
   /* Both are saved for the next start (GcOpenRooms' `open-rooms`); leaving
@@ -223,23 +223,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSettings) settings = NULL;
-  int ret;
-
-  test_app_init (&argc, &argv);
-
-  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  settings = g_settings_new (GC_APPLICATION_ID);
-  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+  test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/adaptive/narrow", test_narrow);
   g_test_add_func ("/app/rooms/saved-and-switch", test_saved_and_switch);
   g_test_add_func ("/app/first-start/host-offer", test_first_start_host_offer);
 
-  ret = g_test_run ();
-  g_clear_object (&app);
-  return ret;
+  return test_app_run ();
 }

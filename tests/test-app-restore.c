@@ -45,7 +45,7 @@ static const char *const room_codes[] = { "first-room", "second-room" };
 static const char *const peer_names[] = { "bob", "carol" };
 
 typedef struct {
-  TestClient *peers[2];
+  GcTestClient *peers[2];
   guint       joins_before[2];
   gboolean    checked;
 } RestoreCheck;
@@ -83,7 +83,7 @@ check_restored (gpointer user_data)
       WAIT_FOR (find_member (session, peer_names[i]) != NULL);
       g_assert_nonnull (find_member (session, "erin"));
       /* The server saw us come back: the peer was told. */
-      WAIT_FOR (test_client_count_events (ctx->peers[i], GC_EVENT_JOIN) > ctx->joins_before[i]);
+      WAIT_FOR (gc_test_client_count_queued (ctx->peers[i], GC_EVENT_JOIN) > ctx->joins_before[i]);
     }
 
   /* The room on screen shows the peer's name (its member list). */
@@ -116,8 +116,8 @@ test_restore_open_rooms (void)
    * visible" means after the restore. */
   for (guint i = 0; i < 2; i++)
     {
-      ctx.peers[i] = test_client_join (&ts, room_codes[i], peer_names[i]);
-      ctx.joins_before[i] = test_client_count_events (ctx.peers[i], GC_EVENT_JOIN);
+      ctx.peers[i] = gc_test_client_join_url (ts.url, room_codes[i], peer_names[i]);
+      ctx.joins_before[i] = gc_test_client_count_queued (ctx.peers[i], GC_EVENT_JOIN);
     }
 
   /* What the last run left behind, in the form GcOpenRooms writes it. */
@@ -137,7 +137,7 @@ test_restore_open_rooms (void)
   g_assert_true (ctx.checked);
 
   for (guint i = 0; i < 2; i++)
-    test_client_free (ctx.peers[i]);
+    gc_test_client_free (ctx.peers[i]);
   test_server_free (&ts);
 }
 
@@ -206,19 +206,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GSettings) settings = NULL;
-  int ret;
-
-  test_app_init (&argc, &argv);
-
   /* The application is made by the test, after it saved the rooms. */
-  settings = g_settings_new (GC_APPLICATION_ID);
-  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+  test_app_setup (&argc, &argv, TEST_APP_SETUP_NO_APPLICATION);
 
   g_test_add_func ("/app/restore/open-rooms", test_restore_open_rooms);
   g_test_add_func ("/app/restore/order", test_restore_order);
 
-  ret = g_test_run ();
-  g_clear_object (&app);
-  return ret;
+  return test_app_run ();
 }

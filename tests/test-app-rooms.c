@@ -294,27 +294,6 @@ join_room (GcWindow   *window,
   return gc_window_get_session (window);
 }
 
-static const GcEvent *
-find_event_message (TestClient *client,
-                    const char *text)
-{
-  for (guint i = 0; i < client->events->len; i++)
-    {
-      const GcEvent *event = g_ptr_array_index (client->events, i);
-
-      if (event->type == GC_EVENT_MESSAGE && g_str_equal (event->message->text, text))
-        return event;
-    }
-  return NULL;
-}
-
-static gboolean
-client_got (TestClient *client,
-            const char *text)
-{
-  return find_event_message (client, text) != NULL;
-}
-
 /* The app's windows, the dialogs included. */
 static guint
 count_app_windows (void)
@@ -490,14 +469,14 @@ test_rooms_keyboard (void)
   GcJoinDialogParts dialog_parts;
   GcChatSession *one, *two;
   GcMessageItem *item;
-  TestClient *bob;
+  GcTestClient *bob;
   g_autofree char *text = NULL;
 
   if (!need_xdotool ())
     return;
 
   test_server_start (&ts, NULL, 0);
-  bob = test_client_join (&ts, "one", "bob");
+  bob = gc_test_client_join_url (ts.url, "one", "bob");
 
   window = new_window ();
   one = join_room (window, ts.url, "alice", "one");
@@ -548,14 +527,14 @@ test_rooms_keyboard (void)
   press ("Return");
   WAIT_FOR ((item = find_item (one, "hi bob from the keyboard")) != NULL &&
             gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
-  WAIT_FOR (client_got (bob, "hi bob from the keyboard"));
+  gc_test_event_free (gc_test_client_wait_message (bob, "hi bob from the keyboard"));
   g_assert_null (find_item (two, "hi bob from the keyboard"));
 
   /* Ctrl+W leaves the room shown: bob sees alice go; room two stays. */
   g_object_ref (one);
   press ("ctrl+w");
   WAIT_FOR (gc_window_get_n_sessions (window) == 1);
-  WAIT_FOR (test_client_count_events (bob, GC_EVENT_LEAVE) == 1);
+  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
   g_assert_cmpint (gc_chat_session_get_state (one), ==, GC_CHAT_SESSION_STATE_CLOSED);
   g_object_unref (one);
   g_assert_true (gc_window_get_session (window) == two);
@@ -568,7 +547,7 @@ test_rooms_keyboard (void)
   g_assert_true (gtk_stack_get_visible_child (window_parts (window).stack) ==
                  window_parts (window).empty_page);
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -584,13 +563,13 @@ test_unread (void)
   GcChatSession *one, *two;
   GcRoomView *view_one;
   GcRoomRow *row_one;
-  TestClient *bob;
+  GcTestClient *bob;
   GcRoomViewParts parts;
 
   gc_server_config_init_default (&config);
   config.rate_burst = 50;
   test_server_start (&ts, &config, 0);
-  bob = test_client_join (&ts, "one", "bob");
+  bob = gc_test_client_join_url (ts.url, "one", "bob");
 
   window = new_window ();
   one = join_room (window, ts.url, "alice", "one");
@@ -613,9 +592,9 @@ test_unread (void)
   row_one = sidebar_row (window, 0);
   g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "");
 
-  test_client_say (bob, "first");
-  test_client_say (bob, "second");
-  test_client_say (bob, "alice, are you there?");
+  gc_test_client_send_message (bob, "first", NULL);
+  gc_test_client_send_message (bob, "second", NULL);
+  gc_test_client_send_message (bob, "alice, are you there?", NULL);
   WAIT_FOR (gc_room_view_get_unread (view_one) == 3);
   settle ();
   g_assert_cmpuint (gc_room_view_get_mentions (view_one), ==, 1);
@@ -645,7 +624,7 @@ test_unread (void)
                                              find_item (one, "alice, are you there?")), "mention"));
 
   /* While it is shown, nothing more counts. */
-  test_client_say (bob, "fourth");
+  gc_test_client_send_message (bob, "fourth", NULL);
   WAIT_FOR (find_item (one, "fourth") != NULL);
   g_assert_cmpuint (gc_room_view_get_unread (view_one), ==, 0);
 
@@ -654,9 +633,9 @@ test_unread (void)
   gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   WAIT_FOR (gc_window_get_n_sessions (window) == 1);
   g_assert_true (gc_window_get_session (window) == two);
-  WAIT_FOR (test_client_count_events (bob, GC_EVENT_LEAVE) == 1);
+  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -668,13 +647,13 @@ test_tab_completion (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  TestClient *albert, *alfred, *bob;
+  GcTestClient *albert, *alfred, *bob;
   char *text;
 
   test_server_start (&ts, NULL, 0);
-  albert = test_client_join (&ts, "names", "Albert");
-  alfred = test_client_join (&ts, "names", "alfred");
-  bob = test_client_join (&ts, "names", "bob");
+  albert = gc_test_client_join_url (ts.url, "names", "Albert");
+  alfred = gc_test_client_join_url (ts.url, "names", "alfred");
+  bob = gc_test_client_join_url (ts.url, "names", "bob");
   window = new_window ();
   session = join_room (window, ts.url, "alice", "names");
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 4);
@@ -725,8 +704,8 @@ test_tab_completion (void)
   g_assert_false (press_compose_key (window, GDK_KEY_Tab, GDK_CONTROL_MASK));
 
   /* A name that arrives later is offered too. */
-  test_client_free (bob);
-  bob = test_client_join (&ts, "names", "Bea");
+  gc_test_client_free (bob);
+  bob = gc_test_client_join_url (ts.url, "names", "Bea");
   WAIT_FOR (find_member (session, "Bea") != NULL);
   set_compose_text (window, "b");
   g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
@@ -734,9 +713,9 @@ test_tab_completion (void)
   g_assert_cmpstr (text, ==, "Bea: ");
   g_free (text);
 
-  test_client_free (albert);
-  test_client_free (alfred);
-  test_client_free (bob);
+  gc_test_client_free (albert);
+  gc_test_client_free (alfred);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -770,7 +749,7 @@ test_hosting (void)
   GcRoomViewParts parts;
   GcLocalHost *host;
   GtkWindow *question;
-  TestClient *bob;
+  GcTestClient *bob;
   GcMessageItem *item;
   const char * const *urls;
   guint16 taken, port;
@@ -811,15 +790,15 @@ test_hosting (void)
     }
 
   /* Someone on the network joins through the first address shown. */
-  bob = test_client_join_url (shown[0], "party", "bob");
+  bob = gc_test_client_join_url (shown[0], "party", "bob");
   WAIT_FOR (find_member (session, "bob") != NULL);
-  test_client_say (bob, "hi alice, nice party");
+  gc_test_client_send_message (bob, "hi alice, nice party", NULL);
   WAIT_FOR (find_item (session, "hi alice, nice party") != NULL);
   set_compose_text (window, "welcome, bob");
   gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "welcome, bob");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
-  WAIT_FOR (client_got (bob, "welcome, bob"));
+  gc_test_event_free (gc_test_client_wait_message (bob, "welcome, bob"));
   g_assert_cmpuint (gc_local_host_count_others (host), ==, 1);
 
   /* Quitting would cut bob off: the app asks, and staying changes
@@ -843,16 +822,16 @@ test_hosting (void)
   /* Leaving the last hosted room stops hosting: bob gets close 1001. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
   WAIT_FOR (bob->closed);
-  g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
   WAIT_FOR (gc_application_get_host (app) == NULL);
   g_assert_false (port_answers (port));
-  test_client_free (bob);
+  gc_test_client_free (bob);
 
   /* Hosting again, and this time quitting for real. */
   gc_window_host (window, 0, "alice", "again");
   WAIT_FOR (session_connected (window));
   host = gc_application_get_host (app);
-  bob = test_client_join_url (gc_local_host_get_lan_urls (host)[0], "again", "bob");
+  bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "again", "bob");
   WAIT_FOR (gc_local_host_count_others (host) == 1);
   g_object_ref (window);
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
@@ -860,11 +839,11 @@ test_hosting (void)
   g_assert_nonnull (question);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "leave");
   WAIT_FOR (bob->closed);
-  g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
   WAIT_FOR (gc_application_get_host (app) == NULL);
   WAIT_FOR (count_app_windows () == 0);
   g_object_unref (window);
-  test_client_free (bob);
+  gc_test_client_free (bob);
   spin_for (100);
 }
 
@@ -876,7 +855,7 @@ test_hosting_from_dialog (void)
   GcJoinDialog *dialog = gc_window_show_join_dialog (window);
   GcJoinDialogParts parts;
   GcLocalHost *host;
-  TestClient *bob;
+  GcTestClient *bob;
 
   gc_join_dialog_get_parts (dialog, &parts);
   fill_dialog (dialog, "ftp://not.a.gochat.server", "alice", "garden");
@@ -891,15 +870,15 @@ test_hosting_from_dialog (void)
   g_assert_nonnull (host);
   g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
 
-  bob = test_client_join_url (gc_local_host_get_lan_urls (host)[0], "garden", "bob");
+  bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "garden", "bob");
   WAIT_FOR (find_member (gc_window_get_session (window), "bob") != NULL);
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
   WAIT_FOR (bob->closed);
-  g_assert_cmpuint (gc_ws_connection_get_close_code (bob->connection), ==, GC_WS_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
   WAIT_FOR (gc_application_get_host (app) == NULL);
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
 }
 
@@ -1143,7 +1122,7 @@ test_host_command_line (void)
   g_autofree char *host_arg = NULL;
   g_autofree char *url = NULL;
   const GcEvent *welcome;
-  TestClient *bob;
+  GcTestClient *bob;
   gboolean zoe_there = FALSE;
   guint16 port, found = 0;
 
@@ -1159,18 +1138,18 @@ test_host_command_line (void)
   WAIT_FOR (find_listening_port (port, &found));
 
   url = g_strdup_printf ("ws://127.0.0.1:%u", found);
-  bob = test_client_join_url (url, "cli-party", "bob");
-  welcome = g_ptr_array_index (bob->events, 0);
+  bob = gc_test_client_join_url (url, "cli-party", "bob");
+  welcome = bob->welcome->event;
   g_assert_cmpint (welcome->type, ==, GC_EVENT_WELCOME);
   for (guint i = 0; i < welcome->welcome->members->len; i++)
     if (g_str_equal (((GcUser *) g_ptr_array_index (welcome->welcome->members, i))->name, "zoe"))
       zoe_there = TRUE;
   if (!zoe_there)
-    WAIT_FOR (test_client_count_events (bob, GC_EVENT_JOIN) == 1);
+    WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_JOIN) == 1);
 
   g_subprocess_send_signal (process, SIGTERM);
   WAIT_FOR (bob->closed);
-  test_client_free (bob);
+  gc_test_client_free (bob);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1193,7 +1172,7 @@ test_notifications (void)
   GcWindow *window;
   GcChatSession *session;
   GtkWidget *thief;
-  TestClient *bob;
+  GcTestClient *bob;
   guint n;
 
   if (!need_xdotool ())
@@ -1202,7 +1181,7 @@ test_notifications (void)
   gc_server_config_init_default (&config);
   config.rate_burst = 50;
   test_server_start (&ts, &config, 0);
-  bob = test_client_join (&ts, "news", "bob");
+  bob = gc_test_client_join_url (ts.url, "news", "bob");
   window = new_window ();
   session = join_room (window, ts.url, "alice", "news");
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_MENTIONS);
@@ -1213,8 +1192,8 @@ test_notifications (void)
   g_assert_false (gtk_window_is_active (GTK_WINDOW (window)));
 
   n = notifications->len;
-  test_client_say (bob, "just chatting");
-  test_client_say (bob, "@alice look at this");
+  gc_test_client_send_message (bob, "just chatting", NULL);
+  gc_test_client_send_message (bob, "@alice look at this", NULL);
   WAIT_FOR (notifications->len == n + 1);
   g_assert_cmpstr (last_notification ()->summary, ==, "bob mentioned you in #news");
   g_assert_cmpstr (last_notification ()->body, ==, "@alice look at this");
@@ -1226,18 +1205,18 @@ test_notifications (void)
 
   /* By choice: every message. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
-  test_client_say (bob, "a plain line");
+  gc_test_client_send_message (bob, "a plain line", NULL);
   WAIT_FOR (notifications->len == n + 2);
   g_assert_cmpstr (last_notification ()->summary, ==, "bob in #news");
   g_assert_cmpstr (last_notification ()->body, ==, "a plain line");
 
   /* Or never. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
-  test_client_say (bob, "alice, again");
+  gc_test_client_send_message (bob, "alice, again", NULL);
   WAIT_FOR (find_item (session, "alice, again") != NULL);
   /* Proof by a later line that does notify: exactly one more. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
-  test_client_say (bob, "after never");
+  gc_test_client_send_message (bob, "after never", NULL);
   WAIT_FOR (notifications->len >= n + 3);
   g_assert_cmpuint (notifications->len, ==, n + 3);
   g_assert_cmpstr (last_notification ()->body, ==, "after never");
@@ -1249,19 +1228,19 @@ test_notifications (void)
   focus_window (window);
   WAIT_FOR (notifications_closed > n);
   n = notifications->len;
-  test_client_say (bob, "alice: you are here");
+  gc_test_client_send_message (bob, "alice: you are here", NULL);
   WAIT_FOR (find_item (session, "alice: you are here") != NULL);
   /* Proof: away again, the next line notifies, and it is the only one. */
   focus_window (thief);
   g_assert_false (gtk_window_is_active (GTK_WINDOW (window)));
-  test_client_say (bob, "and now away");
+  gc_test_client_send_message (bob, "and now away", NULL);
   WAIT_FOR (notifications->len >= n + 1);
   g_assert_cmpuint (notifications->len, ==, n + 1);
   g_assert_cmpstr (last_notification ()->body, ==, "and now away");
 
   g_settings_reset (settings, "notifications");
   gtk_window_destroy (GTK_WINDOW (thief));
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -1500,17 +1479,17 @@ test_accessibility (void)
   GcMessageItem *item;
   GcJoinDialog *dialog;
   GtkWidget *preferences;
-  TestClient *bob;
+  GcTestClient *bob;
   GcRoomViewParts parts;
 
   test_server_start (&ts, NULL, 0);
-  bob = test_client_join (&ts, "spoken", "bob");
+  bob = gc_test_client_join_url (ts.url, "spoken", "bob");
   window = new_window ();
   session = join_room (window, ts.url, "alice", "spoken");
   room_parts (window, &parts);
 
-  test_client_say (bob, "Can you hear me?");
-  test_client_send (bob, "{\"type\":\"message\",\"kind\":\"emote\",\"text\":\"waves\"}");
+  gc_test_client_send_message (bob, "Can you hear me?", NULL);
+  gc_test_client_send_text (bob, "{\"type\":\"message\",\"kind\":\"emote\",\"text\":\"waves\"}");
   set_compose_text (window, "Loud and clear");
   gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
   item = find_item (session, "Loud and clear");
@@ -1540,7 +1519,7 @@ test_accessibility (void)
   assert_controls_named (preferences);
   gtk_window_destroy (GTK_WINDOW (preferences));
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -1727,17 +1706,11 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
   guint owner_id;
   int ret;
 
-  test_app_init (&argc, &argv);
-
+  test_app_setup (&argc, &argv, TEST_APP_SETUP_NOTIFICATIONS | TEST_APP_SETUP_OPEN);
   xdotool = g_find_program_in_path ("xdotool");
-  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_HANDLES_OPEN |
-                            G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
   settings = g_settings_new (GC_APPLICATION_ID);
   owner_id = start_notification_server ();
 
@@ -1760,14 +1733,11 @@ main (int   argc,
   g_test_add_func ("/rooms/accessibility", test_accessibility);
   g_test_add_func ("/rooms/scale", test_scale);
 
-  ret = g_test_run ();
+  ret = test_app_run ();
 
   g_bus_unown_name (owner_id);
   g_clear_pointer (&notifications, g_ptr_array_unref);
   g_clear_object (&settings);
-  g_clear_object (&app);
   g_free (xdotool);
-  if (!gc_test_stop_idle_pool_threads (5000))
-    g_printerr ("GLib pool threads are still running\n");
   return ret;
 }

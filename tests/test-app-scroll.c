@@ -2,7 +2,8 @@
  *
  * Each test looks at what a person sees: the row that shows the room's
  * newest line must lie inside the visible part of the message list
- * (gtk_widget_compute_bounds against the scrolled window), not merely
+ * (gtk_widget_compute_bounds against the list "Messages", which is as
+ * tall as the part of it the scrolled window shows), not merely
  * have the adjustment say "at the bottom" (GTK 4.8's list view only
  * estimates the heights of rows it has not built, so the adjustment can
  * claim the end while the rows on screen are the oldest ones).
@@ -13,28 +14,6 @@
 #include <string.h>
 
 #include "test-app-util.h"
-
-/* The scrolled window around the message list: found as a person finds
- * it, by what it holds, not through the view's internals. */
-static GtkScrolledWindow *
-find_message_scroller (GtkWidget *root)
-{
-  if (GTK_IS_SCROLLED_WINDOW (root) && gtk_widget_get_mapped (root) &&
-      GTK_IS_LIST_VIEW (gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (root))) &&
-      gtk_widget_has_css_class (gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (root)),
-                                "messages"))
-    return GTK_SCROLLED_WINDOW (root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkScrolledWindow *scroller = find_message_scroller (child);
-
-      if (scroller != NULL)
-        return scroller;
-    }
-  return NULL;
-}
 
 static GcMessageItem *
 newest_item (GcChatSession *session)
@@ -49,32 +28,52 @@ newest_item (GcChatSession *session)
   return item;  /* the model keeps it alive */
 }
 
-/* Where @item's row lies in the scrolled window's coordinates; FALSE
- * when no row on screen shows it. */
-static gboolean
-row_bounds (GtkScrolledWindow *scroller,
-            GcMessageItem     *item,
-            graphene_rect_t   *bounds)
+/* The row's accessible name, as a screen reader reads @item. */
+static char *
+item_row_name (GcMessageItem *item)
 {
-  GcMessageRow *row = find_row (GTK_WIDGET (scroller), item);
+  const char *name = gc_message_item_get_sender_name (item);
+  const char *text = gc_message_item_get_text (item);
 
-  if (row == NULL || !gtk_widget_get_mapped (GTK_WIDGET (row)) ||
-      !gtk_widget_get_child_visible (gtk_widget_get_parent (GTK_WIDGET (row))))
+  switch (gc_message_item_get_kind (item))
+    {
+    case GC_MESSAGE_ITEM_SYSTEM:
+      return g_strdup (text);
+    case GC_MESSAGE_ITEM_EMOTE:
+      return g_strdup_printf ("%s %s", name, text);
+    case GC_MESSAGE_ITEM_TEXT:
+    default:
+      return g_strdup_printf ("%s: %s", name, text);
+    }
+}
+
+/* Where @item's row lies in the list's coordinates; FALSE when no row on
+ * screen shows it (the list keeps rows it scrolled past, hidden). */
+static gboolean
+row_bounds (GtkWidget       *list,
+            GcMessageItem   *item,
+            graphene_rect_t *bounds)
+{
+  g_autofree char *name = item_row_name (item);
+  GtkWidget *row = gc_test_a11y_find (list, GTK_ACCESSIBLE_ROLE_GROUP, name);
+
+  if (row == NULL || !gtk_widget_get_mapped (row) ||
+      !gtk_widget_get_child_visible (gtk_widget_get_parent (row)))
     return FALSE;
-  return gtk_widget_compute_bounds (GTK_WIDGET (row), GTK_WIDGET (scroller), bounds);
+  return gtk_widget_compute_bounds (row, list, bounds);
 }
 
 /* Whether the row of @item is inside the visible area: wholly, or (for a
  * row taller than the view) with its end at the view's end. */
 static gboolean
-item_in_view (GtkScrolledWindow *scroller,
-              GcMessageItem     *item)
+item_in_view (GtkWidget     *list,
+              GcMessageItem *item)
 {
   graphene_rect_t bounds;
-  float height = gtk_widget_get_height (GTK_WIDGET (scroller));
+  float height = gtk_widget_get_height (list);
   float top, bottom;
 
-  if (item == NULL || !row_bounds (scroller, item, &bounds))
+  if (item == NULL || !row_bounds (list, item, &bounds))
     return FALSE;
   top = bounds.origin.y;
   bottom = bounds.origin.y + bounds.size.height;
@@ -87,9 +86,8 @@ static gboolean
 newest_in_view (GcWindow *window)
 {
   GcChatSession *session = gc_window_get_session (window);
-  GtkScrolledWindow *scroller = find_message_scroller (GTK_WIDGET (window));
 
-  return scroller != NULL && item_in_view (scroller, newest_item (session));
+  return item_in_view (message_list (window), newest_item (session));
 }
 
 /* The newest line comes into view and stays there while layout, frames
@@ -106,37 +104,20 @@ assert_newest_stays_in_view (GcWindow *window)
     }
 }
 
-static GtkWidget *
-new_messages_button (GcWindow *window)
-{
-  GtkWidget *button = NULL;
-
-  /* The button's label starts with the count; look for the class. */
-  for (GtkWidget *w = GTK_WIDGET (find_message_scroller (GTK_WIDGET (window)));
-       w != NULL && button == NULL; w = gtk_widget_get_parent (w))
-    if (GTK_IS_OVERLAY (w))
-      for (GtkWidget *child = gtk_widget_get_first_child (w); child != NULL;
-           child = gtk_widget_get_next_sibling (child))
-        if (gtk_widget_has_css_class (child, "new-messages"))
-          button = child;
-  g_assert_nonnull (button);
-  return button;
-}
-
 static void
-say_lines (TestClient *peer,
+say_lines (GcTestClient *peer,
            const char *prefix,
            guint       n)
 {
-  guint before = test_client_count_events (peer, GC_EVENT_MESSAGE);
+  guint before = gc_test_client_count_queued (peer, GC_EVENT_MESSAGE);
   char text[64];
 
   for (guint i = 1; i <= n; i++)
     {
       g_snprintf (text, sizeof text, "%s %u", prefix, i);
-      test_client_say (peer, text);
+      gc_test_client_send_message (peer, text, NULL);
     }
-  WAIT_FOR (test_client_count_events (peer, GC_EVENT_MESSAGE) == before + n);
+  WAIT_FOR (gc_test_client_count_queued (peer, GC_EVENT_MESSAGE) == before + n);
 }
 
 static void
@@ -157,12 +138,12 @@ static void
 test_join_with_history (void)
 {
   TestServer ts = { 0 };
-  TestClient *peer;
+  GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
 
   start_fast_server (&ts, 150);
-  peer = test_client_join (&ts, "history", "pat");
+  peer = gc_test_client_join_url (ts.url, "history", "pat");
   say_lines (peer, "old line", 150);
 
   window = join_through_dialog (&ts, "erin", "history");
@@ -171,16 +152,16 @@ test_join_with_history (void)
   assert_newest_stays_in_view (window);
 
   /* What comes next shows, too: a peer's line, and one's own. */
-  test_client_say (peer, "after the history");
+  gc_test_client_send_message (peer, "after the history", NULL);
   WAIT_FOR (find_item (session, "after the history") != NULL);
   assert_newest_stays_in_view (window);
 
   set_compose_text (window, "my own line");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   WAIT_FOR (find_item (session, "my own line") != NULL);
   assert_newest_stays_in_view (window);
 
-  test_client_free (peer);
+  gc_test_client_free (peer);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -190,19 +171,19 @@ static void
 test_burst (void)
 {
   TestServer ts = { 0 };
-  TestClient *peer;
+  GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
 
   start_fast_server (&ts, 100);
   window = join_through_dialog (&ts, "erin", "burst");
   session = gc_window_get_session (window);
-  peer = test_client_join (&ts, "burst", "pat");
+  peer = gc_test_client_join_url (ts.url, "burst", "pat");
   say_lines (peer, "burst line", 300);
   WAIT_FOR (find_item (session, "burst line 300") != NULL);
   assert_newest_stays_in_view (window);
 
-  test_client_free (peer);
+  gc_test_client_free (peer);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -212,14 +193,14 @@ static void
 test_long_own_message (void)
 {
   TestServer ts = { 0 };
-  TestClient *peer;
+  GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
   g_autofree char *text = NULL;
   GString *words = g_string_new (NULL);
 
   start_fast_server (&ts, 100);
-  peer = test_client_join (&ts, "long", "pat");
+  peer = gc_test_client_join_url (ts.url, "long", "pat");
   say_lines (peer, "before", 40);
   window = join_through_dialog (&ts, "erin", "long");
   session = gc_window_get_session (window);
@@ -230,15 +211,15 @@ test_long_own_message (void)
   g_string_truncate (words, 4096);
   text = g_string_free (words, FALSE);
   set_compose_text (window, text);
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   WAIT_FOR (find_item (session, text) != NULL);
   assert_newest_stays_in_view (window);
 
-  test_client_say (peer, "short reply");
+  gc_test_client_send_message (peer, "short reply", NULL);
   WAIT_FOR (find_item (session, "short reply") != NULL);
   assert_newest_stays_in_view (window);
 
-  test_client_free (peer);
+  gc_test_client_free (peer);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -281,11 +262,11 @@ static void
 test_resize (void)
 {
   TestServer ts = { 0 };
-  TestClient *peer;
+  GcTestClient *peer;
   GcWindow *window;
 
   start_fast_server (&ts, 150);
-  peer = test_client_join (&ts, "resize", "pat");
+  peer = gc_test_client_join_url (ts.url, "resize", "pat");
   say_lines (peer, "line", 120);
   window = join_through_dialog (&ts, "erin", "resize");
   assert_newest_stays_in_view (window);
@@ -300,7 +281,7 @@ test_resize (void)
   WAIT_FOR (gtk_widget_get_height (GTK_WIDGET (window)) >= 740);
   assert_newest_stays_in_view (window);
 
-  test_client_free (peer);
+  gc_test_client_free (peer);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -311,25 +292,25 @@ static void
 test_read_back (void)
 {
   TestServer ts = { 0 };
-  TestClient *peer;
+  GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
-  GtkScrolledWindow *scroller;
+  GtkWidget *list;
   GtkAdjustment *adj;
   GtkWidget *button;
   GcMessageItem *anchor;
   graphene_rect_t before, after;
 
   start_fast_server (&ts, 150);
-  peer = test_client_join (&ts, "readback", "pat");
+  peer = gc_test_client_join_url (ts.url, "readback", "pat");
   say_lines (peer, "line", 120);
   window = join_through_dialog (&ts, "erin", "readback");
   session = gc_window_get_session (window);
   assert_newest_stays_in_view (window);
 
   /* Scroll up a few screens, as the wheel does. */
-  scroller = find_message_scroller (GTK_WIDGET (window));
-  adj = gtk_scrolled_window_get_vadjustment (scroller);
+  list = message_list (window);
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list));
   for (guint i = 0; i < 3; i++)
     {
       gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) - gtk_adjustment_get_page_size (adj));
@@ -340,45 +321,44 @@ test_read_back (void)
 
   /* Some line on screen now: it must stay where it is. */
   anchor = find_item (session, "line 60");
-  for (guint i = 1; i <= 120 && !item_in_view (scroller, anchor); i++)
+  for (guint i = 1; i <= 120 && !item_in_view (list, anchor); i++)
     {
       g_autofree char *text = g_strdup_printf ("line %u", i);
 
-      if (item_in_view (scroller, find_item (session, text)))
+      if (item_in_view (list, find_item (session, text)))
         anchor = find_item (session, text);
     }
-  g_assert_true (item_in_view (scroller, anchor));
-  g_assert_true (row_bounds (scroller, anchor, &before));
+  g_assert_true (item_in_view (list, anchor));
+  g_assert_true (row_bounds (list, anchor, &before));
 
   say_lines (peer, "while reading", 30);
   WAIT_FOR (find_item (session, "while reading 30") != NULL);
-  button = new_messages_button (window);
-  WAIT_FOR (gtk_widget_get_visible (button));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (button)), ==, "30 new messages ↓");
+  WAIT_FOR ((button = new_messages_button (window)) != NULL);
+  g_assert_cmpstr (widget_text (button), ==, "30 new messages ↓");
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   spin_for (100);
-  g_assert_true (row_bounds (scroller, anchor, &after));
+  g_assert_true (row_bounds (list, anchor, &after));
   g_assert_cmpfloat_with_epsilon (after.origin.y, before.origin.y, 2);
   g_assert_false (newest_in_view (window));
   /* Not shown, so still unread. */
-  g_assert_cmpuint (gc_room_view_get_unread (gc_window_get_room_view (window)), ==, 30);
+  g_assert_cmpuint (gc_room_view_get_unread (GC_ROOM_VIEW (room_view (window))), ==, 30);
 
   click (button);
   assert_newest_stays_in_view (window);
   WAIT_FOR (!gtk_widget_get_visible (button));
-  g_assert_cmpuint (gc_room_view_get_unread (gc_window_get_room_view (window)), ==, 0);
+  g_assert_cmpuint (gc_room_view_get_unread (GC_ROOM_VIEW (room_view (window))), ==, 0);
 
   /* Ctrl+End (room.scroll-to-end) brings the end back too. */
   gtk_adjustment_set_value (adj, 0);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   WAIT_FOR (!newest_in_view (window));
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.scroll-to-end", NULL);
+  gtk_widget_activate_action (room_view (window), "room.scroll-to-end", NULL);
   assert_newest_stays_in_view (window);
 
   /* The divider marks where the lines not read yet started. */
   {
     GcMessageItem *first = find_item (session, "while reading 1");
-    GcMessageRow *row;
+    GtkWidget *row;
 
     GListModel *model = gc_chat_session_get_messages (session);
     guint pos = 0;
@@ -391,16 +371,17 @@ test_read_back (void)
           break;
         pos++;
       }
-    gtk_widget_activate_action (gtk_scrolled_window_get_child (scroller), "list.scroll-to-item", "u", pos);
-    WAIT_FOR (item_in_view (scroller, first));
-    row = find_row (GTK_WIDGET (scroller), first);
+    gtk_widget_activate_action (list, "list.scroll-to-item", "u", pos);
+    WAIT_FOR (item_in_view (list, first));
+    row = message_row (window, "pat: while reading 1");
     g_assert_nonnull (row);
-    g_assert_true (gc_message_row_get_unread_divider (row));
-    g_assert_false (gc_message_row_get_unread_divider (find_row (GTK_WIDGET (scroller),
-                                                                 find_item (session, "while reading 2"))));
+    g_assert_true (has_label (row, "New Messages"));
+    row = message_row (window, "pat: while reading 2");
+    g_assert_nonnull (row);
+    g_assert_false (has_label (row, "New Messages"));
   }
 
-  test_client_free (peer);
+  gc_test_client_free (peer);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -409,17 +390,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSettings) settings = NULL;
-  int ret;
-
-  test_app_init (&argc, &argv);
-
-  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  settings = g_settings_new (GC_APPLICATION_ID);
-  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+  test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/scroll/join-with-history", test_join_with_history);
   g_test_add_func ("/app/scroll/burst", test_burst);
@@ -428,7 +399,5 @@ main (int   argc,
   g_test_add_func ("/app/scroll/resize", test_resize);
   g_test_add_func ("/app/scroll/read-back", test_read_back);
 
-  ret = g_test_run ();
-  g_clear_object (&app);
-  return ret;
+  return test_app_run ();
 }

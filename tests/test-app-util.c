@@ -75,135 +75,6 @@ test_server_free (TestServer *ts)
 }
 
 /* ------------------------------------------------------------------ */
-/* A second, protocol-level client                                      */
-/* ------------------------------------------------------------------ */
-
-
-static void
-client_message_cb (GcWsConnection *connection,
-                   GcWsOpcode      opcode,
-                   GBytes         *payload,
-                   TestClient     *client)
-{
-  g_autoptr(GError) error = NULL;
-  gsize len;
-  const char *data = g_bytes_get_data (payload, &len);
-  GcEvent *event = gc_event_parse (data, len, &error);
-
-  g_assert_no_error (error);
-  if (event->type == GC_EVENT_WELCOME)
-    {
-      client->user_id = g_strdup (event->welcome->you->id);
-      client->session_id = g_strdup (event->welcome->session_id);
-    }
-  g_ptr_array_add (client->events, event);
-}
-
-static void
-client_closed_cb (GcWsConnection *connection,
-                  TestClient     *client)
-{
-  client->closed = TRUE;
-}
-
-static void
-client_connect_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  TestClient *client = user_data;
-  g_autoptr(GError) error = NULL;
-
-  client->connection = gc_ws_connect_finish (result, &client->http_status, NULL, &error);
-  if (client->connection != NULL)
-    {
-      g_signal_connect (client->connection, "message", G_CALLBACK (client_message_cb), client);
-      g_signal_connect (client->connection, "closed", G_CALLBACK (client_closed_cb), client);
-    }
-  client->done = TRUE;
-}
-
-TestClient *
-test_client_join_url (const char *server_url,
-                      const char *room,
-                      const char *name)
-{
-  static const char * const protocols[] = { GC_PROTOCOL_SUBPROTOCOL, NULL };
-  TestClient *client = g_new0 (TestClient, 1);
-  g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
-  g_autofree char *url = g_strdup_printf ("%s/joinRoom?room_code=%s&user_name=%s",
-                                          server_url, room, escaped);
-
-  client->events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_event_free);
-  gc_ws_connect_async (url, NULL, protocols, NULL, NULL, NULL, client_connect_cb, client);
-  WAIT_FOR (client->done);
-  g_assert_nonnull (client->connection);
-  WAIT_FOR (client->user_id != NULL);
-
-  return client;
-}
-
-TestClient *
-test_client_join (TestServer *ts,
-                  const char *room,
-                  const char *name)
-{
-  return test_client_join_url (ts->url, room, name);
-}
-
-void
-test_client_send (TestClient *client,
-                  const char *json)
-{
-  gc_ws_connection_send_text (client->connection, json, -1);
-}
-
-void
-test_client_say (TestClient *client,
-                 const char *text)
-{
-  g_autofree char *json = gc_request_build_message (text, GC_MESSAGE_KIND_TEXT, NULL);
-
-  test_client_send (client, json);
-}
-
-guint
-test_client_count_events (TestClient  *client,
-                          GcEventType  type)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < client->events->len; i++)
-    if (((GcEvent *) g_ptr_array_index (client->events, i))->type == type)
-      n++;
-  return n;
-}
-
-void
-test_client_free (TestClient *client)
-{
-  if (client->connection != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (client->connection, client);
-      if (gc_ws_connection_get_state (client->connection) != GC_WS_STATE_CLOSED)
-        gc_ws_connection_abort (client->connection);
-      g_object_unref (client->connection);
-    }
-  g_ptr_array_unref (client->events);
-  g_free (client->user_id);
-  g_free (client->session_id);
-  g_free (client);
-}
-
-/* Closes with a close frame and waits for the end. */
-void
-test_client_leave (TestClient *client)
-{
-  gc_ws_connection_close (client->connection, GC_WS_CLOSE_NORMAL, NULL);
-  WAIT_FOR (client->closed);
-}
-
-/* ------------------------------------------------------------------ */
 /* Widgets                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -260,6 +131,109 @@ widget_has_class (gpointer    widget,
   return gtk_widget_has_css_class (GTK_WIDGET (widget), css_class);
 }
 
+/* The text @widget shows, as an AT reads it (gc_test_a11y_get_text());
+ * kept with the widget until it asks again. */
+const char *
+widget_text (GtkWidget *widget)
+{
+  char *text = gc_test_a11y_get_text (widget);
+
+  g_object_set_data_full (G_OBJECT (widget), "test-app-text", text, g_free);
+  return text;
+}
+
+/* The row the message list shows for @name ("bob: hi", "bob waves", "bob
+ * joined": sender and text, as a screen reader reads it), if on screen. */
+GtkWidget *
+message_row (GcWindow   *window,
+             const char *name)
+{
+  return gc_test_a11y_find (message_list (window), GTK_ACCESSIBLE_ROLE_GROUP, name);
+}
+
+/* The room's member list, "Members" (described by its "N members"). */
+GtkWidget *
+member_list (GcWindow *window)
+{
+  return room_widget (window, GTK_ACCESSIBLE_ROLE_LIST, "Members");
+}
+
+/* Its "N members", which describes it. */
+GtkWidget *
+member_count (GcWindow *window)
+{
+  return gc_test_a11y_get_description (member_list (window));
+}
+
+/* Who is typing, under the messages (the room's status line). */
+GtkWidget *
+typing_status (GcWindow *window)
+{
+  return room_widget (window, GTK_ACCESSIBLE_ROLE_STATUS, NULL);
+}
+
+/* The connection banner's alert ("Connection lost — …"). */
+GtkWidget *
+banner (GcWindow *window)
+{
+  return room_widget (window, GTK_ACCESSIBLE_ROLE_ALERT, NULL);
+}
+
+gboolean
+banner_shown (GcWindow *window)
+{
+  return gtk_widget_get_mapped (banner (window));
+}
+
+/* The room's title in the header (its heading), described by who and
+ * where you are ("alice on ws://…"). */
+GtkWidget *
+room_title (GcWindow *window)
+{
+  return gc_test_a11y_get (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_HEADING, NULL);
+}
+
+/* The button shown over the messages that jumps to "N new messages ↓";
+ * %NULL while there is none. */
+GtkWidget *
+new_messages_button (GcWindow *window)
+{
+  g_autoptr(GPtrArray) buttons = gc_test_a11y_find_all (room_view (window), GTK_ACCESSIBLE_ROLE_BUTTON, NULL);
+
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GtkWidget *button = g_ptr_array_index (buttons, i);
+      g_autofree char *text = gc_test_a11y_get_text (button);
+
+      if (gtk_widget_get_mapped (button) &&
+          (g_str_has_suffix (text, " new messages ↓") || g_str_has_suffix (text, " new message ↓")))
+        return button;
+    }
+  return NULL;
+}
+
+/* How many widgets with @role are shown under @root. */
+guint
+count_showing (GtkWidget         *root,
+               GtkAccessibleRole  role)
+{
+  g_autoptr(GPtrArray) found = gc_test_a11y_find_all (root, role, NULL);
+  guint n = 0;
+
+  for (guint i = 0; i < found->len; i++)
+    if (gtk_widget_get_mapped (g_ptr_array_index (found, i)))
+      n++;
+  return n;
+}
+
+/* Whether some label shown under @root reads exactly @text. */
+gboolean
+has_label (GtkWidget  *root,
+           const char *text)
+{
+  return gc_test_a11y_find_showing (root, GTK_ACCESSIBLE_ROLE_LABEL, text) != NULL;
+}
+
 /* The row showing @item, if it is on screen. */
 GcMessageRow *
 find_row (GtkWidget     *root,
@@ -277,22 +251,6 @@ find_row (GtkWidget     *root,
         return row;
     }
   return NULL;
-}
-
-/* Whether some label under @root shows exactly @text. */
-gboolean
-has_label (GtkWidget  *root,
-           const char *text)
-{
-  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root) &&
-      g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
-    return TRUE;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (has_label (child, text))
-      return TRUE;
-  return FALSE;
 }
 
 GcMessageItem *
@@ -357,37 +315,68 @@ find_member (GcChatSession *session,
   return NULL;
 }
 
+/* The room shown now (asserted). */
+GtkWidget *
+room_view (GcWindow *window)
+{
+  GcRoomView *view = gc_window_get_room_view (window);
+
+  g_assert_nonnull (view);
+  return GTK_WIDGET (view);
+}
+
+/* The one widget with @role and @name in the room shown now. */
+GtkWidget *
+room_widget (GcWindow          *window,
+             GtkAccessibleRole  role,
+             const char        *name)
+{
+  return gc_test_a11y_get (room_view (window), role, name);
+}
+
+/* The room's list of messages, "Messages". */
+GtkWidget *
+message_list (GcWindow *window)
+{
+  return room_widget (window, GTK_ACCESSIBLE_ROLE_LIST, "Messages");
+}
+
+/* The room's compose box, "Message" (a text view). */
+GtkWidget *
+compose_box (GcWindow *window)
+{
+  GtkWidget *box = room_widget (window, GTK_ACCESSIBLE_ROLE_TEXT_BOX, "Message");
+
+  g_assert_true (GTK_IS_TEXT_VIEW (box));
+  return box;
+}
+
 void
 set_compose_text (GcWindow   *window,
                   const char *text)
 {
-  GcRoomViewParts parts;
-
-  room_parts (window, &parts);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (parts.compose_view), text, -1);
+  /* Typing: GTK 4 cannot synthesize key events into a text view. */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (compose_box (window))), text, -1);
 }
 
 char *
 get_compose_text (GcWindow *window)
 {
-  GcRoomViewParts parts;
-  GtkTextIter start, end;
-  GtkTextBuffer *buffer;
+  return gc_test_a11y_get_text (compose_box (window));
+}
 
-  room_parts (window, &parts);
-  buffer = gtk_text_view_get_buffer (parts.compose_view);
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+/* The compose box's byte count ("11 / 4096"), which describes it. */
+GtkWidget *
+compose_counter (GcWindow *window)
+{
+  return gc_test_a11y_get_description (compose_box (window));
 }
 
 gboolean
 send_enabled (GcWindow *window)
 {
-  GcRoomViewParts parts;
-
   /* The Send button follows the room.send action's enabled state. */
-  room_parts (window, &parts);
-  return gtk_widget_get_sensitive (GTK_WIDGET (parts.send_button));
+  return gtk_widget_get_sensitive (room_widget (window, GTK_ACCESSIBLE_ROLE_BUTTON, "Send"));
 }
 
 /* Sends a key press through the compose box's own key handler (GTK 4
@@ -397,13 +386,10 @@ press_compose_key (GcWindow        *window,
                    guint            keyval,
                    GdkModifierType  state)
 {
-  g_autoptr(GListModel) controllers = NULL;
-  GcRoomViewParts parts;
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (compose_box (window));
   gboolean handled = FALSE;
   guint n;
 
-  room_parts (window, &parts);
-  controllers = gtk_widget_observe_controllers (GTK_WIDGET (parts.compose_view));
   n = g_list_model_get_n_items (controllers);
   for (guint i = 0; i < n; i++)
     {
@@ -419,18 +405,49 @@ press_compose_key (GcWindow        *window,
   g_assert_not_reached ();
 }
 
+/* The dialog's text field labelled @label ("Server", "Name", "Room"). */
+GtkWidget *
+dialog_entry (GcJoinDialog *dialog,
+              const char   *label)
+{
+  GtkWidget *entry = gc_test_a11y_get (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_TEXT_BOX, label);
+
+  g_assert_true (GTK_IS_EDITABLE (entry));
+  return entry;
+}
+
+/* The hint under that field (a label, hidden while the field is fine). */
+GtkWidget *
+dialog_hint (GcJoinDialog *dialog,
+             const char   *label)
+{
+  return gc_test_a11y_get_description (dialog_entry (dialog, label));
+}
+
+/* The dialog's button named @name ("Join", "Cancel", …). */
+GtkWidget *
+dialog_button (GcJoinDialog *dialog,
+               const char   *name)
+{
+  return gc_test_a11y_get (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON, name);
+}
+
+/* The dialog's status line (progress, or why a join failed). */
+GtkWidget *
+dialog_status (GcJoinDialog *dialog)
+{
+  return gc_test_a11y_get (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_STATUS, NULL);
+}
+
 void
 fill_dialog (GcJoinDialog *dialog,
              const char   *server,
              const char   *name,
              const char   *room)
 {
-  GcJoinDialogParts parts;
-
-  gc_join_dialog_get_parts (dialog, &parts);
-  gtk_editable_set_text (GTK_EDITABLE (parts.server_entry), server);
-  gtk_editable_set_text (GTK_EDITABLE (parts.name_entry), name);
-  gtk_editable_set_text (GTK_EDITABLE (parts.room_entry), room);
+  gtk_editable_set_text (GTK_EDITABLE (dialog_entry (dialog, "Server")), server);
+  gtk_editable_set_text (GTK_EDITABLE (dialog_entry (dialog, "Name")), name);
+  gtk_editable_set_text (GTK_EDITABLE (dialog_entry (dialog, "Room")), room);
 }
 
 gboolean
@@ -449,12 +466,12 @@ join_through_dialog (TestServer *ts,
 {
   GcWindow *window = new_window ();
   GcJoinDialog *dialog = gc_window_show_join_dialog (window);
-  GcJoinDialogParts parts;
+  GtkWidget *join;
 
-  gc_join_dialog_get_parts (dialog, &parts);
   fill_dialog (dialog, ts->url, name, room);
-  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
-  click (parts.join_button);
+  join = dialog_button (dialog, "Join");
+  g_assert_true (gtk_widget_get_sensitive (join));
+  click (join);
 
   WAIT_FOR (session_connected (window));
   WAIT_FOR (gc_window_get_join_dialog (window) == NULL);
@@ -463,24 +480,6 @@ join_through_dialog (TestServer *ts,
   return window;
 }
 
-
-GtkWidget *
-find_button (GtkWidget  *root,
-             const char *label)
-{
-  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (root)), label) == 0)
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *button = find_button (child, label);
-
-      if (button != NULL)
-        return button;
-    }
-  return NULL;
-}
 
 void
 test_app_init (int    *argc,
@@ -491,4 +490,45 @@ test_app_init (int    *argc,
    * lost focus a moment before, and warns "GtkText - did not receive a
    * focus-out event", which GTest makes fatal (seen once in app-rooms). */
   g_object_set (gtk_settings_get_default (), "gtk-cursor-blink", FALSE, NULL);
+}
+
+void
+test_app_setup (int               *argc,
+                char            ***argv,
+                TestAppSetupFlags  flags)
+{
+  test_app_init (argc, argv);
+
+  if (!(flags & TEST_APP_SETUP_NOTIFICATIONS))
+    {
+      g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
+
+      /* No notification server on these tests' buses (test-app-rooms has
+       * a fake one and tests notifications). */
+      g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+    }
+
+  if (!(flags & TEST_APP_SETUP_NO_APPLICATION))
+    {
+      GApplicationFlags app_flags = G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE;
+      g_autoptr(GError) error = NULL;
+
+      if (flags & TEST_APP_SETUP_OPEN)
+        app_flags |= G_APPLICATION_HANDLES_OPEN;
+      app = gc_application_new (app_flags);
+      g_application_register (G_APPLICATION (app), NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+int
+test_app_run (void)
+{
+  int ret = g_test_run ();
+
+  g_clear_object (&app);
+  /* TLS and the local host leave GLib pool threads LSan cannot scan. */
+  if (!gc_test_stop_idle_pool_threads (5000))
+    g_printerr ("GLib pool threads are still running\n");
+  return ret;
 }

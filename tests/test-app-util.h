@@ -1,9 +1,9 @@
-/* test-app-util.h: what the app tests share: waiting, an in-process server, a protocol client, widgets
+/* test-app-util.h: what the app tests share: setup, waiting, an in-process server, widgets
  *
  * Waits spin the main loop until a condition holds, with a deadline;
  * nothing sleeps. Widgets are driven as a user would (entries, buttons,
- * actions), the server runs in the same main loop, and a second client
- * speaks the protocol directly (gc_ws_connect_async + gc-protocol).
+ * actions), the server runs in the same main loop, and other members
+ * are tests/lib's GcTestClient (gc-test-client.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -23,6 +23,7 @@
 #include "gc-window-private.h"
 #include "gc-ws-handshake.h"
 
+#include "gc-test-a11y.h"
 #include "gc-test-server.h"
 
 /* The application the windows belong to; each test program makes it. */
@@ -37,11 +38,29 @@ extern GcApplication *app;
  * rather than one callback. */
 #define WAIT_FOR(expr) gc_test_wait (expr)
 
-/* Lets pending work (frames, layout, drawing) run for a little while. */
 /* gtk_test_init(), then what every app test needs of GTK's settings. */
 void test_app_init (int    *argc,
                     char ***argv);
 
+typedef enum {
+  TEST_APP_SETUP_DEFAULT        = 0,
+  /* The test makes `app` itself (e.g. after saving settings it reads). */
+  TEST_APP_SETUP_NO_APPLICATION = 1 << 0,
+  /* Notifications stay as the settings say (the default: off). */
+  TEST_APP_SETUP_NOTIFICATIONS  = 1 << 1,
+  /* The application also opens gochat:// links. */
+  TEST_APP_SETUP_OPEN           = 1 << 2,
+} TestAppSetupFlags;
+
+/* What every app test's main() does before adding its tests:
+ * test_app_init(), notifications off, and `app` made and registered. */
+void test_app_setup (int               *argc,
+                     char            ***argv,
+                     TestAppSetupFlags  flags);
+/* g_test_run(), then frees `app` and waits for GLib's pool threads. */
+int  test_app_run   (void);
+
+/* Lets pending work (frames, layout, drawing) run for a little while. */
 void spin_for (guint ms);
 
 /* Runs what is ready now (such as the batch of lines that arrived, which
@@ -68,37 +87,6 @@ void  test_server_stop       (TestServer           *ts);
 void  test_server_free       (TestServer           *ts);
 
 /* ------------------------------------------------------------------ */
-/* A second, protocol-level client                                      */
-/* ------------------------------------------------------------------ */
-
-typedef struct {
-  GcWsConnection *connection;
-  GPtrArray      *events;      /* GcEvent */
-  char           *user_id;
-  char           *session_id;
-  gboolean        done;
-  gboolean        closed;
-  guint           http_status;
-} TestClient;
-
-/* Joins @room at @server_url (ws://HOST:PORT) and waits for the welcome. */
-TestClient *test_client_join_url     (const char  *server_url,
-                                      const char  *room,
-                                      const char  *name);
-TestClient *test_client_join         (TestServer  *ts,
-                                      const char  *room,
-                                      const char  *name);
-void        test_client_send         (TestClient  *client,
-                                      const char  *json);
-void        test_client_say          (TestClient  *client,
-                                      const char  *text);
-guint       test_client_count_events (TestClient  *client,
-                                      GcEventType  type);
-void        test_client_free         (TestClient  *client);
-/* Closes with a close frame and waits for the end. */
-void        test_client_leave        (TestClient  *client);
-
-/* ------------------------------------------------------------------ */
 /* Widgets                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -113,14 +101,32 @@ void            destroy_window      (GcWindow        *window);
 void            click               (gpointer         button);
 gboolean        widget_has_class    (gpointer         widget,
                                      const char      *css_class);
+/* The text @widget shows (kept with the widget until asked again). */
+const char     *widget_text         (GtkWidget       *widget);
+/* The message list's row for @name ("bob: hi", "bob waves", "bob
+ * joined"), if it is on screen. */
+GtkWidget      *message_row         (GcWindow        *window,
+                                     const char      *name);
+GtkWidget      *member_list         (GcWindow        *window);
+/* Its "N members", which describes it. */
+GtkWidget      *member_count        (GcWindow        *window);
+/* Who is typing (the room's status line). */
+GtkWidget      *typing_status       (GcWindow        *window);
+/* The connection banner's alert, and whether it is shown. */
+GtkWidget      *banner              (GcWindow        *window);
+gboolean        banner_shown        (GcWindow        *window);
+/* The room's title in the header, described by "NAME on SERVER". */
+GtkWidget      *room_title          (GcWindow        *window);
+/* The shown "N new messages ↓" button, or %NULL. */
+GtkWidget      *new_messages_button (GcWindow        *window);
+guint           count_showing       (GtkWidget         *root,
+                                     GtkAccessibleRole  role);
+/* Whether some label shown under @root reads exactly @text. */
+gboolean        has_label           (GtkWidget       *root,
+                                     const char      *text);
 /* The row showing @item, if it is on screen. */
 GcMessageRow   *find_row            (GtkWidget       *root,
                                      GcMessageItem   *item);
-/* Whether some mapped label under @root shows exactly @text. */
-gboolean        has_label           (GtkWidget       *root,
-                                     const char      *text);
-GtkWidget      *find_button         (GtkWidget       *root,
-                                     const char      *label);
 GcMessageItem  *find_item           (GcChatSession   *session,
                                      const char      *text);
 /* The text of the newest line (owned by the model). */
@@ -129,6 +135,23 @@ guint           count_items         (GcChatSession   *session,
                                      const char      *text);
 GcRoomMember   *find_member         (GcChatSession   *session,
                                      const char      *name);
+/* Found as a person finds them (tests/lib/gc-test-a11y.h): by accessible
+ * role and name, in the room the window shows now or in the dialog. */
+GtkWidget      *room_view           (GcWindow          *window);
+GtkWidget      *room_widget         (GcWindow          *window,
+                                     GtkAccessibleRole  role,
+                                     const char        *name);
+GtkWidget      *message_list        (GcWindow        *window);
+GtkWidget      *compose_box         (GcWindow        *window);
+/* The compose box's byte count ("11 / 4096"), which describes it. */
+GtkWidget      *compose_counter     (GcWindow        *window);
+GtkWidget      *dialog_entry        (GcJoinDialog    *dialog,
+                                     const char      *label);
+GtkWidget      *dialog_hint         (GcJoinDialog    *dialog,
+                                     const char      *label);
+GtkWidget      *dialog_button       (GcJoinDialog    *dialog,
+                                     const char      *name);
+GtkWidget      *dialog_status       (GcJoinDialog    *dialog);
 void            set_compose_text    (GcWindow        *window,
                                      const char      *text);
 char           *get_compose_text    (GcWindow        *window);

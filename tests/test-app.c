@@ -181,19 +181,16 @@ test_join_dialog_validation (void)
 {
   GcWindow *window = new_window ();
   GcJoinDialog *dialog = gc_window_show_join_dialog (window);
-  GcJoinDialogParts parts;
-  GtkWidget *join;
-
-  gc_join_dialog_get_parts (dialog, &parts);
-  join = GTK_WIDGET (parts.join_button);
+  GtkWidget *join = dialog_button (dialog, "Join");
+  GtkWidget *room_hint = dialog_hint (dialog, "Room");
 
   fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "");
   g_assert_false (gtk_widget_get_sensitive (join));
 
   fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "bad room!");
   g_assert_false (gtk_widget_get_sensitive (join));
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.room_hint)));
-  g_assert_nonnull (strstr (gtk_label_get_text (parts.room_hint), "letters"));
+  g_assert_true (gtk_widget_get_visible (room_hint));
+  g_assert_nonnull (strstr (widget_text (room_hint), "letters"));
 
   fill_dialog (dialog, "ws://127.0.0.1:1", "alice",
                "a-room-code-that-is-much-too-long-to-be-accepted-by-any-gochat-server-x");
@@ -201,12 +198,12 @@ test_join_dialog_validation (void)
 
   fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "Good_Room-1");
   g_assert_true (gtk_widget_get_sensitive (join));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.room_hint)));
+  g_assert_false (gtk_widget_get_visible (room_hint));
 
   /* Names: trimmed, 1–32 characters, no control characters. */
   fill_dialog (dialog, "ws://127.0.0.1:1", "   ", "room");
   g_assert_false (gtk_widget_get_sensitive (join));
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.name_hint)));
+  g_assert_true (gtk_widget_get_visible (dialog_hint (dialog, "Name")));
   fill_dialog (dialog, "ws://127.0.0.1:1", "tab\there", "room");
   g_assert_false (gtk_widget_get_sensitive (join));
   fill_dialog (dialog, "ws://127.0.0.1:1", "abcdefghijklmnopqrstuvwxyz1234567", "room");
@@ -218,7 +215,7 @@ test_join_dialog_validation (void)
    * as copied from a browser means the same server. */
   fill_dialog (dialog, "ftp://example.org", "alice", "room");
   g_assert_false (gtk_widget_get_sensitive (join));
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.server_hint)));
+  g_assert_true (gtk_widget_get_visible (dialog_hint (dialog, "Server")));
   fill_dialog (dialog, "http://example.org", "alice", "room");
   g_assert_true (gtk_widget_get_sensitive (join));
   {
@@ -233,8 +230,8 @@ test_join_dialog_validation (void)
 
   /* The random code is itself valid. */
   fill_dialog (dialog, "ws://127.0.0.1:1", "alice", "");
-  click (parts.random_button);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (parts.room_entry)), !=, "");
+  click (dialog_button (dialog, "Make a random room code"));
+  g_assert_cmpstr (widget_text (dialog_entry (dialog, "Room")), !=, "");
   g_assert_true (gtk_widget_get_sensitive (join));
 
   destroy_window (window);
@@ -354,10 +351,9 @@ test_chat (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
   GcMessageItem *item;
-  GcMessageRow *row;
-  TestClient *bob;
+  GtkWidget *row;
+  GcTestClient *bob;
   g_autofree char *left = NULL;
   g_autofree char *rename = NULL;
   g_autoptr(GSettings) settings = NULL;
@@ -367,9 +363,8 @@ test_chat (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "Chat-Room");
   session = gc_window_get_session (window);
-  room_parts (window, &parts);
 
-  g_assert_cmpstr (gtk_label_get_text (window_parts (window).title_label), ==, "#chat-room");
+  g_assert_cmpstr (widget_text (room_title (window)), ==, "#chat-room");
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 1);
 
   /* Remembered for next time. */
@@ -389,8 +384,8 @@ test_chat (void)
   g_assert_false (send_enabled (window));
   set_compose_text (window, "hello, room");
   g_assert_true (send_enabled (window));
-  g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "11 / 4096");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  g_assert_cmpstr (widget_text (compose_counter (window)), ==, "11 / 4096");
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
 
   item = find_item (session, "hello, room");
   g_assert_nonnull (item);
@@ -404,71 +399,74 @@ test_chat (void)
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   g_assert_cmpuint (gc_message_item_get_id (item), >, 0);
   g_assert_cmpuint (count_items (session, "hello, room"), ==, 1);
-  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), item)) != NULL &&
-            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  WAIT_FOR ((row = message_row (window, "alice: hello, room")) != NULL &&
+            gtk_widget_get_mapped (row));
   g_assert_true (widget_has_class (row, "own"));
   g_assert_false (widget_has_class (row, "pending"));
-  g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==, "alice");
+  /* The sender's name shows. */
+  g_assert_nonnull (gc_test_a11y_find_showing (row, GTK_ACCESSIBLE_ROLE_LABEL, "alice"));
 
   /* Someone else joins: member list and a system line. */
-  bob = test_client_join (&ts, "chat-room", "bob");
+  bob = gc_test_client_join_url (ts.url, "chat-room", "bob");
   WAIT_FOR (find_member (session, "bob") != NULL);
   g_assert_false (gc_room_member_get_own (find_member (session, "bob")));
   WAIT_FOR (find_item (session, "bob joined") != NULL);
-  WAIT_FOR (has_label (parts.member_list, "bob"));
-  g_assert_true (has_label (parts.member_list, "2 members"));
+  WAIT_FOR (has_label (member_list (window), "bob"));
+  g_assert_cmpstr (widget_text (member_count (window)), ==, "2 members");
+  g_assert_true (gtk_widget_get_mapped (member_count (window)));
 
   /* bob's message reaches alice with the other style. */
-  test_client_say (bob, "hi alice");
+  gc_test_client_send_message (bob, "hi alice", NULL);
   WAIT_FOR ((item = find_item (session, "hi alice")) != NULL);
   g_assert_false (gc_message_item_get_own (item));
-  g_assert_cmpstr (gc_message_item_get_sender_id (item), ==, bob->user_id);
-  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), item)) != NULL &&
-            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  g_assert_cmpstr (gc_message_item_get_sender_id (item), ==, gc_test_client_get_you (bob)->id);
+  WAIT_FOR ((row = message_row (window, "bob: hi alice")) != NULL &&
+            gtk_widget_get_mapped (row));
   g_assert_false (widget_has_class (row, "own"));
-  g_assert_true (widget_has_class (gc_message_row_get_sender_label (row),
+  /* The sender's name shows, in bob's colour. */
+  g_assert_true (widget_has_class (gc_test_a11y_get (row, GTK_ACCESSIBLE_ROLE_LABEL, "bob"),
                                    gc_sender_color_class ("bob")));
-  g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==, "bob");
 
   /* Typing shows under the messages, and goes with bob's next message. */
-  test_client_send (bob, "{\"type\":\"typing\",\"active\":true}");
-  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "bob is typing…") == 0);
+  gc_test_client_send_text (bob, "{\"type\":\"typing\",\"active\":true}");
+  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "bob is typing…") == 0);
   g_assert_true (gc_room_member_get_typing (find_member (session, "bob")));
-  test_client_say (bob, "done typing");
-  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "") == 0);
+  gc_test_client_send_message (bob, "done typing", NULL);
+  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "") == 0);
   g_assert_false (gc_room_member_get_typing (find_member (session, "bob")));
 
   /* Typing that is not refreshed expires after about 6 s. */
-  test_client_send (bob, "{\"type\":\"typing\",\"active\":true}");
-  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "bob is typing…") == 0);
+  gc_test_client_send_text (bob, "{\"type\":\"typing\",\"active\":true}");
+  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "bob is typing…") == 0);
   typing_since = g_get_monotonic_time ();
-  WAIT_FOR (g_strcmp0 (gtk_label_get_text (parts.typing_label), "") == 0);
+  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "") == 0);
   g_assert_cmpint (g_get_monotonic_time () - typing_since, >=, 5 * G_USEC_PER_SEC);
 
   /* Rename: the list follows, and a system line says so. */
   rename = gc_request_build_rename ("Bobby");
-  test_client_send (bob, rename);
+  gc_test_client_send_text (bob, rename);
   WAIT_FOR (find_member (session, "Bobby") != NULL);
   g_assert_null (find_member (session, "bob"));
   WAIT_FOR (find_item (session, "bob is now known as Bobby") != NULL);
-  WAIT_FOR (has_label (parts.member_list, "Bobby"));
+  WAIT_FOR (has_label (member_list (window), "Bobby"));
 
   /* Our own typing reaches bob, at most every few seconds. */
   set_compose_text (window, "typing something");
-  WAIT_FOR (test_client_count_events (bob, GC_EVENT_TYPING) == 1);
-  gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (parts.compose_view), " more", -1);
+  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 1);
+  gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (GTK_TEXT_VIEW (compose_box (window))), " more", -1);
   spin_for (200);
-  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_TYPING), ==, 1);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_TYPING), ==, 1);
   set_compose_text (window, "");
-  WAIT_FOR (test_client_count_events (bob, GC_EVENT_TYPING) == 2);
+  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 2);
 
   /* Leave: gone from the list, with a line. */
-  test_client_leave (bob);
+  gc_test_client_close (bob, GC_WS_CLOSE_NORMAL);
+  gc_test_client_wait_closed (bob);
   WAIT_FOR (find_member (session, "Bobby") == NULL);
   WAIT_FOR (find_item (session, "Bobby left") != NULL);
-  WAIT_FOR (has_label (parts.member_list, "1 member"));
+  WAIT_FOR (g_strcmp0 (widget_text (member_count (window)), "1 member") == 0);
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -480,10 +478,9 @@ test_commands (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
   GcMessageItem *item;
   GListModel *messages;
-  TestClient *dora;
+  GcTestClient *dora;
   g_autofree char *kept = NULL;
   g_autofree char *too_long = NULL;
 
@@ -491,7 +488,6 @@ test_commands (void)
   window = join_through_dialog (&ts, "carol", "commands");
   session = gc_window_get_session (window);
   messages = gc_chat_session_get_messages (session);
-  room_parts (window, &parts);
 
   /* Shift+Enter is left to the text view (a new line); Enter sends. */
   set_compose_text (window, "first line");
@@ -506,63 +502,63 @@ test_commands (void)
   g_assert_false (press_compose_key (window, GDK_KEY_a, 0));
 
   set_compose_text (window, "/me waves");
-  g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "5 / 4096");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  g_assert_cmpstr (widget_text (compose_counter (window)), ==, "5 / 4096");
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "waves");
   g_assert_nonnull (item);
   g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_EMOTE);
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   set_compose_text (window, "//not a command");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   g_assert_nonnull (find_item (session, "/not a command"));
 
   set_compose_text (window, "/help");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = g_list_model_get_item (messages, g_list_model_get_n_items (messages) - 1);
   g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_SYSTEM);
   g_assert_true (g_str_has_prefix (gc_message_item_get_text (item), "Commands:"));
   g_object_unref (item);
 
   set_compose_text (window, "/frobnicate now");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   g_assert_nonnull (find_item (session, "Unknown command “/frobnicate”. Type /help for the list."));
   kept = get_compose_text (window);
   g_assert_cmpstr (kept, ==, "/frobnicate now");
 
   set_compose_text (window, "/nick Caroline");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   WAIT_FOR (g_strcmp0 (gc_chat_session_get_user_name (session), "Caroline") == 0);
   WAIT_FOR (find_item (session, "You are now known as Caroline") != NULL);
-  g_assert_nonnull (strstr (gtk_label_get_text (window_parts (window).subtitle_label), "Caroline"));
+  g_assert_nonnull (strstr (widget_text (gc_test_a11y_get_description (room_title (window))), "Caroline"));
   g_assert_true (gc_room_member_get_own (find_member (session, "Caroline")));
 
   /* A name someone has: the server's refusal shows as a line. */
-  dora = test_client_join (&ts, "commands", "Dora");
+  dora = gc_test_client_join_url (ts.url, "commands", "Dora");
   WAIT_FOR (find_member (session, "Dora") != NULL);
   set_compose_text (window, "/nick DORA");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   WAIT_FOR (g_str_has_prefix (last_line (session), "Could not change your name: "));
   g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "Caroline");
 
   /* An invalid name never leaves the app. */
   set_compose_text (window, "/nick    ");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   g_assert_true (g_str_has_prefix (last_line (session), "Could not change your name: "));
-  test_client_free (dora);
+  gc_test_client_free (dora);
 
   /* Over the server's limit: the counter warns and nothing is sent. */
   too_long = g_strnfill (4097, 'x');
   set_compose_text (window, too_long);
-  g_assert_cmpstr (gtk_label_get_text (parts.counter_label), ==, "4097 / 4096");
-  g_assert_true (widget_has_class (parts.counter_label, "error"));
+  g_assert_cmpstr (widget_text (compose_counter (window)), ==, "4097 / 4096");
+  g_assert_true (widget_has_class (compose_counter (window), "error"));
   g_assert_false (send_enabled (window));
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   g_assert_null (find_item (session, too_long));
   too_long[4096] = '\0';
   set_compose_text (window, too_long);
   g_assert_true (send_enabled (window));
-  g_assert_false (widget_has_class (parts.counter_label, "error"));
+  g_assert_false (widget_has_class (compose_counter (window), "error"));
 
   destroy_window (window);
   test_server_free (&ts);
@@ -573,36 +569,37 @@ static void
 test_name_taken (void)
 {
   TestServer ts = { 0 };
-  TestClient *bob;
+  GcTestClient *bob;
   GcWindow *window;
   GcJoinDialog *dialog;
-  GcJoinDialogParts parts;
+  GtkWidget *join, *suggestion;
 
   test_server_start (&ts, NULL, 0);
-  bob = test_client_join (&ts, "names", "Bob");
+  bob = gc_test_client_join_url (ts.url, "names", "Bob");
 
   window = new_window ();
   dialog = gc_window_show_join_dialog (window);
-  gc_join_dialog_get_parts (dialog, &parts);
+  join = dialog_button (dialog, "Join");
   fill_dialog (dialog, ts.url, "BOB", "names");
-  click (parts.join_button);
-  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  click (join);
+  g_assert_false (gtk_widget_get_sensitive (join));
 
-  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
-  g_assert_nonnull (strstr (gtk_label_get_text (parts.status_label), "already goes by “BOB”"));
-  g_assert_cmpstr (gtk_button_get_label (parts.suggestion_button), ==, "Use “BOB2”");
+  /* The suggestion is the one button that offers it. */
+  WAIT_FOR ((suggestion = gc_test_a11y_find_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON,
+                                                     "Use “BOB2”")) != NULL);
+  g_assert_nonnull (strstr (widget_text (dialog_status (dialog)), "already goes by “BOB”"));
   g_assert_null (gc_window_get_session (window));
-  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  g_assert_true (gtk_widget_get_sensitive (join));
 
   /* One click takes the suggestion; then the join works. */
-  click (parts.suggestion_button);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (parts.name_entry)), ==, "BOB2");
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
-  click (parts.join_button);
+  click (suggestion);
+  g_assert_cmpstr (widget_text (dialog_entry (dialog, "Name")), ==, "BOB2");
+  g_assert_false (gtk_widget_get_visible (suggestion));
+  click (join);
   WAIT_FOR (session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_user_name (gc_window_get_session (window)), ==, "BOB2");
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -615,35 +612,37 @@ test_join_failures (void)
   GcServerConfig config;
   GcWindow *window;
   GcJoinDialog *dialog;
-  GcJoinDialogParts parts;
-  TestClient *first;
+  GtkWidget *join;
+  GcTestClient *first;
   g_autofree char *dead_url = NULL;
+  guint n_buttons;
 
   gc_server_config_init_default (&config);
   config.room_max_members = 1;
   test_server_start (&ts, &config, 0);
-  first = test_client_join (&ts, "small", "first");
+  first = gc_test_client_join_url (ts.url, "small", "first");
 
   window = new_window ();
   dialog = gc_window_show_join_dialog (window);
-  gc_join_dialog_get_parts (dialog, &parts);
+  join = dialog_button (dialog, "Join");
 
-  /* Room full: the server's words, no suggestion. */
+  /* Room full: the server's words, no suggestion (no button more). */
   fill_dialog (dialog, ts.url, "second", "small");
-  click (parts.join_button);
-  WAIT_FOR (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.status_label),
+  n_buttons = count_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON);
+  click (join);
+  WAIT_FOR (gtk_widget_get_sensitive (join));
+  g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)),
                                    "The server did not let you in: "));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+  g_assert_cmpuint (count_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON), ==, n_buttons);
 
   /* Nobody listening. */
   dead_url = g_strdup (ts.url);
-  test_client_free (first);
+  gc_test_client_free (first);
   test_server_stop (&ts);
   fill_dialog (dialog, dead_url, "second", "small");
-  click (parts.join_button);
-  WAIT_FOR (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.status_label),
+  click (join);
+  WAIT_FOR (gtk_widget_get_sensitive (join));
+  g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)),
                                    "Could not reach the server at ws://127.0.0.1:"));
   g_assert_null (gc_window_get_session (window));
 
@@ -660,11 +659,11 @@ test_untrusted_text (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
   GcMessageItem *item;
-  GcMessageRow *row;
+  GtkWidget *row;
   GtkLabel *label;
-  TestClient *mallory;
+  GcTestClient *mallory;
+  g_autofree char *row_name = NULL;
   PangoAttrList *attrs;
   GSList *attr_list;
   const char *shown;
@@ -674,21 +673,20 @@ test_untrusted_text (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "markup");
   session = gc_window_get_session (window);
-  room_parts (window, &parts);
-  mallory = test_client_join (&ts, "markup", "<span color='red'>m</span>");
+  mallory = gc_test_client_join_url (ts.url, "markup", "<span color='red'>m</span>");
 
-  test_client_say (mallory, text);
+  gc_test_client_send_message (mallory, text, NULL);
   WAIT_FOR ((item = find_item (session, text)) != NULL);
-  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), item)) != NULL &&
-            gtk_widget_get_mapped (GTK_WIDGET (row)));
-  label = gc_message_row_get_text_label (row);
+  row_name = g_strdup_printf ("<span color='red'>m</span>: %s", text);
+  WAIT_FOR ((row = message_row (window, row_name)) != NULL && gtk_widget_get_mapped (row));
 
-  /* What shows is the text, character for character. */
+  /* What shows is the text, character for character (the label reading
+   * it exists), and the name as it is, not as markup. */
+  label = GTK_LABEL (gc_test_a11y_get (row, GTK_ACCESSIBLE_ROLE_LABEL, text));
   shown = gtk_label_get_text (label);
   g_assert_cmpstr (shown, ==, text);
-  g_assert_cmpstr (gtk_label_get_text (gc_message_row_get_sender_label (row)), ==,
-                   "<span color='red'>m</span>");
-  g_assert_false (gtk_label_get_use_markup (gc_message_row_get_sender_label (row)));
+  g_assert_false (gtk_label_get_use_markup (GTK_LABEL (gc_test_a11y_get (row, GTK_ACCESSIBLE_ROLE_LABEL,
+                                                                         "<span color='red'>m</span>"))));
 
   /* Exactly one link, over exactly the URL. */
   g_assert_nonnull (strstr (gtk_label_get_label (label),
@@ -714,7 +712,7 @@ test_untrusted_text (void)
   g_slist_free_full (attr_list, (GDestroyNotify) pango_attribute_destroy);
   g_assert_cmpuint (link_attrs, >, 0);
 
-  test_client_free (mallory);
+  gc_test_client_free (mallory);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -727,8 +725,7 @@ test_reconnect (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
-  TestClient *bob;
+  GcTestClient *bob;
   GcMessageItem *item;
   guint n_lines, bob_leaves, bob_joins;
   guint16 port;
@@ -736,54 +733,53 @@ test_reconnect (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "alice", "resume");
   session = gc_window_get_session (window);
-  room_parts (window, &parts);
-  bob = test_client_join (&ts, "resume", "bob");
+  bob = gc_test_client_join_url (ts.url, "resume", "bob");
   WAIT_FOR (find_member (session, "bob") != NULL);
 
   set_compose_text (window, "before the drop");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "before the drop");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
-  test_client_say (bob, "bob before");
+  gc_test_client_send_message (bob, "bob before", NULL);
   WAIT_FOR (find_item (session, "bob before") != NULL);
-  g_assert_false (gtk_revealer_get_reveal_child (parts.banner_revealer));
+  g_assert_false (banner_shown (window));
 
   /* The link dies without a close frame. */
   n_lines = g_list_model_get_n_items (gc_chat_session_get_messages (session));
-  bob_leaves = test_client_count_events (bob, GC_EVENT_LEAVE);
-  bob_joins = test_client_count_events (bob, GC_EVENT_JOIN);
+  bob_leaves = gc_test_client_count_queued (bob, GC_EVENT_LEAVE);
+  bob_joins = gc_test_client_count_queued (bob, GC_EVENT_JOIN);
   gc_ws_connection_abort (gc_chat_session_get_connection (session));
-  WAIT_FOR (gtk_revealer_get_reveal_child (parts.banner_revealer));
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.banner_label),
+  WAIT_FOR (banner_shown (window));
+  g_assert_true (g_str_has_prefix (widget_text (banner (window)),
                                    "Connection lost — reconnecting"));
 
   /* What bob says meanwhile arrives with the resume. */
-  test_client_say (bob, "bob during the drop");
+  gc_test_client_send_message (bob, "bob during the drop", NULL);
   WAIT_FOR (session_connected (window));
   WAIT_FOR (find_item (session, "bob during the drop") != NULL);
-  WAIT_FOR (!gtk_revealer_get_reveal_child (parts.banner_revealer));
+  WAIT_FOR (!banner_shown (window));
   g_assert_cmpuint (count_items (session, "before the drop"), ==, 1);
   g_assert_cmpuint (count_items (session, "bob before"), ==, 1);
   g_assert_cmpuint (count_items (session, "bob during the drop"), ==, 1);
   /* Only the one new line: no leave, join or "reconnected" line. */
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==, n_lines + 1);
-  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_LEAVE), ==, bob_leaves);
-  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_JOIN), ==, bob_joins);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_LEAVE), ==, bob_leaves);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_JOIN), ==, bob_joins);
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 2);
 
   /* Messages still flow. */
   set_compose_text (window, "after the drop");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "after the drop");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   /* The server goes away altogether. */
   port = ts.port;
-  test_client_free (bob);
+  gc_test_client_free (bob);
   test_server_stop (&ts);
-  WAIT_FOR (gtk_revealer_get_reveal_child (parts.banner_revealer));
+  WAIT_FOR (banner_shown (window));
   WAIT_FOR (gc_chat_session_get_attempt (session) >= 2);
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.banner_label),
+  g_assert_true (g_str_has_prefix (widget_text (banner (window)),
                                    "Connection lost — reconnecting"));
 
   /* It comes back on the same port; Reconnect Now does not wait. */
@@ -791,9 +787,9 @@ test_reconnect (void)
   WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
   settle ();
   n_lines = g_list_model_get_n_items (gc_chat_session_get_messages (session));
-  click (parts.reconnect_button);
+  click (room_widget (window, GTK_ACCESSIBLE_ROLE_BUTTON, "Reconnect Now"));
   WAIT_FOR (session_connected (window));
-  WAIT_FOR (!gtk_revealer_get_reveal_child (parts.banner_revealer));
+  WAIT_FOR (!banner_shown (window));
   settle ();
 
   /* A fresh server knew nothing of us: lines say we joined again and
@@ -805,7 +801,7 @@ test_reconnect (void)
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==, n_lines + 2);
 
   set_compose_text (window, "on the new server");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "on the new server");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
@@ -822,9 +818,8 @@ test_refused_and_retry (void)
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
   GcMessageItem *failed;
-  GcMessageRow *row;
+  GtkWidget *row;
   GtkWidget *retry;
   char text[32];
 
@@ -836,7 +831,6 @@ test_refused_and_retry (void)
   test_server_start (&ts, &config, 0);
   window = join_through_dialog (&ts, "dan", "limits");
   session = gc_window_get_session (window);
-  room_parts (window, &parts);
   /* The app paces its sends (test-chat-session's /session/pacing); this
    * is what a refusal looks like, from a client that does not. */
   gc_chat_session_set_pacing (session, FALSE);
@@ -845,18 +839,17 @@ test_refused_and_retry (void)
     {
       g_snprintf (text, sizeof text, "burst %u", i);
       set_compose_text (window, text);
-      gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+      gtk_widget_activate_action (room_view (window), "room.send", NULL);
     }
   failed = find_item (session, "burst 2");
   WAIT_FOR (gc_message_item_get_state (failed) != GC_MESSAGE_ITEM_PENDING);
   g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_FAILED);
   g_assert_nonnull (gc_message_item_get_error (failed));
 
-  WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), failed)) != NULL &&
-            gtk_widget_get_mapped (GTK_WIDGET (row)));
+  WAIT_FOR ((row = message_row (window, "dan: burst 2")) != NULL && gtk_widget_get_mapped (row));
   g_assert_true (widget_has_class (row, "failed"));
   WAIT_FOR (has_label (GTK_WIDGET (row), gc_message_item_get_error (failed)));
-  retry = find_button (GTK_WIDGET (row), "Retry");
+  retry = gc_test_a11y_find (row, GTK_ACCESSIBLE_ROLE_BUTTON, "Retry");
   g_assert_nonnull (retry);
   g_assert_true (gtk_widget_get_mapped (retry));
 
@@ -892,9 +885,9 @@ test_scrolling (void)
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
-  TestClient *bob;
+  GcTestClient *bob;
   GtkAdjustment *adj;
+  GtkWidget *jump;
   char text[32];
 
   gc_server_config_init_default (&config);
@@ -903,46 +896,46 @@ test_scrolling (void)
   test_server_start (&ts, &config, 0);
 
   /* The room's history fills the list on join. */
-  bob = test_client_join (&ts, "scroll", "bob");
+  bob = gc_test_client_join_url (ts.url, "scroll", "bob");
   for (guint i = 0; i < 60; i++)
     {
       g_snprintf (text, sizeof text, "line %u", i);
-      test_client_say (bob, text);
+      gc_test_client_send_message (bob, text, NULL);
     }
-  WAIT_FOR (test_client_count_events (bob, GC_EVENT_MESSAGE) == 60);
+  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_MESSAGE) == 60);
 
   window = join_through_dialog (&ts, "erin", "scroll");
   session = gc_window_get_session (window);
-  room_parts (window, &parts);
-  adj = gtk_scrolled_window_get_vadjustment (parts.message_scroller);
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (message_list (window)));
   g_assert_nonnull (find_item (session, "line 0"));
   g_assert_nonnull (find_item (session, "line 59"));
 
   /* At the bottom, following. */
   WAIT_FOR (gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj) * 2);
   WAIT_FOR (at_bottom (adj));
-  test_client_say (bob, "followed");
+  gc_test_client_send_message (bob, "followed", NULL);
   WAIT_FOR (find_item (session, "followed") != NULL);
   spin_for (100);
   WAIT_FOR (at_bottom (adj));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
+  g_assert_null (new_messages_button (window));
 
   /* Scrolled up: new lines are counted, not followed. */
   gtk_adjustment_set_value (adj, 0);
   spin_for (100);
-  test_client_say (bob, "new 1");
-  test_client_say (bob, "new 2");
+  gc_test_client_send_message (bob, "new 1", NULL);
+  gc_test_client_send_message (bob, "new 2", NULL);
   WAIT_FOR (find_item (session, "new 2") != NULL);
-  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
-  g_assert_cmpstr (gtk_button_get_label (parts.new_messages_button), ==, "2 new messages ↓");
+  WAIT_FOR ((jump = new_messages_button (window)) != NULL);
+  g_assert_cmpstr (widget_text (jump), ==, "2 new messages ↓");
   spin_for (100);
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
 
-  click (parts.new_messages_button);
+  click (jump);
   WAIT_FOR (at_bottom (adj));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
+  g_assert_false (gtk_widget_get_visible (jump));
+  g_assert_null (new_messages_button (window));
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -968,7 +961,7 @@ test_tls (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcJoinDialog *dialog;
-  GcJoinDialogParts parts;
+  GtkWidget *join;
   g_autoptr(GcChatSession) session = NULL;
   g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(GError) error = NULL;
@@ -981,12 +974,12 @@ test_tls (void)
 
   window = new_window ();
   dialog = gc_window_show_join_dialog (window);
-  gc_join_dialog_get_parts (dialog, &parts);
+  join = dialog_button (dialog, "Join");
   fill_dialog (dialog, ts.url, "tess", "secure");
-  click (parts.join_button);
-  WAIT_FOR (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  click (join);
+  WAIT_FOR (gtk_widget_get_sensitive (join));
   prefix = g_strdup_printf ("The secure connection to %s failed: ", ts.url);
-  g_assert_true (g_str_has_prefix (gtk_label_get_text (parts.status_label), prefix));
+  g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)), prefix));
   g_assert_null (gc_window_get_session (window));
 
   database = g_tls_file_database_new (ca_file, &error);
@@ -1001,7 +994,7 @@ test_tls (void)
   gc_window_add_session (window, session);
   gtk_window_destroy (GTK_WINDOW (dialog));
   set_compose_text (window, "over TLS");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "over TLS");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
@@ -1019,33 +1012,31 @@ test_dead_link (void)
   TestProxy proxy = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
-  TestClient *bob;
+  GcTestClient *bob;
   GcMessageItem *item;
   GcWsConnection *old_connection;
   gint64 frozen_at, detected_in;
 
   test_server_start (&ts, NULL, 0);
   test_proxy_start (&proxy, ts.port);
-  bob = test_client_join (&ts, "dead-link", "bob");
+  bob = gc_test_client_join_url (ts.url, "dead-link", "bob");
 
   window = new_window ();
   gc_window_join (window, proxy.url, "alice", "dead-link");
   WAIT_FOR (session_connected (window));
   session = gc_window_get_session (window);
-  room_parts (window, &parts);
   gc_chat_session_set_keepalive (session, 1, 3);
-  test_client_say (bob, "before");
+  gc_test_client_send_message (bob, "before", NULL);
   WAIT_FOR (find_item (session, "before") != NULL);
 
   old_connection = gc_chat_session_get_connection (session);
   test_proxy_freeze (&proxy);
   frozen_at = g_get_monotonic_time ();
-  test_client_say (bob, "into the void");
+  gc_test_client_send_message (bob, "into the void", NULL);
 
   WAIT_FOR (gc_chat_session_get_connection (session) != old_connection);
   detected_in = g_get_monotonic_time () - frozen_at;
-  WAIT_FOR (gtk_revealer_get_reveal_child (parts.banner_revealer));
+  WAIT_FOR (banner_shown (window));
   g_test_message ("dead link noticed after %.1f s", detected_in / 1e6);
   /* Noticed by the keepalive: after the timeout, not much later. */
   g_assert_cmpint (detected_in, >=, 2 * G_USEC_PER_SEC);
@@ -1053,19 +1044,19 @@ test_dead_link (void)
 
   WAIT_FOR (session_connected (window));
   WAIT_FOR (find_item (session, "into the void") != NULL);
-  WAIT_FOR (!gtk_revealer_get_reveal_child (parts.banner_revealer));
+  WAIT_FOR (!banner_shown (window));
   g_assert_cmpuint (count_items (session, "before"), ==, 1);
   g_assert_cmpuint (count_items (session, "into the void"), ==, 1);
   g_assert_null (find_item (session, "Reconnected. The server did not keep your place, so you joined again."));
-  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_LEAVE), ==, 0);
-  g_assert_cmpuint (test_client_count_events (bob, GC_EVENT_JOIN), ==, 1);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_LEAVE), ==, 0);
+  g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_JOIN), ==, 1);
 
   set_compose_text (window, "back");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "back");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
-  test_client_free (bob);
+  gc_test_client_free (bob);
   destroy_window (window);
   test_proxy_free (&proxy);
   test_server_free (&ts);
@@ -1100,20 +1091,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSettings) settings = NULL;
-  int ret;
-
-  test_app_init (&argc, &argv);
-
-  app = gc_application_new (G_APPLICATION_HANDLES_COMMAND_LINE | G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-
-  /* No notification server on this test's bus (test-app-rooms has a fake
-   * one and tests notifications). */
-  settings = g_settings_new (GC_APPLICATION_ID);
-  g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
+  test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/join-dialog/validation", test_join_dialog_validation);
   g_test_add_func ("/app/server-url", test_server_url);
@@ -1131,11 +1109,5 @@ main (int   argc,
   g_test_add_func ("/app/tls", test_tls);
   g_test_add_func ("/app/command-line", test_command_line);
 
-  ret = g_test_run ();
-
-  g_clear_object (&app);
-  /* The TLS test left gnutls pool threads that LSan cannot scan. */
-  if (!gc_test_stop_idle_pool_threads (5000))
-    g_printerr ("GLib pool threads are still running\n");
-  return ret;
+  return test_app_run ();
 }
