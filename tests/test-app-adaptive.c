@@ -1,33 +1,13 @@
 /* test-app-adaptive.c: a phone-sized window (360×640) reaches everything
  *
  * Read by geometry: what counts is whether the rooms, the messages and
- * the members lie inside the window when the person asks for them.
+ * the members (the lists "Rooms", "Messages" and "Members") lie inside
+ * the window when the person asks for them.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include "test-app-util.h"
-
-/* The first mapped widget of @type under @root that has @css_class. */
-static GtkWidget *
-find_widget (GtkWidget  *root,
-             GType       type,
-             const char *css_class)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && gtk_widget_get_mapped (root) &&
-      (css_class == NULL || gtk_widget_has_css_class (root, css_class)))
-    return root;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, css_class);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 /* Whether @widget is mapped, on screen and wholly inside @window's width. */
 static gboolean
@@ -43,25 +23,31 @@ shown_inside (GtkWidget *widget,
          bounds.origin.x >= -1 && bounds.origin.x + bounds.size.width <= gtk_widget_get_width (window) + 1;
 }
 
+/* Whether the list named @name is on screen inside @window. */
+static gboolean
+list_shown (GcWindow   *window,
+            const char *name)
+{
+  return shown_inside (gc_test_a11y_find_showing (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LIST, name),
+                       GTK_WIDGET (window));
+}
+
 static gboolean
 messages_shown (GcWindow *window)
 {
-  return shown_inside (find_widget (GTK_WIDGET (window), GTK_TYPE_LIST_VIEW, "messages"),
-                       GTK_WIDGET (window));
+  return list_shown (window, "Messages");
 }
 
 static gboolean
 rooms_shown (GcWindow *window)
 {
-  return shown_inside (find_widget (GTK_WIDGET (window), GTK_TYPE_LIST_BOX, "navigation-sidebar"),
-                       GTK_WIDGET (window));
+  return list_shown (window, "Rooms");
 }
 
 static gboolean
 members_shown (GcWindow *window)
 {
-  return shown_inside (GTK_WIDGET (find_widget (GTK_WIDGET (window), GTK_TYPE_WIDGET, "members")),
-                       GTK_WIDGET (window));
+  return list_shown (window, "Members");
 }
 
 static void
@@ -75,7 +61,8 @@ test_narrow (void)
   test_server_start (&ts, NULL, 0);
   window = join_through_dialog (&ts, "erin", "narrow");
   session = gc_window_get_session (window);
-  members_button = window_parts (window).members_button;
+  members_button = GTK_TOGGLE_BUTTON (gc_test_a11y_get (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_BUTTON,
+                                                        "Show Members"));
 
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
   gtk_widget_queue_resize (GTK_WIDGET (window));
@@ -129,7 +116,6 @@ test_saved_and_switch (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcJoinDialog *dialog;
-  GcJoinDialogParts parts;
   GcChatSession *first;
 
   test_server_start (&ts, NULL, 0);
@@ -140,9 +126,8 @@ test_saved_and_switch (void)
 
   /* The same room through the dialog: the window shows it, once. */
   dialog = gc_window_show_join_dialog (window);
-  gc_join_dialog_get_parts (dialog, &parts);
   fill_dialog (dialog, ts.url, "erin", "Kept-One");
-  click (parts.join_button);
+  click (dialog_button (dialog, "Join"));
   g_assert_null (gc_window_get_join_dialog (window));
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
   g_assert_true (gc_window_get_session (window) == first);
@@ -185,7 +170,7 @@ test_first_start_host_offer (void)
   g_autofree char *url = NULL;
   GcWindow *window = gc_window_new (GTK_APPLICATION (app));
   GcJoinDialog *dialog;
-  GcJoinDialogParts parts;
+  GtkWidget *join, *offer;
   guint16 port;
 
   /* A port nothing listens on. */
@@ -196,23 +181,24 @@ test_first_start_host_offer (void)
 
   gtk_window_present (GTK_WINDOW (window));
   dialog = gc_window_show_join_dialog (window);
-  gc_join_dialog_get_parts (dialog, &parts);
+  join = dialog_button (dialog, "Join");
   fill_dialog (dialog, url, "erin", "first-start");
-  click (parts.join_button);
-  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
-  g_assert_cmpstr (gtk_button_get_label (parts.suggestion_button), ==, "Host It on This Computer");
-  g_assert_true (widget_has_class (parts.status_label, "error"));
+  click (join);
+  WAIT_FOR ((offer = gc_test_a11y_find_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON,
+                                                "Host It on This Computer")) != NULL);
+  g_assert_true (widget_has_class (gc_test_a11y_get (dialog_status (dialog), GTK_ACCESSIBLE_ROLE_LABEL, NULL),
+                                   "error"));
 
   /* Editing a field clears what was said about the old values. */
-  gtk_editable_set_text (GTK_EDITABLE (parts.room_entry), "first-start-2");
-  g_assert_false (gtk_widget_get_visible (parts.status_box));
-  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
+  gtk_editable_set_text (GTK_EDITABLE (dialog_entry (dialog, "Room")), "first-start-2");
+  g_assert_false (gtk_widget_get_visible (dialog_status (dialog)));
+  g_assert_false (gtk_widget_get_visible (offer));
 
-  click (parts.join_button);
-  WAIT_FOR (gtk_widget_get_visible (GTK_WIDGET (parts.suggestion_button)));
-  click (parts.suggestion_button);
+  click (join);
+  WAIT_FOR (gtk_widget_get_visible (offer));
+  click (offer);
   WAIT_FOR (session_connected (window));
-  g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
+  g_assert_true (gc_room_view_get_hosted (GC_ROOM_VIEW (room_view (window))));
   g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "first-start-2");
 
   destroy_window (window);
