@@ -249,13 +249,21 @@ start_notification_server (void)
 
 static GSettings *settings;
 
+/* The @n-th row the sidebar shows, top down (its list items are its
+ * children, in order). */
 static GcRoomRow *
 sidebar_row (GcWindow *window,
              guint     n)
 {
-  GtkListBoxRow *row = gtk_list_box_get_row_at_index (window_parts (window).sidebar, (int) n);
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (window_parts (window).sidebar));
+       item != NULL; item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
 
-  return row != NULL ? GC_ROOM_ROW (row) : NULL;
+      if (GC_IS_ROOM_ROW (row) && gc_room_row_get_view (GC_ROOM_ROW (row)) != NULL && n-- == 0)
+        return GC_ROOM_ROW (row);
+    }
+  return NULL;
 }
 
 static GcRoomView *

@@ -1,4 +1,4 @@
-/* gc-room-row.c: a room in the window's sidebar, with unread count and mention marker
+/* gc-room-row.c: a room in the window's sidebar (gc-room-row.ui), with unread count and mention marker
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,10 +12,11 @@
 
 struct _GcRoomRow
 {
-  GtkListBoxRow  parent_instance;
+  GtkWidget      parent_instance;
 
   GcRoomView    *view;
 
+  GtkWidget     *text_box;
   GtkLabel      *title_label;
   GtkLabel      *subtitle_label;
   GtkWidget     *hosted_icon;
@@ -24,7 +25,26 @@ struct _GcRoomRow
   GtkLabel      *unread_badge;
 };
 
-G_DEFINE_FINAL_TYPE (GcRoomRow, gc_room_row, GTK_TYPE_LIST_BOX_ROW)
+enum {
+  PROP_0,
+  PROP_VIEW,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (GcRoomRow, gc_room_row, GTK_TYPE_WIDGET)
+
+static void
+set_class (GtkWidget  *widget,
+           const char *css_class,
+           gboolean    set)
+{
+  if (set)
+    gtk_widget_add_css_class (widget, css_class);
+  else
+    gtk_widget_remove_css_class (widget, css_class);
+}
 
 static void
 update (GcRoomRow *self)
@@ -61,14 +81,8 @@ update (GcRoomRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->mention_badge), mentions > 0);
   gtk_widget_set_visible (self->hosted_icon, hosted);
   gtk_widget_set_visible (self->offline_icon, offline);
-  if (unread > 0)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "unread");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self), "unread");
-  if (mentions > 0)
-    gtk_widget_add_css_class (GTK_WIDGET (self), "mentioned");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self), "mentioned");
+  set_class (GTK_WIDGET (self), "unread", unread > 0);
+  set_class (GTK_WIDGET (self), "mentioned", mentions > 0);
 
   /* What a screen reader says for the row: the badges are pictures. */
   g_string_append_printf (description, ", %s", subtitle);
@@ -104,30 +118,14 @@ changed_cb (GObject    *object,
   update (self);
 }
 
-static GtkLabel *
-new_label (const char *css_class,
-           float       xalign)
+static void
+disconnect_view (GcRoomRow *self)
 {
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), xalign);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (label, css_class);
-  return GTK_LABEL (label);
-}
-
-static GtkWidget *
-new_icon (const char *icon_name,
-          const char *tooltip)
-{
-  GtkWidget *icon = g_object_new (GTK_TYPE_IMAGE,
-                                  "icon-name", icon_name,
-                                  "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
-                                  NULL);
-
-  gtk_widget_set_tooltip_text (icon, tooltip);
-  gtk_widget_add_css_class (icon, "dim-label");
-  return icon;
+  if (self->view == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->view, self);
+  g_signal_handlers_disconnect_by_data (gc_room_view_get_session (self->view), self);
+  g_clear_object (&self->view);
 }
 
 static void
@@ -135,71 +133,114 @@ gc_room_row_dispose (GObject *object)
 {
   GcRoomRow *self = GC_ROOM_ROW (object);
 
-  g_clear_object (&self->view);
+  disconnect_view (self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), GC_TYPE_ROOM_ROW);
 
   G_OBJECT_CLASS (gc_room_row_parent_class)->dispose (object);
+}
+
+static void
+gc_room_row_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  GcRoomRow *self = GC_ROOM_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_VIEW:
+      g_value_set_object (value, self->view);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gc_room_row_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  GcRoomRow *self = GC_ROOM_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_VIEW:
+      gc_room_row_set_view (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
 gc_room_row_class_init (GcRoomRowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = gc_room_row_dispose;
+  object_class->get_property = gc_room_row_get_property;
+  object_class->set_property = gc_room_row_set_property;
+
+  properties[PROP_VIEW] =
+    g_param_spec_object ("view", NULL, NULL, GC_TYPE_ROOM_VIEW,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/gochat/GoChat/gc-room-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, text_box);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, title_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, subtitle_label);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, hosted_icon);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, offline_icon);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, mention_badge);
+  gtk_widget_class_bind_template_child (widget_class, GcRoomRow, unread_badge);
+  gtk_widget_class_set_css_name (widget_class, "roomrow");
+  /* Named as a whole (its label), like a message row. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 static void
 gc_room_row_init (GcRoomRow *self)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-
-  self->title_label = new_label ("room-title", 0);
-  self->subtitle_label = new_label ("room-subtitle", 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->subtitle_label), "dim-label");
-  gtk_widget_set_hexpand (text, TRUE);
-  gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->title_label));
-  gtk_box_append (GTK_BOX (text), GTK_WIDGET (self->subtitle_label));
-
-  self->hosted_icon = new_icon ("network-server-symbolic", _("Hosted on this computer"));
-  self->offline_icon = new_icon ("network-offline-symbolic", _("Not connected"));
-  self->mention_badge = new_label ("mention-badge", 0.5);
-  gtk_label_set_text (self->mention_badge, "@");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->mention_badge), _("Someone mentioned you"));
-  self->unread_badge = new_label ("unread-badge", 0.5);
-  gtk_widget_add_css_class (GTK_WIDGET (self->unread_badge), "numeric");
-  gtk_widget_set_valign (GTK_WIDGET (self->mention_badge), GTK_ALIGN_CENTER);
-  gtk_widget_set_valign (GTK_WIDGET (self->unread_badge), GTK_ALIGN_CENTER);
-
-  gtk_box_append (GTK_BOX (box), text);
-  gtk_box_append (GTK_BOX (box), self->hosted_icon);
-  gtk_box_append (GTK_BOX (box), self->offline_icon);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->mention_badge));
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->unread_badge));
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (self), box);
-  gtk_widget_add_css_class (GTK_WIDGET (self), "room-row");
+  gtk_widget_init_template (GTK_WIDGET (self));
 }
 
 GtkWidget *
-gc_room_row_new (GcRoomView *view)
+gc_room_row_new (void)
 {
-  GcRoomRow *self;
+  return g_object_new (GC_TYPE_ROOM_ROW, NULL);
+}
+
+void
+gc_room_row_set_view (GcRoomRow  *self,
+                      GcRoomView *view)
+{
   GcChatSession *session;
 
-  g_return_val_if_fail (GC_IS_ROOM_VIEW (view), NULL);
+  g_return_if_fail (GC_IS_ROOM_ROW (self));
+  g_return_if_fail (view == NULL || GC_IS_ROOM_VIEW (view));
 
-  self = g_object_new (GC_TYPE_ROOM_ROW, NULL);
-  self->view = g_object_ref (view);
-  session = gc_room_view_get_session (view);
+  if (self->view == view)
+    return;
 
-  g_signal_connect_object (view, "notify::unread", G_CALLBACK (changed_cb), self, 0);
-  g_signal_connect_object (view, "notify::mentions", G_CALLBACK (changed_cb), self, 0);
-  g_signal_connect_object (view, "notify::hosted", G_CALLBACK (changed_cb), self, 0);
-  g_signal_connect_object (session, "notify::state", G_CALLBACK (changed_cb), self, 0);
-  g_signal_connect_object (session, "notify::user-name", G_CALLBACK (changed_cb), self, 0);
-  update (self);
-
-  return GTK_WIDGET (self);
+  disconnect_view (self);
+  if (view != NULL)
+    {
+      self->view = g_object_ref (view);
+      session = gc_room_view_get_session (view);
+      g_signal_connect_object (view, "notify::unread", G_CALLBACK (changed_cb), self, 0);
+      g_signal_connect_object (view, "notify::mentions", G_CALLBACK (changed_cb), self, 0);
+      g_signal_connect_object (view, "notify::hosted", G_CALLBACK (changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::state", G_CALLBACK (changed_cb), self, 0);
+      g_signal_connect_object (session, "notify::user-name", G_CALLBACK (changed_cb), self, 0);
+      update (self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW]);
 }
 
 GcRoomView *

@@ -29,6 +29,7 @@ struct _GcWindow
    * with a view here (one window's rooms are not another's). */
   GHashTable           *views;         /* GcChatSession → GcRoomView */
   GtkFilterListModel   *rooms;
+  GtkSingleSelection   *selection;     /* of rooms: the sidebar's, the room shown */
 
   AdwToastOverlay      *toast_overlay;
   AdwLeaflet           *leaflet;
@@ -39,13 +40,13 @@ struct _GcWindow
   GtkButton            *join_button;
   GtkToggleButton      *members_button;
   GtkButton            *invite_button;
-  GtkListBox           *sidebar;
+  GtkListView          *sidebar;
   GtkStack             *stack;
   GtkWidget            *empty_page;
 };
 
 typedef struct {
-  GtkListBox      *sidebar;
+  GtkListView     *sidebar;
   GtkStack        *stack;
   GtkWidget       *empty_page;    /* an AdwStatusPage */
   AdwLeaflet      *leaflet;

@@ -129,14 +129,44 @@ shown_here (gpointer item,
   return g_hash_table_contains (self->views, item);
 }
 
-/* The one way a sidebar row comes to be: a room added to the model. */
-static GtkWidget *
-create_room_row (gpointer item,
-                 gpointer user_data)
-{
-  GcWindow *self = user_data;
+/* The sidebar's rows: one GcRoomRow template, handed the room its list
+ * item shows (rows are reused as the list scrolls and changes). */
+static void room_row_clicked_cb (GtkGestureClick *gesture,
+                                 int              n_press,
+                                 double           x,
+                                 double           y,
+                                 GcWindow        *self);
 
-  return gc_room_row_new (g_hash_table_lookup (self->views, item));
+static void
+setup_room_row (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                GcWindow                 *self)
+{
+  GtkWidget *row = gc_room_row_new ();
+  GtkGesture *click = gtk_gesture_click_new ();
+
+  /* A click opens the room (the list item selects it too). */
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
+  g_signal_connect_object (click, "released", G_CALLBACK (room_row_clicked_cb), self, 0);
+  gtk_widget_add_controller (row, GTK_EVENT_CONTROLLER (click));
+  gtk_list_item_set_child (list_item, row);
+}
+
+static void
+bind_room_row (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               GcWindow                 *self)
+{
+  gc_room_row_set_view (GC_ROOM_ROW (gtk_list_item_get_child (list_item)),
+                        g_hash_table_lookup (self->views, gtk_list_item_get_item (list_item)));
+}
+
+static void
+unbind_room_row (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 GcWindow                 *self)
+{
+  gc_room_row_set_view (GC_ROOM_ROW (gtk_list_item_get_child (list_item)), NULL);
 }
 
 GcRoomView *
@@ -245,7 +275,7 @@ show_view (GcWindow   *self,
 
   if (view == NULL)
     {
-      gtk_list_box_unselect_all (self->sidebar);
+      gtk_selection_model_unselect_all (GTK_SELECTION_MODEL (self->selection));
       gtk_stack_set_visible_child (self->stack, self->empty_page);
     }
   else
@@ -260,19 +290,20 @@ show_view (GcWindow   *self,
 }
 
 static void
-sidebar_row_selected_cb (GcWindow      *self,
-                         GtkListBoxRow *row)
+sidebar_selected_cb (GcWindow *self)
 {
-  GcRoomView *view;
+  GcChatSession *session = gtk_single_selection_get_selected_item (self->selection);
+  GcRoomView *view = session != NULL ? g_hash_table_lookup (self->views, session) : NULL;
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
 
-  if (row == NULL)
+  /* Unselected (or a room before it went), the view stays as it is. */
+  if (view == NULL || view == gc_window_get_room_view (self))
     return;
 
-  view = gc_room_row_get_view (GC_ROOM_ROW (row));
   show_view (self, view);
   /* Chosen with the keyboard, the list keeps the focus so arrows go on
-   * through the rooms; a click puts the user in the compose box. */
-  if (!gtk_widget_has_focus (GTK_WIDGET (row)))
+   * through the rooms. */
+  if (focus == NULL || !gtk_widget_is_ancestor (focus, GTK_WIDGET (self->sidebar)))
     gc_room_view_focus_compose (view);
 }
 
@@ -284,14 +315,33 @@ show_room_page (GcWindow *self)
     adw_leaflet_set_visible_child (self->leaflet, self->room_page);
 }
 
+static void select_room (GcWindow      *self,
+                         GcChatSession *session);
+
 /* A click, a tap or Enter on a room: in a narrow window that opens it
  * (the arrow keys only move through the list). */
 static void
-sidebar_row_activated_cb (GcWindow      *self,
-                          GtkListBoxRow *row)
+sidebar_activate_cb (GcWindow *self,
+                     guint     position)
 {
-  show_room_page (self);
-  gc_room_view_focus_compose (gc_room_row_get_view (GC_ROOM_ROW (row)));
+  g_autoptr(GcChatSession) session = g_list_model_get_item (G_LIST_MODEL (self->rooms), position);
+
+  if (session != NULL)
+    select_room (self, session);
+}
+
+static void
+room_row_clicked_cb (GtkGestureClick *gesture,
+                     int              n_press,
+                     double           x,
+                     double           y,
+                     GcWindow        *self)
+{
+  GcRoomRow *row = GC_ROOM_ROW (gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture)));
+  GcRoomView *view = gc_room_row_get_view (row);
+
+  if (n_press == 1 && view != NULL)
+    select_room (self, gc_room_view_get_session (view));
 }
 
 static void
@@ -312,16 +362,16 @@ select_room (GcWindow      *self,
              GcChatSession *session)
 {
   GcRoomView *view = g_hash_table_lookup (self->views, session);
-  GtkListBoxRow *row;
   guint position;
 
   g_return_if_fail (view != NULL && find_room (self, session, &position));
 
-  row = gtk_list_box_get_row_at_index (self->sidebar, (int) position);
-  if (gtk_list_box_get_selected_row (self->sidebar) == row)
+  /* The selection shows the room (sidebar_selected_cb); selected already,
+   * it is shown again. */
+  if (gtk_single_selection_get_selected (self->selection) != position)
+    gtk_single_selection_set_selected (self->selection, position);
+  if (gc_window_get_room_view (self) != view)
     show_view (self, view);
-  else
-    gtk_list_box_select_row (self->sidebar, row);
   show_room_page (self);
   gc_room_view_focus_compose (view);
 }
@@ -699,7 +749,7 @@ gc_window_dispose (GObject *object)
   if (self->joining != NULL)
     leave_everything (self);
   if (self->sidebar != NULL)
-    gtk_list_box_bind_model (self->sidebar, NULL, NULL, NULL, NULL);
+    gtk_list_view_set_model (self->sidebar, NULL);
   /* The app's model outlives the window: stop filtering it. */
   if (self->rooms != NULL)
     gtk_filter_list_model_set_model (self->rooms, NULL);
@@ -715,6 +765,7 @@ gc_window_finalize (GObject *object)
   GcWindow *self = GC_WINDOW (object);
 
   g_clear_pointer (&self->joining, g_ptr_array_unref);
+  g_clear_object (&self->selection);
   g_clear_object (&self->rooms);
   g_clear_pointer (&self->views, g_hash_table_unref);
   g_clear_object (&self->open_rooms);
@@ -748,20 +799,33 @@ gc_window_class_init (GcWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, GcWindow, empty_page);
-  gtk_widget_class_bind_template_callback (widget_class, sidebar_row_selected_cb);
-  gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, leaflet_folded_cb);
 }
 
 static void
 gc_window_init (GcWindow *self)
 {
+  g_autoptr(GtkListItemFactory) factory = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->views = g_hash_table_new_full (NULL, NULL, g_object_unref, g_object_unref);
   /* Its model is set on first use, once the window has its application. */
   self->rooms = gtk_filter_list_model_new (NULL, GTK_FILTER (gtk_custom_filter_new (shown_here, self, NULL)));
-  gtk_list_box_bind_model (self->sidebar, G_LIST_MODEL (self->rooms), create_room_row, self, NULL);
+  /* The window chooses what is shown (select_room()); nothing is chosen
+   * for it when rooms come and go. */
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->rooms)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  g_signal_connect_swapped (self->selection, "notify::selected-item", G_CALLBACK (sidebar_selected_cb), self);
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_room_row), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_room_row), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_room_row), self);
+  gtk_list_view_set_factory (self->sidebar, factory);
+  gtk_list_view_set_model (self->sidebar, GTK_SELECTION_MODEL (self->selection));
 
   self->joining = g_ptr_array_new_with_free_func (g_object_unref);
   self->settings = g_settings_new (GC_APPLICATION_ID);
