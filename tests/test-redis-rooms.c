@@ -20,6 +20,7 @@ typedef struct {
   GcRedisClient *client;
   GcRedisRooms *rooms;
   GPtrArray *events;    /* "SEQ TYPE USER TEXT" of room "r", in delivery order */
+  GPtrArray *names;     /* each event's (new) name, the same order */
   GArray *seqs;         /* guint64, the same order */
   guint messages;
   guint lost;
@@ -43,6 +44,7 @@ on_event (const char             *room,
                                     event->type == GC_REDIS_ROOM_EVENT_TYPING ? (event->active ? " on" : " off")
                                     : event->type == GC_REDIS_ROOM_EVENT_RESUME ? " to" : "",
                                     event->client_id != NULL ? " echo" : ""));
+  g_ptr_array_add (node->names, g_strdup (event->name));
   g_array_append_val (node->seqs, event->seq);
   if (event->type == GC_REDIS_ROOM_EVENT_MESSAGE)
     node->messages++;
@@ -93,6 +95,7 @@ node_init (Node        *node,
   gc_redis_rooms_set_event_func (node->rooms, on_event, node);
   g_signal_connect (node->rooms, "room-lost", G_CALLBACK (on_room_lost), node);
   node->events = g_ptr_array_new_with_free_func (g_free);
+  node->names = g_ptr_array_new_with_free_func (g_free);
   node->resumes = g_ptr_array_new_with_free_func (g_free);
   g_signal_connect (node->rooms, "lease-changed", G_CALLBACK (on_lease_changed), node);
   node->seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
@@ -106,6 +109,7 @@ node_clear (Node *node)
   g_clear_object (&node->rooms);
   g_clear_object (&node->client);
   g_ptr_array_unref (node->events);
+  g_ptr_array_unref (node->names);
   g_ptr_array_unref (node->resumes);
   g_array_unref (node->seqs);
 }
@@ -1106,6 +1110,78 @@ test_close_in_event (void)
   answers_clear (&sent);
 }
 
+/* Messages of one main-loop iteration go to Redis in one call: each gets
+ * its own answer (a sender no longer in the room: GONE, the others OK with
+ * consecutive ids), the name in Redis (renamed on another node while the
+ * message was on its way), and texts that look like the record format
+ * arrive as sent. */
+static void
+test_message_batch (void)
+{
+  g_autoptr(GcTestRedis) redis = NULL;
+  Node a = { 0 }, b = { 0 };
+  Answers joins, r, sent[4];
+  static const char *texts[] = { "12:not a field", "", "7:message5:x", "\xc3\xa9:" };
+  g_autofree char *key = gc_protocol_user_name_key ("Bob");
+  g_autofree char *first = NULL;
+
+  if (skip_without_redis ())
+    return;
+  redis = gc_test_redis_start (NULL);
+  node_init (&a, redis, "node-a", 100);
+  node_init (&b, redis, "node-b", 100);
+  answers_init (&joins);
+  answers_init (&r);
+  for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
+    answers_init (&sent[i]);
+
+  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (b.rooms, "r");
+  join (&a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (&a, "Bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  g_assert_cmpuint (joins.ok, ==, 2);
+  /* Bob is renamed through node B; node A still calls it by its key. */
+  gc_redis_rooms_rename (b.rooms, "r", key, "Robert", "robert", "id-bob", on_answer, &r);
+  gc_test_wait (r.answers == 1 && a.events->len == 2);
+  g_assert_cmpuint (r.ok, ==, 1);
+
+  /* One iteration: alice, a stranger, robert (by its new key), alice. */
+  gc_redis_rooms_message (a.rooms, "r", "alice", "id-alice", "text", texts[0], "c-0", on_answer, &sent[0]);
+  gc_redis_rooms_message (a.rooms, "r", "carol", "id-carol", "text", texts[1], NULL, on_answer, &sent[1]);
+  gc_redis_rooms_message (a.rooms, "r", "robert", "id-bob", "emote", texts[2], NULL, on_answer, &sent[2]);
+  gc_redis_rooms_message (a.rooms, "r", "alice", "id-alice", "text", texts[3], "c-3", on_answer, &sent[3]);
+  /* B syncs with its rename's answer: it delivers what came after. */
+  gc_test_wait (sent[3].answers == 1 && a.events->len == 2 + 3 && b.events->len == 3);
+  for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
+    {
+      g_assert_cmpuint (sent[i].answers, ==, 1);
+      g_assert_cmpuint (sent[i].ok, ==, i == 1 ? 0 : 1);
+      g_assert_cmpuint (sent[i].gone, ==, i == 1 ? 1 : 0);
+    }
+  g_assert_cmpuint (sent[2].last_seq, ==, sent[0].last_seq + 1);
+  g_assert_cmpuint (sent[3].last_seq, ==, sent[2].last_seq + 1);
+  g_assert_cmpuint (sent[0].last_seq, ==, g_array_index (a.seqs, guint64, 2));
+  first = g_strdup_printf ("%" G_GUINT64_FORMAT " message id-alice 12:not a field echo",
+                           sent[0].last_seq);
+  g_assert_cmpstr (g_ptr_array_index (a.events, 2), ==, first);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, 3), " message id-bob 7:message5:x"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, 4), " message id-alice \xc3\xa9: echo"));
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpstr (g_ptr_array_index (b.events, i), ==, g_ptr_array_index (a.events, 2 + i));
+  g_assert_cmpstr (g_ptr_array_index (a.names, 3), ==, "Robert");
+  assert_contiguous (&a);
+  assert_contiguous (&b);
+
+  for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
+    answers_clear (&sent[i]);
+  answers_clear (&r);
+  answers_clear (&joins);
+  node_clear (&a);
+  node_clear (&b);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1113,6 +1189,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/redis/rooms/order", test_order);
+  g_test_add_func ("/redis/rooms/message-batch", test_message_batch);
   g_test_add_func ("/redis/rooms/names", test_names);
   g_test_add_func ("/redis/rooms/max-members", test_max_members);
   g_test_add_func ("/redis/rooms/history", test_history);

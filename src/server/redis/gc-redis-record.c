@@ -21,6 +21,17 @@ gc_redis_room_event_free (GcRedisRoomEvent *event)
   g_free (event);
 }
 
+GString *
+gc_redis_record_append (GString    *record,
+                        const char *value,
+                        gssize      length)
+{
+  gsize n = length < 0 ? strlen (value) : (gsize) length;
+
+  g_string_append_printf (record, "%" G_GSIZE_FORMAT ":", n);
+  return g_string_append_len (record, value, n);
+}
+
 /* Splits LENGTH:BYTES fields in place (NULs replace the separators, so
  * each field is a C string). Returns the number of fields, or -1. */
 int

@@ -77,7 +77,10 @@ typedef struct {
   char *code;
   OpType type;
   GcRedisScript *script;
-  GPtrArray *args;          /* of char*, ARGV */
+  GPtrArray *args;          /* of char*, ARGV; a message's: key, its
+                             * member's id field, and the rest of its
+                             * record (rest_len bytes: text may hold NUL) */
+  gsize rest_len;
   GcRedisRoomResultFunc func;
   gpointer user_data;
 } Op;
@@ -96,6 +99,8 @@ struct _Room {
   GQueue buffer;            /* of GcRedisRoomEvent, waiting */
   GQueue waiting_ops;       /* of Op, waiting for the subscription */
   GPtrArray *batch;         /* of Op: messages for the next flush */
+  guint64 flushes_sent;     /* message flushes sent, and answered: a */
+  guint64 flushes_answered; /* room's next batch waits for the answer */
   /* The event function may close the room it is called for: the room
    * then only leaves the tables, delivers nothing more and is freed once
    * the delivery loops are out (an idle). */
@@ -111,6 +116,10 @@ int               gc_redis_record_split   (char          *record,
 GcRedisRoomEvent *gc_redis_event_parse    (const char    *data,
                                            gsize          length);
 void              gc_redis_member_free    (gpointer       data);
+/* Appends @value (@length bytes, or to its NUL with -1) as one field. */
+GString          *gc_redis_record_append  (GString       *record,
+                                           const char    *value,
+                                           gssize         length);
 int               gc_redis_member_compare (gconstpointer  a,
                                            gconstpointer  b);
 

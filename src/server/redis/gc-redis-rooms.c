@@ -169,6 +169,8 @@ on_op_reply (const redisReply *reply,
   redis_op_free (op);
 }
 
+static void batch_send (Room *room, GPtrArray *ops);
+
 void
 redis_op_run (Op *op)
 {
@@ -179,24 +181,24 @@ redis_op_run (Op *op)
 
   guint n_keys;
 
-  /* Messages name only the keys they touch: Redis copies every key and
-   * argument into Lua for each call. */
-  if (op->type == OP_MESSAGE)
-    {
-      g_ptr_array_add (argv, room->keys[0]);
-      g_ptr_array_add (argv, room->keys[1]);
-      g_ptr_array_add (argv, room->keys[3]);
-    }
-  else
-    for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
-      g_ptr_array_add (argv, room->keys[i]);
-  n_keys = argv->len;
-  g_ptr_array_add (argv, room->channel);
   if (!op->holds_ref)
     {
       g_object_ref (op->rooms);
       op->holds_ref = TRUE;
     }
+  /* A message (that waited for the room's subscription): a batch of one. */
+  if (op->type == OP_MESSAGE)
+    {
+      GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
+
+      g_ptr_array_add (ops, op);
+      batch_send (room, ops);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
+    g_ptr_array_add (argv, room->keys[i]);
+  n_keys = argv->len;
+  g_ptr_array_add (argv, room->channel);
   for (guint i = 0; i < op->args->len; i++)
     g_ptr_array_add (argv, g_ptr_array_index (op->args, i));
 
@@ -208,8 +210,12 @@ redis_op_run (Op *op)
 
 typedef struct {
   GcRedisRooms *rooms;
+  char *code;
+  guint64 serial;
   GPtrArray *ops;
 } Batch;
+
+static void schedule_flush (GcRedisRooms *self, Room *room);
 
 static void
 on_batch_reply (const redisReply *reply,
@@ -217,12 +223,29 @@ on_batch_reply (const redisReply *reply,
                 gpointer          user_data)
 {
   Batch *batch = user_data;
+  GcRedisRooms *self = batch->rooms;
   g_autoptr(GError) bad = NULL;
+  const char *status = NULL;
+  guint64 seq = 0;
+  gint64 ts_ms = 0;
+  Room *room;
 
-  if (error == NULL && (reply->type != REDIS_REPLY_ARRAY ||
-                        reply->elements != batch->ops->len * 3))
-    error = bad = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_REPLY,
-                                       "unexpected reply from the message script");
+  if (error == NULL)
+    {
+      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+          reply->element[0]->type == REDIS_REPLY_STRING &&
+          reply->element[1]->type == REDIS_REPLY_STRING &&
+          reply->element[2]->type == REDIS_REPLY_STRING &&
+          reply->element[2]->len == batch->ops->len)
+        {
+          ts_ms = g_ascii_strtoll (reply->element[0]->str, NULL, 10);
+          seq = g_ascii_strtoull (reply->element[1]->str, NULL, 10);
+          status = reply->element[2]->str;
+        }
+      else
+        error = bad = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_REPLY,
+                                           "unexpected reply from the message script");
+    }
   for (guint i = 0; i < batch->ops->len; i++)
     {
       Op *op = g_ptr_array_index (batch->ops, i);
@@ -234,57 +257,95 @@ on_batch_reply (const redisReply *reply,
             op->func (NULL, error, op->user_data);
           continue;
         }
-      result.status = strcmp (reply->element[i * 3]->str, "ok") == 0 ? GC_REDIS_ROOM_OK
-                                                                      : GC_REDIS_ROOM_GONE;
-      if (result.status == GC_REDIS_ROOM_OK)
+      /* Those that went out have consecutive sequence numbers. */
+      if (status[i] == 'o')
         {
-          result.seq = g_ascii_strtoull (reply->element[i * 3 + 1]->str, NULL, 10);
-          result.ts_ms = g_ascii_strtoll (reply->element[i * 3 + 2]->str, NULL, 10);
+          result.status = GC_REDIS_ROOM_OK;
+          result.seq = seq++;
+          result.ts_ms = ts_ms;
         }
+      else
+        result.status = GC_REDIS_ROOM_GONE;
       if (op->func != NULL)
         op->func (&result, NULL, op->user_data);
     }
+
+  /* The messages that waited for this answer go now. */
+  room = g_hash_table_lookup (self->rooms, batch->code);
+  if (room != NULL && batch->serial > room->flushes_answered)
+    {
+      room->flushes_answered = batch->serial;
+      if (room->batch->len > 0)
+        schedule_flush (self, room);
+    }
+
   g_ptr_array_unref (batch->ops);
   g_object_unref (batch->rooms);
+  g_free (batch->code);
   g_free (batch);
 }
 
-/* Sends a room's waiting messages in one script call. */
-void
-redis_room_flush (Room *room)
+/* Sends @ops, a room's messages, in one script call. */
+static void
+batch_send (Room      *room,
+            GPtrArray *ops)
 {
   GcRedisRooms *self = room->rooms;
-  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GArray) argv_len = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_autoptr(GError) error = NULL;
-  char n_text[16];
+  char n_text[16], history_text[16];
   Batch *batch;
 
-  if (room->batch->len == 0)
-    return;
   batch = g_new0 (Batch, 1);
   batch->rooms = g_object_ref (self);
-  batch->ops = g_steal_pointer (&room->batch);
-  room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
+  batch->code = g_strdup (room->code);
+  batch->serial = ++room->flushes_sent;
+  batch->ops = ops;
 
-  g_snprintf (n_text, sizeof n_text, "%u", batch->ops->len);
-  argv = g_ptr_array_new ();
+  g_snprintf (n_text, sizeof n_text, "%u", ops->len);
+  g_snprintf (history_text, sizeof history_text, "%u", self->history);
   g_ptr_array_add (argv, room->keys[0]);
   g_ptr_array_add (argv, room->keys[1]);
   g_ptr_array_add (argv, room->keys[3]);
   g_ptr_array_add (argv, room->channel);
-  /* Every message op's args: history "1" then its six. */
-  g_ptr_array_add (argv, g_ptr_array_index (((Op *) batch->ops->pdata[0])->args, 0));
+  g_ptr_array_add (argv, history_text);
   g_ptr_array_add (argv, n_text);
-  for (guint i = 0; i < batch->ops->len; i++)
+  for (guint i = 0; i < argv->len; i++)
     {
-      Op *op = g_ptr_array_index (batch->ops, i);
+      gsize len = strlen (argv->pdata[i]);
 
-      for (guint j = 2; j < op->args->len; j++)
-        g_ptr_array_add (argv, g_ptr_array_index (op->args, j));
+      g_array_append_val (argv_len, len);
+    }
+  for (guint i = 0; i < ops->len; i++)
+    {
+      Op *op = g_ptr_array_index (ops, i);
+
+      for (guint j = 0; j < 3; j++)
+        {
+          gsize len = j == 2 ? op->rest_len : strlen (op->args->pdata[j]);
+
+          g_ptr_array_add (argv, op->args->pdata[j]);
+          g_array_append_val (argv_len, len);
+        }
     }
   if (!gc_redis_client_eval (self->client, self->message_script, 3, argv->len,
-                             (const char **) argv->pdata, NULL, on_batch_reply, batch, &error))
+                             (const char **) argv->pdata, (const gsize *) argv_len->data,
+                             on_batch_reply, batch, &error))
     on_batch_reply (NULL, error, batch);
+}
+
+/* Sends a room's waiting messages now. */
+void
+redis_room_flush (Room *room)
+{
+  GPtrArray *ops;
+
+  if (room->batch->len == 0)
+    return;
+  ops = g_steal_pointer (&room->batch);
+  room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
+  batch_send (room, ops);
 }
 
 static gboolean
@@ -305,9 +366,22 @@ flush_batches (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Messages of one main-loop iteration to a room leave together (the
- * script's cost is mostly per call); a room's other changes flush them
- * first, so each member's requests keep their order. */
+/* Flushes @room's batch once this main-loop iteration is done. */
+static void
+schedule_flush (GcRedisRooms *self,
+                Room         *room)
+{
+  g_ptr_array_add (self->batch_rooms, g_strdup (room->code));
+  if (self->flush_id == 0)
+    self->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_batches, self, NULL);
+}
+
+/* A room's messages leave together (the script's cost to Redis is mostly
+ * per call): those of one main-loop iteration, and while a flush of the
+ * room is in flight, all that come until its answer (so under load a
+ * batch grows to what arrives in one round trip, and Redis's CPU per
+ * message falls, issue 13). A room's other changes flush them first, so
+ * each member's requests keep their order. */
 #define MAX_BATCH 64
 
 static void
@@ -317,13 +391,33 @@ room_batch (Room *room,
   GcRedisRooms *self = room->rooms;
 
   g_ptr_array_add (room->batch, op);
-  if (room->batch->len == 1)
-    g_ptr_array_add (self->batch_rooms, g_strdup (room->code));
   if (room->batch->len >= MAX_BATCH)
     redis_room_flush (room);
-  else if (self->flush_id == 0)
-    self->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_batches, self, NULL);
+  else if (room->batch->len == 1 && room->flushes_sent <= room->flushes_answered)
+    schedule_flush (self, room);
 }
+
+static Op *
+op_new (GcRedisRooms          *self,
+        const char            *code,
+        OpType                 type,
+        GcRedisScript         *script,
+        GcRedisRoomResultFunc  func,
+        gpointer               user_data)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->rooms = self;
+  op->code = g_strdup (code);
+  op->type = type;
+  op->script = script;
+  op->func = func;
+  op->user_data = user_data;
+  op->args = g_ptr_array_new_with_free_func (g_free);
+  return op;
+}
+
+static void op_dispatch (GcRedisRooms *self, Op *op);
 
 static void
 op_submit (GcRedisRooms          *self,
@@ -334,22 +428,24 @@ op_submit (GcRedisRooms          *self,
            gpointer               user_data,
            ...)
 {
-  Op *op = g_new0 (Op, 1);
-  Room *room;
+  Op *op = op_new (self, code, type, script, func, user_data);
   const char *arg;
   va_list ap;
 
-  op->rooms = self;
-  op->code = g_strdup (code);
-  op->type = type;
-  op->script = script;
-  op->func = func;
-  op->user_data = user_data;
-  op->args = g_ptr_array_new_with_free_func (g_free);
   va_start (ap, user_data);
   while ((arg = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (op->args, g_strdup (arg));
   va_end (ap);
+  op_dispatch (self, op);
+}
+
+static void
+op_dispatch (GcRedisRooms *self,
+             Op           *op)
+{
+  const char *code = op->code;
+  OpType type = op->type;
+  Room *room;
 
   room = g_hash_table_lookup (self->rooms, code);
   if (room == NULL || room->opened == 0)
@@ -482,15 +578,25 @@ gc_redis_rooms_message (GcRedisRooms          *self,
                         GcRedisRoomResultFunc  func,
                         gpointer               user_data)
 {
-  char history_text[16];
+  Op *op;
+  GString *rest;
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
-  g_snprintf (history_text, sizeof history_text, "%u", self->history);
-  /* The message script takes a batch: one, alone. */
-  op_submit (self, room, OP_MESSAGE, self->message_script, func, user_data,
-             history_text, "1", name_key, user_id, kind, text,
-             client_id != NULL ? client_id : "", client_id != NULL ? "1" : "0", NULL);
+  /* The record's fields after the sender's name, as the script appends
+   * them (gc-redis-rooms-scripts.h). */
+  op = op_new (self, room, OP_MESSAGE, self->message_script, func, user_data);
+  rest = g_string_sized_new (strlen (text) + 32);
+  gc_redis_record_append (rest, kind, -1);
+  gc_redis_record_append (rest, text, -1);
+  gc_redis_record_append (rest, client_id != NULL ? client_id : "", -1);
+  gc_redis_record_append (rest, client_id != NULL ? "1" : "0", -1);
+  g_ptr_array_add (op->args, g_strdup (name_key));
+  g_ptr_array_add (op->args, g_string_free (gc_redis_record_append (g_string_new (NULL), user_id, -1),
+                                            FALSE));
+  op->rest_len = rest->len;
+  g_ptr_array_add (op->args, g_string_free (rest, FALSE));
+  op_dispatch (self, op);
 }
 
 void
