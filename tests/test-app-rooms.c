@@ -249,33 +249,15 @@ start_notification_server (void)
 
 static GSettings *settings;
 
-/* The @n-th row the sidebar shows, top down (its list items are its
- * children, in order). */
-static GcRoomRow *
-sidebar_row (GcWindow *window,
-             guint     n)
-{
-  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (window_parts (window).sidebar));
-       item != NULL; item = gtk_widget_get_next_sibling (item))
-    {
-      GtkWidget *row = gtk_widget_get_first_child (item);
-
-      if (GC_IS_ROOM_ROW (row) && gc_room_row_get_view (GC_ROOM_ROW (row)) != NULL && n-- == 0)
-        return GC_ROOM_ROW (row);
-    }
-  return NULL;
-}
-
+/* The view of @session's room in @window (its state: unread, active). */
 static GcRoomView *
 view_of (GcWindow      *window,
          GcChatSession *session)
 {
-  GcRoomRow *row;
+  GcRoomView *view = gc_window_find_view (window, session);
 
-  for (guint i = 0; (row = sidebar_row (window, i)) != NULL; i++)
-    if (gc_room_view_get_session (gc_room_row_get_view (row)) == session)
-      return gc_room_row_get_view (row);
-  g_assert_not_reached ();
+  g_assert_nonnull (view);
+  return view;
 }
 
 static gboolean
@@ -474,7 +456,6 @@ test_rooms_keyboard (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcJoinDialog *dialog;
-  GcJoinDialogParts dialog_parts;
   GcChatSession *one, *two;
   GcMessageItem *item;
   GcTestClient *bob;
@@ -493,14 +474,13 @@ test_rooms_keyboard (void)
   /* Ctrl+N: the join dialog, filled with this server and name. */
   press ("ctrl+n");
   WAIT_FOR ((dialog = gc_window_get_join_dialog (window)) != NULL);
-  gc_join_dialog_get_parts (dialog, &dialog_parts);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (dialog_parts.server_entry)), ==, ts.url);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (dialog_parts.name_entry)), ==, "alice");
+  g_assert_cmpstr (widget_text (dialog_entry (dialog, "Server")), ==, ts.url);
+  g_assert_cmpstr (widget_text (dialog_entry (dialog, "Name")), ==, "alice");
   focus_window (dialog);
-  gtk_widget_grab_focus (GTK_WIDGET (dialog_parts.room_entry));
+  gtk_widget_grab_focus (dialog_entry (dialog, "Room"));
   press ("ctrl+a");
   type_text ("two");
-  WAIT_FOR (g_str_equal (gtk_editable_get_text (GTK_EDITABLE (dialog_parts.room_entry)), "two"));
+  WAIT_FOR (g_str_equal (widget_text (dialog_entry (dialog, "Room")), "two"));
   press ("Return");
   WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
             session_connected (window));
@@ -508,8 +488,8 @@ test_rooms_keyboard (void)
   two = gc_window_get_session (window);
   g_assert_true (two != one);
   /* The sidebar lists both, in the order joined. */
-  g_assert_true (gc_room_view_get_session (gc_room_row_get_view (sidebar_row (window, 0))) == one);
-  g_assert_true (gc_room_view_get_session (gc_room_row_get_view (sidebar_row (window, 1))) == two);
+  g_assert_cmpint (sidebar_position (window, "#one, alice · 127.0.0.1"), ==, 0);
+  g_assert_cmpint (sidebar_position (window, "#two, alice · 127.0.0.1"), ==, 1);
 
   focus_window (window);
   press ("ctrl+Prior");
@@ -552,8 +532,7 @@ test_rooms_keyboard (void)
   press ("ctrl+w");
   WAIT_FOR (gc_window_get_n_sessions (window) == 0);
   g_assert_null (gc_window_get_session (window));
-  g_assert_true (gtk_stack_get_visible_child (window_parts (window).stack) ==
-                 window_parts (window).empty_page);
+  g_assert_nonnull (gc_test_a11y_find_showing (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LABEL, "Not in a room"));
 
   gc_test_client_free (bob);
   destroy_window (window);
@@ -570,9 +549,8 @@ test_unread (void)
   GcWindow *window;
   GcChatSession *one, *two;
   GcRoomView *view_one;
-  GcRoomRow *row_one;
+  GtkWidget *row_one;
   GcTestClient *bob;
-  GcRoomViewParts parts;
 
   gc_server_config_init_default (&config);
   config.rate_burst = 50;
@@ -584,7 +562,7 @@ test_unread (void)
 
   /* /join from the compose box: same server, same name. */
   set_compose_text (window, "/join Two");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
             session_connected (window));
   two = gc_window_get_session (window);
@@ -592,13 +570,13 @@ test_unread (void)
   g_assert_cmpstr (gc_chat_session_get_server_url (two), ==, ts.url);
   /* A bad room code is explained, nothing joined. */
   set_compose_text (window, "/join no such room!");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   g_assert_nonnull (strstr (last_line (two), "is not a room code"));
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
 
+  /* Room one's row says nothing unread. */
   view_one = view_of (window, one);
-  row_one = sidebar_row (window, 0);
-  g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "");
+  g_assert_cmpint (sidebar_position (window, "#one, alice · 127.0.0.1"), ==, 0);
 
   gc_test_client_send_message (bob, "first", NULL);
   gc_test_client_send_message (bob, "second", NULL);
@@ -606,8 +584,11 @@ test_unread (void)
   WAIT_FOR (gc_room_view_get_unread (view_one) == 3);
   settle ();
   g_assert_cmpuint (gc_room_view_get_mentions (view_one), ==, 1);
-  g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "3");
-  g_assert_true (gc_room_row_get_mentioned (row_one));
+  /* The row says so (below, to assistive technology too), shows the
+   * count on its badge and is marked. */
+  row_one = sidebar_row (window, "#one, alice · 127.0.0.1, 3 unread messages, mentions you");
+  g_assert_nonnull (row_one);
+  g_assert_true (has_label (row_one, "3"));
   g_assert_true (widget_has_class (row_one, "unread"));
   g_assert_true (widget_has_class (row_one, "mentioned"));
   g_assert_true (gc_message_item_get_mention (find_item (one, "alice, are you there?")));
@@ -623,13 +604,13 @@ test_unread (void)
   g_assert_true (shows_room (window, "one"));
   g_assert_cmpuint (gc_room_view_get_unread (view_one), ==, 0);
   g_assert_cmpuint (gc_room_view_get_mentions (view_one), ==, 0);
-  g_assert_cmpstr (gc_room_row_get_badge_text (row_one), ==, "");
-  g_assert_false (gc_room_row_get_mentioned (row_one));
+  row_one = sidebar_row (window, "#one, alice · 127.0.0.1");
+  g_assert_nonnull (row_one);
+  g_assert_false (has_label (row_one, "3"));
+  g_assert_false (widget_has_class (row_one, "mentioned"));
   /* The mention is highlighted in the list. */
-  room_parts (window, &parts);
-  WAIT_FOR (find_row (GTK_WIDGET (parts.message_list), find_item (one, "alice, are you there?")) != NULL);
-  g_assert_true (widget_has_class (find_row (GTK_WIDGET (parts.message_list),
-                                             find_item (one, "alice, are you there?")), "mention"));
+  WAIT_FOR (message_row (window, "bob: alice, are you there?") != NULL);
+  g_assert_true (widget_has_class (message_row (window, "bob: alice, are you there?"), "mention"));
 
   /* While it is shown, nothing more counts. */
   gc_test_client_send_message (bob, "fourth", NULL);
@@ -638,7 +619,7 @@ test_unread (void)
 
   /* /leave from the compose box. */
   set_compose_text (window, "/leave");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   WAIT_FOR (gc_window_get_n_sessions (window) == 1);
   g_assert_true (gc_window_get_session (window) == two);
   WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
@@ -754,7 +735,7 @@ test_hosting (void)
   g_auto(GStrv) shown = NULL;
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
+  GtkWidget *addresses;
   GcLocalHost *host;
   GtkWindow *question;
   GcTestClient *bob;
@@ -777,14 +758,14 @@ test_hosting (void)
   g_assert_cmpuint (port, >, taken);
   g_assert_cmpuint (port, <, taken + GC_LOCAL_HOST_PORT_ATTEMPTS);
   g_assert_cmpstr (gc_chat_session_get_room (session), ==, "party");
-  g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
-  g_assert_nonnull (strstr (gtk_label_get_text (window_parts (window).subtitle_label),
+  g_assert_true (gc_room_view_get_hosted (GC_ROOM_VIEW (room_view (window))));
+  g_assert_nonnull (strstr (widget_text (gc_test_a11y_get_description (room_title (window))),
                             "hosted on this computer"));
 
   /* The room shows where others join. */
-  room_parts (window, &parts);
-  g_assert_true (gtk_revealer_get_reveal_child (parts.host_revealer));
-  shown = g_strsplit (gtk_label_get_text (parts.host_addresses_label), "\n", -1);
+  addresses = find_showing_text (room_view (window), GTK_ACCESSIBLE_ROLE_LABEL, "ws://");
+  g_assert_nonnull (addresses);
+  shown = g_strsplit (widget_text (addresses), "\n", -1);
   urls = gc_local_host_get_lan_urls (host);
   g_assert_cmpuint (g_strv_length (shown), >=, 1);
   g_assert_cmpuint (g_strv_length (shown), ==, g_strv_length ((GStrv) urls));
@@ -803,7 +784,7 @@ test_hosting (void)
   gc_test_client_send_message (bob, "hi alice, nice party", NULL);
   WAIT_FOR (find_item (session, "hi alice, nice party") != NULL);
   set_compose_text (window, "welcome, bob");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "welcome, bob");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   gc_test_event_free (gc_test_client_wait_message (bob, "welcome, bob"));
@@ -861,22 +842,23 @@ test_hosting_from_dialog (void)
 {
   GcWindow *window = new_window ();
   GcJoinDialog *dialog = gc_window_show_join_dialog (window);
-  GcJoinDialogParts parts;
+  GtkWidget *join = dialog_button (dialog, "Join");
   GcLocalHost *host;
   GcTestClient *bob;
 
-  gc_join_dialog_get_parts (dialog, &parts);
   fill_dialog (dialog, "ftp://not.a.gochat.server", "alice", "garden");
-  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
+  g_assert_false (gtk_widget_get_sensitive (join));
   /* Hosting needs no server address. */
-  gtk_check_button_set_active (parts.host_check, TRUE);
-  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (parts.server_entry)));
-  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (parts.join_button)));
-  click (parts.join_button);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (gc_test_a11y_get (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_CHECKBOX,
+                                                                   "Host the room on this computer")),
+                               TRUE);
+  g_assert_false (gtk_widget_get_sensitive (dialog_entry (dialog, "Server")));
+  g_assert_true (gtk_widget_get_sensitive (join));
+  click (join);
   WAIT_FOR (session_connected (window));
   host = gc_application_get_host (app);
   g_assert_nonnull (host);
-  g_assert_true (gc_room_view_get_hosted (gc_window_get_room_view (window)));
+  g_assert_true (gc_room_view_get_hosted (GC_ROOM_VIEW (room_view (window))));
 
   bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "garden", "bob");
   WAIT_FOR (find_member (gc_window_get_session (window), "bob") != NULL);
@@ -946,7 +928,7 @@ test_invite_in_app (void)
   GcWindow *window;
   GcChatSession *session;
   GcJoinDialog *dialog;
-  GcJoinDialogParts parts;
+  GtkWidget *invite;
   g_autofree char *link = NULL;
   g_autofree char *bad = NULL;
   g_autoptr(GFile) file = NULL;
@@ -985,8 +967,9 @@ test_invite_in_app (void)
   /* The header copies the link to the clipboard. */
   g_free (link);
   link = g_strdup_printf ("gochat://127.0.0.1:%u/linked", ts.port);
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window_parts (window).invite_button)));
-  click (window_parts (window).invite_button);
+  invite = gc_test_a11y_find_showing (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_BUTTON, "Copy Invite Link");
+  g_assert_nonnull (invite);
+  click (invite);
   g_assert_true (clipboard_has (gtk_widget_get_clipboard (GTK_WIDGET (window)), link));
   /* A toast says so; the chat's transcript stays the chat's. */
   {
@@ -1041,14 +1024,14 @@ test_invite_in_app (void)
   gc_window_open_invite (window, link);
   dialog = gc_window_get_join_dialog (window);
   g_assert_nonnull (dialog);
-  gc_join_dialog_get_parts (dialog, &parts);
-  g_assert_false (gtk_widget_is_visible (GTK_WIDGET (parts.server_entry)));
-  g_assert_false (gtk_widget_is_visible (GTK_WIDGET (parts.room_entry)));
-  g_assert_false (gtk_widget_is_visible (GTK_WIDGET (parts.host_check)));
-  g_assert_true (gtk_widget_is_visible (GTK_WIDGET (parts.name_entry)));
-  g_assert_nonnull (strstr (gtk_label_get_text (parts.intro_label), "“asked”"));
-  gtk_editable_set_text (GTK_EDITABLE (parts.name_entry), "dora");
-  click (parts.join_button);
+  g_assert_false (gtk_widget_is_visible (dialog_entry (dialog, "Server")));
+  g_assert_false (gtk_widget_is_visible (dialog_entry (dialog, "Room")));
+  g_assert_false (gtk_widget_is_visible (gc_test_a11y_get (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_CHECKBOX,
+                                                           "Host the room on this computer")));
+  g_assert_true (gtk_widget_is_visible (dialog_entry (dialog, "Name")));
+  g_assert_nonnull (find_showing_text (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_LABEL, "“asked”"));
+  gtk_editable_set_text (GTK_EDITABLE (dialog_entry (dialog, "Name")), "dora");
+  click (dialog_button (dialog, "Join"));
   WAIT_FOR (gc_window_get_n_sessions (window) == 3 && shows_room (window, "asked") &&
             session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_user_name (gc_window_get_session (window)), ==, "dora");
@@ -1057,9 +1040,8 @@ test_invite_in_app (void)
   gc_window_open_invite (window, "gochat://127.0.0.1:99999/x");
   dialog = gc_window_get_join_dialog (window);
   g_assert_nonnull (dialog);
-  gc_join_dialog_get_parts (dialog, &parts);
-  g_assert_true (gtk_widget_get_visible (parts.status_box));
-  g_assert_nonnull (strstr (gtk_label_get_text (parts.status_label), "port"));
+  g_assert_true (gtk_widget_get_visible (dialog_status (dialog)));
+  g_assert_nonnull (strstr (widget_text (dialog_status (dialog)), "port"));
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   destroy_window (window);
@@ -1410,16 +1392,9 @@ static gboolean
 tree_has_message (GtkWidget  *root,
                   const char *label)
 {
-  if (GC_IS_MESSAGE_ROW (root) && gtk_widget_get_mapped (root) &&
-      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (root)) == GTK_ACCESSIBLE_ROLE_GROUP &&
-      has_accessible_label (root, label))
-    return TRUE;
+  GtkWidget *row = gc_test_a11y_find_showing (root, GTK_ACCESSIBLE_ROLE_GROUP, label);
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (tree_has_message (child, label))
-      return TRUE;
-  return FALSE;
+  return row != NULL && has_accessible_label (row, label);
 }
 
 /* Controls a user reaches must have a name: their own label, their
@@ -1488,18 +1463,16 @@ test_accessibility (void)
   GcJoinDialog *dialog;
   GtkWidget *preferences;
   GcTestClient *bob;
-  GcRoomViewParts parts;
 
   test_server_start (&ts, NULL, 0);
   bob = gc_test_client_join_url (ts.url, "spoken", "bob");
   window = new_window ();
   session = join_room (window, ts.url, "alice", "spoken");
-  room_parts (window, &parts);
 
   gc_test_client_send_message (bob, "Can you hear me?", NULL);
   gc_test_client_send_text (bob, "{\"type\":\"message\",\"kind\":\"emote\",\"text\":\"waves\"}");
   set_compose_text (window, "Loud and clear");
-  gtk_widget_activate_action (GTK_WIDGET (gc_window_get_room_view (window)), "room.send", NULL);
+  gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "Loud and clear");
   WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   WAIT_FOR (find_item (session, "waves") != NULL);
@@ -1514,9 +1487,17 @@ test_accessibility (void)
 
   /* The controls have names: the window, the join dialog, preferences. */
   assert_controls_named (GTK_WIDGET (window));
-  g_assert_true (has_accessible_label (GTK_WIDGET (parts.compose_view), "Message"));
-  g_assert_true (has_accessible_label (GTK_WIDGET (parts.message_list), "Messages"));
-  g_assert_true (has_accessible_label (GTK_WIDGET (window_parts (window).invite_button), "Copy Invite Link"));
+  g_assert_true (has_accessible_label (compose_box (window), "Message"));
+  g_assert_true (has_accessible_label (message_list (window), "Messages"));
+  g_assert_true (has_accessible_label (gc_test_a11y_find_showing (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_BUTTON,
+                                                                  "Copy Invite Link"),
+                                       "Copy Invite Link"));
+  /* What describes what: the byte count the compose box, the member
+   * count the member list, who and where the room's title. */
+  g_assert_cmpstr (widget_text (compose_counter (window)), ==, "0 / 4096");
+  g_assert_cmpstr (widget_text (member_count (window)), ==, "2 members");
+  g_assert_true (g_str_has_prefix (widget_text (gc_test_a11y_get_description (room_title (window))),
+                                   "alice on ws://127.0.0.1:"));
 
   dialog = gc_window_show_join_dialog (window);
   assert_controls_named (GTK_WIDGET (dialog));
@@ -1549,15 +1530,13 @@ heap_in_use (void)
 #endif
 }
 
+/* The rows @list has made (its list items, shown or kept for reuse). */
 static guint
-count_rows (GtkWidget *root)
+count_rows (GtkWidget *list)
 {
-  guint n = GC_IS_MESSAGE_ROW (root) ? 1 : 0;
+  g_autoptr(GPtrArray) items = gc_test_a11y_find_all (list, GTK_ACCESSIBLE_ROLE_LIST_ITEM, NULL);
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    n += count_rows (child);
-  return n;
+  return items->len;
 }
 
 static double
@@ -1576,7 +1555,7 @@ test_scale (void)
   TestServer ts = { 0 };
   GcWindow *window;
   GcChatSession *session;
-  GcRoomViewParts parts;
+  GtkWidget *list, *jump;
   GtkAdjustment *adj;
   g_autoptr(GcMessageItem) first = NULL;
   GString *json = g_string_new (NULL);
@@ -1592,8 +1571,8 @@ test_scale (void)
   window = new_window ();
   gtk_window_set_default_size (GTK_WINDOW (window), 960, 640);
   session = join_room (window, ts.url, "alice", "big");
-  room_parts (window, &parts);
-  adj = gtk_scrolled_window_get_vadjustment (parts.message_scroller);
+  list = message_list (window);
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list));
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
 
   /* The person reads the first lines while the flood arrives: the view
@@ -1639,9 +1618,10 @@ test_scale (void)
 
   /* Everything arrived; the "new messages" button brings the end. */
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), >=, SCALE_MESSAGES);
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (parts.new_messages_button)));
+  jump = new_messages_button (window);
+  g_assert_nonnull (jump);
   start = g_get_monotonic_time ();
-  click (parts.new_messages_button);
+  click (jump);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   g_test_message ("jump to the end: %.1f ms", elapsed_ms (start));
   /* By geometry: the newest line's row lies inside the visible area. */
@@ -1649,18 +1629,19 @@ test_scale (void)
     g_autoptr(GcMessageItem) newest =
       g_list_model_get_item (gc_chat_session_get_messages (session),
                              g_list_model_get_n_items (gc_chat_session_get_messages (session)) - 1);
-    GcMessageRow *row;
+    GtkWidget *row;
     graphene_rect_t bounds;
 
-    WAIT_FOR ((row = find_row (GTK_WIDGET (parts.message_list), newest)) != NULL &&
-              gtk_widget_compute_bounds (GTK_WIDGET (row), GTK_WIDGET (parts.message_scroller), &bounds) &&
+    /* (The list is as tall as what its scrolled window shows.) */
+    WAIT_FOR ((row = find_item_row (list, newest)) != NULL &&
+              gtk_widget_compute_bounds (row, list, &bounds) &&
               bounds.origin.y >= -1 &&
-              bounds.origin.y + bounds.size.height <= gtk_widget_get_height (GTK_WIDGET (parts.message_scroller)) + 1);
+              bounds.origin.y + bounds.size.height <= gtk_widget_get_height (list) + 1);
   }
   /* Rows are recycled: GtkListView keeps a couple of hundred at most,
    * however long the room. */
-  g_test_message ("message rows in the list: %u", count_rows (GTK_WIDGET (parts.message_list)));
-  g_assert_cmpuint (count_rows (GTK_WIDGET (parts.message_list)), <, 400);
+  g_test_message ("message rows in the list: %u", count_rows (list));
+  g_assert_cmpuint (count_rows (list), <, 400);
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_messages (session)), ==,
                     SCALE_MESSAGES);
 
@@ -1692,7 +1673,7 @@ test_scale (void)
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   g_test_message ("jump to the top: %.1f ms", elapsed_ms (start));
   first = g_list_model_get_item (gc_chat_session_get_messages (session), 0);
-  WAIT_FOR (find_row (GTK_WIDGET (parts.message_list), first) != NULL);
+  WAIT_FOR (find_item_row (list, first) != NULL);
 
   /* The room stays bounded: beyond 100,000 lines the oldest go. */
   for (guint i = 0; i < SCALE_BATCH; i++, next_id++)

@@ -28,25 +28,6 @@ newest_item (GcChatSession *session)
   return item;  /* the model keeps it alive */
 }
 
-/* The row's accessible name, as a screen reader reads @item. */
-static char *
-item_row_name (GcMessageItem *item)
-{
-  const char *name = gc_message_item_get_sender_name (item);
-  const char *text = gc_message_item_get_text (item);
-
-  switch (gc_message_item_get_kind (item))
-    {
-    case GC_MESSAGE_ITEM_SYSTEM:
-      return g_strdup (text);
-    case GC_MESSAGE_ITEM_EMOTE:
-      return g_strdup_printf ("%s %s", name, text);
-    case GC_MESSAGE_ITEM_TEXT:
-    default:
-      return g_strdup_printf ("%s: %s", name, text);
-    }
-}
-
 /* Where @item's row lies in the list's coordinates; FALSE when no row on
  * screen shows it (the list keeps rows it scrolled past, hidden). */
 static gboolean
@@ -54,8 +35,7 @@ row_bounds (GtkWidget       *list,
             GcMessageItem   *item,
             graphene_rect_t *bounds)
 {
-  g_autofree char *name = item_row_name (item);
-  GtkWidget *row = gc_test_a11y_find (list, GTK_ACCESSIBLE_ROLE_GROUP, name);
+  GtkWidget *row = find_item_row (list, item);
 
   if (row == NULL || !gtk_widget_get_mapped (row) ||
       !gtk_widget_get_child_visible (gtk_widget_get_parent (row)))

@@ -151,6 +151,36 @@ message_row (GcWindow   *window,
   return gc_test_a11y_find (message_list (window), GTK_ACCESSIBLE_ROLE_GROUP, name);
 }
 
+/* The row's accessible name, as a screen reader reads @item. */
+char *
+item_row_name (GcMessageItem *item)
+{
+  const char *name = gc_message_item_get_sender_name (item);
+  const char *text = gc_message_item_get_text (item);
+
+  switch (gc_message_item_get_kind (item))
+    {
+    case GC_MESSAGE_ITEM_SYSTEM:
+      return g_strdup (text);
+    case GC_MESSAGE_ITEM_EMOTE:
+      return g_strdup_printf ("%s %s", name, text);
+    case GC_MESSAGE_ITEM_TEXT:
+    default:
+      return g_strdup_printf ("%s: %s", name, text);
+    }
+}
+
+/* The row under @list (the list "Messages") that shows @item, if on
+ * screen. */
+GtkWidget *
+find_item_row (GtkWidget     *list,
+               GcMessageItem *item)
+{
+  g_autofree char *name = item_row_name (item);
+
+  return gc_test_a11y_find (list, GTK_ACCESSIBLE_ROLE_GROUP, name);
+}
+
 /* The room's member list, "Members" (described by its "N members"). */
 GtkWidget *
 member_list (GcWindow *window)
@@ -212,6 +242,70 @@ new_messages_button (GcWindow *window)
   return NULL;
 }
 
+/* The sidebar's list of open rooms, "Rooms". */
+GtkWidget *
+sidebar (GcWindow *window)
+{
+  return gc_test_a11y_get (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LIST, "Rooms");
+}
+
+/* The widget under @root named @name that is a list item or a group in
+ * one: a room's row, whatever widget the sidebar builds it from. */
+static GtkWidget *
+find_row_named (GtkWidget  *root,
+                const char *name)
+{
+  GtkWidget *row = gc_test_a11y_find (root, GTK_ACCESSIBLE_ROLE_LIST_ITEM, name);
+
+  return row != NULL ? row : gc_test_a11y_find (root, GTK_ACCESSIBLE_ROLE_GROUP, name);
+}
+
+GtkWidget *
+sidebar_row (GcWindow   *window,
+             const char *name)
+{
+  return find_row_named (sidebar (window), name);
+}
+
+int
+sidebar_position (GcWindow   *window,
+                  const char *name)
+{
+  int position = 0;
+
+  /* The list's children are its rows (or their list items), in order. */
+  for (GtkWidget *child = gtk_widget_get_first_child (sidebar (window)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (!gtk_widget_get_visible (child))
+        continue;
+      if (find_row_named (child, name) != NULL)
+        return position;
+      position++;
+    }
+  return -1;
+}
+
+/* The first widget with @role shown under @root whose text contains
+ * @part; %NULL if none. */
+GtkWidget *
+find_showing_text (GtkWidget         *root,
+                   GtkAccessibleRole  role,
+                   const char        *part)
+{
+  g_autoptr(GPtrArray) found = gc_test_a11y_find_all (root, role, NULL);
+
+  for (guint i = 0; i < found->len; i++)
+    {
+      GtkWidget *widget = g_ptr_array_index (found, i);
+      g_autofree char *text = gc_test_a11y_get_text (widget);
+
+      if (gtk_widget_get_mapped (widget) && strstr (text, part) != NULL)
+        return widget;
+    }
+  return NULL;
+}
+
 /* How many widgets with @role are shown under @root. */
 guint
 count_showing (GtkWidget         *root,
@@ -232,25 +326,6 @@ has_label (GtkWidget  *root,
            const char *text)
 {
   return gc_test_a11y_find_showing (root, GTK_ACCESSIBLE_ROLE_LABEL, text) != NULL;
-}
-
-/* The row showing @item, if it is on screen. */
-GcMessageRow *
-find_row (GtkWidget     *root,
-          GcMessageItem *item)
-{
-  if (GC_IS_MESSAGE_ROW (root) && gc_message_row_get_item (GC_MESSAGE_ROW (root)) == item)
-    return GC_MESSAGE_ROW (root);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GcMessageRow *row = find_row (child, item);
-
-      if (row != NULL)
-        return row;
-    }
-  return NULL;
 }
 
 GcMessageItem *

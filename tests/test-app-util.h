@@ -107,6 +107,12 @@ const char     *widget_text         (GtkWidget       *widget);
  * joined"), if it is on screen. */
 GtkWidget      *message_row         (GcWindow        *window,
                                      const char      *name);
+/* The row's accessible name for @item, as a screen reader reads it:
+ * "sender: text", "sender text" (/me) or the text (a system line). */
+char           *item_row_name       (GcMessageItem   *item);
+/* The row under @list (the list "Messages") that shows @item, if any. */
+GtkWidget      *find_item_row       (GtkWidget       *list,
+                                     GcMessageItem   *item);
 GtkWidget      *member_list         (GcWindow        *window);
 /* Its "N members", which describes it. */
 GtkWidget      *member_count        (GcWindow        *window);
@@ -119,14 +125,24 @@ gboolean        banner_shown        (GcWindow        *window);
 GtkWidget      *room_title          (GcWindow        *window);
 /* The shown "N new messages ↓" button, or %NULL. */
 GtkWidget      *new_messages_button (GcWindow        *window);
+/* The sidebar's list "Rooms"; the row named @name ("#one, alice ·
+ * 127.0.0.1", as a screen reader reads it), whichever widget carries the
+ * name; and its place among the rows (-1: none). */
+GtkWidget      *sidebar             (GcWindow        *window);
+GtkWidget      *sidebar_row         (GcWindow        *window,
+                                     const char      *name);
+int             sidebar_position    (GcWindow        *window,
+                                     const char      *name);
+/* The first widget with @role shown under @root whose text contains
+ * @part, or %NULL. */
+GtkWidget      *find_showing_text   (GtkWidget         *root,
+                                     GtkAccessibleRole  role,
+                                     const char        *part);
 guint           count_showing       (GtkWidget         *root,
                                      GtkAccessibleRole  role);
 /* Whether some label shown under @root reads exactly @text. */
 gboolean        has_label           (GtkWidget       *root,
                                      const char      *text);
-/* The row showing @item, if it is on screen. */
-GcMessageRow   *find_row            (GtkWidget       *root,
-                                     GcMessageItem   *item);
 GcMessageItem  *find_item           (GcChatSession   *session,
                                      const char      *text);
 /* The text of the newest line (owned by the model). */
