@@ -1,12 +1,10 @@
-/* test-app-util.c: what the app tests share: waiting, an in-process server, a protocol client, widgets
+/* test-app-util.c: what the app tests share: setup, waiting, an in-process server, widgets found by role and name
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include <string.h>
 
-#include "gc-room-view-private.h"
-#include "gc-window-private.h"
 #include "test-app-util.h"
 
 /* ------------------------------------------------------------------ */
@@ -77,26 +75,6 @@ test_server_free (TestServer *ts)
 /* ------------------------------------------------------------------ */
 /* Widgets                                                              */
 /* ------------------------------------------------------------------ */
-
-/* The parts of the room @window shows now. */
-void
-room_parts (GcWindow        *window,
-            GcRoomViewParts *parts)
-{
-  GcRoomView *view = gc_window_get_room_view (window);
-
-  g_assert_nonnull (view);
-  gc_room_view_get_parts (view, parts);
-}
-
-GcWindowParts
-window_parts (GcWindow *window)
-{
-  GcWindowParts parts;
-
-  gc_window_get_parts (window, &parts);
-  return parts;
-}
 
 GcWindow *
 new_window (void)

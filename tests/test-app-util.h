@@ -14,11 +14,11 @@
 
 #include "gc-application.h"
 #include "gc-chat-session-private.h"
-#include "gc-join-dialog-private.h"
+#include "gc-join-dialog.h"
 #include "gc-message-row.h"
 #include "gc-protocol.h"
 #include "gc-room-member.h"
-#include "gc-room-view-private.h"
+#include "gc-room-view.h"
 #include "gc-server.h"
 #include "gc-window-private.h"
 #include "gc-ws-handshake.h"
@@ -90,10 +90,6 @@ void  test_server_free       (TestServer           *ts);
 /* Widgets                                                              */
 /* ------------------------------------------------------------------ */
 
-/* The parts of the room @window shows now. */
-void            room_parts          (GcWindow        *window,
-                                     GcRoomViewParts *parts);
-GcWindowParts   window_parts        (GcWindow        *window);
 GcWindow       *new_window          (void);
 /* Destroys it and lets the closing handshakes run out. */
 void            destroy_window      (GcWindow        *window);
