@@ -3,7 +3,8 @@
  *
  * Each test starts its own redis-server on a unix socket in a temp dir
  * (TCP off) and two gochat-server nodes on it with a short lease (1 s)
- * and resume window (2 s), then talks to them as clients do.
+ * and resume window (2 s) (tests/lib/gc-test-cluster.h), then talks to
+ * them as clients do.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,69 +18,7 @@
 
 #include "gc-test-client.h"
 #include "gc-test-http.h"
-#include "gc-test-server.h"
-#include "gc-test-redis.h"
-
-#define N_NODES 2
-
-typedef struct {
-  GcTestRedis         *redis;
-  GcTestServerProcess *nodes[N_NODES];
-} Cluster;
-
-static GcTestServerProcess *
-node_start (Cluster *cluster)
-{
-  const char *args[] = {
-    "--redis", gc_test_redis_get_url (cluster->redis),
-    "--redis-lease-ms", "1000",
-    "--resume-seconds", "2",
-    "--history", "50",
-    "--rate-burst", "200",
-    "--rate-per-second", "200",
-    NULL
-  };
-
-  return gc_test_server_process_startv (args, GC_TEST_SERVER_PROCESS_DEFAULT);
-}
-
-static void
-cluster_setup (Cluster       *cluster,
-               gconstpointer  data)
-{
-  if (gc_test_redis_server_path () == NULL)
-    return;
-  cluster->redis = gc_test_redis_start (NULL);
-  for (guint i = 0; i < N_NODES; i++)
-    cluster->nodes[i] = node_start (cluster);
-}
-
-static void
-cluster_teardown (Cluster       *cluster,
-                  gconstpointer  data)
-{
-  for (guint i = 0; i < N_NODES; i++)
-    g_clear_pointer (&cluster->nodes[i], gc_test_server_process_free);
-  g_clear_pointer (&cluster->redis, gc_test_redis_free);
-}
-
-static gboolean
-skip_without_redis (Cluster *cluster)
-{
-  if (cluster->redis == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static guint16
-port (Cluster *cluster,
-      guint    node)
-{
-  return cluster->nodes[node]->port;
-}
+#include "gc-test-cluster.h"
 
 /* Waits for @n message events and returns their ids, in order. */
 static GArray *
@@ -100,7 +39,7 @@ take_message_ids (GcTestClient *client,
 /* Two clients on two nodes see each other, and the same messages with the
  * same ids in the same order while both send bursts at once. */
 static void
-test_two_nodes_same_order (Cluster       *cluster,
+test_two_nodes_same_order (GcTestCluster *cluster,
                            gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -111,11 +50,11 @@ test_two_nodes_same_order (Cluster       *cluster,
   GcWelcome *welcome;
   const guint n = 40;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "ordered", "Alice");
-  bob = gc_test_client_start_join (port (cluster, 1), "ordered", "Bob", NULL);
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "ordered", "Alice");
+  bob = gc_test_client_start_join (gc_test_cluster_port (cluster, 1), "ordered", "Bob", NULL);
   welcome = gc_test_client_wait_welcome (bob);
   g_assert_cmpuint (welcome->members->len, ==, 2);
   g_assert_true (gc_test_members_contain (welcome->members, gc_test_client_get_you (alice)));
@@ -145,7 +84,7 @@ test_two_nodes_same_order (Cluster       *cluster,
 
 /* A name held on one node is taken on the other; the suggestion is free. */
 static void
-test_name_taken_across_nodes (Cluster       *cluster,
+test_name_taken_across_nodes (GcTestCluster *cluster,
                               gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -155,23 +94,23 @@ test_name_taken_across_nodes (Cluster       *cluster,
   JsonObject *refusal;
   const char *suggestion;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "names", "Alice");
-  third = gc_test_client_join (port (cluster, 1), "names", "Alice2");
-  second = gc_test_client_start_join (port (cluster, 1), "names", "ALICE", NULL);
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "names", "Alice");
+  third = gc_test_client_join (gc_test_cluster_port (cluster, 1), "names", "Alice2");
+  second = gc_test_client_start_join (gc_test_cluster_port (cluster, 1), "names", "ALICE", NULL);
   refusal = gc_test_client_assert_refused (second, 409, "name_taken");
   suggestion = json_object_get_string_member (refusal, "suggestion");
   g_assert_nonnull (suggestion);
   g_assert_cmpstr (suggestion, ==, "ALICE3");
-  suggested = gc_test_client_join (port (cluster, 0), "names", suggestion);
+  suggested = gc_test_client_join (gc_test_cluster_port (cluster, 0), "names", suggestion);
 }
 
 /* History and `since` come from Redis: a joiner on the other node gets
  * the messages after its `since`. */
 static void
-test_history_across_nodes (Cluster       *cluster,
+test_history_across_nodes (GcTestCluster *cluster,
                            gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -182,13 +121,13 @@ test_history_across_nodes (Cluster       *cluster,
   GcTestJoinOptions options = { 0 };
   GcWelcome *welcome;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "history", "Alice");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "history", "Alice");
   sent = gc_test_client_send_messages (alice, "h", 3);
 
-  bob = gc_test_client_join (port (cluster, 1), "history", "Bob");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "history", "Bob");
   welcome = bob->welcome->event->welcome;
   g_assert_cmpuint (welcome->history->len, ==, 3);
   for (guint i = 0; i < 3; i++)
@@ -203,7 +142,8 @@ test_history_across_nodes (Cluster       *cluster,
   since = g_strdup_printf ("%" G_GUINT64_FORMAT,
                            ((GcTestEvent *) g_ptr_array_index (sent, 0))->event->message->id);
   options.since = since;
-  carol = gc_test_client_start_join (port (cluster, 1), "history", "Carol", &options);
+  carol = gc_test_client_start_join (gc_test_cluster_port (cluster, 1),
+                                     "history", "Carol", &options);
   welcome = gc_test_client_wait_welcome (carol);
   g_assert_cmpuint (welcome->history->len, ==, 2);
   g_assert_cmpstr (((GcMessage *) g_ptr_array_index (welcome->history, 0))->text, ==, "h-1");
@@ -212,7 +152,7 @@ test_history_across_nodes (Cluster       *cluster,
 /* A client dropped on node 1 resumes on node 2: nobody sees it leave or
  * join, and it gets what it missed. */
 static void
-test_resume_on_other_node (Cluster       *cluster,
+test_resume_on_other_node (GcTestCluster *cluster,
                            gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -223,11 +163,11 @@ test_resume_on_other_node (Cluster       *cluster,
   g_autofree char *since = NULL;
   GcWelcome *welcome;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "resume", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "resume", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "resume", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "resume", "Bob");
   g_clear_pointer (&bob->welcome, gc_test_event_free);
   gc_test_client_sync (alice);
   gc_test_client_clear_queue (alice);
@@ -248,7 +188,8 @@ test_resume_on_other_node (Cluster       *cluster,
   {
     GcTestJoinOptions options = { .session_id = token, .since = since };
 
-    again = gc_test_client_start_join (port (cluster, 1), "resume", "Alice", &options);
+    again = gc_test_client_start_join (gc_test_cluster_port (cluster, 1),
+                                       "resume", "Alice", &options);
   }
   welcome = gc_test_client_wait_welcome (again);
   g_assert_true (welcome->resumed);
@@ -267,7 +208,7 @@ test_resume_on_other_node (Cluster       *cluster,
 /* SIGTERM in a cluster: its clients get 1001, and no leave reaches the
  * others; a client that resumes elsewhere goes on unnoticed. */
 static void
-test_sigterm_node (Cluster       *cluster,
+test_sigterm_node (GcTestCluster *cluster,
                    gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -276,11 +217,11 @@ test_sigterm_node (Cluster       *cluster,
   g_autofree char *token = NULL;
   GcWelcome *welcome;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "rolling", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "rolling", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "rolling", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "rolling", "Bob");
   token = g_strdup (alice->welcome->event->welcome->session_id);
   gc_test_client_sync (alice);
   gc_test_client_clear_queue (alice);
@@ -291,7 +232,8 @@ test_sigterm_node (Cluster       *cluster,
   {
     GcTestJoinOptions options = { .session_id = token };
 
-    again = gc_test_client_start_join (port (cluster, 1), "rolling", "Alice", &options);
+    again = gc_test_client_start_join (gc_test_cluster_port (cluster, 1),
+                                       "rolling", "Alice", &options);
   }
   welcome = gc_test_client_wait_welcome (again);
   g_assert_true (welcome->resumed);
@@ -302,12 +244,12 @@ test_sigterm_node (Cluster       *cluster,
 }
 
 static char *
-healthz_redis (Cluster *cluster,
-               guint    node,
-               guint   *status)
+healthz_redis (GcTestCluster *cluster,
+               guint          node,
+               guint         *status)
 {
-  g_autoptr(GcTestHttpResponse) response = gc_test_http_get ("127.0.0.1", port (cluster, node),
-                                                             NULL, "/healthz");
+  g_autoptr(GcTestHttpResponse) response =
+    gc_test_http_get ("127.0.0.1", gc_test_cluster_port (cluster, node), NULL, "/healthz");
 
   *status = response->status;
   g_assert_nonnull (response->json);
@@ -315,10 +257,10 @@ healthz_redis (Cluster *cluster,
 }
 
 static gboolean
-healthz_says (Cluster    *cluster,
-              guint       node,
-              const char *redis,
-              guint       status)
+healthz_says (GcTestCluster *cluster,
+              guint          node,
+              const char    *redis,
+              guint          status)
 {
   guint got = 0;
   g_autofree char *state = healthz_redis (cluster, node, &got);
@@ -326,35 +268,25 @@ healthz_says (Cluster    *cluster,
   return got == status && g_strcmp0 (state, redis) == 0;
 }
 
-static gboolean
-metrics_contain (Cluster    *cluster,
-                 guint       node,
-                 const char *line)
-{
-  g_autoptr(GcTestHttpResponse) response = gc_test_http_get ("127.0.0.1", port (cluster, node),
-                                                             NULL, "/metrics");
-
-  return response->status == 200 && strstr (response->body_text, line) != NULL;
-}
-
 /* /healthz has "redis": "ok", and 503 "down" while Redis is away;
  * /metrics counts the nodes and the reconnection. */
 static void
-test_healthz_and_metrics (Cluster       *cluster,
+test_healthz_and_metrics (GcTestCluster *cluster,
                           gconstpointer  data)
 {
   g_autoptr(GcTestClient) refused = NULL;
+  guint64 reconnects;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
   g_assert_true (healthz_says (cluster, 0, "ok", 200));
-  gc_test_wait (metrics_contain (cluster, 0, "\ngochat_redis_nodes 2\n"));
-  g_assert_true (metrics_contain (cluster, 1, "\ngochat_redis_up 1\n"));
+  gc_test_wait (gc_test_cluster_get_metric (cluster, 0, "gochat_redis_nodes") == 2);
+  g_assert_cmpuint (gc_test_cluster_get_metric (cluster, 1, "gochat_redis_up"), ==, 1);
 
   gc_test_redis_kill (cluster->redis);
   gc_test_wait (healthz_says (cluster, 0, "down", 503));
-  refused = gc_test_client_start_join (port (cluster, 0), "away", "Alice", NULL);
+  refused = gc_test_client_start_join (gc_test_cluster_port (cluster, 0), "away", "Alice", NULL);
   g_assert_cmpint (json_object_get_int_member_with_default (
                      gc_test_client_assert_refused (refused, 503, "unavailable"),
                      "retry_after_ms", 0), >, 0);
@@ -362,10 +294,12 @@ test_healthz_and_metrics (Cluster       *cluster,
   gc_test_redis_restart (cluster->redis);
   gc_test_wait (healthz_says (cluster, 0, "ok", 200));
   gc_test_wait (healthz_says (cluster, 1, "ok", 200));
-  g_assert_true (metrics_contain (cluster, 0, "\ngochat_redis_reconnects_total 1\n") ||
-                 metrics_contain (cluster, 0, "\ngochat_redis_reconnects_total 2\n"));
+  reconnects = gc_test_cluster_get_metric (cluster, 0, "gochat_redis_reconnects_total");
+  g_assert_cmpuint (reconnects, >=, 1);
+  g_assert_cmpuint (reconnects, <=, 2);
   {
-    g_autoptr(GcTestClient) back = gc_test_client_join (port (cluster, 1), "away", "Alice");
+    g_autoptr(GcTestClient) back = gc_test_client_join (gc_test_cluster_port (cluster, 1),
+                                                        "away", "Alice");
   }
 }
 
@@ -381,7 +315,7 @@ is_leave_of (const GcTestEvent *event,
  * the other one leaves (timeout) once the node's lease and the resume
  * window have run out. */
 static void
-test_sigkill_node (Cluster       *cluster,
+test_sigkill_node (GcTestCluster *cluster,
                    gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -392,12 +326,12 @@ test_sigkill_node (Cluster       *cluster,
   g_autofree char *token = NULL;
   g_autofree char *carol_id = NULL;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "killed", "Alice");
-  carol = gc_test_client_join (port (cluster, 0), "killed", "Carol");
-  bob = gc_test_client_join (port (cluster, 1), "killed", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "killed", "Alice");
+  carol = gc_test_client_join (gc_test_cluster_port (cluster, 0), "killed", "Carol");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "killed", "Bob");
   token = g_strdup (alice->welcome->event->welcome->session_id);
   carol_id = g_strdup (gc_test_client_get_you (carol)->id);
   gc_test_client_sync (bob);
@@ -410,7 +344,8 @@ test_sigkill_node (Cluster       *cluster,
   {
     GcTestJoinOptions options = { .session_id = token };
 
-    again = gc_test_client_start_join (port (cluster, 1), "killed", "Alice", &options);
+    again = gc_test_client_start_join (gc_test_cluster_port (cluster, 1),
+                                       "killed", "Alice", &options);
   }
   g_assert_true (gc_test_client_wait_welcome (again)->resumed);
 
@@ -425,7 +360,7 @@ test_sigkill_node (Cluster       *cluster,
  * message went out (its echo, or a close), clients can join again, and
  * ids stay above the old ones. */
 static void
-test_redis_restart (Cluster       *cluster,
+test_redis_restart (GcTestCluster *cluster,
                     gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -435,11 +370,11 @@ test_redis_restart (Cluster       *cluster,
   g_autoptr(GPtrArray) after = NULL;
   guint64 last_id;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "restart", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "restart", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "restart", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "restart", "Bob");
   before = gc_test_client_send_messages (alice, "before", 3);
   last_id = ((GcTestEvent *) g_ptr_array_index (before, 2))->event->message->id;
 
@@ -454,7 +389,7 @@ test_redis_restart (Cluster       *cluster,
   g_assert_cmpuint (gc_test_client_wait_closed (bob), ==, 1011);
 
   gc_test_wait (healthz_says (cluster, 0, "ok", 200));
-  again = gc_test_client_join (port (cluster, 1), "restart", "Alice");
+  again = gc_test_client_join (gc_test_cluster_port (cluster, 1), "restart", "Alice");
   after = gc_test_client_send_messages (again, "after", 1);
   g_assert_cmpuint (((GcTestEvent *) g_ptr_array_index (after, 0))->event->message->id, >, last_id);
 }
@@ -463,7 +398,7 @@ test_redis_restart (Cluster       *cluster,
  * exactly one wins, every other gets 409 with a suggestion that is free
  * (it joins, wherever it is tried). */
 static void
-test_concurrent_same_name (Cluster       *cluster,
+test_concurrent_same_name (GcTestCluster *cluster,
                            gconstpointer  data)
 {
   static const char *forms[] = { "Zoe", "zoe", "ZOE", "zOe" };
@@ -472,12 +407,16 @@ test_concurrent_same_name (Cluster       *cluster,
   guint winners = 0;
   const guint n = 50;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
   for (guint i = 0; i < n; i++)
-    g_ptr_array_add (clients, gc_test_client_start_join (port (cluster, i % N_NODES), "crowd",
-                                                         forms[i % G_N_ELEMENTS (forms)], NULL));
+    {
+      guint16 port = gc_test_cluster_port (cluster, i % cluster->n_nodes);
+
+      g_ptr_array_add (clients, gc_test_client_start_join (port, "crowd",
+                                                           forms[i % G_N_ELEMENTS (forms)], NULL));
+    }
   for (guint i = 0; i < n; i++)
     {
       GcTestClient *client = g_ptr_array_index (clients, i);
@@ -511,15 +450,16 @@ test_concurrent_same_name (Cluster       *cluster,
         g_assert_cmpuint (client->close_code, ==, 4409);
       suggestion = json_object_get_string_member_with_default (client->refusal, "suggestion", NULL);
       g_assert_nonnull (suggestion);
-      g_ptr_array_add (suggested, gc_test_client_join (port (cluster, (i + 1) % N_NODES),
-                                                       "crowd", suggestion));
+      g_ptr_array_add (suggested,
+                       gc_test_client_join (gc_test_cluster_port (cluster, (i + 1) % cluster->n_nodes),
+                                            "crowd", suggestion));
     }
 }
 
 /* Typing and rename across nodes: the typist does not hear itself, the
  * new name is everyone's at once and the old one is free again. */
 static void
-test_typing_and_rename (Cluster       *cluster,
+test_typing_and_rename (GcTestCluster *cluster,
                         gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -532,11 +472,11 @@ test_typing_and_rename (Cluster       *cluster,
   g_autofree char *typing_request = gc_request_build_typing (TRUE);
   g_autofree char *rename_request = gc_request_build_rename ("Alicia");
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "chatter", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "chatter", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "chatter", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "chatter", "Bob");
   gc_test_client_sync (alice);
   gc_test_client_clear_queue (alice);
 
@@ -554,15 +494,15 @@ test_typing_and_rename (Cluster       *cluster,
   g_assert_cmpstr (echoed->event->rename.user->name, ==, "Alicia");
   g_assert_cmpuint (gc_test_client_count_queued (alice, GC_EVENT_TYPING), ==, 0);
 
-  taken = gc_test_client_start_join (port (cluster, 1), "chatter", "ALICIA", NULL);
+  taken = gc_test_client_start_join (gc_test_cluster_port (cluster, 1), "chatter", "ALICIA", NULL);
   gc_test_client_assert_refused (taken, 409, "name_taken");
-  freed = gc_test_client_join (port (cluster, 1), "chatter", "alice");
+  freed = gc_test_client_join (gc_test_cluster_port (cluster, 1), "chatter", "alice");
 }
 
 /* A resume on node 2 while the old connection on node 1 still looks
  * open (half-open): node 1 closes it with 4000, nobody sees leave/join. */
 static void
-test_half_open_takeover (Cluster       *cluster,
+test_half_open_takeover (GcTestCluster *cluster,
                          gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -570,11 +510,11 @@ test_half_open_takeover (Cluster       *cluster,
   g_autoptr(GcTestClient) again = NULL;
   g_autofree char *token = NULL;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "halfopen", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "halfopen", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "halfopen", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "halfopen", "Bob");
   token = g_strdup (alice->welcome->event->welcome->session_id);
   gc_test_client_sync (bob);
   gc_test_client_clear_queue (bob);
@@ -582,7 +522,8 @@ test_half_open_takeover (Cluster       *cluster,
   {
     GcTestJoinOptions options = { .session_id = token };
 
-    again = gc_test_client_start_join (port (cluster, 1), "halfopen", "Alice", &options);
+    again = gc_test_client_start_join (gc_test_cluster_port (cluster, 1),
+                                       "halfopen", "Alice", &options);
   }
   g_assert_true (gc_test_client_wait_welcome (again)->resumed);
   g_assert_cmpuint (gc_test_client_wait_closed (alice), ==, 4000);
@@ -655,25 +596,21 @@ test_sigterm_while_waiting (void)
 /* room_max_members counts the members on every node: a node limited to 2
  * refuses a third member whose two others are on other nodes. */
 static void
-test_max_members_across_nodes (Cluster       *cluster,
+test_max_members_across_nodes (GcTestCluster *cluster,
                                gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
   g_autoptr(GcTestClient) bob = NULL;
   g_autoptr(GcTestClient) carol = NULL;
   g_autoptr(GcTestServerProcess) small = NULL;
-  const char *args[] = {
-    "--redis", NULL, "--redis-lease-ms", "1000", "--resume-seconds", "2",
-    "--room-max-members", "2", NULL
-  };
+  const char * const args[] = { "--room-max-members", "2", NULL };
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  args[1] = gc_test_redis_get_url (cluster->redis);
-  small = gc_test_server_process_startv (args, GC_TEST_SERVER_PROCESS_DEFAULT);
-  alice = gc_test_client_join (port (cluster, 0), "small", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "small", "Bob");
+  small = gc_test_cluster_start_node (cluster, args);
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "small", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "small", "Bob");
   carol = gc_test_client_start_join (small->port, "small", "Carol", NULL);
   gc_test_client_assert_refused (carol, 403, "room_full");
 }
@@ -690,7 +627,7 @@ is_burst (const GcTestEvent *event,
  * each node repairs from the room's history, so both clients get every
  * message exactly once, in order, with the same ids. */
 static void
-test_pubsub_killed (Cluster       *cluster,
+test_pubsub_killed (GcTestCluster *cluster,
                     gconstpointer  data)
 {
   g_autoptr(GcTestClient) alice = NULL;
@@ -698,11 +635,11 @@ test_pubsub_killed (Cluster       *cluster,
   g_autofree char *killed = NULL;
   const guint n = 30;
 
-  if (skip_without_redis (cluster))
+  if (gc_test_cluster_skip (cluster))
     return;
 
-  alice = gc_test_client_join (port (cluster, 0), "killed-subs", "Alice");
-  bob = gc_test_client_join (port (cluster, 1), "killed-subs", "Bob");
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "killed-subs", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "killed-subs", "Bob");
   gc_test_client_sync (alice);
   gc_test_client_clear_queue (alice);
 
@@ -749,39 +686,27 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add ("/server-redis/two-nodes-same-order", Cluster, NULL,
-              cluster_setup, test_two_nodes_same_order, cluster_teardown);
-  g_test_add ("/server-redis/name-taken-across-nodes", Cluster, NULL,
-              cluster_setup, test_name_taken_across_nodes, cluster_teardown);
-  g_test_add ("/server-redis/history-across-nodes", Cluster, NULL,
-              cluster_setup, test_history_across_nodes, cluster_teardown);
-  g_test_add ("/server-redis/resume-on-other-node", Cluster, NULL,
-              cluster_setup, test_resume_on_other_node, cluster_teardown);
-  g_test_add ("/server-redis/sigterm-node", Cluster, NULL,
-              cluster_setup, test_sigterm_node, cluster_teardown);
+  gc_test_add_cluster ("/server-redis/two-nodes-same-order", NULL, test_two_nodes_same_order);
+  gc_test_add_cluster ("/server-redis/name-taken-across-nodes", NULL, test_name_taken_across_nodes);
+  gc_test_add_cluster ("/server-redis/history-across-nodes", NULL, test_history_across_nodes);
+  gc_test_add_cluster ("/server-redis/resume-on-other-node", NULL, test_resume_on_other_node);
+  gc_test_add_cluster ("/server-redis/sigterm-node", NULL, test_sigterm_node);
 
-  g_test_add ("/server-redis/healthz-and-metrics", Cluster, NULL,
-              cluster_setup, test_healthz_and_metrics, cluster_teardown);
-  g_test_add ("/server-redis/sigkill-node", Cluster, NULL,
-              cluster_setup, test_sigkill_node, cluster_teardown);
-  g_test_add ("/server-redis/redis-restart", Cluster, NULL,
-              cluster_setup, test_redis_restart, cluster_teardown);
+  gc_test_add_cluster ("/server-redis/healthz-and-metrics", NULL, test_healthz_and_metrics);
+  gc_test_add_cluster ("/server-redis/sigkill-node", NULL, test_sigkill_node);
+  gc_test_add_cluster ("/server-redis/redis-restart", NULL, test_redis_restart);
 
-  g_test_add ("/server-redis/concurrent-same-name", Cluster, NULL,
-              cluster_setup, test_concurrent_same_name, cluster_teardown);
+  gc_test_add_cluster ("/server-redis/concurrent-same-name", NULL, test_concurrent_same_name);
 
-  g_test_add ("/server-redis/typing-and-rename", Cluster, NULL,
-              cluster_setup, test_typing_and_rename, cluster_teardown);
-  g_test_add ("/server-redis/half-open-takeover", Cluster, NULL,
-              cluster_setup, test_half_open_takeover, cluster_teardown);
+  gc_test_add_cluster ("/server-redis/typing-and-rename", NULL, test_typing_and_rename);
+  gc_test_add_cluster ("/server-redis/half-open-takeover", NULL, test_half_open_takeover);
 
   g_test_add_func ("/server-redis/sigterm-while-waiting", test_sigterm_while_waiting);
 
-  g_test_add ("/server-redis/max-members-across-nodes", Cluster, NULL,
-              cluster_setup, test_max_members_across_nodes, cluster_teardown);
+  gc_test_add_cluster ("/server-redis/max-members-across-nodes", NULL,
+                       test_max_members_across_nodes);
 
-  g_test_add ("/server-redis/pubsub-killed", Cluster, NULL,
-              cluster_setup, test_pubsub_killed, cluster_teardown);
+  gc_test_add_cluster ("/server-redis/pubsub-killed", NULL, test_pubsub_killed);
 
   return gc_test_run ();
 }
