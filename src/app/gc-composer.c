@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "gc-compose-command.h"
-#include "gc-composer-private.h"
+#include "gc-composer.h"
 
 struct _GcComposer
 {
@@ -418,17 +418,4 @@ gc_composer_focus (GcComposer *self)
 {
   g_return_if_fail (GC_IS_COMPOSER (self));
   gtk_widget_grab_focus (GTK_WIDGET (self->compose_view));
-}
-
-void
-gc_composer_get_parts (GcComposer   *self,
-                       GtkTextView **text_view,
-                       GtkLabel    **counter_label,
-                       GtkButton   **send_button)
-{
-  g_return_if_fail (GC_IS_COMPOSER (self));
-
-  *text_view = self->compose_view;
-  *counter_label = self->counter_label;
-  *send_button = self->send_button;
 }

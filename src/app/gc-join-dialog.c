@@ -8,7 +8,7 @@
 
 #include "gc-application.h"
 #include "gc-chat-session.h"
-#include "gc-join-dialog-private.h"
+#include "gc-join-dialog.h"
 #include "gc-window.h"
 #include "gc-local-host.h"
 #include "gc-room-code.h"
@@ -562,29 +562,6 @@ gc_join_dialog_default_name (void)
     name = gc_protocol_normalize_user_name (g_get_user_name (), NULL);
 
   return name != NULL ? g_steal_pointer (&name) : g_strdup ("");
-}
-
-void
-gc_join_dialog_get_parts (GcJoinDialog      *self,
-                          GcJoinDialogParts *parts)
-{
-  g_return_if_fail (GC_IS_JOIN_DIALOG (self));
-  g_return_if_fail (parts != NULL);
-
-  parts->server_entry = self->server_entry;
-  parts->server_hint = self->server_hint;
-  parts->name_entry = self->name_entry;
-  parts->name_hint = self->name_hint;
-  parts->room_entry = self->room_entry;
-  parts->room_hint = self->room_hint;
-  parts->random_button = self->random_button;
-  parts->join_button = self->join_button;
-  parts->cancel_button = self->cancel_button;
-  parts->status_box = self->status_box;
-  parts->status_label = self->status_label;
-  parts->suggestion_button = self->suggestion_button;
-  parts->host_check = self->host_check;
-  parts->intro_label = self->intro_label;
 }
 
 void

@@ -6,10 +6,10 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "gc-composer-private.h"
+#include "gc-composer.h"
 #include "gc-member-list.h"
 #include "gc-message-row.h"
-#include "gc-room-view-private.h"
+#include "gc-room-view.h"
 #include "gc-scroll-follower.h"
 
 
@@ -707,25 +707,4 @@ gc_room_view_focus_compose (GcRoomView *self)
 {
   g_return_if_fail (GC_IS_ROOM_VIEW (self));
   gc_composer_focus (self->composer);
-}
-
-void
-gc_room_view_get_parts (GcRoomView      *self,
-                        GcRoomViewParts *parts)
-{
-  g_return_if_fail (GC_IS_ROOM_VIEW (self));
-  g_return_if_fail (parts != NULL);
-
-  parts->message_list = self->message_list;
-  parts->message_scroller = self->message_scroller;
-  parts->new_messages_button = self->new_messages_button;
-  parts->typing_label = self->typing_label;
-  gc_composer_get_parts (self->composer, &parts->compose_view, &parts->counter_label,
-                         &parts->send_button);
-  parts->banner_revealer = self->banner_revealer;
-  parts->banner_label = self->banner_label;
-  parts->reconnect_button = self->reconnect_button;
-  parts->host_revealer = self->host_revealer;
-  parts->host_addresses_label = self->host_addresses_label;
-  parts->member_list = GTK_WIDGET (self->member_list);
 }

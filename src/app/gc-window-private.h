@@ -45,20 +45,6 @@ struct _GcWindow
   GtkWidget            *empty_page;
 };
 
-typedef struct {
-  GtkListView     *sidebar;
-  GtkStack        *stack;
-  GtkWidget       *empty_page;    /* an AdwStatusPage */
-  AdwLeaflet      *leaflet;
-  GtkLabel        *title_label;
-  GtkLabel        *subtitle_label;
-  GtkToggleButton *members_button;
-  GtkButton       *invite_button;
-} GcWindowParts;
-
-void gc_window_get_parts (GcWindow      *self,
-                          GcWindowParts *parts);
-
 /* The view of the room shown now, or %NULL (transfer none). */
 GcRoomView   *gc_window_get_room_view   (GcWindow *self);
 

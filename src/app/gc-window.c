@@ -876,23 +876,6 @@ gc_window_new (GtkApplication *application)
   return g_object_new (GC_TYPE_WINDOW, "application", application, NULL);
 }
 
-void
-gc_window_get_parts (GcWindow      *self,
-                     GcWindowParts *parts)
-{
-  g_return_if_fail (GC_IS_WINDOW (self));
-  g_return_if_fail (parts != NULL);
-
-  parts->sidebar = self->sidebar;
-  parts->stack = self->stack;
-  parts->empty_page = self->empty_page;
-  parts->leaflet = self->leaflet;
-  parts->title_label = self->title_label;
-  parts->subtitle_label = self->subtitle_label;
-  parts->members_button = self->members_button;
-  parts->invite_button = self->invite_button;
-}
-
 GcJoinDialog *
 gc_window_get_join_dialog (GcWindow *self)
 {
