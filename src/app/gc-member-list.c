@@ -77,6 +77,9 @@ setup_cb (GtkSignalListItemFactory *factory,
   gtk_box_append (GTK_BOX (box), row->typing);
   gtk_box_append (GTK_BOX (box), row->you);
   gtk_widget_add_css_class (box, "member-row");
+  /* The row takes the focus (its list item cannot: nothing here is
+   * selectable), so Tab reaches the members with a focus ring. */
+  gtk_widget_set_focusable (box, TRUE);
 
   g_object_set_data_full (G_OBJECT (box), "gc-member-row", row, g_free);
   gtk_list_item_set_child (list_item, box);

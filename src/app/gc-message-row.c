@@ -344,4 +344,8 @@ gc_message_row_init (GcMessageRow *self)
   gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
                                   GTK_ORIENTATION_VERTICAL);
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The line itself takes the focus (its list item cannot: nothing in the
+   * list is selectable), so Tab and the arrows land on lines a screen
+   * reader then reads, with a focus ring, and never on a hidden Retry. */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 }

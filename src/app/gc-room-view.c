@@ -515,6 +515,99 @@ gc_room_view_set_property (GObject      *object,
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Keyboard                                                             */
+/* ------------------------------------------------------------------ */
+
+/* The newest message on screen (the newest line, unless the person reads
+ * further up), or %NULL: where Tab into the messages lands. Not the list's
+ * own choice, its first line, which would scroll to the oldest. */
+static GtkWidget *
+newest_shown_row (GcRoomView *self)
+{
+  GtkWidget *scroller = GTK_WIDGET (self->message_scroller);
+  GtkWidget *newest = NULL;
+  float newest_y = 0;
+
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->message_list));
+       item != NULL; item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+      graphene_rect_t bounds;
+
+      if (!GC_IS_MESSAGE_ROW (row) || !gtk_widget_get_mapped (row) ||
+          !gtk_widget_compute_bounds (row, scroller, &bounds))
+        continue;
+      if (bounds.origin.y + bounds.size.height <= 0 ||
+          bounds.origin.y >= gtk_widget_get_height (scroller))
+        continue;
+      if (newest == NULL || bounds.origin.y > newest_y)
+        {
+          newest = row;
+          newest_y = bounds.origin.y;
+        }
+    }
+  return newest;
+}
+
+/* Tab's stops in the room, in order: the banners' buttons, then where the
+ * person writes (text, Send), then what they read (the messages, one
+ * stop: the arrows move through them; the "new messages" button), then
+ * the members (one stop too). Writing comes before reading although it is drawn below:
+ * Tab from the compose box goes to Send and then to the messages, and
+ * Shift+Tab comes back the same way. */
+static gboolean
+gc_room_view_focus (GtkWidget        *widget,
+                    GtkDirectionType  direction)
+{
+  GcRoomView *self = GC_ROOM_VIEW (widget);
+  GtkWidget *messages = GTK_WIDGET (self->message_list);
+  GtkWidget *members = GTK_WIDGET (self->member_list);
+  GtkWidget *stops[] = {
+    GTK_WIDGET (self->banner_revealer),
+    GTK_WIDGET (self->host_revealer),
+    GTK_WIDGET (self->composer),
+    messages,
+    GTK_WIDGET (self->new_messages_button),
+    members,
+  };
+  GtkWidget *focus = gtk_root_get_focus (gtk_widget_get_root (widget));
+  int step, current = -1;
+
+  if (direction != GTK_DIR_TAB_FORWARD && direction != GTK_DIR_TAB_BACKWARD)
+    return GTK_WIDGET_CLASS (gc_room_view_parent_class)->focus (widget, direction);
+
+  step = direction == GTK_DIR_TAB_FORWARD ? 1 : -1;
+  for (int i = 0; i < (int) G_N_ELEMENTS (stops) && focus != NULL; i++)
+    if (focus == stops[i] || gtk_widget_is_ancestor (focus, stops[i]))
+      current = i;
+
+  /* Within the stop first (the compose box's text, then Send); the
+   * messages and the members are one stop each. */
+  if (current >= 0 && stops[current] != messages && stops[current] != members &&
+      gtk_widget_child_focus (stops[current], direction))
+    return TRUE;
+
+  if (current < 0)
+    current = step > 0 ? -1 : (int) G_N_ELEMENTS (stops);
+  /* Members hidden (a narrow window), banners away: not mapped. */
+  for (int i = current + step; i >= 0 && i < (int) G_N_ELEMENTS (stops); i += step)
+    {
+      if (!gtk_widget_get_mapped (stops[i]))
+        continue;
+      if (stops[i] == messages)
+        {
+          GtkWidget *row = newest_shown_row (self);
+
+          if (row != NULL && gtk_widget_grab_focus (row))
+            return TRUE;
+        }
+      else if (gtk_widget_child_focus (stops[i], direction))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 gc_room_view_class_init (GcRoomViewClass *klass)
 {
@@ -524,6 +617,7 @@ gc_room_view_class_init (GcRoomViewClass *klass)
   object_class->dispose = gc_room_view_dispose;
   object_class->get_property = gc_room_view_get_property;
   object_class->set_property = gc_room_view_set_property;
+  widget_class->focus = gc_room_view_focus;
 
   properties[PROP_SESSION] =
     g_param_spec_object ("session", NULL, NULL, GC_TYPE_CHAT_SESSION,
