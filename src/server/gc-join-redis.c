@@ -16,6 +16,7 @@
 #include "gc-admission-private.h"
 #include "gc-http-private.h"
 #include "gc-join-private.h"
+#include "gc-room-private.h"
 #include "gc-server-private.h"
 #include "gc-ws-handshake.h"
 
@@ -216,8 +217,11 @@ on_redis_answer (const GcRedisRoomResult *result,
 
       if (member != NULL && member->state != GC_MEMBER_GONE && member->state != GC_MEMBER_JOINING)
         {
-          /* Resumed on the node that had it. */
+          /* Resumed on the node that had it: its window stops, as on
+           * a single node (gc-room.c), or it would still be armed when
+           * the resumed connection drops in turn. */
           member->resumes_in_progress++;
+          member_cancel_resume (member);
           g_free (member->address);
           member->address = g_strdup (gc_http_get_address (msg));
           join->member = gc_member_ref (member);

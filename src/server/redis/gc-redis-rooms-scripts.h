@@ -105,13 +105,14 @@
 
 /* KEYS: seq members tokens history events
  * ARGV: channel name key user_id token_hash node max_members max_events since code history */
+/* room_full before name_taken (docs/protocol.md §3.7, steps 11-12). */
 #define GC_REDIS_ROOMS_LUA_JOIN GC_REDIS_ROOMS_LUA_COMMON \
-  "if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then\n" \
-  "  return {'taken', cur_seq(), redis.call('HKEYS', KEYS[2])}\n" \
-  "end\n" \
   "local max = tonumber(ARGV[7])\n" \
   "if max > 0 and redis.call('HLEN', KEYS[2]) >= max then\n" \
   "  return {'full', cur_seq()}\n" \
+  "end\n" \
+  "if redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then\n" \
+  "  return {'taken', cur_seq(), redis.call('HKEYS', KEYS[2])}\n" \
   "end\n" \
   "local seq = next_seq()\n" \
   "local ts = now_ms()\n" \
