@@ -14,6 +14,12 @@
 
 #include "gc-test-server.h"
 
+#ifdef HAVE_REDIS
+# include "gc-redis-rooms.h"
+# include "gc-server-private.h"
+# include "gc-test-redis.h"
+#endif
+
 /* ------------------------------------------------------------------ */
 /* In process                                                           */
 /* ------------------------------------------------------------------ */
@@ -24,6 +30,125 @@ gc_test_server_config_init (GcServerConfig *config)
   gc_server_config_init_default (config);
   config->join_per_second = 0;
 }
+
+gboolean
+gc_test_server_redis_mode (void)
+{
+#ifdef HAVE_REDIS
+  return g_strcmp0 (g_getenv ("GC_TEST_REDIS"), "1") == 0;
+#else
+  return FALSE;
+#endif
+}
+
+gboolean
+gc_test_server_skip_if_redis (const char *reason)
+{
+  g_return_val_if_fail (reason != NULL, FALSE);
+
+  if (!gc_test_server_redis_mode ())
+    return FALSE;
+
+  g_test_skip (reason);
+  return TRUE;
+}
+
+#ifdef HAVE_REDIS
+/* One redis-server per test program, gone with it. */
+static GcTestRedis *shared_redis;
+
+static void
+free_shared_redis (void)
+{
+  g_clear_pointer (&shared_redis, gc_test_redis_free);
+}
+
+static GcTestRedis *
+get_shared_redis (void)
+{
+  if (shared_redis == NULL)
+    {
+      if (gc_test_redis_server_path () == NULL)
+        g_error ("GC_TEST_REDIS=1, but redis-server is not installed");
+      shared_redis = gc_test_redis_start (NULL);
+      atexit (free_shared_redis);
+    }
+  return shared_redis;
+}
+
+static void
+on_lease_changed (GcRedisRooms *rooms,
+                  gboolean      held,
+                  gpointer      user_data)
+{
+  *(gboolean *) user_data = held;
+}
+
+/* As gochat-server --redis starts a node: it serves once it holds its
+ * lease. Redis is emptied first: a fresh node in a fresh cluster, as a
+ * fresh single server is, whatever the tests before left. */
+static void
+start_redis_node (GcTestServer *ts)
+{
+  GcTestRedis *redis = get_shared_redis ();
+  g_autofree char *flushed = gc_test_redis_run (redis, "FLUSHALL", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcRedisAddress) address = gc_redis_address_parse (gc_test_redis_get_url (redis), &error);
+  g_autoptr(GcRedisClient) client = NULL;
+  g_autofree char *node_id = g_uuid_string_random ();
+  GcRedisRooms *rooms;
+  gboolean held = FALSE;
+  gulong handler;
+
+  g_assert_cmpstr (flushed, ==, "OK");
+  g_assert_no_error (error);
+  client = gc_redis_client_new (address);
+  gc_redis_client_start (client);
+  rooms = gc_redis_rooms_new (client, node_id);
+  gc_redis_rooms_set_history (rooms, ts->config.history);
+  gc_server_set_redis (ts->server, rooms, node_id);
+
+  handler = g_signal_connect (rooms, "lease-changed", G_CALLBACK (on_lease_changed), &held);
+  /* gochat-server's default lease; the resume window is the config's. */
+  gc_redis_rooms_start_lease (rooms, 6000, ts->config.resume_seconds * 1000);
+  gc_test_wait (held || gc_redis_rooms_has_lease (rooms));
+  g_signal_handler_disconnect (rooms, handler);
+
+  ts->redis = G_OBJECT (rooms);
+}
+
+static void
+on_drained (const GcRedisRoomResult *result,
+            const GError            *error,
+            gpointer                 user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* As gochat-server --redis stops: after the shutdown the lease is given
+ * up (the members wait for a resume elsewhere). Events still on their way
+ * go nowhere: the server is about to go (it does not unset its event
+ * function itself, as gochat-server exits here). */
+static void
+drain_redis_node (GcTestServer *ts)
+{
+  GcRedisRooms *rooms = GC_REDIS_ROOMS (ts->redis);
+  gboolean drained = FALSE;
+
+  gc_redis_rooms_drain (rooms, on_drained, &drained);
+  gc_test_wait (drained);
+  gc_redis_rooms_set_event_func (rooms, NULL, NULL);
+}
+
+/* Then the node's Redis connections go too, with the last reference. */
+static void
+free_redis_node (GcTestServer *ts)
+{
+  g_object_add_weak_pointer (ts->redis, (gpointer *) &ts->redis);
+  g_object_unref (ts->redis);
+  gc_test_wait (ts->redis == NULL);
+}
+#endif
 
 void
 gc_test_server_start (GcTestServer              *ts,
@@ -41,6 +166,10 @@ gc_test_server_start (GcTestServer              *ts,
   ts->tls = options != NULL && options->tls;
 
   ts->server = gc_server_new (&ts->config);
+#ifdef HAVE_REDIS
+  if (gc_test_server_redis_mode ())
+    start_redis_node (ts);
+#endif
   if (ts->tls)
     {
       g_autoptr(GTlsCertificate) certificate = gc_test_tls_certificate ();
@@ -114,12 +243,21 @@ gc_test_server_stop (GcTestServer *ts)
     }
   g_assert_cmpuint (gc_server_get_n_rooms (server), ==, 0);
   g_assert_cmpuint (gc_server_get_n_connections (server), ==, 0);
+#ifdef HAVE_REDIS
+  if (ts->redis != NULL)
+    drain_redis_node (ts);
+#endif
 
   /* The last reference must really be the last; connections still
    * draining may hold the server a moment longer. */
   g_object_add_weak_pointer (G_OBJECT (server), (gpointer *) &ts->server);
   g_object_unref (server);
   gc_test_wait (ts->server == NULL);
+
+#ifdef HAVE_REDIS
+  if (ts->redis != NULL)
+    free_redis_node (ts);
+#endif
 }
 
 void

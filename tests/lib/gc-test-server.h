@@ -26,6 +26,15 @@
  * Stopping shuts the server down gracefully (unless the test did) and
  * asserts it leaves no room, no connection and no reference behind.
  *
+ * In Redis mode (GC_TEST_REDIS=1 in the environment, as the redis
+ * suite's second registration of the protocol suites sets it; only in
+ * builds with hiredis) every in-process server is a single node run as
+ * `gochat-server --redis` is (docs/protocol.md §6.7): one redis-server per
+ * test program (tests/lib/gc-test-redis.h), emptied before each server
+ * starts, so that each test begins as on a fresh server. A test that
+ * cannot hold there by design (a per-node rule of §6.7) says why with
+ * gc_test_server_skip_if_redis().
+ *
  * As a process: gochat-server (the one this build made) on 127.0.0.1,
  * port 0, with the extra arguments given; started once it printed its
  * "listening on ADDRESS:PORT" line, its stderr kept in @log. It gets
@@ -63,6 +72,7 @@ typedef struct {
   char           *url;      /* "ws://127.0.0.1:PORT", or wss:// */
   GcServerConfig  config;   /* what it runs with */
   gboolean        tls;
+  GObject        *redis;    /* Redis mode: its GcRedisRooms; else NULL */
 } GcTestServer;
 
 typedef struct {
@@ -90,6 +100,12 @@ void          gc_test_server_begin_shutdown (GcTestServer           *ts,
                                              gboolean               *done);
 void          gc_test_server_free        (GcTestServer              *ts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GcTestServer, gc_test_server_free)
+
+/* Whether in-process servers run with Redis (see above). */
+gboolean      gc_test_server_redis_mode  (void);
+/* In Redis mode: skips the test with @reason (g_test_skip) and returns
+ * %TRUE; the test then returns at once. Otherwise %FALSE. */
+gboolean      gc_test_server_skip_if_redis (const char              *reason);
 
 /* Changes the test defaults before a fixture's server starts. */
 typedef void (*GcTestServerConfigure) (GcServerConfig *config);
