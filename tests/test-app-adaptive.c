@@ -66,35 +66,35 @@ test_narrow (void)
 
   gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
   gtk_widget_queue_resize (GTK_WIDGET (window));
-  WAIT_FOR (gtk_widget_get_width (GTK_WIDGET (window)) <= 370);
+  gc_test_wait (gtk_widget_get_width (GTK_WIDGET (window)) <= 370);
   g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (window)), >=, 600);
 
   /* One page at a time: the room, with its messages. */
-  WAIT_FOR (messages_shown (window));
-  WAIT_FOR (!rooms_shown (window));
+  gc_test_wait (messages_shown (window));
+  gc_test_wait (!rooms_shown (window));
 
   /* The members slide in over the messages, and out again. */
   gtk_toggle_button_set_active (members_button, FALSE);
-  WAIT_FOR (!members_shown (window));
+  gc_test_wait (!members_shown (window));
   gtk_toggle_button_set_active (members_button, TRUE);
-  WAIT_FOR (members_shown (window));
+  gc_test_wait (members_shown (window));
   gtk_toggle_button_set_active (members_button, FALSE);
-  WAIT_FOR (!members_shown (window));
+  gc_test_wait (!members_shown (window));
 
   /* Back to the rooms, and into the room again. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-rooms", NULL);
-  WAIT_FOR (rooms_shown (window));
-  WAIT_FOR (!messages_shown (window));
+  gc_test_wait (rooms_shown (window));
+  gc_test_wait (!messages_shown (window));
   gc_window_show_session (window, session);
-  WAIT_FOR (messages_shown (window));
-  WAIT_FOR (!rooms_shown (window));
+  gc_test_wait (messages_shown (window));
+  gc_test_wait (!rooms_shown (window));
 
   /* Wide again: everything side by side. */
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
   gtk_widget_queue_resize (GTK_WIDGET (window));
-  WAIT_FOR (gtk_widget_get_width (GTK_WIDGET (window)) >= 990);
+  gc_test_wait (gtk_widget_get_width (GTK_WIDGET (window)) >= 990);
   gtk_toggle_button_set_active (members_button, TRUE);
-  WAIT_FOR (messages_shown (window) && rooms_shown (window) && members_shown (window));
+  gc_test_wait (messages_shown (window) && rooms_shown (window) && members_shown (window));
 
   destroy_window (window);
   test_server_free (&ts);
@@ -122,7 +122,7 @@ test_saved_and_switch (void)
   window = join_through_dialog (&ts, "erin", "kept-one");
   first = gc_window_get_session (window);
   gc_window_join (window, ts.url, "erin", "kept-two");
-  WAIT_FOR (gc_window_get_n_sessions (window) == 2);
+  gc_test_wait (gc_window_get_n_sessions (window) == 2);
 
   /* The same room through the dialog: the window shows it, once. */
   dialog = gc_window_show_join_dialog (window);
@@ -139,7 +139,7 @@ test_saved_and_switch (void)
 
     g_assert_true (gc_window_get_session (window) == first);
     gc_test_client_send_message (peer, "over here", NULL);
-    WAIT_FOR (find_item (second, "over here") != NULL);
+    gc_test_wait (find_item (second, "over here") != NULL);
     gtk_widget_activate_action (GTK_WIDGET (window), "win.next-unread-room", NULL);
     g_assert_true (gc_window_get_session (window) == second);
     gc_test_client_free (peer);
@@ -151,9 +151,9 @@ test_saved_and_switch (void)
     g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
 
     g_test_message ("saved %u, open %u", (guint) n_saved (settings), g_list_model_get_n_items (G_LIST_MODEL (gc_application_get_open_rooms (app))));
-    WAIT_FOR (n_saved (settings) == 2);
+    gc_test_wait (n_saved (settings) == 2);
     gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
-    WAIT_FOR (gc_window_get_n_sessions (window) == 1);
+    gc_test_wait (gc_window_get_n_sessions (window) == 1);
     g_assert_cmpuint (n_saved (settings), ==, 1);
   }
   destroy_window (window);
@@ -184,8 +184,8 @@ test_first_start_host_offer (void)
   join = dialog_button (dialog, "Join");
   fill_dialog (dialog, url, "erin", "first-start");
   click (join);
-  WAIT_FOR ((offer = gc_test_a11y_find_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON,
-                                                "Host It on This Computer")) != NULL);
+  gc_test_wait ((offer = gc_test_a11y_find_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON,
+                                                    "Host It on This Computer")) != NULL);
   g_assert_true (widget_has_class (gc_test_a11y_get (dialog_status (dialog), GTK_ACCESSIBLE_ROLE_LABEL, NULL),
                                    "error"));
 
@@ -195,14 +195,14 @@ test_first_start_host_offer (void)
   g_assert_false (gtk_widget_get_visible (offer));
 
   click (join);
-  WAIT_FOR (gtk_widget_get_visible (offer));
+  gc_test_wait (gtk_widget_get_visible (offer));
   click (offer);
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   g_assert_true (gc_room_view_get_hosted (GC_ROOM_VIEW (room_view (window))));
   g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "first-start-2");
 
   destroy_window (window);
-  WAIT_FOR (gc_application_get_host (app) == NULL);
+  gc_test_wait (gc_application_get_host (app) == NULL);
 }
 
 int

@@ -91,8 +91,8 @@ test_tab_order (void)
   peer = gc_test_client_join_url (ts.url, "keys", "pat");
   gc_test_client_send_message (peer, "one line to read", NULL);
   gc_test_client_send_message (peer, "and another", NULL);
-  WAIT_FOR (find_item (session, "and another") != NULL &&
-            message_row (window, "pat: and another") != NULL);
+  gc_test_wait (find_item (session, "and another") != NULL &&
+                message_row (window, "pat: and another") != NULL);
 
   /* Something written: Send is a stop. */
   set_compose_text (window, "hello");

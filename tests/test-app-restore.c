@@ -63,9 +63,9 @@ check_restored (gpointer user_data)
   /* The saved rooms are the start: no join dialog in the way. */
   g_assert_null (gc_window_get_join_dialog (window));
 
-  WAIT_FOR (gc_window_get_n_sessions (window) == 2 &&
-            connected (gc_window_get_nth_session (window, 0)) &&
-            connected (gc_window_get_nth_session (window, 1)));
+  gc_test_wait (gc_window_get_n_sessions (window) == 2 &&
+                connected (gc_window_get_nth_session (window, 0)) &&
+                connected (gc_window_get_nth_session (window, 1)));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gc_application_get_open_rooms (app))), ==, 2);
 
   for (guint i = 0; i < 2; i++)
@@ -80,16 +80,16 @@ check_restored (gpointer user_data)
       g_assert_true (shown_in (window, session));
       g_assert_true (gc_window_get_nth_session (window, i) == session);
       /* Its members: the peer who was there, and us. */
-      WAIT_FOR (find_member (session, peer_names[i]) != NULL);
+      gc_test_wait (find_member (session, peer_names[i]) != NULL);
       g_assert_nonnull (find_member (session, "erin"));
       /* The server saw us come back: the peer was told. */
-      WAIT_FOR (gc_test_client_count_queued (ctx->peers[i], GC_EVENT_JOIN) > ctx->joins_before[i]);
+      gc_test_wait (gc_test_client_count_queued (ctx->peers[i], GC_EVENT_JOIN) > ctx->joins_before[i]);
     }
 
   /* The room on screen shows the peer's name (its member list). */
-  WAIT_FOR (has_label (GTK_WIDGET (window),
-                       g_str_equal (gc_chat_session_get_room (gc_window_get_session (window)), room_codes[0])
-                       ? peer_names[0] : peer_names[1]));
+  gc_test_wait (has_label (GTK_WIDGET (window),
+                           g_str_equal (gc_chat_session_get_room (gc_window_get_session (window)), room_codes[0])
+                           ? peer_names[0] : peer_names[1]));
 
   /* Both stay saved for the start after this one. */
   saved = g_settings_get_value (settings, "open-rooms");

@@ -68,7 +68,7 @@ xdo (const char *args)
   process = g_subprocess_newv ((const char * const *) argv, G_SUBPROCESS_FLAGS_NONE, &error);
   g_assert_no_error (error);
   g_subprocess_wait_check_async (process, NULL, xdotool_done_cb, &done);
-  WAIT_FOR (done);
+  gc_test_wait (done);
 }
 
 static gulong
@@ -83,10 +83,10 @@ focus_window (gpointer window)
 {
   g_autofree char *args = NULL;
 
-  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  gc_test_wait (gtk_widget_get_mapped (GTK_WIDGET (window)));
   args = g_strdup_printf ("windowfocus --sync %lu", xid (window));
   xdo (args);
-  WAIT_FOR (gtk_window_is_active (GTK_WINDOW (window)));
+  gc_test_wait (gtk_window_is_active (GTK_WINDOW (window)));
 }
 
 /* Presses @keys (xdotool syntax, e.g. "ctrl+Next") on the focused window. */
@@ -239,7 +239,7 @@ start_notification_server (void)
   owner_id = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
                                            G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired_cb, NULL,
                                            &acquired, NULL);
-  WAIT_FOR (acquired);
+  gc_test_wait (acquired);
   return owner_id;
 }
 
@@ -279,8 +279,8 @@ join_room (GcWindow   *window,
   guint n = gc_window_get_n_sessions (window);
 
   gc_window_join (window, url, name, room);
-  WAIT_FOR (gc_window_get_n_sessions (window) == n + 1 && shows_room (window, room) &&
-            session_connected (window));
+  gc_test_wait (gc_window_get_n_sessions (window) == n + 1 && shows_room (window, room) &&
+                session_connected (window));
   return gc_window_get_session (window);
 }
 
@@ -473,18 +473,18 @@ test_rooms_keyboard (void)
 
   /* Ctrl+N: the join dialog, filled with this server and name. */
   press ("ctrl+n");
-  WAIT_FOR ((dialog = gc_window_get_join_dialog (window)) != NULL);
+  gc_test_wait ((dialog = gc_window_get_join_dialog (window)) != NULL);
   g_assert_cmpstr (widget_text (dialog_entry (dialog, "Server")), ==, ts.url);
   g_assert_cmpstr (widget_text (dialog_entry (dialog, "Name")), ==, "alice");
   focus_window (dialog);
   gtk_widget_grab_focus (dialog_entry (dialog, "Room"));
   press ("ctrl+a");
   type_text ("two");
-  WAIT_FOR (g_str_equal (widget_text (dialog_entry (dialog, "Room")), "two"));
+  gc_test_wait (g_str_equal (widget_text (dialog_entry (dialog, "Room")), "two"));
   press ("Return");
-  WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
-            session_connected (window));
-  WAIT_FOR (gc_window_get_join_dialog (window) == NULL);
+  gc_test_wait (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
+                session_connected (window));
+  gc_test_wait (gc_window_get_join_dialog (window) == NULL);
   two = gc_window_get_session (window);
   g_assert_true (two != one);
   /* The sidebar lists both, in the order joined. */
@@ -493,18 +493,18 @@ test_rooms_keyboard (void)
 
   focus_window (window);
   press ("ctrl+Prior");
-  WAIT_FOR (shows_room (window, "one"));
+  gc_test_wait (shows_room (window, "one"));
   g_assert_true (gc_room_view_get_active (view_of (window, one)));
   g_assert_false (gc_room_view_get_active (view_of (window, two)));
   press ("ctrl+Next");
-  WAIT_FOR (shows_room (window, "two"));
+  gc_test_wait (shows_room (window, "two"));
   /* Round the end. */
   press ("ctrl+Next");
-  WAIT_FOR (shows_room (window, "one"));
+  gc_test_wait (shows_room (window, "one"));
   press ("alt+2");
-  WAIT_FOR (shows_room (window, "two"));
+  gc_test_wait (shows_room (window, "two"));
   press ("alt+1");
-  WAIT_FOR (shows_room (window, "one"));
+  gc_test_wait (shows_room (window, "one"));
 
   /* The compose box has the keyboard: type, complete bob's name, send. */
   type_text ("hi b");
@@ -513,16 +513,16 @@ test_rooms_keyboard (void)
   text = get_compose_text (window);
   g_assert_cmpstr (text, ==, "hi bob from the keyboard");
   press ("Return");
-  WAIT_FOR ((item = find_item (one, "hi bob from the keyboard")) != NULL &&
-            gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait ((item = find_item (one, "hi bob from the keyboard")) != NULL &&
+                gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   gc_test_event_free (gc_test_client_wait_message (bob, "hi bob from the keyboard"));
   g_assert_null (find_item (two, "hi bob from the keyboard"));
 
   /* Ctrl+W leaves the room shown: bob sees alice go; room two stays. */
   g_object_ref (one);
   press ("ctrl+w");
-  WAIT_FOR (gc_window_get_n_sessions (window) == 1);
-  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
+  gc_test_wait (gc_window_get_n_sessions (window) == 1);
+  gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
   g_assert_cmpint (gc_chat_session_get_state (one), ==, GC_CHAT_SESSION_STATE_CLOSED);
   g_object_unref (one);
   g_assert_true (gc_window_get_session (window) == two);
@@ -530,7 +530,7 @@ test_rooms_keyboard (void)
 
   /* The last room too: the window stays, inviting to join. */
   press ("ctrl+w");
-  WAIT_FOR (gc_window_get_n_sessions (window) == 0);
+  gc_test_wait (gc_window_get_n_sessions (window) == 0);
   g_assert_null (gc_window_get_session (window));
   g_assert_nonnull (gc_test_a11y_find_showing (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LABEL, "Not in a room"));
 
@@ -563,8 +563,8 @@ test_unread (void)
   /* /join from the compose box: same server, same name. */
   set_compose_text (window, "/join Two");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
-  WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
-            session_connected (window));
+  gc_test_wait (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
+                session_connected (window));
   two = gc_window_get_session (window);
   g_assert_cmpstr (gc_chat_session_get_user_name (two), ==, "alice");
   g_assert_cmpstr (gc_chat_session_get_server_url (two), ==, ts.url);
@@ -581,7 +581,7 @@ test_unread (void)
   gc_test_client_send_message (bob, "first", NULL);
   gc_test_client_send_message (bob, "second", NULL);
   gc_test_client_send_message (bob, "alice, are you there?", NULL);
-  WAIT_FOR (gc_room_view_get_unread (view_one) == 3);
+  gc_test_wait (gc_room_view_get_unread (view_one) == 3);
   settle ();
   g_assert_cmpuint (gc_room_view_get_mentions (view_one), ==, 1);
   /* The row says so (below, to assistive technology too), shows the
@@ -609,20 +609,20 @@ test_unread (void)
   g_assert_false (has_label (row_one, "3"));
   g_assert_false (widget_has_class (row_one, "mentioned"));
   /* The mention is highlighted in the list. */
-  WAIT_FOR (message_row (window, "bob: alice, are you there?") != NULL);
+  gc_test_wait (message_row (window, "bob: alice, are you there?") != NULL);
   g_assert_true (widget_has_class (message_row (window, "bob: alice, are you there?"), "mention"));
 
   /* While it is shown, nothing more counts. */
   gc_test_client_send_message (bob, "fourth", NULL);
-  WAIT_FOR (find_item (one, "fourth") != NULL);
+  gc_test_wait (find_item (one, "fourth") != NULL);
   g_assert_cmpuint (gc_room_view_get_unread (view_one), ==, 0);
 
   /* /leave from the compose box. */
   set_compose_text (window, "/leave");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
-  WAIT_FOR (gc_window_get_n_sessions (window) == 1);
+  gc_test_wait (gc_window_get_n_sessions (window) == 1);
   g_assert_true (gc_window_get_session (window) == two);
-  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
+  gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_LEAVE) == 1);
 
   gc_test_client_free (bob);
   destroy_window (window);
@@ -695,7 +695,7 @@ test_tab_completion (void)
   /* A name that arrives later is offered too. */
   gc_test_client_free (bob);
   bob = gc_test_client_join_url (ts.url, "names", "Bea");
-  WAIT_FOR (find_member (session, "Bea") != NULL);
+  gc_test_wait (find_member (session, "Bea") != NULL);
   set_compose_text (window, "b");
   g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
   text = get_compose_text (window);
@@ -749,7 +749,7 @@ test_hosting (void)
 
   window = new_window ();
   gc_window_host (window, taken, "alice", "Party");
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   session = gc_window_get_session (window);
   host = gc_application_get_host (app);
   g_assert_nonnull (host);
@@ -780,13 +780,13 @@ test_hosting (void)
 
   /* Someone on the network joins through the first address shown. */
   bob = gc_test_client_join_url (shown[0], "party", "bob");
-  WAIT_FOR (find_member (session, "bob") != NULL);
+  gc_test_wait (find_member (session, "bob") != NULL);
   gc_test_client_send_message (bob, "hi alice, nice party", NULL);
-  WAIT_FOR (find_item (session, "hi alice, nice party") != NULL);
+  gc_test_wait (find_item (session, "hi alice, nice party") != NULL);
   set_compose_text (window, "welcome, bob");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "welcome, bob");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   gc_test_event_free (gc_test_client_wait_message (bob, "welcome, bob"));
   g_assert_cmpuint (gc_local_host_count_others (host), ==, 1);
 
@@ -798,7 +798,7 @@ test_hosting (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "stay");
   g_assert_null (gc_window_get_stop_hosting_dialog (window));
-  spin_for (100);
+  gc_test_run_for_ms (100);
   g_assert_true (session_connected (window));
   g_assert_false (bob->closed);
   /* Closing the window asks the same. */
@@ -810,30 +810,30 @@ test_hosting (void)
 
   /* Leaving the last hosted room stops hosting: bob gets close 1001. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
-  WAIT_FOR (bob->closed);
+  gc_test_wait (bob->closed);
   g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
-  WAIT_FOR (gc_application_get_host (app) == NULL);
+  gc_test_wait (gc_application_get_host (app) == NULL);
   g_assert_false (port_answers (port));
   gc_test_client_free (bob);
 
   /* Hosting again, and this time quitting for real. */
   gc_window_host (window, 0, "alice", "again");
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   host = gc_application_get_host (app);
   bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "again", "bob");
-  WAIT_FOR (gc_local_host_count_others (host) == 1);
+  gc_test_wait (gc_local_host_count_others (host) == 1);
   g_object_ref (window);
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
   question = gc_window_get_stop_hosting_dialog (window);
   g_assert_nonnull (question);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "leave");
-  WAIT_FOR (bob->closed);
+  gc_test_wait (bob->closed);
   g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
-  WAIT_FOR (gc_application_get_host (app) == NULL);
-  WAIT_FOR (count_app_windows () == 0);
+  gc_test_wait (gc_application_get_host (app) == NULL);
+  gc_test_wait (count_app_windows () == 0);
   g_object_unref (window);
   gc_test_client_free (bob);
-  spin_for (100);
+  gc_test_run_for_ms (100);
 }
 
 /* The join dialog's choice hosts the room here. */
@@ -855,18 +855,18 @@ test_hosting_from_dialog (void)
   g_assert_false (gtk_widget_get_sensitive (dialog_entry (dialog, "Server")));
   g_assert_true (gtk_widget_get_sensitive (join));
   click (join);
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   host = gc_application_get_host (app);
   g_assert_nonnull (host);
   g_assert_true (gc_room_view_get_hosted (GC_ROOM_VIEW (room_view (window))));
 
   bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "garden", "bob");
-  WAIT_FOR (find_member (gc_window_get_session (window), "bob") != NULL);
+  gc_test_wait (find_member (gc_window_get_session (window), "bob") != NULL);
 
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
-  WAIT_FOR (bob->closed);
+  gc_test_wait (bob->closed);
   g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
-  WAIT_FOR (gc_application_get_host (app) == NULL);
+  gc_test_wait (gc_application_get_host (app) == NULL);
 
   gc_test_client_free (bob);
   destroy_window (window);
@@ -914,7 +914,7 @@ clipboard_has (GdkClipboard *clipboard,
   g_autofree char *content = NULL;
 
   gdk_clipboard_read_text_async (clipboard, NULL, clipboard_read_cb, &content);
-  WAIT_FOR (content != NULL);
+  gc_test_wait (content != NULL);
   return g_str_equal (content, text);
 }
 
@@ -958,7 +958,7 @@ test_invite_in_app (void)
   g_assert_null (gc_window_get_session (window));
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window)), "join");
   g_assert_null (gc_window_get_invite_dialog (window));
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   session = gc_window_get_session (window);
   g_assert_cmpstr (gc_chat_session_get_room (session), ==, "linked");
   g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "carol");
@@ -1003,8 +1003,8 @@ test_invite_in_app (void)
   g_assert_cmpint (status, ==, 0);
   g_assert_nonnull (gc_window_get_invite_dialog (window));
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window)), "join");
-  WAIT_FOR (gc_window_get_n_sessions (window) == 2 && shows_room (window, "from-shell") &&
-            session_connected (window));
+  gc_test_wait (gc_window_get_n_sessions (window) == 2 && shows_room (window, "from-shell") &&
+                session_connected (window));
   g_clear_object (&command_line);
 
   /* A bad link on the command line is an error there. */
@@ -1032,8 +1032,8 @@ test_invite_in_app (void)
   g_assert_nonnull (find_showing_text (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_LABEL, "“asked”"));
   gtk_editable_set_text (GTK_EDITABLE (dialog_entry (dialog, "Name")), "dora");
   click (dialog_button (dialog, "Join"));
-  WAIT_FOR (gc_window_get_n_sessions (window) == 3 && shows_room (window, "asked") &&
-            session_connected (window));
+  gc_test_wait (gc_window_get_n_sessions (window) == 3 && shows_room (window, "asked") &&
+                session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_user_name (gc_window_get_session (window)), ==, "dora");
 
   /* A bad link is explained in the dialog. */
@@ -1125,7 +1125,7 @@ test_host_command_line (void)
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
                               GOCHAT_PATH, host_arg, "--name", "zoe", "--room", "cli-party", NULL);
   g_assert_no_error (error);
-  WAIT_FOR (find_listening_port (port, &found));
+  gc_test_wait (find_listening_port (port, &found));
 
   url = g_strdup_printf ("ws://127.0.0.1:%u", found);
   bob = gc_test_client_join_url (url, "cli-party", "bob");
@@ -1135,10 +1135,10 @@ test_host_command_line (void)
     if (g_str_equal (((GcUser *) g_ptr_array_index (welcome->welcome->members, i))->name, "zoe"))
       zoe_there = TRUE;
   if (!zoe_there)
-    WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_JOIN) == 1);
+    gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_JOIN) == 1);
 
   g_subprocess_send_signal (process, SIGTERM);
-  WAIT_FOR (bob->closed);
+  gc_test_wait (bob->closed);
   gc_test_client_free (bob);
 }
 
@@ -1184,30 +1184,30 @@ test_notifications (void)
   n = notifications->len;
   gc_test_client_send_message (bob, "just chatting", NULL);
   gc_test_client_send_message (bob, "@alice look at this", NULL);
-  WAIT_FOR (notifications->len == n + 1);
+  gc_test_wait (notifications->len == n + 1);
   g_assert_cmpstr (last_notification ()->summary, ==, "bob mentioned you in #news");
   g_assert_cmpstr (last_notification ()->body, ==, "@alice look at this");
   /* Only the mention: the plain line came first and, had it notified,
    * its notification would have arrived first. */
-  WAIT_FOR (find_item (session, "just chatting") != NULL);
+  gc_test_wait (find_item (session, "just chatting") != NULL);
   g_assert_cmpstr (((Notification *) g_ptr_array_index (notifications, n))->body, ==,
                    "@alice look at this");
 
   /* By choice: every message. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
   gc_test_client_send_message (bob, "a plain line", NULL);
-  WAIT_FOR (notifications->len == n + 2);
+  gc_test_wait (notifications->len == n + 2);
   g_assert_cmpstr (last_notification ()->summary, ==, "bob in #news");
   g_assert_cmpstr (last_notification ()->body, ==, "a plain line");
 
   /* Or never. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
   gc_test_client_send_message (bob, "alice, again", NULL);
-  WAIT_FOR (find_item (session, "alice, again") != NULL);
+  gc_test_wait (find_item (session, "alice, again") != NULL);
   /* Proof by a later line that does notify: exactly one more. */
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
   gc_test_client_send_message (bob, "after never", NULL);
-  WAIT_FOR (notifications->len >= n + 3);
+  gc_test_wait (notifications->len >= n + 3);
   g_assert_cmpuint (notifications->len, ==, n + 3);
   g_assert_cmpstr (last_notification ()->body, ==, "after never");
 
@@ -1216,15 +1216,15 @@ test_notifications (void)
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_ALL);
   n = notifications_closed;
   focus_window (window);
-  WAIT_FOR (notifications_closed > n);
+  gc_test_wait (notifications_closed > n);
   n = notifications->len;
   gc_test_client_send_message (bob, "alice: you are here", NULL);
-  WAIT_FOR (find_item (session, "alice: you are here") != NULL);
+  gc_test_wait (find_item (session, "alice: you are here") != NULL);
   /* Proof: away again, the next line notifies, and it is the only one. */
   focus_window (thief);
   g_assert_false (gtk_window_is_active (GTK_WINDOW (window)));
   gc_test_client_send_message (bob, "and now away", NULL);
-  WAIT_FOR (notifications->len >= n + 1);
+  gc_test_wait (notifications->len >= n + 1);
   g_assert_cmpuint (notifications->len, ==, n + 1);
   g_assert_cmpstr (last_notification ()->body, ==, "and now away");
 
@@ -1474,11 +1474,11 @@ test_accessibility (void)
   set_compose_text (window, "Loud and clear");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "Loud and clear");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
-  WAIT_FOR (find_item (session, "waves") != NULL);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (find_item (session, "waves") != NULL);
 
   /* The message rows say who said what. */
-  WAIT_FOR (tree_has_message (GTK_WIDGET (window), "bob: Can you hear me?"));
+  gc_test_wait (tree_has_message (GTK_WIDGET (window), "bob: Can you hear me?"));
   g_assert_true (tree_has_message (GTK_WIDGET (window), "bob waves"));
   g_assert_true (tree_has_message (GTK_WIDGET (window), "alice: Loud and clear"));
   g_assert_true (tree_has_message (GTK_WIDGET (window), "bob joined") ||
@@ -1588,9 +1588,9 @@ test_scale (void)
                        next_id);
       gc_chat_session_feed_event (session, json->str);
     }
-  WAIT_FOR (gtk_adjustment_get_upper (adj) > 2 * gtk_adjustment_get_page_size (adj));
-  WAIT_FOR (gtk_adjustment_get_value (adj) > 0);
-  spin_for (100);
+  gc_test_wait (gtk_adjustment_get_upper (adj) > 2 * gtk_adjustment_get_page_size (adj));
+  gc_test_wait (gtk_adjustment_get_value (adj) > 0);
+  gc_test_run_for_ms (100);
   gtk_adjustment_set_value (adj, 0);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
 
@@ -1633,10 +1633,10 @@ test_scale (void)
     graphene_rect_t bounds;
 
     /* (The list is as tall as what its scrolled window shows.) */
-    WAIT_FOR ((row = find_item_row (list, newest)) != NULL &&
-              gtk_widget_compute_bounds (row, list, &bounds) &&
-              bounds.origin.y >= -1 &&
-              bounds.origin.y + bounds.size.height <= gtk_widget_get_height (list) + 1);
+    gc_test_wait ((row = find_item_row (list, newest)) != NULL &&
+                  gtk_widget_compute_bounds (row, list, &bounds) &&
+                  bounds.origin.y >= -1 &&
+                  bounds.origin.y + bounds.size.height <= gtk_widget_get_height (list) + 1);
   }
   /* Rows are recycled: GtkListView keeps a couple of hundred at most,
    * however long the room. */
@@ -1673,7 +1673,7 @@ test_scale (void)
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   g_test_message ("jump to the top: %.1f ms", elapsed_ms (start));
   first = g_list_model_get_item (gc_chat_session_get_messages (session), 0);
-  WAIT_FOR (find_item_row (list, first) != NULL);
+  gc_test_wait (find_item_row (list, first) != NULL);
 
   /* The room stays bounded: beyond 100,000 lines the oldest go. */
   for (guint i = 0; i < SCALE_BATCH; i++, next_id++)

@@ -75,12 +75,12 @@ newest_in_view (GcWindow *window)
 static void
 assert_newest_stays_in_view (GcWindow *window)
 {
-  WAIT_FOR (newest_in_view (window));
+  gc_test_wait (newest_in_view (window));
   for (guint i = 0; i < 5; i++)
     {
       gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-      spin_for (60);
-      WAIT_FOR (newest_in_view (window));
+      gc_test_run_for_ms (60);
+      gc_test_wait (newest_in_view (window));
     }
 }
 
@@ -97,7 +97,7 @@ say_lines (GcTestClient *peer,
       g_snprintf (text, sizeof text, "%s %u", prefix, i);
       gc_test_client_send_message (peer, text, NULL);
     }
-  WAIT_FOR (gc_test_client_count_queued (peer, GC_EVENT_MESSAGE) == before + n);
+  gc_test_wait (gc_test_client_count_queued (peer, GC_EVENT_MESSAGE) == before + n);
 }
 
 static void
@@ -128,17 +128,17 @@ test_join_with_history (void)
 
   window = join_through_dialog (&ts, "erin", "history");
   session = gc_window_get_session (window);
-  WAIT_FOR (find_item (session, "old line 150") != NULL);
+  gc_test_wait (find_item (session, "old line 150") != NULL);
   assert_newest_stays_in_view (window);
 
   /* What comes next shows, too: a peer's line, and one's own. */
   gc_test_client_send_message (peer, "after the history", NULL);
-  WAIT_FOR (find_item (session, "after the history") != NULL);
+  gc_test_wait (find_item (session, "after the history") != NULL);
   assert_newest_stays_in_view (window);
 
   set_compose_text (window, "my own line");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
-  WAIT_FOR (find_item (session, "my own line") != NULL);
+  gc_test_wait (find_item (session, "my own line") != NULL);
   assert_newest_stays_in_view (window);
 
   gc_test_client_free (peer);
@@ -160,7 +160,7 @@ test_burst (void)
   session = gc_window_get_session (window);
   peer = gc_test_client_join_url (ts.url, "burst", "pat");
   say_lines (peer, "burst line", 300);
-  WAIT_FOR (find_item (session, "burst line 300") != NULL);
+  gc_test_wait (find_item (session, "burst line 300") != NULL);
   assert_newest_stays_in_view (window);
 
   gc_test_client_free (peer);
@@ -192,11 +192,11 @@ test_long_own_message (void)
   text = g_string_free (words, FALSE);
   set_compose_text (window, text);
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
-  WAIT_FOR (find_item (session, text) != NULL);
+  gc_test_wait (find_item (session, text) != NULL);
   assert_newest_stays_in_view (window);
 
   gc_test_client_send_message (peer, "short reply", NULL);
-  WAIT_FOR (find_item (session, "short reply") != NULL);
+  gc_test_wait (find_item (session, "short reply") != NULL);
   assert_newest_stays_in_view (window);
 
   gc_test_client_free (peer);
@@ -230,7 +230,7 @@ test_many_lines (void)
         settle ();
     }
   g_string_free (json, TRUE);
-  WAIT_FOR (find_item (session, "line 100000") != NULL);
+  gc_test_wait (find_item (session, "line 100000") != NULL);
   assert_newest_stays_in_view (window);
 
   destroy_window (window);
@@ -253,12 +253,12 @@ test_resize (void)
 
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 420);
   gtk_widget_queue_resize (GTK_WIDGET (window));
-  WAIT_FOR (gtk_widget_get_height (GTK_WIDGET (window)) <= 430);
+  gc_test_wait (gtk_widget_get_height (GTK_WIDGET (window)) <= 430);
   assert_newest_stays_in_view (window);
 
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 760);
   gtk_widget_queue_resize (GTK_WIDGET (window));
-  WAIT_FOR (gtk_widget_get_height (GTK_WIDGET (window)) >= 740);
+  gc_test_wait (gtk_widget_get_height (GTK_WIDGET (window)) >= 740);
   assert_newest_stays_in_view (window);
 
   gc_test_client_free (peer);
@@ -296,7 +296,7 @@ test_read_back (void)
       gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) - gtk_adjustment_get_page_size (adj));
       gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
     }
-  spin_for (100);
+  gc_test_run_for_ms (100);
   g_assert_false (newest_in_view (window));
 
   /* Some line on screen now: it must stay where it is. */
@@ -312,11 +312,11 @@ test_read_back (void)
   g_assert_true (row_bounds (list, anchor, &before));
 
   say_lines (peer, "while reading", 30);
-  WAIT_FOR (find_item (session, "while reading 30") != NULL);
-  WAIT_FOR ((button = new_messages_button (window)) != NULL);
+  gc_test_wait (find_item (session, "while reading 30") != NULL);
+  gc_test_wait ((button = new_messages_button (window)) != NULL);
   g_assert_cmpstr (widget_text (button), ==, "30 new messages ↓");
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  spin_for (100);
+  gc_test_run_for_ms (100);
   g_assert_true (row_bounds (list, anchor, &after));
   g_assert_cmpfloat_with_epsilon (after.origin.y, before.origin.y, 2);
   g_assert_false (newest_in_view (window));
@@ -325,13 +325,13 @@ test_read_back (void)
 
   click (button);
   assert_newest_stays_in_view (window);
-  WAIT_FOR (!gtk_widget_get_visible (button));
+  gc_test_wait (!gtk_widget_get_visible (button));
   g_assert_cmpuint (gc_room_view_get_unread (GC_ROOM_VIEW (room_view (window))), ==, 0);
 
   /* Ctrl+End (room.scroll-to-end) brings the end back too. */
   gtk_adjustment_set_value (adj, 0);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  WAIT_FOR (!newest_in_view (window));
+  gc_test_wait (!newest_in_view (window));
   gtk_widget_activate_action (room_view (window), "room.scroll-to-end", NULL);
   assert_newest_stays_in_view (window);
 
@@ -352,7 +352,7 @@ test_read_back (void)
         pos++;
       }
     gtk_widget_activate_action (list, "list.scroll-to-item", "u", pos);
-    WAIT_FOR (item_in_view (list, first));
+    gc_test_wait (item_in_view (list, first));
     row = message_row (window, "pat: while reading 1");
     g_assert_nonnull (row);
     g_assert_true (has_label (row, "New Messages"));

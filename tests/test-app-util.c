@@ -13,13 +13,6 @@
 
 GcApplication *app;
 
-/* Lets pending work (frames, layout, drawing) run for a little while. */
-void
-spin_for (guint ms)
-{
-  gc_test_run_for_ms (ms);
-}
-
 void
 settle (void)
 {
@@ -90,7 +83,7 @@ destroy_window (GcWindow *window)
 {
   gtk_window_destroy (GTK_WINDOW (window));
   /* Let the closing handshakes and pending frames run out. */
-  spin_for (100);
+  gc_test_run_for_ms (100);
 }
 
 /* What a click ends in: "clicked", at once (gtk_widget_activate() on a
@@ -526,8 +519,8 @@ join_through_dialog (TestServer *ts,
   g_assert_true (gtk_widget_get_sensitive (join));
   click (join);
 
-  WAIT_FOR (session_connected (window));
-  WAIT_FOR (gc_window_get_join_dialog (window) == NULL);
+  gc_test_wait (session_connected (window));
+  gc_test_wait (gc_window_get_join_dialog (window) == NULL);
   /* The room's history is in. */
   settle ();
   return window;

@@ -33,10 +33,8 @@ extern GcApplication *app;
 /* Waiting                                                              */
 /* ------------------------------------------------------------------ */
 
-/* WAIT_FOR (expression): tests/lib's one wait (gc-test-wait.h), which
- * also wakes every 50 ms, as some conditions follow layout and drawing
- * rather than one callback. */
-#define WAIT_FOR(expr) gc_test_wait (expr)
+/* Waiting is tests/lib's one wait, gc_test_wait (condition), and
+ * gc_test_run_for_ms() lets time pass (gc-test-wait.h). */
 
 /* gtk_test_init(), then what every app test needs of GTK's settings. */
 void test_app_init (int    *argc,
@@ -59,9 +57,6 @@ void test_app_setup (int               *argc,
                      TestAppSetupFlags  flags);
 /* g_test_run(), then frees `app` and waits for GLib's pool threads. */
 int  test_app_run   (void);
-
-/* Lets pending work (frames, layout, drawing) run for a little while. */
-void spin_for (guint ms);
 
 /* Runs what is ready now (such as the batch of lines that arrived, which
  * reaches the model in an idle), without waiting for anything. */

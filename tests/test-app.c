@@ -168,7 +168,7 @@ test_proxy_free (TestProxy *proxy)
   g_object_unref (proxy->service);
   g_free (proxy->url);
   /* Let the cancelled reads and writes finish. */
-  spin_for (50);
+  gc_test_run_for_ms (50);
 }
 
 /* ------------------------------------------------------------------ */
@@ -396,11 +396,11 @@ test_chat (void)
   g_assert_cmpstr (left, ==, "");
 
   /* The echo turns the same line delivered: no second line. */
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   g_assert_cmpuint (gc_message_item_get_id (item), >, 0);
   g_assert_cmpuint (count_items (session, "hello, room"), ==, 1);
-  WAIT_FOR ((row = message_row (window, "alice: hello, room")) != NULL &&
-            gtk_widget_get_mapped (row));
+  gc_test_wait ((row = message_row (window, "alice: hello, room")) != NULL &&
+                gtk_widget_get_mapped (row));
   g_assert_true (widget_has_class (row, "own"));
   g_assert_false (widget_has_class (row, "pending"));
   /* The sender's name shows. */
@@ -408,20 +408,20 @@ test_chat (void)
 
   /* Someone else joins: member list and a system line. */
   bob = gc_test_client_join_url (ts.url, "chat-room", "bob");
-  WAIT_FOR (find_member (session, "bob") != NULL);
+  gc_test_wait (find_member (session, "bob") != NULL);
   g_assert_false (gc_room_member_get_own (find_member (session, "bob")));
-  WAIT_FOR (find_item (session, "bob joined") != NULL);
-  WAIT_FOR (has_label (member_list (window), "bob"));
+  gc_test_wait (find_item (session, "bob joined") != NULL);
+  gc_test_wait (has_label (member_list (window), "bob"));
   g_assert_cmpstr (widget_text (member_count (window)), ==, "2 members");
   g_assert_true (gtk_widget_get_mapped (member_count (window)));
 
   /* bob's message reaches alice with the other style. */
   gc_test_client_send_message (bob, "hi alice", NULL);
-  WAIT_FOR ((item = find_item (session, "hi alice")) != NULL);
+  gc_test_wait ((item = find_item (session, "hi alice")) != NULL);
   g_assert_false (gc_message_item_get_own (item));
   g_assert_cmpstr (gc_message_item_get_sender_id (item), ==, gc_test_client_get_you (bob)->id);
-  WAIT_FOR ((row = message_row (window, "bob: hi alice")) != NULL &&
-            gtk_widget_get_mapped (row));
+  gc_test_wait ((row = message_row (window, "bob: hi alice")) != NULL &&
+                gtk_widget_get_mapped (row));
   g_assert_false (widget_has_class (row, "own"));
   /* The sender's name shows, in bob's colour. */
   g_assert_true (widget_has_class (gc_test_a11y_get (row, GTK_ACCESSIBLE_ROLE_LABEL, "bob"),
@@ -429,42 +429,42 @@ test_chat (void)
 
   /* Typing shows under the messages, and goes with bob's next message. */
   gc_test_client_send_text (bob, "{\"type\":\"typing\",\"active\":true}");
-  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "bob is typing…") == 0);
+  gc_test_wait (g_strcmp0 (widget_text (typing_status (window)), "bob is typing…") == 0);
   g_assert_true (gc_room_member_get_typing (find_member (session, "bob")));
   gc_test_client_send_message (bob, "done typing", NULL);
-  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "") == 0);
+  gc_test_wait (g_strcmp0 (widget_text (typing_status (window)), "") == 0);
   g_assert_false (gc_room_member_get_typing (find_member (session, "bob")));
 
   /* Typing that is not refreshed expires after about 6 s. */
   gc_test_client_send_text (bob, "{\"type\":\"typing\",\"active\":true}");
-  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "bob is typing…") == 0);
+  gc_test_wait (g_strcmp0 (widget_text (typing_status (window)), "bob is typing…") == 0);
   typing_since = g_get_monotonic_time ();
-  WAIT_FOR (g_strcmp0 (widget_text (typing_status (window)), "") == 0);
+  gc_test_wait (g_strcmp0 (widget_text (typing_status (window)), "") == 0);
   g_assert_cmpint (g_get_monotonic_time () - typing_since, >=, 5 * G_USEC_PER_SEC);
 
   /* Rename: the list follows, and a system line says so. */
   rename = gc_request_build_rename ("Bobby");
   gc_test_client_send_text (bob, rename);
-  WAIT_FOR (find_member (session, "Bobby") != NULL);
+  gc_test_wait (find_member (session, "Bobby") != NULL);
   g_assert_null (find_member (session, "bob"));
-  WAIT_FOR (find_item (session, "bob is now known as Bobby") != NULL);
-  WAIT_FOR (has_label (member_list (window), "Bobby"));
+  gc_test_wait (find_item (session, "bob is now known as Bobby") != NULL);
+  gc_test_wait (has_label (member_list (window), "Bobby"));
 
   /* Our own typing reaches bob, at most every few seconds. */
   set_compose_text (window, "typing something");
-  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 1);
+  gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 1);
   gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (GTK_TEXT_VIEW (compose_box (window))), " more", -1);
-  spin_for (200);
+  gc_test_run_for_ms (200);
   g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_TYPING), ==, 1);
   set_compose_text (window, "");
-  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 2);
+  gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 2);
 
   /* Leave: gone from the list, with a line. */
   gc_test_client_close (bob, GC_WS_CLOSE_NORMAL);
   gc_test_client_wait_closed (bob);
-  WAIT_FOR (find_member (session, "Bobby") == NULL);
-  WAIT_FOR (find_item (session, "Bobby left") != NULL);
-  WAIT_FOR (g_strcmp0 (widget_text (member_count (window)), "1 member") == 0);
+  gc_test_wait (find_member (session, "Bobby") == NULL);
+  gc_test_wait (find_item (session, "Bobby left") != NULL);
+  gc_test_wait (g_strcmp0 (widget_text (member_count (window)), "1 member") == 0);
 
   gc_test_client_free (bob);
   destroy_window (window);
@@ -497,7 +497,7 @@ test_commands (void)
   g_assert_true (press_compose_key (window, GDK_KEY_Return, 0));
   item = find_item (session, "first line\nsecond line");
   g_assert_nonnull (item);
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   g_assert_true (press_compose_key (window, GDK_KEY_KP_Enter, 0));
   g_assert_false (press_compose_key (window, GDK_KEY_a, 0));
 
@@ -507,7 +507,7 @@ test_commands (void)
   item = find_item (session, "waves");
   g_assert_nonnull (item);
   g_assert_cmpint (gc_message_item_get_kind (item), ==, GC_MESSAGE_ITEM_EMOTE);
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   set_compose_text (window, "//not a command");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
@@ -528,17 +528,17 @@ test_commands (void)
 
   set_compose_text (window, "/nick Caroline");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
-  WAIT_FOR (g_strcmp0 (gc_chat_session_get_user_name (session), "Caroline") == 0);
-  WAIT_FOR (find_item (session, "You are now known as Caroline") != NULL);
+  gc_test_wait (g_strcmp0 (gc_chat_session_get_user_name (session), "Caroline") == 0);
+  gc_test_wait (find_item (session, "You are now known as Caroline") != NULL);
   g_assert_nonnull (strstr (widget_text (gc_test_a11y_get_description (room_title (window))), "Caroline"));
   g_assert_true (gc_room_member_get_own (find_member (session, "Caroline")));
 
   /* A name someone has: the server's refusal shows as a line. */
   dora = gc_test_client_join_url (ts.url, "commands", "Dora");
-  WAIT_FOR (find_member (session, "Dora") != NULL);
+  gc_test_wait (find_member (session, "Dora") != NULL);
   set_compose_text (window, "/nick DORA");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
-  WAIT_FOR (g_str_has_prefix (last_line (session), "Could not change your name: "));
+  gc_test_wait (g_str_has_prefix (last_line (session), "Could not change your name: "));
   g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "Caroline");
 
   /* An invalid name never leaves the app. */
@@ -585,8 +585,8 @@ test_name_taken (void)
   g_assert_false (gtk_widget_get_sensitive (join));
 
   /* The suggestion is the one button that offers it. */
-  WAIT_FOR ((suggestion = gc_test_a11y_find_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON,
-                                                     "Use “BOB2”")) != NULL);
+  gc_test_wait ((suggestion = gc_test_a11y_find_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON,
+                                                         "Use “BOB2”")) != NULL);
   g_assert_nonnull (strstr (widget_text (dialog_status (dialog)), "already goes by “BOB”"));
   g_assert_null (gc_window_get_session (window));
   g_assert_true (gtk_widget_get_sensitive (join));
@@ -596,7 +596,7 @@ test_name_taken (void)
   g_assert_cmpstr (widget_text (dialog_entry (dialog, "Name")), ==, "BOB2");
   g_assert_false (gtk_widget_get_visible (suggestion));
   click (join);
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_user_name (gc_window_get_session (window)), ==, "BOB2");
 
   gc_test_client_free (bob);
@@ -630,7 +630,7 @@ test_join_failures (void)
   fill_dialog (dialog, ts.url, "second", "small");
   n_buttons = count_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON);
   click (join);
-  WAIT_FOR (gtk_widget_get_sensitive (join));
+  gc_test_wait (gtk_widget_get_sensitive (join));
   g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)),
                                    "The server did not let you in: "));
   g_assert_cmpuint (count_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON), ==, n_buttons);
@@ -641,7 +641,7 @@ test_join_failures (void)
   test_server_stop (&ts);
   fill_dialog (dialog, dead_url, "second", "small");
   click (join);
-  WAIT_FOR (gtk_widget_get_sensitive (join));
+  gc_test_wait (gtk_widget_get_sensitive (join));
   g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)),
                                    "Could not reach the server at ws://127.0.0.1:"));
   g_assert_null (gc_window_get_session (window));
@@ -676,9 +676,9 @@ test_untrusted_text (void)
   mallory = gc_test_client_join_url (ts.url, "markup", "<span color='red'>m</span>");
 
   gc_test_client_send_message (mallory, text, NULL);
-  WAIT_FOR ((item = find_item (session, text)) != NULL);
+  gc_test_wait ((item = find_item (session, text)) != NULL);
   row_name = g_strdup_printf ("<span color='red'>m</span>: %s", text);
-  WAIT_FOR ((row = message_row (window, row_name)) != NULL && gtk_widget_get_mapped (row));
+  gc_test_wait ((row = message_row (window, row_name)) != NULL && gtk_widget_get_mapped (row));
 
   /* What shows is the text, character for character (the label reading
    * it exists), and the name as it is, not as markup. */
@@ -734,14 +734,14 @@ test_reconnect (void)
   window = join_through_dialog (&ts, "alice", "resume");
   session = gc_window_get_session (window);
   bob = gc_test_client_join_url (ts.url, "resume", "bob");
-  WAIT_FOR (find_member (session, "bob") != NULL);
+  gc_test_wait (find_member (session, "bob") != NULL);
 
   set_compose_text (window, "before the drop");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "before the drop");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
   gc_test_client_send_message (bob, "bob before", NULL);
-  WAIT_FOR (find_item (session, "bob before") != NULL);
+  gc_test_wait (find_item (session, "bob before") != NULL);
   g_assert_false (banner_shown (window));
 
   /* The link dies without a close frame. */
@@ -749,15 +749,15 @@ test_reconnect (void)
   bob_leaves = gc_test_client_count_queued (bob, GC_EVENT_LEAVE);
   bob_joins = gc_test_client_count_queued (bob, GC_EVENT_JOIN);
   gc_ws_connection_abort (gc_chat_session_get_connection (session));
-  WAIT_FOR (banner_shown (window));
+  gc_test_wait (banner_shown (window));
   g_assert_true (g_str_has_prefix (widget_text (banner (window)),
                                    "Connection lost — reconnecting"));
 
   /* What bob says meanwhile arrives with the resume. */
   gc_test_client_send_message (bob, "bob during the drop", NULL);
-  WAIT_FOR (session_connected (window));
-  WAIT_FOR (find_item (session, "bob during the drop") != NULL);
-  WAIT_FOR (!banner_shown (window));
+  gc_test_wait (session_connected (window));
+  gc_test_wait (find_item (session, "bob during the drop") != NULL);
+  gc_test_wait (!banner_shown (window));
   g_assert_cmpuint (count_items (session, "before the drop"), ==, 1);
   g_assert_cmpuint (count_items (session, "bob before"), ==, 1);
   g_assert_cmpuint (count_items (session, "bob during the drop"), ==, 1);
@@ -771,25 +771,25 @@ test_reconnect (void)
   set_compose_text (window, "after the drop");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "after the drop");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   /* The server goes away altogether. */
   port = ts.port;
   gc_test_client_free (bob);
   test_server_stop (&ts);
-  WAIT_FOR (banner_shown (window));
-  WAIT_FOR (gc_chat_session_get_attempt (session) >= 2);
+  gc_test_wait (banner_shown (window));
+  gc_test_wait (gc_chat_session_get_attempt (session) >= 2);
   g_assert_true (g_str_has_prefix (widget_text (banner (window)),
                                    "Connection lost — reconnecting"));
 
   /* It comes back on the same port; Reconnect Now does not wait. */
   test_server_start (&ts, NULL, port);
-  WAIT_FOR (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
   settle ();
   n_lines = g_list_model_get_n_items (gc_chat_session_get_messages (session));
   click (room_widget (window, GTK_ACCESSIBLE_ROLE_BUTTON, "Reconnect Now"));
-  WAIT_FOR (session_connected (window));
-  WAIT_FOR (!banner_shown (window));
+  gc_test_wait (session_connected (window));
+  gc_test_wait (!banner_shown (window));
   settle ();
 
   /* A fresh server knew nothing of us: lines say we joined again and
@@ -803,7 +803,7 @@ test_reconnect (void)
   set_compose_text (window, "on the new server");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "on the new server");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   destroy_window (window);
   test_server_free (&ts);
@@ -842,23 +842,23 @@ test_refused_and_retry (void)
       gtk_widget_activate_action (room_view (window), "room.send", NULL);
     }
   failed = find_item (session, "burst 2");
-  WAIT_FOR (gc_message_item_get_state (failed) != GC_MESSAGE_ITEM_PENDING);
+  gc_test_wait (gc_message_item_get_state (failed) != GC_MESSAGE_ITEM_PENDING);
   g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_FAILED);
   g_assert_nonnull (gc_message_item_get_error (failed));
 
-  WAIT_FOR ((row = message_row (window, "dan: burst 2")) != NULL && gtk_widget_get_mapped (row));
+  gc_test_wait ((row = message_row (window, "dan: burst 2")) != NULL && gtk_widget_get_mapped (row));
   g_assert_true (widget_has_class (row, "failed"));
-  WAIT_FOR (has_label (GTK_WIDGET (row), gc_message_item_get_error (failed)));
+  gc_test_wait (has_label (GTK_WIDGET (row), gc_message_item_get_error (failed)));
   retry = gc_test_a11y_find (row, GTK_ACCESSIBLE_ROLE_BUTTON, "Retry");
   g_assert_nonnull (retry);
   g_assert_true (gtk_widget_get_mapped (retry));
 
   /* Retry once the bucket has refilled. */
-  spin_for (1500);
+  gc_test_run_for_ms (1500);
   click (retry);
   g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_PENDING);
-  WAIT_FOR (gc_message_item_get_state (failed) == GC_MESSAGE_ITEM_DELIVERED);
-  WAIT_FOR (!widget_has_class (row, "failed"));
+  gc_test_wait (gc_message_item_get_state (failed) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (!widget_has_class (row, "failed"));
   g_assert_cmpuint (count_items (session, "burst 2"), ==, 1);
   g_assert_cmpint (gc_message_item_get_state (find_item (session, "burst 0")), ==,
                    GC_MESSAGE_ITEM_DELIVERED);
@@ -902,7 +902,7 @@ test_scrolling (void)
       g_snprintf (text, sizeof text, "line %u", i);
       gc_test_client_send_message (bob, text, NULL);
     }
-  WAIT_FOR (gc_test_client_count_queued (bob, GC_EVENT_MESSAGE) == 60);
+  gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_MESSAGE) == 60);
 
   window = join_through_dialog (&ts, "erin", "scroll");
   session = gc_window_get_session (window);
@@ -911,27 +911,27 @@ test_scrolling (void)
   g_assert_nonnull (find_item (session, "line 59"));
 
   /* At the bottom, following. */
-  WAIT_FOR (gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj) * 2);
-  WAIT_FOR (at_bottom (adj));
+  gc_test_wait (gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj) * 2);
+  gc_test_wait (at_bottom (adj));
   gc_test_client_send_message (bob, "followed", NULL);
-  WAIT_FOR (find_item (session, "followed") != NULL);
-  spin_for (100);
-  WAIT_FOR (at_bottom (adj));
+  gc_test_wait (find_item (session, "followed") != NULL);
+  gc_test_run_for_ms (100);
+  gc_test_wait (at_bottom (adj));
   g_assert_null (new_messages_button (window));
 
   /* Scrolled up: new lines are counted, not followed. */
   gtk_adjustment_set_value (adj, 0);
-  spin_for (100);
+  gc_test_run_for_ms (100);
   gc_test_client_send_message (bob, "new 1", NULL);
   gc_test_client_send_message (bob, "new 2", NULL);
-  WAIT_FOR (find_item (session, "new 2") != NULL);
-  WAIT_FOR ((jump = new_messages_button (window)) != NULL);
+  gc_test_wait (find_item (session, "new 2") != NULL);
+  gc_test_wait ((jump = new_messages_button (window)) != NULL);
   g_assert_cmpstr (widget_text (jump), ==, "2 new messages ↓");
-  spin_for (100);
+  gc_test_run_for_ms (100);
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
 
   click (jump);
-  WAIT_FOR (at_bottom (adj));
+  gc_test_wait (at_bottom (adj));
   g_assert_false (gtk_widget_get_visible (jump));
   g_assert_null (new_messages_button (window));
 
@@ -977,7 +977,7 @@ test_tls (void)
   join = dialog_button (dialog, "Join");
   fill_dialog (dialog, ts.url, "tess", "secure");
   click (join);
-  WAIT_FOR (gtk_widget_get_sensitive (join));
+  gc_test_wait (gtk_widget_get_sensitive (join));
   prefix = g_strdup_printf ("The secure connection to %s failed: ", ts.url);
   g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)), prefix));
   g_assert_null (gc_window_get_session (window));
@@ -987,7 +987,7 @@ test_tls (void)
   session = gc_chat_session_new (ts.url, "tess", "secure");
   gc_chat_session_set_tls_database (session, database);
   gc_chat_session_join_async (session, join_cb, &outcome);
-  WAIT_FOR (outcome != NULL);
+  gc_test_wait (outcome != NULL);
   g_assert_error (outcome, G_IO_ERROR, G_IO_ERROR_EXISTS);
 
   /* (With no room, closing the dialog would close the window.) */
@@ -996,7 +996,7 @@ test_tls (void)
   set_compose_text (window, "over TLS");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "over TLS");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   destroy_window (window);
   test_server_free (&ts);
@@ -1023,28 +1023,28 @@ test_dead_link (void)
 
   window = new_window ();
   gc_window_join (window, proxy.url, "alice", "dead-link");
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   session = gc_window_get_session (window);
   gc_chat_session_set_keepalive (session, 1, 3);
   gc_test_client_send_message (bob, "before", NULL);
-  WAIT_FOR (find_item (session, "before") != NULL);
+  gc_test_wait (find_item (session, "before") != NULL);
 
   old_connection = gc_chat_session_get_connection (session);
   test_proxy_freeze (&proxy);
   frozen_at = g_get_monotonic_time ();
   gc_test_client_send_message (bob, "into the void", NULL);
 
-  WAIT_FOR (gc_chat_session_get_connection (session) != old_connection);
+  gc_test_wait (gc_chat_session_get_connection (session) != old_connection);
   detected_in = g_get_monotonic_time () - frozen_at;
-  WAIT_FOR (banner_shown (window));
+  gc_test_wait (banner_shown (window));
   g_test_message ("dead link noticed after %.1f s", detected_in / 1e6);
   /* Noticed by the keepalive: after the timeout, not much later. */
   g_assert_cmpint (detected_in, >=, 2 * G_USEC_PER_SEC);
   g_assert_cmpint (detected_in, <=, 6 * G_USEC_PER_SEC);
 
-  WAIT_FOR (session_connected (window));
-  WAIT_FOR (find_item (session, "into the void") != NULL);
-  WAIT_FOR (!banner_shown (window));
+  gc_test_wait (session_connected (window));
+  gc_test_wait (find_item (session, "into the void") != NULL);
+  gc_test_wait (!banner_shown (window));
   g_assert_cmpuint (count_items (session, "before"), ==, 1);
   g_assert_cmpuint (count_items (session, "into the void"), ==, 1);
   g_assert_null (find_item (session, "Reconnected. The server did not keep your place, so you joined again."));
@@ -1054,7 +1054,7 @@ test_dead_link (void)
   set_compose_text (window, "back");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
   item = find_item (session, "back");
-  WAIT_FOR (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
+  gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   gc_test_client_free (bob);
   destroy_window (window);
@@ -1073,7 +1073,7 @@ test_command_line (void)
   window = new_window ();
   gc_window_join (window, ts.url, "frank", "Direct");
   g_assert_null (gc_window_get_join_dialog (window));
-  WAIT_FOR (session_connected (window));
+  gc_test_wait (session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "direct");
   g_assert_null (gc_window_get_join_dialog (window));
   destroy_window (window);
