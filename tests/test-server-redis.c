@@ -680,6 +680,59 @@ test_pubsub_killed (GcTestCluster *cluster,
     }
 }
 
+/* The welcome's history keeps a single node's byte budget (§6.1): half
+ * the slow-reader bound, at most 512 KiB, the newest messages first. */
+static void
+test_welcome_history_budget (GcTestCluster *cluster,
+                             gconstpointer  data)
+{
+  const char * const small_args[] = { "--max-queue-bytes", "65536", NULL };
+  const gsize budget = 65536 / 2;
+  g_autoptr(GcTestServerProcess) small = NULL;
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) carol = NULL;
+  g_autoptr(GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_event_free);
+  g_autofree char *padding = g_strnfill (3000, 'x');
+  GPtrArray *history;
+  gsize bytes = 0;
+  const guint n = 20;
+
+  if (gc_test_cluster_skip (cluster))
+    return;
+
+  small = gc_test_cluster_start_node (cluster, small_args);
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "budget", "Alice");
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("%u-%s", i, padding);
+
+      gc_test_client_send_message (alice, text, NULL);
+      g_ptr_array_add (sent, gc_test_client_wait_message (alice, text));
+    }
+
+  /* 20 of some 3 kB: all of them under the default budget... */
+  carol = gc_test_client_join (gc_test_cluster_port (cluster, 1), "budget", "Carol");
+  g_assert_cmpuint (carol->welcome->event->welcome->history->len, ==, n);
+
+  /* ...the newest that fit in 32 KiB under a 64 KiB bound. */
+  bob = gc_test_client_join (small->port, "budget", "Bob");
+  history = bob->welcome->event->welcome->history;
+  g_assert_cmpuint (history->len, >, 0);
+  g_assert_cmpuint (history->len, <, n);
+  for (guint i = 0; i < history->len; i++)
+    {
+      GcMessage *had = g_ptr_array_index (history, i);
+      GcTestEvent *event = g_ptr_array_index (sent, n - history->len + i);
+
+      g_assert_cmpuint (had->id, ==, event->event->message->id);
+      bytes += strlen (event->json);
+    }
+  g_assert_cmpuint (bytes, <=, budget);
+  g_assert_cmpuint (bytes + strlen (((GcTestEvent *) g_ptr_array_index (sent, n - history->len - 1))->json),
+                    >, budget);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -707,6 +760,9 @@ main (int    argc,
                        test_max_members_across_nodes);
 
   gc_test_add_cluster ("/server-redis/pubsub-killed", NULL, test_pubsub_killed);
+
+  gc_test_add_cluster ("/server-redis/welcome-history-budget", NULL,
+                       test_welcome_history_budget);
 
   return gc_test_run ();
 }

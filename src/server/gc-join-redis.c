@@ -107,6 +107,7 @@ build_welcome (GcRedisJoin             *join,
     .history = history,
     .limits = gc_server_get_limits (server),
   };
+  gsize budget = gc_room_history_budget (config), history_bytes = 0;
 
   for (guint i = 0; result->members != NULL && i < result->members->len; i++)
     {
@@ -114,17 +115,34 @@ build_welcome (GcRedisJoin             *join,
 
       g_ptr_array_add (users, gc_user_new (m->user_id, m->name));
     }
-  for (guint i = 0; result->history != NULL && i < result->history->len; i++)
+  /* Newest first, as far as the byte budget of a single node's history
+   * reaches (§6.1): the welcome then holds what one node would keep. */
+  for (guint i = result->history != NULL ? result->history->len : 0; i > 0; i--)
     {
-      GcRedisRoomEvent *ev = g_ptr_array_index (result->history, i);
+      GcRedisRoomEvent *ev = g_ptr_array_index (result->history, i - 1);
       GcUser from = { (char *) ev->user_id, (char *) ev->name };
       GcMessageKind kind = GC_MESSAGE_KIND_TEXT;
+      GBytes *event;
 
       if (join->has_since && ev->seq <= join->since)
-        continue;
+        break;
       gc_message_kind_from_string (ev->kind, &kind);
-      g_ptr_array_add (history, gc_event_build_message (ev->seq, ev->ts_ms, &from, kind,
-                                                        ev->text, ev->client_id));
+      event = gc_event_build_message (ev->seq, ev->ts_ms, &from, kind, ev->text, ev->client_id);
+      history_bytes += g_bytes_get_size (event);
+      if (history_bytes > budget)
+        {
+          g_bytes_unref (event);
+          break;
+        }
+      g_ptr_array_add (history, event);
+    }
+  /* Oldest first. */
+  for (guint i = 0, j = history->len; i + 1 < j; i++, j--)
+    {
+      gpointer swap = history->pdata[i];
+
+      history->pdata[i] = history->pdata[j - 1];
+      history->pdata[j - 1] = swap;
     }
 
   join->welcome = gc_event_build_welcome (&params);

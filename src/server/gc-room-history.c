@@ -22,12 +22,19 @@ typedef struct {
   GBytes  *event;     /* the message event JSON, a slice of its frame */
 } HistoryEntry;
 
+/* Also the --redis welcome's bound (gc-join-redis.c). */
+gsize
+gc_room_history_budget (const GcServerConfig *config)
+{
+  gsize max_queued = config->max_queued_bytes;
+
+  return max_queued > 0 ? MIN (max_queued / 2, HISTORY_MAX_BYTES) : HISTORY_MAX_BYTES;
+}
+
 static gsize
 room_history_budget (GcRoom *self)
 {
-  gsize max_queued = room_config (self)->max_queued_bytes;
-
-  return max_queued > 0 ? MIN (max_queued / 2, HISTORY_MAX_BYTES) : HISTORY_MAX_BYTES;
+  return gc_room_history_budget (room_config (self));
 }
 
 static void
