@@ -1052,40 +1052,38 @@ test_invite_in_app (void)
 static void
 test_command_line_program (void)
 {
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
+  static const struct {
+    const char *argument;
+    int         status;    /* -1: any failure */
+    const char *out;       /* stdout, exactly; NULL: not checked */
+    const char *err_part;  /* in stderr; NULL: not checked */
+  } cases[] = {
+    { "--version", 0, "gochat " PACKAGE_VERSION "\n", NULL },
+    { "--host=99999", -1, NULL, "--host takes a port from 1 to 65535" },
+    { "gochat://example.org:8081", 2, NULL, "does not say which room" },
+  };
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-                              GOCHAT_PATH, "--version", NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
-  g_assert_cmpstr (out, ==, "gochat " PACKAGE_VERSION "\n");
-  g_clear_object (&process);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-                              GOCHAT_PATH, "--host=99999", NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
-  g_assert_nonnull (strstr (err, "--host takes a port from 1 to 65535"));
-  g_clear_object (&process);
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
-
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
-                              GOCHAT_PATH, "gochat://example.org:8081", NULL);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
-  g_assert_nonnull (strstr (err, "does not say which room"));
+      process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                                  GOCHAT_PATH, cases[i].argument, NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      if (cases[i].status >= 0)
+        g_assert_cmpint (g_subprocess_get_exit_status (process), ==, cases[i].status);
+      else
+        g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
+      if (cases[i].out != NULL)
+        g_assert_cmpstr (out, ==, cases[i].out);
+      if (cases[i].err_part != NULL)
+        g_assert_nonnull (strstr (err, cases[i].err_part));
+    }
 }
 
 static gboolean

@@ -299,21 +299,37 @@ has_label (GtkWidget  *root,
   return gc_test_a11y_find_showing (root, GTK_ACCESSIBLE_ROLE_LABEL, text) != NULL;
 }
 
-GcMessageItem *
-find_item (GcChatSession *session,
-           const char    *text)
+/* The first line showing @text (the model keeps it alive); with @count,
+ * also how many show it (without, the scan stops at the first). */
+static GcMessageItem *
+scan_items (GcChatSession *session,
+            const char    *text,
+            guint         *count)
 {
   GListModel *model = gc_chat_session_get_messages (session);
   guint n = g_list_model_get_n_items (model);
+  GcMessageItem *first = NULL;
 
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
 
-      if (g_strcmp0 (gc_message_item_get_text (item), text) == 0)
-        return item;  /* the model keeps it alive */
+      if (g_strcmp0 (gc_message_item_get_text (item), text) != 0)
+        continue;
+      if (first == NULL)
+        first = item;
+      if (count == NULL)
+        break;
+      (*count)++;
     }
-  return NULL;
+  return first;
+}
+
+GcMessageItem *
+find_item (GcChatSession *session,
+           const char    *text)
+{
+  return scan_items (session, text, NULL);
 }
 
 /* The text of the newest line (owned by the model). */
@@ -330,17 +346,9 @@ guint
 count_items (GcChatSession *session,
              const char    *text)
 {
-  GListModel *model = gc_chat_session_get_messages (session);
-  guint n = g_list_model_get_n_items (model);
   guint count = 0;
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(GcMessageItem) item = g_list_model_get_item (model, i);
-
-      if (g_strcmp0 (gc_message_item_get_text (item), text) == 0)
-        count++;
-    }
+  scan_items (session, text, &count);
   return count;
 }
 

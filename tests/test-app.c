@@ -237,35 +237,6 @@ test_join_dialog_validation (void)
   destroy_window (window);
 }
 
-static void
-test_server_url (void)
-{
-  struct {
-    const char *in;
-    const char *out;
-  } cases[] = {
-    { "ws://localhost:8081", "ws://localhost:8081" },
-    { " localhost:8081/ ", "ws://localhost:8081" },
-    { "WSS://Chat.Example.org/", "wss://chat.example.org" },
-    { "wss://example.org/chat/", "wss://example.org/chat" },
-    { "ws://[::1]:9000", "ws://[::1]:9000" },
-    { "http://example.org", NULL },
-    { "ws://", NULL },
-    { "ws://host/?q=1", NULL },
-    { "", NULL },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autofree char *url = gc_chat_session_normalize_server_url (cases[i].in, &error);
-
-      g_assert_cmpstr (url, ==, cases[i].out);
-      if (cases[i].out == NULL)
-        g_assert_error (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
-    }
-}
-
 /* User text becomes markup whose text is exactly the input; only http(s)
  * links are elements. */
 static void
@@ -1094,7 +1065,6 @@ main (int   argc,
   test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/join-dialog/validation", test_join_dialog_validation);
-  g_test_add_func ("/app/server-url", test_server_url);
   g_test_add_func ("/app/text-markup", test_text_markup);
   g_test_add_func ("/app/message-row", test_message_row);
   g_test_add_func ("/app/chat", test_chat);

@@ -1164,9 +1164,14 @@ test_server_addresses (void)
     { " localhost:8081/ ", "ws://localhost:8081" },
     { "WSS://Chat.Example.org/", "wss://chat.example.org" },
     { "WS://Example.org:8443/chat/", "ws://example.org:8443/chat" },
+    { "wss://example.org/chat/", "wss://example.org/chat" },
+    { "ws://[::1]:9000", "ws://[::1]:9000" },
     { "ftp://example.org", NULL },
+    /* (The join dialog maps web addresses to ws://; the session does not.) */
+    { "http://example.org", NULL },
     { "ws://", NULL },
     { "wss://host/?q=1", NULL },
+    { "ws://host/?q=1", NULL },
     { "ws://user@host", NULL },
     { "ws://host/#top", NULL },
     { "", NULL },
@@ -1175,13 +1180,23 @@ test_server_addresses (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;
+      g_autoptr(GError) session_error = NULL;
       g_autofree char *url = gc_server_address_normalize (cases[i].in, &error);
+      /* What GcChatSession offers the app is the same. */
+      g_autofree char *session_url = gc_chat_session_normalize_server_url (cases[i].in, &session_error);
 
       g_assert_cmpstr (url, ==, cases[i].out);
+      g_assert_cmpstr (session_url, ==, cases[i].out);
       if (cases[i].out == NULL)
-        g_assert_error (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
+        {
+          g_assert_error (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
+          g_assert_error (session_error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
+        }
       else
-        g_assert_no_error (error);
+        {
+          g_assert_no_error (error);
+          g_assert_no_error (session_error);
+        }
     }
 }
 
