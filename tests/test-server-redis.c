@@ -733,6 +733,73 @@ test_welcome_history_budget (GcTestCluster *cluster,
                     >, budget);
 }
 
+/* Join events are batched as on a single node (§4.4), and stay in order:
+ * of a crowd joining at once over both nodes, every member hears of
+ * exactly those not in its welcome, once each, and all of them before a
+ * message sent after the joins. */
+static void
+test_joins_batched_in_order (GcTestCluster *cluster,
+                             gconstpointer  data)
+{
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_test_client_free);
+  g_autoptr(GHashTable) everyone = g_hash_table_new (g_str_hash, g_str_equal);
+  const guint n = 8;
+
+  if (gc_test_cluster_skip (cluster))
+    return;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("joiner%u", i);
+
+      g_ptr_array_add (clients, gc_test_client_start_join (gc_test_cluster_port (cluster, i % 2),
+                                                           "crowded", name, NULL));
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      GcTestClient *client = g_ptr_array_index (clients, i);
+
+      gc_test_client_wait_welcome (client);
+      g_hash_table_add (everyone, gc_test_client_get_you (client)->id);
+    }
+
+  gc_test_client_send_message (g_ptr_array_index (clients, 0), "after the joins", NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      GcTestClient *client = g_ptr_array_index (clients, i);
+      g_autoptr(GcTestEvent) after = gc_test_client_wait_message (client, "after the joins");
+      g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+      GcWelcome *welcome = client->welcome->event->welcome;
+      GcTestEvent *event;
+
+      for (guint j = 0; j < welcome->members->len; j++)
+        g_hash_table_add (known, ((GcUser *) g_ptr_array_index (welcome->members, j))->id);
+      /* What came before the message: each join once, of one unknown. */
+      while ((event = g_queue_pop_head (&client->events)) != NULL)
+        {
+          if (event->event->type == GC_EVENT_JOIN)
+            {
+              const char *id = NULL;
+
+              /* The id as @everyone has it (the event's goes with it). */
+              g_assert_true (g_hash_table_lookup_extended (everyone, event->event->join.user->id,
+                                                           (gpointer *) &id, NULL));
+              if (!g_hash_table_add (known, (gpointer) id))
+                g_error ("client %u: a join of %s, already known", i, id);
+            }
+          gc_test_event_free (event);
+        }
+      g_assert_cmpuint (g_hash_table_size (known), ==, n);
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      GcTestClient *client = g_ptr_array_index (clients, i);
+
+      gc_test_client_sync (client);
+      g_assert_cmpuint (gc_test_client_count_queued (client, GC_EVENT_JOIN), ==, 0);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -763,6 +830,9 @@ main (int    argc,
 
   gc_test_add_cluster ("/server-redis/welcome-history-budget", NULL,
                        test_welcome_history_budget);
+
+  gc_test_add_cluster ("/server-redis/joins-batched-in-order", NULL,
+                       test_joins_batched_in_order);
 
   return gc_test_run ();
 }

@@ -41,6 +41,10 @@ room_flush_presence (GcRoom *self)
   g_autoptr(GPtrArray) pending = NULL;
   guint64 n_bytes = 0;
 
+#ifdef HAVE_REDIS
+  if (self->redis != NULL)
+    room_redis_flush_joins (self);
+#endif
   if (self->pending_joins->len == 0)
     return;
 

@@ -62,6 +62,13 @@ struct _GcRoom
    * subscription. Members are keyed by user id in @by_key then. */
   GcRedisRooms *redis;
   GPtrArray    *joining;      /* of GcRoomJoining, joins waiting to attach */
+  /* Join events batched as on a single node (§4.4), in sequence order,
+   * and each local member's join (or resume) sequence until the room's
+   * events have passed it: a member is due only later joins. */
+  GPtrArray    *redis_pending_joins;   /* of RedisPendingJoin, or NULL */
+  GSource      *redis_presence_source;
+  GHashTable   *redis_member_seq;      /* GcMember (a reference) → guint64* */
+  guint64       redis_last_seq;        /* the last event of the room applied */
   gboolean      redis_open;
   GMainContext *redis_context;
 #endif
@@ -151,6 +158,10 @@ void member_arm_resume (GcRoom   *self,
 void room_redis_handle_request (GcRoom    *self,
                                 GcMember  *member,
                                 GcRequest *request);
+/* Sends the batched join events (every other send to a member flushes
+ * them first, through room_flush_presence()); _clear drops them. */
+void room_redis_flush_joins (GcRoom *self);
+void room_redis_clear_joins (GcRoom *self);
 #endif
 
 G_END_DECLS

@@ -215,6 +215,170 @@ room_redis_handle_request (GcRoom    *self,
     }
 }
 
+/* Join events wait this long for more to go with them, as on a single
+ * node (gc-room-presence.c, §4.4): each member then takes a window's
+ * joins in one writev. Any other event of the room flushes them first. */
+#define REDIS_PRESENCE_BATCH_MS 250
+
+typedef struct {
+  guint64  seq;
+  GBytes  *frame;
+} RedisPendingJoin;
+
+static void
+redis_pending_join_free (gpointer data)
+{
+  RedisPendingJoin *pending = data;
+
+  g_bytes_unref (pending->frame);
+  g_free (pending);
+}
+
+void
+room_redis_clear_joins (GcRoom *self)
+{
+  if (self->redis_presence_source != NULL)
+    {
+      g_source_destroy (self->redis_presence_source);
+      g_clear_pointer (&self->redis_presence_source, g_source_unref);
+    }
+  g_clear_pointer (&self->redis_pending_joins, g_ptr_array_unref);
+  g_clear_pointer (&self->redis_member_seq, g_hash_table_unref);
+}
+
+/* The sequence of @member's join or resume while the room's events have
+ * not passed it yet, else 0. */
+static guint64
+room_redis_member_seq (GcRoom   *self,
+                       GcMember *member)
+{
+  guint64 *seq = self->redis_member_seq != NULL
+    ? g_hash_table_lookup (self->redis_member_seq, member) : NULL;
+
+  return seq != NULL ? *seq : 0;
+}
+
+static void
+room_redis_set_member_seq (GcRoom   *self,
+                           GcMember *member,
+                           guint64   seq)
+{
+  guint64 *value = g_new (guint64, 1);
+
+  if (self->redis_member_seq == NULL)
+    self->redis_member_seq = g_hash_table_new_full (g_direct_hash, g_direct_equal,
+                                                    (GDestroyNotify) gc_member_unref, g_free);
+  *value = seq;
+  g_hash_table_replace (self->redis_member_seq, gc_member_ref (member), value);
+}
+
+void
+room_redis_flush_joins (GcRoom *self)
+{
+  g_autoptr(GPtrArray) pending = NULL;
+  guint64 n_bytes = 0;
+
+  if (self->redis_presence_source != NULL)
+    {
+      g_source_destroy (self->redis_presence_source);
+      g_clear_pointer (&self->redis_presence_source, g_source_unref);
+    }
+  /* Taken first: a send may drop a slow reader, and so flush again. */
+  pending = g_steal_pointer (&self->redis_pending_joins);
+  if (pending == NULL || pending->len == 0)
+    return;
+
+  g_object_ref (self);
+  /* Joins waiting to attach get those after their own sequence. */
+  for (guint i = 0; i < self->joining->len; i++)
+    {
+      GcRoomJoining *joining = g_ptr_array_index (self->joining, i);
+
+      for (guint j = 0; j < pending->len; j++)
+        {
+          RedisPendingJoin *p = g_ptr_array_index (pending, j);
+
+          if (joining->has_seq && p->seq <= joining->seq)
+            continue;
+          g_ptr_array_add (joining->frames, g_bytes_ref (p->frame));
+          g_array_append_val (joining->seqs, p->seq);
+        }
+    }
+  /* Members get those after their own join: its welcome listed the
+   * members before it (a joiner may attach before its own join event
+   * comes through the subscription). */
+  room_walk_begin (self);
+  for (guint i = 0; i < self->members->len; i++)
+    {
+      GcMember *member = g_ptr_array_index (self->members, i);
+      guint64 own;
+
+      if (member == NULL)
+        continue;
+      own = room_redis_member_seq (self, member);
+      for (guint j = 0; j < pending->len && member->connection != NULL; j++)
+        {
+          RedisPendingJoin *p = g_ptr_array_index (pending, j);
+
+          if (p->seq <= own)
+            continue;
+          gc_ws_connection_send_frame (member->connection, p->frame);
+          n_bytes += g_bytes_get_size (p->frame);
+        }
+    }
+  room_walk_end (self);
+
+  /* Seqs the room's events have passed no longer filter anything. */
+  if (self->redis_member_seq != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, self->redis_member_seq);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        if (*(guint64 *) value <= self->redis_last_seq)
+          g_hash_table_iter_remove (&iter);
+    }
+
+  if (self->server != NULL)
+    gc_server_count (self->server, GC_SERVER_COUNTER_BYTES_SENT, n_bytes);
+  g_object_unref (self);
+}
+
+static gboolean
+on_redis_presence_due (gpointer user_data)
+{
+  GcRoom *self = user_data;
+
+  g_clear_pointer (&self->redis_presence_source, g_source_unref);
+  room_redis_flush_joins (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+room_redis_queue_join (GcRoom  *self,
+                       guint64  seq,
+                       GBytes  *event)
+{
+  RedisPendingJoin *pending = g_new (RedisPendingJoin, 1);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (event, &len);
+
+  pending->seq = seq;
+  pending->frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
+  if (self->redis_pending_joins == NULL)
+    self->redis_pending_joins = g_ptr_array_new_with_free_func (redis_pending_join_free);
+  g_ptr_array_add (self->redis_pending_joins, pending);
+
+  if (self->redis_presence_source == NULL)
+    {
+      self->redis_presence_source = g_timeout_source_new (REDIS_PRESENCE_BATCH_MS);
+      g_source_set_static_name (self->redis_presence_source, "[gochat] redis presence batch");
+      g_source_set_callback (self->redis_presence_source, on_redis_presence_due, self, NULL);
+      g_source_attach (self->redis_presence_source, self->redis_context);
+    }
+}
+
 /* Sends @event to the local members but @except, and keeps it for the
  * joins waiting to attach that are due it. */
 static void
@@ -227,6 +391,8 @@ room_redis_deliver (GcRoom   *self,
   gsize len;
   const guint8 *data = g_bytes_get_data (event, &len);
 
+  /* The joins before it go first, to joins waiting to attach too. */
+  room_redis_flush_joins (self);
   frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
   for (guint i = 0; i < self->joining->len; i++)
     {
@@ -251,12 +417,19 @@ gc_room_redis_event (GcRoom                 *self,
   g_autoptr(GBytes) event = NULL;
   GcMember *except = NULL;
 
+  self->redis_last_seq = ev->seq;
+  /* Anything else the room sends goes after the joins before it. */
+  if (ev->type != GC_REDIS_ROOM_EVENT_JOIN)
+    room_redis_flush_joins (self);
+
   switch (ev->type)
     {
     case GC_REDIS_ROOM_EVENT_JOIN:
-      event = gc_event_build_join (&user, ev->ts_ms);
-      except = local;
-      break;
+      /* Batched; each goes to those who joined before it (a local joiner
+       * is due none of it). */
+      if (self->server != NULL)
+        room_redis_queue_join (self, ev->seq, gc_event_build_join (&user, ev->ts_ms));
+      return;
     case GC_REDIS_ROOM_EVENT_LEAVE:
       {
         GcLeaveReason reason = GC_LEAVE_REASON_LEFT;
@@ -314,6 +487,7 @@ gc_room_redis_attach (GcRoom         *self,
   g_autoptr(GcRoom) hold = g_object_ref (self);
   g_autoptr(GcMember) member = gc_member_ref (joining->member);
   g_autoptr(GPtrArray) frames = g_ptr_array_ref (joining->frames);
+  guint64 seq = joining->seq;
 
   room_redis_end_join (self, joining);
 
@@ -342,6 +516,9 @@ gc_room_redis_attach (GcRoom         *self,
       room_announce (self, member);
     }
 
+  /* Its welcome lists the members up to @seq: only later joins are due
+   * (its own and earlier ones may still wait in the batch). */
+  room_redis_set_member_seq (self, member, seq);
   member_attach_connection (member, connection);
   room_send_now (self, member, welcome);
   for (guint i = 0; i < frames->len && member->connection != NULL; i++)

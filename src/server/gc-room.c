@@ -758,6 +758,7 @@ gc_room_dispose (GObject *object)
     }
   g_ptr_array_set_size (self->pending_joins, 0);
 #ifdef HAVE_REDIS
+  room_redis_clear_joins (self);
   /* Deferred: this may run inside the rooms' event delivery. */
   if (self->redis_open)
     {
