@@ -7,6 +7,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <string.h>
+
 #include "test-app-util.h"
 
 /* Whether @widget is mapped, on screen and wholly inside @window's width. */
@@ -96,6 +98,112 @@ test_narrow (void)
   gtk_toggle_button_set_active (members_button, TRUE);
   gc_test_wait (messages_shown (window) && rooms_shown (window) && members_shown (window));
 
+  destroy_window (window);
+  test_server_free (&ts);
+}
+
+/* The label under @row that shows a time ("14:05"). */
+static GtkWidget *
+shown_time (GtkWidget *row)
+{
+  g_autoptr(GPtrArray) labels = gc_test_a11y_find_all (row, GTK_ACCESSIBLE_ROLE_LABEL, NULL);
+
+  for (guint i = 0; i < labels->len; i++)
+    {
+      GtkWidget *label = g_ptr_array_index (labels, i);
+      const char *shown = widget_text (label);
+
+      if (gtk_widget_get_mapped (label) && strlen (shown) == 5 && shown[2] == ':' &&
+          g_ascii_isdigit (shown[0]) && g_ascii_isdigit (shown[4]))
+        return label;
+    }
+  return NULL;
+}
+
+/* Narrow message rows (issue 12): the text, its sender's name and the
+ * time of the row named @row_name, in the list's coordinates. */
+static gboolean
+row_parts (GcWindow        *window,
+           const char      *row_name,
+           const char      *text,
+           graphene_rect_t *text_bounds,
+           graphene_rect_t *name_bounds,
+           graphene_rect_t *time_bounds)
+{
+  GtkWidget *list = message_list (window);
+  GtkWidget *row = message_row (window, row_name);
+  GtkWidget *text_label, *name_label, *time_label;
+
+  if (row == NULL || !gtk_widget_get_mapped (row))
+    return FALSE;
+  text_label = gc_test_a11y_find_showing (row, GTK_ACCESSIBLE_ROLE_LABEL, text);
+  name_label = gc_test_a11y_find_showing (row, GTK_ACCESSIBLE_ROLE_LABEL, "pat");
+  time_label = shown_time (row);
+  return text_label != NULL && name_label != NULL && time_label != NULL &&
+         gtk_widget_compute_bounds (text_label, list, text_bounds) &&
+         gtk_widget_compute_bounds (name_label, list, name_bounds) &&
+         gtk_widget_compute_bounds (time_label, list, time_bounds);
+}
+
+/* Narrow, the name and the time stand above the text, which gets most of
+ * the list's width; wide, they are columns beside it again. */
+static gboolean
+rows_compact (GcWindow   *window,
+              const char *row_name,
+              const char *text)
+{
+  graphene_rect_t text_bounds, name_bounds, time_bounds;
+  float list_width = gtk_widget_get_width (message_list (window));
+
+  return row_parts (window, row_name, text, &text_bounds, &name_bounds, &time_bounds) &&
+         text_bounds.size.width >= 0.75 * list_width &&
+         name_bounds.origin.y + name_bounds.size.height <= text_bounds.origin.y &&
+         time_bounds.origin.y + time_bounds.size.height <= text_bounds.origin.y;
+}
+
+static gboolean
+rows_wide (GcWindow   *window,
+           const char *row_name,
+           const char *text)
+{
+  graphene_rect_t text_bounds, name_bounds, time_bounds;
+
+  return row_parts (window, row_name, text, &text_bounds, &name_bounds, &time_bounds) &&
+         time_bounds.origin.x + time_bounds.size.width <= name_bounds.origin.x &&
+         name_bounds.origin.x + name_bounds.size.width <= text_bounds.origin.x &&
+         G_APPROX_VALUE (name_bounds.origin.y, text_bounds.origin.y, 2.f);
+}
+
+static void
+test_narrow_rows (void)
+{
+  static const char text[] = "A line long enough to wrap in a window as narrow as a phone";
+  g_autofree char *row_name = g_strdup_printf ("pat: %s", text);
+  TestServer ts = { 0 };
+  GcWindow *window;
+  GcTestClient *peer;
+
+  test_server_start (&ts, NULL, 0);
+  window = join_through_dialog (&ts, "erin", "narrow-rows");
+  peer = gc_test_client_join_url (ts.url, "narrow-rows", "pat");
+  gc_test_client_send_message (peer, text, NULL);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  gc_test_wait (gtk_widget_get_width (GTK_WIDGET (window)) >= 990);
+  gc_test_wait (rows_wide (window, row_name, text));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  gc_test_wait (gtk_widget_get_width (GTK_WIDGET (window)) <= 370);
+  gc_test_wait (rows_compact (window, row_name, text));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
+  gtk_widget_queue_resize (GTK_WIDGET (window));
+  gc_test_wait (gtk_widget_get_width (GTK_WIDGET (window)) >= 990);
+  gc_test_wait (rows_wide (window, row_name, text));
+
+  gc_test_client_free (peer);
   destroy_window (window);
   test_server_free (&ts);
 }
@@ -212,6 +320,7 @@ main (int   argc,
   test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/adaptive/narrow", test_narrow);
+  g_test_add_func ("/app/adaptive/narrow-rows", test_narrow_rows);
   g_test_add_func ("/app/rooms/saved-and-switch", test_saved_and_switch);
   g_test_add_func ("/app/first-start/host-offer", test_first_start_host_offer);
 

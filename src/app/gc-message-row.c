@@ -14,9 +14,11 @@ struct _GcMessageRow
 
   GcMessageItem *item;
   const char    *color_class;
+  gboolean       compact;
 
   GtkWidget     *divider;
   GtkWidget     *box;
+  GtkWidget     *header_box;
   GtkLabel      *time_label;
   GtkLabel      *sender_label;
   GtkLabel      *text_label;
@@ -281,6 +283,55 @@ gc_message_row_get_sender_label (GcMessageRow *self)
   return self->sender_label;
 }
 
+/* Wide, the time and the name are columns beside the text; compact (a
+ * narrow window), they are one line above it, and the text gets the
+ * width. The labels move between the two places. */
+void
+gc_message_row_set_compact (GcMessageRow *self,
+                            gboolean      compact)
+{
+  GtkWidget *time = GTK_WIDGET (self->time_label);
+  GtkWidget *sender = GTK_WIDGET (self->sender_label);
+
+  g_return_if_fail (GC_IS_MESSAGE_ROW (self));
+
+  compact = !!compact;
+  if (self->compact == compact)
+    return;
+  self->compact = compact;
+
+  g_object_ref (time);
+  g_object_ref (sender);
+  gtk_box_remove (GTK_BOX (gtk_widget_get_parent (time)), time);
+  gtk_box_remove (GTK_BOX (gtk_widget_get_parent (sender)), sender);
+  if (compact)
+    {
+      gtk_box_append (GTK_BOX (self->header_box), sender);
+      gtk_box_append (GTK_BOX (self->header_box), time);
+    }
+  else
+    {
+      gtk_box_prepend (GTK_BOX (self->box), sender);
+      gtk_box_prepend (GTK_BOX (self->box), time);
+    }
+  g_object_unref (time);
+  g_object_unref (sender);
+
+  /* A column of right-aligned names; above the text, the name as long
+   * as it is (within reason), then the time. */
+  gtk_label_set_xalign (self->sender_label, compact ? 0 : 1);
+  gtk_label_set_width_chars (self->sender_label, compact ? -1 : 12);
+  gtk_label_set_max_width_chars (self->sender_label, compact ? 24 : 12);
+  gtk_widget_set_visible (self->header_box, compact);
+}
+
+gboolean
+gc_message_row_get_compact (GcMessageRow *self)
+{
+  g_return_val_if_fail (GC_IS_MESSAGE_ROW (self), FALSE);
+  return self->compact;
+}
+
 /* Marks this row as the first line not read yet (Polari's divider). */
 void
 gc_message_row_set_unread_divider (GcMessageRow *self,
@@ -326,6 +377,7 @@ gc_message_row_class_init (GcMessageRowClass *klass)
                                                "/io/github/gochat/GoChat/gc-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, divider);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, box);
+  gtk_widget_class_bind_template_child (widget_class, GcMessageRow, header_box);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, time_label);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, sender_label);
   gtk_widget_class_bind_template_child (widget_class, GcMessageRow, text_label);

@@ -225,12 +225,36 @@ messages_changed_cb (GListModel *model,
 /* Message rows                                                         */
 /* ------------------------------------------------------------------ */
 
+/* Narrow, the members fold over the messages (the flap folds): rows then
+ * put the name and time above the text, which gets the width. */
+static gboolean
+compact (GcRoomView *self)
+{
+  return adw_flap_get_folded (self->flap);
+}
+
+static void
+flap_folded_cb (GcRoomView *self)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->message_list));
+       child != NULL; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (child);
+
+      if (GC_IS_MESSAGE_ROW (row))
+        gc_message_row_set_compact (GC_MESSAGE_ROW (row), compact (self));
+    }
+}
+
 static void
 message_setup_cb (GtkSignalListItemFactory *factory,
                   GtkListItem              *list_item,
                   GcRoomView               *self)
 {
-  gtk_list_item_set_child (list_item, gc_message_row_new ());
+  GtkWidget *row = gc_message_row_new ();
+
+  gc_message_row_set_compact (GC_MESSAGE_ROW (row), compact (self));
+  gtk_list_item_set_child (list_item, row);
   gtk_list_item_set_activatable (list_item, FALSE);
   gtk_list_item_set_selectable (list_item, FALSE);
 }
@@ -663,6 +687,7 @@ gc_room_view_class_init (GcRoomViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, composer);
   gtk_widget_class_bind_template_child (widget_class, GcRoomView, member_list);
   gtk_widget_class_bind_template_callback (widget_class, new_messages_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, flap_folded_cb);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "roomview");
 
