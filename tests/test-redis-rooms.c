@@ -108,11 +108,64 @@ node_clear (Node *node)
 {
   g_clear_object (&node->rooms);
   g_clear_object (&node->client);
-  g_ptr_array_unref (node->events);
-  g_ptr_array_unref (node->names);
-  g_ptr_array_unref (node->resumes);
-  g_array_unref (node->seqs);
+  g_clear_pointer (&node->events, g_ptr_array_unref);
+  g_clear_pointer (&node->names, g_ptr_array_unref);
+  g_clear_pointer (&node->resumes, g_ptr_array_unref);
+  g_clear_pointer (&node->seqs, g_array_unref);
 }
+
+/* The fixture: the test's own redis-server and two nodes on it (one with
+ * n_nodes 1), each keeping @history messages per room. */
+typedef struct {
+  guint               history;
+  guint               n_nodes;
+  const char * const *redis_args;
+} PairOptions;
+
+typedef struct {
+  GcTestRedis *redis;
+  Node         a;
+  Node         b;
+} Pair;
+
+static const PairOptions pair_defaults = { .history = 100, .n_nodes = 2 };
+
+static void
+pair_setup (Pair          *p,
+            gconstpointer  data)
+{
+  const PairOptions *options = data != NULL ? data : &pair_defaults;
+
+  if (gc_test_redis_server_path () == NULL)
+    return;
+  p->redis = gc_test_redis_start (options->redis_args);
+  node_init (&p->a, p->redis, "node-a", options->history);
+  if (options->n_nodes > 1)
+    node_init (&p->b, p->redis, "node-b", options->history);
+}
+
+static void
+pair_teardown (Pair          *p,
+               gconstpointer  data)
+{
+  node_clear (&p->a);
+  node_clear (&p->b);
+  g_clear_pointer (&p->redis, gc_test_redis_free);
+}
+
+static gboolean
+pair_skip (Pair *p)
+{
+  if (p->redis == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return TRUE;
+    }
+  return FALSE;
+}
+
+#define add_pair_test(path, options, test) \
+  g_test_add ((path), Pair, (options), pair_setup, (test), pair_teardown)
 
 /* Every delivered sequence follows the one before it. */
 static void
@@ -253,17 +306,6 @@ say (Node       *node,
 }
 
 static gboolean
-skip_without_redis (void)
-{
-  if (gc_test_redis_server_path () == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
 same_deliveries (Node *a,
                  Node *b,
                  guint from_a)
@@ -274,40 +316,37 @@ same_deliveries (Node *a,
 /* Two nodes, interleaved bursts: the same events with the same ids in the
  * same order on both, the senders' own included. */
 static void
-test_order (void)
+test_order (Pair          *p,
+            gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers sent_a, sent_b, joins;
   guint skip;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&sent_a);
   answers_init (&sent_b);
   answers_init (&joins);
 
-  gc_redis_rooms_open (a.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
   g_assert_cmpuint (joins.ok, ==, 1);
   /* Seeded from Redis's clock in µs: above any id of an earlier room. */
   g_assert_cmpuint (joins.last_seq, >, G_GUINT64_CONSTANT (1700000000000000));
   g_assert_cmpuint (joins.last_seq, <, G_GUINT64_CONSTANT (1) << 53);
   /* Its own join is not delivered to the node that is new to the room. */
-  g_assert_cmpuint (a.events->len, ==, 0);
+  g_assert_cmpuint (a->events->len, ==, 0);
 
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&b, "Bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  gc_redis_rooms_open (b->rooms, "r");
+  join (b, "Bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
   g_assert_cmpuint (joins.ok, ==, 2);
   g_assert_cmpuint (joins.members->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (joins.members, 0), ==, "alice");
   g_assert_cmpstr (g_ptr_array_index (joins.members, 1), ==, "Bob");
-  g_assert_cmpuint (g_array_index (a.seqs, guint64, 0), ==, joins.last_seq);
+  g_assert_cmpuint (g_array_index (a->seqs, guint64, 0), ==, joins.last_seq);
   skip = 1; /* a saw bob's join; b did not */
 
   for (guint i = 0; i < 300; i++)
@@ -315,25 +354,25 @@ test_order (void)
       g_autofree char *ta = g_strdup_printf ("a%u", i);
       g_autofree char *tb = g_strdup_printf ("b%u", i);
 
-      say (&a, "alice", ta, &sent_a);
-      say (&b, "bob", tb, &sent_b);
+      say (a, "alice", ta, &sent_a);
+      say (b, "bob", tb, &sent_b);
     }
   gc_test_wait (sent_a.answers == 300 && sent_b.answers == 300 &&
-                a.messages == 600 && b.messages == 600);
+                a->messages == 600 && b->messages == 600);
   g_assert_cmpuint (sent_a.ok + sent_b.ok, ==, 600);
   g_assert_cmpuint (sent_a.out_of_order + sent_b.out_of_order, ==, 0);
-  g_assert_true (same_deliveries (&a, &b, skip));
-  for (guint i = 0; i < b.events->len; i++)
-    g_assert_cmpstr (g_ptr_array_index (a.events, i + skip), ==, g_ptr_array_index (b.events, i));
-  assert_contiguous (&a);
-  assert_contiguous (&b);
+  g_assert_true (same_deliveries (a, b, skip));
+  for (guint i = 0; i < b->events->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (a->events, i + skip), ==, g_ptr_array_index (b->events, i));
+  assert_contiguous (a);
+  assert_contiguous (b);
   /* Each sender's messages in the order sent. */
   {
     guint next_a = 0, next_b = 0;
 
-    for (guint i = 0; i < b.events->len; i++)
+    for (guint i = 0; i < b->events->len; i++)
       {
-        const char *e = g_ptr_array_index (b.events, i);
+        const char *e = g_ptr_array_index (b->events, i);
         g_autofree char *wa = g_strdup_printf (" message id-alice a%u echo", next_a);
         g_autofree char *wb = g_strdup_printf (" message id-bob b%u echo", next_b);
 
@@ -354,27 +393,25 @@ test_order (void)
     g_autofree char *old_key = gc_protocol_user_name_key ("Bob");
 
     answers_init (&r);
-    gc_redis_rooms_rename (b.rooms, "r", old_key, "ALICE", "alice", "id-bob", on_answer, &r);
+    gc_redis_rooms_rename (b->rooms, "r", old_key, "ALICE", "alice", "id-bob", on_answer, &r);
     gc_test_wait (r.answers == 1);
     g_assert_cmpuint (r.taken, ==, 1);
     g_assert_true (g_hash_table_contains (r.taken_keys, "alice"));
-    gc_redis_rooms_rename (b.rooms, "r", old_key, "Robert", "robert", "id-bob", on_answer, &r);
-    gc_redis_rooms_typing (b.rooms, "r", "robert", "id-bob", TRUE, on_answer, &r);
-    gc_test_wait (r.answers == 3 && a.events->len == b.events->len + skip &&
-                  b.events->len == 600 + 2);
+    gc_redis_rooms_rename (b->rooms, "r", old_key, "Robert", "robert", "id-bob", on_answer, &r);
+    gc_redis_rooms_typing (b->rooms, "r", "robert", "id-bob", TRUE, on_answer, &r);
+    gc_test_wait (r.answers == 3 && a->events->len == b->events->len + skip &&
+                  b->events->len == 600 + 2);
     g_assert_cmpuint (r.ok, ==, 2);
-    g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, a.events->len - 2), " rename id-bob Robert"));
-    g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, a.events->len - 1), " typing id-bob Robert on"));
-    assert_contiguous (&a);
-    assert_contiguous (&b);
+    g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, a->events->len - 2), " rename id-bob Robert"));
+    g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, a->events->len - 1), " typing id-bob Robert on"));
+    assert_contiguous (a);
+    assert_contiguous (b);
     answers_clear (&r);
   }
 
   answers_clear (&sent_a);
   answers_clear (&sent_b);
   answers_clear (&joins);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 static gboolean
@@ -387,25 +424,22 @@ key_is_taken (const char *key,
 /* 50 joins with one folded name, over two nodes, all at once: exactly one
  * wins; the others learn every key in use, so the suggestion is free. */
 static void
-test_names (void)
+test_names (Pair          *p,
+            gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins;
   static const char *spellings[] = { "Straße", "STRASSE", "strasse", "Strasse", "straSSe" };
   g_autofree char *suggestion = NULL;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&joins);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
 
   for (guint i = 0; i < 50; i++)
-    join (i % 2 ? &a : &b, spellings[i % G_N_ELEMENTS (spellings)], 0, 0, &joins);
+    join (i % 2 ? a : b, spellings[i % G_N_ELEMENTS (spellings)], 0, 0, &joins);
   gc_test_wait (joins.answers == 50);
   g_assert_cmpuint (joins.ok, ==, 1);
   g_assert_cmpuint (joins.taken, ==, 49);
@@ -414,37 +448,32 @@ test_names (void)
   g_assert_true (g_hash_table_contains (joins.taken_keys, "strasse"));
   suggestion = gc_protocol_find_free_name ("Straße", key_is_taken, joins.taken_keys);
   g_assert_cmpstr (suggestion, ==, "Straße2");
-  join (&a, suggestion, 0, 0, &joins);
+  join (a, suggestion, 0, 0, &joins);
   gc_test_wait (joins.answers == 51);
   g_assert_cmpuint (joins.ok, ==, 2);
 
   answers_clear (&joins);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 /* room_max_members holds across nodes; a leave makes room again. */
 static void
-test_max_members (void)
+test_max_members (Pair          *p,
+                  gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, leaves;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&joins);
   answers_init (&leaves);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
 
   for (guint i = 0; i < 8; i++)
     {
       g_autofree char *name = g_strdup_printf ("user%u", i);
-      join (i % 2 ? &a : &b, name, 3, 0, &joins);
+      join (i % 2 ? a : b, name, 3, 0, &joins);
     }
   gc_test_wait (joins.answers == 8);
   g_assert_cmpuint (joins.ok, ==, 3);
@@ -452,89 +481,84 @@ test_max_members (void)
 
   /* Leave one of those who got in (the member's id is checked). */
   {
-    g_autofree char *list = gc_test_redis_run (redis, "HKEYS", "gc:{r}:members", NULL);
+    g_autofree char *list = gc_test_redis_run (p->redis, "HKEYS", "gc:{r}:members", NULL);
     g_auto(GStrv) keys = g_strsplit (list, " ", -1);
     g_autofree char *id = g_strconcat ("id-", keys[0], NULL);
 
     g_assert_cmpuint (g_strv_length (keys), ==, 3);
-    gc_redis_rooms_leave (a.rooms, "r", keys[0], "not-its-id", "left", on_answer, &leaves);
-    gc_redis_rooms_leave (a.rooms, "r", keys[0], id, "left", on_answer, &leaves);
+    gc_redis_rooms_leave (a->rooms, "r", keys[0], "not-its-id", "left", on_answer, &leaves);
+    gc_redis_rooms_leave (a->rooms, "r", keys[0], id, "left", on_answer, &leaves);
     gc_test_wait (leaves.answers == 2);
     g_assert_cmpuint (leaves.gone, ==, 1);
     g_assert_cmpuint (leaves.ok, ==, 1);
   }
-  join (&b, "latecomer", 3, 0, &joins);
-  join (&a, "toolate", 3, 0, &joins);
+  join (b, "latecomer", 3, 0, &joins);
+  join (a, "toolate", 3, 0, &joins);
   gc_test_wait (joins.answers == 10);
   g_assert_cmpuint (joins.ok, ==, 4);
   g_assert_cmpuint (joins.full, ==, 6);
 
   answers_clear (&joins);
   answers_clear (&leaves);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 /* History is the last N messages exactly, on any node, after `since`;
  * the room's keys go with its last member, and a room made again later
  * has ids above the old ones. */
 static void
-test_history (void)
+test_history (Pair          *p,
+              gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, sent, leaves;
   guint64 fourth = 0, old_last;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 3);
-  node_init (&b, redis, "node-b", 3);
   answers_init (&joins);
   answers_init (&sent);
   answers_init (&leaves);
 
-  gc_redis_rooms_open (a.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
   for (guint i = 1; i <= 5; i++)
     {
       g_autofree char *text = g_strdup_printf ("m%u", i);
 
-      say (&a, "alice", text, &sent);
+      say (a, "alice", text, &sent);
       gc_test_wait (sent.answers == i);
       if (i == 4)
         fourth = sent.last_seq;
     }
 
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&b, "bob", 0, 0, &joins);
+  gc_redis_rooms_open (b->rooms, "r");
+  join (b, "bob", 0, 0, &joins);
   gc_test_wait (joins.answers == 2);
   g_assert_cmpuint (joins.history->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (joins.history, 0), ==, "m3");
   g_assert_cmpstr (g_ptr_array_index (joins.history, 2), ==, "m5");
-  join (&b, "carol", 0, fourth, &joins);
+  join (b, "carol", 0, fourth, &joins);
   gc_test_wait (joins.answers == 3);
   g_assert_cmpuint (joins.history->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (joins.history, 0), ==, "m5");
 
   old_last = joins.last_seq;
-  gc_redis_rooms_leave (a.rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
-  gc_redis_rooms_leave (b.rooms, "r", "bob", "id-bob", "left", on_answer, &leaves);
-  gc_redis_rooms_leave (b.rooms, "r", "carol", "id-carol", "timeout", on_answer, &leaves);
+  gc_redis_rooms_leave (a->rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
+  gc_redis_rooms_leave (b->rooms, "r", "bob", "id-bob", "left", on_answer, &leaves);
+  gc_redis_rooms_leave (b->rooms, "r", "carol", "id-carol", "timeout", on_answer, &leaves);
   gc_test_wait (leaves.answers == 3);
   g_assert_cmpuint (leaves.ok, ==, 3);
   {
-    g_autofree char *left = gc_test_redis_run (redis, "KEYS", "gc:*", NULL);
+    g_autofree char *left = gc_test_redis_run (p->redis, "KEYS", "gc:*", NULL);
     g_assert_cmpstr (left, ==, "");
   }
-  gc_redis_rooms_close (a.rooms, "r");
-  gc_redis_rooms_close (b.rooms, "r");
+  gc_redis_rooms_close (a->rooms, "r");
+  gc_redis_rooms_close (b->rooms, "r");
 
-  gc_redis_rooms_open (a.rooms, "r");
+  gc_redis_rooms_open (a->rooms, "r");
   joins.last_seq = 0;
-  join (&a, "dave", 0, 0, &joins);
+  join (a, "dave", 0, 0, &joins);
   gc_test_wait (joins.answers == 4);
   g_assert_cmpuint (joins.ok, ==, 4);
   g_assert_cmpuint (joins.last_seq, >, old_last);
@@ -543,40 +567,35 @@ test_history (void)
   answers_clear (&joins);
   answers_clear (&sent);
   answers_clear (&leaves);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 /* Subscriptions cut mid-traffic (CLIENT KILL TYPE pubsub): every message
  * reaches both nodes exactly once, in order, repaired from the streams. */
 static void
-test_pubsub_killed (void)
+test_pubsub_killed (Pair          *p,
+                    gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, sent;
   GcRedisRoomsStats stats_a, stats_b;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 1000);
-  node_init (&b, redis, "node-b", 1000);
   answers_init (&joins);
   answers_init (&sent);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
-  join (&b, "bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  join (b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
 
   for (guint round = 0; round < 4; round++)
     {
       for (guint i = 0; i < 100; i++)
         {
           g_autofree char *text = g_strdup_printf ("r%u-%u", round, i);
-          say (i % 2 ? &a : &b, i % 2 ? "alice" : "bob", text, &sent);
+          say (i % 2 ? a : b, i % 2 ? "alice" : "bob", text, &sent);
         }
       if (round == 1 || round == 2)
         {
@@ -584,179 +603,167 @@ test_pubsub_killed (void)
 
           /* Mid-burst: half of it answered, the rest in flight. */
           gc_test_wait (sent.answers >= round * 100 + 50 &&
-                        gc_redis_client_is_subscribed (a.client, "gc:{r}:ch") &&
-                        gc_redis_client_is_subscribed (b.client, "gc:{r}:ch"));
-          killed = gc_test_redis_run (redis, "CLIENT", "KILL", "TYPE", "pubsub", NULL);
+                        gc_redis_client_is_subscribed (a->client, "gc:{r}:ch") &&
+                        gc_redis_client_is_subscribed (b->client, "gc:{r}:ch"));
+          killed = gc_test_redis_run (p->redis, "CLIENT", "KILL", "TYPE", "pubsub", NULL);
           g_assert_cmpstr (killed, ==, "2");
           /* Noticed by both, before the next round looks. */
-          gc_test_wait (!gc_redis_client_is_subscribed (a.client, "gc:{r}:ch") &&
-                        !gc_redis_client_is_subscribed (b.client, "gc:{r}:ch"));
+          gc_test_wait (!gc_redis_client_is_subscribed (a->client, "gc:{r}:ch") &&
+                        !gc_redis_client_is_subscribed (b->client, "gc:{r}:ch"));
         }
     }
   gc_test_wait (sent.answers == 400);
-  gc_test_wait (a.messages >= 400 && b.messages >= 400 &&
-                gc_redis_client_is_up (a.client) && gc_redis_client_is_up (b.client));
+  gc_test_wait (a->messages >= 400 && b->messages >= 400 &&
+                gc_redis_client_is_up (a->client) && gc_redis_client_is_up (b->client));
   /* Nothing more to come: exactly once. */
   gc_test_run_for_ms (300);
-  g_assert_cmpuint (a.messages, ==, 400);
-  g_assert_cmpuint (b.messages, ==, 400);
-  assert_contiguous (&a);
-  assert_contiguous (&b);
-  g_assert_cmpuint (a.lost + b.lost, ==, 0);
-  gc_redis_rooms_get_stats (a.rooms, &stats_a);
-  gc_redis_rooms_get_stats (b.rooms, &stats_b);
+  g_assert_cmpuint (a->messages, ==, 400);
+  g_assert_cmpuint (b->messages, ==, 400);
+  assert_contiguous (a);
+  assert_contiguous (b);
+  g_assert_cmpuint (a->lost + b->lost, ==, 0);
+  gc_redis_rooms_get_stats (a->rooms, &stats_a);
+  gc_redis_rooms_get_stats (b->rooms, &stats_b);
   g_assert_cmpuint (stats_a.repairs, >=, 2);
   g_assert_cmpuint (stats_b.repairs, >=, 2);
 
   answers_clear (&joins);
   answers_clear (&sent);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 /* A tiny pub/sub output limit and a flood: Redis cuts the subscriptions.
  * With history enough the nodes repair; without, the room is lost, and
  * said so: what was delivered never has a gap. */
 static void
-flood (guint history,
+flood (Pair     *p,
        gboolean expect_lost)
 {
-  const char *args[] = { "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL };
-  g_autoptr(GcTestRedis) redis = NULL;
+  Node *a = &p->a, *b = &p->b;
   g_autofree char *text = g_strnfill (1000, 'x');
-  Node a = { 0 }, b = { 0 };
   Answers joins, sent;
   GcRedisClientStats client_stats;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (args);
-  node_init (&a, redis, "node-a", history);
-  node_init (&b, redis, "node-b", history);
   answers_init (&joins);
   answers_init (&sent);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
-  join (&b, "bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  join (b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
 
   /* Some 2 MB at once, more than the kernel's socket buffers hold: the
    * subscriptions fall behind by far more than 16 KiB. */
   for (guint i = 0; i < 2000; i++)
-    say (&a, "alice", text, &sent);
+    say (a, "alice", text, &sent);
   gc_test_wait (sent.answers == 2000);
   g_assert_cmpuint (sent.ok, ==, 2000);
-  gc_redis_client_get_stats (a.client, &client_stats);
+  gc_redis_client_get_stats (a->client, &client_stats);
 
   if (expect_lost)
     {
-      gc_test_wait (a.lost >= 1 && b.lost >= 1);
-      assert_contiguous (&a);
-      assert_contiguous (&b);
-      g_assert_cmpuint (b.messages, <, 2000);
+      gc_test_wait (a->lost >= 1 && b->lost >= 1);
+      assert_contiguous (a);
+      assert_contiguous (b);
+      g_assert_cmpuint (b->messages, <, 2000);
     }
   else
     {
-      gc_test_wait (a.messages == 2000 && b.messages == 2000);
+      gc_test_wait (a->messages == 2000 && b->messages == 2000);
       gc_test_run_for_ms (200);
-      g_assert_cmpuint (a.messages, ==, 2000);
-      g_assert_cmpuint (b.messages, ==, 2000);
-      assert_contiguous (&a);
-      assert_contiguous (&b);
-      g_assert_cmpuint (a.lost + b.lost, ==, 0);
+      g_assert_cmpuint (a->messages, ==, 2000);
+      g_assert_cmpuint (b->messages, ==, 2000);
+      assert_contiguous (a);
+      assert_contiguous (b);
+      g_assert_cmpuint (a->lost + b->lost, ==, 0);
       /* The subscriptions were indeed cut (else this tested nothing). */
       {
         GcRedisClientStats sa, sb;
-        gc_redis_client_get_stats (a.client, &sa);
-        gc_redis_client_get_stats (b.client, &sb);
+        gc_redis_client_get_stats (a->client, &sa);
+        gc_redis_client_get_stats (b->client, &sb);
         g_assert_cmpuint (sa.reconnects + sb.reconnects, >=, 1);
       }
     }
 
   answers_clear (&joins);
   answers_clear (&sent);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 static void
-test_flood_repaired (void)
+test_flood_repaired (Pair          *p,
+                     gconstpointer  data)
 {
-  flood (5000, FALSE);
+  flood (p, FALSE);
 }
 
 static void
-test_flood_lost (void)
+test_flood_lost (Pair          *p,
+                 gconstpointer  data)
 {
-  flood (10, TRUE);
+  flood (p, TRUE);
 }
 
 /* Redis SIGKILLed and restarted: its rooms are gone (no persistence), so
  * the nodes say each room is lost (their members must resume), and ids
  * of the room made again are above the old ones. */
 static void
-test_redis_restart (void)
+test_redis_restart (Pair          *p,
+                    gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, sent;
   guint64 old_last;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&joins);
   answers_init (&sent);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
-  join (&b, "bob", 0, 0, &joins);
+  join (b, "bob", 0, 0, &joins);
   gc_test_wait (joins.answers == 2);
-  say (&a, "alice", "before", &sent);
-  gc_test_wait (sent.answers == 1 && a.messages == 1 && b.messages == 1);
+  say (a, "alice", "before", &sent);
+  gc_test_wait (sent.answers == 1 && a->messages == 1 && b->messages == 1);
   old_last = sent.last_seq;
 
-  gc_test_redis_kill (redis);
-  gc_test_wait (!gc_redis_client_is_up (a.client) && !gc_redis_client_is_up (b.client));
+  gc_test_redis_kill (p->redis);
+  gc_test_wait (!gc_redis_client_is_up (a->client) && !gc_redis_client_is_up (b->client));
   /* Meanwhile joins and resumes are refused at once (the server's 503);
    * nothing else happened. */
-  join (&b, "dave", 0, 0, &joins);
-  gc_redis_rooms_resume (b.rooms, "r", "alice", "hash-of-alice", 0, on_answer, &joins);
+  join (b, "dave", 0, 0, &joins);
+  gc_redis_rooms_resume (b->rooms, "r", "alice", "hash-of-alice", 0, on_answer, &joins);
   g_assert_cmpuint (joins.answers, ==, 4);
   g_assert_cmpuint (joins.errors, ==, 2);
-  g_assert_cmpuint (a.lost + b.lost, ==, 0);
-  gc_test_redis_restart (redis);
-  gc_test_wait (a.lost == 1 && b.lost == 1);
+  g_assert_cmpuint (a->lost + b->lost, ==, 0);
+  gc_test_redis_restart (p->redis);
+  gc_test_wait (a->lost == 1 && b->lost == 1);
 
   /* A message from a member Redis no longer knows: GONE, not lost
    * silently. */
-  say (&a, "alice", "after", &sent);
+  say (a, "alice", "after", &sent);
   gc_test_wait (sent.answers == 2);
   g_assert_cmpuint (sent.gone, ==, 1);
 
   sent.last_seq = 0;
-  join (&a, "alice", 0, 0, &joins);
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 5);
   g_assert_cmpuint (joins.ok, ==, 3);
   g_assert_cmpuint (joins.last_seq, >, old_last);
 
   /* The room made again is in order on both nodes, nothing more lost. */
-  join (&b, "bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 6 && a.events->len == 3);
-  say (&b, "bob", "again", &sent);
-  gc_test_wait (a.messages == 2 && b.messages == 2);
-  g_assert_cmpuint (a.lost, ==, 1);
-  g_assert_cmpuint (b.lost, ==, 1);
+  join (b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 6 && a->events->len == 3);
+  say (b, "bob", "again", &sent);
+  gc_test_wait (a->messages == 2 && b->messages == 2);
+  g_assert_cmpuint (a->lost, ==, 1);
+  g_assert_cmpuint (b->lost, ==, 1);
 
   answers_clear (&joins);
   answers_clear (&sent);
-  node_clear (&a);
-  node_clear (&b);
 }
 
 
@@ -765,61 +772,80 @@ test_redis_restart (void)
  * connection with 4000); nobody sees a leave or a join. A wrong token is
  * INVALID (a fresh join, for the server). */
 static void
-test_resume (void)
+test_resume (Pair          *p,
+             gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, resumes, sent;
   guint a_events;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&joins);
   answers_init (&resumes);
   answers_init (&sent);
-  gc_redis_rooms_open (a.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
-  join (&a, "bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2 && a.events->len == 1);
-  say (&a, "alice", "one", &sent);
-  say (&a, "alice", "two", &sent);
-  gc_test_wait (sent.answers == 2 && a.messages == 2);
-  a_events = a.events->len;
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
+  join (a, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
+  say (a, "alice", "one", &sent);
+  say (a, "alice", "two", &sent);
+  gc_test_wait (sent.answers == 2 && a->messages == 2);
+  a_events = a->events->len;
 
-  gc_redis_rooms_open (b.rooms, "r");
-  gc_redis_rooms_resume (b.rooms, "r", "alice", "hash-of-bob", 0, on_answer, &resumes);
-  gc_redis_rooms_resume (b.rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
+  gc_redis_rooms_open (b->rooms, "r");
+  gc_redis_rooms_resume (b->rooms, "r", "alice", "hash-of-bob", 0, on_answer, &resumes);
+  gc_redis_rooms_resume (b->rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
   gc_test_wait (resumes.answers == 2);
   g_assert_cmpuint (resumes.invalid, ==, 2);
 
-  gc_redis_rooms_resume (b.rooms, "r", "alice", "hash-of-alice", sent.last_seq - 1,
+  gc_redis_rooms_resume (b->rooms, "r", "alice", "hash-of-alice", sent.last_seq - 1,
                          on_answer, &resumes);
-  gc_test_wait (resumes.answers == 3 && a.resumes->len == 1);
+  gc_test_wait (resumes.answers == 3 && a->resumes->len == 1);
   g_assert_cmpuint (resumes.ok, ==, 1);
   g_assert_cmpstr (resumes.user_id, ==, "id-alice");
   g_assert_cmpuint (resumes.members->len, ==, 2);
   g_assert_cmpuint (resumes.history->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (resumes.history, 0), ==, "two");
-  g_assert_cmpstr (g_ptr_array_index (a.resumes, 0), ==, "id-alice node-a node-b");
-  g_assert_cmpuint (a.events->len, ==, a_events + 1);
+  g_assert_cmpstr (g_ptr_array_index (a->resumes, 0), ==, "id-alice node-a node-b");
+  g_assert_cmpuint (a->events->len, ==, a_events + 1);
 
   /* Now on node B: its messages go out from there, to both. */
-  say (&b, "alice", "from b", &sent);
-  gc_test_wait (a.messages == 3 && b.messages == 1);
-  assert_contiguous (&a);
+  say (b, "alice", "from b", &sent);
+  gc_test_wait (a->messages == 3 && b->messages == 1);
+  assert_contiguous (a);
   {
-    g_autofree char *count = gc_test_redis_run (redis, "HGET", "gc:{r}:nodes", "node-b", NULL);
+    g_autofree char *count = gc_test_redis_run (p->redis, "HGET", "gc:{r}:nodes", "node-b", NULL);
     g_assert_cmpstr (count, ==, "1");
   }
 
   answers_clear (&joins);
   answers_clear (&resumes);
   answers_clear (&sent);
-  node_clear (&a);
-  node_clear (&b);
+}
+
+/* Both nodes hold a lease; alice and carol are on A, bob on B, and A
+ * (synced by alice's join) has seen carol's and bob's. */
+static void
+leases_and_members (Pair    *p,
+                    guint    lease_ms,
+                    guint    resume_ms,
+                    Answers *joins)
+{
+  Node *a = &p->a, *b = &p->b;
+
+  gc_redis_rooms_start_lease (a->rooms, lease_ms, resume_ms);
+  gc_redis_rooms_start_lease (b->rooms, lease_ms, resume_ms);
+  gc_test_wait (gc_redis_rooms_has_lease (a->rooms) && gc_redis_rooms_has_lease (b->rooms));
+  answers_init (joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, joins);
+  join (a, "carol", 0, 0, joins);
+  gc_test_wait (joins->answers == 2);
+  join (b, "bob", 0, 0, joins);
+  gc_test_wait (joins->answers == 3 && a->events->len == 2);
+  g_assert_cmpuint (joins->ok, ==, 3);
 }
 
 /* Node A dies (no leave, no more renewals). Once its lease has run out,
@@ -828,107 +854,86 @@ test_resume (void)
  * window and within lease + window + 1 s (plus slack for a loaded
  * machine). */
 static void
-test_node_failure (void)
+test_node_failure (Pair          *p,
+                   gconstpointer  data)
 {
+  Node *a = &p->a, *b = &p->b;
   const guint lease_ms = 1000, resume_ms = 2000;
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
   Answers joins, resumes;
   GcRedisRoomsStats stats;
   gint64 died_us;
   guint b_events;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
-  gc_redis_rooms_start_lease (a.rooms, lease_ms, resume_ms);
-  gc_redis_rooms_start_lease (b.rooms, lease_ms, resume_ms);
-  gc_test_wait (gc_redis_rooms_has_lease (a.rooms) && gc_redis_rooms_has_lease (b.rooms));
-  answers_init (&joins);
   answers_init (&resumes);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
-  join (&a, "carol", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2);
-  join (&b, "bob", 0, 0, &joins);
-  /* A, synced by alice's join, sees carol's and bob's. */
-  gc_test_wait (joins.answers == 3 && a.events->len == 2);
-  g_assert_cmpuint (joins.ok, ==, 3);
+  leases_and_members (p, lease_ms, resume_ms, &joins);
   /* Both leases, as B's next renewal counts them. */
-  gc_test_wait ((gc_redis_rooms_get_stats (b.rooms, &stats), stats.nodes == 2));
+  gc_test_wait ((gc_redis_rooms_get_stats (b->rooms, &stats), stats.nodes == 2));
 
   /* A dies: its objects go without a word to Redis. */
-  node_clear (&a);
+  node_clear (a);
   died_us = g_get_monotonic_time ();
-  b_events = b.events->len;
+  b_events = b->events->len;
 
   /* Carol resumes on B while she waits: no leave for her, ever. */
-  gc_test_wait ((gc_redis_rooms_get_stats (b.rooms, &stats), stats.swept_nodes == 1));
-  gc_redis_rooms_resume (b.rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
+  gc_test_wait ((gc_redis_rooms_get_stats (b->rooms, &stats), stats.swept_nodes == 1));
+  gc_redis_rooms_resume (b->rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
   gc_test_wait (resumes.answers == 1);
   g_assert_cmpuint (resumes.ok, ==, 1);
 
-  gc_test_wait (b.last_leave_us != 0);
-  g_assert_cmpuint (b.events->len, ==, b_events + 2);
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (b.events, b_events), " resume id-carol carol to"));
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (b.events, b_events + 1), " leave id-alice alice"));
-  g_assert_cmpint (b.last_leave_us - died_us, >=, (gint64) resume_ms * 1000);
+  gc_test_wait (b->last_leave_us != 0);
+  g_assert_cmpuint (b->events->len, ==, b_events + 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (b->events, b_events), " resume id-carol carol to"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (b->events, b_events + 1), " leave id-alice alice"));
+  g_assert_cmpint (b->last_leave_us - died_us, >=, (gint64) resume_ms * 1000);
   /* The bound, with slack for a loaded machine (scaled like every
    * deadline: GOCHAT_TEST_TIMEOUT_SCALE). */
-  g_assert_cmpint (b.last_leave_us - died_us, <=,
+  g_assert_cmpint (b->last_leave_us - died_us, <=,
                    (gint64) (lease_ms + resume_ms + 1000 + gc_test_timeout_ms (4000)) * 1000);
-  gc_redis_rooms_get_stats (b.rooms, &stats);
+  gc_redis_rooms_get_stats (b->rooms, &stats);
   g_assert_cmpuint (stats.timeouts, ==, 1);
-  g_assert_true (gc_redis_rooms_has_lease (b.rooms));
+  g_assert_true (gc_redis_rooms_has_lease (b->rooms));
   {
-    g_autofree char *members = gc_test_redis_run (redis, "HLEN", "gc:{r}:members", NULL);
-    g_autofree char *alice = gc_test_redis_run (redis, "HEXISTS", "gc:{r}:members", "alice", NULL);
-    g_autofree char *dead_rooms = gc_test_redis_run (redis, "EXISTS", "gc:node:node-a:rooms", NULL);
+    g_autofree char *members = gc_test_redis_run (p->redis, "HLEN", "gc:{r}:members", NULL);
+    g_autofree char *alice = gc_test_redis_run (p->redis, "HEXISTS", "gc:{r}:members", "alice", NULL);
+    g_autofree char *dead_rooms = gc_test_redis_run (p->redis, "EXISTS", "gc:node:node-a:rooms", NULL);
     g_assert_cmpstr (members, ==, "2");
     g_assert_cmpstr (alice, ==, "0");
     g_assert_cmpstr (dead_rooms, ==, "0");
   }
   gc_test_run_for_ms (300);
-  g_assert_cmpuint (b.events->len, ==, b_events + 2);
-  assert_contiguous (&b);
+  g_assert_cmpuint (b->events->len, ==, b_events + 2);
+  assert_contiguous (b);
 
   answers_clear (&joins);
   answers_clear (&resumes);
-  node_clear (&b);
 }
 
 /* A node whose lease ran out (made to, from outside) is swept by the
  * other and fenced at its next renewal: it must stop serving. */
 static void
-test_fenced (void)
+test_fenced (Pair          *p,
+             gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
+  Node *a = &p->a, *b = &p->b;
   g_autofree char *expired = NULL;
-  Node a = { 0 }, b = { 0 };
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
-  gc_redis_rooms_start_lease (a.rooms, 3000, 2000);
-  gc_redis_rooms_start_lease (b.rooms, 3000, 2000);
-  gc_test_wait (gc_redis_rooms_has_lease (a.rooms) && gc_redis_rooms_has_lease (b.rooms));
+  gc_redis_rooms_start_lease (a->rooms, 3000, 2000);
+  gc_redis_rooms_start_lease (b->rooms, 3000, 2000);
+  gc_test_wait (gc_redis_rooms_has_lease (a->rooms) && gc_redis_rooms_has_lease (b->rooms));
 
-  expired = gc_test_redis_run (redis, "ZADD", "gc:nodes", "XX", "1", "node-a", NULL);
+  expired = gc_test_redis_run (p->redis, "ZADD", "gc:nodes", "XX", "1", "node-a", NULL);
   g_assert_cmpstr (expired, ==, "0");
-  gc_test_wait (a.leases_lost == 1);
-  g_assert_false (gc_redis_rooms_has_lease (a.rooms));
-  g_assert_true (gc_redis_rooms_has_lease (b.rooms));
-  g_assert_cmpuint (b.leases_lost, ==, 0);
+  gc_test_wait (a->leases_lost == 1);
+  g_assert_false (gc_redis_rooms_has_lease (a->rooms));
+  g_assert_true (gc_redis_rooms_has_lease (b->rooms));
+  g_assert_cmpuint (b->leases_lost, ==, 0);
   /* A new life for A, with no members. */
-  gc_test_wait (gc_redis_rooms_has_lease (a.rooms));
+  gc_test_wait (gc_redis_rooms_has_lease (a->rooms));
 
-  node_clear (&a);
-  node_clear (&b);
 }
 
 static void
@@ -948,82 +953,66 @@ on_drained (const GcRedisRoomResult *result,
  * wait for a resume right away: one resumes on B unseen, the other
  * leaves with timeout after the resume window. No leave at the drain. */
 static void
-test_drain (void)
+test_drain (Pair          *p,
+            gconstpointer  data)
 {
+  Node *a = &p->a, *b = &p->b;
   const guint lease_ms = 60000, resume_ms = 1000;
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
   Answers joins, resumes;
   guint drained = 0;
   GcRedisRoomsStats stats;
   gint64 drained_us;
   guint b_events;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
-  gc_redis_rooms_start_lease (a.rooms, lease_ms, resume_ms);
-  gc_redis_rooms_start_lease (b.rooms, lease_ms, resume_ms);
-  gc_test_wait (gc_redis_rooms_has_lease (a.rooms) && gc_redis_rooms_has_lease (b.rooms));
-  answers_init (&joins);
   answers_init (&resumes);
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
-  join (&a, "carol", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2);
-  join (&b, "bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 3 && a.events->len == 2);
-  b_events = b.events->len;
+  leases_and_members (p, lease_ms, resume_ms, &joins);
+  b_events = b->events->len;
 
-  gc_redis_rooms_drain (a.rooms, on_drained, &drained);
+  gc_redis_rooms_drain (a->rooms, on_drained, &drained);
   gc_test_wait (drained != 0);
   g_assert_cmpuint (drained, ==, 1);
   drained_us = g_get_monotonic_time ();
-  node_clear (&a);
+  node_clear (a);
 
-  gc_test_wait ((gc_redis_rooms_get_stats (b.rooms, &stats), stats.swept_nodes == 1));
-  g_assert_cmpuint (b.events->len, ==, b_events);
-  gc_redis_rooms_resume (b.rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
-  gc_test_wait (resumes.answers == 1 && b.last_leave_us != 0);
+  gc_test_wait ((gc_redis_rooms_get_stats (b->rooms, &stats), stats.swept_nodes == 1));
+  g_assert_cmpuint (b->events->len, ==, b_events);
+  gc_redis_rooms_resume (b->rooms, "r", "carol", "hash-of-carol", 0, on_answer, &resumes);
+  gc_test_wait (resumes.answers == 1 && b->last_leave_us != 0);
   g_assert_cmpuint (resumes.ok, ==, 1);
-  g_assert_cmpint (b.last_leave_us - drained_us, >=, (gint64) resume_ms * 1000);
-  g_assert_cmpuint (b.events->len, ==, b_events + 2);
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (b.events, b_events + 1), " leave id-alice alice"));
+  g_assert_cmpint (b->last_leave_us - drained_us, >=, (gint64) resume_ms * 1000);
+  g_assert_cmpuint (b->events->len, ==, b_events + 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (b->events, b_events + 1), " leave id-alice alice"));
 
   answers_clear (&joins);
   answers_clear (&resumes);
-  node_clear (&b);
 }
 
 /* Stopping a node answers whatever waits: a join still waiting for its
  * room's subscription, and messages waiting for their batch. */
 static void
-test_dispose (void)
+test_dispose (Pair          *p,
+              gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 };
+  Node *a = &p->a;
   Answers joins, sent;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
   answers_init (&joins);
   answers_init (&sent);
 
-  gc_redis_rooms_open (a.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
-  say (&a, "alice", "batched", &sent);
-  gc_redis_rooms_open (a.rooms, "s");
-  gc_redis_rooms_join (a.rooms, "s", "bob", "bob", "id-bob", "h", 0, 0, on_answer, &joins);
+  say (a, "alice", "batched", &sent);
+  gc_redis_rooms_open (a->rooms, "s");
+  gc_redis_rooms_join (a->rooms, "s", "bob", "bob", "id-bob", "h", 0, 0, on_answer, &joins);
   /* Neither has left: the join waits for "s"'s subscription, the
    * message for the next main-loop iteration. */
   g_assert_cmpuint (joins.answers + sent.answers, ==, 1);
-  node_clear (&a);
+  node_clear (a);
   g_assert_cmpuint (joins.answers, ==, 2);
   g_assert_cmpuint (joins.errors, ==, 1);
   g_assert_cmpuint (sent.answers, ==, 1);
@@ -1059,52 +1048,49 @@ on_event_close_on_leave (const char             *room,
 /* Closing a room from its event function delivers nothing more and frees
  * nothing the delivery loop still uses (review item 8; under ASan). */
 static void
-test_close_in_event (void)
+test_close_in_event (Pair          *p,
+                     gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, leaves, sent;
   CloseOnLeave state = { 0 };
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&joins);
   answers_init (&leaves);
   answers_init (&sent);
-  state.rooms = a.rooms;
-  gc_redis_rooms_set_event_func (a.rooms, on_event_close_on_leave, &state);
+  state.rooms = a->rooms;
+  gc_redis_rooms_set_event_func (a->rooms, on_event_close_on_leave, &state);
 
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
-  join (&b, "bob", 0, 0, &joins);
+  join (b, "bob", 0, 0, &joins);
   /* Node a synced at alice's join: it delivers bob's join only. */
   gc_test_wait (joins.answers == 2 && state.delivered == 1);
 
   /* The leave and the messages after it reach node a together. */
-  gc_redis_rooms_leave (b.rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
+  gc_redis_rooms_leave (b->rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
   for (guint i = 0; i < 5; i++)
-    say (&b, "bob", "after", &sent);
-  gc_test_wait (b.messages == 5);
+    say (b, "bob", "after", &sent);
+  gc_test_wait (b->messages == 5);
   gc_test_run_for_ms (200);
 
   g_assert_cmpuint (state.closed_at, ==, 2);
   g_assert_cmpuint (state.delivered, ==, 2);
   /* Open again (a new room, synced by its first join): delivering again. */
-  gc_redis_rooms_open (a.rooms, "r");
-  join (&a, "carol", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "carol", 0, 0, &joins);
   gc_test_wait (joins.answers == 3);
-  say (&b, "bob", "later", &sent);
-  gc_test_wait (b.messages == 6 && state.delivered > 2);
+  say (b, "bob", "later", &sent);
+  gc_test_wait (b->messages == 6 && state.delivered > 2);
 
-  gc_redis_rooms_close (a.rooms, "r");
-  gc_redis_rooms_close (b.rooms, "r");
-  node_clear (&a);
-  node_clear (&b);
+  gc_redis_rooms_close (a->rooms, "r");
+  gc_redis_rooms_close (b->rooms, "r");
+  node_clear (a);
+  node_clear (b);
   answers_clear (&joins);
   answers_clear (&leaves);
   answers_clear (&sent);
@@ -1116,44 +1102,41 @@ test_close_in_event (void)
  * message was on its way), and texts that look like the record format
  * arrive as sent. */
 static void
-test_message_batch (void)
+test_message_batch (Pair          *p,
+                    gconstpointer  data)
 {
-  g_autoptr(GcTestRedis) redis = NULL;
-  Node a = { 0 }, b = { 0 };
+  Node *a = &p->a, *b = &p->b;
   Answers joins, r, sent[4];
   static const char *texts[] = { "12:not a field", "", "7:message5:x", "\xc3\xa9:" };
   g_autofree char *key = gc_protocol_user_name_key ("Bob");
   g_autofree char *first = NULL;
 
-  if (skip_without_redis ())
+  if (pair_skip (p))
     return;
-  redis = gc_test_redis_start (NULL);
-  node_init (&a, redis, "node-a", 100);
-  node_init (&b, redis, "node-b", 100);
   answers_init (&joins);
   answers_init (&r);
   for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
     answers_init (&sent[i]);
 
-  gc_redis_rooms_open (a.rooms, "r");
-  gc_redis_rooms_open (b.rooms, "r");
-  join (&a, "alice", 0, 0, &joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
   gc_test_wait (joins.answers == 1);
-  join (&a, "Bob", 0, 0, &joins);
-  gc_test_wait (joins.answers == 2 && a.events->len == 1);
+  join (a, "Bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
   g_assert_cmpuint (joins.ok, ==, 2);
   /* Bob is renamed through node B; node A still calls it by its key. */
-  gc_redis_rooms_rename (b.rooms, "r", key, "Robert", "robert", "id-bob", on_answer, &r);
-  gc_test_wait (r.answers == 1 && a.events->len == 2);
+  gc_redis_rooms_rename (b->rooms, "r", key, "Robert", "robert", "id-bob", on_answer, &r);
+  gc_test_wait (r.answers == 1 && a->events->len == 2);
   g_assert_cmpuint (r.ok, ==, 1);
 
   /* One iteration: alice, a stranger, robert (by its new key), alice. */
-  gc_redis_rooms_message (a.rooms, "r", "alice", "id-alice", "text", texts[0], "c-0", on_answer, &sent[0]);
-  gc_redis_rooms_message (a.rooms, "r", "carol", "id-carol", "text", texts[1], NULL, on_answer, &sent[1]);
-  gc_redis_rooms_message (a.rooms, "r", "robert", "id-bob", "emote", texts[2], NULL, on_answer, &sent[2]);
-  gc_redis_rooms_message (a.rooms, "r", "alice", "id-alice", "text", texts[3], "c-3", on_answer, &sent[3]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "text", texts[0], "c-0", on_answer, &sent[0]);
+  gc_redis_rooms_message (a->rooms, "r", "carol", "id-carol", "text", texts[1], NULL, on_answer, &sent[1]);
+  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "emote", texts[2], NULL, on_answer, &sent[2]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "text", texts[3], "c-3", on_answer, &sent[3]);
   /* B syncs with its rename's answer: it delivers what came after. */
-  gc_test_wait (sent[3].answers == 1 && a.events->len == 2 + 3 && b.events->len == 3);
+  gc_test_wait (sent[3].answers == 1 && a->events->len == 2 + 3 && b->events->len == 3);
   for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
     {
       g_assert_cmpuint (sent[i].answers, ==, 1);
@@ -1162,25 +1145,34 @@ test_message_batch (void)
     }
   g_assert_cmpuint (sent[2].last_seq, ==, sent[0].last_seq + 1);
   g_assert_cmpuint (sent[3].last_seq, ==, sent[2].last_seq + 1);
-  g_assert_cmpuint (sent[0].last_seq, ==, g_array_index (a.seqs, guint64, 2));
+  g_assert_cmpuint (sent[0].last_seq, ==, g_array_index (a->seqs, guint64, 2));
   first = g_strdup_printf ("%" G_GUINT64_FORMAT " message id-alice 12:not a field echo",
                            sent[0].last_seq);
-  g_assert_cmpstr (g_ptr_array_index (a.events, 2), ==, first);
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, 3), " message id-bob 7:message5:x"));
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (a.events, 4), " message id-alice \xc3\xa9: echo"));
+  g_assert_cmpstr (g_ptr_array_index (a->events, 2), ==, first);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 3), " message id-bob 7:message5:x"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 4), " message id-alice \xc3\xa9: echo"));
   for (guint i = 0; i < 3; i++)
-    g_assert_cmpstr (g_ptr_array_index (b.events, i), ==, g_ptr_array_index (a.events, 2 + i));
-  g_assert_cmpstr (g_ptr_array_index (a.names, 3), ==, "Robert");
-  assert_contiguous (&a);
-  assert_contiguous (&b);
+    g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));
+  g_assert_cmpstr (g_ptr_array_index (a->names, 3), ==, "Robert");
+  assert_contiguous (a);
+  assert_contiguous (b);
 
   for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
     answers_clear (&sent[i]);
   answers_clear (&r);
   answers_clear (&joins);
-  node_clear (&a);
-  node_clear (&b);
 }
+
+static const char * const tiny_pubsub_limit[] = {
+  "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL
+};
+static const PairOptions history_3 = { .history = 3, .n_nodes = 2 };
+static const PairOptions history_1000 = { .history = 1000, .n_nodes = 2 };
+static const PairOptions flood_repaired = { .history = 5000, .n_nodes = 2,
+                                            .redis_args = tiny_pubsub_limit };
+static const PairOptions flood_lost = { .history = 10, .n_nodes = 2,
+                                        .redis_args = tiny_pubsub_limit };
+static const PairOptions one_node = { .history = 100, .n_nodes = 1 };
 
 int
 main (int   argc,
@@ -1188,21 +1180,21 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/redis/rooms/order", test_order);
-  g_test_add_func ("/redis/rooms/message-batch", test_message_batch);
-  g_test_add_func ("/redis/rooms/names", test_names);
-  g_test_add_func ("/redis/rooms/max-members", test_max_members);
-  g_test_add_func ("/redis/rooms/history", test_history);
-  g_test_add_func ("/redis/rooms/pubsub-killed", test_pubsub_killed);
-  g_test_add_func ("/redis/rooms/flood-repaired", test_flood_repaired);
-  g_test_add_func ("/redis/rooms/flood-lost", test_flood_lost);
-  g_test_add_func ("/redis/rooms/redis-restart", test_redis_restart);
-  g_test_add_func ("/redis/rooms/resume", test_resume);
-  g_test_add_func ("/redis/rooms/node-failure", test_node_failure);
-  g_test_add_func ("/redis/rooms/fenced", test_fenced);
-  g_test_add_func ("/redis/rooms/drain", test_drain);
-  g_test_add_func ("/redis/rooms/dispose", test_dispose);
-  g_test_add_func ("/redis/rooms/close-in-event", test_close_in_event);
+  add_pair_test ("/redis/rooms/order", NULL, test_order);
+  add_pair_test ("/redis/rooms/message-batch", NULL, test_message_batch);
+  add_pair_test ("/redis/rooms/names", NULL, test_names);
+  add_pair_test ("/redis/rooms/max-members", NULL, test_max_members);
+  add_pair_test ("/redis/rooms/history", &history_3, test_history);
+  add_pair_test ("/redis/rooms/pubsub-killed", &history_1000, test_pubsub_killed);
+  add_pair_test ("/redis/rooms/flood-repaired", &flood_repaired, test_flood_repaired);
+  add_pair_test ("/redis/rooms/flood-lost", &flood_lost, test_flood_lost);
+  add_pair_test ("/redis/rooms/redis-restart", NULL, test_redis_restart);
+  add_pair_test ("/redis/rooms/resume", NULL, test_resume);
+  add_pair_test ("/redis/rooms/node-failure", NULL, test_node_failure);
+  add_pair_test ("/redis/rooms/fenced", NULL, test_fenced);
+  add_pair_test ("/redis/rooms/drain", NULL, test_drain);
+  add_pair_test ("/redis/rooms/dispose", &one_node, test_dispose);
+  add_pair_test ("/redis/rooms/close-in-event", NULL, test_close_in_event);
 
   return g_test_run ();
 }
