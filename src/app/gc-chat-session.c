@@ -12,6 +12,7 @@
 #include "gc-outbox.h"
 #include "gc-server-address.h"
 #include "gc-session-link.h"
+#include "gc-session-text.h"
 #include "gc-text-markup.h"
 
 struct _GcChatSession
@@ -161,26 +162,6 @@ handle_message (GcChatSession   *self,
     g_signal_emit (self, signals[MESSAGE_RECEIVED], 0, item);
 }
 
-static char *
-leave_line (GcLeaveReason  reason,
-            const char    *name)
-{
-  switch (reason)
-    {
-    case GC_LEAVE_REASON_LEFT:
-      return g_strdup_printf (_("%s left"), name);
-    case GC_LEAVE_REASON_TIMEOUT:
-      return g_strdup_printf (_("%s lost the connection"), name);
-    case GC_LEAVE_REASON_SLOW:
-      return g_strdup_printf (_("%s was disconnected (could not keep up)"), name);
-    case GC_LEAVE_REASON_FLOOD:
-      return g_strdup_printf (_("%s was disconnected (sent too much too fast)"), name);
-    case GC_LEAVE_REASON_ERROR:
-    default:
-      return g_strdup_printf (_("%s was disconnected (protocol error)"), name);
-    }
-}
-
 static void
 handle_error_event (GcChatSession *self,
                     GcEvent       *event)
@@ -241,7 +222,7 @@ handle_event (GcChatSession *self,
       /* Ends its typing too. */
       if (!gc_member_roster_remove (self->roster, event->leave.user->id))
         break;
-      line = leave_line (event->leave.reason, event->leave.user->name);
+      line = gc_session_text_leave_line (event->leave.reason, event->leave.user->name);
       append_system_line (self, event->leave.ts, line);
       break;
 

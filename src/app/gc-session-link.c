@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "gc-session-link.h"
+#include "gc-session-text.h"
 #include "gc-ws-handshake.h"
 
 /* A welcome with a full history can be far larger than one request may
@@ -331,11 +332,25 @@ connection_lost (GcSessionLink *self,
 /* Events                                                               */
 /* ------------------------------------------------------------------ */
 
-static GError *refusal_to_error (GcSessionLink *self,
-                                 guint          status,
-                                 const char    *json,
-                                 gsize          len,
-                                 guint64       *retry_after_ms);
+/* A refusal (an HTTP answer's body, or a "refused" event) as an error;
+ * a name taken keeps the server's suggestion for the join dialog. */
+static GError *
+refusal_to_error (GcSessionLink *self,
+                  guint          status,
+                  GBytes        *body,
+                  guint64       *retry_after_ms)
+{
+  g_autofree char *suggestion = NULL;
+  GError *error = gc_session_text_refusal_error (self->server_url, status, body,
+                                                 &suggestion, retry_after_ms);
+
+  if (g_error_matches (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_NAME_TAKEN))
+    {
+      g_free (self->name_suggestion);
+      self->name_suggestion = g_steal_pointer (&suggestion);
+    }
+  return error;
+}
 
 static void
 handle_text (GcSessionLink *self,
@@ -369,8 +384,10 @@ handle_text (GcSessionLink *self,
       guint64 retry_after_ms = 0;
       GError *reported;
 
+      g_autoptr(GBytes) body = g_bytes_new_static (data, len);
+
       reported = refusal_to_error (self, gc_protocol_error_http_status (event->refused.error),
-                                   data, len, &retry_after_ms);
+                                   body, &retry_after_ms);
       attempt_failed (self, reported, retry_after_ms);
       return;
     }
@@ -453,59 +470,6 @@ on_connection_closed (GcWsConnection *connection,
 /* Attempts                                                             */
 /* ------------------------------------------------------------------ */
 
-static GError *
-connect_error_to_error (GcSessionLink *self,
-                        const GError  *error)
-{
-  if (error->domain == G_TLS_ERROR)
-    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TLS,
-                        _("The secure connection to %s failed: %s"),
-                        self->server_url, error->message);
-  if (error->domain == GC_WS_HANDSHAKE_ERROR)
-    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                        _("The server at %s is not a GoChat server: %s"),
-                        self->server_url, error->message);
-  return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_UNREACHABLE,
-                      _("Could not reach the server at %s: %s"),
-                      self->server_url, error->message);
-}
-
-/* Turns a refusal (docs/protocol.md §3.6: the JSON body of an HTTP
- * refusal with @status) into an error, keeping the suggestion of a 409. */
-static GError *
-refusal_to_error (GcSessionLink *self,
-                  guint          status,
-                  const char    *json,
-                  gsize          len,
-                  guint64       *retry_after_ms)
-{
-  g_autoptr(GcRefusal) refusal = NULL;
-  const char *message;
-
-  *retry_after_ms = 0;
-
-  if (json != NULL)
-    refusal = gc_refusal_parse (json, len, NULL);
-  if (refusal == NULL)
-    return g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_NOT_GOCHAT,
-                        _("The server at %s answered with HTTP status %u and is not a GoChat server."),
-                        self->server_url, status);
-
-  message = refusal->message;
-  if (message == NULL || *message == '\0')
-    message = refusal->code != NULL ? refusal->code : _("no reason given");
-
-  if (refusal->error == GC_PROTOCOL_ERROR_NAME_TAKEN)
-    {
-      g_free (self->name_suggestion);
-      self->name_suggestion = gc_protocol_normalize_user_name (refusal->suggestion, NULL);
-    }
-  if (refusal->error == GC_PROTOCOL_ERROR_RATE_LIMITED)
-    *retry_after_ms = refusal->retry_after_ms;
-
-  return g_error_new (GC_PROTOCOL_ERROR, refusal->error, "%s", message);
-}
-
 typedef struct {
   GcSessionLink *link;
   GCancellable  *cancellable;
@@ -553,12 +517,9 @@ connect_cb (GObject      *source,
         reported = g_error_new (GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_TIMED_OUT,
                                 _("The server at %s did not answer in time."), self->server_url);
       else if (g_error_matches (error, GC_WS_HANDSHAKE_ERROR, GC_WS_HANDSHAKE_ERROR_REFUSED))
-        reported = refusal_to_error (self, status,
-                                     body != NULL ? g_bytes_get_data (body, NULL) : NULL,
-                                     body != NULL ? g_bytes_get_size (body) : 0,
-                                     &retry_after_ms);
+        reported = refusal_to_error (self, status, body, &retry_after_ms);
       else
-        reported = connect_error_to_error (self, error);
+        reported = gc_session_text_connect_error (self->server_url, error);
 
       attempt_failed (self, reported, retry_after_ms);
       return;
