@@ -156,3 +156,24 @@ gc_redis_member_compare (gconstpointer a,
 }
 
 /* --- rooms --------------------------------------------------------------- */
+
+/* The next record of a payload of LENGTH:RECORD items (a channel's
+ * message, a history entry), moving @cursor past it; NULL if it is
+ * unreadable. */
+GcRedisRoomEvent *
+gc_redis_payload_next (const char **cursor,
+                       const char  *end)
+{
+  const char *p = *cursor;
+  const char *colon = memchr (p, ':', end - p);
+  char *after;
+  guint64 record_length;
+
+  if (colon == NULL)
+    return NULL;
+  record_length = g_ascii_strtoull (p, &after, 10);
+  if (after != colon || record_length > (guint64) (end - colon - 1))
+    return NULL;
+  *cursor = colon + 1 + record_length;
+  return gc_redis_event_parse (colon + 1, record_length);
+}

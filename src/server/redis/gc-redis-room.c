@@ -126,9 +126,10 @@ on_repaired (const redisReply *reply,
     goto out;
   room->repairing = FALSE;
 
-  if (error != NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+  if (error != NULL || reply->type != REDIS_REPLY_ARRAY || reply->elements != 4 ||
       reply->element[1]->type != REDIS_REPLY_STRING ||
-      reply->element[2]->type != REDIS_REPLY_ARRAY)
+      reply->element[2]->type != REDIS_REPLY_ARRAY ||
+      reply->element[3]->type != REDIS_REPLY_ARRAY)
     {
       /* Redis is away: what was missed cannot be known. */
       room->repair_again = FALSE;
@@ -143,6 +144,18 @@ on_repaired (const redisReply *reply,
       GcRedisRoomEvent *event = r->type == REDIS_REPLY_STRING ? gc_redis_event_parse (r->str, r->len) : NULL;
 
       if (event != NULL)
+        g_ptr_array_add (events, event);
+    }
+  /* History entries hold a call's messages each. */
+  for (size_t i = 0; i < reply->element[3]->elements; i++)
+    {
+      redisReply *r = reply->element[3]->element[i];
+      const char *p = r->str, *end = r->str + r->len;
+      GcRedisRoomEvent *event;
+
+      if (r->type != REDIS_REPLY_STRING)
+        continue;
+      while (p < end && (event = gc_redis_payload_next (&p, end)) != NULL)
         g_ptr_array_add (events, event);
     }
   /* Both streams, merged in sequence order. */
@@ -276,23 +289,13 @@ redis_rooms_on_message (const char *channel,
     return;
   while (p < end)
     {
-      const char *colon = memchr (p, ':', end - p);
-      GcRedisRoomEvent *event = NULL;
-      char *after;
-      guint64 record_length;
+      GcRedisRoomEvent *event = gc_redis_payload_next (&p, end);
 
-      if (colon != NULL)
-        {
-          record_length = g_ascii_strtoull (p, &after, 10);
-          if (after == colon && record_length <= (guint64) (end - colon - 1))
-            event = gc_redis_event_parse (colon + 1, record_length);
-        }
       if (event == NULL)
         {
           g_warning ("room %s: an unreadable record on its channel", room->code);
           return;
         }
-      p = colon + 1 + record_length;
       room_receive (room, event);
       /* Delivering may have closed the room. */
       room = g_hash_table_lookup (self->by_channel, channel);

@@ -115,6 +115,8 @@ int               gc_redis_record_split   (char          *record,
                                            int            max_fields);
 GcRedisRoomEvent *gc_redis_event_parse    (const char    *data,
                                            gsize          length);
+GcRedisRoomEvent *gc_redis_payload_next   (const char   **cursor,
+                                           const char    *end);
 void              gc_redis_member_free    (gpointer       data);
 /* Appends @value (@length bytes, or to its NUL with -1) as one field. */
 GString          *gc_redis_record_append  (GString       *record,

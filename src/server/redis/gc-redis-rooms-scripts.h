@@ -5,7 +5,10 @@
  *                   stay above those of an earlier room of that code
  *   gc:{R}:members  name key → record (user id, name, node, join seq)
  *   gc:{R}:tokens   name key → SHA-256 of the resume token
- *   gc:{R}:history  stream of message records (exactly --history)
+ *   gc:{R}:history  stream of messages, one entry per message script call:
+ *                   its id is the first message's SEQ-0, its field the
+ *                   records as published (a welcome takes exactly
+ *                   --history messages from it)
  *   gc:{R}:events   stream of every other change (for gap repair)
  *   gc:{R}:nodes    node → how many of the room's members it serves
  * and the channel gc:{R}:ch. Stream entry ids are SEQ-0. Per node:
@@ -81,17 +84,36 @@
   "  if f[1] ~= id then return nil end\n" \
   "  return f\n" \
   "end\n" \
-  /* What a welcome needs: every member, and the history after since. */ \
-  /* The stream is trimmed approximately (MAXLEN ~, several times \
-   * cheaper than exact): the welcome takes the newest `count` exactly. */ \
+  /* What a welcome needs: every member, and the newest `count` messages \
+   * after since, oldest first. History entries hold several records \
+   * (LEN:RECORD each, SEQ first): `count` entries hold at least `count` \
+   * messages. The stream is trimmed approximately (MAXLEN ~, several \
+   * times cheaper than exact). */ \
   "local function welcome(since, count)\n" \
-  "  local stop = '-'\n" \
-  "  if since ~= '0' then stop = '(' .. since .. '-0' end\n" \
-  "  local history = {}\n" \
-  "  if count ~= '0' then\n" \
-  "    local newest = redis.call('XREVRANGE', KEYS[4], '+', stop, 'COUNT', count)\n" \
-  "    for i = #newest, 1, -1 do history[#history + 1] = newest[i][2][2] end\n" \
+  "  local history, newest = {}, {}\n" \
+  "  local want, after = tonumber(count), tonumber(since)\n" \
+  "  if want > 0 then\n" \
+  "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', count)) do\n" \
+  "      local p, recs, i = e[2][2], {}, 1\n" \
+  "      while i <= #p do\n" \
+  "        local c = string.find(p, ':', i, true)\n" \
+  "        local n = tonumber(string.sub(p, i, c - 1))\n" \
+  "        recs[#recs + 1] = string.sub(p, c + 1, c + n)\n" \
+  "        i = c + 1 + n\n" \
+  "      end\n" \
+  "      for j = #recs, 1, -1 do\n" \
+  "        local r = recs[j]\n" \
+  "        local c = string.find(r, ':', 1, true)\n" \
+  "        if #newest >= want or tonumber(string.sub(r, c + 1, c + tonumber(string.sub(r, 1, c - 1)))) <= after then\n" \
+  "          want = -1\n" \
+  "          break\n" \
+  "        end\n" \
+  "        newest[#newest + 1] = r\n" \
+  "      end\n" \
+  "      if want < 0 then break end\n" \
+  "    end\n" \
   "  end\n" \
+  "  for i = #newest, 1, -1 do history[#history + 1] = newest[i] end\n" \
   "  local keys, members = {}, {}\n" \
   "  local all = redis.call('HGETALL', KEYS[2])\n" \
   "  for i = 1, #all, 2 do keys[#keys + 1] = all[i]; members[#members + 1] = all[i + 1] end\n" \
@@ -192,17 +214,21 @@
   "for j = 1, #bodies do\n" \
   "  local seq = string.format('%.0f', first + j - 1)\n" \
   "  local rec = #seq .. ':' .. seq .. bodies[j]\n" \
-  /* Messages are repaired from the history stream: with no history, a \
-   * gap that holds one cannot be repaired (and is not silent). */ \
-  "  if ARGV[2] ~= '0' then\n" \
-  "    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'r', rec)\n" \
-  "  end\n" \
   "  published[#published + 1] = #rec\n" \
   "  published[#published + 1] = ':'\n" \
   "  published[#published + 1] = rec\n" \
   "end\n" \
-  "redis.call('PUBLISH', ARGV[1], table.concat(published))\n" \
-  "return {ts, string.format('%.0f', first), table.concat(status)}\n"
+  "local payload = table.concat(published)\n" \
+  "first = string.format('%.0f', first)\n" \
+  /* One history entry for the call, as published (an XADD per message \
+   * was a fifth of the script's cost). Messages are repaired from it: \
+   * with no history, a gap that holds one cannot be repaired (and is not \
+   * silent). */ \
+  "if ARGV[2] ~= '0' then\n" \
+  "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], first .. '-0', 'r', payload)\n" \
+  "end\n" \
+  "redis.call('PUBLISH', ARGV[1], payload)\n" \
+  "return {ts, first, table.concat(status)}\n"
 
 /* KEYS: seq members tokens history events
  * ARGV: channel old_key new_key new_name user_id max_events */
@@ -234,13 +260,16 @@
 
 /* KEYS: seq members tokens history events
  * ARGV: last (the last sequence applied)
- * Everything after @last: the current sequence and both streams' records. */
+ * Everything after @last: the current sequence, the events stream's
+ * records and the history entries that may hold messages after it (the
+ * one that starts at or before it, and those after; LEN:RECORD each). */
 #define GC_REDIS_ROOMS_LUA_REPAIR GC_REDIS_ROOMS_LUA_COMMON \
   "local start = '(' .. ARGV[1] .. '-0'\n" \
-  "local out = {}\n" \
-  "for _, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do out[#out + 1] = e[2][2] end\n" \
-  "for _, e in ipairs(redis.call('XRANGE', KEYS[5], start, '+')) do out[#out + 1] = e[2][2] end\n" \
-  "return {'ok', cur_seq(), out}\n"
+  "local events, history = {}, {}\n" \
+  "for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], ARGV[1] .. '-0', '-', 'COUNT', 1)) do history[#history + 1] = e[2][2] end\n" \
+  "for _, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do history[#history + 1] = e[2][2] end\n" \
+  "for _, e in ipairs(redis.call('XRANGE', KEYS[5], start, '+')) do events[#events + 1] = e[2][2] end\n" \
+  "return {'ok', cur_seq(), events, history}\n"
 
 /* KEYS: seq members tokens history events nodes
  * ARGV: channel key token_hash node max_events since code history
