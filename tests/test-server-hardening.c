@@ -556,6 +556,8 @@ staller_free (Staller *staller)
   g_free (staller);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Staller, staller_free)
+
 static guint
 count_gone (GPtrArray *stallers)
 {
@@ -770,6 +772,79 @@ test_flood_silent (void)
     gc_test_client_free (honest[i]);
 }
 
+
+#define N_DRIPPERS 12
+#define N_STALE_FLOOD 20
+#define N_EVICTIONS 10
+
+static gboolean
+on_drip (gpointer user_data)
+{
+  GPtrArray *drippers = user_data;
+
+  for (guint i = 0; i < drippers->len; i++)
+    {
+      Staller *dripper = g_ptr_array_index (drippers, i);
+
+      if (dripper->connected && !dripper->gone)
+        g_socket_send (dripper->socket, "a", 1, NULL, NULL);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* The flaky /flood/silent, made deterministic: the honest clients share
+ * one address, which then has the most handshakes in progress (here 12
+ * that keep sending their heads), and one of them is slow to send its
+ * request. The server must make room; the silent connections from other
+ * addresses are staler, and each address has more of them: they go,
+ * and the slow honest one stays (it used to go first, its address
+ * having the most in progress). */
+static void
+test_flood_slow_honest (void)
+{
+  g_autoptr(GcTestServer) ts = NULL;
+  g_autoptr(GPtrArray) drippers = g_ptr_array_new_with_free_func ((GDestroyNotify) staller_free);
+  g_autoptr(GPtrArray) flood = g_ptr_array_new_with_free_func ((GDestroyNotify) staller_free);
+  g_autoptr(GPtrArray) more = g_ptr_array_new_with_free_func ((GDestroyNotify) staller_free);
+  g_autoptr(GBytes) head_start = g_bytes_new_static ("GET /healthz HTTP/1.1\r\nX-Drip: ", 31);
+  g_autoptr(GSource) drip = NULL;
+  g_autoptr(Staller) slow = NULL;
+  GcServerConfig config;
+  guint n_flood = 0;
+  guint n_drippers = 0;
+  guint n_more = 0;
+  guint n_slow = 0;
+
+  gc_test_server_config_init (&config);
+  config.max_handshakes = N_DRIPPERS + N_STALE_FLOOD + 2;
+  ts = gc_test_server_new (&config);
+
+  drip = g_timeout_source_new (20);
+  g_source_set_callback (drip, on_drip, drippers, NULL);
+  g_source_attach (drip, NULL);
+
+  open_stallers (flood, ts->port, NULL, N_STALE_FLOOD, 50, N_STALE_FLOOD / 2, &n_flood);
+  open_stallers (drippers, ts->port, head_start, N_DRIPPERS, 1, 1, &n_drippers);
+  slow = staller_new (ts->port, "127.0.0.1", NULL, &n_slow);
+  gc_test_wait (n_slow == 1 &&
+                gc_server_get_n_handshakes (ts->server) == flood->len + drippers->len + 1);
+
+  /* Both the flood and the slow one are stale now (silent 250 ms). */
+  gc_test_run_for_ms (300);
+  open_stallers (more, ts->port, NULL, N_EVICTIONS + 1, 70, N_EVICTIONS + 1, &n_more);
+  gc_test_wait (count_gone (flood) >= N_EVICTIONS);
+
+  g_assert_false (slow->gone);
+  g_assert_cmpuint (count_gone (drippers), ==, 0);
+
+  /* And its request, when it comes, is answered. */
+  g_socket_send (slow->socket, "GET /healthz HTTP/1.1\r\n\r\n", 25, NULL, NULL);
+  gc_test_wait (slow->answered || slow->gone);
+  g_assert_true (slow->answered);
+
+  g_source_destroy (drip);
+}
 
 /* ------------------------------------------------------------------ */
 /* A low descriptor limit (issue 14.4)                                  */
@@ -1008,6 +1083,7 @@ main (int   argc,
   g_test_add_func ("/server/hardening/stage-idle", test_stage_idle);
   g_test_add_func ("/server/hardening/flood/stalled-tls", test_flood_stalled_tls);
   g_test_add_func ("/server/hardening/flood/silent", test_flood_silent);
+  g_test_add_func ("/server/hardening/flood/slow-honest", test_flood_slow_honest);
   g_test_add_func ("/server/hardening/fd-limit/1024", test_low_fd_limit);
   g_test_add_func ("/server/hardening/rate/stall-is-no-flood", test_stall_no_flood);
 

@@ -482,58 +482,103 @@ handshake_has_unseen_bytes (GcHandshake *hs)
 /* How many of the stalest handshakes to weigh when one must go. */
 #define VICTIM_CANDIDATES 64
 
-/* Weighs the stale handshakes at the head of @queue (stalest first) and
- * keeps in @best the one whose address has the most in progress. Those
- * with bytes waiting are not stale: they go to @skipped. */
-static void
-admission_weigh_victims (GQueue       *queue,
-                         gint64        now,
-                         gint64       *retry_at_us,
-                         GcHandshake **best,
-                         GPtrArray    *skipped,
-                         guint        *n_weighed)
+/* How stale @hs is, coarsely: 0 up to twice HANDSHAKE_STALE_US silent,
+ * 1 up to four times, and so on. Handshakes about as stale rank by
+ * their address; one much staler than the rest goes first. */
+static guint
+handshake_staleness (GcHandshake *hs,
+                     gint64       now)
 {
-  for (GList *l = queue->head; l != NULL && *n_weighed < VICTIM_CANDIDATES; l = l->next)
+  gint64 silent = now - hs->progress_us;
+  guint rank = 0;
+
+  if (hs->stage == GC_HANDSHAKE_REFUSED)
+    return G_MAXUINT;
+
+  while (rank < 16 && silent >= 2 * HANDSHAKE_STALE_US)
+    {
+      silent /= 2;
+      rank++;
+    }
+
+  return rank;
+}
+
+/* Collects the stale handshakes at the head of @queue (stalest first)
+ * into @candidates, counting them per address. Those with bytes waiting
+ * are not stale: they go to @skipped. */
+static void
+admission_collect_victims (GQueue    *queue,
+                           gint64     now,
+                           gint64    *retry_at_us,
+                           GPtrArray *candidates,
+                           GPtrArray *skipped)
+{
+  guint n_weighed = 0;
+
+  for (GList *l = queue->head; l != NULL && n_weighed < VICTIM_CANDIDATES; l = l->next)
     {
       GcHandshake *hs = l->data;
 
       if (!handshake_is_stale (hs, now, retry_at_us))
         return;
-      (*n_weighed)++;
+      n_weighed++;
       if (handshake_has_unseen_bytes (hs))
         {
           g_ptr_array_add (skipped, hs);
           continue;
         }
-      if (*best == NULL || hs->peer->handshakes.length > (*best)->peer->handshakes.length ||
-          (hs->peer->handshakes.length == (*best)->peer->handshakes.length &&
-           hs->progress_us < (*best)->progress_us))
-        *best = hs;
+      g_ptr_array_add (candidates, hs);
+      hs->peer->n_victims++;
     }
 }
 
 /* The handshake to close to make room: one we answered already, else,
- * of the stale ones that wait for their client (the stalest few), one
- * from the address with the most in progress, so that a flood from many
- * addresses closes its own before an honest client's; else %NULL, and
- * @retry_at_us says when to look again. */
+ * of the stale ones that wait for their client (the stalest few), the
+ * stalest by far; of those about as stale, one from the address with the
+ * most of them, so that a flood from many addresses closes its own
+ * before an honest client's, even when the honest clients share one
+ * address with many handshakes in progress (a NAT, the tests) and one
+ * of them is slow to send its request. Else %NULL, and @retry_at_us says
+ * when to look again. Handshakes whose request was read (libsoup has
+ * them) are in no queue looked at here: they are never closed. */
 static GcHandshake *
 admission_find_victim (GcAdmission *self,
                        gint64       now,
                        gint64      *retry_at_us)
 {
-  g_autoptr(GPtrArray) skipped = g_ptr_array_new ();
+  g_autoptr(GPtrArray) candidates = NULL;
+  g_autoptr(GPtrArray) skipped = NULL;
   GcHandshake *best = NULL;
-  guint n_weighed = 0;
+  guint best_staleness = 0;
 
   *retry_at_us = now + HANDSHAKE_RECHECK_MS * G_TIME_SPAN_MILLISECOND;
 
   if (self->refused.head != NULL)
     return self->refused.head->data;
 
-  admission_weigh_victims (&self->waiting, now, retry_at_us, &best, skipped, &n_weighed);
-  n_weighed = 0;
-  admission_weigh_victims (&self->tls_waiting, now, retry_at_us, &best, skipped, &n_weighed);
+  candidates = g_ptr_array_sized_new (2 * VICTIM_CANDIDATES);
+  skipped = g_ptr_array_new ();
+  admission_collect_victims (&self->waiting, now, retry_at_us, candidates, skipped);
+  admission_collect_victims (&self->tls_waiting, now, retry_at_us, candidates, skipped);
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      GcHandshake *hs = g_ptr_array_index (candidates, i);
+      guint staleness = handshake_staleness (hs, now);
+
+      if (best == NULL || staleness > best_staleness ||
+          (staleness == best_staleness &&
+           (hs->peer->n_victims > best->peer->n_victims ||
+            (hs->peer->n_victims == best->peer->n_victims &&
+             hs->progress_us < best->progress_us))))
+        {
+          best = hs;
+          best_staleness = staleness;
+        }
+    }
+  for (guint i = 0; i < candidates->len; i++)
+    ((GcHandshake *) g_ptr_array_index (candidates, i))->peer->n_victims = 0;
 
   /* Their clients sent something we have not looked at yet. */
   for (guint i = 0; i < skipped->len; i++)

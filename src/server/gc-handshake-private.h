@@ -34,6 +34,7 @@ typedef struct {
   gint64         tls_evicted_us;  /* when one of its TLS handshakes last was */
   double         tls_stalls;      /* its stalled TLS handshakes, decaying */
   gint64         tls_stalls_us;   /* when tls_stalls was last decayed */
+  guint          n_victims;       /* of its handshakes, those weighed to make room */
 } GcPeer;
 
 struct _GcHandshake {
