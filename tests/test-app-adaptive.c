@@ -55,13 +55,13 @@ members_shown (GcWindow *window)
 static void
 test_narrow (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GtkToggleButton *members_button;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "erin", "narrow");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "erin", "narrow");
   session = gc_window_get_session (window);
   members_button = GTK_TOGGLE_BUTTON (gc_test_a11y_get (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_BUTTON,
                                                         "Show Members"));
@@ -99,7 +99,7 @@ test_narrow (void)
   gc_test_wait (messages_shown (window) && rooms_shown (window) && members_shown (window));
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* The label under @row that shows a time ("14:05"). */
@@ -179,13 +179,13 @@ test_narrow_rows (void)
 {
   static const char text[] = "A line long enough to wrap in a window as narrow as a phone";
   g_autofree char *row_name = g_strdup_printf ("pat: %s", text);
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcTestClient *peer;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "erin", "narrow-rows");
-  peer = gc_test_client_join_url (ts.url, "narrow-rows", "pat");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "erin", "narrow-rows");
+  peer = gc_test_client_join_url (ts->url, "narrow-rows", "pat");
   gc_test_client_send_message (peer, text, NULL);
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
@@ -205,7 +205,7 @@ test_narrow_rows (void)
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 static gsize
@@ -221,20 +221,20 @@ n_saved (GSettings *settings)
 static void
 test_saved_and_switch (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcJoinDialog *dialog;
   GcChatSession *first;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "erin", "kept-one");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "erin", "kept-one");
   first = gc_window_get_session (window);
-  gc_window_join (window, ts.url, "erin", "kept-two");
+  gc_window_join (window, ts->url, "erin", "kept-two");
   gc_test_wait (gc_window_get_n_sessions (window) == 2);
 
   /* The same room through the dialog: the window shows it, once. */
   dialog = gc_window_show_join_dialog (window);
-  fill_dialog (dialog, ts.url, "erin", "Kept-One");
+  fill_dialog (dialog, ts->url, "erin", "Kept-One");
   click (dialog_button (dialog, "Join"));
   g_assert_null (gc_window_get_join_dialog (window));
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
@@ -242,7 +242,7 @@ test_saved_and_switch (void)
 
   /* A line in the other room: the next-unread shortcut goes there. */
   {
-    GcTestClient *peer = gc_test_client_join_url (ts.url, "kept-two", "pat");
+    GcTestClient *peer = gc_test_client_join_url (ts->url, "kept-two", "pat");
     GcChatSession *second = gc_window_get_nth_session (window, 1);
 
     g_assert_true (gc_window_get_session (window) == first);
@@ -265,7 +265,7 @@ test_saved_and_switch (void)
     g_assert_cmpuint (n_saved (settings), ==, 1);
   }
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* A first start with no server around: the error offers hosting the room

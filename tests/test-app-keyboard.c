@@ -80,15 +80,15 @@ assert_in_messages (GcWindow *window)
 static void
 test_tab_order (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcTestClient *peer;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "erin", "keys");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "erin", "keys");
   session = gc_window_get_session (window);
-  peer = gc_test_client_join_url (ts.url, "keys", "pat");
+  peer = gc_test_client_join_url (ts->url, "keys", "pat");
   gc_test_client_send_message (peer, "one line to read", NULL);
   gc_test_client_send_message (peer, "and another", NULL);
   gc_test_wait (find_item (session, "and another") != NULL &&
@@ -134,7 +134,7 @@ test_tab_order (void)
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 int

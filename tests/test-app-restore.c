@@ -103,7 +103,7 @@ check_restored (gpointer user_data)
 static void
 test_restore_open_rooms (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   RestoreCheck ctx = { 0 };
   g_autoptr(GSettings) settings = g_settings_new (GC_APPLICATION_ID);
   g_autoptr(GError) error = NULL;
@@ -111,17 +111,17 @@ test_restore_open_rooms (void)
   char *argv[] = { (char *) "gochat", NULL };
   GVariantBuilder builder;
 
-  test_server_start (&ts, NULL, 0);
+  ts = gc_test_server_new (NULL);
   /* Someone is in each room already: their names are what "members
    * visible" means after the restore. */
   for (guint i = 0; i < 2; i++)
     {
-      ctx.peers[i] = gc_test_client_join_url (ts.url, room_codes[i], peer_names[i]);
+      ctx.peers[i] = gc_test_client_join_url (ts->url, room_codes[i], peer_names[i]);
       ctx.joins_before[i] = gc_test_client_count_queued (ctx.peers[i], GC_EVENT_JOIN);
     }
 
   /* What the last run left behind, in the form GcOpenRooms writes it. */
-  server_url = gc_chat_session_normalize_server_url (ts.url, &error);
+  server_url = gc_chat_session_normalize_server_url (ts->url, &error);
   g_assert_no_error (error);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sss)"));
   for (guint i = 0; i < 2; i++)
@@ -138,7 +138,7 @@ test_restore_open_rooms (void)
 
   for (guint i = 0; i < 2; i++)
     gc_test_client_free (ctx.peers[i]);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Restored joins finish in any order; the rooms still come back in the

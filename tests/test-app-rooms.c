@@ -453,7 +453,7 @@ test_mentions (void)
 static void
 test_rooms_keyboard (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcJoinDialog *dialog;
   GcChatSession *one, *two;
@@ -464,17 +464,17 @@ test_rooms_keyboard (void)
   if (!need_xdotool ())
     return;
 
-  test_server_start (&ts, NULL, 0);
-  bob = gc_test_client_join_url (ts.url, "one", "bob");
+  ts = gc_test_server_new (NULL);
+  bob = gc_test_client_join_url (ts->url, "one", "bob");
 
   window = new_window ();
-  one = join_room (window, ts.url, "alice", "one");
+  one = join_room (window, ts->url, "alice", "one");
   focus_window (window);
 
   /* Ctrl+N: the join dialog, filled with this server and name. */
   press ("ctrl+n");
   gc_test_wait ((dialog = gc_window_get_join_dialog (window)) != NULL);
-  g_assert_cmpstr (widget_text (dialog_entry (dialog, "Server")), ==, ts.url);
+  g_assert_cmpstr (widget_text (dialog_entry (dialog, "Server")), ==, ts->url);
   g_assert_cmpstr (widget_text (dialog_entry (dialog, "Name")), ==, "alice");
   focus_window (dialog);
   gtk_widget_grab_focus (dialog_entry (dialog, "Room"));
@@ -536,7 +536,7 @@ test_rooms_keyboard (void)
 
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Messages in a room not shown count as unread, and those that name us as
@@ -544,7 +544,7 @@ test_rooms_keyboard (void)
 static void
 test_unread (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *one, *two;
@@ -554,11 +554,11 @@ test_unread (void)
 
   gc_server_config_init_default (&config);
   config.rate_burst = 50;
-  test_server_start (&ts, &config, 0);
-  bob = gc_test_client_join_url (ts.url, "one", "bob");
+  ts = gc_test_server_new (&config);
+  bob = gc_test_client_join_url (ts->url, "one", "bob");
 
   window = new_window ();
-  one = join_room (window, ts.url, "alice", "one");
+  one = join_room (window, ts->url, "alice", "one");
 
   /* /join from the compose box: same server, same name. */
   set_compose_text (window, "/join Two");
@@ -567,7 +567,7 @@ test_unread (void)
                 session_connected (window));
   two = gc_window_get_session (window);
   g_assert_cmpstr (gc_chat_session_get_user_name (two), ==, "alice");
-  g_assert_cmpstr (gc_chat_session_get_server_url (two), ==, ts.url);
+  g_assert_cmpstr (gc_chat_session_get_server_url (two), ==, ts->url);
   /* A bad room code is explained, nothing joined. */
   set_compose_text (window, "/join no such room!");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
@@ -626,25 +626,25 @@ test_unread (void)
 
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Tab completes the others' names in the compose box. */
 static void
 test_tab_completion (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcTestClient *albert, *alfred, *bob;
   char *text;
 
-  test_server_start (&ts, NULL, 0);
-  albert = gc_test_client_join_url (ts.url, "names", "Albert");
-  alfred = gc_test_client_join_url (ts.url, "names", "alfred");
-  bob = gc_test_client_join_url (ts.url, "names", "bob");
+  ts = gc_test_server_new (NULL);
+  albert = gc_test_client_join_url (ts->url, "names", "Albert");
+  alfred = gc_test_client_join_url (ts->url, "names", "alfred");
+  bob = gc_test_client_join_url (ts->url, "names", "bob");
   window = new_window ();
-  session = join_room (window, ts.url, "alice", "names");
+  session = join_room (window, ts->url, "alice", "names");
   g_assert_cmpuint (g_list_model_get_n_items (gc_chat_session_get_members (session)), ==, 4);
 
   /* At the start a name addresses someone; Tab again goes on through the
@@ -694,7 +694,7 @@ test_tab_completion (void)
 
   /* A name that arrives later is offered too. */
   gc_test_client_free (bob);
-  bob = gc_test_client_join_url (ts.url, "names", "Bea");
+  bob = gc_test_client_join_url (ts->url, "names", "Bea");
   gc_test_wait (find_member (session, "Bea") != NULL);
   set_compose_text (window, "b");
   g_assert_true (press_compose_key (window, GDK_KEY_Tab, 0));
@@ -706,7 +706,7 @@ test_tab_completion (void)
   gc_test_client_free (alfred);
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -924,7 +924,7 @@ clipboard_has (GdkClipboard *clipboard,
 static void
 test_invite_in_app (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcJoinDialog *dialog;
@@ -937,12 +937,12 @@ test_invite_in_app (void)
   const char *arguments[3];
   int status = -1;
 
-  test_server_start (&ts, NULL, 0);
+  ts = gc_test_server_new (NULL);
   g_settings_set_string (settings, "name", "carol");
 
   /* Opened from the desktop: asks, naming the room, the server and the
    * remembered name, then joins. */
-  link = g_strdup_printf ("gochat://127.0.0.1:%u/Linked", ts.port);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/Linked", ts->port);
   file = g_file_new_for_uri (link);
   g_application_open (G_APPLICATION (app), &file, 1, "");
   window = NULL;
@@ -966,7 +966,7 @@ test_invite_in_app (void)
 
   /* The header copies the link to the clipboard. */
   g_free (link);
-  link = g_strdup_printf ("gochat://127.0.0.1:%u/linked", ts.port);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/linked", ts->port);
   invite = gc_test_a11y_find_showing (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_BUTTON, "Copy Invite Link");
   g_assert_nonnull (invite);
   click (invite);
@@ -991,7 +991,7 @@ test_invite_in_app (void)
 
   /* `gochat LINK` from a shell joins into the window in use. */
   g_free (link);
-  link = g_strdup_printf ("gochat://127.0.0.1:%u/from-shell", ts.port);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/from-shell", ts->port);
   arguments[0] = "gochat";
   arguments[1] = link;
   arguments[2] = NULL;
@@ -1020,7 +1020,7 @@ test_invite_in_app (void)
   /* No name remembered: only the name is asked for. */
   g_settings_set_string (settings, "name", "");
   g_free (link);
-  link = g_strdup_printf ("gochat://127.0.0.1:%u/asked", ts.port);
+  link = g_strdup_printf ("gochat://127.0.0.1:%u/asked", ts->port);
   gc_window_open_invite (window, link);
   dialog = gc_window_get_join_dialog (window);
   g_assert_nonnull (dialog);
@@ -1045,7 +1045,7 @@ test_invite_in_app (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* The program itself: options and links on a real command line. */
@@ -1155,7 +1155,7 @@ last_notification (void)
 static void
 test_notifications (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
@@ -1168,10 +1168,10 @@ test_notifications (void)
 
   gc_server_config_init_default (&config);
   config.rate_burst = 50;
-  test_server_start (&ts, &config, 0);
-  bob = gc_test_client_join_url (ts.url, "news", "bob");
+  ts = gc_test_server_new (&config);
+  bob = gc_test_client_join_url (ts->url, "news", "bob");
   window = new_window ();
-  session = join_room (window, ts.url, "alice", "news");
+  session = join_room (window, ts->url, "alice", "news");
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_MENTIONS);
 
   /* Someone else's window has the keyboard. */
@@ -1230,7 +1230,7 @@ test_notifications (void)
   gtk_window_destroy (GTK_WINDOW (thief));
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1454,7 +1454,7 @@ assert_controls_named (GtkWidget *root)
 static void
 test_accessibility (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcMessageItem *item;
@@ -1462,10 +1462,10 @@ test_accessibility (void)
   GtkWidget *preferences;
   GcTestClient *bob;
 
-  test_server_start (&ts, NULL, 0);
-  bob = gc_test_client_join_url (ts.url, "spoken", "bob");
+  ts = gc_test_server_new (NULL);
+  bob = gc_test_client_join_url (ts->url, "spoken", "bob");
   window = new_window ();
-  session = join_room (window, ts.url, "alice", "spoken");
+  session = join_room (window, ts->url, "alice", "spoken");
 
   gc_test_client_send_message (bob, "Can you hear me?", NULL);
   gc_test_client_send_text (bob, "{\"type\":\"message\",\"kind\":\"emote\",\"text\":\"waves\"}");
@@ -1508,7 +1508,7 @@ test_accessibility (void)
 
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1550,7 +1550,7 @@ elapsed_ms (gint64 since)
 static void
 test_scale (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GtkWidget *list, *jump;
@@ -1565,10 +1565,10 @@ test_scale (void)
   double per_message = 0;
   gint64 start;
 
-  test_server_start (&ts, NULL, 0);
+  ts = gc_test_server_new (NULL);
   window = new_window ();
   gtk_window_set_default_size (GTK_WINDOW (window), 960, 640);
-  session = join_room (window, ts.url, "alice", "big");
+  session = join_room (window, ts->url, "alice", "big");
   list = message_list (window);
   adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (list));
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
@@ -1686,7 +1686,7 @@ test_scale (void)
 
   g_string_free (json, TRUE);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 int

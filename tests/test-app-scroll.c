@@ -100,9 +100,8 @@ say_lines (GcTestClient *peer,
   gc_test_wait (gc_test_client_count_queued (peer, GC_EVENT_MESSAGE) == before + n);
 }
 
-static void
-start_fast_server (TestServer *ts,
-                   guint       history)
+static GcTestServer *
+start_fast_server (guint history)
 {
   GcServerConfig config;
 
@@ -110,23 +109,23 @@ start_fast_server (TestServer *ts,
   config.rate_burst = 1000;
   config.rate_per_second = 1000;
   config.history = history;
-  test_server_start (ts, &config, 0);
+  return gc_test_server_new (&config);
 }
 
 /* Joining a room whose history is longer than a screen shows its end. */
 static void
 test_join_with_history (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
 
-  start_fast_server (&ts, 150);
-  peer = gc_test_client_join_url (ts.url, "history", "pat");
+  ts = start_fast_server (150);
+  peer = gc_test_client_join_url (ts->url, "history", "pat");
   say_lines (peer, "old line", 150);
 
-  window = join_through_dialog (&ts, "erin", "history");
+  window = join_through_dialog (ts, "erin", "history");
   session = gc_window_get_session (window);
   gc_test_wait (find_item (session, "old line 150") != NULL);
   assert_newest_stays_in_view (window);
@@ -143,46 +142,46 @@ test_join_with_history (void)
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* A burst of 300 lines in a fresh room, watched as it arrives. */
 static void
 test_burst (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
 
-  start_fast_server (&ts, 100);
-  window = join_through_dialog (&ts, "erin", "burst");
+  ts = start_fast_server (100);
+  window = join_through_dialog (ts, "erin", "burst");
   session = gc_window_get_session (window);
-  peer = gc_test_client_join_url (ts.url, "burst", "pat");
+  peer = gc_test_client_join_url (ts->url, "burst", "pat");
   say_lines (peer, "burst line", 300);
   gc_test_wait (find_item (session, "burst line 300") != NULL);
   assert_newest_stays_in_view (window);
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* An own message as long as the server allows. */
 static void
 test_long_own_message (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
   g_autofree char *text = NULL;
   GString *words = g_string_new (NULL);
 
-  start_fast_server (&ts, 100);
-  peer = gc_test_client_join_url (ts.url, "long", "pat");
+  ts = start_fast_server (100);
+  peer = gc_test_client_join_url (ts->url, "long", "pat");
   say_lines (peer, "before", 40);
-  window = join_through_dialog (&ts, "erin", "long");
+  window = join_through_dialog (ts, "erin", "long");
   session = gc_window_get_session (window);
   assert_newest_stays_in_view (window);
 
@@ -201,20 +200,20 @@ test_long_own_message (void)
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* 100,000 lines (fed to the session directly: no server rate limit). */
 static void
 test_many_lines (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GString *json = g_string_new (NULL);
 
-  start_fast_server (&ts, 100);
-  window = join_through_dialog (&ts, "erin", "many");
+  ts = start_fast_server (100);
+  window = join_through_dialog (ts, "erin", "many");
   session = gc_window_get_session (window);
   for (guint64 id = 1; id <= 100000; id++)
     {
@@ -234,21 +233,21 @@ test_many_lines (void)
   assert_newest_stays_in_view (window);
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Making the window shorter (and taller again) keeps the end in view. */
 static void
 test_resize (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcTestClient *peer;
   GcWindow *window;
 
-  start_fast_server (&ts, 150);
-  peer = gc_test_client_join_url (ts.url, "resize", "pat");
+  ts = start_fast_server (150);
+  peer = gc_test_client_join_url (ts->url, "resize", "pat");
   say_lines (peer, "line", 120);
-  window = join_through_dialog (&ts, "erin", "resize");
+  window = join_through_dialog (ts, "erin", "resize");
   assert_newest_stays_in_view (window);
 
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 420);
@@ -263,7 +262,7 @@ test_resize (void)
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Reading back: the view holds still, new lines are counted on a button
@@ -271,7 +270,7 @@ test_resize (void)
 static void
 test_read_back (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcTestClient *peer;
   GcWindow *window;
   GcChatSession *session;
@@ -281,10 +280,10 @@ test_read_back (void)
   GcMessageItem *anchor;
   graphene_rect_t before, after;
 
-  start_fast_server (&ts, 150);
-  peer = gc_test_client_join_url (ts.url, "readback", "pat");
+  ts = start_fast_server (150);
+  peer = gc_test_client_join_url (ts->url, "readback", "pat");
   say_lines (peer, "line", 120);
-  window = join_through_dialog (&ts, "erin", "readback");
+  window = join_through_dialog (ts, "erin", "readback");
   session = gc_window_get_session (window);
   assert_newest_stays_in_view (window);
 
@@ -363,7 +362,7 @@ test_read_back (void)
 
   gc_test_client_free (peer);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 int

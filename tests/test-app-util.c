@@ -1,4 +1,4 @@
-/* test-app-util.c: what the app tests share: setup, waiting, an in-process server, widgets found by role and name
+/* test-app-util.c: what the app tests share: setup, waiting, widgets found by role and name
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -19,50 +19,6 @@ settle (void)
   /* Bounded: a running animation keeps the loop busy forever. */
   for (guint i = 0; i < 100 && g_main_context_pending (NULL); i++)
     g_main_context_iteration (NULL, FALSE);
-}
-
-/* ------------------------------------------------------------------ */
-/* The in-process server                                                */
-/* ------------------------------------------------------------------ */
-
-
-char *
-tls_file (const char *name)
-{
-  return gc_test_tls_file (name);
-}
-
-/* @tls: serve wss:// with the test certificate (tests/tls). */
-void
-test_server_start_full (TestServer           *ts,
-                        const GcServerConfig *config,
-                        guint16               port,
-                        gboolean              tls)
-{
-  GcTestServerOptions options = { .config = config, .port = port, .tls = tls };
-
-  gc_test_server_start (ts, &options);
-}
-
-void
-test_server_start (TestServer           *ts,
-                   const GcServerConfig *config,
-                   guint16               port)
-{
-  test_server_start_full (ts, config, port, FALSE);
-}
-
-void
-test_server_stop (TestServer *ts)
-{
-  gc_test_server_stop (ts);
-}
-
-void
-test_server_free (TestServer *ts)
-{
-  gc_test_server_stop (ts);
-  g_clear_pointer (&ts->url, g_free);
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,9 +470,9 @@ session_connected (GcWindow *window)
 
 /* Joins @room through the dialog, as a user does. */
 GcWindow *
-join_through_dialog (TestServer *ts,
-                     const char *name,
-                     const char *room)
+join_through_dialog (GcTestServer *ts,
+                     const char   *name,
+                     const char   *room)
 {
   GcWindow *window = new_window ();
   GcJoinDialog *dialog = gc_window_show_join_dialog (window);

@@ -1,9 +1,10 @@
-/* test-app-util.h: what the app tests share: setup, waiting, an in-process server, widgets
+/* test-app-util.h: what the app tests share: setup, waiting, widgets found by role and name
  *
  * Waits spin the main loop until a condition holds, with a deadline;
  * nothing sleeps. Widgets are driven as a user would (entries, buttons,
- * actions), the server runs in the same main loop, and other members
- * are tests/lib's GcTestClient (gc-test-client.h).
+ * actions), the server is tests/lib's GcTestServer running in the same
+ * main loop (gc-test-server.h), and other members are tests/lib's
+ * GcTestClient (gc-test-client.h).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -61,25 +62,6 @@ int  test_app_run   (void);
 /* Runs what is ready now (such as the batch of lines that arrived, which
  * reaches the model in an idle), without waiting for anything. */
 void settle (void);
-
-/* ------------------------------------------------------------------ */
-/* The in-process server                                                */
-/* ------------------------------------------------------------------ */
-
-/* tests/lib's GcTestServer (gc-test-server.h). */
-typedef GcTestServer TestServer;
-
-char *tls_file               (const char           *name);
-/* @tls: serve wss:// with the test certificate (tests/tls). */
-void  test_server_start_full (TestServer           *ts,
-                              const GcServerConfig *config,
-                              guint16               port,
-                              gboolean              tls);
-void  test_server_start      (TestServer           *ts,
-                              const GcServerConfig *config,
-                              guint16               port);
-void  test_server_stop       (TestServer           *ts);
-void  test_server_free       (TestServer           *ts);
 
 /* ------------------------------------------------------------------ */
 /* Widgets                                                              */
@@ -174,6 +156,6 @@ void            fill_dialog         (GcJoinDialog    *dialog,
                                      const char      *room);
 gboolean        session_connected   (GcWindow        *window);
 /* Joins @room through the dialog of a new window, as a user does. */
-GcWindow       *join_through_dialog (TestServer      *ts,
+GcWindow       *join_through_dialog (GcTestServer    *ts,
                                      const char      *name,
                                      const char      *room);

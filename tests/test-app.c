@@ -319,7 +319,7 @@ test_message_row (void)
 static void
 test_chat (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcMessageItem *item;
@@ -331,8 +331,8 @@ test_chat (void)
   char *stored;
   gint64 typing_since;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "alice", "Chat-Room");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "alice", "Chat-Room");
   session = gc_window_get_session (window);
 
   g_assert_cmpstr (widget_text (room_title (window)), ==, "#chat-room");
@@ -341,7 +341,7 @@ test_chat (void)
   /* Remembered for next time. */
   settings = g_settings_new (GC_APPLICATION_ID);
   stored = g_settings_get_string (settings, "server");
-  g_assert_cmpstr (stored, ==, ts.url);
+  g_assert_cmpstr (stored, ==, ts->url);
   g_free (stored);
   stored = g_settings_get_string (settings, "name");
   g_assert_cmpstr (stored, ==, "alice");
@@ -378,7 +378,7 @@ test_chat (void)
   g_assert_nonnull (gc_test_a11y_find_showing (row, GTK_ACCESSIBLE_ROLE_LABEL, "alice"));
 
   /* Someone else joins: member list and a system line. */
-  bob = gc_test_client_join_url (ts.url, "chat-room", "bob");
+  bob = gc_test_client_join_url (ts->url, "chat-room", "bob");
   gc_test_wait (find_member (session, "bob") != NULL);
   g_assert_false (gc_room_member_get_own (find_member (session, "bob")));
   gc_test_wait (find_item (session, "bob joined") != NULL);
@@ -439,14 +439,14 @@ test_chat (void)
 
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* /me, /nick, /help and unknown commands; the byte limit. */
 static void
 test_commands (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcMessageItem *item;
@@ -455,8 +455,8 @@ test_commands (void)
   g_autofree char *kept = NULL;
   g_autofree char *too_long = NULL;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "carol", "commands");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "carol", "commands");
   session = gc_window_get_session (window);
   messages = gc_chat_session_get_messages (session);
 
@@ -505,7 +505,7 @@ test_commands (void)
   g_assert_true (gc_room_member_get_own (find_member (session, "Caroline")));
 
   /* A name someone has: the server's refusal shows as a line. */
-  dora = gc_test_client_join_url (ts.url, "commands", "Dora");
+  dora = gc_test_client_join_url (ts->url, "commands", "Dora");
   gc_test_wait (find_member (session, "Dora") != NULL);
   set_compose_text (window, "/nick DORA");
   gtk_widget_activate_action (room_view (window), "room.send", NULL);
@@ -532,26 +532,26 @@ test_commands (void)
   g_assert_false (widget_has_class (compose_counter (window), "error"));
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* name_taken: the dialog explains and offers the server's suggestion. */
 static void
 test_name_taken (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcTestClient *bob;
   GcWindow *window;
   GcJoinDialog *dialog;
   GtkWidget *join, *suggestion;
 
-  test_server_start (&ts, NULL, 0);
-  bob = gc_test_client_join_url (ts.url, "names", "Bob");
+  ts = gc_test_server_new (NULL);
+  bob = gc_test_client_join_url (ts->url, "names", "Bob");
 
   window = new_window ();
   dialog = gc_window_show_join_dialog (window);
   join = dialog_button (dialog, "Join");
-  fill_dialog (dialog, ts.url, "BOB", "names");
+  fill_dialog (dialog, ts->url, "BOB", "names");
   click (join);
   g_assert_false (gtk_widget_get_sensitive (join));
 
@@ -572,14 +572,14 @@ test_name_taken (void)
 
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Refusals and unreachable servers are said in plain words. */
 static void
 test_join_failures (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcServerConfig config;
   GcWindow *window;
   GcJoinDialog *dialog;
@@ -590,15 +590,15 @@ test_join_failures (void)
 
   gc_server_config_init_default (&config);
   config.room_max_members = 1;
-  test_server_start (&ts, &config, 0);
-  first = gc_test_client_join_url (ts.url, "small", "first");
+  ts = gc_test_server_new (&config);
+  first = gc_test_client_join_url (ts->url, "small", "first");
 
   window = new_window ();
   dialog = gc_window_show_join_dialog (window);
   join = dialog_button (dialog, "Join");
 
   /* Room full: the server's words, no suggestion (no button more). */
-  fill_dialog (dialog, ts.url, "second", "small");
+  fill_dialog (dialog, ts->url, "second", "small");
   n_buttons = count_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON);
   click (join);
   gc_test_wait (gtk_widget_get_sensitive (join));
@@ -607,9 +607,9 @@ test_join_failures (void)
   g_assert_cmpuint (count_showing (GTK_WIDGET (dialog), GTK_ACCESSIBLE_ROLE_BUTTON), ==, n_buttons);
 
   /* Nobody listening. */
-  dead_url = g_strdup (ts.url);
+  dead_url = g_strdup (ts->url);
   gc_test_client_free (first);
-  test_server_stop (&ts);
+  gc_test_server_stop (ts);
   fill_dialog (dialog, dead_url, "second", "small");
   click (join);
   gc_test_wait (gtk_widget_get_sensitive (join));
@@ -618,7 +618,7 @@ test_join_failures (void)
   g_assert_null (gc_window_get_session (window));
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* Links are clickable; nothing else in user text is markup. */
@@ -627,7 +627,7 @@ test_untrusted_text (void)
 {
   static const char text[] = "<b>bold?</b> &amp; see https://example.org/a?b=1&c=2 <i>end";
   static const char url[] = "https://example.org/a?b=1&c=2";
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcMessageItem *item;
@@ -641,10 +641,10 @@ test_untrusted_text (void)
   gsize url_offset;
   guint link_attrs = 0;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "alice", "markup");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "alice", "markup");
   session = gc_window_get_session (window);
-  mallory = gc_test_client_join_url (ts.url, "markup", "<span color='red'>m</span>");
+  mallory = gc_test_client_join_url (ts->url, "markup", "<span color='red'>m</span>");
 
   gc_test_client_send_message (mallory, text, NULL);
   gc_test_wait ((item = find_item (session, text)) != NULL);
@@ -685,7 +685,7 @@ test_untrusted_text (void)
 
   gc_test_client_free (mallory);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* A dropped link: banner, backoff, resume; no leave/join, no duplicate,
@@ -693,7 +693,7 @@ test_untrusted_text (void)
 static void
 test_reconnect (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcChatSession *session;
   GcTestClient *bob;
@@ -701,10 +701,10 @@ test_reconnect (void)
   guint n_lines, bob_leaves, bob_joins;
   guint16 port;
 
-  test_server_start (&ts, NULL, 0);
-  window = join_through_dialog (&ts, "alice", "resume");
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "alice", "resume");
   session = gc_window_get_session (window);
-  bob = gc_test_client_join_url (ts.url, "resume", "bob");
+  bob = gc_test_client_join_url (ts->url, "resume", "bob");
   gc_test_wait (find_member (session, "bob") != NULL);
 
   set_compose_text (window, "before the drop");
@@ -745,16 +745,16 @@ test_reconnect (void)
   gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   /* The server goes away altogether. */
-  port = ts.port;
+  port = ts->port;
   gc_test_client_free (bob);
-  test_server_stop (&ts);
+  gc_test_server_stop (ts);
   gc_test_wait (banner_shown (window));
   gc_test_wait (gc_chat_session_get_attempt (session) >= 2);
   g_assert_true (g_str_has_prefix (widget_text (banner (window)),
                                    "Connection lost — reconnecting"));
 
   /* It comes back on the same port; Reconnect Now does not wait. */
-  test_server_start (&ts, NULL, port);
+  gc_test_server_start (ts, &(GcTestServerOptions) { .port = port });
   gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
   settle ();
   n_lines = g_list_model_get_n_items (gc_chat_session_get_messages (session));
@@ -777,7 +777,7 @@ test_reconnect (void)
   gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 
@@ -785,7 +785,7 @@ test_reconnect (void)
 static void
 test_refused_and_retry (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
@@ -799,8 +799,8 @@ test_refused_and_retry (void)
    * each; the third message finds the bucket empty. */
   config.rate_burst = 3;
   config.rate_per_second = 1;
-  test_server_start (&ts, &config, 0);
-  window = join_through_dialog (&ts, "dan", "limits");
+  ts = gc_test_server_new (&config);
+  window = join_through_dialog (ts, "dan", "limits");
   session = gc_window_get_session (window);
   /* The app paces its sends (test-chat-session's /session/pacing); this
    * is what a refusal looks like, from a client that does not. */
@@ -837,7 +837,7 @@ test_refused_and_retry (void)
                    GC_MESSAGE_ITEM_DELIVERED);
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 static gboolean
@@ -852,7 +852,7 @@ at_bottom (GtkAdjustment *adj)
 static void
 test_scrolling (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
@@ -864,10 +864,10 @@ test_scrolling (void)
   gc_server_config_init_default (&config);
   config.rate_burst = 100;
   config.rate_per_second = 100;
-  test_server_start (&ts, &config, 0);
+  ts = gc_test_server_new (&config);
 
   /* The room's history fills the list on join. */
-  bob = gc_test_client_join_url (ts.url, "scroll", "bob");
+  bob = gc_test_client_join_url (ts->url, "scroll", "bob");
   for (guint i = 0; i < 60; i++)
     {
       g_snprintf (text, sizeof text, "line %u", i);
@@ -875,7 +875,7 @@ test_scrolling (void)
     }
   gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_MESSAGE) == 60);
 
-  window = join_through_dialog (&ts, "erin", "scroll");
+  window = join_through_dialog (ts, "erin", "scroll");
   session = gc_window_get_session (window);
   adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (message_list (window)));
   g_assert_nonnull (find_item (session, "line 0"));
@@ -908,7 +908,7 @@ test_scrolling (void)
 
   gc_test_client_free (bob);
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 static void
@@ -929,7 +929,7 @@ join_cb (GObject      *source,
 static void
 test_tls (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
   GcJoinDialog *dialog;
   GtkWidget *join;
@@ -937,25 +937,25 @@ test_tls (void)
   g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) outcome = NULL;
-  g_autofree char *ca_file = tls_file ("ca.pem");
+  g_autofree char *ca_file = gc_test_tls_file ("ca.pem");
   g_autofree char *prefix = NULL;
   GcMessageItem *item;
 
-  test_server_start_full (&ts, NULL, 0, TRUE);
+  ts = gc_test_server_new_full (&(GcTestServerOptions) { .tls = TRUE });
 
   window = new_window ();
   dialog = gc_window_show_join_dialog (window);
   join = dialog_button (dialog, "Join");
-  fill_dialog (dialog, ts.url, "tess", "secure");
+  fill_dialog (dialog, ts->url, "tess", "secure");
   click (join);
   gc_test_wait (gtk_widget_get_sensitive (join));
-  prefix = g_strdup_printf ("The secure connection to %s failed: ", ts.url);
+  prefix = g_strdup_printf ("The secure connection to %s failed: ", ts->url);
   g_assert_true (g_str_has_prefix (widget_text (dialog_status (dialog)), prefix));
   g_assert_null (gc_window_get_session (window));
 
   database = g_tls_file_database_new (ca_file, &error);
   g_assert_no_error (error);
-  session = gc_chat_session_new (ts.url, "tess", "secure");
+  session = gc_chat_session_new (ts->url, "tess", "secure");
   gc_chat_session_set_tls_database (session, database);
   gc_chat_session_join_async (session, join_cb, &outcome);
   gc_test_wait (outcome != NULL);
@@ -970,7 +970,7 @@ test_tls (void)
   gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
   destroy_window (window);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* The network path dies silently (no FIN, no RST): keepalive notices, the
@@ -979,7 +979,7 @@ test_tls (void)
 static void
 test_dead_link (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   TestProxy proxy = { 0 };
   GcWindow *window;
   GcChatSession *session;
@@ -988,9 +988,9 @@ test_dead_link (void)
   GcWsConnection *old_connection;
   gint64 frozen_at, detected_in;
 
-  test_server_start (&ts, NULL, 0);
-  test_proxy_start (&proxy, ts.port);
-  bob = gc_test_client_join_url (ts.url, "dead-link", "bob");
+  ts = gc_test_server_new (NULL);
+  test_proxy_start (&proxy, ts->port);
+  bob = gc_test_client_join_url (ts->url, "dead-link", "bob");
 
   window = new_window ();
   gc_window_join (window, proxy.url, "alice", "dead-link");
@@ -1030,19 +1030,19 @@ test_dead_link (void)
   gc_test_client_free (bob);
   destroy_window (window);
   test_proxy_free (&proxy);
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 /* `gochat --server … --name … --room …` joins without the dialog. */
 static void
 test_command_line (void)
 {
-  TestServer ts = { 0 };
+  GcTestServer *ts = NULL;
   GcWindow *window;
 
-  test_server_start (&ts, NULL, 0);
+  ts = gc_test_server_new (NULL);
   window = new_window ();
-  gc_window_join (window, ts.url, "frank", "Direct");
+  gc_window_join (window, ts->url, "frank", "Direct");
   g_assert_null (gc_window_get_join_dialog (window));
   gc_test_wait (session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "direct");
@@ -1051,11 +1051,11 @@ test_command_line (void)
 
   /* An invalid value opens the dialog with it. */
   window = new_window ();
-  gc_window_join (window, ts.url, "frank", "not valid");
+  gc_window_join (window, ts->url, "frank", "not valid");
   g_assert_nonnull (gc_window_get_join_dialog (window));
   destroy_window (window);
 
-  test_server_free (&ts);
+  gc_test_server_free (ts);
 }
 
 int
