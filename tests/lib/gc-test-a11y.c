@@ -333,18 +333,6 @@ gc_test_a11y_get_description_full (GtkWidget  *widget,
   return found;
 }
 
-GtkWidget *
-gc_test_a11y_find_toplevel (GtkAccessibleRole  role,
-                            const char        *name)
-{
-  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
-
-  for (GList *l = toplevels; l != NULL; l = l->next)
-    if (matches (l->data, role, name))
-      return l->data;
-  return NULL;
-}
-
 static void
 dump (GtkWidget *widget,
       guint      depth,

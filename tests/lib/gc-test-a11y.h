@@ -83,11 +83,6 @@ GtkWidget  *gc_test_a11y_get_description_full (GtkWidget   *widget,
                                                const char  *file,
                                                int          line);
 
-/* The toplevel window or dialog of this process with @role (e.g.
- * GTK_ACCESSIBLE_ROLE_DIALOG) and the name (title) @name; %NULL if none. */
-GtkWidget  *gc_test_a11y_find_toplevel (GtkAccessibleRole   role,
-                                        const char         *name);
-
 /* Logs the tree under @root (role, type, name, shown), for writing and
  * debugging tests. */
 void        gc_test_a11y_dump          (GtkWidget          *root);
