@@ -21,39 +21,71 @@ gc_redis_room_event_free (GcRedisRoomEvent *event)
   g_free (event);
 }
 
+/* Decimal digits from @p up to @end (at most 19, so no overflow): the
+ * first byte after them, or NULL if there are none. A node parses a few
+ * of these per event it delivers; g_ascii_strtoull() (a locale's strtoull)
+ * and printf were a tenth of a --redis node's instructions. */
+static const char *
+parse_digits (const char *p,
+              const char *end,
+              guint64    *value)
+{
+  const char *start = p;
+  guint64 v = 0;
+
+  while (p < end && *p >= '0' && *p <= '9' && p - start < 19)
+    v = v * 10 + (guint64) (*p++ - '0');
+  if (p == start)
+    return NULL;
+  *value = v;
+  return p;
+}
+
+/* A field that is a whole number (0 if it is not). */
+static guint64
+field_to_uint (const char *field)
+{
+  guint64 value = 0;
+  const char *end = field + strlen (field);
+
+  return parse_digits (field, end, &value) == end ? value : 0;
+}
+
 GString *
 gc_redis_record_append (GString    *record,
                         const char *value,
                         gssize      length)
 {
   gsize n = length < 0 ? strlen (value) : (gsize) length;
+  gsize size = n;
+  char digits[24], *d = digits + sizeof digits;
 
-  g_string_append_printf (record, "%" G_GSIZE_FORMAT ":", n);
-  return g_string_append_len (record, value, n);
+  *--d = ':';
+  do
+    *--d = (char) ('0' + n % 10);
+  while ((n /= 10) > 0 && d > digits);
+  g_string_append_len (record, d, digits + sizeof digits - d);
+  return g_string_append_len (record, value, size);
 }
 
 /* Splits LENGTH:BYTES fields in place (NULs replace the separators, so
  * each field is a C string). Returns the number of fields, or -1. */
 int
 gc_redis_record_split (char   *record,
-              gsize   length,
-              char  **fields,
-              int     max_fields)
+                       gsize   length,
+                       char  **fields,
+                       int     max_fields)
 {
   char *p = record, *end = record + length;
   int n = 0;
 
   while (p < end)
     {
-      char *colon = memchr (p, ':', end - p);
-      char *after;
-      guint64 field_length;
+      guint64 field_length = 0;
+      char *colon = (char *) parse_digits (p, end, &field_length);
 
-      if (colon == NULL || n == max_fields)
-        return -1;
-      *colon = '\0';
-      field_length = g_ascii_strtoull (p, &after, 10);
-      if (after != colon || field_length > (guint64) (end - colon - 1))
+      if (colon == NULL || colon == end || *colon != ':' || n == max_fields ||
+          field_length > (guint64) (end - colon - 1))
         return -1;
       /* The byte after a field is the next field's first length digit:
        * move the field one byte back over its colon to end it with NUL. */
@@ -67,7 +99,7 @@ gc_redis_record_split (char   *record,
 
 GcRedisRoomEvent *
 gc_redis_event_parse (const char *data,
-             gsize       length)
+                      gsize       length)
 {
   g_autoptr(GcRedisRoomEvent) event = g_new0 (GcRedisRoomEvent, 1);
   char *f[12];
@@ -78,8 +110,8 @@ gc_redis_event_parse (const char *data,
   n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
   if (n < 4)
     return NULL;
-  event->seq = g_ascii_strtoull (f[0], NULL, 10);
-  event->ts_ms = g_ascii_strtoll (f[1], NULL, 10);
+  event->seq = field_to_uint (f[0]);
+  event->ts_ms = (gint64) field_to_uint (f[1]);
   event->user_id = f[3];
 
   if (strcmp (f[2], "join") == 0 && n == 7)
@@ -164,15 +196,11 @@ GcRedisRoomEvent *
 gc_redis_payload_next (const char **cursor,
                        const char  *end)
 {
-  const char *p = *cursor;
-  const char *colon = memchr (p, ':', end - p);
-  char *after;
-  guint64 record_length;
+  guint64 record_length = 0;
+  const char *colon = parse_digits (*cursor, end, &record_length);
 
-  if (colon == NULL)
-    return NULL;
-  record_length = g_ascii_strtoull (p, &after, 10);
-  if (after != colon || record_length > (guint64) (end - colon - 1))
+  if (colon == NULL || colon == end || *colon != ':' ||
+      record_length > (guint64) (end - colon - 1))
     return NULL;
   *cursor = colon + 1 + record_length;
   return gc_redis_event_parse (colon + 1, record_length);
