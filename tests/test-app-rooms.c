@@ -1246,28 +1246,15 @@ prefers_dark (void)
   return dark;
 }
 
+/* The check (or radio) button of the choice named @name: the row of that
+ * name in a list of choices holds it. */
 static GtkCheckButton *
-find_check_button (GtkWidget  *root,
-                   const char *label)
+find_choice (GtkWidget  *root,
+             const char *name)
 {
-  if (GTK_IS_CHECK_BUTTON (root) &&
-      g_strcmp0 (gtk_check_button_get_label (GTK_CHECK_BUTTON (root)), label) == 0)
-    return GTK_CHECK_BUTTON (root);
-  /* Or a row titled LABEL whose radio button is the row's activatable widget. */
-  if (ADW_IS_ACTION_ROW (root) &&
-      g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (root)), label) == 0 &&
-      GTK_IS_CHECK_BUTTON (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (root))))
-    return GTK_CHECK_BUTTON (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (root)));
+  GtkWidget *row = gc_test_a11y_get (root, GTK_ACCESSIBLE_ROLE_LIST_ITEM, name);
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkCheckButton *button = find_check_button (child, label);
-
-      if (button != NULL)
-        return button;
-    }
-  return NULL;
+  return GTK_CHECK_BUTTON (gc_test_a11y_get (row, GTK_ACCESSIBLE_ROLE_CHECKBOX, NULL));
 }
 
 static void
@@ -1285,7 +1272,7 @@ test_preferences (void)
   g_assert_nonnull (preferences);
 
   /* The choices are radio buttons on the settings. */
-  button = find_check_button (GTK_WIDGET (preferences), "For _every message");
+  button = find_choice (GTK_WIDGET (preferences), "For every message");
   g_assert_nonnull (button);
   g_assert_false (gtk_check_button_get_active (button));
   gtk_widget_activate (GTK_WIDGET (button));
@@ -1293,19 +1280,19 @@ test_preferences (void)
   g_assert_true (gtk_check_button_get_active (button));
   g_settings_set_enum (settings, "notifications", GC_NOTIFY_NEVER);
   g_assert_false (gtk_check_button_get_active (button));
-  g_assert_true (gtk_check_button_get_active (find_check_button (GTK_WIDGET (preferences), "_Never")));
+  g_assert_true (gtk_check_button_get_active (find_choice (GTK_WIDGET (preferences), "Never")));
 
   /* The colour scheme follows the choice at once. */
-  gtk_widget_activate (GTK_WIDGET (find_check_button (GTK_WIDGET (preferences), "_Dark")));
+  gtk_widget_activate (GTK_WIDGET (find_choice (GTK_WIDGET (preferences), "Dark")));
   g_assert_cmpint (g_settings_get_enum (settings, "color-scheme"), ==, GC_COLOR_SCHEME_DARK);
   g_assert_true (prefers_dark ());
-  gtk_widget_activate (GTK_WIDGET (find_check_button (GTK_WIDGET (preferences), "_Light")));
+  gtk_widget_activate (GTK_WIDGET (find_choice (GTK_WIDGET (preferences), "Light")));
   g_assert_false (prefers_dark ());
   g_settings_set_enum (settings, "color-scheme", GC_COLOR_SCHEME_DARK);
   g_assert_true (prefers_dark ());
-  g_assert_true (gtk_check_button_get_active (find_check_button (GTK_WIDGET (preferences), "_Dark")));
+  g_assert_true (gtk_check_button_get_active (find_choice (GTK_WIDGET (preferences), "Dark")));
   /* Following the system: no portal here, so GTK's default again. */
-  gtk_widget_activate (GTK_WIDGET (find_check_button (GTK_WIDGET (preferences), "_Follow the system")));
+  gtk_widget_activate (GTK_WIDGET (find_choice (GTK_WIDGET (preferences), "Follow the system")));
   g_assert_cmpint (g_settings_get_enum (settings, "color-scheme"), ==, GC_COLOR_SCHEME_DEFAULT);
   g_assert_false (prefers_dark ());
 
@@ -1395,18 +1382,47 @@ tree_has_message (GtkWidget  *root,
   return row != NULL && has_accessible_label (row, label);
 }
 
-/* Controls a user reaches must have a name: their own label, their
- * visible text, or (fields and lists) a label they are labelled by. A
- * button's own "labelled by" points at its child, which for an icon
- * button is a nameless picture: it does not count. */
+/* Whether a widget of @role is one a user operates or reads item by item:
+ * it must have a name. */
+static gboolean
+is_control (GtkAccessibleRole role)
+{
+  switch (role)
+    {
+    case GTK_ACCESSIBLE_ROLE_BUTTON:
+    case GTK_ACCESSIBLE_ROLE_CHECKBOX:
+    case GTK_ACCESSIBLE_ROLE_RADIO:
+    case GTK_ACCESSIBLE_ROLE_SWITCH:
+    case GTK_ACCESSIBLE_ROLE_LINK:
+    case GTK_ACCESSIBLE_ROLE_TEXT_BOX:
+    case GTK_ACCESSIBLE_ROLE_SEARCH_BOX:
+    case GTK_ACCESSIBLE_ROLE_SPIN_BUTTON:
+    case GTK_ACCESSIBLE_ROLE_COMBO_BOX:
+    case GTK_ACCESSIBLE_ROLE_SLIDER:
+    case GTK_ACCESSIBLE_ROLE_TAB:
+    case GTK_ACCESSIBLE_ROLE_MENU_ITEM:
+    case GTK_ACCESSIBLE_ROLE_MENU_ITEM_CHECKBOX:
+    case GTK_ACCESSIBLE_ROLE_MENU_ITEM_RADIO:
+    case GTK_ACCESSIBLE_ROLE_LIST:
+    case GTK_ACCESSIBLE_ROLE_LIST_ITEM:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* Every control a user reaches under @root has a name (its label, what
+ * labels it, or its shown text: gc_test_a11y_is_named()), whatever
+ * widget it is. */
 static void
 assert_controls_named (GtkWidget *root)
 {
-  gboolean is_button = GTK_IS_BUTTON (root) || GTK_IS_MENU_BUTTON (root) || GTK_IS_CHECK_BUTTON (root);
-  gboolean is_field = GTK_IS_ENTRY (root) || GTK_IS_TEXT_VIEW (root) || GTK_IS_LIST_BOX (root) ||
-                      GTK_IS_LIST_VIEW (root) || GTK_IS_LIST_BOX_ROW (root);
+  GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (root));
+  GtkWidget *parent = gtk_widget_get_parent (root);
 
-  if (!gtk_widget_get_visible (root))
+  /* Hidden, or a page its stack does not show (as AdwPreferencesWindow's
+   * search entry, search being off): nobody reaches it. */
+  if (!gtk_widget_get_visible (root) || !gtk_widget_get_child_visible (root))
     return;
   /* A page switcher over a single page is never shown (libadwaita keeps
    * AdwPreferencesWindow's mapped behind its title), and its buttons are
@@ -1423,28 +1439,17 @@ assert_controls_named (GtkWidget *root)
    * search results (search is off here). */
   if (ADW_IS_PREFERENCES_PAGE (root) && !gtk_widget_get_mapped (root))
     return;
-  /* A menu button's inner button is the menu button, named already. */
-  if (GTK_IS_BUTTON (root) && GTK_IS_MENU_BUTTON (gtk_widget_get_parent (root)))
+  /* A button inside a button (a menu button's own toggle) is that
+   * button, named already. */
+  if (role == GTK_ACCESSIBLE_ROLE_BUTTON && parent != NULL &&
+      gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (parent)) == GTK_ACCESSIBLE_ROLE_BUTTON &&
+      gc_test_a11y_is_named (parent))
     return;
 
-  if (is_button || is_field)
-    {
-      const char *text = NULL;
-      gboolean named = gtk_test_accessible_has_property (GTK_ACCESSIBLE (root),
-                                                         GTK_ACCESSIBLE_PROPERTY_LABEL);
-
-      if (GTK_IS_BUTTON (root) && gtk_button_get_icon_name (GTK_BUTTON (root)) == NULL)
-        text = gtk_button_get_label (GTK_BUTTON (root));
-      else if (GTK_IS_CHECK_BUTTON (root))
-        text = gtk_check_button_get_label (GTK_CHECK_BUTTON (root));
-      named = named || (text != NULL && *text != '\0');
-      if (is_field)
-        named = named || gtk_test_accessible_has_relation (GTK_ACCESSIBLE (root),
-                                                           GTK_ACCESSIBLE_RELATION_LABELLED_BY);
-      if (!named)
-        g_error ("a %s (tooltip “%s”) has no accessible name", G_OBJECT_TYPE_NAME (root),
-                 gtk_widget_get_tooltip_text (root));
-    }
+  if (is_control (role) && !gc_test_a11y_is_named (root))
+    g_error ("a %s %s (tooltip “%s”) has no accessible name",
+             g_enum_to_string (GTK_TYPE_ACCESSIBLE_ROLE, role), G_OBJECT_TYPE_NAME (root),
+             gtk_widget_get_tooltip_text (root));
 
   for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
        child = gtk_widget_get_next_sibling (child))

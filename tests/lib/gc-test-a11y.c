@@ -167,6 +167,22 @@ gc_test_a11y_has_name (GtkWidget  *widget,
   return g_strcmp0 (derived, name) == 0;
 }
 
+gboolean
+gc_test_a11y_is_named (GtkWidget *widget)
+{
+  GtkAccessible *accessible = GTK_ACCESSIBLE (widget);
+  g_autofree char *derived = NULL;
+
+  if (gtk_test_accessible_has_property (accessible, GTK_ACCESSIBLE_PROPERTY_LABEL) &&
+      !gc_test_a11y_has_name (widget, ""))
+    return TRUE;
+  /* (Not any labelled-by relation: GTK makes an icon button labelled by
+   * its picture, which has no name. The labels that label a field are
+   * in the derived name.) */
+  derived = derived_name (widget);
+  return derived != NULL && *derived != '\0';
+}
+
 static gboolean
 matches (GtkWidget         *widget,
          GtkAccessibleRole  role,

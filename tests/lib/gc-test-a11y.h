@@ -40,6 +40,10 @@ G_BEGIN_DECLS
 gboolean    gc_test_a11y_has_name      (GtkWidget          *widget,
                                         const char         *name);
 
+/* Whether @widget has an accessible name at all: a non-empty label
+ * property, or one derived as above. */
+gboolean    gc_test_a11y_is_named      (GtkWidget          *widget);
+
 /* The text a widget shows, as an AT reads it (transfer full): a label's
  * text, an entry's or text view's contents, otherwise the shown labels
  * inside it joined by spaces (a button's label, a row's columns). */
