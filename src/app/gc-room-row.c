@@ -23,6 +23,7 @@ struct _GcRoomRow
   GtkWidget     *offline_icon;
   GtkLabel      *mention_badge;
   GtkLabel      *unread_badge;
+  GtkWidget     *menu;          /* made on first use */
 };
 
 enum {
@@ -128,11 +129,79 @@ disconnect_view (GcRoomRow *self)
   g_clear_object (&self->view);
 }
 
+/* The room's menu (a right click, a long press, Shift+F10 or the Menu
+ * key in the sidebar): what can be done to this room without showing it.
+ * At @x, @y in the row, or below it with a negative @x. */
+static void
+popup_menu (GcRoomRow *self,
+            double     x,
+            double     y)
+{
+  GcChatSession *session;
+  g_autoptr(GMenu) menu = NULL;
+  g_autoptr(GMenuItem) leave = NULL;
+  GdkRectangle at = { 0, 0, gtk_widget_get_width (GTK_WIDGET (self)), gtk_widget_get_height (GTK_WIDGET (self)) };
+
+  if (self->view == NULL)
+    return;
+
+  session = gc_room_view_get_session (self->view);
+  menu = g_menu_new ();
+  leave = g_menu_item_new (_("_Leave Room"), NULL);
+  g_menu_item_set_action_and_target (leave, "win.leave-open-room", "(ss)",
+                                     gc_chat_session_get_server_url (session),
+                                     gc_chat_session_get_room (session));
+  g_menu_append_item (menu, leave);
+
+  if (self->menu == NULL)
+    {
+      self->menu = gtk_popover_menu_new_from_model (NULL);
+      gtk_widget_set_parent (self->menu, GTK_WIDGET (self));
+      gtk_popover_set_has_arrow (GTK_POPOVER (self->menu), FALSE);
+      gtk_widget_set_halign (self->menu, GTK_ALIGN_START);
+    }
+  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->menu), G_MENU_MODEL (menu));
+  if (x >= 0)
+    at = (GdkRectangle) { (int) x, (int) y, 1, 1 };
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->menu), &at);
+  gtk_popover_popup (GTK_POPOVER (self->menu));
+}
+
+static void
+menu_popup_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  popup_menu (GC_ROOM_ROW (widget), -1, -1);
+}
+
+static void
+secondary_click_cb (GtkGestureClick *gesture,
+                    int              n_press,
+                    double           x,
+                    double           y,
+                    GcRoomRow       *self)
+{
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  popup_menu (self, x, y);
+}
+
+static void
+long_press_cb (GtkGestureLongPress *gesture,
+               double               x,
+               double               y,
+               GcRoomRow           *self)
+{
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+  popup_menu (self, x, y);
+}
+
 static void
 gc_room_row_dispose (GObject *object)
 {
   GcRoomRow *self = GC_ROOM_ROW (object);
 
+  g_clear_pointer (&self->menu, gtk_widget_unparent);
   disconnect_view (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), GC_TYPE_ROOM_ROW);
 
@@ -200,6 +269,7 @@ gc_room_row_class_init (GcRoomRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GcRoomRow, mention_badge);
   gtk_widget_class_bind_template_child (widget_class, GcRoomRow, unread_badge);
   gtk_widget_class_set_css_name (widget_class, "roomrow");
+  gtk_widget_class_install_action (widget_class, "menu.popup", NULL, menu_popup_action);
   /* Named as a whole (its label), like a message row. */
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
@@ -207,7 +277,17 @@ gc_room_row_class_init (GcRoomRowClass *klass)
 static void
 gc_room_row_init (GcRoomRow *self)
 {
+  GtkGesture *click = gtk_gesture_click_new ();
+  GtkGesture *long_press = gtk_gesture_long_press_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+  g_signal_connect (click, "pressed", G_CALLBACK (secondary_click_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  gtk_gesture_single_set_touch_only (GTK_GESTURE_SINGLE (long_press), TRUE);
+  g_signal_connect (long_press, "pressed", G_CALLBACK (long_press_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (long_press));
 }
 
 GtkWidget *

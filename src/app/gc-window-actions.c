@@ -69,6 +69,30 @@ leave_room_action (GSimpleAction *action,
     gc_window_leave_session (self, session);
 }
 
+/* A room's menu in the sidebar: leave that room, shown or not. The
+ * target is its server and room code as the session has them. */
+static void
+leave_open_room_action (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  GcWindow *self = GC_WINDOW (user_data);
+  const char *server_url, *room;
+
+  g_variant_get (parameter, "(&s&s)", &server_url, &room);
+  for (guint i = 0; i < gc_window_get_n_sessions (self); i++)
+    {
+      GcChatSession *session = gc_window_get_nth_session (self, i);
+
+      if (g_str_equal (gc_chat_session_get_server_url (session), server_url) &&
+          g_str_equal (gc_chat_session_get_room (session), room))
+        {
+          gc_window_leave_session (self, session);
+          return;
+        }
+    }
+}
+
 /* Where the room shown stands among the window's rooms, or -1. */
 static int
 current_index (GcWindow *self)
@@ -194,6 +218,7 @@ gc_window_install_actions (GcWindow *self)
     { .name = "join", .activate = join_action },
     { .name = "join-room", .activate = join_room_action, .parameter_type = "s" },
     { .name = "leave-room", .activate = leave_room_action },
+    { .name = "leave-open-room", .activate = leave_open_room_action, .parameter_type = "(ss)" },
     { .name = "next-room", .activate = next_room_action },
     { .name = "previous-room", .activate = previous_room_action },
     { .name = "select-room", .activate = select_room_action, .parameter_type = "i" },

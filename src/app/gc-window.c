@@ -330,6 +330,21 @@ sidebar_activate_cb (GcWindow *self,
     select_room (self, session);
 }
 
+/* Shift+F10 or the Menu key on a room in the sidebar: its menu. */
+static gboolean
+sidebar_menu_cb (GtkWidget *sidebar,
+                 GVariant  *args,
+                 gpointer   user_data)
+{
+  GtkWidget *item = gtk_root_get_focus (gtk_widget_get_root (sidebar));
+
+  while (item != NULL && gtk_widget_get_parent (item) != sidebar)
+    item = gtk_widget_get_parent (item);
+  if (item == NULL || !GC_IS_ROOM_ROW (gtk_widget_get_first_child (item)))
+    return FALSE;
+  return gtk_widget_activate_action (gtk_widget_get_first_child (item), "menu.popup", NULL);
+}
+
 static void
 room_row_clicked_cb (GtkGestureClick *gesture,
                      int              n_press,
@@ -807,6 +822,7 @@ static void
 gc_window_init (GcWindow *self)
 {
   g_autoptr(GtkListItemFactory) factory = NULL;
+  GtkEventController *shortcuts;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -825,6 +841,12 @@ gc_window_init (GcWindow *self)
   g_signal_connect (factory, "bind", G_CALLBACK (bind_room_row), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (unbind_room_row), self);
   gtk_list_view_set_factory (self->sidebar, factory);
+  shortcuts = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                        gtk_shortcut_new (gtk_alternative_trigger_new (gtk_keyval_trigger_new (GDK_KEY_F10, GDK_SHIFT_MASK),
+                                                                                       gtk_keyval_trigger_new (GDK_KEY_Menu, 0)),
+                                                          gtk_callback_action_new (sidebar_menu_cb, NULL, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self->sidebar), shortcuts);
   gtk_list_view_set_model (self->sidebar, GTK_SELECTION_MODEL (self->selection));
 
   self->joining = g_ptr_array_new_with_free_func (g_object_unref);
@@ -854,7 +876,19 @@ gc_window_find_view (GcWindow      *self,
 void
 gc_window_show_rooms (GcWindow *self)
 {
+  GcRoomView *view = gc_window_get_room_view (self);
+
   adw_leaflet_set_visible_child (self->leaflet, self->sidebar_page);
+  /* On the room shown, so the arrows go on from there. */
+  for (GtkWidget *item = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar));
+       item != NULL && view != NULL; item = gtk_widget_get_next_sibling (item))
+    {
+      GtkWidget *row = gtk_widget_get_first_child (item);
+
+      if (GC_IS_ROOM_ROW (row) && gc_room_row_get_view (GC_ROOM_ROW (row)) == view &&
+          gtk_widget_grab_focus (item))
+        return;
+    }
   gtk_widget_grab_focus (GTK_WIDGET (self->sidebar));
 }
 
