@@ -269,20 +269,6 @@ gc_message_row_get_item (GcMessageRow *self)
   return self->item;
 }
 
-GtkLabel *
-gc_message_row_get_text_label (GcMessageRow *self)
-{
-  g_return_val_if_fail (GC_IS_MESSAGE_ROW (self), NULL);
-  return self->text_label;
-}
-
-GtkLabel *
-gc_message_row_get_sender_label (GcMessageRow *self)
-{
-  g_return_val_if_fail (GC_IS_MESSAGE_ROW (self), NULL);
-  return self->sender_label;
-}
-
 /* Wide, the time and the name are columns beside the text; compact (a
  * narrow window), they are one line above it, and the text gets the
  * width. The labels move between the two places. */
@@ -339,13 +325,6 @@ gc_message_row_set_unread_divider (GcMessageRow *self,
 {
   g_return_if_fail (GC_IS_MESSAGE_ROW (self));
   gtk_widget_set_visible (self->divider, divider);
-}
-
-gboolean
-gc_message_row_get_unread_divider (GcMessageRow *self)
-{
-  g_return_val_if_fail (GC_IS_MESSAGE_ROW (self), FALSE);
-  return gtk_widget_get_visible (self->divider);
 }
 
 GtkWidget *

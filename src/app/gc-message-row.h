@@ -22,15 +22,12 @@ GtkWidget     *gc_message_row_new            (void);
 void           gc_message_row_set_item       (GcMessageRow  *self,
                                               GcMessageItem *item);
 GcMessageItem *gc_message_row_get_item       (GcMessageRow  *self);
-GtkLabel      *gc_message_row_get_text_label (GcMessageRow  *self);
-GtkLabel      *gc_message_row_get_sender_label (GcMessageRow *self);
 /* Name and time above the text (a narrow window) instead of beside it. */
 void           gc_message_row_set_compact    (GcMessageRow  *self,
                                               gboolean       compact);
 gboolean       gc_message_row_get_compact    (GcMessageRow  *self);
 void           gc_message_row_set_unread_divider (GcMessageRow *self,
                                                   gboolean      divider);
-gboolean       gc_message_row_get_unread_divider (GcMessageRow *self);
 
 /* The colour class for a user: stable for a given USER_ID, never derived
  * from the name (transfer none, a static string). */

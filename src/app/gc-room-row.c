@@ -329,17 +329,3 @@ gc_room_row_get_view (GcRoomRow *self)
   g_return_val_if_fail (GC_IS_ROOM_ROW (self), NULL);
   return self->view;
 }
-
-const char *
-gc_room_row_get_badge_text (GcRoomRow *self)
-{
-  g_return_val_if_fail (GC_IS_ROOM_ROW (self), NULL);
-  return gtk_label_get_text (self->unread_badge);
-}
-
-gboolean
-gc_room_row_get_mentioned (GcRoomRow *self)
-{
-  g_return_val_if_fail (GC_IS_ROOM_ROW (self), FALSE);
-  return gtk_widget_get_visible (GTK_WIDGET (self->mention_badge));
-}

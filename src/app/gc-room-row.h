@@ -23,9 +23,4 @@ void        gc_room_row_set_view      (GcRoomRow  *self,
                                        GcRoomView *view);
 GcRoomView *gc_room_row_get_view      (GcRoomRow  *self);
 
-/* What the badges show: "" when nothing is unread (for tests and
- * assistive technology). */
-const char *gc_room_row_get_badge_text (GcRoomRow *self);
-gboolean    gc_room_row_get_mentioned  (GcRoomRow *self);
-
 G_END_DECLS
