@@ -51,21 +51,22 @@ field_to_uint (const char *field)
   return parse_digits (field, end, &value) == end ? value : 0;
 }
 
-GString *
-gc_redis_record_append (GString    *record,
-                        const char *value,
-                        gssize      length)
+char *
+gc_redis_record_put (char       *p,
+                     const char *value,
+                     gsize       length)
 {
-  gsize n = length < 0 ? strlen (value) : (gsize) length;
-  gsize size = n;
   char digits[24], *d = digits + sizeof digits;
+  gsize n = length;
 
-  *--d = ':';
   do
     *--d = (char) ('0' + n % 10);
-  while ((n /= 10) > 0 && d > digits);
-  g_string_append_len (record, d, digits + sizeof digits - d);
-  return g_string_append_len (record, value, size);
+  while ((n /= 10) > 0);
+  memcpy (p, d, digits + sizeof digits - d);
+  p += digits + sizeof digits - d;
+  *p++ = ':';
+  memcpy (p, value, length);
+  return p + length;
 }
 
 /* Splits LENGTH:BYTES fields in place (NULs replace the separators, so

@@ -77,10 +77,12 @@ typedef struct {
   char *code;
   OpType type;
   GcRedisScript *script;
-  GPtrArray *args;          /* of char*, ARGV; a message's: key, its
-                             * member's id field, and the rest of its
-                             * record (rest_len bytes: text may hold NUL) */
-  gsize rest_len;
+  GPtrArray *args;          /* of char*, ARGV; NULL for a message */
+  /* A message's three arguments in one buffer: its member's key, the
+   * member's id as a record field, and the rest of its record (text may
+   * hold NUL, so lengths). */
+  char *message;
+  gsize message_len[3];
   GcRedisRoomResultFunc func;
   gpointer user_data;
 } Op;
@@ -118,10 +120,11 @@ GcRedisRoomEvent *gc_redis_event_parse    (const char    *data,
 GcRedisRoomEvent *gc_redis_payload_next   (const char   **cursor,
                                            const char    *end);
 void              gc_redis_member_free    (gpointer       data);
-/* Appends @value (@length bytes, or to its NUL with -1) as one field. */
-GString          *gc_redis_record_append  (GString       *record,
+/* Writes @value (@length bytes) as one field at @p (room for @length +
+ * 21 bytes); returns the end. */
+char             *gc_redis_record_put     (char          *p,
                                            const char    *value,
-                                           gssize         length);
+                                           gsize          length);
 int               gc_redis_member_compare (gconstpointer  a,
                                            gconstpointer  b);
 

@@ -45,7 +45,8 @@ redis_op_free (Op *op)
   if (op->holds_ref)
     g_object_unref (op->rooms);
   g_free (op->code);
-  g_ptr_array_unref (op->args);
+  g_clear_pointer (&op->args, g_ptr_array_unref);
+  g_free (op->message);
   g_free (op);
 }
 
@@ -321,12 +322,13 @@ batch_send (Room      *room,
     {
       Op *op = g_ptr_array_index (ops, i);
 
+      const char *arg = op->message;
+
       for (guint j = 0; j < 3; j++)
         {
-          gsize len = j == 2 ? op->rest_len : strlen (op->args->pdata[j]);
-
-          g_ptr_array_add (argv, op->args->pdata[j]);
-          g_array_append_val (argv_len, len);
+          g_ptr_array_add (argv, (gpointer) arg);
+          g_array_append_val (argv_len, op->message_len[j]);
+          arg += op->message_len[j];
         }
     }
   if (!gc_redis_client_eval (self->client, self->message_script, 3, argv->len,
@@ -413,7 +415,6 @@ op_new (GcRedisRooms          *self,
   op->script = script;
   op->func = func;
   op->user_data = user_data;
-  op->args = g_ptr_array_new_with_free_func (g_free);
   return op;
 }
 
@@ -432,6 +433,7 @@ op_submit (GcRedisRooms          *self,
   const char *arg;
   va_list ap;
 
+  op->args = g_ptr_array_new_with_free_func (g_free);
   va_start (ap, user_data);
   while ((arg = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (op->args, g_strdup (arg));
@@ -579,23 +581,33 @@ gc_redis_rooms_message (GcRedisRooms          *self,
                         gpointer               user_data)
 {
   Op *op;
-  GString *rest;
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
   /* The record's fields after the sender's name, as the script appends
-   * them (gc-redis-rooms-scripts.h). */
+   * them (gc-redis-rooms-scripts.h), in one allocation with the key and
+   * the id field. */
   op = op_new (self, room, OP_MESSAGE, self->message_script, func, user_data);
-  rest = g_string_sized_new (strlen (text) + 32);
-  gc_redis_record_append (rest, kind, -1);
-  gc_redis_record_append (rest, text, -1);
-  gc_redis_record_append (rest, client_id != NULL ? client_id : "", -1);
-  gc_redis_record_append (rest, client_id != NULL ? "1" : "0", -1);
-  g_ptr_array_add (op->args, g_strdup (name_key));
-  g_ptr_array_add (op->args, g_string_free (gc_redis_record_append (g_string_new (NULL), user_id, -1),
-                                            FALSE));
-  op->rest_len = rest->len;
-  g_ptr_array_add (op->args, g_string_free (rest, FALSE));
+  {
+    const char *cid = client_id != NULL ? client_id : "";
+    gsize key_len = strlen (name_key), id_len = strlen (user_id), kind_len = strlen (kind);
+    gsize text_len = strlen (text), cid_len = strlen (cid);
+    char *p, *field;
+
+    p = op->message = g_malloc (key_len + id_len + kind_len + text_len + cid_len + 1 + 5 * 21);
+    memcpy (p, name_key, key_len);
+    p += key_len;
+    field = p;
+    p = gc_redis_record_put (p, user_id, id_len);
+    op->message_len[0] = key_len;
+    op->message_len[1] = p - field;
+    field = p;
+    p = gc_redis_record_put (p, kind, kind_len);
+    p = gc_redis_record_put (p, text, text_len);
+    p = gc_redis_record_put (p, cid, cid_len);
+    p = gc_redis_record_put (p, client_id != NULL ? "1" : "0", 1);
+    op->message_len[2] = p - field;
+  }
   op_dispatch (self, op);
 }
 

@@ -8,7 +8,7 @@
  * members) is its business: this object knows no connections and no wire
  * JSON.
  *
- * How GcServer is to use it (--redis; not hooked in yet):
+ * How GcServer uses it (--redis):
  * - A room with a first local member: gc_redis_rooms_open(); with none
  *   left (waiting ones count): gc_redis_rooms_close().
  * - /joinRoom: pause the SoupServerMessage, then gc_redis_rooms_resume()
