@@ -24,16 +24,20 @@
 
 #define N_SENDERS 4       /* clients 0 and 2 on node 0, 1 and 3 on node 1 */
 #define N_MESSAGES 100    /* each */
-#define TEXT_BYTES 2000   /* 800 KB in all, 400 KB while node 1 is stopped */
+/* 1.6 MB in all, 800 KB while node 1 is stopped: about three times what
+ * the kernel (a unix socket's 208 KiB default send buffer) and the 64 KiB
+ * limit hold for it together. */
+#define TEXT_BYTES 4000
 
 static const char * const redis_args[] = {
   "--client-output-buffer-limit", "pubsub 64kb 32kb 1", NULL
 };
-/* Enough history to repair from, and a lease that outlives the stop even
- * on a slow machine (an expired lease would close with 1011: allowed, but
- * it would test less). */
+/* Enough history to repair from, a lease that outlives the stop even on
+ * a slow machine (an expired lease would close with 1011: allowed, but it
+ * would test less), and a slow-reader bound above what a client gets (this
+ * test's clients read only between their own sends and waits). */
 static const char * const node_args[] = {
-  "--history", "1000", "--redis-lease-ms", "10000", NULL
+  "--history", "1000", "--redis-lease-ms", "10000", "--max-queue-bytes", "16777216", NULL
 };
 static const GcTestClusterOptions flood_cluster = {
   .n_nodes = 2, .redis_args = redis_args, .node_args = node_args,
