@@ -236,7 +236,7 @@ test_saved_and_switch (void)
   dialog = gc_window_show_join_dialog (window);
   fill_dialog (dialog, ts->url, "erin", "Kept-One");
   click (dialog_button (dialog, "Join"));
-  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_null (join_dialog (window));
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 2);
   g_assert_true (gc_window_get_session (window) == first);
 

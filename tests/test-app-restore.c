@@ -61,7 +61,7 @@ check_restored (gpointer user_data)
 
   g_assert_nonnull (window);
   /* The saved rooms are the start: no join dialog in the way. */
-  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_null (join_dialog (window));
 
   gc_test_wait (gc_window_get_n_sessions (window) == 2 &&
                 connected (gc_window_get_nth_session (window, 0)) &&

@@ -249,17 +249,6 @@ start_notification_server (void)
 
 static GSettings *settings;
 
-/* The view of @session's room in @window (its state: unread, active). */
-static GcRoomView *
-view_of (GcWindow      *window,
-         GcChatSession *session)
-{
-  GcRoomView *view = gc_window_find_view (window, session);
-
-  g_assert_nonnull (view);
-  return view;
-}
-
 static gboolean
 shows_room (GcWindow   *window,
             const char *room)
@@ -473,7 +462,7 @@ test_rooms_keyboard (void)
 
   /* Ctrl+N: the join dialog, filled with this server and name. */
   press ("ctrl+n");
-  gc_test_wait ((dialog = gc_window_get_join_dialog (window)) != NULL);
+  gc_test_wait ((dialog = join_dialog (window)) != NULL);
   g_assert_cmpstr (widget_text (dialog_entry (dialog, "Server")), ==, ts->url);
   g_assert_cmpstr (widget_text (dialog_entry (dialog, "Name")), ==, "alice");
   focus_window (dialog);
@@ -484,7 +473,7 @@ test_rooms_keyboard (void)
   press ("Return");
   gc_test_wait (gc_window_get_n_sessions (window) == 2 && shows_room (window, "two") &&
                 session_connected (window));
-  gc_test_wait (gc_window_get_join_dialog (window) == NULL);
+  gc_test_wait (join_dialog (window) == NULL);
   two = gc_window_get_session (window);
   g_assert_true (two != one);
   /* The sidebar lists both, in the order joined. */
@@ -737,7 +726,7 @@ test_hosting (void)
   GcChatSession *session;
   GtkWidget *addresses;
   GcLocalHost *host;
-  GtkWindow *question;
+  GtkWidget *question;
   GcTestClient *bob;
   GcMessageItem *item;
   const char * const *urls;
@@ -793,19 +782,19 @@ test_hosting (void)
   /* Quitting would cut bob off: the app asks, and staying changes
    * nothing. */
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
-  question = gc_window_get_stop_hosting_dialog (window);
+  question = dialog_over (window, "Others are still in rooms you host");
   g_assert_nonnull (question);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "stay");
-  g_assert_null (gc_window_get_stop_hosting_dialog (window));
+  answer (question, "Stay");
+  g_assert_null (dialog_over (window, "Others are still in rooms you host"));
   gc_test_run_for_ms (100);
   g_assert_true (session_connected (window));
   g_assert_false (bob->closed);
   /* Closing the window asks the same. */
   gtk_window_close (GTK_WINDOW (window));
-  question = gc_window_get_stop_hosting_dialog (window);
+  question = dialog_over (window, "Others are still in rooms you host");
   g_assert_nonnull (question);
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "stay");
+  answer (question, "Stay");
   g_assert_true (session_connected (window));
 
   /* Leaving the last hosted room stops hosting: bob gets close 1001. */
@@ -824,9 +813,9 @@ test_hosting (void)
   gc_test_wait (gc_local_host_count_others (host) == 1);
   g_object_ref (window);
   g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
-  question = gc_window_get_stop_hosting_dialog (window);
+  question = dialog_over (window, "Others are still in rooms you host");
   g_assert_nonnull (question);
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (question), "leave");
+  answer (question, "Quit");
   gc_test_wait (bob->closed);
   g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
   gc_test_wait (gc_application_get_host (app) == NULL);
@@ -928,7 +917,7 @@ test_invite_in_app (void)
   GcWindow *window;
   GcChatSession *session;
   GcJoinDialog *dialog;
-  GtkWidget *invite;
+  GtkWidget *invite, *asked;
   g_autofree char *link = NULL;
   g_autofree char *bad = NULL;
   g_autoptr(GFile) file = NULL;
@@ -950,19 +939,18 @@ test_invite_in_app (void)
     if (GC_IS_WINDOW (l->data))
       window = l->data;
   g_assert_nonnull (window);
-  g_assert_nonnull (gc_window_get_invite_dialog (window));
-  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window))),
-                   ==, "Join #linked?");
-  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window))),
-                            "“carol”"));
+  asked = dialog_over (window, "Join #linked?");
+  g_assert_nonnull (asked);
+  g_assert_true (has_label (asked, "Join #linked?"));
+  g_assert_nonnull (find_showing_text (asked, GTK_ACCESSIBLE_ROLE_LABEL, "“carol”"));
   g_assert_null (gc_window_get_session (window));
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window)), "join");
-  g_assert_null (gc_window_get_invite_dialog (window));
+  answer (asked, "Join");
+  g_assert_null (dialog_over (window, NULL));
   gc_test_wait (session_connected (window));
   session = gc_window_get_session (window);
   g_assert_cmpstr (gc_chat_session_get_room (session), ==, "linked");
   g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "carol");
-  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_null (join_dialog (window));
 
   /* The header copies the link to the clipboard. */
   g_free (link);
@@ -985,8 +973,8 @@ test_invite_in_app (void)
 
   /* Its own link, opened again, shows the room: no second self in it. */
   gc_window_open_invite (window, link);
-  g_assert_null (gc_window_get_invite_dialog (window));
-  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_null (dialog_over (window, NULL));
+  g_assert_null (join_dialog (window));
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 1);
 
   /* `gochat LINK` from a shell joins into the window in use. */
@@ -1001,8 +989,9 @@ test_invite_in_app (void)
                                NULL);
   g_signal_emit_by_name (app, "command-line", command_line, &status);
   g_assert_cmpint (status, ==, 0);
-  g_assert_nonnull (gc_window_get_invite_dialog (window));
-  adw_message_dialog_response (ADW_MESSAGE_DIALOG (gc_window_get_invite_dialog (window)), "join");
+  asked = dialog_over (window, "Join #from-shell?");
+  g_assert_nonnull (asked);
+  answer (asked, "Join");
   gc_test_wait (gc_window_get_n_sessions (window) == 2 && shows_room (window, "from-shell") &&
                 session_connected (window));
   g_clear_object (&command_line);
@@ -1022,7 +1011,7 @@ test_invite_in_app (void)
   g_free (link);
   link = g_strdup_printf ("gochat://127.0.0.1:%u/asked", ts->port);
   gc_window_open_invite (window, link);
-  dialog = gc_window_get_join_dialog (window);
+  dialog = join_dialog (window);
   g_assert_nonnull (dialog);
   g_assert_false (gtk_widget_is_visible (dialog_entry (dialog, "Server")));
   g_assert_false (gtk_widget_is_visible (dialog_entry (dialog, "Room")));
@@ -1038,7 +1027,7 @@ test_invite_in_app (void)
 
   /* A bad link is explained in the dialog. */
   gc_window_open_invite (window, "gochat://127.0.0.1:99999/x");
-  dialog = gc_window_get_join_dialog (window);
+  dialog = join_dialog (window);
   g_assert_nonnull (dialog);
   g_assert_true (gtk_widget_get_visible (dialog_status (dialog)));
   g_assert_nonnull (strstr (widget_text (dialog_status (dialog)), "port"));

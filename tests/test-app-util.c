@@ -325,14 +325,112 @@ find_member (GcChatSession *session,
   return NULL;
 }
 
-/* The room shown now (asserted). */
+/* The view of every room @window has open (its stack holds one per room;
+ * each is the GcRoomView around a list "Messages"). */
+static GPtrArray *
+room_views (GcWindow *window)
+{
+  g_autoptr(GPtrArray) lists = gc_test_a11y_find_all (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LIST, "Messages");
+  GPtrArray *views = g_ptr_array_new ();
+
+  for (guint i = 0; i < lists->len; i++)
+    {
+      GtkWidget *view = gtk_widget_get_ancestor (g_ptr_array_index (lists, i), GC_TYPE_ROOM_VIEW);
+
+      g_assert_nonnull (view);
+      g_ptr_array_add (views, view);
+    }
+  return views;
+}
+
+/* The room shown now (asserted): the one view its stack shows. */
 GtkWidget *
 room_view (GcWindow *window)
 {
-  GcRoomView *view = gc_window_get_room_view (window);
+  g_autoptr(GPtrArray) views = room_views (window);
+  GtkWidget *shown = NULL;
 
-  g_assert_nonnull (view);
-  return GTK_WIDGET (view);
+  for (guint i = 0; i < views->len; i++)
+    if (gtk_widget_get_child_visible (g_ptr_array_index (views, i)))
+      {
+        g_assert_null (shown);
+        shown = g_ptr_array_index (views, i);
+      }
+  g_assert_nonnull (shown);
+  return shown;
+}
+
+/* The view of @session's room in @window (asserted). */
+GcRoomView *
+view_of (GcWindow      *window,
+         GcChatSession *session)
+{
+  g_autoptr(GPtrArray) views = room_views (window);
+
+  for (guint i = 0; i < views->len; i++)
+    if (gc_room_view_get_session (g_ptr_array_index (views, i)) == session)
+      return g_ptr_array_index (views, i);
+  g_assert_not_reached ();
+}
+
+/* The window of @role shown over @window (transient for it) with @match,
+ * or %NULL. */
+static GtkWidget *
+shown_over (GcWindow   *window,
+            gboolean  (*match) (GtkWidget  *dialog,
+                                const char *name),
+            const char *name)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (gtk_widget_get_visible (l->data) &&
+        gtk_window_get_transient_for (l->data) == GTK_WINDOW (window) &&
+        match (l->data, name))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+is_dialog_named (GtkWidget  *dialog,
+                 const char *name)
+{
+  return gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (dialog)) == GTK_ACCESSIBLE_ROLE_DIALOG &&
+         (name == NULL || gc_test_a11y_has_name (dialog, name));
+}
+
+static gboolean
+asks_for_name (GtkWidget  *dialog,
+               const char *name)
+{
+  return gc_test_a11y_find (dialog, GTK_ACCESSIBLE_ROLE_TEXT_BOX, "Name") != NULL;
+}
+
+GtkWidget *
+dialog_over (GcWindow   *window,
+             const char *name)
+{
+  return shown_over (window, is_dialog_named, name);
+}
+
+GcJoinDialog *
+join_dialog (GcWindow *window)
+{
+  GtkWidget *dialog = shown_over (window, asks_for_name, NULL);
+
+  return dialog != NULL ? GC_JOIN_DIALOG (dialog) : NULL;
+}
+
+/* Presses the button named @name that @dialog shows (a message dialog
+ * keeps a second row of its buttons for narrow windows, not shown). */
+void
+answer (GtkWidget  *dialog,
+        const char *name)
+{
+  GtkWidget *button = gc_test_a11y_find_showing (dialog, GTK_ACCESSIBLE_ROLE_BUTTON, name);
+
+  g_assert_nonnull (button);
+  click (button);
 }
 
 /* The one widget with @role and @name in the room shown now. */
@@ -484,7 +582,7 @@ join_through_dialog (GcTestServer *ts,
   click (join);
 
   gc_test_wait (session_connected (window));
-  gc_test_wait (gc_window_get_join_dialog (window) == NULL);
+  gc_test_wait (join_dialog (window) == NULL);
   /* The room's history is in. */
   settle ();
   return window;

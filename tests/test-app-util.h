@@ -21,7 +21,7 @@
 #include "gc-room-member.h"
 #include "gc-room-view.h"
 #include "gc-server.h"
-#include "gc-window-private.h"
+#include "gc-window.h"
 #include "gc-ws-handshake.h"
 
 #include "gc-test-a11y.h"
@@ -126,7 +126,18 @@ GcRoomMember   *find_member         (GcChatSession   *session,
                                      const char      *name);
 /* Found as a person finds them (tests/lib/gc-test-a11y.h): by accessible
  * role and name, in the room the window shows now or in the dialog. */
+/* The room shown now; the view of @session's room. */
 GtkWidget      *room_view           (GcWindow          *window);
+GcRoomView     *view_of             (GcWindow          *window,
+                                     GcChatSession     *session);
+/* What is shown over @window: the dialog (an AT's "dialog") named @name
+ * (its heading; %NULL: any), the join dialog (the one asking for a
+ * name), or %NULL; and pressing a dialog's button named @name. */
+GtkWidget      *dialog_over         (GcWindow          *window,
+                                     const char        *name);
+GcJoinDialog   *join_dialog         (GcWindow          *window);
+void            answer              (GtkWidget         *dialog,
+                                     const char        *name);
 GtkWidget      *room_widget         (GcWindow          *window,
                                      GtkAccessibleRole  role,
                                      const char        *name);

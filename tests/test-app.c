@@ -614,16 +614,16 @@ test_command_line (void)
   ts = gc_test_server_new (NULL);
   window = new_window ();
   gc_window_join (window, ts->url, "frank", "Direct");
-  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_null (join_dialog (window));
   gc_test_wait (session_connected (window));
   g_assert_cmpstr (gc_chat_session_get_room (gc_window_get_session (window)), ==, "direct");
-  g_assert_null (gc_window_get_join_dialog (window));
+  g_assert_null (join_dialog (window));
   destroy_window (window);
 
   /* An invalid value opens the dialog with it. */
   window = new_window ();
   gc_window_join (window, ts->url, "frank", "not valid");
-  g_assert_nonnull (gc_window_get_join_dialog (window));
+  g_assert_nonnull (join_dialog (window));
   destroy_window (window);
 
   gc_test_server_free (ts);
