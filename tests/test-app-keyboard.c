@@ -91,8 +91,10 @@ test_tab_order (void)
   peer = gc_test_client_join_url (ts->url, "keys", "pat");
   gc_test_client_send_message (peer, "one line to read", NULL);
   gc_test_client_send_message (peer, "and another", NULL);
+  /* On screen, laid out. */
   gc_test_wait (find_item (session, "and another") != NULL &&
-                message_row (window, "pat: and another") != NULL);
+                message_row (window, "pat: and another") != NULL &&
+                gtk_widget_get_height (message_row (window, "pat: and another")) > 0);
 
   /* Something written: Send is a stop. */
   set_compose_text (window, "hello");
@@ -137,6 +139,58 @@ test_tab_order (void)
   gc_test_server_free (ts);
 }
 
+/* A failed line's Retry is reachable: Tab from the line goes to it, then
+ * on; Shift+Tab from it goes back to the line. */
+static void
+test_tab_to_retry (void)
+{
+  GcTestServer *ts = NULL;
+  GcServerConfig config;
+  GcWindow *window;
+  GcChatSession *session;
+  GcMessageItem *failed;
+  GtkWidget *row;
+  char text[32];
+
+  gc_server_config_init_default (&config);
+  /* As test-app-connection's /app/refused-and-retry: the third message
+   * finds the bucket empty (the app's own pacing off). */
+  config.rate_burst = 3;
+  config.rate_per_second = 1;
+  ts = gc_test_server_new (&config);
+  window = join_through_dialog (ts, "dan", "retry-keys");
+  session = gc_window_get_session (window);
+  gc_chat_session_set_pacing (session, FALSE);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_snprintf (text, sizeof text, "burst %u", i);
+      set_compose_text (window, text);
+      gtk_widget_activate_action (room_view (window), "room.send", NULL);
+    }
+  failed = find_item (session, "burst 2");
+  gc_test_wait (gc_message_item_get_state (failed) == GC_MESSAGE_ITEM_FAILED);
+  /* On screen, laid out. */
+  gc_test_wait ((row = message_row (window, "dan: burst 2")) != NULL && gtk_widget_get_mapped (row) &&
+                gtk_widget_get_height (row) > 0 &&
+                gc_test_a11y_find_showing (row, GTK_ACCESSIBLE_ROLE_BUTTON, "Retry") != NULL);
+
+  /* The failed line is the newest: Tab from the empty compose box. */
+  gc_room_view_focus_compose (GC_ROOM_VIEW (room_view (window)));
+  press_tab (window, FALSE);
+  assert_on (window, row);
+  press_tab (window, FALSE);
+  assert_on (window, gc_test_a11y_find_showing (row, GTK_ACCESSIBLE_ROLE_BUTTON, "Retry"));
+  press_tab (window, TRUE);
+  assert_on (window, row);
+  press_tab (window, FALSE);
+  press_tab (window, FALSE);
+  g_assert_false (in_messages (window));
+  g_assert_true (shows_focus (window, focus_of (window)));
+
+  destroy_window (window);
+  gc_test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -144,6 +198,7 @@ main (int   argc,
   test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/keyboard/tab-order", test_tab_order);
+  g_test_add_func ("/app/keyboard/tab-to-retry", test_tab_to_retry);
 
   return test_app_run ();
 }

@@ -318,6 +318,17 @@ gc_message_row_get_compact (GcMessageRow *self)
   return self->compact;
 }
 
+/* Puts the focus on a failed line's Retry, if it has one (Tab from the
+ * line: the messages are one Tab stop, but Retry must be reachable). */
+gboolean
+gc_message_row_focus_retry (GcMessageRow *self)
+{
+  g_return_val_if_fail (GC_IS_MESSAGE_ROW (self), FALSE);
+
+  return gtk_widget_is_visible (self->retry_button) &&
+         gtk_widget_grab_focus (self->retry_button);
+}
+
 /* Marks this row as the first line not read yet (Polari's divider). */
 void
 gc_message_row_set_unread_divider (GcMessageRow *self,

@@ -26,6 +26,7 @@ GcMessageItem *gc_message_row_get_item       (GcMessageRow  *self);
 void           gc_message_row_set_compact    (GcMessageRow  *self,
                                               gboolean       compact);
 gboolean       gc_message_row_get_compact    (GcMessageRow  *self);
+gboolean       gc_message_row_focus_retry    (GcMessageRow  *self);
 void           gc_message_row_set_unread_divider (GcMessageRow *self,
                                                   gboolean      divider);
 

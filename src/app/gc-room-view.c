@@ -559,7 +559,9 @@ newest_shown_row (GcRoomView *self)
       GtkWidget *row = gtk_widget_get_first_child (item);
       graphene_rect_t bounds;
 
+      /* Not laid out yet (it just came): not on screen either. */
       if (!GC_IS_MESSAGE_ROW (row) || !gtk_widget_get_mapped (row) ||
+          gtk_widget_get_height (row) == 0 ||
           !gtk_widget_compute_bounds (row, scroller, &bounds))
         continue;
       if (bounds.origin.y + bounds.size.height <= 0 ||
@@ -611,6 +613,18 @@ gc_room_view_focus (GtkWidget        *widget,
   if (current >= 0 && stops[current] != messages && stops[current] != members &&
       gtk_widget_child_focus (stops[current], direction))
     return TRUE;
+  /* Only a failed line's Retry comes between its line and the next stop,
+   * and Shift+Tab from it goes back to the line. */
+  if (current >= 0 && stops[current] == messages)
+    {
+      GtkWidget *row = gtk_widget_get_ancestor (focus, GC_TYPE_MESSAGE_ROW);
+
+      if (row != NULL && step > 0 && focus == row &&
+          gc_message_row_focus_retry (GC_MESSAGE_ROW (row)))
+        return TRUE;
+      if (row != NULL && step < 0 && focus != row && gtk_widget_grab_focus (row))
+        return TRUE;
+    }
 
   if (current < 0)
     current = step > 0 ? -1 : (int) G_N_ELEMENTS (stops);
