@@ -17,7 +17,7 @@ gc_redis_room_event_free (GcRedisRoomEvent *event)
 {
   if (event == NULL)
     return;
-  g_free (event->record);
+  /* The record's copy is in the same block (gc_redis_event_parse()). */
   g_free (event);
 }
 
@@ -102,11 +102,14 @@ GcRedisRoomEvent *
 gc_redis_event_parse (const char *data,
                       gsize       length)
 {
-  g_autoptr(GcRedisRoomEvent) event = g_new0 (GcRedisRoomEvent, 1);
+  /* One allocation for the event and its record's copy: a node parses
+   * one per event it delivers. */
+  g_autoptr(GcRedisRoomEvent) event = g_malloc0 (sizeof (GcRedisRoomEvent) + length + 1);
   char *f[12];
   int n;
 
-  event->record = g_memdup2 (data, length + 1);
+  event->record = (char *) (event + 1);
+  memcpy (event->record, data, length);
   event->record[length] = '\0';
   n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
   if (n < 4)
