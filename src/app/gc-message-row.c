@@ -170,6 +170,17 @@ item_notify_cb (GcMessageItem *item,
     update_state (self);
 }
 
+/* A system line's "•" marks the column of names; above the text (compact)
+ * it would stand alone: only the time is there. */
+static void
+update_bullet (GcMessageRow *self)
+{
+  gboolean system = self->item != NULL &&
+                    gc_message_item_get_kind (self->item) == GC_MESSAGE_ITEM_SYSTEM;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->sender_label), !(self->compact && system));
+}
+
 static void
 set_kind_classes (GcMessageRow      *self,
                   GcMessageItemKind  kind)
@@ -258,6 +269,7 @@ gc_message_row_set_item (GcMessageRow  *self,
     }
 
   update_time (self);
+  update_bullet (self);
   update_state (self);
   g_signal_connect (item, "notify", G_CALLBACK (item_notify_cb), self);
 }
@@ -309,6 +321,7 @@ gc_message_row_set_compact (GcMessageRow *self,
   gtk_label_set_width_chars (self->sender_label, compact ? -1 : 12);
   gtk_label_set_max_width_chars (self->sender_label, compact ? 24 : 12);
   gtk_widget_set_visible (self->header_box, compact);
+  update_bullet (self);
 }
 
 gboolean
