@@ -145,9 +145,9 @@ static void
 engine_setup (Engine        *e,
               gconstpointer  data)
 {
-  if (gc_test_redis_server_path () == NULL)
+  e->redis = gc_test_redis_start_if_installed (NULL);
+  if (e->redis == NULL)
     return;
-  e->redis = gc_test_redis_start (NULL);
   events_init (&e->events);
   e->client = client_new (e->redis, &e->events);
 }
@@ -162,17 +162,6 @@ engine_teardown (Engine        *e,
   if (e->events.messages != NULL)
     events_clear (&e->events);
   g_clear_pointer (&e->redis, gc_test_redis_free);
-}
-
-static gboolean
-engine_skip (Engine *e)
-{
-  if (e->redis == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return TRUE;
-    }
-  return FALSE;
 }
 
 #define add_engine_test(path, test) \
@@ -242,7 +231,7 @@ test_commands (Engine        *e,
   const char *argv[] = { "SET", "binary", "a\0b" };
   const gsize argv_len[] = { 3, 6, 3 };
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
 
   /* Before start: refused, not queued. */
@@ -306,7 +295,7 @@ test_scripts (Engine        *e,
   GcRedisScript *incr;
   const char *keys[] = { "counter", "5" };
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   incr = gc_redis_client_add_script (client, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
   gc_redis_client_start (client);
@@ -364,7 +353,7 @@ test_pubsub (Engine        *e,
   Events *events = &e->events;
   Replies r = { 0 };
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
 
   /* Subscribing before start is remembered. */
@@ -437,7 +426,7 @@ test_pubsub_killed (Engine        *e,
   Replies r = { 0 };
   GcRedisClientStats stats;
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   gc_redis_client_subscribe (client, "room:a");
   gc_redis_client_start (client);
@@ -470,7 +459,7 @@ test_probe (Engine        *e,
   Events *events = &e->events;
   GcRedisClientStats stats = { 0 };
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   gc_redis_client_set_timeout_ms (client, 1000);
   gc_redis_client_start (client);
@@ -493,7 +482,7 @@ test_backpressure (Engine        *e,
   GcRedisClientStats stats;
   guint accepted = 0, refused = 0;
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   gc_redis_client_set_max_commands (client, 4);
   gc_redis_client_start (client);
@@ -561,7 +550,7 @@ test_timeout (Engine        *e,
   Replies blocked = { 0 }, r = { 0 };
   GcRedisClientStats stats;
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   gc_redis_client_set_timeout_ms (client, 500);
   gc_redis_client_start (client);
@@ -607,7 +596,7 @@ test_restart_within_grace (Engine        *e,
   GcRedisClientStats stats;
   const char *keys[] = { "counter" };
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   gc_redis_client_set_grace_ms (client, 15000);
   incr = gc_redis_client_add_script (client, "return redis.call('INCR', KEYS[1])");
@@ -667,7 +656,7 @@ test_down_beyond_grace (Engine        *e,
   Replies blocked = { 0 }, r = { 0 };
   gint64 queued_at;
 
-  if (engine_skip (e))
+  if (gc_test_redis_skip (e->redis))
     return;
   gc_redis_client_set_grace_ms (client, 300);
   gc_redis_client_start (client);

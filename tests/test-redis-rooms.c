@@ -136,9 +136,9 @@ pair_setup (Pair          *p,
 {
   const PairOptions *options = data != NULL ? data : &pair_defaults;
 
-  if (gc_test_redis_server_path () == NULL)
+  p->redis = gc_test_redis_start_if_installed (options->redis_args);
+  if (p->redis == NULL)
     return;
-  p->redis = gc_test_redis_start (options->redis_args);
   node_init (&p->a, p->redis, "node-a", options->history);
   if (options->n_nodes > 1)
     node_init (&p->b, p->redis, "node-b", options->history);
@@ -151,17 +151,6 @@ pair_teardown (Pair          *p,
   node_clear (&p->a);
   node_clear (&p->b);
   g_clear_pointer (&p->redis, gc_test_redis_free);
-}
-
-static gboolean
-pair_skip (Pair *p)
-{
-  if (p->redis == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return TRUE;
-    }
-  return FALSE;
 }
 
 #define add_pair_test(path, options, test) \
@@ -323,7 +312,7 @@ test_order (Pair          *p,
   Answers sent_a, sent_b, joins;
   guint skip;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&sent_a);
   answers_init (&sent_b);
@@ -432,7 +421,7 @@ test_names (Pair          *p,
   static const char *spellings[] = { "Straße", "STRASSE", "strasse", "Strasse", "straSSe" };
   g_autofree char *suggestion = NULL;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   gc_redis_rooms_open (a->rooms, "r");
@@ -463,7 +452,7 @@ test_max_members (Pair          *p,
   Node *a = &p->a, *b = &p->b;
   Answers joins, leaves;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&leaves);
@@ -513,7 +502,7 @@ test_history (Pair          *p,
   Answers joins, sent, leaves;
   guint64 fourth = 0, old_last;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&sent);
@@ -579,7 +568,7 @@ test_pubsub_killed (Pair          *p,
   Answers joins, sent;
   GcRedisRoomsStats stats_a, stats_b;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&sent);
@@ -643,7 +632,7 @@ flood (Pair     *p,
   Answers joins, sent;
   GcRedisClientStats client_stats;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&sent);
@@ -716,7 +705,7 @@ test_redis_restart (Pair          *p,
   Answers joins, sent;
   guint64 old_last;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&sent);
@@ -779,7 +768,7 @@ test_resume (Pair          *p,
   Answers joins, resumes, sent;
   guint a_events;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&resumes);
@@ -864,7 +853,7 @@ test_node_failure (Pair          *p,
   gint64 died_us;
   guint b_events;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&resumes);
   leases_and_members (p, lease_ms, resume_ms, &joins);
@@ -919,7 +908,7 @@ test_fenced (Pair          *p,
   Node *a = &p->a, *b = &p->b;
   g_autofree char *expired = NULL;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   gc_redis_rooms_start_lease (a->rooms, 3000, 2000);
   gc_redis_rooms_start_lease (b->rooms, 3000, 2000);
@@ -964,7 +953,7 @@ test_drain (Pair          *p,
   gint64 drained_us;
   guint b_events;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&resumes);
   leases_and_members (p, lease_ms, resume_ms, &joins);
@@ -998,7 +987,7 @@ test_dispose (Pair          *p,
   Node *a = &p->a;
   Answers joins, sent;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&sent);
@@ -1055,7 +1044,7 @@ test_close_in_event (Pair          *p,
   Answers joins, leaves, sent;
   CloseOnLeave state = { 0 };
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&leaves);
@@ -1111,7 +1100,7 @@ test_message_batch (Pair          *p,
   g_autofree char *key = gc_protocol_user_name_key ("Bob");
   g_autofree char *first = NULL;
 
-  if (pair_skip (p))
+  if (gc_test_redis_skip (p->redis))
     return;
   answers_init (&joins);
   answers_init (&r);

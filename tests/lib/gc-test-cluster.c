@@ -44,10 +44,8 @@ gc_test_cluster_setup (GcTestCluster *cluster,
 
   cluster->n_nodes = options != NULL && options->n_nodes > 0 ? options->n_nodes : 2;
   g_assert_cmpuint (cluster->n_nodes, <=, GC_TEST_CLUSTER_MAX_NODES);
-  if (gc_test_redis_server_path () == NULL)
-    return;
-  cluster->redis = gc_test_redis_start (options != NULL ? options->redis_args : NULL);
-  for (guint i = 0; i < cluster->n_nodes; i++)
+  cluster->redis = gc_test_redis_start_if_installed (options != NULL ? options->redis_args : NULL);
+  for (guint i = 0; cluster->redis != NULL && i < cluster->n_nodes; i++)
     cluster->nodes[i] = gc_test_cluster_start_node (cluster,
                                                     options != NULL ? options->node_args : NULL);
 }
@@ -64,12 +62,7 @@ gc_test_cluster_teardown (GcTestCluster *cluster,
 gboolean
 gc_test_cluster_skip (GcTestCluster *cluster)
 {
-  if (cluster->redis == NULL)
-    {
-      g_test_skip ("redis-server is not installed");
-      return TRUE;
-    }
-  return FALSE;
+  return gc_test_redis_skip (cluster->redis);
 }
 
 guint16

@@ -268,3 +268,22 @@ gc_test_redis_free (GcTestRedis *redis)
   g_strfreev (redis->extra_args);
   g_free (redis);
 }
+
+GcTestRedis *
+gc_test_redis_start_if_installed (const char * const *extra_args)
+{
+  if (gc_test_redis_server_path () == NULL)
+    return NULL;
+  return gc_test_redis_start (extra_args);
+}
+
+gboolean
+gc_test_redis_skip (GcTestRedis *redis)
+{
+  if (redis == NULL)
+    {
+      g_test_skip ("redis-server is not installed");
+      return TRUE;
+    }
+  return FALSE;
+}

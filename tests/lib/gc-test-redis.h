@@ -18,6 +18,11 @@ const char  *gc_test_redis_server_path (void);
  * off, no persistence; waits (main loop, deadline) until it answers.
  * @extra_args: more "--name value" arguments, or NULL. */
 GcTestRedis *gc_test_redis_start    (const char * const *extra_args);
+/* For a fixture's setup: gc_test_redis_start(), or NULL when redis-server
+ * is not installed; the test then calls gc_test_redis_skip() first. */
+GcTestRedis *gc_test_redis_start_if_installed (const char * const *extra_args);
+/* TRUE (and the test skipped) when @redis is NULL. */
+gboolean     gc_test_redis_skip     (GcTestRedis *redis);
 /* unix:///…/r.sock */
 const char  *gc_test_redis_get_url  (GcTestRedis *redis);
 const char  *gc_test_redis_get_socket (GcTestRedis *redis);
