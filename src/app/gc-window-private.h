@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-/* Shared by gc-window.c, gc-window-join.c and gc-window-hosting.c. */
+/* Shared by gc-window.c, gc-window-join.c, gc-window-hosting.c and
+ * gc-window-sidebar.c. */
 struct _GcWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -66,6 +67,11 @@ void          gc_window_start_join          (GcWindow      *self,
                                              GcChatSession *session);
 GcRoomView   *gc_window_find_view           (GcWindow      *self,
                                              GcChatSession *session);
+/* Shows @view (%NULL: none) without touching the sidebar's selection. */
+void          gc_window_show_view           (GcWindow      *self,
+                                             GcRoomView    *view);
+/* gc-window-sidebar.c: the room list's model, rows and keys. */
+void          gc_window_init_sidebar        (GcWindow      *self);
 void          gc_window_show_rooms          (GcWindow      *self);
 void          gc_window_add_toast           (GcWindow      *self,
                                              const char    *text);
