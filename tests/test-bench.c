@@ -673,6 +673,19 @@ test_several_urls (void)
   g_assert_nonnull (json_object_get_object_member (report, "total"));
   g_assert_true (json_object_get_null_member (report, "kill"));
 
+  /* Whole rooms per node. */
+  {
+    g_autoptr(BenchResult) rooms = bench_run (url, url2, "--spread=rooms", "--clients=6",
+                                              "--rooms=3", "--messages=5", "--json", "--quiet",
+                                              NULL);
+    g_autoptr(JsonObject) rooms_report = NULL;
+
+    assert_exit_status (rooms, 0);
+    rooms_report = parse_report (rooms);
+    assert_all_delivered (rooms_report, 6, 3, 5);
+    g_assert_cmpstr (json_object_get_string_member (rooms_report, "spread"), ==, "rooms");
+  }
+
   /* The text report names both URLs and both nodes. */
   text = bench_run (url, url2, pid, pid, redis_pid, "--clients=4", "--messages=2", "--quiet", NULL);
   assert_exit_status (text, 0);
@@ -866,6 +879,7 @@ test_usage_errors (void)
     { { "stray" }, "stray" },
     { { "--url=ws://127.0.0.1:1", "--url=ws://127.0.0.1:2", "--server-pid=1" }, "one per --url" },
     { { "--server-pid=x" }, "not a process id" },
+    { { "--spread=nodes" }, "--spread" },
     { { "--kill-node-after=1", "--server-pid=1" }, "two --url" },
     { { "--kill-node-after=-1" }, "--kill-node-after" },
   };

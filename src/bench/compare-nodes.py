@@ -8,7 +8,9 @@
 # --server-pid (and --redis-pid) so that deliveries per CPU-second count
 # the nodes and Redis together. Runs alternate so that both setups see
 # the same machine load. The workload (issue 13): 100 clients, 10 rooms
-# each split 5/5 over the nodes, 64-byte text, window 4. A last run
+# each split 5/5 over the nodes, 64-byte text, window 4; and, for
+# comparison, the same with each room wholly on one node (--spread=rooms,
+# what a load balancer that keeps rooms together would give). A last run
 # SIGKILLs one node part-way (--kill-node-after) and checks that no
 # acknowledged message is missing for a client still connected.
 #
@@ -142,13 +144,15 @@ def run_single(args):
         stop(node[0])
 
 
-def run_redis(args, redis, kill_after=None):
+def run_redis(args, redis, kill_after=None, spread='members'):
     redis.flush()
     nodes = []
     try:
         for _ in range(2):
             nodes.append(start_node(args, redis.url))
-        extra = ['--kill-node-after=%g' % kill_after] if kill_after else []
+        extra = ['--spread=' + spread]
+        if kill_after:
+            extra.append('--kill-node-after=%g' % kill_after)
         return bench(args, nodes, redis.process.pid, extra)
     finally:
         for process, _ in nodes:
@@ -188,7 +192,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix='gochat-nodes-')
     redis = Redis(tmp)
-    reports = {'single': [], 'redis': [], 'kill': []}
+    reports = {'single': [], 'redis': [], 'rooms': [], 'kill': []}
     loads = [load()]
     try:
         print('load average at start: %s' % loads[0], file=sys.stderr)
@@ -206,6 +210,13 @@ def main():
                   % (i + 1, pair['total']['deliveries_per_cpu_second'],
                      pair['server']['cpu_seconds'], pair['redis']['cpu_seconds'],
                      pair['redis']['cpu_us_per_message'], checks(pair), load()), file=sys.stderr)
+            loads.append(load())
+            whole = run_redis(args, redis, spread='rooms')
+            reports['rooms'].append(whole)
+            print('2 nodes+Redis, rooms whole, run %d: %8.0f deliveries/CPU-s, Redis %.2f µs per '
+                  'message, %s, load %s'
+                  % (i + 1, whole['total']['deliveries_per_cpu_second'],
+                     whole['redis']['cpu_us_per_message'], checks(whole), load()), file=sys.stderr)
             loads.append(load())
         if args.kill_after > 0:
             saved = args.messages
@@ -231,7 +242,10 @@ def main():
     pair = med('redis', lambda r: r['total']['deliveries_per_cpu_second'])
     pair_nodes = med('redis', lambda r: r['server']['deliveries_per_cpu_second'])
     redis_us = med('redis', lambda r: r['redis']['cpu_us_per_message'])
-    clean = all(r['exit_status'] == 0 for kind in ('single', 'redis') for r in reports[kind])
+    whole = med('rooms', lambda r: r['total']['deliveries_per_cpu_second'])
+    whole_redis_us = med('rooms', lambda r: r['redis']['cpu_us_per_message'])
+    clean = all(r['exit_status'] == 0 for kind in ('single', 'redis', 'rooms')
+                for r in reports[kind])
     print('%d clients, %d rooms split over the nodes, %d messages each, window %d, 64-byte text; '
           'medians of %d runs; load average %s … %s'
           % (args.clients, args.rooms, args.messages, args.window, args.runs, loads[0], loads[-1]))
@@ -244,6 +258,9 @@ def main():
     print('| 2 nodes + Redis: deliveries per node CPU-second (Redis left out) | %.0f (%.2f×) | |'
           % (pair_nodes, pair_nodes / single))
     print('| Redis CPU per chat message | %.2f µs | ≤ 10 µs |' % redis_us)
+    print('| 2 nodes + Redis, each room wholly on one node (--spread=rooms): deliveries per '
+          'CPU-second, nodes and Redis | %.0f (%.2f×; Redis %.2f µs per message) | |'
+          % (whole, whole / single, whole_redis_us))
     print('| lost, duplicated, reordered, id mismatches (all runs) | %s | none |'
           % ('none' if clean else 'SOME: see the runs above'))
     if reports['kill']:

@@ -385,6 +385,8 @@ gc_bench_report_to_json (const GcBenchOptions *options,
   json_int (out, "messages", options->messages);
   json_double (out, "rate", options->rate, 6);
   json_int (out, "window", options->rate > 0 ? 0 : options->window);
+  json_key (out, "spread");
+  json_string (out, options->spread == GC_BENCH_SPREAD_ROOMS ? "rooms" : "members");
   json_int (out, "size", options->size);
 
   json_key (out, "connect");

@@ -577,9 +577,10 @@ gc_bench_run_new (const GcBenchOptions  *options,
       client->index = i;
       client->room = i % options->rooms;
       client->slot = i / options->rooms;
-      /* Round-robin within each room: every room is split across the
-       * nodes. */
-      client->node = client->slot % self->options.n_urls;
+      /* Round-robin within each room, so that every room is split
+       * across the nodes; or whole rooms round-robin. */
+      client->node = (options->spread == GC_BENCH_SPREAD_ROOMS ? client->room : client->slot) %
+                     self->options.n_urls;
       if (options->protocol == GC_BENCH_PROTOCOL_GOCHAT && options->messages > 0)
         client->ids = g_new0 (guint64, options->messages);
     }

@@ -25,6 +25,12 @@
 
 G_BEGIN_DECLS
 
+/* How clients are spread over several URLs (nodes). */
+typedef enum {
+  GC_BENCH_SPREAD_MEMBERS,    /* each room's members in turn: every room split over the nodes */
+  GC_BENCH_SPREAD_ROOMS,      /* room r wholly on node r mod N */
+} GcBenchSpread;
+
 typedef enum {
   GC_BENCH_PROTOCOL_GOCHAT,   /* /joinRoom, protocol v1 requests and events */
   GC_BENCH_PROTOCOL_RELAY,    /* ?room_code=R, raw text relayed to the room */
@@ -35,6 +41,7 @@ typedef enum {
  * @url: ws:// or wss:// URL of the server (the first of @urls)
  * @urls: (nullable): the nodes' URLs, @n_urls of them; %NULL: @url only
  * @n_urls: 0 or the length of @urls
+ * @spread: how the clients are spread over @urls
  * @protocol: what the server speaks
  * @clients: connections, at most %GC_BENCH_MAX_CLIENTS
  * @rooms: rooms, 1 to @clients
@@ -84,6 +91,7 @@ typedef struct {
   int              server_pid;
   const char     **urls;
   guint            n_urls;
+  GcBenchSpread    spread;
   const int       *server_pids;
   guint            n_server_pids;
   int              redis_pid;

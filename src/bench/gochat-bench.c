@@ -98,6 +98,7 @@ main (int    argc,
   gint64 opt_redis_pid = 0;
   double opt_kill_node_after = 0;
   g_autofree char *opt_protocol = NULL;
+  g_autofree char *opt_spread = NULL;
   g_autofree char *opt_tls_ca = NULL;
   gint64 opt_clients = 50;
   gint64 opt_rooms = 1;
@@ -137,6 +138,9 @@ main (int    argc,
     { "server-pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &opt_server_pids,
       "Report the server process's CPU time and memory (from /proc); once per node, in the "
       "order of --url: their CPU is summed", "PID" },
+    { "spread", 0, 0, G_OPTION_ARG_STRING, &opt_spread,
+      "With several --url: members (each room's clients over the nodes in turn, every room "
+      "split) or rooms (room r wholly on node r mod N) (default: members)", "HOW" },
     { "redis-pid", 0, 0, G_OPTION_ARG_INT64, &opt_redis_pid,
       "Report the CPU time of the Redis server the nodes share, per chat message and added to "
       "the nodes' in deliveries per CPU-second", "PID" },
@@ -206,6 +210,12 @@ main (int    argc,
       options.urls = default_urls;
       options.n_urls = 1;
     }
+  if (opt_spread == NULL || g_str_equal (opt_spread, "members"))
+    options.spread = GC_BENCH_SPREAD_MEMBERS;
+  else if (g_str_equal (opt_spread, "rooms"))
+    options.spread = GC_BENCH_SPREAD_ROOMS;
+  else
+    die_usage ("--spread: “%s” is neither members nor rooms", opt_spread);
   server_pids = parse_pids (opt_server_pids, &n_server_pids);
   if (n_server_pids > 0 && options.n_urls > 1 && n_server_pids != options.n_urls)
     die_usage ("--server-pid: give one per --url (%u), in the same order, or none",
