@@ -127,6 +127,8 @@ test_sidebar (void)
    * then the arrows switch rooms while the list keeps the focus. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.show-rooms", NULL);
   g_assert_true (focus_in (window, gtk_widget_get_parent (two_row)));
+  /* What has the focus is named for a screen reader, as its row is. */
+  g_assert_true (gc_test_a11y_has_name (gtk_root_get_focus (GTK_ROOT (window)), two_name));
   press_arrow (window, GTK_DIR_UP);
   gc_test_wait (shows_room (window, "one"));
   g_assert_true (focus_in (window, rooms_list (window)));

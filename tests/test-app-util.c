@@ -176,15 +176,17 @@ sidebar (GcWindow *window)
   return gc_test_a11y_get (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LIST, "Rooms");
 }
 
-/* The widget under @root named @name that is a list item or a group in
- * one: a room's row, whatever widget the sidebar builds it from. */
+/* The widget under @root named @name that is a group in a list item or
+ * a list item: a room's row, whatever widget the sidebar builds it from.
+ * (The group first: the sidebar names its list items too, for the
+ * focus, but the row inside is what shows the room's state.) */
 static GtkWidget *
 find_row_named (GtkWidget  *root,
                 const char *name)
 {
-  GtkWidget *row = gc_test_a11y_find (root, GTK_ACCESSIBLE_ROLE_LIST_ITEM, name);
+  GtkWidget *row = gc_test_a11y_find (root, GTK_ACCESSIBLE_ROLE_GROUP, name);
 
-  return row != NULL ? row : gc_test_a11y_find (root, GTK_ACCESSIBLE_ROLE_GROUP, name);
+  return row != NULL ? row : gc_test_a11y_find (root, GTK_ACCESSIBLE_ROLE_LIST_ITEM, name);
 }
 
 GtkWidget *

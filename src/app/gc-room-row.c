@@ -108,6 +108,13 @@ update (GcRoomRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description->str,
                                   -1);
+  /* The list item around the row is what takes the focus, so it is what
+   * a screen reader announces: it gets the same name (GTK 4.8 has no
+   * gtk_list_item_set_accessible_label()). */
+  if (gtk_widget_get_parent (GTK_WIDGET (self)) != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_parent (GTK_WIDGET (self))),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, description->str,
+                                    -1);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self), gc_chat_session_get_server_url (session));
 }
 
