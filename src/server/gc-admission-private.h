@@ -20,6 +20,8 @@ GcHandshake *gc_handshake_ref          (GcHandshake *hs);
 void         gc_handshake_unref        (GcHandshake *hs);
 /* The printable address of the client. */
 const char  *gc_handshake_get_address  (GcHandshake *hs);
+/* The connection's TCP socket (under TLS too). */
+GSocket     *gc_handshake_get_socket   (GcHandshake *hs);
 /* Whether @hs still counts as a handshake in progress (not finished,
  * not abandoned). */
 gboolean     gc_handshake_is_pending   (GcHandshake *hs);
@@ -49,9 +51,12 @@ GcAdmission *gc_admission_new                (const GcServerConfig *config,
                                               gpointer              user_data);
 void         gc_admission_set_tls_certificate (GcAdmission         *self,
                                                GTlsCertificate     *certificate);
-/* Takes @socket (just accepted) into a handshake. */
+/* Takes @socket (just accepted) into a handshake. @local_address is
+ * its local address when the caller knows it (a socket listening on one
+ * address, not all); %NULL: looked up. */
 void         gc_admission_accept             (GcAdmission          *self,
-                                              GSocket              *socket);
+                                              GSocket              *socket,
+                                              GSocketAddress       *local_address);
 /* Whether another connection may be accepted, making room by closing
  * the oldest handshake if it may be; if not, @out_retry_ms says how soon
  * to ask again. */

@@ -153,11 +153,15 @@ peer_free (GcPeer *peer)
   g_free (peer);
 }
 
+/* @printable: @address as a string, when the caller has it (an IPv4
+ * address is its own key). */
 static GcPeer *
 admission_get_peer (GcAdmission  *self,
-                    GInetAddress *address)
+                    GInetAddress *address,
+                    const char   *printable)
 {
-  g_autofree char *key = peer_key_for (address);
+  g_autofree char *key = printable != NULL && g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4
+                         ? g_strdup (printable) : peer_key_for (address);
   GcPeer *peer = g_hash_table_lookup (self->peers, key);
 
   if (peer != NULL)
@@ -754,11 +758,13 @@ on_tls_timer (gpointer user_data)
 /* Accepting ------------------------------------------------------------------- */
 
 void
-gc_admission_accept (GcAdmission *self,
-                     GSocket     *socket)
+gc_admission_accept (GcAdmission    *self,
+                     GSocket        *socket,
+                     GSocketAddress *local_address)
 {
   g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
-  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autoptr(GSocketAddress) local = local_address != NULL ? g_object_ref (local_address)
+                                                          : g_socket_get_local_address (socket, NULL);
   g_autoptr(GInetAddress) inet = NULL;
   g_autofree char *address = NULL;
   GcHandshake *hs;
@@ -776,7 +782,8 @@ gc_admission_accept (GcAdmission *self,
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 
   inet = inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
-  peer = admission_get_peer (self, inet);
+  address = g_inet_address_to_string (inet);
+  peer = admission_get_peer (self, inet, address);
 
   /* One address cannot hold every handshake slot: its stalest goes if
    * it may; otherwise the global bound still holds. */
@@ -793,7 +800,6 @@ gc_admission_accept (GcAdmission *self,
         }
     }
 
-  address = g_inet_address_to_string (inet);
   hs = gc_handshake_new (self, socket, local, remote, peer, address,
                          g_get_monotonic_time () +
                          (gint64) self->config->handshake_timeout_seconds * G_USEC_PER_SEC);

@@ -53,7 +53,6 @@ gc_handshake_new (GcAdmission    *admission,
   hs->remote_address = g_object_ref (remote_address);
   hs->peer = peer;
   hs->address = g_strdup (address);
-  hs->cancellable = g_cancellable_new ();
   hs->accepted_us = g_get_monotonic_time ();
   hs->progress_us = hs->accepted_us;
   hs->deadline_us = deadline_us;
@@ -97,6 +96,12 @@ gc_handshake_get_address (GcHandshake *hs)
   return hs->address;
 }
 
+GSocket *
+gc_handshake_get_socket (GcHandshake *hs)
+{
+  return hs->socket;
+}
+
 gboolean
 gc_handshake_is_pending (GcHandshake *hs)
 {
@@ -133,7 +138,8 @@ gc_handshake_finish (GcHandshake *hs)
 void
 gc_handshake_abandon (GcHandshake *hs)
 {
-  g_cancellable_cancel (hs->cancellable);
+  if (hs->cancellable != NULL)
+    g_cancellable_cancel (hs->cancellable);
   g_socket_shutdown (hs->socket, TRUE, TRUE, NULL);
   gc_handshake_finish (hs);
 }
@@ -513,6 +519,9 @@ gc_handshake_start_tls (GcHandshake     *hs,
   /* Many clients end TLS without close_notify; that is no attack on a
    * protocol with its own closing handshake. */
   g_tls_connection_set_require_close_notify (hs->tls, FALSE);
+  /* Only a TLS handshake has something to cancel. */
+  if (hs->cancellable == NULL)
+    hs->cancellable = g_cancellable_new ();
   g_tls_connection_handshake_async (hs->tls, G_PRIORITY_DEFAULT, hs->cancellable,
                                     on_tls_handshake_done, gc_handshake_ref (hs));
 }

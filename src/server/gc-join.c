@@ -242,8 +242,9 @@ join_refuse (GcServer          *server,
   refusal->code = code;
 
   /* The handshake was checked before any refusal that comes here. */
-  if (!gc_ws_server_accept (msg, NULL, subprotocols, gc_server_get_poller (server),
-                            on_refusal_upgraded, refusal, refusal_free, &error))
+  if (!gc_ws_server_accept_corked (msg, NULL, subprotocols, gc_server_get_poller (server),
+                                   hs != NULL ? gc_handshake_get_socket (hs) : NULL,
+                                   on_refusal_upgraded, refusal, refusal_free, &error))
     {
       refusal_free (refusal);
       gc_http_refuse (server, msg, code, message, suggestion, retry_after_ms, room);
@@ -420,9 +421,11 @@ gc_join_start (GcServer          *server,
   join->since = query.since;
 
   /* On failure the join is still ours (the handshake was checked above,
-   * so this is not expected). */
-  if (!gc_ws_server_accept (msg, NULL, subprotocols, gc_server_get_poller (server),
-                            on_upgraded, join, join_free, &error))
+   * so this is not expected). The welcome (or a close) follows the 101
+   * at once, in the same segment. */
+  if (!gc_ws_server_accept_corked (msg, NULL, subprotocols, gc_server_get_poller (server),
+                                   hs != NULL ? gc_handshake_get_socket (hs) : NULL,
+                                   on_upgraded, join, join_free, &error))
     {
       join_free (join);
       gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0,

@@ -24,6 +24,9 @@ typedef struct {
   GcListener *listener;
   GSocket    *socket;
   GSource    *source;                /* while accepting */
+  /* Bound to one address: the local address of all it accepts, so that
+   * a join need not ask for it (a getsockname and a GObject). */
+  GSocketAddress *local_address;
   guint16     port;
 } GcListenSocket;
 
@@ -49,6 +52,7 @@ listen_socket_free (GcListenSocket *ls)
   gc_clear_source (&ls->source);
   g_socket_close (ls->socket, NULL);
   g_object_unref (ls->socket);
+  g_clear_object (&ls->local_address);
   g_free (ls);
 }
 
@@ -127,7 +131,7 @@ on_socket_ready (GSocket      *socket,
       accepted = g_socket_accept (socket, NULL, &error);
       if (accepted != NULL)
         {
-          gc_admission_accept (self->admission, accepted);
+          gc_admission_accept (self->admission, accepted, ls->local_address);
           continue;
         }
 
@@ -205,6 +209,8 @@ listener_add_socket (GcListener    *self,
   ls->listener = self;
   ls->socket = g_steal_pointer (&socket);
   ls->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  if (!g_inet_address_get_is_any (address))
+    ls->local_address = g_object_ref (bound);
   g_ptr_array_add (self->sockets, ls);
   listener_watch (self);
 

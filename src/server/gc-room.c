@@ -483,14 +483,18 @@ void
 member_attach_connection (GcMember       *member,
                           GcWsConnection *connection)
 {
+  static const GcWsConnectionHandlers handlers = {
+    .message = on_connection_message,
+    .error = on_connection_error,
+    .queue_overflow = on_connection_queue_overflow,
+    .closing = on_connection_closing,
+    .closed = on_connection_closed,
+  };
+
   g_assert (member->connection == NULL);
 
   member->connection = g_object_ref (connection);
-  g_signal_connect (connection, "message", G_CALLBACK (on_connection_message), member);
-  g_signal_connect (connection, "error", G_CALLBACK (on_connection_error), member);
-  g_signal_connect (connection, "queue-overflow", G_CALLBACK (on_connection_queue_overflow), member);
-  g_signal_connect (connection, "closing", G_CALLBACK (on_connection_closing), member);
-  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), member);
+  gc_ws_connection_set_handlers (connection, &handlers, member);
 }
 
 void
@@ -499,7 +503,7 @@ member_detach_connection (GcMember *member)
   if (member->connection == NULL)
     return;
 
-  g_signal_handlers_disconnect_by_data (member->connection, member);
+  gc_ws_connection_set_handlers (member->connection, NULL, NULL);
   g_clear_object (&member->connection);
 }
 

@@ -65,7 +65,7 @@ gc_ws_connection_close_transport (GcWsConnection *self,
   g_object_ref (self);
   gc_ws_connection_release_transport (self, abortive);
   gc_ws_connection_set_state (self, GC_WS_STATE_CLOSED);
-  g_signal_emit (self, gc_ws_connection_signals[SIGNAL_CLOSED], 0);
+  gc_ws_connection_emit_closed (self);
   g_object_unref (self);
 }
 
@@ -76,7 +76,7 @@ enter_closing (GcWsConnection *self)
                          (gint64) self->close_timeout_ms * G_TIME_SPAN_MILLISECOND;
   gc_ws_poller_schedule (self->poller, self->close_deadline);
   gc_ws_connection_set_state (self, GC_WS_STATE_CLOSING);
-  g_signal_emit (self, gc_ws_connection_signals[SIGNAL_CLOSING], 0);
+  gc_ws_connection_emit_closing (self);
 }
 
 /* Sends our close frame (RFC 6455 §7.1.2). */
@@ -134,7 +134,7 @@ gc_ws_connection_handle_io_error (GcWsConnection *self,
   /* After the peer's close, a reset or broken pipe only ends what was
    * ending anyway. */
   if (!self->close_received)
-    g_signal_emit (self, gc_ws_connection_signals[SIGNAL_ERROR], 0, error);
+    gc_ws_connection_emit_error (self, error);
   gc_ws_connection_close_transport (self, TRUE);
   g_object_unref (self);
 }
@@ -156,7 +156,7 @@ gc_ws_connection_fail (GcWsConnection *self,
                                     gc_ws_frame_encode_close (self->role, code, error->message));
       self->close_sent = TRUE;
     }
-  g_signal_emit (self, gc_ws_connection_signals[SIGNAL_ERROR], 0, error);
+  gc_ws_connection_emit_error (self, error);
   if (self->state == GC_WS_STATE_OPEN)
     enter_closing (self);
   gc_ws_connection_maybe_finish_closing (self);

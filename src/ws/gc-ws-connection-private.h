@@ -25,6 +25,9 @@ struct _GcWsConnection
   GPollableInputStream  *input;           /* borrowed from stream */
   GPollableOutputStream *output;          /* borrowed from stream */
   GSocket               *socket;          /* borrowed from the stream chain; NULL once closed */
+  GSocket               *corked;          /* TCP_CORK until the first write */
+  const GcWsConnectionHandlers *handlers; /* the owner's, or NULL */
+  gpointer               handlers_data;
   GSocketAddress        *remote_address;  /* looked up on first use */
   GcWsParser            *parser;          /* NULL once closed */
   GBytes                *initial_data;    /* until the first read */
@@ -84,6 +87,39 @@ enum {
 extern GParamSpec *gc_ws_connection_properties[N_PROPS];
 extern guint gc_ws_connection_signals[N_SIGNALS];
 
+/* Each signal, then the owner's callback of the same name. */
+static inline void
+gc_ws_connection_emit_message (GcWsConnection *self,
+                               GcWsOpcode      opcode,
+                               GBytes         *payload)
+{
+  g_signal_emit (self, gc_ws_connection_signals[SIGNAL_MESSAGE], 0, (guint) opcode, payload);
+  if (self->handlers != NULL && self->handlers->message != NULL)
+    self->handlers->message (self, opcode, payload, self->handlers_data);
+}
+
+static inline void
+gc_ws_connection_emit_error (GcWsConnection *self,
+                             const GError   *error)
+{
+  g_signal_emit (self, gc_ws_connection_signals[SIGNAL_ERROR], 0, error);
+  if (self->handlers != NULL && self->handlers->error != NULL)
+    self->handlers->error (self, (GError *) error, self->handlers_data);
+}
+
+#define GC_WS_CONNECTION_EMIT_SIMPLE(name, NAME)                                      \
+  static inline void                                                                 \
+  gc_ws_connection_emit_##name (GcWsConnection *self)                                \
+  {                                                                                  \
+    g_signal_emit (self, gc_ws_connection_signals[SIGNAL_##NAME], 0);                \
+    if (self->handlers != NULL && self->handlers->name != NULL)                      \
+      self->handlers->name (self, self->handlers_data);                              \
+  }
+
+GC_WS_CONNECTION_EMIT_SIMPLE (queue_overflow, QUEUE_OVERFLOW)
+GC_WS_CONNECTION_EMIT_SIMPLE (closing, CLOSING)
+GC_WS_CONNECTION_EMIT_SIMPLE (closed, CLOSED)
+
 /* gc-ws-connection.c */
 
 /* Queues @frame (transfer full) for the end of the current dispatch. */
@@ -92,6 +128,10 @@ void     gc_ws_connection_queue_frame          (GcWsConnection *self,
 /* Writes as much of the queue as the stream takes without blocking.
  * Returns %FALSE if the connection closed on a write error. */
 gboolean gc_ws_connection_flush                (GcWsConnection *self);
+/* @socket has TCP_CORK set (the 101 waits in it): cleared once the
+ * connection has written (gc_ws_server_accept_corked()). */
+void     gc_ws_connection_uncork_after_write   (GcWsConnection *self,
+                                                GSocket        *socket);
 
 /* gc-ws-connection-closing.c */
 

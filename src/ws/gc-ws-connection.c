@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <gio/gnetworking.h>
+
 #include "gc-ws-connection-private.h"
 
 #define DEFAULT_MAX_MESSAGE_SIZE (16 * 1024 * 1024)
@@ -95,15 +97,71 @@ queue_frame_bounded (GcWsConnection *self,
       self->max_queued_bytes > 0 && self->queue.bytes > self->max_queued_bytes)
     {
       g_object_ref (self);
-      g_signal_emit (self, gc_ws_connection_signals[SIGNAL_QUEUE_OVERFLOW], 0);
+      gc_ws_connection_emit_queue_overflow (self);
       if (self->state == GC_WS_STATE_OPEN)
         gc_ws_connection_start_closing (self, GC_WS_CLOSE_POLICY_VIOLATION, "Send queue overflow");
       g_object_unref (self);
     }
 }
 
+static gboolean connection_flush_queue (GcWsConnection *self);
+
+/* What gc_ws_connection_new() hands to the instance it makes. */
+typedef struct {
+  GIOStream  *stream;
+  GcWsRole    role;
+  GBytes     *initial_data;
+  const char *protocol;
+  GcWsPoller *poller;
+} ConstructArgs;
+
+static GPrivate construct_args;
+
+void
+gc_ws_connection_set_handlers (GcWsConnection               *self,
+                               const GcWsConnectionHandlers *handlers,
+                               gpointer                      user_data)
+{
+  g_return_if_fail (GC_IS_WS_CONNECTION (self));
+
+  self->handlers = handlers;
+  self->handlers_data = handlers != NULL ? user_data : NULL;
+}
+
+void
+gc_ws_connection_uncork_after_write (GcWsConnection *self,
+                                     GSocket        *socket)
+{
+  g_set_object (&self->corked, socket);
+}
+
+/* What was held back goes now, with what was just written. */
+static void
+connection_uncork (GcWsConnection *self)
+{
+  if (self->corked == NULL)
+    return;
+
+  g_socket_set_option (self->corked, IPPROTO_TCP, TCP_CORK, FALSE, NULL);
+  g_clear_object (&self->corked);
+}
+
 gboolean
 gc_ws_connection_flush (GcWsConnection *self)
+{
+  if (self->corked != NULL)
+    {
+      gboolean ok = connection_flush_queue (self);
+
+      connection_uncork (self);
+      return ok;
+    }
+
+  return connection_flush_queue (self);
+}
+
+static gboolean
+connection_flush_queue (GcWsConnection *self)
 {
   while (self->queue.length > 0)
     {
@@ -156,7 +214,7 @@ on_frame (GcWsOpcode  opcode,
     case GC_WS_OPCODE_BINARY:
       /* Once we have said goodbye the owner wants no more messages. */
       if (self->state == GC_WS_STATE_OPEN)
-        g_signal_emit (self, gc_ws_connection_signals[SIGNAL_MESSAGE], 0, (guint) opcode, payload);
+        gc_ws_connection_emit_message (self, opcode, payload);
       break;
 
     case GC_WS_OPCODE_PING:
@@ -361,7 +419,7 @@ gc_ws_connection_handle_timers (GcWsConnection *self,
                                              self->keepalive_timeout_s);
 
       g_object_ref (self);
-      g_signal_emit (self, gc_ws_connection_signals[SIGNAL_ERROR], 0, error);
+      gc_ws_connection_emit_error (self, error);
       gc_ws_connection_close_transport (self, TRUE);
       g_object_unref (self);
       return;
@@ -441,6 +499,7 @@ gc_ws_connection_finalize (GObject *object)
   g_clear_pointer (&self->parser, gc_ws_parser_free);
   g_clear_pointer (&self->initial_data, g_bytes_unref);
   g_clear_object (&self->remote_address);
+  g_clear_object (&self->corked);
   g_clear_object (&self->stream);
   g_clear_object (&self->poller);
   g_free (self->protocol);
@@ -507,23 +566,6 @@ gc_ws_connection_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_STREAM:
-      self->stream = g_value_dup_object (value);
-      break;
-    case PROP_ROLE:
-      self->role = g_value_get_uint (value);
-      break;
-    case PROP_INITIAL_DATA:
-      self->initial_data = g_value_dup_boxed (value);
-      if (self->initial_data != NULL && g_bytes_get_size (self->initial_data) == 0)
-        g_clear_pointer (&self->initial_data, g_bytes_unref);
-      break;
-    case PROP_PROTOCOL:
-      self->protocol = g_value_dup_string (value);
-      break;
-    case PROP_POLLER:
-      self->poller = g_value_dup_object (value);
-      break;
     case PROP_MAX_MESSAGE_SIZE:
       gc_ws_connection_set_max_message_size (self, g_value_get_uint64 (value));
       break;
@@ -558,24 +600,24 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
   gc_ws_connection_properties[PROP_STREAM] =
     g_param_spec_object ("stream", NULL, NULL,
                          G_TYPE_IO_STREAM,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /* A GcWsRole. */
   gc_ws_connection_properties[PROP_ROLE] =
     g_param_spec_uint ("role", NULL, NULL,
                        GC_WS_ROLE_SERVER, GC_WS_ROLE_CLIENT, GC_WS_ROLE_SERVER,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   gc_ws_connection_properties[PROP_INITIAL_DATA] =
     g_param_spec_boxed ("initial-data", NULL, NULL,
                         G_TYPE_BYTES,
-                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   gc_ws_connection_properties[PROP_PROTOCOL] =
     g_param_spec_string ("protocol", NULL, NULL,
                          NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   gc_ws_connection_properties[PROP_POLLER] =
     g_param_spec_object ("poller", NULL, NULL,
                          GC_TYPE_WS_POLLER,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /* A GcWsState. */
   gc_ws_connection_properties[PROP_STATE] =
     g_param_spec_uint ("state", NULL, NULL,
@@ -584,12 +626,12 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
   gc_ws_connection_properties[PROP_MAX_MESSAGE_SIZE] =
     g_param_spec_uint64 ("max-message-size", NULL, NULL,
                          0, G_MAXUINT64, DEFAULT_MAX_MESSAGE_SIZE,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
   gc_ws_connection_properties[PROP_MAX_QUEUED_BYTES] =
     g_param_spec_uint64 ("max-queued-bytes", NULL, NULL,
                          0, G_MAXSIZE, DEFAULT_MAX_QUEUED_BYTES,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS);
   gc_ws_connection_properties[PROP_KEEPALIVE_INTERVAL] =
     g_param_spec_uint ("keepalive-interval", NULL, NULL,
@@ -602,7 +644,7 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
   gc_ws_connection_properties[PROP_CLOSE_TIMEOUT] =
     g_param_spec_uint ("close-timeout", NULL, NULL,
                        0, G_MAXUINT, DEFAULT_CLOSE_TIMEOUT_MS,
-                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
                        G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, gc_ws_connection_properties);
@@ -659,9 +701,27 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
 static void
 gc_ws_connection_init (GcWsConnection *self)
 {
+  const ConstructArgs *args = g_private_get (&construct_args);
+
   self->state = GC_WS_STATE_OPEN;
   self->close_code = GC_WS_CLOSE_ABNORMAL;
   self->entry.fd = -1;
+  /* The defaults of these properties (set here, not as construct
+   * properties: see gc_ws_connection_new()). */
+  self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
+  self->max_queued_bytes = DEFAULT_MAX_QUEUED_BYTES;
+  self->close_timeout_ms = DEFAULT_CLOSE_TIMEOUT_MS;
+
+  if (args != NULL)
+    {
+      g_private_set (&construct_args, NULL);
+      self->stream = g_object_ref (args->stream);
+      self->role = args->role;
+      if (args->initial_data != NULL && g_bytes_get_size (args->initial_data) > 0)
+        self->initial_data = g_bytes_ref (args->initial_data);
+      self->protocol = g_strdup (args->protocol);
+      self->poller = args->poller != NULL ? g_object_ref (args->poller) : NULL;
+    }
 }
 
 /* Public API */
@@ -677,13 +737,20 @@ gc_ws_connection_new (GIOStream  *stream,
   g_return_val_if_fail (role == GC_WS_ROLE_SERVER || role == GC_WS_ROLE_CLIENT, NULL);
   g_return_val_if_fail (poller == NULL || GC_IS_WS_POLLER (poller), NULL);
 
-  return g_object_new (GC_TYPE_WS_CONNECTION,
-                       "stream", stream,
-                       "role", (guint) role,
-                       "initial-data", initial_data,
-                       "protocol", protocol,
-                       "poller", poller,
-                       NULL);
+  /* What the read-only properties say goes to gc_ws_connection_init() by
+   * hand, and the other properties have no construct-time default: a
+   * server makes a connection per join, and GObject's construct
+   * properties (a GValue and a setter each, ten of them, given or not)
+   * were most of the cost of making one. */
+  g_private_set (&construct_args, &(ConstructArgs) {
+    .stream = stream,
+    .role = role,
+    .initial_data = initial_data,
+    .protocol = protocol,
+    .poller = poller,
+  });
+
+  return g_object_new (GC_TYPE_WS_CONNECTION, NULL);
 }
 
 

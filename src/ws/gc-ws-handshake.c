@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+#include <gio/gnetworking.h>
+
+#include "gc-ws-connection-private.h"
 #include "gc-ws-handshake-private.h"
 #include "gc-ws-random.h"
 
@@ -42,6 +45,7 @@ gc_ws_handshake_compute_accept (const char *key)
 typedef struct {
   SoupServerMessage *msg;   /* not owned: we detach before it goes */
   char              *protocol;
+  GSocket           *corked;  /* TCP_CORK set on it until the first message */
   GcWsPoller        *poller;
   GcWsAcceptFunc     func;
   gpointer           user_data;
@@ -53,6 +57,10 @@ pending_accept_free (PendingAccept *pending)
 {
   if (pending->destroy != NULL)
     pending->destroy (pending->user_data);
+  /* The 101 never went to a connection: nothing holds it back any more. */
+  if (pending->corked != NULL)
+    g_socket_set_option (pending->corked, IPPROTO_TCP, TCP_CORK, FALSE, NULL);
+  g_clear_object (&pending->corked);
   g_clear_object (&pending->poller);
   g_free (pending->protocol);
   g_free (pending);
@@ -103,6 +111,12 @@ on_wrote_informational (SoupServerMessage *msg,
 
       connection = gc_ws_connection_new (stream, GC_WS_ROLE_SERVER, NULL,
                                          pending->protocol, pending->poller);
+      /* The connection uncorks once it has written its first message. */
+      if (pending->corked != NULL)
+        {
+          gc_ws_connection_uncork_after_write (connection, pending->corked);
+          g_clear_object (&pending->corked);
+        }
       pending->func (connection, pending->user_data);
     }
 
@@ -119,12 +133,28 @@ gc_ws_server_accept (SoupServerMessage  *msg,
                      GDestroyNotify      destroy,
                      GError            **error)
 {
+  return gc_ws_server_accept_corked (msg, origin, protocols, poller, NULL,
+                                     func, user_data, destroy, error);
+}
+
+gboolean
+gc_ws_server_accept_corked (SoupServerMessage  *msg,
+                            const char         *origin,
+                            const char * const *protocols,
+                            GcWsPoller         *poller,
+                            GSocket            *cork,
+                            GcWsAcceptFunc      func,
+                            gpointer            user_data,
+                            GDestroyNotify      destroy,
+                            GError            **error)
+{
   SoupMessageHeaders *request_headers;
   SoupMessageHeaders *response_headers;
   PendingAccept *pending;
 
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
   g_return_val_if_fail (poller == NULL || GC_IS_WS_POLLER (poller), FALSE);
+  g_return_val_if_fail (cork == NULL || G_IS_SOCKET (cork), FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -158,6 +188,10 @@ gc_ws_server_accept (SoupServerMessage  *msg,
   pending->func = func;
   pending->user_data = user_data;
   pending->destroy = destroy;
+#ifdef TCP_CORK
+  if (cork != NULL && g_socket_set_option (cork, IPPROTO_TCP, TCP_CORK, TRUE, NULL))
+    pending->corked = g_object_ref (cork);
+#endif
 
   g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_wrote_informational), pending);
   g_signal_connect (msg, "finished", G_CALLBACK (on_message_ended), pending);

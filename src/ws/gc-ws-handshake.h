@@ -61,6 +61,23 @@ gboolean gc_ws_server_accept (SoupServerMessage  *msg,
                               GDestroyNotify      destroy,
                               GError            **error);
 
+/* gc_ws_server_accept() for a caller that sends a first message as soon
+ * as it has the connection (a welcome), given the connection's TCP
+ * socket as @cork: the 101 is held back (TCP_CORK) until that message is
+ * written, so that both leave in one segment. On loopback a send costs
+ * the sender the receiver's TCP work too: one fewer per connection.
+ * Without a first message the 101 would wait for the kernel's 200 ms
+ * limit. @cork may be %NULL (then this is gc_ws_server_accept()). */
+gboolean gc_ws_server_accept_corked (SoupServerMessage  *msg,
+                                     const char         *origin,
+                                     const char * const *protocols,
+                                     GcWsPoller         *poller,
+                                     GSocket            *cork,
+                                     GcWsAcceptFunc      func,
+                                     gpointer            user_data,
+                                     GDestroyNotify      destroy,
+                                     GError            **error);
+
 /* Client role. */
 
 

@@ -1,0 +1,147 @@
+/* test-server-join-cost.c: what a join costs the server, in the ways a
+ * test can see without timing it (issue 11: joins ≥ 3× cheaper)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#ifdef __linux__
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <sys/socket.h>
+#endif
+
+#include "gc-server-private.h"
+#include "gc-test-client.h"
+#include "gc-test-http.h"
+#include "gc-test-server.h"
+#include "gc-test-wait.h"
+
+/* Whether @data holds a whole HTTP head and, after it, a whole unmasked
+ * WebSocket frame (the welcome). */
+static gboolean
+has_head_and_frame (const guint8 *data,
+                    gsize         len)
+{
+  const guint8 *end = gc_test_find_header_end (data, len);
+  gsize at;
+  gsize payload;
+
+  if (end == NULL)
+    return FALSE;
+  at = end - data + 4;
+  if (len < at + 2)
+    return FALSE;
+  payload = data[at + 1] & 0x7f;
+  at += 2;
+  if (payload == 126)
+    {
+      if (len < at + 2)
+        return FALSE;
+      payload = (gsize) data[at] << 8 | data[at + 1];
+      at += 2;
+    }
+  else if (payload == 127)
+    return FALSE;   /* no welcome is that long here */
+
+  return len >= at + payload;
+}
+
+/* The 101 and the welcome leave the server in one TCP segment (the 101 is
+ * corked until the welcome is written): on loopback each segment costs
+ * the sender the receiver's TCP work too. And the cork comes off: a
+ * connection left corked would hold what follows for 200 ms. */
+static void
+test_join_one_segment (GcTestServer  *ts,
+                       gconstpointer  data)
+{
+#ifdef __linux__
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GcTestClient) ann = gc_test_client_join (ts->port, "lobby", "ann");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *request = gc_test_upgrade_request ("/joinRoom?room_code=lobby&user_name=bob",
+                                                      NULL, NULL);
+  g_autoptr(GByteArray) received = g_byte_array_new ();
+  GcTestEvent *join_event = NULL;
+  GSocket *socket;
+  struct tcp_info info = { 0 };
+  socklen_t info_len = sizeof info;
+  gint64 sent_us;
+  gint64 took_us;
+
+  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1", ts->port, NULL,
+                                                &error);
+  g_assert_no_error (error);
+  socket = g_socket_connection_get_socket (connection);
+  g_socket_set_blocking (socket, FALSE);
+
+  sent_us = g_get_monotonic_time ();
+  g_assert_cmpint (g_socket_send (socket, request, strlen (request), NULL, &error), ==,
+                   (gssize) strlen (request));
+  g_assert_no_error (error);
+
+  while (!has_head_and_frame (received->data, received->len))
+    {
+      guint8 buffer[4096];
+      gssize n;
+
+      gc_test_wait (g_socket_condition_check (socket, G_IO_IN) != 0);
+      n = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_byte_array_append (received, buffer, n);
+    }
+  took_us = g_get_monotonic_time () - sent_us;
+  g_assert_true (g_str_has_prefix ((const char *) received->data, "HTTP/1.1 101"));
+  g_assert_nonnull (g_strstr_len ((const char *) received->data, received->len,
+                                  "\"type\":\"welcome\""));
+
+  g_assert_cmpint (getsockopt (g_socket_get_fd (socket), IPPROTO_TCP, TCP_INFO, &info,
+                               &info_len), ==, 0);
+  g_test_message ("101 and welcome in %u data segment(s), %" G_GINT64_FORMAT " us",
+                  info.tcpi_data_segs_in, took_us);
+  /* The kernel lets a cork go after 200 ms: a test process stalled that
+   * long (a loaded machine, a sanitizer build) proves nothing either way. */
+  if (took_us < 150 * G_TIME_SPAN_MILLISECOND)
+    g_assert_cmpuint (info.tcpi_data_segs_in, ==, 1);
+
+  /* And the cork is off again, on the server's side of bob's connection. */
+  {
+    GcRoom *room = gc_server_lookup_room (ts->server, "lobby");
+    GcWsConnection *bob = gc_room_get_member_connection (room, "bob");
+    g_autoptr(GIOStream) stream = NULL;
+    g_autoptr(GIOStream) base = NULL;
+    int corked = -1;
+    socklen_t corked_len = sizeof corked;
+
+    g_assert_nonnull (bob);
+    g_object_get (bob, "stream", &stream, NULL);
+    g_object_get (stream, "base-iostream", &base, NULL);
+    g_assert_true (G_IS_SOCKET_CONNECTION (base));
+    g_assert_cmpint (getsockopt (g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base))),
+                                 IPPROTO_TCP, TCP_CORK, &corked, &corked_len), ==, 0);
+    g_assert_cmpint (corked, ==, 0);
+  }
+
+  join_event = gc_test_client_wait_event (ann, GC_EVENT_JOIN);
+  g_assert_nonnull (join_event);
+  gc_test_event_free (join_event);
+#else
+  g_test_skip ("TCP_INFO is Linux's");
+#endif
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  gc_test_add_server ("/server/join/one-segment", NULL, test_join_one_segment);
+
+  return gc_test_run ();
+}
