@@ -272,6 +272,30 @@ room_redis_set_member_seq (GcRoom   *self,
   g_hash_table_replace (self->redis_member_seq, gc_member_ref (member), value);
 }
 
+/* Seqs the room's events have passed no longer filter anything, nor do
+ * those of members that left; with none left, events go out unfiltered.
+ * Only while no join batch waits: its joins are filtered by them. */
+static void
+room_redis_prune_member_seqs (GcRoom *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (self->redis_member_seq == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->redis_member_seq);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GcMember *member = key;
+
+      if (*(guint64 *) value <= self->redis_last_seq ||
+          member->state == GC_MEMBER_GONE || member->room != self)
+        g_hash_table_iter_remove (&iter);
+    }
+  if (g_hash_table_size (self->redis_member_seq) == 0)
+    g_clear_pointer (&self->redis_member_seq, g_hash_table_unref);
+}
+
 void
 room_redis_flush_joins (GcRoom *self)
 {
@@ -286,7 +310,10 @@ room_redis_flush_joins (GcRoom *self)
   /* Taken first: a send may drop a slow reader, and so flush again. */
   pending = g_steal_pointer (&self->redis_pending_joins);
   if (pending == NULL || pending->len == 0)
-    return;
+    {
+      room_redis_prune_member_seqs (self);
+      return;
+    }
 
   g_object_ref (self);
   /* Joins waiting to attach get those after their own sequence. */
@@ -328,17 +355,7 @@ room_redis_flush_joins (GcRoom *self)
     }
   room_walk_end (self);
 
-  /* Seqs the room's events have passed no longer filter anything. */
-  if (self->redis_member_seq != NULL)
-    {
-      GHashTableIter iter;
-      gpointer value;
-
-      g_hash_table_iter_init (&iter, self->redis_member_seq);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
-        if (*(guint64 *) value <= self->redis_last_seq)
-          g_hash_table_iter_remove (&iter);
-    }
+  room_redis_prune_member_seqs (self);
 
   if (self->server != NULL)
     gc_server_count (self->server, GC_SERVER_COUNTER_BYTES_SENT, n_bytes);
@@ -379,6 +396,41 @@ room_redis_queue_join (GcRoom  *self,
     }
 }
 
+/* Queues @frame (event @seq) to every connected member but @except and
+ * those whose welcome already held it: a join's answer (on the command
+ * connection) may come before the events up to its sequence (on the
+ * subscription), and the member is attached then. */
+static void
+room_redis_broadcast_frame (GcRoom   *self,
+                            guint64   seq,
+                            GBytes   *frame,
+                            GcMember *except)
+{
+  guint64 n_sent = 0;
+
+  if (self->redis_member_seq == NULL)
+    {
+      room_broadcast_frame (self, frame, except);
+      return;
+    }
+  g_object_ref (self);
+  room_flush_presence (self);
+  room_walk_begin (self);
+  for (guint i = 0; i < self->members->len; i++)
+    {
+      GcMember *member = g_ptr_array_index (self->members, i);
+
+      if (member == NULL || member == except || member->connection == NULL ||
+          room_redis_member_seq (self, member) >= seq)
+        continue;
+      gc_ws_connection_send_frame (member->connection, frame);
+      n_sent++;
+    }
+  room_walk_end (self);
+  gc_server_count (self->server, GC_SERVER_COUNTER_BYTES_SENT, n_sent * g_bytes_get_size (frame));
+  g_object_unref (self);
+}
+
 /* Sends @event to the local members but @except, and keeps it for the
  * joins waiting to attach that are due it. */
 static void
@@ -404,7 +456,7 @@ room_redis_deliver (GcRoom   *self,
       g_ptr_array_add (joining->frames, g_bytes_ref (frame));
       g_array_append_val (joining->seqs, seq);
     }
-  room_broadcast_frame (self, frame, except);
+  room_redis_broadcast_frame (self, seq, frame, except);
 }
 
 void

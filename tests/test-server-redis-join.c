@@ -1,0 +1,157 @@
+/* test-server-redis-join.c: a join on a node whose subscription lags
+ * behind its command connection (issue 13, docs/protocol.md §4.3)
+ *
+ * A node reads the join script's answer on its command connection and the
+ * room's events on its subscription; nothing orders the two. A node with
+ * a backlog on its subscription (here node 0, SIGSTOPped while room x is
+ * flooded) reads the answer first and welcomes the joiner with history up
+ * to its join; the events up to that point then still come through the
+ * subscription, and must not reach the joiner a second time: each message
+ * exactly once, ids strictly increasing after the welcome's last.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "gc-test-client.h"
+#include "gc-test-cluster.h"
+
+#define N_BACKLOG_CLIENTS 30  /* on node 0 in room x: each flood message reaches them */
+#define N_FLOOD 300           /* 4000-byte messages per trial: ~1.2 MB for node 0 */
+#define N_TRIALS 3            /* the race was lost in 8 of 8 trials before the fix */
+
+/* History that holds the message, no slow-reader or rate limit in the
+ * flood's way, and a lease that outlives the stop even on a slow machine
+ * (an expired one answers the join 503). */
+static const char * const node_args[] = {
+  "--history", "1000", "--max-queue-bytes", "0", "--rate-burst", "1000000",
+  "--rate-per-second", "1000000", "--join-per-second", "0", "--redis-lease-ms", "10000", NULL
+};
+static const GcTestClusterOptions join_cluster = { .n_nodes = 3, .node_args = node_args };
+
+static guint
+count_in_history (GcWelcome  *welcome,
+                  const char *text,
+                  guint64    *last_id)
+{
+  guint n = 0;
+
+  *last_id = 0;
+  for (guint i = 0; welcome->history != NULL && i < welcome->history->len; i++)
+    {
+      GcMessage *message = g_ptr_array_index (welcome->history, i);
+
+      *last_id = MAX (*last_id, message->id);
+      if (g_strcmp0 (message->text, text) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* Counts @text among the queued messages, and checks that every queued
+ * message's id is above @last_id and above the one before it. */
+static guint
+count_in_queue (GcTestClient *client,
+                const char   *text,
+                guint64       last_id)
+{
+  guint n = 0;
+
+  for (GList *l = client->events.head; l != NULL; l = l->next)
+    {
+      GcTestEvent *e = l->data;
+
+      if (e->event->type != GC_EVENT_MESSAGE)
+        continue;
+      g_assert_cmpuint (e->event->message->id, >, last_id);
+      last_id = e->event->message->id;
+      if (g_strcmp0 (e->event->message->text, text) == 0)
+        n++;
+    }
+  return n;
+}
+
+static void
+test_join_behind_backlog (GcTestCluster *cluster,
+                          gconstpointer  data)
+{
+  g_autofree char *padding = g_strnfill (4000, 'x');
+  GcTestClient *backlog[N_BACKLOG_CLIENTS];
+  GcTestClient *flooder, *watcher, *sender;
+  guint16 port_a;
+
+  if (gc_test_cluster_skip (cluster))
+    return;
+  port_a = gc_test_cluster_port (cluster, 0);
+
+  for (guint i = 0; i < N_BACKLOG_CLIENTS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("xa%u", i);
+
+      backlog[i] = gc_test_client_join (port_a, "x", name);
+    }
+  watcher = gc_test_client_join (port_a, "y", "watcher");
+  flooder = gc_test_client_join (gc_test_cluster_port (cluster, 1), "x", "flooder");
+  sender = gc_test_client_join (gc_test_cluster_port (cluster, 2), "y", "sender");
+
+  for (guint t = 0; t < N_TRIALS; t++)
+    {
+      g_autofree char *text = g_strdup_printf ("m-%u", t);
+      g_autofree char *name = g_strdup_printf ("joiner%u", t);
+      g_autoptr(GcTestEvent) seen = NULL;
+      GcTestClient *joiner;
+      guint64 last_id;
+      guint in_welcome, after_welcome;
+
+      /* Node 0 falls behind on its subscription: room x's flood, then
+       * room y's message, wait for it there. */
+      g_subprocess_send_signal (cluster->nodes[0]->process, SIGSTOP);
+      for (guint k = 0; k < N_FLOOD; k++)
+        gc_test_client_send_message (flooder, padding, NULL);
+      gc_test_client_sync (flooder);
+      gc_test_client_send_message (sender, text, NULL);
+      gc_test_event_free (gc_test_client_wait_message (sender, text));
+      joiner = gc_test_client_start_join (port_a, "y", name, NULL);
+      /* Not a wait for something due: time for the upgrade request to
+       * reach node 0's socket, so that it is read along with the backlog
+       * (if it is not, the trial only tests less). */
+      gc_test_run_for_ms (100);
+      g_subprocess_send_signal (cluster->nodes[0]->process, SIGCONT);
+
+      in_welcome = count_in_history (gc_test_client_wait_welcome (joiner), text, &last_id);
+      /* Node 0 has applied the message once the watcher has it; the
+       * joiner's sync then comes after anything node 0 sends it of it. */
+      seen = gc_test_client_wait_message (watcher, text);
+      gc_test_client_sync (joiner);
+      after_welcome = count_in_queue (joiner, text, last_id);
+      g_test_message ("trial %u: in the welcome %u, after it %u", t, in_welcome, after_welcome);
+      g_assert_cmpuint (in_welcome + after_welcome, ==, 1);
+
+      gc_test_client_free (joiner);
+      for (guint i = 0; i < N_BACKLOG_CLIENTS; i++)
+        gc_test_client_clear_queue (backlog[i]);
+      gc_test_client_clear_queue (flooder);
+      gc_test_client_clear_queue (watcher);
+      gc_test_client_clear_queue (sender);
+    }
+
+  for (guint i = 0; i < N_BACKLOG_CLIENTS; i++)
+    gc_test_client_free (backlog[i]);
+  gc_test_client_free (flooder);
+  gc_test_client_free (watcher);
+  gc_test_client_free (sender);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  gc_test_add_cluster ("/server/redis/join/behind-backlog", &join_cluster,
+                       test_join_behind_backlog);
+  return gc_test_run ();
+}
