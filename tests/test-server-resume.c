@@ -139,11 +139,6 @@ test_history_dropped_with_room (GcTestServer  *ts,
   g_autoptr(GPtrArray) sent = NULL;
   GcRoom *room;
 
-  if (gc_test_server_skip_if_redis ("--redis: a join right after a room's last member left can "
-                                    "see the old room's events and be closed with 1011 (\"events "
-                                    "were lost and cannot be repaired\"): an open issue-13 bug"))
-    return;
-
   a = gc_test_client_join (ts->port, "lobby", "ann");
   b = gc_test_client_join (ts->port, "lobby", "bob");
   sent = gc_test_client_send_messages (a, "h", 3);

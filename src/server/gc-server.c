@@ -346,8 +346,15 @@ gc_server_room_emptied (GcServer *self,
 {
   const char *code = gc_room_get_code (room);
 
-  if (g_hash_table_lookup (self->rooms, code) == room)
-    g_hash_table_remove (self->rooms, code);
+  if (g_hash_table_lookup (self->rooms, code) != room)
+    return;
+#ifdef HAVE_REDIS
+  /* Its Redis room closes later (gc_room_dispose()); a join meanwhile may
+   * find it deleted and re-created with a new sequence. */
+  if (self->redis != NULL)
+    gc_redis_rooms_unsync (self->redis, code);
+#endif
+  g_hash_table_remove (self->rooms, code);
 }
 
 void

@@ -109,6 +109,7 @@ event_compare (gconstpointer a,
 typedef struct {
   GcRedisRooms *rooms;
   char *code;
+  guint sync_generation;
 } RepairData;
 
 static void
@@ -122,7 +123,7 @@ on_repaired (const redisReply *reply,
   g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
   guint64 current;
 
-  if (room == NULL || !room->repairing)
+  if (room == NULL || !room->repairing || room->sync_generation != data->sync_generation)
     goto out;
   room->repairing = FALSE;
 
@@ -227,6 +228,7 @@ room_repair (Room *room)
   data = g_new0 (RepairData, 1);
   data->rooms = g_object_ref (self);
   data->code = g_strdup (room->code);
+  data->sync_generation = room->sync_generation;
   if (!gc_redis_client_eval (self->client, self->repair_script, 6, 7, argv, NULL,
                              on_repaired, data, &error))
     on_repaired (NULL, error, data);
@@ -369,6 +371,29 @@ gc_redis_rooms_close (GcRedisRooms *self,
   g_hash_table_remove (self->rooms, room->code);
 }
 
+void
+gc_redis_rooms_unsync (GcRedisRooms *self,
+                       const char   *code)
+{
+  Room *room;
+
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+  g_return_if_fail (code != NULL);
+
+  room = g_hash_table_lookup (self->rooms, code);
+  if (room == NULL)
+    return;
+  room->emptied = TRUE;
+  if (!room->synced)
+    return;
+  room->synced = FALSE;
+  /* A repair in flight was for the old sequence: its answer is ignored. */
+  room->sync_generation++;
+  room->repairing = FALSE;
+  room->repair_again = FALSE;
+  g_queue_clear_full (&room->buffer, (GDestroyNotify) gc_redis_room_event_free);
+}
+
 /* --- operations ---------------------------------------------------------- */
 
 void
@@ -380,6 +405,7 @@ redis_room_sync (Room    *room,
   if (room->synced || seq == 0)
     return;
   room->synced = TRUE;
+  room->emptied = FALSE;
   room->last_seq = seq;
   room_process (room);
 }

@@ -97,6 +97,8 @@ struct _Room {
   gboolean synced;          /* last_seq is meaningful */
   gboolean repairing;
   gboolean repair_again;    /* subscribed again during a repair */
+  guint sync_generation;    /* a repair answers only the sync it began in */
+  gboolean emptied;         /* unsynced by gc_redis_rooms_unsync() */
   guint64 last_seq;
   GQueue buffer;            /* of GcRedisRoomEvent, waiting */
   GQueue waiting_ops;       /* of Op, waiting for the subscription */

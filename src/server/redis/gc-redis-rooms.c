@@ -156,12 +156,16 @@ on_op_reply (const redisReply *reply,
 
   /* Sync before the caller hears of it: for a join, the events after
    * its seq are then delivered in order right after. The caller's
-   * callback runs first, so it can register its member before them. */
+   * callback runs first, so it can register its member before them.
+   * After gc_redis_rooms_unsync() only a join's or resume's answer
+   * syncs: another (the last leave's) may carry the sequence of a room
+   * Redis has deleted since. */
   if (op->func != NULL)
     op->func (&result, NULL, op->user_data);
   /* Looked up after: the callback may have closed it. */
   room = g_hash_table_lookup (self->rooms, op->code);
-  if (room != NULL && room->opened > 0)
+  if (room != NULL && room->opened > 0 &&
+      (!room->emptied || op->type == OP_JOIN || op->type == OP_RESUME))
     redis_room_sync (room, seq);
 
   g_clear_pointer (&result.members, g_ptr_array_unref);

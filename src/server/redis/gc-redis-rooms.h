@@ -142,6 +142,13 @@ void          gc_redis_rooms_open         (GcRedisRooms *self,
                                            const char   *room);
 void          gc_redis_rooms_close        (GcRedisRooms *self,
                                            const char   *room);
+/* The room's last local member is gone, before the (maybe deferred)
+ * close: what the node knew of its sequence no longer holds (Redis
+ * deletes an emptied room, and its next join seeds a new sequence), so a
+ * join before the close takes the room's sequence from its answer, as on
+ * a room new to the node. */
+void          gc_redis_rooms_unsync       (GcRedisRooms *self,
+                                           const char   *room);
 
 /* @since: 0 for all history. @max_members: 0 for no limit. */
 void          gc_redis_rooms_join         (GcRedisRooms          *self,
