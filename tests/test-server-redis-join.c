@@ -109,7 +109,7 @@ test_join_behind_backlog (GcTestCluster *cluster,
 
       /* Node 0 falls behind on its subscription: room x's flood, then
        * room y's message, wait for it there. */
-      g_subprocess_send_signal (cluster->nodes[0]->process, SIGSTOP);
+      gc_test_cluster_stop_node (cluster, 0);
       for (guint k = 0; k < N_FLOOD; k++)
         gc_test_client_send_message (flooder, padding, NULL);
       gc_test_client_sync (flooder);
@@ -120,7 +120,7 @@ test_join_behind_backlog (GcTestCluster *cluster,
        * reach node 0's socket, so that it is read along with the backlog
        * (if it is not, the trial only tests less). */
       gc_test_run_for_ms (100);
-      g_subprocess_send_signal (cluster->nodes[0]->process, SIGCONT);
+      gc_test_cluster_continue_node (cluster, 0);
 
       in_welcome = count_in_history (gc_test_client_wait_welcome (joiner), text, &last_id);
       /* Node 0 has applied the message once the watcher has it; the

@@ -8,7 +8,68 @@
 #include "gc-test-cluster.h"
 #include "gc-test-http.h"
 
+#include <signal.h>
 #include <string.h>
+
+/* Nodes stopped by gc_test_cluster_stop_node() and not yet continued. A
+ * failed assertion aborts the test before its teardown; the nodes' death
+ * signal (SIGTERM, gc-test-server.c) would stay pending on a stopped node
+ * and leave it behind for good, so the abort continues them first. Read
+ * in a signal handler: plain pids, kill() only. */
+static volatile pid_t stopped_pids[GC_TEST_CLUSTER_MAX_NODES * 2];
+
+static void
+continue_stopped_on_abort (int signum)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stopped_pids); i++)
+    if (stopped_pids[i] > 0)
+      kill (stopped_pids[i], SIGCONT);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+void
+gc_test_cluster_stop_node (GcTestCluster *cluster,
+                           guint          node)
+{
+  static gsize handlers_set = 0;
+  const char *id;
+  pid_t pid;
+
+  g_assert_cmpuint (node, <, cluster->n_nodes);
+  id = g_subprocess_get_identifier (cluster->nodes[node]->process);
+  g_assert_nonnull (id);
+  pid = (pid_t) g_ascii_strtoll (id, NULL, 10);
+  if (g_once_init_enter (&handlers_set))
+    {
+      /* g_assert() aborts; g_error() traps. */
+      signal (SIGABRT, continue_stopped_on_abort);
+      signal (SIGTRAP, continue_stopped_on_abort);
+      g_once_init_leave (&handlers_set, 1);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (stopped_pids); i++)
+    if (stopped_pids[i] == 0 || stopped_pids[i] == pid)
+      {
+        stopped_pids[i] = pid;
+        break;
+      }
+  kill (pid, SIGSTOP);
+}
+
+void
+gc_test_cluster_continue_node (GcTestCluster *cluster,
+                               guint          node)
+{
+  g_assert_cmpuint (node, <, cluster->n_nodes);
+  g_subprocess_send_signal (cluster->nodes[node]->process, SIGCONT);
+  for (guint i = 0; i < G_N_ELEMENTS (stopped_pids); i++)
+    {
+      const char *id = g_subprocess_get_identifier (cluster->nodes[node]->process);
+
+      if (id != NULL && stopped_pids[i] == (pid_t) g_ascii_strtoll (id, NULL, 10))
+        stopped_pids[i] = 0;
+    }
+}
 
 GcTestServerProcess *
 gc_test_cluster_start_node (GcTestCluster      *cluster,
@@ -55,7 +116,13 @@ gc_test_cluster_teardown (GcTestCluster *cluster,
                           gconstpointer  data)
 {
   for (guint i = 0; i < G_N_ELEMENTS (cluster->nodes); i++)
-    g_clear_pointer (&cluster->nodes[i], gc_test_server_process_free);
+    {
+      /* A test that ended between gc_test_cluster_stop_node() and its
+       * continue (a skip, a non-fatal failure) leaves no stopped node. */
+      if (cluster->nodes[i] != NULL && !cluster->nodes[i]->exited)
+        gc_test_cluster_continue_node (cluster, i);
+      g_clear_pointer (&cluster->nodes[i], gc_test_server_process_free);
+    }
   g_clear_pointer (&cluster->redis, gc_test_redis_free);
 }
 

@@ -55,6 +55,13 @@ guint16              gc_test_cluster_port       (GcTestCluster *cluster,
 guint64              gc_test_cluster_get_metric (GcTestCluster *cluster,
                                                  guint          node,
                                                  const char    *name);
+/* SIGSTOP and SIGCONT @node. A node still stopped is continued by the
+ * teardown, and by a failed assertion's abort (so that it then ends with
+ * the test, as every node does). */
+void                 gc_test_cluster_stop_node     (GcTestCluster *cluster,
+                                                    guint          node);
+void                 gc_test_cluster_continue_node (GcTestCluster *cluster,
+                                                    guint          node);
 /* One more node on the cluster's Redis, with the defaults and @args
  * (NULL-terminated, may be NULL); the caller frees it. */
 GcTestServerProcess *gc_test_cluster_start_node (GcTestCluster      *cluster,
