@@ -38,8 +38,11 @@ on_renewed (const redisReply *reply,
   GcRedisRooms *self = data->rooms;
 
   self->renewing = FALSE;
+  /* Both strings (the script formats its numbers): an integer reply has
+   * no str, which g_ascii_strtoull() would read as NULL. */
   if (error == NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-      reply->element[0]->type == REDIS_REPLY_STRING)
+      reply->element[0]->type == REDIS_REPLY_STRING &&
+      reply->element[1]->type == REDIS_REPLY_STRING)
     {
       if (strcmp (reply->element[0]->str, "ok") == 0)
         {
@@ -103,7 +106,9 @@ on_swept (const redisReply *reply,
   GcRedisRooms *self = user_data;
 
   self->sweeping = FALSE;
-  if (error == NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3)
+  if (error == NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+      reply->element[1]->type == REDIS_REPLY_STRING &&
+      reply->element[2]->type == REDIS_REPLY_STRING)
     {
       self->stats.swept_nodes += g_ascii_strtoull (reply->element[1]->str, NULL, 10);
       self->stats.timeouts += g_ascii_strtoull (reply->element[2]->str, NULL, 10);
