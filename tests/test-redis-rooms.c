@@ -494,6 +494,73 @@ test_max_members (Pair          *p,
 /* History is the last N messages exactly, on any node, after `since`;
  * the room's keys go with its last member, and a room made again later
  * has ids above the old ones. */
+/* The messages a room's history stream holds (its entries hold a batch
+ * each), counted from the records themselves. */
+static guint64
+history_messages (Pair *p)
+{
+  g_autofree char *count = gc_test_redis_run (p->redis, "EVAL",
+    "local s = 0\n"
+    "for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do\n"
+    "  local r, i = e[2][2], 1\n"
+    "  while i <= #r do\n"
+    "    local c = string.find(r, ':', i, true)\n"
+    "    i = c + 1 + tonumber(string.sub(r, i, c - 1))\n"
+    "    s = s + 1\n"
+    "  end\n"
+    "end\n"
+    "return s\n", "1", "gc:{r}:history", NULL);
+
+  return g_ascii_strtoull (count, NULL, 10);
+}
+
+/* History is bounded by messages, not by script calls: batched messages
+ * (up to 64 an entry) leave fewer than 2 * history + 2 batches in the
+ * stream, and a welcome still has exactly history of them. */
+static void
+test_history_bounded (Pair          *p,
+                      gconstpointer  data)
+{
+  const guint n_messages = 1000, history = 10;
+  Node *a = &p->a, *b = &p->b;
+  Answers joins, sent;
+  guint64 held;
+
+  if (gc_test_redis_skip (p->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&sent);
+
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  /* All at once: they go out in batches. */
+  for (guint i = 1; i <= n_messages; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m%u", i);
+
+      say (a, "alice", text, &sent);
+    }
+  gc_test_wait (sent.answers == n_messages);
+  g_assert_cmpuint (sent.ok, ==, n_messages);
+
+  held = history_messages (p);
+  g_test_message ("%u messages sent, history %u: the stream holds %" G_GUINT64_FORMAT,
+                  n_messages, history, held);
+  g_assert_cmpuint (held, >=, history);
+  g_assert_cmpuint (held, <, 2 * history + 2 * 64);
+
+  gc_redis_rooms_open (b->rooms, "r");
+  join (b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  g_assert_cmpuint (joins.history->len, ==, history);
+  g_assert_cmpstr (g_ptr_array_index (joins.history, 0), ==, "m991");
+  g_assert_cmpstr (g_ptr_array_index (joins.history, history - 1), ==, "m1000");
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+}
+
 static void
 test_history (Pair          *p,
               gconstpointer  data)
@@ -1156,6 +1223,7 @@ static const char * const tiny_pubsub_limit[] = {
   "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL
 };
 static const PairOptions history_3 = { .history = 3, .n_nodes = 2 };
+static const PairOptions history_10 = { .history = 10, .n_nodes = 2 };
 static const PairOptions history_1000 = { .history = 1000, .n_nodes = 2 };
 static const PairOptions flood_repaired = { .history = 5000, .n_nodes = 2,
                                             .redis_args = tiny_pubsub_limit };
@@ -1174,6 +1242,7 @@ main (int   argc,
   add_pair_test ("/redis/rooms/names", NULL, test_names);
   add_pair_test ("/redis/rooms/max-members", NULL, test_max_members);
   add_pair_test ("/redis/rooms/history", &history_3, test_history);
+  add_pair_test ("/redis/rooms/history-bounded", &history_10, test_history_bounded);
   add_pair_test ("/redis/rooms/pubsub-killed", &history_1000, test_pubsub_killed);
   add_pair_test ("/redis/rooms/flood-repaired", &flood_repaired, test_flood_repaired);
   add_pair_test ("/redis/rooms/flood-lost", &flood_lost, test_flood_lost);

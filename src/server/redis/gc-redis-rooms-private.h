@@ -91,7 +91,7 @@ struct _Room {
   GcRedisRooms *rooms;
   char *code;
   char *channel;
-  char *keys[6];
+  char *keys[7];
   guint opened;
   gboolean subscribed;      /* confirmed since the last loss */
   gboolean synced;          /* last_seq is meaningful */

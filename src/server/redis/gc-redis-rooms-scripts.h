@@ -6,11 +6,12 @@
  *   gc:{R}:members  name key → record (user id, name, node, join seq)
  *   gc:{R}:tokens   name key → SHA-256 of the resume token
  *   gc:{R}:history  stream of messages, one entry per message script call:
- *                   its id is the first message's SEQ-0, its field the
- *                   records as published (a welcome takes exactly
- *                   --history messages from it)
+ *                   its id is the first message's SEQ-0, its fields r, the
+ *                   records as published, and n, how many (a welcome takes
+ *                   exactly --history messages from it)
  *   gc:{R}:events   stream of every other change (for gap repair)
  *   gc:{R}:nodes    node → how many of the room's members it serves
+ *   gc:{R}:hcount   messages ever added to the history stream (its trim)
  * and the channel gc:{R}:ch. Stream entry ids are SEQ-0. Per node:
  *   gc:nodes              sorted set, node → lease expiry (ms)
  *   gc:node:N:rooms       the rooms where node N serves members
@@ -87,8 +88,7 @@
   /* What a welcome needs: every member, and the newest `count` messages \
    * after since, oldest first. History entries hold several records \
    * (LEN:RECORD each, SEQ first): `count` entries hold at least `count` \
-   * messages. The stream is trimmed approximately (MAXLEN ~, several \
-   * times cheaper than exact). */ \
+   * messages. The message script trims it by messages, not entries. */ \
   "local function welcome(since, count)\n" \
   "  local history, newest = {}, {}\n" \
   "  local want, after = tonumber(count), tonumber(since)\n" \
@@ -145,7 +145,7 @@
   "local keys, members, history = welcome(ARGV[9], ARGV[11])\n" \
   "return {'ok', num(seq), ts, keys, members, history}\n"
 
-/* KEYS: seq members tokens history events
+/* KEYS: seq members tokens history events nodes hcount
  * ARGV: channel key user_id reason max_events code */
 #define GC_REDIS_ROOMS_LUA_LEAVE GC_REDIS_ROOMS_LUA_COMMON \
   "local m = member(ARGV[2], ARGV[3])\n" \
@@ -159,14 +159,14 @@
   "if redis.call('HLEN', KEYS[2]) == 0 then\n" \
   /* The last member: the room is gone everywhere. */ \
   "  redis.call('PUBLISH', ARGV[1], #rec .. ':' .. rec)\n" \
-  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])\n" \
+  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])\n" \
   "  redis.call('ZREM', 'gc:expiring', ARGV[6])\n" \
   "else\n" \
   "  emit_event(ARGV[1], ARGV[5], rec, seq)\n" \
   "end\n" \
   "return {'ok', num(seq), ts}\n"
 
-/* KEYS: seq members history
+/* KEYS: seq members history hcount
  * ARGV: channel history n, then n times: key id_field rest
  * The hot path: n messages of one room in one call, one INCRBY and one
  * PUBLISH for all of them. id_field is the sender's user id as its
@@ -223,9 +223,25 @@
   /* One history entry for the call, as published (an XADD per message \
    * was a fifth of the script's cost). Messages are repaired from it: \
    * with no history, a gap that holds one cannot be repaired (and is not \
-   * silent). */ \
+   * silent). An entry holds up to a batch of messages, so the stream is \
+   * trimmed by messages: each time the count passes a multiple of \
+   * history, to the newest entries that hold history messages. It then \
+   * holds fewer than 2 * history messages plus two batches, and the walk \
+   * costs about one entry per message. */ \
   "if ARGV[2] ~= '0' then\n" \
-  "  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], first .. '-0', 'r', payload)\n" \
+  "  local h = tonumber(ARGV[2])\n" \
+  "  redis.call('XADD', KEYS[3], first .. '-0', 'r', payload, 'n', #bodies)\n" \
+  "  local c = redis.call('INCRBY', KEYS[4], #bodies)\n" \
+  "  if math.floor(c / h) ~= math.floor((c - #bodies) / h) then\n" \
+  "    local kept = 0\n" \
+  "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', h)) do\n" \
+  "      kept = kept + (tonumber(e[2][4]) or 1)\n" \
+  "      if kept >= h then\n" \
+  "        redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
+  "        break\n" \
+  "      end\n" \
+  "    end\n" \
+  "  end\n" \
   "end\n" \
   "redis.call('PUBLISH', ARGV[1], payload)\n" \
   "return {ts, first, table.concat(status)}\n"
@@ -348,7 +364,7 @@
   "      local rec = enc(num(s), num(now), 'leave', f[1], f[2], all[i], 'timeout')\n" \
   "      if redis.call('HLEN', mk) == 0 then\n" \
   "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \
-  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes')\n" \
+  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes', p .. 'hcount')\n" \
   "      else\n" \
   "        redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], num(s) .. '-0', 'r', rec)\n" \
   "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \

@@ -313,6 +313,7 @@ batch_send (Room      *room,
   g_ptr_array_add (argv, room->keys[0]);
   g_ptr_array_add (argv, room->keys[1]);
   g_ptr_array_add (argv, room->keys[3]);
+  g_ptr_array_add (argv, room->keys[6]);
   g_ptr_array_add (argv, room->channel);
   g_ptr_array_add (argv, history_text);
   g_ptr_array_add (argv, n_text);
@@ -335,7 +336,7 @@ batch_send (Room      *room,
           arg += op->message_len[j];
         }
     }
-  if (!gc_redis_client_eval (self->client, self->message_script, 3, argv->len,
+  if (!gc_redis_client_eval (self->client, self->message_script, 4, argv->len,
                              (const char **) argv->pdata, (const gsize *) argv_len->data,
                              on_batch_reply, batch, &error))
     on_batch_reply (NULL, error, batch);
