@@ -155,6 +155,70 @@ test_sidebar (void)
   gc_test_server_free (ts);
 }
 
+/* Where @popover's surface sits in its window's (a popup's position,
+ * which GDK moves only when the popover is presented again). */
+static int
+popup_y (GtkWidget *popover)
+{
+  return gdk_popup_get_position_y (GDK_POPUP (gtk_native_get_surface (GTK_NATIVE (popover))));
+}
+
+/* An open room menu follows its row when the list changes under it (GTK
+ * presents a popover again when its parent is allocated or moves; see
+ * popup_menu() in gc-room-row.c). */
+static void
+test_menu_follows_row (void)
+{
+  GcTestServer *ts = NULL;
+  GcWindow *window;
+  GtkWidget *one_row;
+  GtkWidget *two_row;
+  GtkWidget *three_row;
+  GtkWidget *menu_item;
+  GtkWidget *popover;
+  double two_top;
+  int offset;
+
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "erin", "one");
+  /* One after the other: the last join to finish is the room shown. */
+  gc_window_join (window, ts->url, "erin", "two");
+  gc_test_wait (gc_window_get_n_sessions (window) == 2);
+  gc_window_join (window, ts->url, "erin", "three");
+  gc_test_wait (gc_window_get_n_sessions (window) == 3 && shows_room (window, "three") &&
+                session_connected (window));
+  gc_test_wait (n_rows (window) == 3);
+  one_row = gc_test_a11y_get (rooms_list (window), GTK_ACCESSIBLE_ROLE_GROUP, "#one, erin · 127.0.0.1");
+  two_row = gc_test_a11y_get (rooms_list (window), GTK_ACCESSIBLE_ROLE_GROUP, "#two, erin · 127.0.0.1");
+  three_row = gc_test_a11y_get (rooms_list (window), GTK_ACCESSIBLE_ROLE_GROUP, "#three, erin · 127.0.0.1");
+  /* Laid out, one under the other. */
+  gc_test_wait (row_top (window, one_row) >= 0 &&
+                row_top (window, one_row) + gtk_widget_get_height (one_row) <= row_top (window, two_row) &&
+                row_top (window, two_row) + gtk_widget_get_height (two_row) <= row_top (window, three_row));
+  two_top = row_top (window, two_row);
+
+  /* The last row's menu, below it. */
+  g_assert_true (gtk_widget_activate_action (three_row, "menu.popup", NULL));
+  gc_test_wait ((menu_item = gc_test_a11y_find_showing (three_row, GTK_ACCESSIBLE_ROLE_MENU_ITEM,
+                                                        "Leave Room")) != NULL);
+  popover = gtk_widget_get_ancestor (menu_item, GTK_TYPE_POPOVER);
+  g_assert_nonnull (popover);
+  gc_test_wait (row_top (window, two_row) == two_top);
+  offset = popup_y (popover) - (int) row_top (window, three_row);
+
+  /* The first room leaves: the last row takes the second's place, and
+   * its menu moves with it. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-open-room", "(ss)",
+                                             ts->url, "one"));
+  gc_test_wait (gc_window_get_n_sessions (window) == 2 && n_rows (window) == 2 &&
+                row_top (window, three_row) == two_top);
+  gc_test_wait (popup_y (popover) - (int) row_top (window, three_row) == offset);
+  g_assert_true (gtk_widget_get_visible (popover));
+
+  destroy_window (window);
+  gc_test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -162,6 +226,7 @@ main (int   argc,
   test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/sidebar/rows-keys-menu", test_sidebar);
+  g_test_add_func ("/app/sidebar/menu-follows-row", test_menu_follows_row);
 
   return test_app_run ();
 }

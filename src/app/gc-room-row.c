@@ -160,6 +160,11 @@ popup_menu (GcRoomRow *self,
                                      gc_chat_session_get_room (session));
   g_menu_append_item (menu, leave);
 
+  /* An open menu follows its row without a size_allocate here: GTK's
+   * layout managers (the row's GtkBoxLayout) present popover children on
+   * every allocation, which is what GtkMenuButton's size_allocate does by
+   * hand, and a popover follows its parent's moves by itself. Tested by
+   * /app/sidebar/menu-follows-row. */
   if (self->menu == NULL)
     {
       self->menu = gtk_popover_menu_new_from_model (NULL);
