@@ -26,8 +26,6 @@ press_tab (GcWindow *window,
   g_signal_emit_by_name (window, "move-focus",
                          backward ? GTK_DIR_TAB_BACKWARD : GTK_DIR_TAB_FORWARD);
   settle ();
-  g_test_message ("focus: %s %s", focus_of (window) ? G_OBJECT_TYPE_NAME (focus_of (window)) : "none",
-                  focus_of (window) && gtk_widget_get_parent (focus_of (window)) ? G_OBJECT_TYPE_NAME (gtk_widget_get_parent (focus_of (window))) : "");
 }
 
 /* Whether @widget has the focus and shows it: drawn, with the focus

@@ -77,7 +77,7 @@ press (GcWindow         *window,
 {
   gtk_window_set_focus_visible (GTK_WINDOW (window), TRUE);
   g_signal_emit_by_name (window, "move-focus", direction);
-  gc_test_run_for_ms (50);
+  settle ();
 }
 
 /* An arrow key in the list: GTK 4.8's list view moves the focus to the
@@ -87,11 +87,13 @@ static void
 press_arrow (GcWindow         *window,
              GtkDirectionType  direction)
 {
+  GtkWidget *before = gtk_root_get_focus (GTK_ROOT (window));
   GtkWidget *item;
 
   press (window, direction);
-  item = gtk_root_get_focus (GTK_ROOT (window));
-  g_assert_true (gtk_widget_get_parent (item) == rooms_list (window));
+  /* On the next item of the list. */
+  gc_test_wait ((item = gtk_root_get_focus (GTK_ROOT (window))) != before && item != NULL &&
+                gtk_widget_get_parent (item) == rooms_list (window));
   g_assert_true (gtk_widget_activate_action (item, "listitem.select", "(bb)", FALSE, FALSE));
 }
 
