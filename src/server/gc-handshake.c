@@ -605,6 +605,12 @@ gc_handshake_start (GcHandshake *hs,
   else
     {
       gc_admission_set_stage (hs->admission, hs, GC_HANDSHAKE_HEAD);
-      handshake_wait (hs, 0, on_head_ready);
+      /* The request often comes with the connection (a busy server
+       * accepts late): read it at once rather than after a GSource made,
+       * polled and dropped. */
+      if (g_socket_get_available_bytes (hs->socket) > 0)
+        handshake_read_head (hs);
+      else
+        handshake_wait (hs, 0, on_head_ready);
     }
 }
