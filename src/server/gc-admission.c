@@ -53,8 +53,6 @@
 #define TLS_MAX_RUNNING          8
 #define TLS_MAX_RUNNING_PER_PEER 2
 #define TLS_STALLED_US           (500 * G_TIME_SPAN_MILLISECOND)
-/* An address's stall count halves this often. */
-#define TLS_STALLS_HALF_LIFE_S   10.0
 
 struct _GcAdmission
 {
@@ -114,45 +112,6 @@ admission_add_timer (GcAdmission *self,
 
 /* Peers (per-address state) ------------------------------------------------ */
 
-static double peer_get_tls_stalls (GcPeer *peer,
-                                   gint64  now);
-
-/* IPv4-mapped IPv6 addresses (dual-stack sockets) as plain IPv4. */
-static GInetAddress *
-inet_address_unmap (GInetAddress *address)
-{
-  const guint8 *bytes = g_inet_address_to_bytes (address);
-  static const guint8 mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 &&
-      memcmp (bytes, mapped_prefix, sizeof mapped_prefix) == 0)
-    return g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
-
-  return g_object_ref (address);
-}
-
-/* One IPv6 host usually owns a whole /64, so that is what we limit. */
-static char *
-peer_key_for (GInetAddress *address)
-{
-  const guint8 *b = g_inet_address_to_bytes (address);
-
-  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
-    return g_inet_address_to_string (address);
-
-  return g_strdup_printf ("%x:%x:%x:%x::/64",
-                          b[0] << 8 | b[1], b[2] << 8 | b[3],
-                          b[4] << 8 | b[5], b[6] << 8 | b[7]);
-}
-
-static void
-peer_free (GcPeer *peer)
-{
-  g_assert (peer->handshakes.length == 0);
-  g_free (peer->key);
-  g_free (peer);
-}
-
 /* @printable: @address as a string, when the caller has it (an IPv4
  * address is its own key). */
 static GcPeer *
@@ -161,15 +120,13 @@ admission_get_peer (GcAdmission  *self,
                     const char   *printable)
 {
   g_autofree char *key = printable != NULL && g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4
-                         ? g_strdup (printable) : peer_key_for (address);
+                         ? g_strdup (printable) : gc_peer_key_for (address);
   GcPeer *peer = g_hash_table_lookup (self->peers, key);
 
   if (peer != NULL)
     return peer;
 
-  peer = g_new0 (GcPeer, 1);
-  peer->key = g_steal_pointer (&key);
-  gc_token_bucket_init (&peer->joins, self->config->join_burst, g_get_monotonic_time ());
+  peer = gc_peer_new (g_steal_pointer (&key), self->config->join_burst);
   g_hash_table_insert (self->peers, peer->key, peer);
 
   return peer;
@@ -181,7 +138,7 @@ peer_is_idle (GcAdmission *self,
               gint64       now)
 {
   return peer->handshakes.length == 0 &&
-         peer_get_tls_stalls (peer, now) == 0 &&
+         gc_peer_get_tls_stalls (peer, now) == 0 &&
          (self->config->join_per_second <= 0 ||
           gc_token_bucket_is_full (&peer->joins, self->config->join_burst,
                                    self->config->join_per_second, now));
@@ -208,43 +165,6 @@ on_peer_sweep (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-
-/* The stalls of @peer's TLS handshakes, decayed to @now. */
-static double
-peer_get_tls_stalls (GcPeer *peer,
-                     gint64  now)
-{
-  if (peer->tls_stalls > 0 && now > peer->tls_stalls_us)
-    {
-      double seconds = (double) (now - peer->tls_stalls_us) / G_USEC_PER_SEC;
-
-      peer->tls_stalls *= exp2 (-seconds / TLS_STALLS_HALF_LIFE_S);
-      if (peer->tls_stalls < 0.01)
-        peer->tls_stalls = 0;
-    }
-  peer->tls_stalls_us = now;
-
-  return peer->tls_stalls;
-}
-
-/* Whether @a ranks before @b for a TLS place: fewer running, fewer
- * (whole) stalls lately, fewer handshakes in progress. */
-static int
-peer_compare_tls (GcPeer *a,
-                  GcPeer *b,
-                  gint64  now)
-{
-  guint stalls_a = (guint) peer_get_tls_stalls (a, now);
-  guint stalls_b = (guint) peer_get_tls_stalls (b, now);
-
-  if (a->n_tls_running != b->n_tls_running)
-    return a->n_tls_running < b->n_tls_running ? -1 : 1;
-  if (stalls_a != stalls_b)
-    return stalls_a < stalls_b ? -1 : 1;
-  if (a->handshakes.length != b->handshakes.length)
-    return a->handshakes.length < b->handshakes.length ? -1 : 1;
-  return 0;
-}
 
 /* Handshakes' stages ----------------------------------------------------------- */
 
@@ -673,7 +593,7 @@ admission_next_tls_waiting (GcAdmission *self,
       if (hs->peer->n_tls_running >= TLS_MAX_RUNNING_PER_PEER ||
           (evicting && !peer_may_evict_tls (hs->peer, now)))
         continue;
-      if (best == NULL || peer_compare_tls (hs->peer, best->peer, now) < 0)
+      if (best == NULL || gc_peer_compare_tls (hs->peer, best->peer, now) < 0)
         best = hs;
     }
 
@@ -697,7 +617,7 @@ admission_find_stalled_tls (GcAdmission *self,
       int order;
 
       peer->n_tls_running++;
-      order = peer_compare_tls (hs->peer, peer, now);
+      order = gc_peer_compare_tls (hs->peer, peer, now);
       peer->n_tls_running--;
       if (hs->peer == peer || order <= 0)
         continue;
@@ -739,7 +659,7 @@ on_tls_timer (gpointer user_data)
           gc_server_log_event (G_LOG_LEVEL_DEBUG, "handshake-evicted", NULL, NULL,
                                stalled->address, "TLS handshake stalled");
           stalled->peer->tls_evicted_us = now;
-          peer_get_tls_stalls (stalled->peer, now);
+          gc_peer_get_tls_stalls (stalled->peer, now);
           stalled->peer->tls_stalls += 1;
           gc_handshake_abandon (stalled);
         }
@@ -781,7 +701,7 @@ gc_admission_accept (GcAdmission    *self,
 
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 
-  inet = inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  inet = gc_inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   address = g_inet_address_to_string (inet);
   peer = admission_get_peer (self, inet, address);
 
@@ -941,7 +861,7 @@ static void
 gc_admission_init (GcAdmission *self)
 {
   self->context = g_main_context_ref_thread_default ();
-  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) peer_free);
+  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) gc_peer_free);
   g_queue_init (&self->handshakes);
   g_queue_init (&self->waiting);
   g_queue_init (&self->tls_waiting);

@@ -8,7 +8,7 @@
 #include <gio/gio.h>
 
 #include "gc-admission-private.h"
-#include "gc-token-bucket.h"
+#include "gc-peer-private.h"
 
 G_BEGIN_DECLS
 
@@ -24,18 +24,6 @@ typedef enum {
   GC_HANDSHAKE_FINISHED,
 } GcHandshakeStage;
 
-/* What we remember about one client address (an IPv4 address or an IPv6
- * /64): its join bucket and its handshakes in progress. */
-typedef struct {
-  char          *key;
-  GcTokenBucket  joins;
-  GQueue         handshakes;      /* GcHandshake, oldest first */
-  guint          n_tls_running;
-  gint64         tls_evicted_us;  /* when one of its TLS handshakes last was */
-  double         tls_stalls;      /* its stalled TLS handshakes, decaying */
-  gint64         tls_stalls_us;   /* when tls_stalls was last decayed */
-  guint          n_victims;       /* of its handshakes, those weighed to make room */
-} GcPeer;
 
 struct _GcHandshake {
   GcAdmission      *admission;       /* NULL once finished */

@@ -120,10 +120,13 @@ GC_WS_CONNECTION_EMIT_SIMPLE (queue_overflow, QUEUE_OVERFLOW)
 GC_WS_CONNECTION_EMIT_SIMPLE (closing, CLOSING)
 GC_WS_CONNECTION_EMIT_SIMPLE (closed, CLOSED)
 
-/* gc-ws-connection.c */
+/* gc-ws-connection-send.c */
 
 /* Queues @frame (transfer full) for the end of the current dispatch. */
 void     gc_ws_connection_queue_frame          (GcWsConnection *self,
+                                                GBytes         *frame);
+/* Queues @frame (transfer full) and enforces max-queued-bytes. */
+void     gc_ws_connection_queue_frame_bounded  (GcWsConnection *self,
                                                 GBytes         *frame);
 /* Writes as much of the queue as the stream takes without blocking.
  * Returns %FALSE if the connection closed on a write error. */

@@ -1,4 +1,5 @@
-/* gc-ws-handshake.c: the HTTP upgrade, both roles
+/* gc-ws-handshake.c: the HTTP upgrade, the client role (the server role
+ * is gc-ws-handshake-server.c)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,9 +8,6 @@
 
 #include <string.h>
 
-#include <gio/gnetworking.h>
-
-#include "gc-ws-connection-private.h"
 #include "gc-ws-handshake-private.h"
 #include "gc-ws-random.h"
 
@@ -38,167 +36,6 @@ gc_ws_handshake_compute_accept (const char *key)
   g_checksum_get_digest (checksum, digest, &digest_len);
 
   return g_base64_encode (digest, digest_len);
-}
-
-/* Server role */
-
-typedef struct {
-  SoupServerMessage *msg;   /* not owned: we detach before it goes */
-  char              *protocol;
-  GSocket           *corked;  /* TCP_CORK set on it until the first message */
-  GcWsPoller        *poller;
-  GcWsAcceptFunc     func;
-  gpointer           user_data;
-  GDestroyNotify     destroy;
-} PendingAccept;
-
-static void
-pending_accept_free (PendingAccept *pending)
-{
-  if (pending->destroy != NULL)
-    pending->destroy (pending->user_data);
-  /* The 101 never went to a connection: nothing holds it back any more. */
-  if (pending->corked != NULL)
-    g_socket_set_option (pending->corked, IPPROTO_TCP, TCP_CORK, FALSE, NULL);
-  g_clear_object (&pending->corked);
-  g_clear_object (&pending->poller);
-  g_free (pending->protocol);
-  g_free (pending);
-}
-
-static void
-pending_accept_message_gone (gpointer  data,
-                             GObject  *where_the_message_was)
-{
-  pending_accept_free (data);
-}
-
-static void
-pending_accept_detach (PendingAccept *pending)
-{
-  g_signal_handlers_disconnect_by_data (pending->msg, pending);
-  g_object_weak_unref (G_OBJECT (pending->msg), pending_accept_message_gone, pending);
-}
-
-/* The message ended (peer gone, server disposed) before the 101 went out. */
-static void
-on_message_ended (SoupServerMessage *msg,
-                  PendingAccept     *pending)
-{
-  pending_accept_detach (pending);
-  pending_accept_free (pending);
-}
-
-static void
-on_wrote_informational (SoupServerMessage *msg,
-                        PendingAccept     *pending)
-{
-  g_autoptr(GIOStream) stream = NULL;
-
-  /* Only the 101 hands the connection over. */
-  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
-    return;
-
-  pending_accept_detach (pending);
-
-  /* The stolen stream (a SoupIOStream over the socket or TLS connection)
-   * still holds any bytes the client sent right after its request, so no
-   * initial data needs to be passed on. */
-  stream = soup_server_message_steal_connection (msg);
-  if (stream != NULL)
-    {
-      GcWsConnection *connection;
-
-      connection = gc_ws_connection_new (stream, GC_WS_ROLE_SERVER, NULL,
-                                         pending->protocol, pending->poller);
-      /* The connection uncorks once it has written its first message. */
-      if (pending->corked != NULL)
-        {
-          gc_ws_connection_uncork_after_write (connection, pending->corked);
-          g_clear_object (&pending->corked);
-        }
-      pending->func (connection, pending->user_data);
-    }
-
-  pending_accept_free (pending);
-}
-
-gboolean
-gc_ws_server_accept (SoupServerMessage  *msg,
-                     const char         *origin,
-                     const char * const *protocols,
-                     GcWsPoller         *poller,
-                     GcWsAcceptFunc      func,
-                     gpointer            user_data,
-                     GDestroyNotify      destroy,
-                     GError            **error)
-{
-  return gc_ws_server_accept_corked (msg, origin, protocols, poller, NULL,
-                                     func, user_data, destroy, error);
-}
-
-gboolean
-gc_ws_server_accept_corked (SoupServerMessage  *msg,
-                            const char         *origin,
-                            const char * const *protocols,
-                            GcWsPoller         *poller,
-                            GSocket            *cork,
-                            GcWsAcceptFunc      func,
-                            gpointer            user_data,
-                            GDestroyNotify      destroy,
-                            GError            **error)
-{
-  SoupMessageHeaders *request_headers;
-  SoupMessageHeaders *response_headers;
-  PendingAccept *pending;
-
-  g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
-  g_return_val_if_fail (poller == NULL || GC_IS_WS_POLLER (poller), FALSE);
-  g_return_val_if_fail (cork == NULL || G_IS_SOCKET (cork), FALSE);
-  g_return_val_if_fail (func != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  request_headers = soup_server_message_get_request_headers (msg);
-  response_headers = soup_server_message_get_response_headers (msg);
-
-  if (!soup_websocket_server_process_handshake (msg, origin, (char **) protocols, NULL, NULL))
-    {
-      g_autoptr(GError) local_error = NULL;
-
-      /* libsoup has set the refusal; ask it again for the reason. */
-      if (soup_websocket_server_check_handshake (msg, origin, (char **) protocols, NULL, &local_error))
-        g_set_error_literal (&local_error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_FAILED,
-                             "WebSocket handshake refused");
-
-      /* RFC 6455 §4.4: tell the client which version we speak. */
-      if (g_error_matches (local_error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_BAD_HANDSHAKE) &&
-          !soup_message_headers_header_equals (request_headers, "Sec-WebSocket-Version", "13"))
-        soup_message_headers_replace (response_headers, "Sec-WebSocket-Version", "13");
-
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  pending = g_new0 (PendingAccept, 1);
-  pending->msg = msg;
-  /* Read before the steal: the message must not be touched after it. */
-  pending->protocol = g_strdup (soup_message_headers_get_one (response_headers,
-                                                              "Sec-WebSocket-Protocol"));
-  pending->poller = poller != NULL ? g_object_ref (poller) : NULL;
-  pending->func = func;
-  pending->user_data = user_data;
-  pending->destroy = destroy;
-#ifdef TCP_CORK
-  if (cork != NULL && g_socket_set_option (cork, IPPROTO_TCP, TCP_CORK, TRUE, NULL))
-    pending->corked = g_object_ref (cork);
-#endif
-
-  g_signal_connect (msg, "wrote-informational", G_CALLBACK (on_wrote_informational), pending);
-  g_signal_connect (msg, "finished", G_CALLBACK (on_message_ended), pending);
-  g_signal_connect (msg, "disconnected", G_CALLBACK (on_message_ended), pending);
-  g_object_weak_ref (G_OBJECT (msg), pending_accept_message_gone, pending);
-
-  return TRUE;
 }
 
 /* Client role */
