@@ -861,6 +861,49 @@ test_hosting_from_dialog (void)
   destroy_window (window);
 }
 
+/* A refused name gets the protocol's own reason, code point and all, the
+ * same words /nick gives (issue 12): not a catch-all about control
+ * characters for a look-alike letter or an invisible one. */
+static void
+test_join_dialog_name_reason (void)
+{
+  static const struct {
+    const char *name;
+    const char *reason;
+  } cases[] = {
+    { "v\xd1\x96" "ctim", "different scripts (U+0456)" },       /* Cyrillic і */
+    { "vic\xe2\x80\x8btim", "invisible formatting characters (U+200B)" },
+    { "\xe2\x80\xaevictim", "invisible formatting characters (U+202E)" },
+    { "vic\ttim", "control characters (U+0009)" },
+  };
+  GcWindow *window = new_window ();
+  GcJoinDialog *dialog = gc_window_show_join_dialog (window);
+  GtkWidget *join = dialog_button (dialog, "Join");
+  GtkWidget *hint = dialog_hint (dialog, "Name");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *expected = NULL;
+
+      g_assert_null (gc_protocol_normalize_user_name (cases[i].name, &error));
+      g_assert_nonnull (strstr (error->message, cases[i].reason));
+      expected = g_strdup_printf ("This name cannot be used: %s.", error->message);
+
+      fill_dialog (dialog, "ws://127.0.0.1:1", cases[i].name, "room");
+      g_assert_false (gtk_widget_get_sensitive (join));
+      g_assert_true (gtk_widget_get_visible (hint));
+      g_assert_cmpstr (widget_text (hint), ==, expected);
+    }
+
+  /* A good name clears the reason. */
+  fill_dialog (dialog, "ws://127.0.0.1:1", "victim", "room");
+  g_assert_false (gtk_widget_get_visible (hint));
+  g_assert_true (gtk_widget_get_sensitive (join));
+
+  destroy_window (window);
+}
+
 static void
 test_lan_addresses (void)
 {
@@ -1701,6 +1744,7 @@ main (int   argc,
   g_test_add_func ("/rooms/keyboard", test_rooms_keyboard);
   g_test_add_func ("/rooms/unread", test_unread);
   g_test_add_func ("/rooms/tab-completion", test_tab_completion);
+  g_test_add_func ("/rooms/join-dialog/name-reason", test_join_dialog_name_reason);
   g_test_add_func ("/rooms/lan-addresses", test_lan_addresses);
   g_test_add_func ("/rooms/hosting", test_hosting);
   g_test_add_func ("/rooms/hosting-from-dialog", test_hosting_from_dialog);

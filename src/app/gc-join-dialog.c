@@ -103,7 +103,8 @@ static char *
 check_name (const char  *text,
             char       **hint)
 {
-  char *name = gc_protocol_normalize_user_name (text, NULL);
+  g_autoptr(GError) error = NULL;
+  char *name = gc_protocol_normalize_user_name (text, &error);
   g_autofree char *trimmed = NULL;
 
   if (name != NULL)
@@ -115,7 +116,9 @@ check_name (const char  *text,
   else if (g_utf8_strlen (trimmed, -1) > GC_PROTOCOL_MAX_USER_NAME_LENGTH)
     *hint = g_strdup_printf (_("A name has at most %d characters."), GC_PROTOCOL_MAX_USER_NAME_LENGTH);
   else
-    *hint = g_strdup (_("A name cannot contain control characters."));
+    /* The protocol module's own reason (control, invisible or mixed-script
+     * characters, with the code point), as /nick gives it. */
+    *hint = g_strdup_printf (_("This name cannot be used: %s."), error->message);
   return NULL;
 }
 
