@@ -904,6 +904,40 @@ test_join_dialog_name_reason (void)
   destroy_window (window);
 }
 
+/* A mistyped server address is refused with what is wrong in it, before
+ * any lookup (so no "Host It on This Computer" offer for a typo). */
+static void
+test_join_dialog_server_reason (void)
+{
+  static const struct {
+    const char *server;
+    const char *reason;
+  } cases[] = {
+    { "not a server", "“not a server” is not a valid host name" },
+    { "ws://localhost:70000", "The port must be a number from 1 to 65535" },
+    { "ws://localhost:abc", "The port must be a number from 1 to 65535" },
+    { "ftp://example.org", "The address must start with ws:// or wss://" },
+  };
+  GcWindow *window = new_window ();
+  GcJoinDialog *dialog = gc_window_show_join_dialog (window);
+  GtkWidget *join = dialog_button (dialog, "Join");
+  GtkWidget *hint = dialog_hint (dialog, "Server");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      fill_dialog (dialog, cases[i].server, "alice", "room");
+      g_assert_false (gtk_widget_get_sensitive (join));
+      g_assert_true (gtk_widget_get_visible (hint));
+      g_assert_cmpstr (widget_text (hint), ==, cases[i].reason);
+    }
+
+  fill_dialog (dialog, "localhost:8081", "alice", "room");
+  g_assert_false (gtk_widget_get_visible (hint));
+  g_assert_true (gtk_widget_get_sensitive (join));
+
+  destroy_window (window);
+}
+
 static void
 test_lan_addresses (void)
 {
@@ -1745,6 +1779,7 @@ main (int   argc,
   g_test_add_func ("/rooms/unread", test_unread);
   g_test_add_func ("/rooms/tab-completion", test_tab_completion);
   g_test_add_func ("/rooms/join-dialog/name-reason", test_join_dialog_name_reason);
+  g_test_add_func ("/rooms/join-dialog/server-reason", test_join_dialog_server_reason);
   g_test_add_func ("/rooms/lan-addresses", test_lan_addresses);
   g_test_add_func ("/rooms/hosting", test_hosting);
   g_test_add_func ("/rooms/hosting-from-dialog", test_hosting_from_dialog);

@@ -1159,6 +1159,7 @@ test_server_addresses (void)
   static const struct {
     const char *in;
     const char *out;
+    const char *reason;   /* the error's message, when it says why */
   } cases[] = {
     { "ws://localhost:8081", "ws://localhost:8081" },
     { " localhost:8081/ ", "ws://localhost:8081" },
@@ -1175,6 +1176,17 @@ test_server_addresses (void)
     { "ws://user@host", NULL },
     { "ws://host/#top", NULL },
     { "", NULL },
+    /* Each refusal says what is wrong (issue 12), not "must start with". */
+    { "ftp://example.org", NULL, "The address must start with ws:// or wss://" },
+    { "ws://localhost:70000", NULL, "The port must be a number from 1 to 65535" },
+    { "ws://localhost:abc", NULL, "The port must be a number from 1 to 65535" },
+    { "localhost:0", NULL, "The port must be a number from 1 to 65535" },
+    { "not a server", NULL, "“not a server” is not a valid host name" },
+    { "wss://chat example.org/x", NULL, "“chat example.org” is not a valid host name" },
+    { "ws://bad!host:8081", NULL, "“bad!host” is not a valid host name" },
+    { "ws://[::1:8081", NULL, "“[::1:8081” is not a valid host name" },
+    { "ws://my_box.local:65535", "ws://my_box.local:65535" },
+    { "ws://10.0.0.7:1", "ws://10.0.0.7:1" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1191,6 +1203,8 @@ test_server_addresses (void)
         {
           g_assert_error (error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
           g_assert_error (session_error, GC_CHAT_SESSION_ERROR, GC_CHAT_SESSION_ERROR_INVALID_URL);
+          if (cases[i].reason != NULL)
+            g_assert_cmpstr (error->message, ==, cases[i].reason);
         }
       else
         {
