@@ -229,14 +229,18 @@ test_reconnect (void)
   item = find_item (session, "after the drop");
   gc_test_wait (gc_message_item_get_state (item) == GC_MESSAGE_ITEM_DELIVERED);
 
-  /* The server goes away altogether. */
+  /* The server shuts down (close 1001, "server shutting down"): the
+   * banner says it restarts, not that the connection was lost, and keeps
+   * saying so while the attempts to get back fail. */
   port = ts->port;
   gc_test_client_free (bob);
   gc_test_server_stop (ts);
   gc_test_wait (banner_shown (window));
+  g_assert_true (g_str_has_prefix (widget_text (banner (window)),
+                                   "The server is restarting — reconnecting"));
   gc_test_wait (gc_chat_session_get_attempt (session) >= 2);
   g_assert_true (g_str_has_prefix (widget_text (banner (window)),
-                                   "Connection lost — reconnecting"));
+                                   "The server is restarting — reconnecting"));
 
   /* It comes back on the same port; Reconnect Now does not wait. */
   gc_test_server_start (ts, &(GcTestServerOptions) { .port = port });

@@ -1037,14 +1037,22 @@ test_server_shutdown_reasons (void)
   gc_test_server_stop (ts);
   gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
   g_assert_cmpstr (gc_chat_session_get_failure (session), ==, "The server is restarting.");
+  g_assert_true (gc_chat_session_get_server_restarting (session));
+  /* Still restarting while nothing listens there (the banner says so). */
+  gc_chat_session_reconnect_now (session);
+  gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_WAITING);
+  g_assert_cmpuint (gc_chat_session_get_attempt (session), >=, 1);
+  g_assert_true (gc_chat_session_get_server_restarting (session));
 
   gc_server_config_init_default (&config);
   config.hosted = TRUE;
   restart_server (ts, &config);
   gc_chat_session_reconnect_now (session);
   gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_CONNECTED);
+  g_assert_false (gc_chat_session_get_server_restarting (session));
   gc_test_server_stop (ts);
   gc_test_wait (gc_chat_session_get_state (session) == GC_CHAT_SESSION_STATE_HOST_STOPPED);
+  g_assert_false (gc_chat_session_get_server_restarting (session));
   g_assert_cmpstr (gc_chat_session_get_failure (session), ==, "The host stopped hosting this room.");
 
   /* The host is back: Reconnect Now gets in again. */

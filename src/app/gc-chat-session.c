@@ -653,6 +653,13 @@ gc_chat_session_get_failure (GcChatSession *self)
   return self->link != NULL ? gc_session_link_get_failure (self->link) : NULL;
 }
 
+gboolean
+gc_chat_session_get_server_restarting (GcChatSession *self)
+{
+  g_return_val_if_fail (GC_IS_CHAT_SESSION (self), FALSE);
+  return self->link != NULL && gc_session_link_get_server_restarting (self->link);
+}
+
 void
 gc_chat_session_reconnect_now (GcChatSession *self)
 {

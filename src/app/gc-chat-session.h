@@ -114,6 +114,9 @@ GcChatSessionState  gc_chat_session_get_state      (GcChatSession       *self);
 guint               gc_chat_session_get_retry_seconds (GcChatSession    *self);
 /* Why we are WAITING or FAILED, in plain words; %NULL otherwise. */
 const char         *gc_chat_session_get_failure    (GcChatSession       *self);
+/* Whether the server shut down (close 1001 "server shutting down", §6.6)
+ * and we are not back in yet: the banner says "restarting". */
+gboolean            gc_chat_session_get_server_restarting (GcChatSession *self);
 /* Starts an attempt at once (WAITING, RECONNECTING, FAILED or
  * HOST_STOPPED): the
  * banner's Reconnect button, and the window on focus while WAITING. (The

@@ -11,6 +11,7 @@
 #include "gc-message-row.h"
 #include "gc-room-view.h"
 #include "gc-scroll-follower.h"
+#include "gc-session-text.h"
 
 
 struct _GcRoomView
@@ -345,6 +346,11 @@ update_banner (GcRoomView *self)
   switch (state)
     {
     case GC_CHAT_SESSION_STATE_WAITING:
+      if (gc_chat_session_get_server_restarting (self->session))
+        {
+          text = gc_session_text_restarting_banner (gc_chat_session_get_retry_seconds (self->session));
+          break;
+        }
       text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                            "Connection lost — reconnecting in %u s",
                                            "Connection lost — reconnecting in %u s",
@@ -352,7 +358,10 @@ update_banner (GcRoomView *self)
                               gc_chat_session_get_retry_seconds (self->session));
       break;
     case GC_CHAT_SESSION_STATE_RECONNECTING:
-      text = g_strdup (_("Connection lost — reconnecting…"));
+      if (gc_chat_session_get_server_restarting (self->session))
+        text = gc_session_text_restarting_banner (0);
+      else
+        text = g_strdup (_("Connection lost — reconnecting…"));
       break;
     case GC_CHAT_SESSION_STATE_FAILED:
     case GC_CHAT_SESSION_STATE_HOST_STOPPED:

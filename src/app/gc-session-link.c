@@ -37,6 +37,9 @@ struct _GcSessionLink
 
   GcChatSessionState        state;
   char                     *failure;
+  /* The last connection ended in the server's shutdown (1001, §6.6):
+   * until we are back in, waiting means "restarting", not "lost". */
+  gboolean                  server_restarting;
   char                     *name_suggestion;
 
   /* While WAITING, the network coming back means "try now". */
@@ -303,6 +306,7 @@ connection_lost (GcSessionLink *self,
                  const char    *close_reason)
 {
   drop_connection (self, 0);
+  self->server_restarting = FALSE;
 
   if (close_code == GC_WS_CLOSE_GOING_AWAY &&
       g_strcmp0 (close_reason, GC_PROTOCOL_CLOSE_REASON_HOST_STOPPED) == 0)
@@ -323,7 +327,8 @@ connection_lost (GcSessionLink *self,
     }
 
   self->attempt = 0;
-  set_failure (self, close_code == GC_WS_CLOSE_GOING_AWAY
+  self->server_restarting = close_code == GC_WS_CLOSE_GOING_AWAY;
+  set_failure (self, self->server_restarting
                      ? _("The server is restarting.") : _("Connection lost."));
   schedule_retry (self, 0);
 }
@@ -410,6 +415,7 @@ handle_text (GcSessionLink *self,
     return;
 
   self->attempt = 0;
+  self->server_restarting = FALSE;
   set_failure (self, NULL);
   set_state (self, GC_CHAT_SESSION_STATE_CONNECTED);
 }
@@ -847,6 +853,13 @@ gc_session_link_get_retry_seconds (GcSessionLink *self)
 {
   g_return_val_if_fail (GC_IS_SESSION_LINK (self), 0);
   return self->retry_seconds;
+}
+
+gboolean
+gc_session_link_get_server_restarting (GcSessionLink *self)
+{
+  g_return_val_if_fail (GC_IS_SESSION_LINK (self), FALSE);
+  return self->server_restarting;
 }
 
 const char *

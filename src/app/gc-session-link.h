@@ -74,6 +74,9 @@ void                gc_session_link_feed_text         (GcSessionLink  *self,
 GcChatSessionState  gc_session_link_get_state         (GcSessionLink  *self);
 guint               gc_session_link_get_retry_seconds (GcSessionLink  *self);
 const char         *gc_session_link_get_failure       (GcSessionLink  *self);
+/* Whether the link was lost to the server's shutdown (close 1001, not a
+ * host that stopped hosting) and is not back yet. */
+gboolean            gc_session_link_get_server_restarting (GcSessionLink *self);
 /* How many attempts to get back have failed in a row. */
 guint               gc_session_link_get_attempt       (GcSessionLink  *self);
 /* Whether the welcome of the current connection arrived. */

@@ -89,3 +89,15 @@ gc_session_text_refusal_error (const char  *server_url,
 
   return g_error_new (GC_PROTOCOL_ERROR, refusal->error, "%s", message);
 }
+
+char *
+gc_session_text_restarting_banner (guint retry_seconds)
+{
+  if (retry_seconds == 0)
+    return g_strdup (_("The server is restarting — reconnecting…"));
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "The server is restarting — reconnecting in %u s",
+                                       "The server is restarting — reconnecting in %u s",
+                                       retry_seconds),
+                          retry_seconds);
+}

@@ -31,4 +31,8 @@ GError *gc_session_text_refusal_error (const char    *server_url,
                                        char         **name_suggestion,
                                        guint64       *retry_after_ms);
 
+/* The room's banner while the server restarts (it closed with 1001,
+ * §6.6) and we wait @retry_seconds to try again (0: trying now). */
+char   *gc_session_text_restarting_banner (guint retry_seconds);
+
 G_END_DECLS
