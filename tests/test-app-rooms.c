@@ -401,6 +401,33 @@ test_invite_link_build (void)
       g_assert_cmpstr (server, ==, expected_server);
       g_assert_cmpstr (room, ==, cases[i].room);
     }
+
+  /* A link to a loopback server works only on this computer (issue 12:
+   * the toast says so). */
+  {
+    static const struct {
+      const char *server;
+      gboolean    local_only;
+    } hosts[] = {
+      { "ws://localhost:8081", TRUE },
+      { "ws://LocalHost.:8081", TRUE },
+      { "ws://chat.localhost:8081", TRUE },
+      { "ws://127.0.0.1:8081", TRUE },
+      { "ws://127.1.2.3:8081", TRUE },
+      { "wss://[::1]:8081/gochat", TRUE },
+      { "ws://192.0.2.7:8081", FALSE },
+      { "ws://[fd00::2]:8081", FALSE },
+      { "ws://localhost.example.org:8081", FALSE },
+      { "wss://chat.example.org", FALSE },
+      { "ws://128.0.0.1:8081", FALSE },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+      {
+        g_test_message ("%s", hosts[i].server);
+        g_assert_cmpint (gc_invite_link_is_local_only (hosts[i].server), ==, hosts[i].local_only);
+      }
+  }
 }
 
 static void
@@ -1036,6 +1063,12 @@ test_invite_in_app (void)
   g_assert_nonnull (invite);
   click (invite);
   g_assert_true (clipboard_has (gtk_widget_get_clipboard (GTK_WIDGET (window)), link));
+  /* The server is on 127.0.0.1: the toast does not promise that whoever
+   * opens the link joins. */
+  gc_test_wait (find_showing_text (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LABEL,
+                                   "Copied the invite link. It works only on this computer: "
+                                   "the server is on localhost") != NULL);
+  g_assert_null (find_showing_text (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LABEL, "whoever opens it"));
   /* A toast says so; the chat's transcript stays the chat's. */
   {
     GListModel *lines = gc_chat_session_get_messages (session);

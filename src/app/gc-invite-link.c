@@ -6,6 +6,8 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "gc-chat-session.h"
 #include "gc-invite-link.h"
 #include "gc-protocol.h"
@@ -184,4 +186,29 @@ gc_invite_link_build (const char *server_url,
   link = g_uri_build (G_URI_FLAGS_ENCODED, GC_INVITE_LINK_SCHEME, NULL, g_uri_get_host (uri), port,
                       link_path, tls ? "tls=1" : NULL, NULL);
   return g_uri_to_string (link);
+}
+
+gboolean
+gc_invite_link_is_local_only (const char *server_url)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  g_autofree char *host = NULL;
+
+  g_return_val_if_fail (server_url != NULL, FALSE);
+
+  uri = g_uri_parse (server_url, G_URI_FLAGS_ENCODED, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    return FALSE;
+
+  host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  /* A trailing dot names the same host. */
+  if (g_str_has_suffix (host, "."))
+    host[strlen (host) - 1] = '\0';
+  /* RFC 6761: localhost and every name under it are loopback. */
+  if (g_str_equal (host, "localhost") || g_str_has_suffix (host, ".localhost"))
+    return TRUE;
+
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
 }

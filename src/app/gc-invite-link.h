@@ -65,4 +65,15 @@ gboolean gc_invite_link_parse (const char  *link,
 char    *gc_invite_link_build (const char  *server_url,
                                const char  *room);
 
+/**
+ * gc_invite_link_is_local_only:
+ * @server_url: a ws:// or wss:// address
+ *
+ * Whether a link to @server_url works only on this computer: its host is
+ * loopback ("localhost" or a name under .localhost, 127.0.0.0/8, ::1).
+ *
+ * Returns: %TRUE if nobody on another computer can reach the server
+ */
+gboolean gc_invite_link_is_local_only (const char *server_url);
+
 G_END_DECLS

@@ -207,8 +207,14 @@ copy_invite_action (GSimpleAction *action,
   if (link == NULL)
     return;
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), link);
-  /* A toast, not a line in the room: it is about the app, not the chat. */
-  gc_window_add_toast (self, _("Copied the invite link: whoever opens it joins this room"));
+  /* A toast, not a line in the room: it is about the app, not the chat.
+   * A server on loopback (./tools/run's) is not our hosted one, whose
+   * LAN address is used above: say the link is no good elsewhere. */
+  if (gc_invite_link_is_local_only (server))
+    gc_window_add_toast (self, _("Copied the invite link. It works only on this computer: "
+                                 "the server is on localhost"));
+  else
+    gc_window_add_toast (self, _("Copied the invite link: whoever opens it joins this room"));
 }
 
 void
