@@ -9,14 +9,14 @@
 #include "gc-room-private.h"
 #include "gc-ws-frame.h"
 
-/* Join events wait this long for more to go with them. A join costs the
- * room one frame per member, and on loopback a send to a member is most
+/* Join events wait ROOM_PRESENCE_BATCH_MS (gc-room-private.h) for more to
+ * go with them. A join costs the room one frame per member, and on
+ * loopback a send to a member is most
  * of the server's CPU time for a join (about 25 sends per join with 5000
  * clients joining 100 rooms); batched, each member takes the joins of a
  * window in one writev. A person does not notice presence 0.1 s late,
  * and anything else the room sends flushes the batch first, so nobody
  * ever sees events out of order. */
-#define PRESENCE_BATCH_MS 250
 
 typedef struct {
   GcMember *joiner;   /* owned */
@@ -116,7 +116,7 @@ room_queue_join (GcRoom   *self,
 
   if (self->presence_source == NULL)
     {
-      self->presence_source = g_timeout_source_new (PRESENCE_BATCH_MS);
+      self->presence_source = g_timeout_source_new (ROOM_PRESENCE_BATCH_MS);
       g_source_set_static_name (self->presence_source, "[gochat] presence batch");
       g_source_set_callback (self->presence_source, on_presence_due, self, NULL);
       g_source_attach (self->presence_source,

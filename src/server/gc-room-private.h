@@ -107,6 +107,9 @@ void room_handle_text (GcRoom   *self,
                        GBytes   *payload);
 
 /* gc-room-presence.c */
+/* Join events wait this long for more to go with them (§4.4), on a single
+ * node and on a --redis one alike. */
+#define ROOM_PRESENCE_BATCH_MS 250
 void pending_join_free (gpointer data);
 void room_flush_presence (GcRoom *self);
 void room_queue_join (GcRoom   *self,
@@ -120,6 +123,8 @@ void room_send_welcome (GcRoom   *self,
                         guint64   since);
 
 /* gc-room-history.c */
+/* The bytes of message events a welcome's history holds at most (§6.1). */
+gsize gc_room_history_budget (const GcServerConfig *config);
 void room_history_push (GcRoom  *self,
                         guint64  id,
                         GBytes  *event);

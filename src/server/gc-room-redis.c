@@ -215,10 +215,12 @@ room_redis_handle_request (GcRoom    *self,
     }
 }
 
-/* Join events wait this long for more to go with them, as on a single
- * node (gc-room-presence.c, §4.4): each member then takes a window's
- * joins in one writev. Any other event of the room flushes them first. */
-#define REDIS_PRESENCE_BATCH_MS 250
+/* Join events wait ROOM_PRESENCE_BATCH_MS for more to go with them, as
+ * on a single node (gc-room-presence.c, §4.4): each member then takes a
+ * window's joins in one writev. Any other event of the room flushes them
+ * first. The send loop stays apart from room_flush_presence(): it filters
+ * by sequence (a joiner may attach before its own join comes through),
+ * not by the joiner's place in the batch. */
 
 typedef struct {
   guint64  seq;
@@ -389,7 +391,7 @@ room_redis_queue_join (GcRoom  *self,
 
   if (self->redis_presence_source == NULL)
     {
-      self->redis_presence_source = g_timeout_source_new (REDIS_PRESENCE_BATCH_MS);
+      self->redis_presence_source = g_timeout_source_new (ROOM_PRESENCE_BATCH_MS);
       g_source_set_static_name (self->redis_presence_source, "[gochat] redis presence batch");
       g_source_set_callback (self->redis_presence_source, on_redis_presence_due, self, NULL);
       g_source_attach (self->redis_presence_source, self->redis_context);

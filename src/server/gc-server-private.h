@@ -55,8 +55,6 @@ guint           gc_room_get_n_announced     (GcRoom          *self);
 guint           gc_room_get_n_waiting       (GcRoom          *self);
 /* The bytes of message events the room's history holds. */
 gsize           gc_room_get_history_bytes   (GcRoom          *self);
-/* The bytes of message events a welcome's history holds at most (§6.1). */
-gsize           gc_room_history_budget      (const GcServerConfig *config);
 /* The deepest the room's member walks (broadcasts) have nested, for tests:
  * dropping slow readers during a broadcast must not nest them. */
 guint           gc_room_get_max_walk_depth  (GcRoom          *self);
