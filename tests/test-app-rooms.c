@@ -824,8 +824,21 @@ test_hosting (void)
   answer (question, "Stay");
   g_assert_true (session_connected (window));
 
-  /* Leaving the last hosted room stops hosting: bob gets close 1001. */
+  /* Leaving the last hosted room stops hosting: the app asks the same
+   * (issue 12), staying changes nothing, and leaving gives bob close 1001. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  question = dialog_over (window, "Others are still in rooms you host");
+  g_assert_nonnull (question);
+  g_assert_nonnull (find_showing_text (question, GTK_ACCESSIBLE_ROLE_LABEL,
+                                       "your computer stops hosting and 1 person is disconnected"));
+  answer (question, "Stay");
+  gc_test_run_for_ms (100);
+  g_assert_true (session_connected (window));
+  g_assert_false (bob->closed);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  question = dialog_over (window, "Others are still in rooms you host");
+  g_assert_nonnull (question);
+  answer (question, "Leave Room");
   gc_test_wait (bob->closed);
   g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
   gc_test_wait (gc_application_get_host (app) == NULL);
@@ -879,9 +892,55 @@ test_hosting_from_dialog (void)
   bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "garden", "bob");
   gc_test_wait (find_member (gc_window_get_session (window), "bob") != NULL);
 
+  /* Leaving cuts bob off: asked first, as quitting is. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  answer (dialog_over (window, "Others are still in rooms you host"), "Leave Room");
   gc_test_wait (bob->closed);
   g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
+  gc_test_wait (gc_application_get_host (app) == NULL);
+
+  gc_test_client_free (bob);
+  destroy_window (window);
+}
+
+/* Leaving one of two hosted rooms cuts nobody off (the other keeps the
+ * server running): no question. Leaving the last one asks (issue 12). */
+static void
+test_leave_hosted (void)
+{
+  GcWindow *window = new_window ();
+  GcChatSession *first;
+  GcLocalHost *host;
+  GcTestClient *bob;
+
+  gc_window_host (window, 0, "alice", "first");
+  gc_test_wait (session_connected (window));
+  first = gc_window_get_session (window);
+  host = gc_application_get_host (app);
+  bob = gc_test_client_join_url (gc_local_host_get_lan_urls (host)[0], "first", "bob");
+  gc_test_wait (find_member (first, "bob") != NULL);
+
+  /* /join next to a hosted room hosts that one too. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.join-room", "s", "second");
+  gc_test_wait (gc_window_get_n_sessions (window) == 2 && session_connected (window));
+  g_assert_true (gc_local_host_has_session (host, gc_window_get_session (window)));
+
+  gc_window_show_session (window, first);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  g_assert_null (dialog_over (window, NULL));
+  gc_test_wait (gc_window_get_n_sessions (window) == 1);
+  gc_test_run_for_ms (100);
+  g_assert_false (bob->closed);
+
+  /* The last hosted room: bob would be cut off. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  answer (dialog_over (window, "Others are still in rooms you host"), "Stay");
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  answer (dialog_over (window, "Others are still in rooms you host"), "Leave Room");
+  gc_test_wait (bob->closed);
+  g_assert_cmpuint (bob->close_code, ==, GC_WS_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 0);
   gc_test_wait (gc_application_get_host (app) == NULL);
 
   gc_test_client_free (bob);
@@ -1816,6 +1875,7 @@ main (int   argc,
   g_test_add_func ("/rooms/lan-addresses", test_lan_addresses);
   g_test_add_func ("/rooms/hosting", test_hosting);
   g_test_add_func ("/rooms/hosting-from-dialog", test_hosting_from_dialog);
+  g_test_add_func ("/rooms/leave-hosted", test_leave_hosted);
   g_test_add_func ("/rooms/invite-in-app", test_invite_in_app);
   g_test_add_func ("/rooms/command-line", test_command_line_program);
   g_test_add_func ("/rooms/host-command-line", test_host_command_line);

@@ -66,7 +66,7 @@ leave_room_action (GSimpleAction *action,
   GcChatSession *session = gc_window_get_session (self);
 
   if (session != NULL)
-    gc_window_leave_session (self, session);
+    gc_window_confirm_leave (self, session);
 }
 
 /* A room's menu in the sidebar: leave that room, shown or not. The
@@ -87,7 +87,7 @@ leave_open_room_action (GSimpleAction *action,
       if (g_str_equal (gc_chat_session_get_server_url (session), server_url) &&
           g_str_equal (gc_chat_session_get_room (session), room))
         {
-          gc_window_leave_session (self, session);
+          gc_window_confirm_leave (self, session);
           return;
         }
     }

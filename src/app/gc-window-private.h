@@ -80,5 +80,9 @@ void          gc_window_add_toast           (GcWindow      *self,
 void          gc_window_ask_stop_hosting    (GcWindow      *self,
                                              gboolean       quitting,
                                              guint          others);
+/* Leaves @session, asking first if that stops hosting with others in
+ * hosted rooms (as quitting does). */
+void          gc_window_confirm_leave       (GcWindow      *self,
+                                             GcChatSession *session);
 
 G_END_DECLS
