@@ -96,7 +96,7 @@ gc_application_restore_rooms (GcApplication *self,
     {
       GcSavedRoom *room = g_ptr_array_index (saved, i);
 
-      gc_window_join (window, room->server_url, room->user_name, room->room_code);
+      gc_window_rejoin (window, room->server_url, room->user_name, room->room_code);
     }
   return saved->len > 0;
 }

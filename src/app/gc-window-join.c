@@ -117,6 +117,7 @@ direct_join_cb (GObject      *source,
   gboolean joined = gc_chat_session_join_finish (session, result, &error);
   GcLocalHost *host = app_host (self);
   gboolean hosted = host != NULL && gc_local_host_has_session (host, session);
+  gboolean restored;
 
   /* Hold it: removing it from the array may drop the last reference. */
   g_object_ref (session);
@@ -130,23 +131,47 @@ direct_join_cb (GObject      *source,
     }
 
   update_empty_label (self);
-  if (joined)
+  restored = g_ptr_array_remove (self->restoring, session);
+  if (joined && restored)
+    gc_window_add_restored_session (self, session);
+  else if (joined)
     gc_window_add_session (self, session);
   else
     show_join_failure (self, session, hosted, error);
+  /* Every restored room is back (or will not be): joins from now on are
+   * the person's. */
+  if (self->restoring->len == 0)
+    g_clear_pointer (&self->shown_at_close, g_free);
   g_object_unref (session);
+}
+
+static void
+start_join (GcWindow      *self,
+            GcChatSession *session,
+            gboolean       restored)
+{
+  if (gc_window_show_existing_room (self, session))
+    return;
+
+  g_ptr_array_add (self->joining, g_object_ref (session));
+  if (restored)
+    {
+      if (self->restoring->len == 0)
+        {
+          g_free (self->shown_at_close);
+          self->shown_at_close = gc_window_dup_shown_at_close (self);
+        }
+      g_ptr_array_add (self->restoring, g_object_ref (session));
+    }
+  update_empty_label (self);
+  gc_chat_session_join_async (session, direct_join_cb, g_object_ref (self));
 }
 
 void
 gc_window_start_join (GcWindow      *self,
                       GcChatSession *session)
 {
-  if (gc_window_show_existing_room (self, session))
-    return;
-
-  g_ptr_array_add (self->joining, g_object_ref (session));
-  update_empty_label (self);
-  gc_chat_session_join_async (session, direct_join_cb, g_object_ref (self));
+  start_join (self, session, FALSE);
 }
 
 /* The name to join with: @name, else the remembered one, else the
@@ -164,11 +189,12 @@ choose_name (GcWindow   *self,
   return gc_join_dialog_default_name ();
 }
 
-void
-gc_window_join (GcWindow   *self,
-                const char *server,
-                const char *name,
-                const char *room)
+static void
+join (GcWindow   *self,
+      const char *server,
+      const char *name,
+      const char *room,
+      gboolean    restored)
 {
   g_autofree char *stored_server = g_settings_get_string (self->settings, "server");
   g_autofree char *chosen_name = choose_name (self, name);
@@ -176,8 +202,6 @@ gc_window_join (GcWindow   *self,
   g_autofree char *user_name = NULL;
   g_autofree char *room_code = NULL;
   g_autoptr(GcChatSession) session = NULL;
-
-  g_return_if_fail (GC_IS_WINDOW (self));
 
   if (server == NULL || *server == '\0')
     server = stored_server;
@@ -195,7 +219,29 @@ gc_window_join (GcWindow   *self,
     }
 
   session = gc_chat_session_new (url, user_name, room_code);
-  gc_window_start_join (self, session);
+  start_join (self, session, restored);
+}
+
+void
+gc_window_join (GcWindow   *self,
+                const char *server,
+                const char *name,
+                const char *room)
+{
+  g_return_if_fail (GC_IS_WINDOW (self));
+
+  join (self, server, name, room, FALSE);
+}
+
+void
+gc_window_rejoin (GcWindow   *self,
+                  const char *server,
+                  const char *name,
+                  const char *room)
+{
+  g_return_if_fail (GC_IS_WINDOW (self));
+
+  join (self, server, name, room, TRUE);
 }
 
 void

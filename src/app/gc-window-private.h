@@ -20,6 +20,12 @@ struct _GcWindow
 
   GSettings            *settings;
   GPtrArray            *joining;       /* GcChatSession, joins without the dialog */
+  /* Restoring the last run's rooms: those of @joining that are, and the
+   * room that was on screen at the last close (the `shown-room` setting,
+   * as room_key() has it), which takes the screen once it is back;
+   * %NULL when there was none or every restored room is back. */
+  GPtrArray            *restoring;     /* GcChatSession */
+  char                 *shown_at_close;
   GcJoinDialog         *join_dialog;
   GtkWindow            *stop_hosting_dialog;
   GtkWindow            *invite_dialog;
@@ -70,6 +76,14 @@ GcRoomView   *gc_window_find_view           (GcWindow      *self,
 /* Shows @view (%NULL: none) without touching the sidebar's selection. */
 void          gc_window_show_view           (GcWindow      *self,
                                              GcRoomView    *view);
+/* A room of the last run is back (gc_window_rejoin()): added as
+ * gc_window_add_session() does, it takes the screen unless the room shown
+ * at the last close is back already and on screen. */
+void          gc_window_add_restored_session (GcWindow      *self,
+                                              GcChatSession *session);
+/* The `shown-room` setting as a room key, or %NULL (transfer full). */
+char         *gc_window_dup_shown_at_close  (GcWindow      *self);
+
 /* gc-window-sidebar.c: the room list's model, rows and keys. */
 void          gc_window_init_sidebar        (GcWindow      *self);
 void          gc_window_show_rooms          (GcWindow      *self);

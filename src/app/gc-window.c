@@ -215,6 +215,33 @@ withdraw_seen_notification (GcWindow   *self,
     withdraw_notification (self, gc_room_view_get_session (view));
 }
 
+/* What comes back on screen at the next start. While the room shown at
+ * the last close is not back yet, what shows meanwhile is not it. */
+static void
+remember_shown_room (GcWindow      *self,
+                     GcChatSession *session)
+{
+  g_autofree char *key = room_key (session);
+
+  if (self->shown_at_close != NULL && !g_str_equal (key, self->shown_at_close))
+    return;
+  g_settings_set (self->settings, "shown-room", "(ss)",
+                  gc_chat_session_get_server_url (session), gc_chat_session_get_room (session));
+}
+
+char *
+gc_window_dup_shown_at_close (GcWindow *self)
+{
+  const char *server_url = NULL;
+  const char *room_code = NULL;
+  g_autoptr(GVariant) shown = g_settings_get_value (self->settings, "shown-room");
+
+  g_variant_get (shown, "(&s&s)", &server_url, &room_code);
+  if (*server_url == '\0' || *room_code == '\0')
+    return NULL;
+  return g_strdup_printf ("%s/%s", server_url, room_code);
+}
+
 void
 gc_window_show_view (GcWindow   *self,
                      GcRoomView *view)
@@ -242,6 +269,7 @@ gc_window_show_view (GcWindow   *self,
       gtk_stack_set_visible_child (self->stack, GTK_WIDGET (view));
       gc_room_view_set_active (view, TRUE);
       withdraw_seen_notification (self, view);
+      remember_shown_room (self, gc_room_view_get_session (view));
     }
 
   update_titles (self);
@@ -387,18 +415,17 @@ remember_session (GcWindow      *self,
   g_settings_set_string (self->settings, "last-room", gc_chat_session_get_room (session));
 }
 
-void
-gc_window_add_session (GcWindow      *self,
-                       GcChatSession *session)
+/* Adds @session's room; @show: it takes the screen. */
+static void
+add_session (GcWindow      *self,
+             GcChatSession *session,
+             gboolean       show)
 {
   g_autofree char *key = NULL;
   GcLocalHost *host;
   GcChatSession *existing;
   GtkWidget *view;
   gboolean hosted;
-
-  g_return_if_fail (GC_IS_WINDOW (self));
-  g_return_if_fail (GC_IS_CHAT_SESSION (session));
 
   key = room_key (session);
   existing = room_for_key (self, key);
@@ -429,7 +456,37 @@ gc_window_add_session (GcWindow      *self,
   window_rooms (self);
   gc_open_rooms_add (self->open_rooms, session, !hosted);
 
-  select_room (self, session);
+  if (show)
+    select_room (self, session);
+}
+
+void
+gc_window_add_session (GcWindow      *self,
+                       GcChatSession *session)
+{
+  g_return_if_fail (GC_IS_WINDOW (self));
+  g_return_if_fail (GC_IS_CHAT_SESSION (session));
+
+  add_session (self, session, TRUE);
+}
+
+void
+gc_window_add_restored_session (GcWindow      *self,
+                                GcChatSession *session)
+{
+  GcChatSession *shown;
+  g_autofree char *shown_key = NULL;
+
+  g_return_if_fail (GC_IS_WINDOW (self));
+  g_return_if_fail (GC_IS_CHAT_SESSION (session));
+
+  shown = gc_window_get_session (self);
+  if (shown != NULL)
+    shown_key = room_key (shown);
+  /* Otherwise the last room back shows, as any room joined does. */
+  add_session (self, session,
+               self->shown_at_close == NULL || shown_key == NULL ||
+               !g_str_equal (shown_key, self->shown_at_close));
 }
 
 void
@@ -570,6 +627,8 @@ leave_everything (GcWindow *self)
   for (guint i = 0; i < self->joining->len; i++)
     gc_chat_session_leave (g_ptr_array_index (self->joining, i));
   g_ptr_array_set_size (self->joining, 0);
+  g_ptr_array_set_size (self->restoring, 0);
+  g_clear_pointer (&self->shown_at_close, g_free);
 
   for (GList *l = sessions; l != NULL; l = l->next)
     {
@@ -677,6 +736,8 @@ gc_window_finalize (GObject *object)
   GcWindow *self = GC_WINDOW (object);
 
   g_clear_pointer (&self->joining, g_ptr_array_unref);
+  g_clear_pointer (&self->restoring, g_ptr_array_unref);
+  g_clear_pointer (&self->shown_at_close, g_free);
   g_clear_object (&self->selection);
   g_clear_object (&self->rooms);
   g_clear_pointer (&self->views, g_hash_table_unref);
@@ -725,6 +786,7 @@ gc_window_init (GcWindow *self)
   gc_window_init_sidebar (self);
 
   self->joining = g_ptr_array_new_with_free_func (g_object_unref);
+  self->restoring = g_ptr_array_new_with_free_func (g_object_unref);
   self->settings = g_settings_new (GC_APPLICATION_ID);
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),

@@ -43,6 +43,14 @@ void           gc_window_join             (GcWindow       *self,
                                            const char     *name,
                                            const char     *room);
 
+/* Joins a room that was open at the last run, as gc_window_join() does;
+ * of the rooms rejoined, the one on screen at the last close (the
+ * `shown-room` setting) is shown once it is back. */
+void           gc_window_rejoin           (GcWindow       *self,
+                                           const char     *server,
+                                           const char     *name,
+                                           const char     *room);
+
 /* Hosts @room (%NULL: the last room, else a random code) on this
  * computer, starting the host at @port if it does not run yet, and joins
  * it; a failure opens the join dialog with the reason. */
