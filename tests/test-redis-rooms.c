@@ -1231,6 +1231,55 @@ static const PairOptions flood_lost = { .history = 10, .n_nodes = 2,
                                         .redis_args = tiny_pubsub_limit };
 static const PairOptions one_node = { .history = 100, .n_nodes = 1 };
 
+/* The room's last member leaves (the room is gone from Redis) while the
+ * node keeps it open, and a new member joins at once: the new room's
+ * sequence starts afresh (from Redis's clock), and the node follows it
+ * rather than taking it for a gap it cannot repair (which closed the
+ * room's connections with 1011). */
+static void
+test_recreated_while_open (Pair          *p,
+                           gconstpointer  data)
+{
+  Node *a = &p->a;
+  Answers joins, leaves, said;
+  guint64 first_seq;
+
+  if (gc_test_redis_skip (p->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&leaves);
+  answers_init (&said);
+
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  first_seq = joins.last_seq;
+  gc_redis_rooms_leave (a->rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
+  gc_test_wait (leaves.answers == 1);
+  g_assert_cmpuint (leaves.ok, ==, 1);
+  {
+    g_autofree char *exists = gc_test_redis_run (p->redis, "EXISTS", "gc:{r}:seq", NULL);
+
+    g_assert_cmpstr (exists, ==, "0");
+  }
+
+  joins.last_seq = 0;
+  join (a, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  g_assert_cmpuint (joins.ok, ==, 2);
+  g_assert_cmpuint (joins.last_seq, >, first_seq + 1);
+  say (a, "bob", "after", &said);
+  gc_test_wait (said.answers == 1 && a->messages == 1);
+  g_assert_cmpuint (said.ok, ==, 1);
+  g_assert_cmpuint (a->lost, ==, 0);
+  g_assert_cmpuint (g_array_index (a->seqs, guint64, a->seqs->len - 1), ==, said.last_seq);
+
+  gc_redis_rooms_close (a->rooms, "r");
+  answers_clear (&joins);
+  answers_clear (&leaves);
+  answers_clear (&said);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1253,6 +1302,7 @@ main (int   argc,
   add_pair_test ("/redis/rooms/drain", NULL, test_drain);
   add_pair_test ("/redis/rooms/dispose", &one_node, test_dispose);
   add_pair_test ("/redis/rooms/close-in-event", NULL, test_close_in_event);
+  add_pair_test ("/redis/rooms/recreated-while-open", &one_node, test_recreated_while_open);
 
   return g_test_run ();
 }

@@ -837,6 +837,12 @@ gc_server_dispose (GObject *object)
   self->shutting_down = TRUE;
 
   server_drop_rooms (self);
+#ifdef HAVE_REDIS
+  /* The rooms object may outlive the server (its owner holds it): no
+   * more events into a disposed server. */
+  if (self->redis != NULL)
+    gc_redis_rooms_set_event_func (self->redis, NULL, NULL);
+#endif
   server_abort_connections (self);
   server_stop_listening (self);
   if (self->soup != NULL)

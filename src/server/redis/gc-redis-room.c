@@ -372,6 +372,32 @@ gc_redis_rooms_close (GcRedisRooms *self,
 }
 
 void
+redis_room_unsync (Room    *room,
+                   guint64  seq)
+{
+  GQueue later = G_QUEUE_INIT;
+  GcRedisRoomEvent *event;
+
+  room->emptied = TRUE;
+  room->synced = FALSE;
+  room->last_seq = 0;
+  /* A repair in flight was for the old sequence: its answer is ignored. */
+  room->sync_generation++;
+  room->repairing = FALSE;
+  room->repair_again = FALSE;
+  /* What the buffer holds up to @seq is the old room's; a new one's
+   * events (from another node) wait for the next join's sync. */
+  while ((event = g_queue_pop_head (&room->buffer)) != NULL)
+    {
+      if (event->seq <= seq)
+        gc_redis_room_event_free (event);
+      else
+        g_queue_push_tail (&later, event);
+    }
+  room->buffer = later;
+}
+
+void
 gc_redis_rooms_unsync (GcRedisRooms *self,
                        const char   *code)
 {
@@ -380,18 +406,10 @@ gc_redis_rooms_unsync (GcRedisRooms *self,
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
   g_return_if_fail (code != NULL);
 
+  /* Whatever it buffered came before the next join this node sends. */
   room = g_hash_table_lookup (self->rooms, code);
-  if (room == NULL)
-    return;
-  room->emptied = TRUE;
-  if (!room->synced)
-    return;
-  room->synced = FALSE;
-  /* A repair in flight was for the old sequence: its answer is ignored. */
-  room->sync_generation++;
-  room->repairing = FALSE;
-  room->repair_again = FALSE;
-  g_queue_clear_full (&room->buffer, (GDestroyNotify) gc_redis_room_event_free);
+  if (room != NULL)
+    redis_room_unsync (room, G_MAXUINT64);
 }
 
 /* --- operations ---------------------------------------------------------- */

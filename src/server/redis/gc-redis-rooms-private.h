@@ -98,7 +98,7 @@ struct _Room {
   gboolean repairing;
   gboolean repair_again;    /* subscribed again during a repair */
   guint sync_generation;    /* a repair answers only the sync it began in */
-  gboolean emptied;         /* unsynced by gc_redis_rooms_unsync() */
+  gboolean emptied;         /* unsynced by redis_room_unsync() */
   guint64 last_seq;
   GQueue buffer;            /* of GcRedisRoomEvent, waiting */
   GQueue waiting_ops;       /* of Op, waiting for the subscription */
@@ -136,6 +136,12 @@ Room *redis_room_get   (GcRedisRooms *self,
 void  redis_room_free  (gpointer      data);
 void  redis_room_sync  (Room         *room,
                         guint64       seq);
+/* The room's sequence no longer holds (its last local member is gone, or
+ * its last member anywhere left through this node and Redis deleted it):
+ * buffered events up to @seq are dropped, and only a join's or resume's
+ * answer syncs it again. */
+void  redis_room_unsync (Room        *room,
+                         guint64      seq);
 void  redis_rooms_on_message    (const char    *channel,
                                  const char    *payload,
                                  gsize          length,

@@ -157,10 +157,12 @@
   "node_remove(KEYS[6], m[3], ARGV[6])\n" \
   "local rec = enc(num(seq), ts, 'leave', ARGV[3], m[2], ARGV[2], ARGV[4])\n" \
   "if redis.call('HLEN', KEYS[2]) == 0 then\n" \
-  /* The last member: the room is gone everywhere. */ \
+  /* The last member: the room is gone everywhere, and a room of that \
+   * code created later has a new sequence ('deleted' says so). */ \
   "  redis.call('PUBLISH', ARGV[1], #rec .. ':' .. rec)\n" \
   "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])\n" \
   "  redis.call('ZREM', 'gc:expiring', ARGV[6])\n" \
+  "  return {'ok', num(seq), ts, 'deleted'}\n" \
   "else\n" \
   "  emit_event(ARGV[1], ARGV[5], rec, seq)\n" \
   "end\n" \

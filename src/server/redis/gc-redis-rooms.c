@@ -157,15 +157,22 @@ on_op_reply (const redisReply *reply,
   /* Sync before the caller hears of it: for a join, the events after
    * its seq are then delivered in order right after. The caller's
    * callback runs first, so it can register its member before them.
-   * After gc_redis_rooms_unsync() only a join's or resume's answer
-   * syncs: another (the last leave's) may carry the sequence of a room
-   * Redis has deleted since. */
+   * The last leave's answer unsyncs it instead (Redis deleted the room,
+   * a later one has a new sequence); after an unsync only a join's or
+   * resume's answer syncs: another (a leave's answered after the room
+   * was emptied here) may carry the sequence of a room Redis deleted
+   * since. */
   if (op->func != NULL)
     op->func (&result, NULL, op->user_data);
   /* Looked up after: the callback may have closed it. */
   room = g_hash_table_lookup (self->rooms, op->code);
-  if (room != NULL && room->opened > 0 &&
-      (!room->emptied || op->type == OP_JOIN || op->type == OP_RESUME))
+  if (room == NULL || room->opened == 0)
+    ;
+  else if (op->type == OP_LEAVE && result.status == GC_REDIS_ROOM_OK && reply->elements >= 4 &&
+           reply->element[3]->type == REDIS_REPLY_STRING &&
+           strcmp (reply->element[3]->str, "deleted") == 0)
+    redis_room_unsync (room, seq);
+  else if (!room->emptied || op->type == OP_JOIN || op->type == OP_RESUME)
     redis_room_sync (room, seq);
 
   g_clear_pointer (&result.members, g_ptr_array_unref);
