@@ -40,7 +40,6 @@ stop_hosting_response_cb (AdwMessageDialog *dialog,
 {
   gboolean quitting = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "gc-quitting"));
   GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
-
   GcChatSession *leaving = g_object_get_data (G_OBJECT (dialog), "gc-leaving");
 
   /* AdwMessageDialog closes itself after the response. */
