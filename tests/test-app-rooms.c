@@ -912,6 +912,7 @@ test_leave_hosted (void)
   GcChatSession *first;
   GcLocalHost *host;
   GcTestClient *bob;
+  GtkWidget *question;
 
   gc_window_host (window, 0, "alice", "first");
   gc_test_wait (session_connected (window));
@@ -933,6 +934,18 @@ test_leave_hosted (void)
   g_assert_false (bob->closed);
 
   /* The last hosted room: bob would be cut off. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
+  question = dialog_over (window, "Others are still in rooms you host");
+  g_assert_nonnull (gc_test_a11y_find_showing (question, GTK_ACCESSIBLE_ROLE_BUTTON, "Leave Room"));
+  /* Quitting meanwhile asks about quitting, not about leaving the room. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  question = dialog_over (window, "Others are still in rooms you host");
+  g_assert_nonnull (gc_test_a11y_find_showing (question, GTK_ACCESSIBLE_ROLE_BUTTON, "Quit"));
+  g_assert_null (gc_test_a11y_find_showing (question, GTK_ACCESSIBLE_ROLE_BUTTON, "Leave Room"));
+  answer (question, "Stay");
+  g_assert_null (dialog_over (window, NULL));
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 1);
+  /* And leaving asks again, for the room. */
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
   answer (dialog_over (window, "Others are still in rooms you host"), "Stay");
   g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 1);

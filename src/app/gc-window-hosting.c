@@ -73,8 +73,20 @@ ask_stop_hosting (GcWindow      *self,
 
   if (self->stop_hosting_dialog != NULL)
     {
-      gtk_window_present (self->stop_hosting_dialog);
-      return;
+      GObject *open = G_OBJECT (self->stop_hosting_dialog);
+
+      /* The same question again: show it. Another (Ctrl+Q while "leave
+       * this room?" is open, or another room): its answer would do the
+       * wrong thing, so it gives way to this one. */
+      if (GPOINTER_TO_INT (g_object_get_data (open, "gc-quitting")) == quitting &&
+          g_object_get_data (open, "gc-leaving") == (gpointer) leaving)
+        {
+          gtk_window_present (self->stop_hosting_dialog);
+          return;
+        }
+      g_signal_handlers_disconnect_by_data (self->stop_hosting_dialog, self);
+      gtk_window_destroy (self->stop_hosting_dialog);
+      self->stop_hosting_dialog = NULL;
     }
 
   if (leaving != NULL)
