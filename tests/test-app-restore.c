@@ -357,7 +357,8 @@ joined_session (const char *server_url,
 
 /* Restored rooms come back in any order: the room shown at the last
  * close keeps the screen once it is back, whatever comes after it; when
- * it does not come back, the last room back shows, as before. (The order
+ * it does not come back, the last room back shows, as before; a room the
+ * person picks meanwhile keeps the screen. (The order
  * is the test's here: the window's restore path, fed by hand.) */
 static void
 test_restore_shown_any_order (void)
@@ -400,6 +401,28 @@ test_restore_shown_any_order (void)
       gc_window_add_restored_session (window, session);
       g_assert_true (title_is (window, title));
     }
+  destroy_window (window);
+
+  /* The person picks a room before it is back: their choice stands. */
+  window = new_window ();
+  window->shown_at_close = g_strdup_printf ("%s/%s", server_url, "alpha");
+  for (guint i = 1; i < G_N_ELEMENTS (back_order); i++)
+    {
+      g_autoptr(GcChatSession) session = joined_session (server_url, back_order[i]);
+
+      gc_window_add_restored_session (window, session);
+    }
+  g_assert_true (title_is (window, "#mid"));
+  g_assert_true (gtk_widget_activate_action (sidebar (window), "list.activate-item", "u", 0));
+  g_assert_true (title_is (window, "#zeta"));
+  {
+    g_autoptr(GcChatSession) session = joined_session (server_url, "alpha");
+
+    gc_window_add_restored_session (window, session);
+  }
+  g_assert_true (title_is (window, "#zeta"));
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 3);
+  assert_shown_setting (server_url, "zeta");
   destroy_window (window);
 
   g_settings_reset (settings, "shown-room");

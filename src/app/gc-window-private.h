@@ -26,6 +26,9 @@ struct _GcWindow
    * %NULL when there was none or every restored room is back. */
   GPtrArray            *restoring;     /* GcChatSession */
   char                 *shown_at_close;
+  /* A restored room is being shown by the restore, not by the person
+   * (whose own choice of room, while restoring, replaces @shown_at_close). */
+  gboolean              showing_restored;
   GcJoinDialog         *join_dialog;
   GtkWindow            *stop_hosting_dialog;
   GtkWindow            *invite_dialog;

@@ -269,6 +269,14 @@ gc_window_show_view (GcWindow   *self,
       gtk_stack_set_visible_child (self->stack, GTK_WIDGET (view));
       gc_room_view_set_active (view, TRUE);
       withdraw_seen_notification (self, view);
+      /* The person chose a room (or joined one) while the last run's
+       * rooms come back: that choice stands, as if it had been shown at
+       * the close. */
+      if (!self->showing_restored && (self->restoring->len > 0 || self->shown_at_close != NULL))
+        {
+          g_free (self->shown_at_close);
+          self->shown_at_close = room_key (gc_room_view_get_session (view));
+        }
       remember_shown_room (self, gc_room_view_get_session (view));
     }
 
@@ -484,9 +492,11 @@ gc_window_add_restored_session (GcWindow      *self,
   if (shown != NULL)
     shown_key = room_key (shown);
   /* Otherwise the last room back shows, as any room joined does. */
+  self->showing_restored = TRUE;
   add_session (self, session,
                self->shown_at_close == NULL || shown_key == NULL ||
                !g_str_equal (shown_key, self->shown_at_close));
+  self->showing_restored = FALSE;
 }
 
 void
