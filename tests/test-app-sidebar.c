@@ -10,6 +10,8 @@
 
 #include "test-app-util.h"
 
+#include "gc-room-row.h"
+
 static GtkWidget *
 rooms_list (GcWindow *window)
 {
@@ -152,6 +154,23 @@ test_sidebar (void)
   gc_test_wait (gc_window_get_n_sessions (window) == 1);
   g_assert_true (shows_room (window, "one"));
   g_assert_null (gc_test_a11y_find (rooms_list (window), GTK_ACCESSIBLE_ROLE_GROUP, two_name));
+
+  /* Unbound, as the list does before it reuses an item for another room,
+   * neither the row nor its list item is announced as the room any more;
+   * bound again, both are. */
+  {
+    GtkWidget *one_row = gc_test_a11y_get (rooms_list (window), GTK_ACCESSIBLE_ROLE_GROUP, one_name);
+    GtkWidget *item = gtk_widget_get_parent (one_row);
+    GcRoomView *view = gc_room_row_get_view (GC_ROOM_ROW (one_row));
+
+    g_assert_true (gc_test_a11y_has_name (item, one_name));
+    gc_room_row_set_view (GC_ROOM_ROW (one_row), NULL);
+    g_assert_false (gc_test_a11y_has_name (one_row, one_name));
+    g_assert_false (gc_test_a11y_has_name (item, one_name));
+    gc_room_row_set_view (GC_ROOM_ROW (one_row), view);
+    g_assert_true (gc_test_a11y_has_name (one_row, one_name));
+    g_assert_true (gc_test_a11y_has_name (item, one_name));
+  }
 
   destroy_window (window);
   gc_test_server_free (ts);

@@ -321,7 +321,17 @@ gc_room_row_set_view (GcRoomRow  *self,
     return;
 
   disconnect_view (self);
-  if (view != NULL)
+  if (view == NULL)
+    {
+      /* Unbound: the list item may be reused for another room, and must
+       * not be announced as this one meanwhile. */
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self), NULL);
+      if (gtk_widget_get_parent (GTK_WIDGET (self)) != NULL)
+        gtk_accessible_reset_property (GTK_ACCESSIBLE (gtk_widget_get_parent (GTK_WIDGET (self))),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL);
+    }
+  else
     {
       self->view = g_object_ref (view);
       session = gc_room_view_get_session (view);
