@@ -960,39 +960,50 @@ test_leave_hosted (void)
   destroy_window (window);
 }
 
-/* A refused name gets the protocol's own reason, code point and all, the
- * same words /nick gives (issue 12): not a catch-all about control
- * characters for a look-alike letter or an invisible one. */
+/* A refused name gets the protocol's own reason, code point and all, in
+ * the same (translatable) words as /nick (issue 12): not a catch-all
+ * about control characters for a look-alike letter or an invisible one. */
 static void
 test_join_dialog_name_reason (void)
 {
   static const struct {
     const char *name;
+    GcProtocolNameProblem problem;
     const char *reason;
   } cases[] = {
-    { "v\xd1\x96" "ctim", "different scripts (U+0456)" },       /* Cyrillic і */
-    { "vic\xe2\x80\x8btim", "invisible formatting characters (U+200B)" },
-    { "\xe2\x80\xaevictim", "invisible formatting characters (U+202E)" },
-    { "vic\ttim", "control characters (U+0009)" },
+    { "v\xd1\x96" "ctim", GC_PROTOCOL_NAME_MIXED_SCRIPTS,                 /* Cyrillic і */
+      "A name cannot mix letters of different scripts (U+0456)." },
+    { "vic\xe2\x80\x8btim", GC_PROTOCOL_NAME_INVISIBLE,
+      "A name cannot contain invisible formatting characters (U+200B)." },
+    { "\xe2\x80\xaevictim", GC_PROTOCOL_NAME_INVISIBLE,
+      "A name cannot contain invisible formatting characters (U+202E)." },
+    { "vic\ttim", GC_PROTOCOL_NAME_CONTROL, "A name cannot contain control characters (U+0009)." },
+    { "abcdefghijklmnopqrstuvwxyz1234567", GC_PROTOCOL_NAME_TOO_LONG, "A name has at most 32 characters." },
+    { "   ", GC_PROTOCOL_NAME_EMPTY, "Enter the name others will see." },
   };
   GcWindow *window = new_window ();
   GcJoinDialog *dialog = gc_window_show_join_dialog (window);
   GtkWidget *join = dialog_button (dialog, "Join");
   GtkWidget *hint = dialog_hint (dialog, "Name");
+  g_autoptr(GcChatSession) session = gc_chat_session_new ("ws://127.0.0.1:1", "alice", "room");
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autofree char *expected = NULL;
+      GcProtocolNameProblem problem;
 
-      g_assert_null (gc_protocol_normalize_user_name (cases[i].name, &error));
-      g_assert_nonnull (strstr (error->message, cases[i].reason));
-      expected = g_strdup_printf ("This name cannot be used: %s.", error->message);
+      g_assert_null (gc_protocol_check_user_name (cases[i].name, &problem, NULL));
+      g_assert_cmpint (problem, ==, cases[i].problem);
 
       fill_dialog (dialog, "ws://127.0.0.1:1", cases[i].name, "room");
       g_assert_false (gtk_widget_get_sensitive (join));
       g_assert_true (gtk_widget_get_visible (hint));
-      g_assert_cmpstr (widget_text (hint), ==, expected);
+      g_assert_cmpstr (widget_text (hint), ==, cases[i].reason);
+
+      /* /nick says the same. */
+      g_assert_false (gc_chat_session_rename (session, cases[i].name, &error));
+      g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME);
+      g_assert_cmpstr (error->message, ==, cases[i].reason);
     }
 
   /* A good name clears the reason. */

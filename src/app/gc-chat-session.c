@@ -802,13 +802,21 @@ gc_chat_session_rename (GcChatSession  *self,
 {
   g_autofree char *normalized = NULL;
   g_autofree char *json = NULL;
+  GcProtocolNameProblem problem;
+  gunichar character;
 
   g_return_val_if_fail (GC_IS_CHAT_SESSION (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  normalized = gc_protocol_normalize_user_name (name, error);
+  normalized = gc_protocol_check_user_name (name, &problem, &character);
   if (normalized == NULL)
-    return FALSE;
+    {
+      /* In the words the join dialog uses, translated. */
+      g_autofree char *reason = gc_session_text_name_problem (problem, character);
+
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME, reason);
+      return FALSE;
+    }
 
   if (self->state != GC_CHAT_SESSION_STATE_CONNECTED)
     {

@@ -12,6 +12,7 @@
 #include "gc-window.h"
 #include "gc-local-host.h"
 #include "gc-room-code.h"
+#include "gc-session-text.h"
 
 #define DEFAULT_SERVER "ws://localhost:8081"
 
@@ -103,23 +104,15 @@ static char *
 check_name (const char  *text,
             char       **hint)
 {
-  g_autoptr(GError) error = NULL;
-  char *name = gc_protocol_normalize_user_name (text, &error);
-  g_autofree char *trimmed = NULL;
+  GcProtocolNameProblem problem;
+  gunichar character;
+  char *name = gc_protocol_check_user_name (text, &problem, &character);
 
-  if (name != NULL)
-    return name;
-
-  trimmed = g_strstrip (g_strdup (text));
-  if (*trimmed == '\0')
-    *hint = g_strdup (_("Enter the name others will see."));
-  else if (g_utf8_strlen (trimmed, -1) > GC_PROTOCOL_MAX_USER_NAME_LENGTH)
-    *hint = g_strdup_printf (_("A name has at most %d characters."), GC_PROTOCOL_MAX_USER_NAME_LENGTH);
-  else
-    /* The protocol module's own reason (control, invisible or mixed-script
-     * characters, with the code point), as /nick gives it. */
-    *hint = g_strdup_printf (_("This name cannot be used: %s."), error->message);
-  return NULL;
+  /* The protocol module's own reason (control, invisible or mixed-script
+   * characters, with the code point), in words /nick uses too. */
+  if (name == NULL)
+    *hint = gc_session_text_name_problem (problem, character);
+  return name;
 }
 
 static char *

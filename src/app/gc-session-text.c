@@ -101,3 +101,28 @@ gc_session_text_restarting_banner (guint retry_seconds)
                                        retry_seconds),
                           retry_seconds);
 }
+
+char *
+gc_session_text_name_problem (GcProtocolNameProblem problem,
+                              gunichar              character)
+{
+  switch (problem)
+    {
+    case GC_PROTOCOL_NAME_NOT_UTF8:
+      return g_strdup (_("A name must be valid UTF-8 text."));
+    case GC_PROTOCOL_NAME_CONTROL:
+      return g_strdup_printf (_("A name cannot contain control characters (U+%04X)."), character);
+    case GC_PROTOCOL_NAME_INVISIBLE:
+      return g_strdup_printf (_("A name cannot contain invisible formatting characters (U+%04X)."),
+                              character);
+    case GC_PROTOCOL_NAME_MIXED_SCRIPTS:
+      return g_strdup_printf (_("A name cannot mix letters of different scripts (U+%04X)."), character);
+    case GC_PROTOCOL_NAME_TOO_LONG:
+      return g_strdup_printf (_("A name has at most %d characters."), GC_PROTOCOL_MAX_USER_NAME_LENGTH);
+    case GC_PROTOCOL_NAME_MISSING:
+    case GC_PROTOCOL_NAME_EMPTY:
+    case GC_PROTOCOL_NAME_OK:
+    default:
+      return g_strdup (_("Enter the name others will see."));
+    }
+}

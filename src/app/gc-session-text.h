@@ -31,6 +31,12 @@ GError *gc_session_text_refusal_error (const char    *server_url,
                                        char         **name_suggestion,
                                        guint64       *retry_after_ms);
 
+/* Why a name is refused (gc_protocol_check_user_name()'s @problem and
+ * @character), in the user's language: the join dialog's hint and
+ * /nick's error say the same. */
+char   *gc_session_text_name_problem  (GcProtocolNameProblem  problem,
+                                       gunichar               character);
+
 /* The room's banner while the server restarts (it closed with 1001,
  * §6.6) and we wait @retry_seconds to try again (0: trying now). */
 char   *gc_session_text_restarting_banner (guint retry_seconds);

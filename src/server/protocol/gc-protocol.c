@@ -359,28 +359,22 @@ gc_protocol_canonical_room_code (const char  *code,
 }
 
 char *
-gc_protocol_normalize_user_name (const char  *name,
-                                 GError     **error)
+gc_protocol_check_user_name (const char            *name,
+                             GcProtocolNameProblem *problem,
+                             gunichar              *character)
 {
   const char *start;
   const char *end;
   glong n_chars = 0;
+  GcProtocolNameProblem found = GC_PROTOCOL_NAME_OK;
+  gunichar c = 0;
 
   if (name == NULL)
-    {
-      g_set_error_literal (error, GC_PROTOCOL_ERROR,
-                           GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                           "the name is missing");
-      return NULL;
-    }
-
-  if (!g_utf8_validate (name, -1, NULL))
-    {
-      g_set_error_literal (error, GC_PROTOCOL_ERROR,
-                           GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                           "the name is not valid UTF-8");
-      return NULL;
-    }
+    found = GC_PROTOCOL_NAME_MISSING;
+  else if (!g_utf8_validate (name, -1, NULL))
+    found = GC_PROTOCOL_NAME_NOT_UTF8;
+  if (found != GC_PROTOCOL_NAME_OK)
+    goto out;
 
   /* [start, end) is the name without White_Space at either end. */
   start = name;
@@ -396,23 +390,18 @@ gc_protocol_normalize_user_name (const char  *name,
 
   if (end == start)
     {
-      g_set_error_literal (error, GC_PROTOCOL_ERROR,
-                           GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                           "the name is empty");
-      return NULL;
+      found = GC_PROTOCOL_NAME_EMPTY;
+      goto out;
     }
 
   /* Inner white space may be a control character too (TAB, LF, NEL). */
   for (const char *p = start; p < end; p = g_utf8_next_char (p))
     {
-      gunichar c = g_utf8_get_char (p);
-
+      c = g_utf8_get_char (p);
       if (is_control (c))
         {
-          g_set_error (error, GC_PROTOCOL_ERROR,
-                       GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                       "the name may not hold control characters (U+%04X)", c);
-          return NULL;
+          found = GC_PROTOCOL_NAME_CONTROL;
+          goto out;
         }
       n_chars++;
     }
@@ -426,39 +415,86 @@ gc_protocol_normalize_user_name (const char  *name,
 
     for (const char *p = start; p < end; p = g_utf8_next_char (p))
       {
-        gunichar c = g_utf8_get_char (p);
         ScriptSet of_c;
 
+        c = g_utf8_get_char (p);
         if (g_unichar_type (c) == G_UNICODE_FORMAT)
           {
-            g_set_error (error, GC_PROTOCOL_ERROR,
-                         GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                         "the name may not hold invisible formatting characters (U+%04X)", c);
-            return NULL;
+            found = GC_PROTOCOL_NAME_INVISIBLE;
+            goto out;
           }
 
         script_set_of (c, &of_c);
         script_set_intersect (&scripts, &of_c);
         if (!scripts.all && scripts.n == 0)
           {
-            g_set_error (error, GC_PROTOCOL_ERROR,
-                         GC_PROTOCOL_ERROR_INVALID_USER_NAME,
-                         "the name mixes letters of different scripts (U+%04X)", c);
-            return NULL;
+            found = GC_PROTOCOL_NAME_MIXED_SCRIPTS;
+            goto out;
           }
       }
   }
 
   if (n_chars > GC_PROTOCOL_MAX_USER_NAME_LENGTH)
+    found = GC_PROTOCOL_NAME_TOO_LONG;
+
+out:
+  if (problem != NULL)
+    *problem = found;
+  if (character != NULL)
+    *character = found == GC_PROTOCOL_NAME_CONTROL || found == GC_PROTOCOL_NAME_INVISIBLE ||
+                 found == GC_PROTOCOL_NAME_MIXED_SCRIPTS ? c : 0;
+  if (found != GC_PROTOCOL_NAME_OK)
+    return NULL;
+  return g_strndup (start, end - start);
+}
+
+char *
+gc_protocol_normalize_user_name (const char  *name,
+                                 GError     **error)
+{
+  GcProtocolNameProblem problem;
+  gunichar c;
+  char *normalized = gc_protocol_check_user_name (name, &problem, &c);
+
+  if (normalized != NULL)
+    return normalized;
+
+  /* These words go over the wire (a refusal's message, §3.6). */
+  switch (problem)
     {
-      g_set_error (error, GC_PROTOCOL_ERROR,
-                   GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+    case GC_PROTOCOL_NAME_MISSING:
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                           "the name is missing");
+      break;
+    case GC_PROTOCOL_NAME_NOT_UTF8:
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                           "the name is not valid UTF-8");
+      break;
+    case GC_PROTOCOL_NAME_EMPTY:
+      g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                           "the name is empty");
+      break;
+    case GC_PROTOCOL_NAME_CONTROL:
+      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                   "the name may not hold control characters (U+%04X)", c);
+      break;
+    case GC_PROTOCOL_NAME_INVISIBLE:
+      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                   "the name may not hold invisible formatting characters (U+%04X)", c);
+      break;
+    case GC_PROTOCOL_NAME_MIXED_SCRIPTS:
+      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
+                   "the name mixes letters of different scripts (U+%04X)", c);
+      break;
+    case GC_PROTOCOL_NAME_TOO_LONG:
+    case GC_PROTOCOL_NAME_OK:
+    default:
+      g_set_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_INVALID_USER_NAME,
                    "the name is longer than %d characters",
                    GC_PROTOCOL_MAX_USER_NAME_LENGTH);
-      return NULL;
+      break;
     }
-
-  return g_strndup (start, end - start);
+  return NULL;
 }
 
 /* Full case folding (CaseFolding.txt, statuses C and F) of valid UTF-8.

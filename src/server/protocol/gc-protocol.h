@@ -148,6 +148,39 @@ char     *gc_protocol_normalize_user_name (const char  *name,
                                            GError     **error);
 
 /**
+ * GcProtocolNameProblem:
+ *
+ * What gc_protocol_check_user_name() found wrong with a name, for a
+ * client that explains it in its own (translated) words.
+ */
+typedef enum {
+  GC_PROTOCOL_NAME_OK,
+  GC_PROTOCOL_NAME_MISSING,
+  GC_PROTOCOL_NAME_NOT_UTF8,
+  GC_PROTOCOL_NAME_EMPTY,
+  GC_PROTOCOL_NAME_CONTROL,        /* Cc, the character given */
+  GC_PROTOCOL_NAME_INVISIBLE,      /* Cf, the character given */
+  GC_PROTOCOL_NAME_MIXED_SCRIPTS,  /* the first letter of another script */
+  GC_PROTOCOL_NAME_TOO_LONG,
+} GcProtocolNameProblem;
+
+/**
+ * gc_protocol_check_user_name:
+ * @name: (nullable): as for gc_protocol_normalize_user_name()
+ * @problem: (out) (optional): what is wrong, or %GC_PROTOCOL_NAME_OK
+ * @character: (out) (optional): the offending character for CONTROL,
+ *   INVISIBLE and MIXED_SCRIPTS, else 0
+ *
+ * The same check as gc_protocol_normalize_user_name(), which words its
+ * error from this (those words go over the wire).
+ *
+ * Returns: (transfer full): the trimmed name, or %NULL
+ */
+char     *gc_protocol_check_user_name     (const char            *name,
+                                           GcProtocolNameProblem *problem,
+                                           gunichar              *character);
+
+/**
  * gc_protocol_user_name_key:
  * @normalized_name: a name returned by gc_protocol_normalize_user_name()
  *
