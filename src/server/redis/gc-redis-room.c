@@ -161,7 +161,9 @@ on_repaired (const redisReply *reply,
     }
   /* Both streams, merged in sequence order. */
   g_ptr_array_sort (events, event_compare);
-  for (guint i = 0; i < events->len; i++)
+  /* A delivery may unsync the room (its last local member gone): the
+   * rest was for the old sequence. */
+  for (guint i = 0; i < events->len && room->synced && !room->closed; i++)
     {
       GcRedisRoomEvent *event = g_ptr_array_index (events, i);
 
@@ -173,7 +175,7 @@ on_repaired (const redisReply *reply,
       room_deliver (room, event);
     }
   self->stats.repairs++;
-  if (room->closed)
+  if (room->closed || !room->synced)
     goto out;
 
   /* The streams must have reached the room's current sequence (or the
@@ -242,7 +244,8 @@ room_process (Room *room)
 
   if (!room->synced || room->repairing || room->closed)
     return;
-  while ((event = g_queue_peek_head (&room->buffer)) != NULL && !room->closed)
+  /* A delivery may close or unsync the room. */
+  while ((event = g_queue_peek_head (&room->buffer)) != NULL && !room->closed && room->synced)
     {
       if (event->seq <= room->last_seq)
         {

@@ -17,6 +17,10 @@ G_BEGIN_DECLS
 /* Changes other than messages kept for repair, per room (approximately:
  * MAXLEN ~ keeps at least this many). */
 #define MAX_EVENTS 1000
+/* Messages a room's history stream keeps at least by default, whatever
+ * --history (the welcome still takes exactly --history): a node whose
+ * subscription falls behind repairs from it up to this far back. */
+#define REPAIR_MESSAGES 1000
 
 struct _GcRedisRooms {
   GObject parent_instance;
@@ -24,6 +28,7 @@ struct _GcRedisRooms {
   GcRedisClient *client;
   char *node_id;
   guint history;
+  guint repair_messages;    /* the history stream keeps at least these */
   GcRedisRoomEventFunc event_func;
   gpointer event_data;
 

@@ -169,7 +169,8 @@
   "return {'ok', num(seq), ts}\n"
 
 /* KEYS: seq members history hcount
- * ARGV: channel history n, then n times: key id_field rest
+ * ARGV: channel keep n, then n times: key id_field rest (keep: the
+ * messages the history stream keeps at least, 0 for no stream)
  * The hot path: n messages of one room in one call, one INCRBY and one
  * PUBLISH for all of them. id_field is the sender's user id as its
  * record's first field (LEN:ID); rest is the message record's fields
@@ -226,10 +227,10 @@
    * was a fifth of the script's cost). Messages are repaired from it: \
    * with no history, a gap that holds one cannot be repaired (and is not \
    * silent). An entry holds up to a batch of messages, so the stream is \
-   * trimmed by messages: each time the count passes a multiple of \
-   * history, to the newest entries that hold history messages. It then \
-   * holds fewer than 2 * history messages plus two batches, and the walk \
-   * costs about one entry per message. */ \
+   * trimmed by messages: each time the count passes a multiple of keep, \
+   * to the newest entries that hold keep messages. It then holds fewer \
+   * than 2 * keep messages plus two batches, and the walk costs about \
+   * one entry per message. */ \
   "if ARGV[2] ~= '0' then\n" \
   "  local h = tonumber(ARGV[2])\n" \
   "  redis.call('XADD', KEYS[3], first .. '-0', 'r', payload, 'n', #bodies)\n" \

@@ -316,7 +316,10 @@ batch_send (Room      *room,
   batch->ops = ops;
 
   g_snprintf (n_text, sizeof n_text, "%u", ops->len);
-  g_snprintf (history_text, sizeof history_text, "%u", self->history);
+  /* No history, no stream (and no repair of messages); else kept for
+   * the welcome and for repair alike. */
+  g_snprintf (history_text, sizeof history_text, "%u",
+              self->history > 0 ? MAX (self->history, self->repair_messages) : 0);
   g_ptr_array_add (argv, room->keys[0]);
   g_ptr_array_add (argv, room->keys[1]);
   g_ptr_array_add (argv, room->keys[3]);
@@ -692,6 +695,15 @@ gc_redis_rooms_set_history (GcRedisRooms *self,
 }
 
 void
+gc_redis_rooms_set_repair_messages (GcRedisRooms *self,
+                                    guint         messages)
+{
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+
+  self->repair_messages = messages;
+}
+
+void
 gc_redis_rooms_set_event_func (GcRedisRooms        *self,
                                GcRedisRoomEventFunc func,
                                gpointer             user_data)
@@ -818,6 +830,7 @@ static void
 gc_redis_rooms_init (GcRedisRooms *self)
 {
   self->history = 100;
+  self->repair_messages = REPAIR_MESSAGES;
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, redis_room_free);
   self->by_channel = g_hash_table_new (g_str_hash, g_str_equal);
   self->batch_rooms = g_ptr_array_new_with_free_func (g_free);

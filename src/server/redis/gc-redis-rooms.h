@@ -131,6 +131,10 @@ GcRedisRooms *gc_redis_rooms_new          (GcRedisClient        *client,
 /* history: messages kept per room (exact). */
 void          gc_redis_rooms_set_history  (GcRedisRooms         *self,
                                            guint                 history);
+/* Messages the history stream keeps at least for gap repair, whatever
+ * the history (default 1000; 0: the history only, for tests). */
+void          gc_redis_rooms_set_repair_messages (GcRedisRooms  *self,
+                                                  guint          messages);
 void          gc_redis_rooms_set_event_func (GcRedisRooms       *self,
                                              GcRedisRoomEventFunc func,
                                              gpointer            user_data);
