@@ -33,6 +33,54 @@ static const char * const node_args[] = {
 };
 static const GcTestClusterOptions join_cluster = { .n_nodes = 3, .node_args = node_args };
 
+/* TRUE once a connection to @port (127.0.0.1) has bytes its server has
+ * not read: with node 0 stopped, only the joiner sends to it, so that is
+ * its upgrade request, waiting to be read along with the backlog. */
+static gboolean
+request_waits_at (guint16 port)
+{
+  g_autofree char *table = NULL;
+  g_auto(GStrv) lines = NULL;
+  char local[16];
+
+  if (!g_file_get_contents ("/proc/net/tcp", &table, NULL, NULL))
+    return FALSE;
+  g_snprintf (local, sizeof local, "0100007F:%04X", port);
+  lines = g_strsplit (table, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr(GPtrArray) fields = g_ptr_array_new ();
+      const char *queues;
+
+      for (guint j = 0; f[j] != NULL; j++)
+        if (f[j][0] != '\0')
+          g_ptr_array_add (fields, f[j]);
+      /* sl local rem st tx_queue:rx_queue …; 01: established */
+      if (fields->len < 5 || strcmp (fields->pdata[1], local) != 0 ||
+          strcmp (fields->pdata[3], "01") != 0)
+        continue;
+      queues = strchr (fields->pdata[4], ':');
+      if (queues != NULL && g_ascii_strtoull (queues + 1, NULL, 16) > 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The largest output buffer Redis holds for a subscriber (node 0's, the
+ * only one not reading). */
+static guint64
+max_pubsub_omem (GcTestCluster *cluster)
+{
+  g_autofree char *list = gc_test_redis_run (cluster->redis, "CLIENT", "LIST", "TYPE", "pubsub",
+                                             NULL);
+  guint64 max = 0;
+
+  for (const char *p = strstr (list, "omem="); p != NULL; p = strstr (p + 5, "omem="))
+    max = MAX (max, g_ascii_strtoull (p + 5, NULL, 10));
+  return max;
+}
+
 static guint
 count_in_history (GcWelcome  *welcome,
                   const char *text,
@@ -116,10 +164,11 @@ test_join_behind_backlog (GcTestCluster *cluster,
       gc_test_client_send_message (sender, text, NULL);
       gc_test_event_free (gc_test_client_wait_message (sender, text));
       joiner = gc_test_client_start_join (port_a, "y", name, NULL);
-      /* Not a wait for something due: time for the upgrade request to
-       * reach node 0's socket, so that it is read along with the backlog
-       * (if it is not, the trial only tests less). */
-      gc_test_run_for_ms (100);
+      /* The race is set: the upgrade request waits in node 0's socket,
+       * and its subscription is behind by more than the kernel holds
+       * (Redis keeps the rest for it). */
+      gc_test_wait (request_waits_at (port_a));
+      g_assert_cmpuint (max_pubsub_omem (cluster), >, 0);
       gc_test_cluster_continue_node (cluster, 0);
 
       in_welcome = count_in_history (gc_test_client_wait_welcome (joiner), text, &last_id);
