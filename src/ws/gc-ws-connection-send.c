@@ -63,7 +63,9 @@ connection_uncork (GcWsConnection *self)
   if (self->corked == NULL)
     return;
 
+#ifdef TCP_CORK
   g_socket_set_option (self->corked, IPPROTO_TCP, TCP_CORK, FALSE, NULL);
+#endif
   g_clear_object (&self->corked);
 }
 

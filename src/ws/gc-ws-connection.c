@@ -20,16 +20,6 @@ guint gc_ws_connection_signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (GcWsConnection, gc_ws_connection, G_TYPE_OBJECT)
 
-/* What gc_ws_connection_new() hands to the instance it makes. */
-typedef struct {
-  GIOStream  *stream;
-  GcWsRole    role;
-  GBytes     *initial_data;
-  const char *protocol;
-  GcWsPoller *poller;
-} ConstructArgs;
-
-static GPrivate construct_args;
 
 /* Follows "base-io-stream" (GTlsConnection) and "base-iostream" (libsoup's
  * stolen SoupIOStream) down to the GSocketConnection. The returned socket
@@ -318,15 +308,13 @@ gc_ws_connection_handle_timers (GcWsConnection *self,
 
 /* GObject */
 
+/* What gc_ws_connection_new() does once the fields are set. */
 static void
-gc_ws_connection_constructed (GObject *object)
+connection_setup (GcWsConnection *self)
 {
-  GcWsConnection *self = GC_WS_CONNECTION (object);
   GInputStream *input;
   GOutputStream *output;
   gboolean has_tls;
-
-  G_OBJECT_CLASS (gc_ws_connection_parent_class)->constructed (object);
 
   if (self->poller == NULL)
     self->poller = g_object_ref (gc_ws_poller_get_default ());
@@ -473,7 +461,6 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->constructed = gc_ws_connection_constructed;
   object_class->dispose = gc_ws_connection_dispose;
   object_class->finalize = gc_ws_connection_finalize;
   object_class->get_property = gc_ws_connection_get_property;
@@ -583,8 +570,6 @@ gc_ws_connection_class_init (GcWsConnectionClass *klass)
 static void
 gc_ws_connection_init (GcWsConnection *self)
 {
-  const ConstructArgs *args = g_private_get (&construct_args);
-
   self->state = GC_WS_STATE_OPEN;
   self->close_code = GC_WS_CLOSE_ABNORMAL;
   self->entry.fd = -1;
@@ -593,17 +578,6 @@ gc_ws_connection_init (GcWsConnection *self)
   self->max_message_size = DEFAULT_MAX_MESSAGE_SIZE;
   self->max_queued_bytes = DEFAULT_MAX_QUEUED_BYTES;
   self->close_timeout_ms = DEFAULT_CLOSE_TIMEOUT_MS;
-
-  if (args != NULL)
-    {
-      g_private_set (&construct_args, NULL);
-      self->stream = g_object_ref (args->stream);
-      self->role = args->role;
-      if (args->initial_data != NULL && g_bytes_get_size (args->initial_data) > 0)
-        self->initial_data = g_bytes_ref (args->initial_data);
-      self->protocol = g_strdup (args->protocol);
-      self->poller = args->poller != NULL ? g_object_ref (args->poller) : NULL;
-    }
 }
 
 /* Public API */
@@ -627,24 +601,26 @@ gc_ws_connection_new (GIOStream  *stream,
                       const char *protocol,
                       GcWsPoller *poller)
 {
+  GcWsConnection *self;
+
   g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
   g_return_val_if_fail (role == GC_WS_ROLE_SERVER || role == GC_WS_ROLE_CLIENT, NULL);
   g_return_val_if_fail (poller == NULL || GC_IS_WS_POLLER (poller), NULL);
 
-  /* What the read-only properties say goes to gc_ws_connection_init() by
-   * hand, and the other properties have no construct-time default: a
-   * server makes a connection per join, and GObject's construct
-   * properties (a GValue and a setter each, ten of them, given or not)
-   * were most of the cost of making one. */
-  g_private_set (&construct_args, &(ConstructArgs) {
-    .stream = stream,
-    .role = role,
-    .initial_data = initial_data,
-    .protocol = protocol,
-    .poller = poller,
-  });
+  /* No construct properties: a server makes a connection per join, and
+   * GObject's (a GValue and a setter each, ten of them, given or not)
+   * were most of the cost of making one. What they said is set here, and
+   * read-only properties show it. */
+  self = g_object_new (GC_TYPE_WS_CONNECTION, NULL);
+  self->stream = g_object_ref (stream);
+  self->role = role;
+  if (initial_data != NULL && g_bytes_get_size (initial_data) > 0)
+    self->initial_data = g_bytes_ref (initial_data);
+  self->protocol = g_strdup (protocol);
+  self->poller = poller != NULL ? g_object_ref (poller) : NULL;
+  connection_setup (self);
 
-  return g_object_new (GC_TYPE_WS_CONNECTION, NULL);
+  return self;
 }
 
 

@@ -30,8 +30,10 @@ pending_accept_free (PendingAccept *pending)
   if (pending->destroy != NULL)
     pending->destroy (pending->user_data);
   /* The 101 never went to a connection: nothing holds it back any more. */
+#ifdef TCP_CORK
   if (pending->corked != NULL)
     g_socket_set_option (pending->corked, IPPROTO_TCP, TCP_CORK, FALSE, NULL);
+#endif
   g_clear_object (&pending->corked);
   g_clear_object (&pending->poller);
   g_free (pending->protocol);
