@@ -18,6 +18,7 @@
 #include "gc-test-client.h"
 #include "gc-test-http.h"
 #include "gc-test-server.h"
+#include "gc-test-tls.h"
 #include "gc-test-wait.h"
 
 /* Whether @data holds a whole HTTP head and, after it, a whole unmasked
@@ -140,6 +141,64 @@ test_join_one_segment (GcTestServer  *ts,
 #endif
 }
 
+/* The TCP socket at the bottom of @stream (libsoup's stream over a TLS
+ * connection over a socket connection, or over the socket connection). */
+static GSocket *
+bottom_socket (GIOStream *stream)
+{
+  g_autoptr(GIOStream) base = g_object_ref (stream);
+
+  while (!G_IS_SOCKET_CONNECTION (base))
+    {
+      GIOStream *next = NULL;
+      const char *property = g_object_class_find_property (G_OBJECT_GET_CLASS (base),
+                                                           "base-iostream") != NULL
+                             ? "base-iostream" : "base-io-stream";
+
+      g_object_get (base, property, &next, NULL);
+      g_assert_nonnull (next);
+      g_set_object (&base, next);
+      g_object_unref (next);
+    }
+
+  return g_socket_connection_get_socket (G_SOCKET_CONNECTION (base));
+}
+
+/* Over TLS too: the TCP socket under the TLS connection was corked for
+ * the 101 and is uncorked once the welcome is written. */
+static void
+test_join_tls_uncorked (void)
+{
+#ifdef __linux__
+  g_autoptr(GcTestServer) ts = gc_test_server_new (NULL);
+  g_autoptr(GTlsCertificate) certificate = gc_test_tls_certificate ();
+  g_autoptr(GTlsDatabase) ca = gc_test_tls_ca ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GIOStream) stream = NULL;
+  GcTestJoinOptions options = { .tls_database = ca };
+  GcWsConnection *connection;
+  int corked = -1;
+  socklen_t corked_len = sizeof corked;
+
+  g_assert_true (gc_server_set_tls_certificate (ts->server, certificate, &error));
+  g_assert_no_error (error);
+  url = gc_test_join_url ("wss", "127.0.0.1", ts->port, "lobby", "bob", &options);
+  bob = gc_test_client_new_for_url (url, &options);
+  gc_test_client_wait_welcome (bob);
+
+  connection = gc_room_get_member_connection (gc_server_lookup_room (ts->server, "lobby"), "bob");
+  g_assert_nonnull (connection);
+  g_object_get (connection, "stream", &stream, NULL);
+  g_assert_cmpint (getsockopt (g_socket_get_fd (bottom_socket (stream)), IPPROTO_TCP, TCP_CORK,
+                               &corked, &corked_len), ==, 0);
+  g_assert_cmpint (corked, ==, 0);
+#else
+  g_test_skip ("TCP_CORK is Linux's");
+#endif
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -147,6 +206,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   gc_test_add_server ("/server/join/one-segment", NULL, test_join_one_segment);
+  g_test_add_func ("/server/join/tls-uncorked", test_join_tls_uncorked);
 
   return gc_test_run ();
 }
