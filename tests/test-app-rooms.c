@@ -1268,12 +1268,75 @@ test_command_line_program (void)
     }
 }
 
+/* The inodes of the TCP sockets listening on @port (Linux's
+ * /proc/net/tcp and tcp6: "sl local_address rem_address st … inode"). */
+static GPtrArray *
+listening_inodes (guint16 port)
+{
+  static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+  GPtrArray *inodes = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *contents = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents (tables[t], &contents, NULL, NULL))
+        continue;
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 1; lines[i] != NULL; i++)
+        {
+          g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          g_autoptr(GPtrArray) words = g_ptr_array_new ();
+          const char *colon;
+
+          for (guint f = 0; fields[f] != NULL; f++)
+            if (*fields[f] != '\0')
+              g_ptr_array_add (words, fields[f]);
+          if (words->len < 10 || !g_str_equal (g_ptr_array_index (words, 3), "0A"))
+            continue;
+          colon = strrchr (g_ptr_array_index (words, 1), ':');
+          if (colon != NULL && g_ascii_strtoull (colon + 1, NULL, 16) == port)
+            g_ptr_array_add (inodes, g_strdup (g_ptr_array_index (words, 9)));
+        }
+    }
+  return inodes;
+}
+
+/* Whether @process itself listens on @port: on a machine shared with
+ * other test runs, another process may answer in the range it tries. */
 static gboolean
-find_listening_port (guint16  first,
-                     guint16 *found)
+process_listens_on (GSubprocess *process,
+                    guint16      port)
+{
+  g_autoptr(GPtrArray) inodes = listening_inodes (port);
+  g_autofree char *fd_path = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (process));
+  g_autoptr(GDir) dir = g_dir_open (fd_path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && inodes->len > 0 && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fd_path, name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      for (guint i = 0; target != NULL && i < inodes->len; i++)
+        {
+          g_autofree char *socket = g_strdup_printf ("socket:[%s]", (char *) g_ptr_array_index (inodes, i));
+
+          if (g_str_equal (target, socket))
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static gboolean
+find_listening_port (GSubprocess *process,
+                     guint16      first,
+                     guint16     *found)
 {
   for (guint16 port = first; port < first + GC_LOCAL_HOST_PORT_ATTEMPTS; port++)
-    if (port_answers (port))
+    if (process_listens_on (process, port) && port_answers (port))
       {
         *found = port;
         return TRUE;
@@ -1305,7 +1368,7 @@ test_host_command_line (void)
   process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error,
                               GOCHAT_PATH, host_arg, "--name", "zoe", "--room", "cli-party", NULL);
   g_assert_no_error (error);
-  gc_test_wait (find_listening_port (port, &found));
+  gc_test_wait (find_listening_port (process, port, &found));
 
   url = g_strdup_printf ("ws://127.0.0.1:%u", found);
   bob = gc_test_client_join_url (url, "cli-party", "bob");
