@@ -27,7 +27,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RELAY_JS = os.path.normpath(os.path.join(HERE, '..', '..', '..', 'shared', 'bench', 'node-relay.js'))
+RELAY_JS = os.path.join(HERE, 'node-relay.js')
 
 # The per-client limits of gochat-server exist against abuse; a benchmark
 # of 1000 clients from one address would trip them.
