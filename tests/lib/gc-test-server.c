@@ -113,6 +113,9 @@ start_redis_node (GcTestServer *ts)
   gc_redis_rooms_start_lease (rooms, 6000, ts->config.resume_seconds * 1000);
   gc_test_wait (held || gc_redis_rooms_has_lease (rooms));
   g_signal_handler_disconnect (rooms, handler);
+  /* Taken only with both connections up: a join on it is not refused
+   * 4503 for a subscriptions link still connecting. */
+  g_assert_true (gc_redis_client_is_up (client));
 
   ts->redis = G_OBJECT (rooms);
 }

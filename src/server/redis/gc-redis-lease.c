@@ -81,6 +81,13 @@ renew_lease (gpointer user_data)
     set_has_lease (self, FALSE);
   if (self->renewing)
     return G_SOURCE_CONTINUE;
+  /* A lease is taken only while both connections are up: a node that
+   * holds one serves, and a join on it needs the subscriptions link as
+   * much as the commands one (gc-redis-rooms.c refuses it 503 without).
+   * The commands link alone may be ready first; redis_rooms_lease_on_up()
+   * takes it as soon as the other is. Renewals go on regardless. */
+  if (!self->registered && !gc_redis_client_is_up (self->client))
+    return G_SOURCE_CONTINUE;
 
   g_snprintf (lease_text, sizeof lease_text, "%u", self->lease_ms);
   argv[3] = self->registered ? "0" : "1";
@@ -155,6 +162,15 @@ gc_redis_rooms_start_lease (GcRedisRooms *self,
    * the resume window and this. */
   self->sweep_id = g_timeout_add (MIN (250, lease_ms / 4), sweep, self);
   renew_lease (self);
+}
+
+void
+redis_rooms_lease_on_up (GcRedisRooms *self)
+{
+  /* Not yet registered, and not drained: take the lease now rather than
+   * at the next renewal, a third of a lease later. */
+  if (self->renew_id != 0 && !self->registered)
+    renew_lease (self);
 }
 
 typedef struct {

@@ -166,4 +166,7 @@ void  redis_rooms_emit_room_lost      (GcRedisRooms *self,
 void  redis_rooms_emit_lease_changed  (GcRedisRooms *self,
                                        gboolean      held);
 
+/* gc-redis-lease.c: the client is up (both connections ready). */
+void  redis_rooms_lease_on_up         (GcRedisRooms *self);
+
 G_END_DECLS

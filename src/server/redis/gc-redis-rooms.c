@@ -525,7 +525,10 @@ on_state_changed (GcRedisClient *client,
   g_autoptr(GError) error = NULL;
 
   if (up)
-    return;
+    {
+      redis_rooms_lease_on_up (self);
+      return;
+    }
   g_hash_table_iter_init (&iter, self->rooms);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {

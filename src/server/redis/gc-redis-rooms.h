@@ -212,7 +212,8 @@ void          gc_redis_rooms_resume       (GcRedisRooms          *self,
  * every node sweeps often for nodes whose lease ran out, whose members
  * then wait @resume_ms for a resume before they leave (timeout).
  * ::lease-changed (held) says when this node may serve: without a lease
- * it must close its connections (1011) and refuse joins (503). */
+ * it must close its connections (1011) and refuse joins (503). A lease
+ * is first taken only once the client is up (both its connections). */
 void          gc_redis_rooms_start_lease  (GcRedisRooms *self,
                                            guint         lease_ms,
                                            guint         resume_ms);
