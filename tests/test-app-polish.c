@@ -1,0 +1,61 @@
+/* test-app-polish.c: small things a newcomer hit (issue 12), in the real window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "test-app-util.h"
+
+/* Only spaces in the compose box is not typing (docs/protocol.md §5.2):
+ * a peer sees no `typing` for "   ", one for "a", and `typing` false
+ * when the box goes back to spaces. */
+static void
+test_typing_needs_text (void)
+{
+  GcTestServer *ts = NULL;
+  GcWindow *window;
+  GcChatSession *session;
+  GcTestClient *peer;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcTestEvent) typing = NULL;
+  g_autoptr(GcTestEvent) stop = NULL;
+  g_autoptr(GcTestEvent) barrier = NULL;
+
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "sam", "spaces");
+  session = gc_window_get_session (window);
+  peer = gc_test_client_join_url (ts->url, "spaces", "pat");
+  gc_test_wait (find_member (session, "pat") != NULL);
+
+  set_compose_text (window, "   ");
+  set_compose_text (window, " \t \n ");
+  /* A message from the app after them: once pat has it, pat has every
+   * event the spaces could have caused (one connection, in order). */
+  g_assert_nonnull (gc_chat_session_send_message (session, "barrier", GC_MESSAGE_KIND_TEXT, &error));
+  g_assert_no_error (error);
+  barrier = gc_test_client_wait_message (peer, "barrier");
+  g_assert_cmpuint (gc_test_client_count_queued (peer, GC_EVENT_TYPING), ==, 0);
+
+  set_compose_text (window, "a");
+  typing = gc_test_client_wait_event (peer, GC_EVENT_TYPING);
+  g_assert_true (typing->event->typing.active);
+
+  /* Back to spaces only: typing stops. */
+  set_compose_text (window, "  ");
+  stop = gc_test_client_wait_event (peer, GC_EVENT_TYPING);
+  g_assert_false (stop->event->typing.active);
+
+  gc_test_client_free (peer);
+  destroy_window (window);
+  gc_test_server_free (ts);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
+
+  g_test_add_func ("/app/polish/typing-needs-text", test_typing_needs_text);
+
+  return test_app_run ();
+}
