@@ -49,6 +49,37 @@ test_typing_needs_text (void)
   gc_test_server_free (ts);
 }
 
+/* Ctrl+N for the room already open, with another name: the window
+ * switches to the room and says why the name did not change. */
+static void
+test_join_open_room_other_name (void)
+{
+  GcTestServer *ts = NULL;
+  GcWindow *window;
+  GcChatSession *session;
+  GcJoinDialog *dialog;
+
+  ts = gc_test_server_new (NULL);
+  window = join_through_dialog (ts, "dora", "lobby");
+  session = gc_window_get_session (window);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.join", NULL));
+  gc_test_wait ((dialog = join_dialog (window)) != NULL);
+  fill_dialog (dialog, ts->url, "ROOT", "lobby");
+  click (dialog_button (dialog, "Join"));
+  gc_test_wait (join_dialog (window) == NULL);
+
+  /* Still dora in the one room, and told so. */
+  g_assert_true (gc_window_get_session (window) == session);
+  g_assert_cmpstr (gc_chat_session_get_user_name (session), ==, "dora");
+  g_assert_cmpuint (gc_window_get_n_sessions (window), ==, 1);
+  gc_test_wait (find_showing_text (GTK_WIDGET (window), GTK_ACCESSIBLE_ROLE_LABEL,
+                                   "You are already in #lobby as dora — use /nick to change your name") != NULL);
+
+  destroy_window (window);
+  gc_test_server_free (ts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -56,6 +87,7 @@ main (int   argc,
   test_app_setup (&argc, &argv, TEST_APP_SETUP_DEFAULT);
 
   g_test_add_func ("/app/polish/typing-needs-text", test_typing_needs_text);
+  g_test_add_func ("/app/polish/join-open-room-other-name", test_join_open_room_other_name);
 
   return test_app_run ();
 }

@@ -9,7 +9,7 @@
 #include "gc-application.h"
 #include "gc-chat-session.h"
 #include "gc-join-dialog.h"
-#include "gc-window.h"
+#include "gc-window-private.h"
 #include "gc-local-host.h"
 #include "gc-room-code.h"
 #include "gc-session-text.h"
@@ -333,6 +333,19 @@ join_clicked_cb (GcJoinDialog *self)
       /* Already there: go to it rather than join a second time. */
       if (GC_IS_WINDOW (parent) && gc_window_show_open_room (GC_WINDOW (parent), server, room))
         {
+          GcChatSession *open = gc_window_get_session (GC_WINDOW (parent));
+
+          /* A name that the open room does not use would otherwise be
+           * dropped without a word (issue 12). */
+          if (open != NULL && g_strcmp0 (gc_chat_session_get_user_name (open), name) != 0)
+            {
+              g_autofree char *text =
+                g_strdup_printf (_("You are already in #%s as %s — use /nick to change your name"),
+                                 gc_chat_session_get_room (open),
+                                 gc_chat_session_get_user_name (open));
+
+              gc_window_add_toast (GC_WINDOW (parent), text);
+            }
           gtk_window_destroy (GTK_WINDOW (self));
           return;
         }
