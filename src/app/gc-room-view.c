@@ -723,7 +723,14 @@ gc_room_view_class_init (GcRoomViewClass *klass)
 static void
 gc_room_view_init (GcRoomView *self)
 {
+  g_autoptr(PangoAttrList) no_breaks = pango_attr_list_new ();
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* An address is never split across lines (the lines break only between
+   * addresses), unless one alone is wider than the window. */
+  pango_attr_list_insert (no_breaks, pango_attr_allow_breaks_new (FALSE));
+  gtk_label_set_attributes (self->host_addresses_label, no_breaks);
 
   g_signal_connect (self->message_factory, "setup", G_CALLBACK (message_setup_cb), self);
   g_signal_connect (self->message_factory, "bind", G_CALLBACK (message_bind_cb), self);
