@@ -44,6 +44,10 @@ test_typing_needs_text (void)
   stop = gc_test_client_wait_event (peer, GC_EVENT_TYPING);
   g_assert_false (stop->event->typing.active);
 
+  /* Typing means what sending takes: spaces alone are no message. */
+  g_assert_null (gc_chat_session_send_message (session, " \t\n ", GC_MESSAGE_KIND_TEXT, &error));
+  g_assert_error (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_EMPTY_MESSAGE);
+
   gc_test_client_free (peer);
   destroy_window (window);
   gc_test_server_free (ts);

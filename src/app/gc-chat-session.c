@@ -724,9 +724,11 @@ gc_chat_session_dup_typing_names (GcChatSession *self)
   return gc_member_roster_dup_typing_names (self->roster);
 }
 
-static gboolean
-has_visible_character (const char *text)
+gboolean
+gc_chat_session_text_has_content (const char *text)
 {
+  g_return_val_if_fail (text != NULL, FALSE);
+
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
     if (!g_unichar_isspace (g_utf8_get_char (p)))
       return TRUE;
@@ -748,7 +750,7 @@ gc_chat_session_send_message (GcChatSession  *self,
   g_return_val_if_fail (g_utf8_validate (text, -1, NULL), NULL);
 
   len = strlen (text);
-  if (!has_visible_character (text))
+  if (!gc_chat_session_text_has_content (text))
     {
       g_set_error_literal (error, GC_PROTOCOL_ERROR, GC_PROTOCOL_ERROR_EMPTY_MESSAGE,
                            _("The message is empty."));

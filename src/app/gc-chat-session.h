@@ -142,6 +142,10 @@ GListModel         *gc_chat_session_get_members    (GcChatSession       *self);
 /* Names of the others typing right now, sorted (transfer full). */
 GStrv               gc_chat_session_dup_typing_names (GcChatSession     *self);
 
+/* Whether @text has something besides white space: what
+ * gc_chat_session_send_message() accepts, and what counts as typing. */
+gboolean            gc_chat_session_text_has_content (const char        *text);
+
 /**
  * gc_chat_session_send_message:
  * @text: the chat text, sent verbatim

@@ -98,17 +98,6 @@ clear_completion (GcComposer *self)
   g_clear_pointer (&self->completion_names, g_ptr_array_unref);
 }
 
-/* Whether @text has something besides white space: only then is anyone
- * typing (spaces alone send nothing). */
-static gboolean
-has_visible_text (const char *text)
-{
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (!g_unichar_isspace (g_utf8_get_char (p)))
-      return TRUE;
-  return FALSE;
-}
-
 static void
 compose_changed_cb (GtkTextBuffer *buffer,
                     GcComposer    *self)
@@ -130,7 +119,7 @@ compose_changed_cb (GtkTextBuffer *buffer,
 
   gc_chat_session_set_typing (self->session,
                               command != NULL && gc_compose_command_is_message (command)
-                              && has_visible_text (command->argument));
+                              && gc_chat_session_text_has_content (command->argument));
 }
 
 gboolean
