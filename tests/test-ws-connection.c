@@ -768,6 +768,7 @@ test_keepalive (Fixture       *fixture,
   while (g_get_monotonic_time () - start < 2500 * G_TIME_SPAN_MILLISECOND)
     {
       peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, "tick", 4);
+      /* A window, not a wait: traffic spread over time is the stimulus. */
       gc_test_run_for_ms (300);
       peer_send_frame (&pair->peer, GC_WS_OPCODE_PONG, NULL, 0);
       last_frame = g_get_monotonic_time ();
@@ -809,6 +810,7 @@ stall_sender_run (gpointer data)
     {
       peer_send_frame (sender->peer, GC_WS_OPCODE_PING, "alive", 5);
       sender->n_sent++;
+      /* Pacing the pings: time is the stimulus, nothing is awaited. */
       g_usleep (200 * G_TIME_SPAN_MILLISECOND);
     }
   return NULL;
@@ -833,6 +835,7 @@ test_stall_longer_than_idle_timeout (Fixture       *fixture,
 
   sender.until = g_get_monotonic_time () + 3500 * G_TIME_SPAN_MILLISECOND;
   thread = g_thread_new ("stall-sender", stall_sender_run, &sender);
+  /* The stall itself (this loop not running): time is the stimulus. */
   g_usleep (3500 * G_TIME_SPAN_MILLISECOND);
   g_thread_join (thread);
   g_assert_cmpuint (sender.n_sent, >=, 5);
@@ -881,7 +884,8 @@ test_close_by_us (Fixture       *fixture,
     }
   else
     {
-      /* The client waits for the server to close TCP. */
+      /* The client waits for the server to close TCP: a window in which
+       * it must NOT close it itself. */
       gc_test_run_for_ms (200);
       g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_CLOSING);
       g_assert_false (pair->peer.eof);
@@ -892,6 +896,7 @@ test_close_by_us (Fixture       *fixture,
   g_assert_cmpuint (pair->peer.frames->len, ==, 1);
   g_assert_cmpuint (pair->n_closing, ==, 1);
   g_assert_cmpuint (pair->n_errors, ==, 0);
+  /* A window: "closed" must not come a second time. */
   gc_test_run_for_ms (50);
   g_assert_cmpuint (pair->n_closed, ==, 1);
 }
@@ -922,6 +927,7 @@ test_close_by_peer (Fixture       *fixture,
     }
   else
     {
+      /* A window: the client must NOT close TCP, the server does. */
       gc_test_run_for_ms (200);
       g_assert_cmpint (gc_ws_connection_get_state (pair->connection), ==, GC_WS_STATE_CLOSING);
       g_assert_false (pair->peer.eof);
@@ -1055,6 +1061,7 @@ test_eof (Fixture       *fixture,
   gc_ws_connection_send_text (pair->connection, "nobody listens", -1);
   gc_ws_connection_close (pair->connection, GC_WS_CLOSE_NORMAL, NULL);
   gc_ws_connection_abort (pair->connection);
+  /* A window: none of these may emit "closed" again. */
   gc_test_run_for_ms (20);
   g_assert_cmpuint (pair->n_closed, ==, 1);
   g_assert_cmpuint (gc_ws_connection_get_queued_bytes (pair->connection), ==, 0);
@@ -1288,6 +1295,17 @@ count_context_fds (void)
   return n_fds;
 }
 
+/* The messages received by all of @pairs. */
+static guint
+count_messages (GPtrArray *pairs)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < pairs->len; i++)
+    n += ((Pair *) g_ptr_array_index (pairs, i))->messages->len;
+  return n;
+}
+
 static void
 test_many_connections (Fixture       *fixture,
                        gconstpointer  data)
@@ -1317,14 +1335,7 @@ test_many_connections (Fixture       *fixture,
 
       peer_send_frame (&pair->peer, GC_WS_OPCODE_TEXT, text, strlen (text));
     }
-  n_received = 0;
-  while (n_received < n_pairs)
-    {
-      n_received = 0;
-      gc_test_run_for_ms (10);
-      for (guint i = 0; i < n_pairs; i++)
-        n_received += ((Pair *) g_ptr_array_index (pairs, i))->messages->len;
-    }
+  gc_test_wait ((n_received = count_messages (pairs)) >= n_pairs);
   for (guint i = 0; i < n_pairs; i++)
     {
       Pair *pair = g_ptr_array_index (pairs, i);
