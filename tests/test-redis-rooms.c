@@ -672,7 +672,7 @@ test_pubsub_killed (Pair          *p,
   gc_test_wait (sent.answers == 400);
   gc_test_wait (a->messages >= 400 && b->messages >= 400 &&
                 gc_redis_client_is_up (a->client) && gc_redis_client_is_up (b->client));
-  /* Nothing more to come: exactly once. */
+  /* Nothing more to come: exactly once (a window, not a wait). */
   gc_test_run_for_ms (300);
   g_assert_cmpuint (a->messages, ==, 400);
   g_assert_cmpuint (b->messages, ==, 400);
@@ -729,7 +729,7 @@ flood (Pair     *p,
   else
     {
       gc_test_wait (a->messages == 2000 && b->messages == 2000);
-      gc_test_run_for_ms (200);
+      gc_test_run_for_ms (200);  /* a window: no duplicate may follow */
       g_assert_cmpuint (a->messages, ==, 2000);
       g_assert_cmpuint (b->messages, ==, 2000);
       assert_contiguous (a);
@@ -963,7 +963,7 @@ test_node_failure (Pair          *p,
     g_assert_cmpstr (alice, ==, "0");
     g_assert_cmpstr (dead_rooms, ==, "0");
   }
-  gc_test_run_for_ms (300);
+  gc_test_run_for_ms (300);  /* a window: no further event may follow */
   g_assert_cmpuint (b->events->len, ==, b_events + 2);
   assert_contiguous (b);
 
@@ -1136,10 +1136,10 @@ test_close_in_event (Pair          *p,
   gc_redis_rooms_leave (b->rooms, "r", "alice", "id-alice", "left", on_answer, &leaves);
   for (guint i = 0; i < 5; i++)
     say (b, "bob", "after", &sent);
-  gc_test_wait (b->messages == 5);
-  gc_test_run_for_ms (200);
-
+  gc_test_wait (b->messages == 5 && state.closed_at != 0);
   g_assert_cmpuint (state.closed_at, ==, 2);
+  /* A window: the messages after the leave must NOT be delivered. */
+  gc_test_run_for_ms (200);
   g_assert_cmpuint (state.delivered, ==, 2);
   /* Open again (a new room, synced by its first join): delivering again. */
   gc_redis_rooms_open (a->rooms, "r");
