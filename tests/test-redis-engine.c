@@ -613,7 +613,7 @@ test_restart_within_grace (Engine        *e,
   g_assert_true (gc_redis_client_command (client, on_reply, &r, &error, "SET", "k", "v", NULL));
   g_assert_true (gc_redis_client_eval (client, incr, 1, 1, keys, NULL, on_reply, &s, &error));
   g_assert_true (gc_redis_client_command (client, on_reply, &r, &error, "GET", "k", NULL));
-  gc_test_run_for_ms (200);
+  gc_test_run_for_ms (200);  /* a window: nothing may answer while down */
   g_assert_cmpuint (r.replies + r.errors + s.replies + s.errors, ==, 0);
   gc_redis_client_get_stats (client, &stats);
   g_assert_cmpuint (stats.queued, ==, 3);

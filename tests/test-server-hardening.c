@@ -683,7 +683,8 @@ test_flood_stalled_tls (void)
        * and sanitizer runs. */
       g_assert_true (client->welcome != NULL && !client->closed);
       g_assert_cmpint (took_ms, <, gc_test_timeout_ms (5000));
-      /* Later rounds meet stallers that have run a while. */
+      /* Later rounds meet stallers that have run a while: their age is
+       * the stimulus, nothing is awaited. */
       gc_test_run_for_ms (700);
     }
 
@@ -823,7 +824,7 @@ test_flood_silent (void)
         .n_done = &n_done,
       };
       threads[i] = g_thread_new ("honest-join", honest_join_run, &honest[i]);
-      gc_test_run_for_ms (20);
+      gc_test_run_for_ms (20);  /* pacing the arrivals, not a wait */
     }
   /* The flood is sustained: whatever the server closes comes back. */
   gc_test_deadline_start (&deadline, 6 * GC_TEST_TIMEOUT_MS);
@@ -925,7 +926,8 @@ test_flood_slow_honest (void)
   gc_test_wait (n_slow == 1 &&
                 gc_server_get_n_handshakes (ts->server) == flood->len + drippers->len + 1);
 
-  /* Both the flood and the slow one are stale now (silent 250 ms). */
+  /* Both the flood and the slow one are stale now (silent 250 ms): time
+   * is the stimulus. */
   gc_test_run_for_ms (300);
   open_stallers (more, ts->port, NULL, N_EVICTIONS + 1, 70, N_EVICTIONS + 1, &n_more);
   gc_test_wait (count_gone (flood) >= N_EVICTIONS);
@@ -1034,7 +1036,7 @@ test_stall_no_flood (void)
         g_assert_cmpint (kill (pid, SIGCONT), ==, 0);
       gc_test_client_send_message (sender, text, NULL);
       n_sent++;
-      gc_test_run_for_ms (1000);
+      gc_test_run_for_ms (1000);  /* one a second through the stall: time is the stimulus */
       g_assert_false (sender->closed);
     }
   /* The last one is through: everything before it was answered. */

@@ -63,7 +63,7 @@ test_rate_limit (GcTestServer  *ts,
 
   /* The bucket refills at rate_per_s: after retry_after_ms a request is
    * accepted again. */
-  gc_test_run_for_ms (retry_after_ms + 20);
+  gc_test_run_for_ms (retry_after_ms + 20);  /* time is the stimulus */
   gc_test_client_send_message (a, "after", NULL);
   {
     g_autoptr(GcTestEvent) after = gc_test_client_wait_message (b, "after");
@@ -85,7 +85,7 @@ test_rate_limit (GcTestServer  *ts,
   g_assert_false (a->closed);
 
   /* So do renames, and invalid requests (a token goes before validation). */
-  gc_test_run_for_ms (1000);
+  gc_test_run_for_ms (1000);  /* time is the stimulus: refill to the full burst */
   gc_test_client_clear_queue (a);
   gc_test_client_send_text (a, "{\"type\":\"rename\",\"name\":\"anna\"}");
   gc_test_client_send_text (a, "{\"type\":\"rename\",\"name\":\"ann\"}");
@@ -170,7 +170,7 @@ test_rate_violations_decay (GcTestServer  *ts,
 
   /* Without decay the next refusal would close. After a second, two of
    * the three violations are forgiven (and two tokens are back). */
-  gc_test_run_for_ms (1100);
+  gc_test_run_for_ms (1100);  /* time is the stimulus: decay and refill */
   for (guint i = 0; i < 4; i++)
     gc_test_client_send_message (a, "later", NULL);
   gc_test_wait (gc_test_client_count_queued (a, GC_EVENT_MESSAGE) +

@@ -197,7 +197,8 @@ test_resume_on_other_node (GcTestCluster *cluster,
   g_assert_cmpuint (welcome->history->len, ==, 1);
   g_assert_cmpstr (((GcMessage *) g_ptr_array_index (welcome->history, 0))->text, ==, "while away");
 
-  /* Past the resume window and a lease: still no leave, no join. */
+  /* Past the resume window and a lease: still no leave, no join (a
+   * window in which nothing must happen, not a wait). */
   gc_test_run_for_ms (3500);
   gc_test_client_sync (bob);
   g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_LEAVE), ==, 0);

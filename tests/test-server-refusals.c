@@ -387,7 +387,7 @@ test_refusal_rate_limited (GcTestServer  *ts,
   g_assert_cmpint (retry_after_ms, >, 0);
 
   /* The bucket refills: after retry_after_ms a join goes through. */
-  gc_test_run_for_ms (retry_after_ms + 50);
+  gc_test_run_for_ms (retry_after_ms + 50);  /* time is the stimulus */
   d = gc_test_client_join (ts->port, "lobby", "d");
 }
 

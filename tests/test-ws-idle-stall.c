@@ -62,7 +62,7 @@ test_stall_longer_than_idle_timeout (void)
   /* Longer than the idle timeout, with the members' main loop running:
    * their pings pile up in the server's sockets. */
   g_subprocess_send_signal (server->process, SIGSTOP);
-  gc_test_run_for_ms (STALL_MS);
+  gc_test_run_for_ms (STALL_MS);  /* the stall is the stimulus */
   g_subprocess_send_signal (server->process, SIGCONT);
 
   /* Both are still members: a message goes through both ways... */
