@@ -270,7 +270,7 @@ test_chat (void)
   set_compose_text (window, "typing something");
   gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 1);
   gtk_text_buffer_insert_at_cursor (gtk_text_view_get_buffer (GTK_TEXT_VIEW (compose_box (window))), " more", -1);
-  gc_test_run_for_ms (200);
+  gc_test_run_for_ms (200);  /* a window: no second typing event may come */
   g_assert_cmpuint (gc_test_client_count_queued (bob, GC_EVENT_TYPING), ==, 1);
   set_compose_text (window, "");
   gc_test_wait (gc_test_client_count_queued (bob, GC_EVENT_TYPING) == 2);
@@ -552,6 +552,7 @@ test_scrolling (void)
   GcTestClient *bob;
   GtkAdjustment *adj;
   GtkWidget *jump;
+  GtkWidget *row;
   char text[32];
 
   gc_server_config_init_default (&config);
@@ -579,19 +580,20 @@ test_scrolling (void)
   gc_test_wait (at_bottom (adj));
   gc_test_client_send_message (bob, "followed", NULL);
   gc_test_wait (find_item (session, "followed") != NULL);
-  gc_test_run_for_ms (100);
-  gc_test_wait (at_bottom (adj));
+  /* Its row is laid out, and the view is at the bottom with it. */
+  gc_test_wait ((row = message_row (window, "bob: followed")) != NULL &&
+                gtk_widget_get_mapped (row) && at_bottom (adj));
   g_assert_null (new_messages_button (window));
 
   /* Scrolled up: new lines are counted, not followed. */
   gtk_adjustment_set_value (adj, 0);
-  gc_test_run_for_ms (100);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
   gc_test_client_send_message (bob, "new 1", NULL);
   gc_test_client_send_message (bob, "new 2", NULL);
   gc_test_wait (find_item (session, "new 2") != NULL);
   gc_test_wait ((jump = new_messages_button (window)) != NULL);
   g_assert_cmpstr (widget_text (jump), ==, "2 new messages ↓");
-  gc_test_run_for_ms (100);
+  gc_test_run_for_ms (100);  /* a window: the view must NOT follow meanwhile */
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), <, gtk_adjustment_get_page_size (adj));
 
   click (jump);
