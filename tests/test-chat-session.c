@@ -25,10 +25,19 @@
 #include "gc-server-address.h"
 #include "gc-session-link.h"
 #include "gc-test-server.h"
+#include "gc-ws-poller-private.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                              */
 /* ------------------------------------------------------------------ */
+
+/* Every WebSocket connection of this process closed (the sessions' and
+ * the in-process servers' ends): the closing handshakes ran out. */
+static gboolean
+all_connections_closed (void)
+{
+  return gc_ws_poller_get_n_connections (gc_ws_poller_get_default ()) == 0;
+}
 
 static GcMessageItem *
 find_item (GcChatSession *session,
@@ -181,7 +190,7 @@ test_state_property (void)
   g_assert_cmpint (g_array_index (states, GcChatSessionState, 2), ==, GC_CHAT_SESSION_STATE_CLOSED);
 
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* ------------------------------------------------------------------ */
@@ -589,7 +598,7 @@ test_open_rooms_rename (void)
   gc_chat_session_leave (session);
   gc_open_rooms_remove (rooms, session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* ------------------------------------------------------------------ */
@@ -744,7 +753,7 @@ test_reconnect_at_once (void)
 
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* Names keep their colour across a reconnection that gives new ids. */
@@ -792,7 +801,7 @@ test_colour_keys (void)
 
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* ------------------------------------------------------------------ */
@@ -932,7 +941,8 @@ test_pacing (void)
 
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  g_clear_pointer (&bob, gc_test_client_free);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* Messages sent while the link is down wait QUEUED and go on the return. */
@@ -961,7 +971,7 @@ test_queued_while_away (void)
 
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* ------------------------------------------------------------------ */
@@ -1006,7 +1016,7 @@ test_host_stopped (void)
   gc_test_wait (gc_chat_session_get_state (guest) != GC_CHAT_SESSION_STATE_CONNECTED);
   g_assert_cmpint (gc_chat_session_get_state (guest), ==, GC_CHAT_SESSION_STATE_HOST_STOPPED);
   g_assert_cmpstr (gc_chat_session_get_failure (guest), ==, "The host stopped hosting this room.");
-  /* Nothing retries by itself. */
+  /* Nothing retries by itself (a window in which nothing may happen). */
   gc_test_run_for_ms (1500);
   g_assert_cmpint (gc_chat_session_get_state (guest), ==, GC_CHAT_SESSION_STATE_HOST_STOPPED);
   g_assert_cmpuint (gc_chat_session_get_attempt (guest), ==, 0);
@@ -1020,7 +1030,7 @@ test_host_stopped (void)
   gc_chat_session_leave (guest);
   g_clear_object (&guest);
   g_clear_object (&own);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* A server's shutdown stays "the server is restarting", with retries; the
@@ -1063,7 +1073,7 @@ test_server_shutdown_reasons (void)
 
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* ------------------------------------------------------------------ */
@@ -1128,7 +1138,8 @@ test_refusals_in_band (void)
   session = join_url (ts->url, "Alice2", "taken");
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  g_clear_pointer (&alice, gc_test_client_free);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* A refusal on the way back (the room filled up meanwhile) is retried;
@@ -1154,7 +1165,8 @@ test_refused_on_reconnect (void)
 
   gc_chat_session_leave (session);
   g_clear_object (&session);
-  gc_test_run_for_ms (50);
+  g_clear_pointer (&usurper, gc_test_client_free);
+  gc_test_wait (all_connections_closed ());
 }
 
 /* ------------------------------------------------------------------ */
@@ -1249,7 +1261,7 @@ test_open_rooms_reconnect_waiting (void)
 
   gc_chat_session_leave (waiting);
   gc_chat_session_leave (connected);
-  gc_test_run_for_ms (50);
+  gc_test_wait (all_connections_closed ());
 }
 
 int
