@@ -814,7 +814,7 @@ test_hosting (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
   answer (question, "Stay");
   g_assert_null (dialog_over (window, "Others are still in rooms you host"));
-  gc_test_run_for_ms (100);
+  gc_test_run_for_ms (100);  /* a window: nothing may close meanwhile */
   g_assert_true (session_connected (window));
   g_assert_false (bob->closed);
   /* Closing the window asks the same. */
@@ -832,7 +832,7 @@ test_hosting (void)
   g_assert_nonnull (find_showing_text (question, GTK_ACCESSIBLE_ROLE_LABEL,
                                        "your computer stops hosting and 1 person is disconnected"));
   answer (question, "Stay");
-  gc_test_run_for_ms (100);
+  gc_test_run_for_ms (100);  /* a window: nothing may close meanwhile */
   g_assert_true (session_connected (window));
   g_assert_false (bob->closed);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
@@ -930,7 +930,7 @@ test_leave_hosted (void)
   gtk_widget_activate_action (GTK_WIDGET (window), "win.leave-room", NULL);
   g_assert_null (dialog_over (window, NULL));
   gc_test_wait (gc_window_get_n_sessions (window) == 1);
-  gc_test_run_for_ms (100);
+  gc_test_run_for_ms (100);  /* a window: bob must NOT be cut off */
   g_assert_false (bob->closed);
 
   /* The last hosted room: bob would be cut off. */
@@ -1837,8 +1837,9 @@ test_scale (void)
       gc_chat_session_feed_event (session, json->str);
     }
   gc_test_wait (gtk_adjustment_get_upper (adj) > 2 * gtk_adjustment_get_page_size (adj));
-  gc_test_wait (gtk_adjustment_get_value (adj) > 0);
-  gc_test_run_for_ms (100);
+  /* The view followed them to the end before it is taken to the top. */
+  gc_test_wait (gtk_adjustment_get_value (adj) + gtk_adjustment_get_page_size (adj) >=
+                gtk_adjustment_get_upper (adj) - 8);
   gtk_adjustment_set_value (adj, 0);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
 
