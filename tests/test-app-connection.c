@@ -313,7 +313,7 @@ test_refused_and_retry (void)
   g_assert_nonnull (retry);
   g_assert_true (gtk_widget_get_mapped (retry));
 
-  /* Retry once the bucket has refilled. */
+  /* Retry once the bucket has refilled (time is the stimulus). */
   gc_test_run_for_ms (1500);
   click (retry);
   g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_PENDING);

@@ -79,7 +79,7 @@ assert_newest_stays_in_view (GcWindow *window)
   for (guint i = 0; i < 5; i++)
     {
       gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-      gc_test_run_for_ms (60);
+      gc_test_run_for_ms (60);  /* a window: late measurements must not move it */
       gc_test_wait (newest_in_view (window));
     }
 }
@@ -295,7 +295,7 @@ test_read_back (void)
       gtk_adjustment_set_value (adj, gtk_adjustment_get_value (adj) - gtk_adjustment_get_page_size (adj));
       gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
     }
-  gc_test_run_for_ms (100);
+  gc_test_run_for_ms (100);  /* a window: it must NOT snap back to the end */
   g_assert_false (newest_in_view (window));
 
   /* Some line on screen now: it must stay where it is. */
@@ -315,7 +315,7 @@ test_read_back (void)
   gc_test_wait ((button = new_messages_button (window)) != NULL);
   g_assert_cmpstr (widget_text (button), ==, "30 new messages ↓");
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
-  gc_test_run_for_ms (100);
+  gc_test_run_for_ms (100);  /* a window: the anchor must NOT move */
   g_assert_true (row_bounds (list, anchor, &after));
   g_assert_cmpfloat_with_epsilon (after.origin.y, before.origin.y, 2);
   g_assert_false (newest_in_view (window));
