@@ -48,6 +48,10 @@ struct _ProxyPair {
 
 static void pump_read (ProxyPump *pump);
 
+/* Reads and writes in flight, of every proxy: their callbacks use the
+ * pairs, so a proxy is freed only once its cancelled ones are done. */
+static guint n_pump_ops;
+
 static void
 pump_written_cb (GObject      *source,
                  GAsyncResult *result,
@@ -55,6 +59,7 @@ pump_written_cb (GObject      *source,
 {
   ProxyPump *pump = user_data;
 
+  n_pump_ops--;
   if (g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
     pump_read (pump);
 }
@@ -67,6 +72,7 @@ pump_read_cb (GObject      *source,
   ProxyPump *pump = user_data;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
 
+  n_pump_ops--;
   if (n <= 0)
     {
       /* One side ended: end the other, as a proxy would. */
@@ -82,6 +88,7 @@ pump_read_cb (GObject      *source,
       pump_read (pump);
       return;
     }
+  n_pump_ops++;
   g_output_stream_write_all_async (pump->out, pump->buffer, (gsize) n, G_PRIORITY_DEFAULT,
                                    pump->pair->cancellable, pump_written_cb, pump);
 }
@@ -89,6 +96,7 @@ pump_read_cb (GObject      *source,
 static void
 pump_read (ProxyPump *pump)
 {
+  n_pump_ops++;
   g_input_stream_read_async (pump->in, pump->buffer, sizeof pump->buffer, G_PRIORITY_DEFAULT,
                              pump->pair->cancellable, pump_read_cb, pump);
 }
@@ -162,11 +170,13 @@ test_proxy_free (TestProxy *proxy)
 {
   g_socket_service_stop (proxy->service);
   g_socket_listener_close (G_SOCKET_LISTENER (proxy->service));
+  for (guint i = 0; i < proxy->pairs->len; i++)
+    g_cancellable_cancel (((ProxyPair *) g_ptr_array_index (proxy->pairs, i))->cancellable);
+  /* The cancelled reads and writes finish before their pairs are freed. */
+  gc_test_wait (n_pump_ops == 0);
   g_ptr_array_unref (proxy->pairs);
   g_object_unref (proxy->service);
   g_free (proxy->url);
-  /* Let the cancelled reads and writes finish. */
-  gc_test_run_for_ms (50);
 }
 
 /* ------------------------------------------------------------------ */

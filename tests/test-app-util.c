@@ -34,12 +34,31 @@ new_window (void)
   return window;
 }
 
+static gboolean
+all_closed (GPtrArray *connections)
+{
+  for (guint i = 0; i < connections->len; i++)
+    if (gc_ws_connection_get_state (g_ptr_array_index (connections, i)) != GC_WS_STATE_CLOSED)
+      return FALSE;
+  return TRUE;
+}
+
 void
 destroy_window (GcWindow *window)
 {
+  g_autoptr(GPtrArray) leaving = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < gc_window_get_n_sessions (window); i++)
+    {
+      GcWsConnection *connection =
+        gc_chat_session_get_connection (gc_window_get_nth_session (window, i));
+
+      if (connection != NULL)
+        g_ptr_array_add (leaving, g_object_ref (connection));
+    }
   gtk_window_destroy (GTK_WINDOW (window));
-  /* Let the closing handshakes and pending frames run out. */
-  gc_test_run_for_ms (100);
+  /* The closing handshakes the rooms' leaving started run out. */
+  gc_test_wait (all_closed (leaving));
 }
 
 /* What a click ends in: "clicked", at once (gtk_widget_activate() on a

@@ -67,7 +67,7 @@ void settle (void);
 /* ------------------------------------------------------------------ */
 
 GcWindow     *new_window          (void);
-/* Destroys it and lets the closing handshakes run out. */
+/* Destroys it and waits until the closing handshakes it started ran out. */
 void          destroy_window      (GcWindow          *window);
 /* Joins @room through the dialog of a new window, as a user does. */
 GcWindow     *join_through_dialog (GcTestServer      *ts,
