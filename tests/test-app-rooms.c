@@ -23,6 +23,7 @@
 #include "gc-preferences-window.h"
 #include "gc-room-row.h"
 #include "gc-text-markup.h"
+#include "gc-ws-poller-private.h"
 #include "test-app-util.h"
 #include "gc-test-threads.h"
 
@@ -862,7 +863,8 @@ test_hosting (void)
   gc_test_wait (count_app_windows () == 0);
   g_object_unref (window);
   gc_test_client_free (bob);
-  gc_test_run_for_ms (100);
+  /* Every connection of the process (the host's ends too) closed. */
+  gc_test_wait (gc_ws_poller_get_n_connections (gc_ws_poller_get_default ()) == 0);
 }
 
 /* The join dialog's choice hosts the room here. */
