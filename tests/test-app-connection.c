@@ -285,33 +285,14 @@ static void
 test_refused_and_retry (void)
 {
   GcTestServer *ts = NULL;
-  GcServerConfig config;
   GcWindow *window;
   GcChatSession *session;
   GcMessageItem *failed;
   GtkWidget *row;
   GtkWidget *retry;
-  char text[32];
 
-  gc_server_config_init_default (&config);
-  /* Tokens: one typing notice (at most one a second), then a message
-   * each; the third message finds the bucket empty. */
-  config.rate_burst = 3;
-  config.rate_per_second = 1;
-  ts = gc_test_server_new (&config);
-  window = join_through_dialog (ts, "dan", "limits");
+  failed = send_until_refused ("limits", &ts, &window);
   session = gc_window_get_session (window);
-  /* The app paces its sends (test-chat-session's /session/pacing); this
-   * is what a refusal looks like, from a client that does not. */
-  gc_chat_session_set_pacing (session, FALSE);
-
-  for (guint i = 0; i < 3; i++)
-    {
-      g_snprintf (text, sizeof text, "burst %u", i);
-      set_compose_text (window, text);
-      gtk_widget_activate_action (room_view (window), "room.send", NULL);
-    }
-  failed = find_item (session, "burst 2");
   gc_test_wait (gc_message_item_get_state (failed) != GC_MESSAGE_ITEM_PENDING);
   g_assert_cmpint (gc_message_item_get_state (failed), ==, GC_MESSAGE_ITEM_FAILED);
   g_assert_nonnull (gc_message_item_get_error (failed));

@@ -143,29 +143,12 @@ static void
 test_tab_to_retry (void)
 {
   GcTestServer *ts = NULL;
-  GcServerConfig config;
   GcWindow *window;
-  GcChatSession *session;
   GcMessageItem *failed;
   GtkWidget *row;
-  char text[32];
 
-  gc_server_config_init_default (&config);
-  /* As test-app-connection's /app/refused-and-retry: the third message
-   * finds the bucket empty (the app's own pacing off). */
-  config.rate_burst = 3;
-  config.rate_per_second = 1;
-  ts = gc_test_server_new (&config);
-  window = join_through_dialog (ts, "dan", "retry-keys");
-  session = gc_window_get_session (window);
-  gc_chat_session_set_pacing (session, FALSE);
-  for (guint i = 0; i < 3; i++)
-    {
-      g_snprintf (text, sizeof text, "burst %u", i);
-      set_compose_text (window, text);
-      gtk_widget_activate_action (room_view (window), "room.send", NULL);
-    }
-  failed = find_item (session, "burst 2");
+  /* As test-app-connection's /app/refused-and-retry. */
+  failed = send_until_refused ("retry-keys", &ts, &window);
   gc_test_wait (gc_message_item_get_state (failed) == GC_MESSAGE_ITEM_FAILED);
   /* On screen, laid out. */
   gc_test_wait ((row = message_row (window, "dan: burst 2")) != NULL && gtk_widget_get_mapped (row) &&

@@ -661,3 +661,33 @@ test_app_run (void)
     g_printerr ("GLib pool threads are still running\n");
   return ret;
 }
+
+GcMessageItem *
+send_until_refused (const char    *room,
+                    GcTestServer **out_server,
+                    GcWindow     **out_window)
+{
+  GcServerConfig config;
+  GcChatSession *session;
+  char text[32];
+
+  gc_server_config_init_default (&config);
+  /* Tokens: one typing notice (at most one a second), then a message
+   * each; the third message finds the bucket empty. */
+  config.rate_burst = 3;
+  config.rate_per_second = 1;
+  *out_server = gc_test_server_new (&config);
+  *out_window = join_through_dialog (*out_server, "dan", room);
+  session = gc_window_get_session (*out_window);
+  /* The app paces its sends (test-chat-session's /session/pacing); this
+   * is what a refusal looks like, from a client that does not. */
+  gc_chat_session_set_pacing (session, FALSE);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_snprintf (text, sizeof text, "burst %u", i);
+      set_compose_text (*out_window, text);
+      gtk_widget_activate_action (room_view (*out_window), "room.send", NULL);
+    }
+  return find_item (session, "burst 2");
+}

@@ -182,6 +182,13 @@ int           sidebar_position    (GcWindow          *window,
 
 GcMessageItem *find_item          (GcChatSession     *session,
                                    const char        *text);
+/* A new server whose rate limit refuses the third of three quick sends,
+ * a window joined to @room on it as "dan" with the app's own pacing off,
+ * and the three sent: returns the third line ("burst 2"), which the
+ * server will refuse. */
+GcMessageItem *send_until_refused (const char        *room,
+                                   GcTestServer     **out_server,
+                                   GcWindow         **out_window);
 guint          count_items        (GcChatSession     *session,
                                    const char        *text);
 /* The text of the newest line (owned by the model). */
