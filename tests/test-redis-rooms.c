@@ -291,7 +291,7 @@ say (Node       *node,
   g_autofree char *key = gc_protocol_user_name_key (name);
   g_autofree char *id = g_strconcat ("id-", key, NULL);
 
-  gc_redis_rooms_message (node->rooms, "r", key, id, "text", text, "c-1", on_answer, a);
+  gc_redis_rooms_message (node->rooms, "r", key, id, name, "text", text, "c-1", on_answer, a);
 }
 
 static gboolean
@@ -492,18 +492,27 @@ test_max_members (Pair          *p,
 }
 
 /* The messages a room's history stream holds (its entries hold a batch
- * each), counted from the records themselves. */
+ * each), counted from the records themselves: a record per message, or
+ * a batch record (SEQ TS "messages" BODY) with one item per message. */
 static guint64
 history_messages (Pair *p)
 {
   g_autofree char *count = gc_test_redis_run (p->redis, "EVAL",
-    "local s = 0\n"
-    "for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do\n"
-    "  local r, i = e[2][2], 1\n"
+    "local function items(r)\n"
+    "  local out, i = {}, 1\n"
     "  while i <= #r do\n"
     "    local c = string.find(r, ':', i, true)\n"
-    "    i = c + 1 + tonumber(string.sub(r, i, c - 1))\n"
-    "    s = s + 1\n"
+    "    local n = tonumber(string.sub(r, i, c - 1))\n"
+    "    out[#out + 1] = string.sub(r, c + 1, c + n)\n"
+    "    i = c + 1 + n\n"
+    "  end\n"
+    "  return out\n"
+    "end\n"
+    "local s = 0\n"
+    "for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do\n"
+    "  for _, r in ipairs(items(e[2][2])) do\n"
+    "    local f = items(r)\n"
+    "    if f[3] == 'messages' then s = s + #items(f[4]) else s = s + 1 end\n"
     "  end\n"
     "end\n"
     "return s\n", "1", "gc:{r}:history", NULL);
@@ -1168,6 +1177,7 @@ test_message_batch (Pair          *p,
 {
   Node *a = &p->a, *b = &p->b;
   Answers joins, r, sent[4];
+  GcRedisRoomsStats stats;
   static const char *texts[] = { "12:not a field", "", "7:message5:x", "\xc3\xa9:" };
   g_autofree char *key = gc_protocol_user_name_key ("Bob");
   g_autofree char *first = NULL;
@@ -1192,10 +1202,10 @@ test_message_batch (Pair          *p,
   g_assert_cmpuint (r.ok, ==, 1);
 
   /* One iteration: alice, a stranger, robert (by its new key), alice. */
-  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "text", texts[0], "c-0", on_answer, &sent[0]);
-  gc_redis_rooms_message (a->rooms, "r", "carol", "id-carol", "text", texts[1], NULL, on_answer, &sent[1]);
-  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "emote", texts[2], NULL, on_answer, &sent[2]);
-  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "text", texts[3], "c-3", on_answer, &sent[3]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[0], "c-0", on_answer, &sent[0]);
+  gc_redis_rooms_message (a->rooms, "r", "carol", "id-carol", "carol", "text", texts[1], NULL, on_answer, &sent[1]);
+  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Bob", "emote", texts[2], NULL, on_answer, &sent[2]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[3], "c-3", on_answer, &sent[3]);
   /* B syncs with its rename's answer: it delivers what came after. */
   gc_test_wait (sent[3].answers == 1 && a->events->len == 2 + 3 && b->events->len == 3);
   for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
@@ -1217,6 +1227,30 @@ test_message_batch (Pair          *p,
   g_assert_cmpstr (g_ptr_array_index (a->names, 3), ==, "Robert");
   assert_contiguous (a);
   assert_contiguous (b);
+  /* That batch went through the per-message script (a stranger, a
+   * renamed sender); one whose senders are all known goes as it is. */
+  gc_redis_rooms_get_stats (a->rooms, &stats);
+  g_assert_cmpuint (stats.slow_batches, ==, 1);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      answers_clear (&sent[i]);
+      answers_init (&sent[i]);
+    }
+  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Robert", "text", texts[2], NULL, on_answer, &sent[0]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "emote", texts[0], "c-4", on_answer, &sent[1]);
+  gc_test_wait (sent[1].answers == 1 && a->events->len == 7 && b->events->len == 5);
+  g_assert_cmpuint (sent[0].ok + sent[1].ok, ==, 2);
+  g_assert_cmpuint (sent[1].last_seq, ==, sent[0].last_seq + 1);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 5), " message id-bob 7:message5:x"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 6), " message id-alice 12:not a field echo"));
+  g_assert_cmpstr (g_ptr_array_index (a->names, 5), ==, "Robert");
+  for (guint i = 3; i < 5; i++)
+    g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));
+  assert_contiguous (a);
+  assert_contiguous (b);
+  gc_redis_rooms_get_stats (a->rooms, &stats);
+  g_assert_cmpuint (stats.slow_batches, ==, 1);
 
   for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
     answers_clear (&sent[i]);

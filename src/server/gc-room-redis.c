@@ -194,6 +194,7 @@ room_redis_handle_request (GcRoom    *self,
     case GC_REQUEST_MESSAGE:
       member->typing = FALSE;
       gc_redis_rooms_message (self->redis, self->code, member->name_key, member->user.id,
+                              member->user.name,
                               gc_message_kind_to_string (request->kind), request->text,
                               request->client_id, on_redis_request_done, data);
       break;

@@ -52,19 +52,26 @@ field_to_uint (const char *field)
 }
 
 char *
+gc_redis_record_put_length (char  *p,
+                            gsize  length)
+{
+  char digits[24], *d = digits + sizeof digits;
+
+  do
+    *--d = (char) ('0' + length % 10);
+  while ((length /= 10) > 0);
+  memcpy (p, d, digits + sizeof digits - d);
+  p += digits + sizeof digits - d;
+  *p++ = ':';
+  return p;
+}
+
+char *
 gc_redis_record_put (char       *p,
                      const char *value,
                      gsize       length)
 {
-  char digits[24], *d = digits + sizeof digits;
-  gsize n = length;
-
-  do
-    *--d = (char) ('0' + n % 10);
-  while ((n /= 10) > 0);
-  memcpy (p, d, digits + sizeof digits - d);
-  p += digits + sizeof digits - d;
-  *p++ = ':';
+  p = gc_redis_record_put_length (p, length);
   memcpy (p, value, length);
   return p + length;
 }
@@ -98,75 +105,200 @@ gc_redis_record_split (char   *record,
   return n;
 }
 
-GcRedisRoomEvent *
-gc_redis_event_parse (const char *data,
-                      gsize       length)
+/* Fills @event's fields from @f (@n fields: TYPE, then the type's). */
+static gboolean
+event_set_fields (GcRedisRoomEvent  *event,
+                  char             **f,
+                  int                n)
 {
-  /* One allocation for the event and its record's copy: a node parses
-   * one per event it delivers. */
-  g_autoptr(GcRedisRoomEvent) event = g_malloc0 (sizeof (GcRedisRoomEvent) + length + 1);
-  char *f[12];
-  int n;
+  if (n < 2)
+    return FALSE;
+  event->user_id = f[1];
+
+  if (strcmp (f[0], "message") == 0 && n == 7)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
+      event->name = f[2];
+      event->kind = f[3];
+      event->text = f[4];
+      event->client_id = strcmp (f[6], "1") == 0 ? f[5] : NULL;
+    }
+  else if (strcmp (f[0], "join") == 0 && n == 5)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_JOIN;
+      event->name = f[2];
+      event->name_key = f[3];
+      event->node = f[4];
+    }
+  else if (strcmp (f[0], "leave") == 0 && n == 5)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_LEAVE;
+      event->name = f[2];
+      event->name_key = f[3];
+      event->reason = f[4];
+    }
+  else if (strcmp (f[0], "rename") == 0 && n == 6)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_RENAME;
+      event->name = f[2];
+      event->old_name = f[3];
+      event->name_key = f[4];
+      event->old_key = f[5];
+    }
+  else if (strcmp (f[0], "resume") == 0 && n == 6)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_RESUME;
+      event->name = f[2];
+      event->name_key = f[3];
+      event->node = f[4];
+      event->old_node = f[5];
+    }
+  else if (strcmp (f[0], "typing") == 0 && n == 4)
+    {
+      event->type = GC_REDIS_ROOM_EVENT_TYPING;
+      event->name = f[2];
+      event->active = strcmp (f[3], "1") == 0;
+    }
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* A new event holding a copy of @data (@length bytes), in one
+ * allocation: a node makes one per event it delivers. */
+static GcRedisRoomEvent *
+event_new (const char *data,
+           gsize       length)
+{
+  GcRedisRoomEvent *event = g_malloc0 (sizeof (GcRedisRoomEvent) + length + 1);
 
   event->record = (char *) (event + 1);
   memcpy (event->record, data, length);
   event->record[length] = '\0';
+  return event;
+}
+
+GcRedisRoomEvent *
+gc_redis_event_parse (const char *data,
+                      gsize       length)
+{
+  g_autoptr(GcRedisRoomEvent) event = event_new (data, length);
+  char *f[12];
+  int n;
+
   n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
   if (n < 4)
     return NULL;
   event->seq = field_to_uint (f[0]);
   event->ts_ms = (gint64) field_to_uint (f[1]);
-  event->user_id = f[3];
-
-  if (strcmp (f[2], "join") == 0 && n == 7)
-    {
-      event->type = GC_REDIS_ROOM_EVENT_JOIN;
-      event->name = f[4];
-      event->name_key = f[5];
-      event->node = f[6];
-    }
-  else if (strcmp (f[2], "leave") == 0 && n == 7)
-    {
-      event->type = GC_REDIS_ROOM_EVENT_LEAVE;
-      event->name = f[4];
-      event->name_key = f[5];
-      event->reason = f[6];
-    }
-  else if (strcmp (f[2], "message") == 0 && n == 9)
-    {
-      event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
-      event->name = f[4];
-      event->kind = f[5];
-      event->text = f[6];
-      event->client_id = strcmp (f[8], "1") == 0 ? f[7] : NULL;
-    }
-  else if (strcmp (f[2], "rename") == 0 && n == 8)
-    {
-      event->type = GC_REDIS_ROOM_EVENT_RENAME;
-      event->name = f[4];
-      event->old_name = f[5];
-      event->name_key = f[6];
-      event->old_key = f[7];
-    }
-  else if (strcmp (f[2], "resume") == 0 && n == 8)
-    {
-      event->type = GC_REDIS_ROOM_EVENT_RESUME;
-      event->name = f[4];
-      event->name_key = f[5];
-      event->node = f[6];
-      event->old_node = f[7];
-    }
-  else if (strcmp (f[2], "typing") == 0 && n == 6)
-    {
-      event->type = GC_REDIS_ROOM_EVENT_TYPING;
-      event->name = f[4];
-      event->active = strcmp (f[5], "1") == 0;
-    }
-  else
-    return NULL;
-  if (event->seq == 0)
+  if (!event_set_fields (event, f + 2, n - 2) || event->seq == 0)
     return NULL;
   return g_steal_pointer (&event);
+}
+
+/* One LENGTH:BYTES field at *@p, left as it is; moves *@p past it. */
+static gboolean
+field_next (const char  **p,
+            const char   *end,
+            const char  **value,
+            gsize        *length)
+{
+  guint64 field_length = 0;
+  const char *colon = parse_digits (*p, end, &field_length);
+
+  if (colon == NULL || colon == end || *colon != ':' ||
+      field_length > (guint64) (end - colon - 1))
+    return FALSE;
+  *value = colon + 1;
+  *length = field_length;
+  *p = colon + 1 + field_length;
+  return TRUE;
+}
+
+/* A whole number field (at most 19 digits, nothing else). */
+static gboolean
+field_next_uint (const char **p,
+                 const char  *end,
+                 guint64     *value)
+{
+  const char *field;
+  gsize length;
+
+  return field_next (p, end, &field, &length) &&
+         parse_digits (field, field + length, value) == field + length;
+}
+
+/* A batch record (the batch message script): SEQ TS "messages" BODY,
+ * BODY items LENGTH:ITEM, each a message record without SEQ and TS. */
+static gboolean
+batch_parse (const char *data,
+             gsize       length,
+             GPtrArray  *events)
+{
+  const char *p = data, *end = data + length, *type, *body;
+  gsize type_length, body_length;
+  guint64 seq = 0, ts = 0;
+  guint added = 0;
+
+  if (!field_next_uint (&p, end, &seq) || !field_next_uint (&p, end, &ts) ||
+      !field_next (&p, end, &type, &type_length) ||
+      type_length != 8 || memcmp (type, "messages", 8) != 0 ||
+      !field_next (&p, end, &body, &body_length) || p != end || seq == 0)
+    return FALSE;
+
+  p = body;
+  end = body + body_length;
+  while (p < end)
+    {
+      const char *item;
+      gsize item_length;
+      GcRedisRoomEvent *event;
+      char *f[8];
+      int n;
+
+      if (!field_next (&p, end, &item, &item_length))
+        goto fail;
+      event = event_new (item, item_length);
+      n = gc_redis_record_split (event->record, item_length, f, G_N_ELEMENTS (f));
+      event->seq = seq + added;
+      event->ts_ms = (gint64) ts;
+      if (n < 0 || !event_set_fields (event, f, n) ||
+          event->type != GC_REDIS_ROOM_EVENT_MESSAGE)
+        {
+          gc_redis_room_event_free (event);
+          goto fail;
+        }
+      g_ptr_array_add (events, event);
+      added++;
+    }
+  return TRUE;
+
+fail:
+  /* All or nothing: a part of a batch would look like a gap later. */
+  g_ptr_array_remove_range (events, events->len - added, added);
+  return FALSE;
+}
+
+gboolean
+gc_redis_record_parse (const char *data,
+                       gsize       length,
+                       GPtrArray  *events)
+{
+  const char *p = data, *end = data + length, *field;
+  gsize field_length;
+  GcRedisRoomEvent *event;
+
+  /* TYPE is the third field; "messages" makes a batch record. */
+  if (field_next (&p, end, &field, &field_length) &&
+      field_next (&p, end, &field, &field_length) &&
+      field_next (&p, end, &field, &field_length) &&
+      field_length == 8 && memcmp (field, "messages", 8) == 0)
+    return batch_parse (data, length, events);
+  event = gc_redis_event_parse (data, length);
+  if (event == NULL)
+    return FALSE;
+  g_ptr_array_add (events, event);
+  return TRUE;
 }
 
 void
@@ -193,19 +325,17 @@ gc_redis_member_compare (gconstpointer a,
 
 /* --- rooms --------------------------------------------------------------- */
 
-/* The next record of a payload of LENGTH:RECORD items (a channel's
- * message, a history entry), moving @cursor past it; NULL if it is
- * unreadable. */
-GcRedisRoomEvent *
+/* The events of the next record of a payload of LENGTH:RECORD items (a
+ * channel's message, a history entry), appended to @events; moves
+ * @cursor past it. FALSE if it is unreadable. */
+gboolean
 gc_redis_payload_next (const char **cursor,
-                       const char  *end)
+                       const char  *end,
+                       GPtrArray   *events)
 {
-  guint64 record_length = 0;
-  const char *colon = parse_digits (*cursor, end, &record_length);
+  const char *record;
+  gsize length;
 
-  if (colon == NULL || colon == end || *colon != ':' ||
-      record_length > (guint64) (end - colon - 1))
-    return NULL;
-  *cursor = colon + 1 + record_length;
-  return gc_redis_event_parse (colon + 1, record_length);
+  return field_next (cursor, end, &record, &length) &&
+         gc_redis_record_parse (record, length, events);
 }

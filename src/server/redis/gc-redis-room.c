@@ -97,9 +97,9 @@ room_lost (Room *room)
   redis_rooms_emit_room_lost (self, room->code);
 }
 
-static int
-event_compare (gconstpointer a,
-               gconstpointer b)
+int
+redis_event_compare (gconstpointer a,
+                     gconstpointer b)
 {
   const GcRedisRoomEvent *ea = *(GcRedisRoomEvent **) a, *eb = *(GcRedisRoomEvent **) b;
 
@@ -152,15 +152,14 @@ on_repaired (const redisReply *reply,
     {
       redisReply *r = reply->element[3]->element[i];
       const char *p = r->str, *end = r->str + r->len;
-      GcRedisRoomEvent *event;
 
       if (r->type != REDIS_REPLY_STRING)
         continue;
-      while (p < end && (event = gc_redis_payload_next (&p, end)) != NULL)
-        g_ptr_array_add (events, event);
+      while (p < end && gc_redis_payload_next (&p, end, events))
+        ;
     }
   /* Both streams, merged in sequence order. */
-  g_ptr_array_sort (events, event_compare);
+  g_ptr_array_sort (events, redis_event_compare);
   /* A delivery may unsync the room (its last local member gone): the
    * rest was for the old sequence. */
   for (guint i = 0; i < events->len && room->synced && !room->closed; i++)
@@ -279,7 +278,8 @@ room_receive (Room             *room,
   room_process (room);
 }
 
-/* A channel's payload: records, each as LENGTH:RECORD. */
+/* A channel's payload: records, each as LENGTH:RECORD; a batch record
+ * holds several messages. */
 void
 redis_rooms_on_message (const char *channel,
             const char *payload,
@@ -289,23 +289,27 @@ redis_rooms_on_message (const char *channel,
   GcRedisRooms *self = user_data;
   Room *room = g_hash_table_lookup (self->by_channel, channel);
   const char *p = payload, *end = payload + length;
+  g_autoptr(GPtrArray) events = NULL;
 
   if (room == NULL || room->opened == 0)
     return;
+  events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
   while (p < end)
     {
-      GcRedisRoomEvent *event = gc_redis_payload_next (&p, end);
-
-      if (event == NULL)
+      if (!gc_redis_payload_next (&p, end, events))
         {
           g_warning ("room %s: an unreadable record on its channel", room->code);
           return;
         }
-      room_receive (room, event);
-      /* Delivering may have closed the room. */
-      room = g_hash_table_lookup (self->by_channel, channel);
-      if (room == NULL || room->opened == 0)
-        return;
+      for (guint i = 0; i < events->len; i++)
+        {
+          /* Delivering may have closed the room: the rest is freed. */
+          room_receive (room, g_steal_pointer (&events->pdata[i]));
+          room = g_hash_table_lookup (self->by_channel, channel);
+          if (room == NULL || room->opened == 0)
+            return;
+        }
+      g_ptr_array_set_size (events, 0);
     }
 }
 

@@ -35,6 +35,7 @@ struct _GcRedisRooms {
   GcRedisScript *join_script;
   GcRedisScript *leave_script;
   GcRedisScript *message_script;
+  GcRedisScript *messages_script;
   GcRedisScript *rename_script;
   GcRedisScript *typing_script;
   GcRedisScript *repair_script;
@@ -83,11 +84,11 @@ typedef struct {
   OpType type;
   GcRedisScript *script;
   GPtrArray *args;          /* of char*, ARGV; NULL for a message */
-  /* A message's three arguments in one buffer: its member's key, the
-   * member's id as a record field, and the rest of its record (text may
-   * hold NUL, so lengths). */
+  /* A message's parts in one buffer: its member's key, the member's id
+   * and name as record fields, and the rest of its record (text may hold
+   * NUL, so lengths). */
   char *message;
-  gsize message_len[3];
+  gsize message_len[4];
   GcRedisRoomResultFunc func;
   gpointer user_data;
 } Op;
@@ -124,9 +125,18 @@ int               gc_redis_record_split   (char          *record,
                                            int            max_fields);
 GcRedisRoomEvent *gc_redis_event_parse    (const char    *data,
                                            gsize          length);
-GcRedisRoomEvent *gc_redis_payload_next   (const char   **cursor,
-                                           const char    *end);
+/* Appends the events of one record (one, or a batch record's messages)
+ * to @events (of GcRedisRoomEvent); FALSE, adding none, if unreadable. */
+gboolean          gc_redis_record_parse   (const char    *data,
+                                           gsize          length,
+                                           GPtrArray     *events);
+gboolean          gc_redis_payload_next   (const char   **cursor,
+                                           const char    *end,
+                                           GPtrArray     *events);
 void              gc_redis_member_free    (gpointer       data);
+/* Writes LENGTH: (at most 21 bytes) at @p; returns the end. */
+char             *gc_redis_record_put_length (char       *p,
+                                              gsize       length);
 /* Writes @value (@length bytes) as one field at @p (room for @length +
  * 21 bytes); returns the end. */
 char             *gc_redis_record_put     (char          *p,
@@ -136,6 +146,8 @@ int               gc_redis_member_compare (gconstpointer  a,
                                            gconstpointer  b);
 
 /* gc-redis-room.c */
+int   redis_event_compare (gconstpointer a,
+                           gconstpointer b);
 Room *redis_room_get   (GcRedisRooms *self,
                         const char   *code);
 void  redis_room_free  (gpointer      data);

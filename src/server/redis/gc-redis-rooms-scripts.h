@@ -22,7 +22,9 @@
  * cluster client either).
  *
  * What a room's channel carries is one or more records, each as
- * LENGTH:RECORD (a batch of messages goes out in one PUBLISH).
+ * LENGTH:RECORD (a batch of messages goes out in one PUBLISH, most often
+ * as one batch record: SEQ TS "messages" BODY, see
+ * GC_REDIS_ROOMS_LUA_MESSAGES).
  * Records are fields as LENGTH:BYTES, concatenated: SEQ, TS, TYPE, then
  * the type's fields. A member is USER_ID NAME NODE JOIN_SEQ EXPIRES_MS
  * (0 while its node lives; else when it leaves unless resumed). Numbers leave Lua through string.format('%.0f'):
@@ -85,32 +87,24 @@
   "  if f[1] ~= id then return nil end\n" \
   "  return f\n" \
   "end\n" \
-  /* What a welcome needs: every member, and the newest `count` messages \
-   * after since, oldest first. History entries hold several records \
-   * (LEN:RECORD each, SEQ first): `count` entries hold at least `count` \
-   * messages. The message script trims it by messages, not entries. */ \
+  /* What a welcome needs: every member, and the history entries that \
+   * hold the newest `count` messages after since, oldest first. An \
+   * entry holds one call's messages (n of them, with consecutive seqs \
+   * from its id's), as LEN:RECORD items: one record per message, or one \
+   * batch record for all (see the batch message script); the node takes \
+   * exactly the newest `count` after since from them. The message \
+   * scripts trim the stream by messages, not entries. */ \
   "local function welcome(since, count)\n" \
   "  local history, newest = {}, {}\n" \
   "  local want, after = tonumber(count), tonumber(since)\n" \
   "  if want > 0 then\n" \
+  "    local got = 0\n" \
   "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', count)) do\n" \
-  "      local p, recs, i = e[2][2], {}, 1\n" \
-  "      while i <= #p do\n" \
-  "        local c = string.find(p, ':', i, true)\n" \
-  "        local n = tonumber(string.sub(p, i, c - 1))\n" \
-  "        recs[#recs + 1] = string.sub(p, c + 1, c + n)\n" \
-  "        i = c + 1 + n\n" \
-  "      end\n" \
-  "      for j = #recs, 1, -1 do\n" \
-  "        local r = recs[j]\n" \
-  "        local c = string.find(r, ':', 1, true)\n" \
-  "        if #newest >= want or tonumber(string.sub(r, c + 1, c + tonumber(string.sub(r, 1, c - 1)))) <= after then\n" \
-  "          want = -1\n" \
-  "          break\n" \
-  "        end\n" \
-  "        newest[#newest + 1] = r\n" \
-  "      end\n" \
-  "      if want < 0 then break end\n" \
+  "      local n = tonumber(e[2][4]) or 1\n" \
+  "      if tonumber(string.sub(e[1], 1, -3)) + n - 1 <= after then break end\n" \
+  "      newest[#newest + 1] = e[2][2]\n" \
+  "      got = got + n\n" \
+  "      if got >= want then break end\n" \
   "    end\n" \
   "  end\n" \
   "  for i = #newest, 1, -1 do history[#history + 1] = newest[i] end\n" \
@@ -168,11 +162,31 @@
   "end\n" \
   "return {'ok', num(seq), ts}\n"
 
+/* Adds the call's payload (count messages from seq `first`) to the
+ * history stream and trims it (ARGV[2]: the messages it keeps, 0 for no
+ * stream). */
+#define GC_REDIS_ROOMS_LUA_HISTORY_ADD \
+  "if ARGV[2] ~= '0' then\n" \
+  "  local h = tonumber(ARGV[2])\n" \
+  "  redis.call('XADD', KEYS[3], first .. '-0', 'r', payload, 'n', count)\n" \
+  "  local c = redis.call('INCRBY', KEYS[4], count)\n" \
+  "  if math.floor(c / h) ~= math.floor((c - count) / h) then\n" \
+  "    local kept = 0\n" \
+  "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', h)) do\n" \
+  "      kept = kept + (tonumber(e[2][4]) or 1)\n" \
+  "      if kept >= h then\n" \
+  "        redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
+  "        break\n" \
+  "      end\n" \
+  "    end\n" \
+  "  end\n" \
+  "end\n"
+
 /* KEYS: seq members history hcount
  * ARGV: channel keep n, then n times: key id_field rest (keep: the
  * messages the history stream keeps at least, 0 for no stream)
- * The hot path: n messages of one room in one call, one INCRBY and one
- * PUBLISH for all of them. id_field is the sender's user id as its
+ * The batch script's fallback (a sender gone or renamed): n messages of
+ * one room in one call, one INCRBY and one PUBLISH for all of them. id_field is the sender's user id as its
  * record's first field (LEN:ID); rest is the message record's fields
  * after the name (kind, text, client_id, has_client_id), encoded by the
  * node: Lua only checks the sender, takes its name from its member record
@@ -223,6 +237,7 @@
   "end\n" \
   "local payload = table.concat(published)\n" \
   "first = string.format('%.0f', first)\n" \
+  "local count = #bodies\n" \
   /* One history entry for the call, as published (an XADD per message \
    * was a fifth of the script's cost). Messages are repaired from it: \
    * with no history, a gap that holds one cannot be repaired (and is not \
@@ -231,23 +246,43 @@
    * to the newest entries that hold keep messages. It then holds fewer \
    * than 2 * keep messages plus two batches, and the walk costs about \
    * one entry per message. */ \
-  "if ARGV[2] ~= '0' then\n" \
-  "  local h = tonumber(ARGV[2])\n" \
-  "  redis.call('XADD', KEYS[3], first .. '-0', 'r', payload, 'n', #bodies)\n" \
-  "  local c = redis.call('INCRBY', KEYS[4], #bodies)\n" \
-  "  if math.floor(c / h) ~= math.floor((c - #bodies) / h) then\n" \
-  "    local kept = 0\n" \
-  "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', h)) do\n" \
-  "      kept = kept + (tonumber(e[2][4]) or 1)\n" \
-  "      if kept >= h then\n" \
-  "        redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
-  "        break\n" \
-  "      end\n" \
-  "    end\n" \
-  "  end\n" \
-  "end\n" \
+  GC_REDIS_ROOMS_LUA_HISTORY_ADD \
   "redis.call('PUBLISH', ARGV[1], payload)\n" \
   "return {ts, first, table.concat(status)}\n"
+
+/* KEYS: seq members history hcount
+ * ARGV: channel keep n senders, then senders times: key prefix, then body
+ * The hot path (issue 13): what the node sends is published as is, so
+ * the script makes no string per message (every Lua string is hashed
+ * whole, and number formatting goes through printf: those were most of
+ * the per-message script's cost). body is n items, LEN:ITEM each, ITEM a
+ * message record without SEQ and TS (TYPE, then USER_ID NAME KIND TEXT
+ * CLIENT_ID HAS_CLIENT_ID); prefix is the sender's ID and NAME fields as
+ * the node knows them, for each distinct sender. Published (and added to
+ * the history stream) as one batch record: SEQ TS "messages" BODY, whose
+ * items have seqs SEQ, SEQ + 1, ... and the time TS. If a sender is not
+ * in the room, or its name in Redis is another (a rename in flight), it
+ * does nothing and answers {'slow'}: the node sends the batch through
+ * the per-message script, which drops the gone and takes Redis's name.
+ * Else it answers as that script does. */
+#define GC_REDIS_ROOMS_LUA_MESSAGES \
+  "local senders = tonumber(ARGV[4])\n" \
+  "for i = 0, senders - 1 do\n" \
+  "  local p = ARGV[6 + i * 2]\n" \
+  "  local m = redis.call('HGET', KEYS[2], ARGV[5 + i * 2])\n" \
+  "  if not m or #m < #p or string.sub(m, 1, #p) ~= p then return {'slow'} end\n" \
+  "end\n" \
+  "local t = redis.call('TIME')\n" \
+  "local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
+  "local n = tonumber(ARGV[3])\n" \
+  "local first = string.format('%.0f', redis.call('INCRBY', KEYS[1], n) - n + 1)\n" \
+  "local body = ARGV[5 + senders * 2]\n" \
+  "local head = #first .. ':' .. first .. #ts .. ':' .. ts .. '8:messages' .. #body .. ':'\n" \
+  "local payload = (#head + #body) .. ':' .. head .. body\n" \
+  "local count = n\n" \
+  GC_REDIS_ROOMS_LUA_HISTORY_ADD \
+  "redis.call('PUBLISH', ARGV[1], payload)\n" \
+  "return {ts, first, string.rep('o', n)}\n"
 
 /* KEYS: seq members tokens history events
  * ARGV: channel old_key new_key new_name user_id max_events */

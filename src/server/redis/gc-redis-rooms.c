@@ -60,6 +60,33 @@ redis_op_fail (Op           *op,
 }
 
 
+/* The script answers the history entries that hold the newest --history
+ * messages after `since` (the oldest may hold older ones): exactly those,
+ * oldest first. */
+static void
+history_trim (Op        *op,
+              GPtrArray *history)
+{
+  /* The arguments of gc_redis_rooms_join() and _resume(): since, then
+   * (last) the history. */
+  guint since_arg = op->type == OP_JOIN ? 7 : 4;
+  guint64 since = g_ascii_strtoull (g_ptr_array_index (op->args, since_arg), NULL, 10);
+  guint64 count = g_ascii_strtoull (g_ptr_array_index (op->args, op->args->len - 1), NULL, 10);
+  guint old = 0;
+
+  for (guint i = 1; i < history->len; i++)
+    if (((GcRedisRoomEvent *) history->pdata[i - 1])->seq >= ((GcRedisRoomEvent *) history->pdata[i])->seq)
+      {
+        g_ptr_array_sort (history, redis_event_compare);
+        break;
+      }
+  while (old < history->len && ((GcRedisRoomEvent *) history->pdata[old])->seq <= since)
+    old++;
+  if (history->len - old > count)
+    old = history->len - count;
+  g_ptr_array_remove_range (history, 0, old);
+}
+
 static void
 on_op_reply (const redisReply *reply,
              const GError     *error,
@@ -143,11 +170,12 @@ on_op_reply (const redisReply *reply,
       result.history = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
       for (size_t i = 0; i < history->elements; i++)
         {
-          GcRedisRoomEvent *event = gc_redis_event_parse (history->element[i]->str, history->element[i]->len);
+          const char *p = history->element[i]->str, *end = p + history->element[i]->len;
 
-          if (event != NULL)
-            g_ptr_array_add (result.history, event);
+          while (p < end && gc_redis_payload_next (&p, end, result.history))
+            ;
         }
+      history_trim (op, result.history);
     }
 
   if (op->type == OP_RESUME && result.status == GC_REDIS_ROOM_OK && reply->elements == 7 &&
@@ -225,7 +253,10 @@ typedef struct {
   char *code;
   guint64 serial;
   GPtrArray *ops;
+  gboolean slow;            /* through the per-message script */
 } Batch;
+
+static void batch_send_full (Room *room, GPtrArray *ops, guint64 serial, gboolean slow);
 
 static void schedule_flush (GcRedisRooms *self, Room *room);
 
@@ -242,6 +273,25 @@ on_batch_reply (const redisReply *reply,
   gint64 ts_ms = 0;
   Room *room;
 
+  /* A sender gone or renamed: the per-message script sorts it out, in
+   * the same place in the room's order (the next batch still waits). */
+  if (error == NULL && !batch->slow && reply->type == REDIS_REPLY_ARRAY &&
+      reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_STRING &&
+      strcmp (reply->element[0]->str, "slow") == 0)
+    {
+      room = g_hash_table_lookup (self->rooms, batch->code);
+      if (room != NULL)
+        {
+          self->stats.slow_batches++;
+          batch_send_full (room, g_steal_pointer (&batch->ops), batch->serial, TRUE);
+          g_object_unref (batch->rooms);
+          g_free (batch->code);
+          g_free (batch);
+          return;
+        }
+      error = bad = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                                 "room %s is no longer open on this node", batch->code);
+    }
   if (error == NULL)
     {
       if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
@@ -297,23 +347,32 @@ on_batch_reply (const redisReply *reply,
   g_free (batch);
 }
 
-/* Sends @ops, a room's messages, in one script call. */
+#define MESSAGE_TYPE_FIELD "7:message"
+
+/* Sends @ops, a room's messages, in one script call: the batch script
+ * (its records made here, published as they are), or the per-message
+ * one when that answered "slow". */
 static void
-batch_send (Room      *room,
-            GPtrArray *ops)
+batch_send_full (Room      *room,
+                 GPtrArray *ops,
+                 guint64    serial,
+                 gboolean   slow)
 {
   GcRedisRooms *self = room->rooms;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GArray) argv_len = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_autoptr(GError) error = NULL;
-  char n_text[16], history_text[16];
+  g_autofree char *body = NULL;
+  char n_text[16], history_text[16], senders_text[16] = "";
+  guint n_fixed;
   Batch *batch;
 
   batch = g_new0 (Batch, 1);
   batch->rooms = g_object_ref (self);
   batch->code = g_strdup (room->code);
-  batch->serial = ++room->flushes_sent;
+  batch->serial = serial;
   batch->ops = ops;
+  batch->slow = slow;
 
   g_snprintf (n_text, sizeof n_text, "%u", ops->len);
   /* No history, no stream (and no repair of messages); else kept for
@@ -327,29 +386,95 @@ batch_send (Room      *room,
   g_ptr_array_add (argv, room->channel);
   g_ptr_array_add (argv, history_text);
   g_ptr_array_add (argv, n_text);
+  if (!slow)
+    g_ptr_array_add (argv, senders_text);
   for (guint i = 0; i < argv->len; i++)
     {
       gsize len = strlen (argv->pdata[i]);
 
       g_array_append_val (argv_len, len);
     }
-  for (guint i = 0; i < ops->len; i++)
+  n_fixed = argv->len;
+
+  if (slow)
     {
-      Op *op = g_ptr_array_index (ops, i);
-
-      const char *arg = op->message;
-
-      for (guint j = 0; j < 3; j++)
+      for (guint i = 0; i < ops->len; i++)
         {
-          g_ptr_array_add (argv, (gpointer) arg);
-          g_array_append_val (argv_len, op->message_len[j]);
-          arg += op->message_len[j];
+          Op *op = g_ptr_array_index (ops, i);
+          const char *key = op->message, *idf = key + op->message_len[0];
+          const char *rest = idf + op->message_len[1] + op->message_len[2];
+
+          g_ptr_array_add (argv, (gpointer) key);
+          g_array_append_val (argv_len, op->message_len[0]);
+          g_ptr_array_add (argv, (gpointer) idf);
+          g_array_append_val (argv_len, op->message_len[1]);
+          g_ptr_array_add (argv, (gpointer) rest);
+          g_array_append_val (argv_len, op->message_len[3]);
         }
     }
-  if (!gc_redis_client_eval (self->client, self->message_script, 4, argv->len,
-                             (const char **) argv->pdata, (const gsize *) argv_len->data,
-                             on_batch_reply, batch, &error))
+  else
+    {
+      gsize body_size = 0, body_len;
+      char *p;
+
+      /* Each distinct sender (key and prefix) once. */
+      for (guint i = 0; i < ops->len; i++)
+        {
+          Op *op = g_ptr_array_index (ops, i);
+          gsize prefix_len = op->message_len[1] + op->message_len[2];
+          gboolean seen = FALSE;
+
+          for (guint j = n_fixed; j < argv->len && !seen; j += 2)
+            seen = g_array_index (argv_len, gsize, j) == op->message_len[0] &&
+                   g_array_index (argv_len, gsize, j + 1) == prefix_len &&
+                   memcmp (argv->pdata[j], op->message, op->message_len[0]) == 0 &&
+                   memcmp (argv->pdata[j + 1], op->message + op->message_len[0], prefix_len) == 0;
+          if (seen)
+            continue;
+          g_ptr_array_add (argv, op->message);
+          g_array_append_val (argv_len, op->message_len[0]);
+          g_ptr_array_add (argv, op->message + op->message_len[0]);
+          g_array_append_val (argv_len, prefix_len);
+        }
+      g_snprintf (senders_text, sizeof senders_text, "%u", (argv->len - n_fixed) / 2);
+      g_array_index (argv_len, gsize, n_fixed - 1) = strlen (senders_text);
+
+      /* The records, without SEQ and TS: LENGTH:ITEM each. */
+      for (guint i = 0; i < ops->len; i++)
+        {
+          Op *op = g_ptr_array_index (ops, i);
+
+          body_size += 24 + strlen (MESSAGE_TYPE_FIELD) + op->message_len[1] +
+                       op->message_len[2] + op->message_len[3];
+        }
+      p = body = g_malloc (body_size);
+      for (guint i = 0; i < ops->len; i++)
+        {
+          Op *op = g_ptr_array_index (ops, i);
+          gsize fields_len = op->message_len[1] + op->message_len[2] + op->message_len[3];
+
+          p = gc_redis_record_put_length (p, strlen (MESSAGE_TYPE_FIELD) + fields_len);
+          memcpy (p, MESSAGE_TYPE_FIELD, strlen (MESSAGE_TYPE_FIELD));
+          p += strlen (MESSAGE_TYPE_FIELD);
+          memcpy (p, op->message + op->message_len[0], fields_len);
+          p += fields_len;
+        }
+      body_len = p - body;
+      g_ptr_array_add (argv, body);
+      g_array_append_val (argv_len, body_len);
+    }
+
+  if (!gc_redis_client_eval (self->client, slow ? self->message_script : self->messages_script,
+                             4, argv->len, (const char **) argv->pdata,
+                             (const gsize *) argv_len->data, on_batch_reply, batch, &error))
     on_batch_reply (NULL, error, batch);
+}
+
+static void
+batch_send (Room      *room,
+            GPtrArray *ops)
+{
+  batch_send_full (room, ops, ++room->flushes_sent, FALSE);
 }
 
 /* Sends a room's waiting messages now. */
@@ -592,6 +717,7 @@ gc_redis_rooms_message (GcRedisRooms          *self,
                         const char            *room,
                         const char            *name_key,
                         const char            *user_id,
+                        const char            *name,
                         const char            *kind,
                         const char            *text,
                         const char            *client_id,
@@ -602,29 +728,34 @@ gc_redis_rooms_message (GcRedisRooms          *self,
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
-  /* The record's fields after the sender's name, as the script appends
-   * them (gc-redis-rooms-scripts.h), in one allocation with the key and
-   * the id field. */
+  /* In one allocation: the member's key, then the message record's
+   * fields USER_ID and NAME (the sender's prefix), and the rest after
+   * the name (KIND TEXT CLIENT_ID HAS_CLIENT_ID), as the scripts take
+   * them (gc-redis-rooms-scripts.h). */
   op = op_new (self, room, OP_MESSAGE, self->message_script, func, user_data);
   {
     const char *cid = client_id != NULL ? client_id : "";
-    gsize key_len = strlen (name_key), id_len = strlen (user_id), kind_len = strlen (kind);
-    gsize text_len = strlen (text), cid_len = strlen (cid);
+    gsize key_len = strlen (name_key), id_len = strlen (user_id), name_len = strlen (name);
+    gsize kind_len = strlen (kind), text_len = strlen (text), cid_len = strlen (cid);
     char *p, *field;
 
-    p = op->message = g_malloc (key_len + id_len + kind_len + text_len + cid_len + 1 + 5 * 21);
+    p = op->message = g_malloc (key_len + id_len + name_len + kind_len + text_len + cid_len + 1 +
+                                6 * 21);
     memcpy (p, name_key, key_len);
     p += key_len;
+    op->message_len[0] = key_len;
     field = p;
     p = gc_redis_record_put (p, user_id, id_len);
-    op->message_len[0] = key_len;
     op->message_len[1] = p - field;
+    field = p;
+    p = gc_redis_record_put (p, name, name_len);
+    op->message_len[2] = p - field;
     field = p;
     p = gc_redis_record_put (p, kind, kind_len);
     p = gc_redis_record_put (p, text, text_len);
     p = gc_redis_record_put (p, cid, cid_len);
     p = gc_redis_record_put (p, client_id != NULL ? "1" : "0", 1);
-    op->message_len[2] = p - field;
+    op->message_len[3] = p - field;
   }
   op_dispatch (self, op);
 }
@@ -741,6 +872,7 @@ gc_redis_rooms_new (GcRedisClient *client,
   self->join_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_JOIN);
   self->leave_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_LEAVE);
   self->message_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_MESSAGE);
+  self->messages_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_MESSAGES);
   self->rename_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_RENAME);
   self->typing_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_TYPING);
   self->repair_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_REPAIR);

@@ -172,11 +172,13 @@ void          gc_redis_rooms_leave        (GcRedisRooms          *self,
                                            const char            *reason,
                                            GcRedisRoomResultFunc  func,
                                            gpointer               user_data);
-/* @client_id: NULL when none. */
+/* @client_id: NULL when none. @name: the sender's, as this node knows
+ * it (the one in Redis counts: a rename may be in flight). */
 void          gc_redis_rooms_message      (GcRedisRooms          *self,
                                            const char            *room,
                                            const char            *name_key,
                                            const char            *user_id,
+                                           const char            *name,
                                            const char            *kind,
                                            const char            *text,
                                            const char            *client_id,
@@ -233,6 +235,8 @@ typedef struct {
   guint nodes;            /* nodes holding a lease, at the last renewal */
   guint64 swept_nodes;    /* dead nodes this node found */
   guint64 timeouts;       /* their members who left, by this node's sweeps */
+  guint64 slow_batches;   /* message batches sent again through the
+                           * per-message script (a sender gone or renamed) */
 } GcRedisRoomsStats;
 
 void          gc_redis_rooms_get_stats    (GcRedisRooms      *self,
