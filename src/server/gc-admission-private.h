@@ -44,11 +44,27 @@ G_DECLARE_FINAL_TYPE (GcAdmission, gc_admission, GC, ADMISSION, GObject)
  * (accepting may resume). */
 typedef void (*GcAdmissionRoomFunc) (gpointer user_data);
 
+/* A complete request head passed gc_request_head_check(): the first
+ * @head_len of the @len bytes at @data, read from @stream. %TRUE if the
+ * function took the request (and finished or will finish @hs), %FALSE
+ * to leave it to libsoup. */
+typedef gboolean (*GcAdmissionRequestFunc) (GcHandshake *hs,
+                                            GIOStream   *stream,
+                                            const char  *data,
+                                            gsize        head_len,
+                                            gsize        len,
+                                            gpointer     user_data);
+
 /* @config must outlive the admission (it is the server's). */
 GcAdmission *gc_admission_new                (const GcServerConfig *config,
                                               SoupServer           *soup,
                                               GcAdmissionRoomFunc   room_func,
                                               gpointer              user_data);
+/* Sees every complete request head before libsoup (the direct path of
+ * joins, gc-join.c). */
+void         gc_admission_set_request_func   (GcAdmission           *self,
+                                              GcAdmissionRequestFunc func,
+                                              gpointer               user_data);
 void         gc_admission_set_tls_certificate (GcAdmission         *self,
                                                GTlsCertificate     *certificate);
 /* Takes @socket (just accepted) into a handshake. @local_address is

@@ -64,6 +64,8 @@ struct _GcAdmission
   GTlsCertificate      *tls_certificate;
   GcAdmissionRoomFunc   room_func;
   gpointer              room_data;
+  GcAdmissionRequestFunc request_func;
+  gpointer              request_data;
 
   GHashTable           *peers;         /* key → GcPeer */
   GQueue                handshakes;    /* GcHandshake, earliest deadline first */
@@ -305,6 +307,18 @@ gc_admission_forget (GcAdmission *self,
 
   if (self->room_func != NULL && !admission_is_full (self))
     self->room_func (self->room_data);
+}
+
+gboolean
+gc_admission_take_request (GcAdmission *self,
+                           GcHandshake *hs,
+                           GIOStream   *stream,
+                           const char  *data,
+                           gsize        head_len,
+                           gsize        len)
+{
+  return self->request_func != NULL &&
+         self->request_func (hs, stream, data, head_len, len, self->request_data);
 }
 
 void
@@ -792,6 +806,17 @@ gc_admission_abandon_all (GcAdmission *self)
 }
 
 void
+gc_admission_set_request_func (GcAdmission           *self,
+                               GcAdmissionRequestFunc func,
+                               gpointer               user_data)
+{
+  g_return_if_fail (GC_IS_ADMISSION (self));
+
+  self->request_func = func;
+  self->request_data = user_data;
+}
+
+void
 gc_admission_set_tls_certificate (GcAdmission     *self,
                                   GTlsCertificate *certificate)
 {
@@ -826,6 +851,7 @@ gc_admission_dispose (GObject *object)
   GcAdmission *self = GC_ADMISSION (object);
 
   self->room_func = NULL;
+  self->request_func = NULL;
   gc_admission_abandon_all (self);
   gc_clear_source (&self->handshake_timer);
   gc_clear_source (&self->idle_timer);

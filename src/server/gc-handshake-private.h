@@ -85,6 +85,13 @@ void          gc_admission_progress      (GcAdmission     *self,
 /* @hs is done: forget it. */
 void          gc_admission_forget        (GcAdmission     *self,
                                           GcHandshake     *hs);
+/* Offers a complete request head to the request function, if any. */
+gboolean      gc_admission_take_request  (GcAdmission     *self,
+                                          GcHandshake     *hs,
+                                          GIOStream       *stream,
+                                          const char      *data,
+                                          gsize            head_len,
+                                          gsize            len);
 /* We refused a request head ourselves (counted as bad_request). */
 void          gc_admission_count_refused (GcAdmission     *self);
 

@@ -328,59 +328,6 @@ on_head_ready (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Plain: peeks at what came, so that a head that came whole (as it
- * nearly always does) goes to libsoup on the bare socket. */
-static void
-handshake_peek_head (GcHandshake *hs)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *buffer = NULL;
-  gssize available = g_socket_get_available_bytes (hs->socket);
-  gsize size = CLAMP (available, 1, GC_REQUEST_HEAD_MAX_BYTES);
-  GInputVector vector;
-  int flags = G_SOCKET_MSG_PEEK;
-  gssize n;
-  gsize head_len = 0;
-  guint status = 0;
-  const char *reason = NULL;
-  gboolean is_head_method = FALSE;
-
-  buffer = g_malloc (size);
-  vector = (GInputVector) { buffer, size };
-  n = g_socket_receive_message (hs->socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    {
-      handshake_wait (hs, 0, on_head_ready);
-      return;
-    }
-  if (n <= 0)
-    {
-      handshake_close (hs);
-      return;
-    }
-  handshake_saw (hs, n);
-
-  switch (gc_request_head_check (buffer, n, &head_len, &status, &reason, &is_head_method))
-    {
-    case GC_REQUEST_HEAD_VALID:
-      handshake_give_to_soup (hs, G_IO_STREAM (g_socket_connection_factory_create_connection (hs->socket)));
-      break;
-    case GC_REQUEST_HEAD_REFUSED:
-      /* What we answer is read, so that the close is no reset. */
-      g_socket_receive_with_blocking (hs->socket, buffer, n, FALSE, NULL, NULL);
-      handshake_refuse (hs, status, reason, is_head_method);
-      break;
-    case GC_REQUEST_HEAD_INCOMPLETE:
-    default:
-      /* The rest comes later: from now on we read it, as with TLS (a
-       * partial head left in the socket would keep it readable, and the
-       * socket's buffer may be too small for a long head). */
-      hs->base = G_IO_STREAM (g_socket_connection_factory_create_connection (hs->socket));
-      handshake_read_head (hs);
-      break;
-    }
-}
-
 static gboolean
 on_head_readable (GObject  *stream,
                   gpointer  user_data)
@@ -388,10 +335,31 @@ on_head_readable (GObject  *stream,
   return on_head_ready (user_data);
 }
 
-/* Reads from hs->base (TLS, or a socket whose head did not come whole)
- * into hs->head; libsoup gets it back through a prefix stream. */
+/* A complete request head is the first @head_len bytes of hs->head: a
+ * join goes on directly (gc_join_start_direct()), anything else to
+ * libsoup, which reads it again through a prefix stream. */
 static void
-handshake_read_base_head (GcHandshake *hs)
+handshake_take_request (GcHandshake *hs,
+                        gsize        head_len)
+{
+  g_autoptr(GcHandshake) hold = gc_handshake_ref (hs);
+  g_autoptr(GBytes) prefix = NULL;
+  g_autoptr(GIOStream) base = NULL;
+
+  gc_clear_source (&hs->io_source);
+  if (gc_admission_take_request (hs->admission, hs, hs->base, (const char *) hs->head->data,
+                                 head_len, hs->head->len))
+    return;
+
+  prefix = g_byte_array_free_to_bytes (g_steal_pointer (&hs->head));
+  base = g_steal_pointer (&hs->base);
+  handshake_give_to_soup (hs, gc_prefix_io_stream_new (base, prefix));
+}
+
+/* Reads the request head from hs->base (TLS, or the socket's connection)
+ * into hs->head, once: nothing is peeked at and read again. */
+static void
+handshake_read_head (GcHandshake *hs)
 {
   GInputStream *input = g_io_stream_get_input_stream (hs->base);
 
@@ -439,12 +407,7 @@ handshake_read_base_head (GcHandshake *hs)
                                      &head_len, &status, &reason, &is_head_method))
         {
         case GC_REQUEST_HEAD_VALID:
-          {
-            g_autoptr(GBytes) prefix = g_byte_array_free_to_bytes (g_steal_pointer (&hs->head));
-            g_autoptr(GIOStream) base = g_steal_pointer (&hs->base);
-
-            handshake_give_to_soup (hs, gc_prefix_io_stream_new (base, prefix));
-          }
+          handshake_take_request (hs, head_len);
           return;
         case GC_REQUEST_HEAD_REFUSED:
           handshake_refuse (hs, status, reason, is_head_method);
@@ -454,15 +417,6 @@ handshake_read_base_head (GcHandshake *hs)
           break;
         }
     }
-}
-
-static void
-handshake_read_head (GcHandshake *hs)
-{
-  if (hs->base != NULL)
-    handshake_read_base_head (hs);
-  else
-    handshake_peek_head (hs);
 }
 
 /* TLS ---------------------------------------------------------------------- */
@@ -608,9 +562,7 @@ gc_handshake_start (GcHandshake *hs,
       /* The request often comes with the connection (a busy server
        * accepts late): read it at once rather than after a GSource made,
        * polled and dropped. */
-      if (g_socket_get_available_bytes (hs->socket) > 0)
-        handshake_read_head (hs);
-      else
-        handshake_wait (hs, 0, on_head_ready);
+      hs->base = G_IO_STREAM (g_socket_connection_factory_create_connection (hs->socket));
+      handshake_read_head (hs);
     }
 }

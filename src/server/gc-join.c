@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gc-admission-private.h"
+#include "gc-handshake-private.h"
 #include "gc-http-private.h"
 #include "gc-join-private.h"
 #include "gc-server-private.h"
@@ -205,6 +206,68 @@ on_refusal_upgraded (GcWsConnection *connection,
 static gboolean server_is_full (GcServer    *server,
                                 GcHandshake *hs);
 
+/* Makes the upgrade of @request, with a Retry-After header when
+ * @retry_after is given: through libsoup's message, or, on the direct
+ * path, by queuing our 101 on a new connection that @func gets at once.
+ * @destroy runs once, after @func or when libsoup's message ends without
+ * a 101; not when %FALSE is returned. */
+static gboolean
+join_upgrade (GcServer            *server,
+              const GcJoinRequest *request,
+              const char          *retry_after,
+              GcWsAcceptFunc       func,
+              gpointer             user_data,
+              GDestroyNotify       destroy,
+              GError             **error)
+{
+  const char *extra_headers[] = { "Retry-After", retry_after, NULL };
+  GcWsConnection *connection;
+
+  if (request->msg != NULL)
+    {
+      /* The welcome (or a refusal) follows the 101 at once, in the same
+       * segment. */
+      if (!gc_ws_server_accept_corked (request->msg, NULL, subprotocols,
+                                       gc_server_get_poller (server),
+                                       request->hs != NULL ? gc_handshake_get_socket (request->hs) : NULL,
+                                       func, user_data, destroy, error))
+        return FALSE;
+      if (retry_after != NULL)
+        soup_message_headers_replace (soup_server_message_get_response_headers (request->msg),
+                                      "Retry-After", retry_after);
+      return TRUE;
+    }
+
+  connection = gc_ws_server_upgrade (request->stream, request->headers, request->protocol,
+                                     retry_after != NULL ? extra_headers : NULL,
+                                     request->rest, gc_server_get_poller (server));
+  func (connection, user_data);
+  destroy (user_data);
+
+  return TRUE;
+}
+
+/* Refuses @request over HTTP (docs/protocol.md §3.6). The direct path
+ * takes only requests that never come here (gc_join_start_direct()). */
+static void
+join_refuse_http (GcServer            *server,
+                  const GcJoinRequest *request,
+                  GcProtocolError      code,
+                  const char          *message,
+                  const char          *suggestion,
+                  guint64              retry_after_ms,
+                  const char          *room)
+{
+  if (request->msg == NULL)
+    {
+      g_critical ("A direct join got an HTTP refusal (%s)", gc_protocol_error_to_string (code));
+      gc_handshake_abandon (request->hs);
+      return;
+    }
+
+  gc_http_refuse (server, request->msg, code, message, suggestion, retry_after_ms, room);
+}
+
 /* Refuses a join whose request is a valid WebSocket upgrade: after the
  * upgrade, as a `refused` event and a close with 4000 + the HTTP status
  * and the code as reason, because a browser sees nothing of an HTTP
@@ -214,58 +277,66 @@ static gboolean server_is_full (GcServer    *server,
  * address with a few in-band refusals in flight already, get the HTTP
  * refusal instead: refusals must not become a way around the limit. */
 static void
-join_refuse (GcServer          *server,
-             SoupServerMessage *msg,
-             GcHandshake       *hs,
-             GcProtocolError    code,
-             const char        *message,
-             const char        *suggestion,
-             guint64            retry_after_ms,
-             const char        *room)
+join_refuse (GcServer            *server,
+             const GcJoinRequest *request,
+             GcProtocolError      code,
+             const char          *message,
+             const char          *suggestion,
+             guint64              retry_after_ms,
+             const char          *room)
 {
   g_autoptr(GError) error = NULL;
-  const char *address = gc_http_get_address (msg);
+  g_autofree char *address = g_strdup (request->address);
+  char seconds[32];
   GcPendingRefusal *refusal;
 
-  if (gc_server_is_shutting_down (server) || server_is_full (server, hs) ||
+  if (gc_server_is_shutting_down (server) || server_is_full (server, request->hs) ||
       address == NULL || !gc_server_refusal_begin (server, address))
     {
-      gc_http_refuse (server, msg, code, message, suggestion, retry_after_ms, room);
+      join_refuse_http (server, request, code, message, suggestion, retry_after_ms, room);
       return;
     }
 
   refusal = g_new0 (GcPendingRefusal, 1);
   refusal->address = g_strdup (address);
   g_weak_ref_init (&refusal->server, server);
-  refusal->handshake = hs != NULL ? gc_handshake_ref (hs) : NULL;
+  refusal->handshake = request->hs != NULL ? gc_handshake_ref (request->hs) : NULL;
   refusal->event = gc_event_build_refused (code, message, suggestion, retry_after_ms);
   refusal->code = code;
-
-  /* The handshake was checked before any refusal that comes here. */
-  if (!gc_ws_server_accept_corked (msg, NULL, subprotocols, gc_server_get_poller (server),
-                                   hs != NULL ? gc_handshake_get_socket (hs) : NULL,
-                                   on_refusal_upgraded, refusal, refusal_free, &error))
-    {
-      refusal_free (refusal);
-      gc_http_refuse (server, msg, code, message, suggestion, retry_after_ms, room);
-      return;
-    }
 
   /* The 101 may carry it as the HTTP refusal does, for clients that can
    * read headers. */
   if (code == GC_PROTOCOL_ERROR_RATE_LIMITED)
-    {
-      char seconds[32];
+    g_snprintf (seconds, sizeof seconds, "%" G_GUINT64_FORMAT,
+                MAX ((retry_after_ms + 999) / 1000, 1));
 
-      g_snprintf (seconds, sizeof seconds, "%" G_GUINT64_FORMAT,
-                  MAX ((retry_after_ms + 999) / 1000, 1));
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Retry-After", seconds);
+  /* The handshake was checked before any refusal that comes here. */
+  if (!join_upgrade (server, request, code == GC_PROTOCOL_ERROR_RATE_LIMITED ? seconds : NULL,
+                     on_refusal_upgraded, refusal, refusal_free, &error))
+    {
+      refusal_free (refusal);
+      join_refuse_http (server, request, code, message, suggestion, retry_after_ms, room);
+      return;
     }
 
   gc_server_count_refusal (server, code);
-  gc_server_log_event (G_LOG_LEVEL_INFO, "refusal", room, NULL, gc_http_get_address (msg),
+  gc_server_log_event (G_LOG_LEVEL_INFO, "refusal", room, NULL, address,
                        gc_protocol_error_to_string (code));
+}
+
+/* A request description of @msg, whose headers are checked. */
+static void
+join_request_init (GcJoinRequest     *request,
+                   SoupServerMessage *msg,
+                   GcHandshake       *hs)
+{
+  *request = (GcJoinRequest) {
+    .msg = msg,
+    .hs = hs,
+    .headers = soup_server_message_get_request_headers (msg),
+    .query = g_uri_get_query (soup_server_message_get_uri (msg)),
+    .address = gc_http_get_address (msg),
+  };
 }
 
 #ifdef HAVE_REDIS
@@ -279,18 +350,20 @@ gc_join_refuse (GcServer          *server,
                 guint64            retry_after_ms,
                 const char        *room)
 {
-  join_refuse (server, msg, hs, code, message, suggestion, retry_after_ms, room);
+  GcJoinRequest request;
+
+  join_request_init (&request, msg, hs);
+  join_refuse (server, &request, code, message, suggestion, retry_after_ms, room);
 }
 #endif
 
 static void
-join_refuse_gerror (GcServer          *server,
-                    SoupServerMessage *msg,
-                    GcHandshake       *hs,
-                    const GError      *error,
-                    const char        *room)
+join_refuse_gerror (GcServer            *server,
+                    const GcJoinRequest *request,
+                    const GError        *error,
+                    const char          *room)
 {
-  join_refuse (server, msg, hs, error->code, error->message, NULL, 0, room);
+  join_refuse (server, request, error->code, error->message, NULL, 0, room);
 }
 
 static gboolean
@@ -329,12 +402,13 @@ server_is_full (GcServer    *server,
   return in_use >= max_connections;
 }
 
-void
-gc_join_start (GcServer          *server,
-               SoupServerMessage *msg)
+/* Whether @request (a valid upgrade) may join; if so its member is
+ * reserved and the upgrade starts, else it is refused. */
+static void
+join_run (GcServer            *server,
+          const GcJoinRequest *request)
 {
-  SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
-  GcHandshake *hs = gc_admission_lookup (msg);
+  GcHandshake *hs = request->hs;
   g_autoptr(GError) error = NULL;
   g_auto(GcJoinQuery) query = { 0 };
   g_autofree char *name_key = NULL;
@@ -344,20 +418,9 @@ gc_join_start (GcServer          *server,
   GcRoom *room;
   GcJoin *join;
 
-  if (!soup_websocket_server_check_handshake (msg, NULL, (char **) subprotocols, NULL, &error))
+  if (!origin_is_allowed (server, soup_message_headers_get_one (request->headers, "Origin")))
     {
-      const char *version = soup_message_headers_get_one (request_headers, "Sec-WebSocket-Version");
-
-      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0, NULL);
-      if (g_strcmp0 (version, "13") != 0)
-        soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                      "Sec-WebSocket-Version", "13");
-      return;
-    }
-
-  if (!origin_is_allowed (server, soup_message_headers_get_one (request_headers, "Origin")))
-    {
-      join_refuse (server, msg, hs, GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
+      join_refuse (server, request, GC_PROTOCOL_ERROR_ORIGIN_NOT_ALLOWED,
                    "This origin may not join", NULL, 0, NULL);
       return;
     }
@@ -368,7 +431,7 @@ gc_join_start (GcServer          *server,
 
       if (!gc_handshake_take_join (hs, &retry_after_us))
         {
-          join_refuse (server, msg, hs, GC_PROTOCOL_ERROR_RATE_LIMITED,
+          join_refuse (server, request, GC_PROTOCOL_ERROR_RATE_LIMITED,
                        "Too many joins from your address; try again later", NULL,
                        gc_ms_from_us_ceil (retry_after_us), NULL);
           return;
@@ -377,22 +440,24 @@ gc_join_start (GcServer          *server,
 
   if (gc_server_is_shutting_down (server) || server_is_full (server, hs))
     {
-      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_SERVER_FULL,
-                      gc_server_is_shutting_down (server) ? "The server is shutting down" : "The server is full",
-                      NULL, 0, NULL);
+      join_refuse_http (server, request, GC_PROTOCOL_ERROR_SERVER_FULL,
+                        gc_server_is_shutting_down (server) ? "The server is shutting down" : "The server is full",
+                        NULL, 0, NULL);
       return;
     }
 
-  if (!gc_join_query_parse (g_uri_get_query (soup_server_message_get_uri (msg)), &query, &error))
+  if (!gc_join_query_parse (request->query, &query, &error))
     {
-      join_refuse_gerror (server, msg, hs, error, query.room_code);
+      join_refuse_gerror (server, request, error, query.room_code);
       return;
     }
 
 #ifdef HAVE_REDIS
   if (gc_server_get_redis (server) != NULL)
     {
-      gc_join_start_redis (server, msg, hs, &query);
+      /* The direct path leaves --redis joins to libsoup. */
+      g_assert (request->msg != NULL);
+      gc_join_start_redis (server, request->msg, hs, &query);
       return;
     }
 #endif
@@ -402,10 +467,10 @@ gc_join_start (GcServer          *server,
   room = gc_server_ensure_room (server, query.room_code);
 
   member = gc_room_reserve (room, query.user_name, name_key, query.session_id,
-                            gc_http_get_address (msg), &resume, &suggestion, &error);
+                            request->address, &resume, &suggestion, &error);
   if (member == NULL)
     {
-      join_refuse (server, msg, hs, error->code, error->message, suggestion, 0, query.room_code);
+      join_refuse (server, request, error->code, error->message, suggestion, 0, query.room_code);
       if (gc_room_get_n_members (room) == 0)
         gc_server_room_emptied (server, room);
       return;
@@ -421,14 +486,201 @@ gc_join_start (GcServer          *server,
   join->since = query.since;
 
   /* On failure the join is still ours (the handshake was checked above,
-   * so this is not expected). The welcome (or a close) follows the 101
-   * at once, in the same segment. */
-  if (!gc_ws_server_accept_corked (msg, NULL, subprotocols, gc_server_get_poller (server),
-                                   hs != NULL ? gc_handshake_get_socket (hs) : NULL,
-                                   on_upgraded, join, join_free, &error))
+   * so this is not expected). */
+  if (!join_upgrade (server, request, NULL, on_upgraded, join, join_free, &error))
     {
       join_free (join);
-      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0,
-                      query.room_code);
+      join_refuse_http (server, request, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0,
+                        query.room_code);
     }
+}
+
+void
+gc_join_start (GcServer          *server,
+               SoupServerMessage *msg)
+{
+  SoupMessageHeaders *request_headers = soup_server_message_get_request_headers (msg);
+  g_autoptr(GError) error = NULL;
+  GcJoinRequest request;
+
+  if (!soup_websocket_server_check_handshake (msg, NULL, (char **) subprotocols, NULL, &error))
+    {
+      const char *version = soup_message_headers_get_one (request_headers, "Sec-WebSocket-Version");
+
+      gc_http_refuse (server, msg, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0, NULL);
+      if (g_strcmp0 (version, "13") != 0)
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                      "Sec-WebSocket-Version", "13");
+      return;
+    }
+
+  join_request_init (&request, msg, gc_admission_lookup (msg));
+  join_run (server, &request);
+}
+
+/* RFC 3986 characters that a request target keeps as they are through
+ * libsoup's URI parsing; anything else goes to libsoup. */
+static gboolean
+target_is_plain (const char *target)
+{
+  for (const char *p = target; *p != '\0'; p++)
+    {
+      if (*p == '%')
+        {
+          if (!g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]))
+            return FALSE;
+          p += 2;
+        }
+      else if (!g_ascii_isalnum (*p) && strchr ("-._~!$&'()*+,;=:@/?", *p) == NULL)
+        {
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* Whether the (raw) join query carries a `session_id` (a resume). */
+static gboolean
+query_has_session (const char *query)
+{
+  static const char key[] = "session_id";
+
+  for (const char *p = query; p != NULL; p = strchr (p, '&'))
+    {
+      if (*p == '&')
+        p++;
+      if (strncmp (p, key, strlen (key)) == 0 &&
+          (p[strlen (key)] == '=' || p[strlen (key)] == '&' || p[strlen (key)] == '\0'))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A Host that libsoup's URI parsing takes as it is: a name or IPv4
+ * address, or an IPv6 literal, and a port. */
+static gboolean
+host_is_plain (const char *host)
+{
+  const char *p = host;
+  guint port = 0;
+  guint digits = 0;
+
+  if (host == NULL)
+    return FALSE;
+
+  if (*p == '[')
+    {
+      for (p++; g_ascii_isxdigit (*p) || *p == ':' || *p == '.'; p++)
+        ;
+      if (*p++ != ']' || p == host + 2)
+        return FALSE;
+    }
+  else
+    {
+      for (; g_ascii_isalnum (*p) || *p == '-' || *p == '.' || *p == '_'; p++)
+        ;
+      if (p == host)
+        return FALSE;
+    }
+
+  if (*p == '\0')
+    return TRUE;
+  if (*p++ != ':')
+    return FALSE;
+  for (; g_ascii_isdigit (*p) && digits < 5; p++, digits++)
+    port = port * 10 + (guint) (*p - '0');
+
+  return *p == '\0' && digits > 0 && port <= 65535;
+}
+
+gboolean
+gc_join_start_direct (GcServer    *server,
+                      GcHandshake *hs,
+                      GIOStream   *stream,
+                      const char  *data,
+                      gsize        head_len,
+                      gsize        len)
+{
+  static const char prefix[] = "GET " GC_PROTOCOL_JOIN_PATH;
+  g_autoptr(SoupMessageHeaders) headers = NULL;
+  g_autoptr(GBytes) rest = NULL;
+  g_autofree char *method = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *address = NULL;
+  SoupHTTPVersion version;
+  const char *protocol = NULL;
+  const char *query;
+  const char *host;
+  guint16 admin_port = gc_server_get_admin_port (server);
+  GcJoinRequest request;
+
+  /* Most requests are told apart here, before any parsing. */
+  if (head_len < sizeof prefix || memcmp (data, prefix, sizeof prefix - 1) != 0 ||
+      (data[sizeof prefix - 1] != '?' && data[sizeof prefix - 1] != ' '))
+    return FALSE;
+
+  /* What libsoup's handler would refuse over HTTP before any join rule
+   * (a full or draining server), or where its answer could depend on
+   * more than the request. */
+#ifdef HAVE_REDIS
+  if (gc_server_get_redis (server) != NULL)
+    return FALSE;
+#endif
+  if (gc_server_is_shutting_down (server) || server_is_full (server, hs))
+    return FALSE;
+  if (admin_port != 0)
+    {
+      GSocketAddress *local = hs->local_address;
+
+      if (!G_IS_INET_SOCKET_ADDRESS (local) ||
+          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) == admin_port)
+        return FALSE;
+    }
+  /* An in-band refusal must not fall back to HTTP. */
+  if (!gc_server_refusal_available (server, gc_handshake_get_address (hs)))
+    return FALSE;
+
+  /* libsoup parses the head, as it would. */
+  headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  if (soup_headers_parse_request (data, (int) head_len, headers, &method, &target,
+                                  &version) != SOUP_STATUS_OK ||
+      version != SOUP_HTTP_1_1 || g_strcmp0 (method, "GET") != 0 ||
+      target == NULL || !target_is_plain (target))
+    return FALSE;
+  query = strchr (target, '?');
+  if ((query != NULL ? (gsize) (query - target) : strlen (target)) != strlen (GC_PROTOCOL_JOIN_PATH))
+    return FALSE;
+  /* A resume takes over a member whose old connection may still be
+   * going; it keeps libsoup's path, whose upgrade is tested with the old
+   * connection closing in the middle of it (server-resume). Resumes are
+   * few next to joins. */
+  if (query != NULL && query_has_session (query + 1))
+    return FALSE;
+  if (!gc_ws_headers_get_single (headers, "Host", &host) || !host_is_plain (host))
+    return FALSE;
+  if (soup_message_headers_get_one (headers, "Expect") != NULL)
+    return FALSE;
+  if (!gc_ws_server_check_request (headers, subprotocols, &protocol))
+    return FALSE;
+  /* An origin that may not join: libsoup's path answers it. */
+  if (!origin_is_allowed (server, soup_message_headers_get_one (headers, "Origin")))
+    return FALSE;
+
+  if (len > head_len)
+    rest = g_bytes_new (data + head_len, len - head_len);
+  address = g_strdup (gc_handshake_get_address (hs));
+  request = (GcJoinRequest) {
+    .hs = hs,
+    .headers = headers,
+    .query = query != NULL ? query + 1 : NULL,
+    .address = address,
+    .stream = stream,
+    .protocol = protocol,
+    .rest = rest,
+  };
+  join_run (server, &request);
+
+  return TRUE;
 }

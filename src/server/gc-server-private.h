@@ -92,6 +92,9 @@ gboolean        gc_server_refusal_begin     (GcServer        *self,
                                              const char      *address);
 void            gc_server_refusal_end       (GcServer        *self,
                                              const char      *address);
+/* Whether begin would return %TRUE now. */
+gboolean        gc_server_refusal_available (GcServer        *self,
+                                             const char      *address);
 /* An `error` event sent to a member (§4.8). */
 void            gc_server_count_error_event (GcServer        *self,
                                              GcProtocolError  code);

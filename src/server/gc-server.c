@@ -275,6 +275,17 @@ on_request (SoupServer        *soup,
     gc_http_handle_request (self, msg, path);
 }
 
+static gboolean
+on_handshake_request (GcHandshake *hs,
+                      GIOStream   *stream,
+                      const char  *data,
+                      gsize        head_len,
+                      gsize        len,
+                      gpointer     user_data)
+{
+  return gc_join_start_direct (user_data, hs, stream, data, head_len, len);
+}
+
 static void
 on_handshake_room (gpointer user_data)
 {
@@ -395,6 +406,14 @@ gc_server_refusal_begin (GcServer   *self,
 
   g_hash_table_replace (self->refusals_in_flight, g_strdup (address), GUINT_TO_POINTER (n + 1));
   return TRUE;
+}
+
+gboolean
+gc_server_refusal_available (GcServer   *self,
+                             const char *address)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->refusals_in_flight, address)) <
+         REFUSALS_IN_FLIGHT_PER_ADDRESS;
 }
 
 void
@@ -902,5 +921,6 @@ gc_server_init (GcServer *self)
   soup_server_add_handler (self->soup, NULL, on_request, self, NULL);
 
   self->admission = gc_admission_new (&self->config, self->soup, on_handshake_room, self);
+  gc_admission_set_request_func (self->admission, on_handshake_request, self);
   self->listener = gc_listener_new (self->admission);
 }

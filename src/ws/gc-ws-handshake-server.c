@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <gio/gnetworking.h>
 
 #include "gc-ws-connection-private.h"
@@ -173,4 +175,152 @@ gc_ws_server_accept_corked (SoupServerMessage  *msg,
   g_object_weak_ref (G_OBJECT (msg), pending_accept_message_gone, pending);
 
   return TRUE;
+}
+
+/* Without libsoup's message ------------------------------------------------ */
+
+gboolean
+gc_ws_headers_get_single (SoupMessageHeaders  *headers,
+                          const char          *name,
+                          const char         **out_value)
+{
+  SoupMessageHeadersIter iter;
+  const char *header_name;
+  const char *header_value;
+  guint n = 0;
+
+  g_return_val_if_fail (headers != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (out_value != NULL, FALSE);
+
+  *out_value = NULL;
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &header_name, &header_value))
+    {
+      if (g_ascii_strcasecmp (header_name, name) == 0)
+        {
+          *out_value = header_value;
+          n++;
+        }
+    }
+
+  return n <= 1;
+}
+
+/* RFC 6455 §4.2.1 5: base64 of 16 bytes (libsoup's test). */
+static gboolean
+key_is_valid (const char *key)
+{
+  guchar buffer[18];
+  int state = 0;
+  guint save = 0;
+
+  return key != NULL && strlen (key) == 24 &&
+         g_base64_decode_step (key, 24, buffer, &state, &save) == 16;
+}
+
+gboolean
+gc_ws_server_check_request (SoupMessageHeaders  *request_headers,
+                            const char * const  *protocols,
+                            const char         **out_protocol)
+{
+  const char *upgrade;
+  const char *version;
+  const char *key;
+  const char *offered;
+  const char *extensions;
+
+  g_return_val_if_fail (request_headers != NULL, FALSE);
+  g_return_val_if_fail (out_protocol != NULL, FALSE);
+
+  *out_protocol = NULL;
+
+  if (!gc_ws_headers_get_single (request_headers, "Upgrade", &upgrade) ||
+      upgrade == NULL || g_ascii_strcasecmp (upgrade, "websocket") != 0 ||
+      !soup_message_headers_header_contains (request_headers, "Connection", "upgrade"))
+    return FALSE;
+  if (!gc_ws_headers_get_single (request_headers, "Sec-WebSocket-Version", &version) ||
+      g_strcmp0 (version, "13") != 0)
+    return FALSE;
+  if (!gc_ws_headers_get_single (request_headers, "Sec-WebSocket-Key", &key) || !key_is_valid (key))
+    return FALSE;
+  /* We take none, but libsoup decides which offers are acceptable. */
+  if (!gc_ws_headers_get_single (request_headers, "Sec-WebSocket-Extensions", &extensions) ||
+      extensions != NULL)
+    return FALSE;
+  if (!gc_ws_headers_get_single (request_headers, "Sec-WebSocket-Protocol", &offered))
+    return FALSE;
+
+  /* libsoup's choice: the first of ours the client offers; an offer
+   * without one of ours is refused. */
+  if (offered != NULL && protocols != NULL)
+    {
+      g_auto(GStrv) tokens = g_strsplit_set (offered, ", ", -1);
+
+      for (guint i = 0; protocols[i] != NULL && *out_protocol == NULL; i++)
+        {
+          for (guint j = 0; tokens[j] != NULL; j++)
+            {
+              if (g_str_equal (protocols[i], tokens[j]))
+                {
+                  *out_protocol = protocols[i];
+                  break;
+                }
+            }
+        }
+      if (*out_protocol == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+GcWsConnection *
+gc_ws_server_upgrade (GIOStream          *stream,
+                      SoupMessageHeaders *request_headers,
+                      const char         *protocol,
+                      const char * const *extra_headers,
+                      GBytes             *initial_data,
+                      GcWsPoller         *poller)
+{
+  g_autofree char *accept = NULL;
+  GString *response;
+  GcWsConnection *connection;
+
+  g_return_val_if_fail (G_IS_IO_STREAM (stream), NULL);
+  g_return_val_if_fail (request_headers != NULL, NULL);
+
+  accept = gc_ws_handshake_compute_accept (soup_message_headers_get_one (request_headers,
+                                                                         "Sec-WebSocket-Key"));
+
+  /* The lines libsoup writes for the same request, in its order; a 1xx
+   * needs no Date (RFC 9110 §6.6.1). */
+  response = g_string_sized_new (192);
+  g_string_append (response,
+                   "HTTP/1.1 101 Switching Protocols\r\n"
+                   "Upgrade: websocket\r\n"
+                   "Connection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: ");
+  g_string_append (response, accept);
+  g_string_append (response, "\r\n");
+  if (protocol != NULL)
+    {
+      g_string_append (response, "Sec-WebSocket-Protocol: ");
+      g_string_append (response, protocol);
+      g_string_append (response, "\r\n");
+    }
+  for (guint i = 0; extra_headers != NULL && extra_headers[i] != NULL && extra_headers[i + 1] != NULL; i += 2)
+    {
+      g_string_append (response, extra_headers[i]);
+      g_string_append (response, ": ");
+      g_string_append (response, extra_headers[i + 1]);
+      g_string_append (response, "\r\n");
+    }
+  g_string_append (response, "\r\n");
+
+  connection = gc_ws_connection_new (stream, GC_WS_ROLE_SERVER, initial_data, protocol, poller);
+  /* First in the queue: it leaves with the first message, in one writev. */
+  gc_ws_connection_queue_frame (connection, g_string_free_to_bytes (response));
+
+  return connection;
 }

@@ -78,6 +78,41 @@ gboolean gc_ws_server_accept_corked (SoupServerMessage  *msg,
                                      GDestroyNotify      destroy,
                                      GError            **error);
 
+/* Server role without libsoup's message, for a caller that read the
+ * request head itself and parsed it with soup_headers_parse_request()
+ * (a GET in HTTP/1.1). */
+
+/* The value of header @name in @headers (%NULL if absent); %FALSE if it
+ * appears more than once (libsoup would pick one of them: such a request
+ * is left to it). */
+gboolean        gc_ws_headers_get_single   (SoupMessageHeaders  *headers,
+                                            const char          *name,
+                                            const char         **out_value);
+
+/* Whether @request_headers make an upgrade that libsoup's own check
+ * accepts (RFC 6455 §4.2.1: Upgrade, Connection, version 13, a key of 16
+ * bytes, a subprotocol of @protocols if any is offered), with no
+ * extension offered and none of those headers given twice (the cases
+ * where libsoup's answer is its own to give: leave them to it).
+ * @out_protocol: the subprotocol chosen, libsoup's way (static, from
+ * @protocols), or %NULL. */
+gboolean        gc_ws_server_check_request (SoupMessageHeaders  *request_headers,
+                                            const char * const  *protocols,
+                                            const char         **out_protocol);
+
+/* The connection for a request that passed gc_ws_server_check_request(),
+ * read from @stream: its 101 (the header lines libsoup sends for it, no
+ * Date; then @extra_headers, name and value pairs, %NULL-terminated) is
+ * queued as its first bytes, so that it leaves with the first message in
+ * one writev, at the end of the current dispatch. @initial_data: what
+ * the client sent after its request head (a first frame), parsed first. */
+GcWsConnection *gc_ws_server_upgrade       (GIOStream           *stream,
+                                            SoupMessageHeaders  *request_headers,
+                                            const char          *protocol,
+                                            const char * const  *extra_headers,
+                                            GBytes              *initial_data,
+                                            GcWsPoller          *poller);
+
 /* Client role. */
 
 
