@@ -91,7 +91,7 @@ send_more (Room *room)
       Node *node = &nodes[room->sent % 2];
       const char *key = room->sent % 2 ? "b" : "a";
 
-      gc_redis_rooms_message (node->rooms, room->code, key, key, key, "text", text, NULL,
+      gc_redis_rooms_message (node->rooms, room->code, key, key, key, "text", text, NULL, NULL, 0,
                               on_sent, room);
       room->sent++;
       room->in_flight++;

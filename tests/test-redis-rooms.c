@@ -38,12 +38,15 @@ on_event (const char             *room,
   static const char *types[] = { "join", "leave", "message", "rename", "typing", "resume" };
 
   g_ptr_array_add (node->events,
-                   g_strdup_printf ("%" G_GUINT64_FORMAT " %s %s %s%s%s", event->seq,
+                   g_strdup_printf ("%" G_GUINT64_FORMAT " %s %s %s%s%s%s%.*s", event->seq,
                                     types[event->type], event->user_id,
-                                    event->type == GC_REDIS_ROOM_EVENT_MESSAGE ? event->text : event->name,
+                                    event->type != GC_REDIS_ROOM_EVENT_MESSAGE ? event->name
+                                    : event->text != NULL ? event->text : "(none)",
                                     event->type == GC_REDIS_ROOM_EVENT_TYPING ? (event->active ? " on" : " off")
                                     : event->type == GC_REDIS_ROOM_EVENT_RESUME ? " to" : "",
-                                    event->client_id != NULL ? " echo" : ""));
+                                    event->client_id != NULL ? " echo" : "",
+                                    event->json_tail != NULL ? " json:" : "",
+                                    (int) event->json_tail_len, event->json_tail != NULL ? event->json_tail : ""));
   g_ptr_array_add (node->names, g_strdup (event->name));
   g_array_append_val (node->seqs, event->seq);
   if (event->type == GC_REDIS_ROOM_EVENT_MESSAGE)
@@ -291,7 +294,7 @@ say (Node       *node,
   g_autofree char *key = gc_protocol_user_name_key (name);
   g_autofree char *id = g_strconcat ("id-", key, NULL);
 
-  gc_redis_rooms_message (node->rooms, "r", key, id, name, "text", text, "c-1", on_answer, a);
+  gc_redis_rooms_message (node->rooms, "r", key, id, name, "text", text, "c-1", NULL, 0, on_answer, a);
 }
 
 static gboolean
@@ -1202,10 +1205,11 @@ test_message_batch (Pair          *p,
   g_assert_cmpuint (r.ok, ==, 1);
 
   /* One iteration: alice, a stranger, robert (by its new key), alice. */
-  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[0], "c-0", on_answer, &sent[0]);
-  gc_redis_rooms_message (a->rooms, "r", "carol", "id-carol", "carol", "text", texts[1], NULL, on_answer, &sent[1]);
-  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Bob", "emote", texts[2], NULL, on_answer, &sent[2]);
-  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[3], "c-3", on_answer, &sent[3]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[0], "c-0", NULL, 0, on_answer, &sent[0]);
+  gc_redis_rooms_message (a->rooms, "r", "carol", "id-carol", "carol", "text", texts[1], NULL, NULL, 0, on_answer, &sent[1]);
+  /* Its JSON names it Bob: the per-message script does not carry it. */
+  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Bob", "emote", texts[2], NULL, "}", 1, on_answer, &sent[2]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[3], "c-3", NULL, 0, on_answer, &sent[3]);
   /* B syncs with its rename's answer: it delivers what came after. */
   gc_test_wait (sent[3].answers == 1 && a->events->len == 2 + 3 && b->events->len == 3);
   for (guint i = 0; i < G_N_ELEMENTS (sent); i++)
@@ -1237,13 +1241,15 @@ test_message_batch (Pair          *p,
       answers_clear (&sent[i]);
       answers_init (&sent[i]);
     }
-  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Robert", "text", texts[2], NULL, on_answer, &sent[0]);
-  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "emote", texts[0], "c-4", on_answer, &sent[1]);
+  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Robert", "text", texts[2], NULL, NULL, 0, on_answer, &sent[0]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "emote", texts[0], "c-4",
+                          ",\"x\":\"12:y\"}", 12, on_answer, &sent[1]);
   gc_test_wait (sent[1].answers == 1 && a->events->len == 7 && b->events->len == 5);
   g_assert_cmpuint (sent[0].ok + sent[1].ok, ==, 2);
   g_assert_cmpuint (sent[1].last_seq, ==, sent[0].last_seq + 1);
   g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 5), " message id-bob 7:message5:x"));
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 6), " message id-alice 12:not a field echo"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 6),
+                                  " message id-alice (none) json:,\"x\":\"12:y\"}"));
   g_assert_cmpstr (g_ptr_array_index (a->names, 5), ==, "Robert");
   for (guint i = 3; i < 5; i++)
     g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));

@@ -126,8 +126,15 @@ build_welcome (GcRedisJoin             *join,
 
       if (join->has_since && ev->seq <= join->since)
         break;
-      gc_message_kind_from_string (ev->kind, &kind);
-      event = gc_event_build_message (ev->seq, ev->ts_ms, &from, kind, ev->text, ev->client_id);
+      if (ev->json_tail != NULL)
+        event = gc_event_build_message_from_tail (ev->seq, ev->ts_ms, ev->json_tail,
+                                                  ev->json_tail_len);
+      else
+        {
+          gc_message_kind_from_string (ev->kind, &kind);
+          event = gc_event_build_message (ev->seq, ev->ts_ms, &from, kind, ev->text,
+                                          ev->client_id);
+        }
       history_bytes += g_bytes_get_size (event);
       if (history_bytes > budget)
         {

@@ -192,11 +192,19 @@ room_redis_handle_request (GcRoom    *self,
   switch (request->type)
     {
     case GC_REQUEST_MESSAGE:
-      member->typing = FALSE;
-      gc_redis_rooms_message (self->redis, self->code, member->name_key, member->user.id,
-                              member->user.name,
-                              gc_message_kind_to_string (request->kind), request->text,
-                              request->client_id, on_redis_request_done, data);
+      {
+        /* Built once here for every node (issue 13): they complete it
+         * with its id and ts. */
+        gsize tail_len;
+        g_autofree char *tail = gc_event_message_tail (&member->user, request->kind, request->text,
+                                                       request->client_id, &tail_len);
+
+        member->typing = FALSE;
+        gc_redis_rooms_message (self->redis, self->code, member->name_key, member->user.id,
+                                member->user.name,
+                                gc_message_kind_to_string (request->kind), request->text,
+                                request->client_id, tail, tail_len, on_redis_request_done, data);
+      }
       break;
     case GC_REQUEST_TYPING:
       member->typing = request->active;
@@ -502,8 +510,15 @@ gc_room_redis_event (GcRoom                 *self,
       {
         GcMessageKind kind = GC_MESSAGE_KIND_TEXT;
 
-        gc_message_kind_from_string (ev->kind, &kind);
-        event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text, ev->client_id);
+        if (ev->json_tail != NULL)
+          event = gc_event_build_message_from_tail (ev->seq, ev->ts_ms, ev->json_tail,
+                                                    ev->json_tail_len);
+        else
+          {
+            gc_message_kind_from_string (ev->kind, &kind);
+            event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text,
+                                            ev->client_id);
+          }
         if (self->server != NULL)
           gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
       }

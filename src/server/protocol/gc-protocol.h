@@ -538,6 +538,20 @@ GBytes *gc_event_build_message (guint64        id,
                                 GcMessageKind  kind,
                                 const char    *text,
                                 const char    *client_id);
+/* What a message event holds after its "ts" value (its sender, kind,
+ * text and client_id, then the closing brace): a cluster node builds it
+ * once for every node, each completes it with its id and ts
+ * (gc_event_build_message_from_tail(): the same bytes as
+ * gc_event_build_message()). */
+char   *gc_event_message_tail  (const GcUser  *from,
+                                GcMessageKind  kind,
+                                const char    *text,
+                                const char    *client_id,
+                                gsize         *length);
+GBytes *gc_event_build_message_from_tail (guint64     id,
+                                          gint64      ts,
+                                          const char *tail,
+                                          gsize       tail_len);
 GBytes *gc_event_build_join    (const GcUser  *user,
                                 gint64         ts);
 GBytes *gc_event_build_leave   (const GcUser  *user,

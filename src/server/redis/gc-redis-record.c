@@ -123,6 +123,16 @@ event_set_fields (GcRedisRoomEvent  *event,
       event->text = f[4];
       event->client_id = strcmp (f[6], "1") == 0 ? f[5] : NULL;
     }
+  else if (strcmp (f[0], "message") == 0 && n == 4 && f[3][0] != '\0')
+    {
+      /* The batch script's, with the event's JSON after "ts" as its
+       * sender's node built it (JSON holds no NUL: its length is its
+       * string's). */
+      event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
+      event->name = f[2];
+      event->json_tail = f[3];
+      event->json_tail_len = strlen (f[3]);
+    }
   else if (strcmp (f[0], "join") == 0 && n == 5)
     {
       event->type = GC_REDIS_ROOM_EVENT_JOIN;

@@ -257,7 +257,9 @@
  * whole, and number formatting goes through printf: those were most of
  * the per-message script's cost). body is n items, LEN:ITEM each, ITEM a
  * message record without SEQ and TS (TYPE, then USER_ID NAME KIND TEXT
- * CLIENT_ID HAS_CLIENT_ID); prefix is the sender's ID and NAME fields as
+ * CLIENT_ID HAS_CLIENT_ID, or USER_ID NAME JSON: the event's JSON after
+ * its ts, built by the sender's node for all); prefix is the sender's ID
+ * and NAME fields as
  * the node knows them, for each distinct sender. Published (and added to
  * the history stream) as one batch record: SEQ TS "messages" BODY, whose
  * items have seqs SEQ, SEQ + 1, ... and the time TS. If a sender is not

@@ -445,19 +445,31 @@ batch_send_full (Room      *room,
           Op *op = g_ptr_array_index (ops, i);
 
           body_size += 24 + strlen (MESSAGE_TYPE_FIELD) + op->message_len[1] +
-                       op->message_len[2] + op->message_len[3];
+                       op->message_len[2] + op->message_len[3] + op->message_len[4];
         }
       p = body = g_malloc (body_size);
       for (guint i = 0; i < ops->len; i++)
         {
           Op *op = g_ptr_array_index (ops, i);
-          gsize fields_len = op->message_len[1] + op->message_len[2] + op->message_len[3];
+          const char *prefix = op->message + op->message_len[0];
+          gsize prefix_len = op->message_len[1] + op->message_len[2];
+          /* With its JSON, a message needs no other field (ID NAME JSON);
+           * else ID NAME KIND TEXT CLIENT_ID HAS_CLIENT_ID. */
+          const char *rest = prefix + prefix_len;
+          gsize rest_len = op->message_len[3];
 
-          p = gc_redis_record_put_length (p, strlen (MESSAGE_TYPE_FIELD) + fields_len);
+          if (op->message_len[4] > 0)
+            {
+              rest += op->message_len[3];
+              rest_len = op->message_len[4];
+            }
+          p = gc_redis_record_put_length (p, strlen (MESSAGE_TYPE_FIELD) + prefix_len + rest_len);
           memcpy (p, MESSAGE_TYPE_FIELD, strlen (MESSAGE_TYPE_FIELD));
           p += strlen (MESSAGE_TYPE_FIELD);
-          memcpy (p, op->message + op->message_len[0], fields_len);
-          p += fields_len;
+          memcpy (p, prefix, prefix_len);
+          p += prefix_len;
+          memcpy (p, rest, rest_len);
+          p += rest_len;
         }
       body_len = p - body;
       g_ptr_array_add (argv, body);
@@ -721,6 +733,8 @@ gc_redis_rooms_message (GcRedisRooms          *self,
                         const char            *kind,
                         const char            *text,
                         const char            *client_id,
+                        const char            *json_tail,
+                        gsize                  json_tail_len,
                         GcRedisRoomResultFunc  func,
                         gpointer               user_data)
 {
@@ -729,9 +743,10 @@ gc_redis_rooms_message (GcRedisRooms          *self,
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
   /* In one allocation: the member's key, then the message record's
-   * fields USER_ID and NAME (the sender's prefix), and the rest after
-   * the name (KIND TEXT CLIENT_ID HAS_CLIENT_ID), as the scripts take
-   * them (gc-redis-rooms-scripts.h). */
+   * fields USER_ID and NAME (the sender's prefix), the rest after the
+   * name (KIND TEXT CLIENT_ID HAS_CLIENT_ID), as the scripts take them
+   * (gc-redis-rooms-scripts.h), and JSON (the batch script's only: the
+   * per-message one names the sender as Redis does). */
   op = op_new (self, room, OP_MESSAGE, self->message_script, func, user_data);
   {
     const char *cid = client_id != NULL ? client_id : "";
@@ -740,7 +755,7 @@ gc_redis_rooms_message (GcRedisRooms          *self,
     char *p, *field;
 
     p = op->message = g_malloc (key_len + id_len + name_len + kind_len + text_len + cid_len + 1 +
-                                6 * 21);
+                                json_tail_len + 7 * 21);
     memcpy (p, name_key, key_len);
     p += key_len;
     op->message_len[0] = key_len;
@@ -756,6 +771,10 @@ gc_redis_rooms_message (GcRedisRooms          *self,
     p = gc_redis_record_put (p, cid, cid_len);
     p = gc_redis_record_put (p, client_id != NULL ? "1" : "0", 1);
     op->message_len[3] = p - field;
+    field = p;
+    if (json_tail != NULL)
+      p = gc_redis_record_put (p, json_tail, json_tail_len);
+    op->message_len[4] = p - field;
   }
   op_dispatch (self, op);
 }

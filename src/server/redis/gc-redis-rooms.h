@@ -58,7 +58,8 @@ typedef enum {
 } GcRedisRoomEventType;
 
 /* One change to a room, as every node sees it. Strings are never NULL
- * except client_id (absent) and those its type does not use. */
+ * except client_id (absent), a message's json_tail or kind and text, and
+ * those its type does not use. */
 typedef struct {
   GcRedisRoomEventType type;
   guint64 seq;            /* the room's sequence: message ids */
@@ -72,6 +73,11 @@ typedef struct {
   const char *kind;       /* MESSAGE: text or emote */
   const char *text;       /* MESSAGE */
   const char *client_id;  /* MESSAGE: NULL when the sender gave none */
+  /* MESSAGE: the event's JSON after its "ts" value as the sending node
+   * built it (gc_event_message_tail()); or NULL, and then kind and text
+   * are set (they are NULL, and client_id too, when it is set) */
+  const char *json_tail;
+  gsize json_tail_len;
   const char *old_name;   /* RENAME */
   const char *old_key;    /* RENAME */
   gboolean active;        /* TYPING */
@@ -173,7 +179,10 @@ void          gc_redis_rooms_leave        (GcRedisRooms          *self,
                                            GcRedisRoomResultFunc  func,
                                            gpointer               user_data);
 /* @client_id: NULL when none. @name: the sender's, as this node knows
- * it (the one in Redis counts: a rename may be in flight). */
+ * it (the one in Redis counts: a rename may be in flight). @json_tail
+ * (@json_tail_len bytes), or NULL: the event's JSON after its "ts" value,
+ * built with that name, which every node's event then carries (not when
+ * the name in Redis is another). */
 void          gc_redis_rooms_message      (GcRedisRooms          *self,
                                            const char            *room,
                                            const char            *name_key,
@@ -182,6 +191,8 @@ void          gc_redis_rooms_message      (GcRedisRooms          *self,
                                            const char            *kind,
                                            const char            *text,
                                            const char            *client_id,
+                                           const char            *json_tail,
+                                           gsize                  json_tail_len,
                                            GcRedisRoomResultFunc  func,
                                            gpointer               user_data);
 void          gc_redis_rooms_rename       (GcRedisRooms          *self,
