@@ -131,6 +131,16 @@ test_join_one_segment (GcTestServer  *ts,
     g_assert_cmpint (getsockopt (g_socket_get_fd (bottom_socket (stream)),
                                  IPPROTO_TCP, TCP_CORK, &corked, &corked_len), ==, 0);
     g_assert_cmpint (corked, ==, 0);
+
+    /* Nagle is off on it (inherited from the listening socket, or set). */
+    {
+      int nodelay = 0;
+      socklen_t nodelay_len = sizeof nodelay;
+
+      g_assert_cmpint (getsockopt (g_socket_get_fd (bottom_socket (stream)), IPPROTO_TCP,
+                                   TCP_NODELAY, &nodelay, &nodelay_len), ==, 0);
+      g_assert_cmpint (nodelay, !=, 0);
+    }
   }
 
   join_event = gc_test_client_wait_event (ann, GC_EVENT_JOIN);

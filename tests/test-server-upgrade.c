@@ -451,14 +451,15 @@ test_invalid_upgrades (Fixture       *fixture,
 }
 
 /* Upgrades that libsoup still takes, because its answer could differ
- * from ours: an extension offered, HTTP/1.0, a percent-encoded path.
+ * from ours: an extension offered, HTTP/1.0, a percent-encoded path, a
+ * header given twice.
  * They get what they got before (with libsoup's Date). */
 static void
 test_libsoup_upgrades (Fixture       *fixture,
                        gconstpointer  data)
 {
   /* libsoup's statuses: HTTP/1.0 gets 426, as it always did. */
-  const guint statuses[] = { 101, 426, 101 };
+  const guint statuses[] = { 101, 426, 101, 101, 101 };
   const char *requests[] = {
     "GET /joinRoom?room_code=lobby&user_name=ext HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
     "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n"
@@ -467,6 +468,13 @@ test_libsoup_upgrades (Fixture       *fixture,
     "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
     "GET /join%52oom?room_code=lobby&user_name=pct HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
     "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    /* A header given twice: libsoup picks which one counts. */
+    "GET /joinRoom?room_code=lobby&user_name=dupkey HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n",
+    "GET /joinRoom?room_code=lobby&user_name=duphost HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n"
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (requests); i++)

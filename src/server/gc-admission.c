@@ -691,12 +691,33 @@ on_tls_timer (gpointer user_data)
 
 /* Accepting ------------------------------------------------------------------- */
 
+/* Whether TCP_NODELAY must be set on each accepted socket: not when
+ * accepted sockets inherit it from the listening one (Linux does), which
+ * the first one accepted tells. */
+static gboolean
+socket_needs_nodelay (GSocket *socket)
+{
+  static int inherited = -1;
+
+  if (inherited < 0)
+    {
+      gint value = 0;
+
+      inherited = g_socket_get_option (socket, IPPROTO_TCP, TCP_NODELAY, &value, NULL) &&
+                  value != 0;
+    }
+
+  return !inherited;
+}
+
 void
 gc_admission_accept (GcAdmission    *self,
                      GSocket        *socket,
-                     GSocketAddress *local_address)
+                     GSocketAddress *local_address,
+                     GSocketAddress *remote_address)
 {
-  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+  g_autoptr(GSocketAddress) remote = remote_address != NULL ? g_object_ref (remote_address)
+                                                            : g_socket_get_remote_address (socket, NULL);
   g_autoptr(GSocketAddress) local = local_address != NULL ? g_object_ref (local_address)
                                                           : g_socket_get_local_address (socket, NULL);
   g_autoptr(GInetAddress) inet = NULL;
@@ -713,7 +734,8 @@ gc_admission_accept (GcAdmission    *self,
       return;
     }
 
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  if (socket_needs_nodelay (socket))
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 
   inet = gc_inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   address = g_inet_address_to_string (inet);

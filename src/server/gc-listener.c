@@ -8,7 +8,13 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+/* accept4() */
+#define _GNU_SOURCE
+
 #include "config.h"
+
+#include <errno.h>
+#include <unistd.h>
 
 #include <gio/gnetworking.h>
 
@@ -105,6 +111,52 @@ listener_pause (GcListener *self,
   g_source_attach (self->retry, self->context);
 }
 
+/* Accepts one connection from @socket, non-blocking and close-on-exec,
+ * with its peer's address: accept4() does in one call what
+ * g_socket_accept() and asking the socket for its peer do in four
+ * (accept, F_GETFD, F_SETFD, getpeername). %NULL and @error set if none
+ * could be. */
+static GSocket *
+listener_accept (GSocket         *socket,
+                 GSocketAddress **out_remote,
+                 GError         **error)
+{
+#ifdef HAVE_ACCEPT4
+  struct sockaddr_storage storage;
+  socklen_t len = sizeof storage;
+  GSocket *accepted;
+  int fd;
+
+  do
+    fd = accept4 (g_socket_get_fd (socket), (struct sockaddr *) &storage, &len,
+                  SOCK_NONBLOCK | SOCK_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                           g_strerror (saved_errno));
+      return NULL;
+    }
+
+  accepted = g_socket_new_from_fd (fd, error);
+  if (accepted == NULL)
+    {
+      close (fd);
+      return NULL;
+    }
+  *out_remote = g_socket_address_new_from_native (&storage, len);
+
+  return accepted;
+#else
+  *out_remote = NULL;
+
+  return g_socket_accept (socket, NULL, error);
+#endif
+}
+
 static gboolean
 on_socket_ready (GSocket      *socket,
                  GIOCondition  condition,
@@ -117,7 +169,7 @@ on_socket_ready (GSocket      *socket,
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GSocket) accepted = NULL;
-
+      g_autoptr(GSocketAddress) remote = NULL;
       guint retry_ms = 0;
 
       /* Too many handshakes: the oldest makes room if it may, else
@@ -128,10 +180,10 @@ on_socket_ready (GSocket      *socket,
           return G_SOURCE_REMOVE;
         }
 
-      accepted = g_socket_accept (socket, NULL, &error);
+      accepted = listener_accept (socket, &remote, &error);
       if (accepted != NULL)
         {
-          gc_admission_accept (self->admission, accepted, ls->local_address);
+          gc_admission_accept (self->admission, accepted, ls->local_address, remote);
           continue;
         }
 
@@ -195,6 +247,8 @@ listener_add_socket (GcListener    *self,
     *out_dual_stack = g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, FALSE, NULL);
 
   g_socket_set_blocking (socket, FALSE);
+  /* Accepted connections inherit it on Linux (admission checks). */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
   socket_address = g_inet_socket_address_new (address, port);
   if (!g_socket_bind (socket, socket_address, TRUE, error) ||

@@ -341,7 +341,11 @@ connection_setup (GcWsConnection *self)
   self->socket = find_socket (self->stream, &has_tls);
   self->has_tls = has_tls;
 
-  gc_ws_poller_add (self->poller, &self->entry, self, self->socket, self->input);
+  /* A bare socket holds no bytes the poll would not report; a wrapper
+   * (TLS, libsoup's stream) and initial data may. A server's join saves a
+   * read that would block. */
+  gc_ws_poller_add (self->poller, &self->entry, self, self->socket, self->input,
+                    !self->direct || self->socket == NULL || self->initial_data != NULL);
   gc_ws_poller_schedule (self->poller, gc_ws_connection_get_deadline (self));
 }
 

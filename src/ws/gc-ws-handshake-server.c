@@ -184,27 +184,21 @@ gc_ws_headers_get_single (SoupMessageHeaders  *headers,
                           const char          *name,
                           const char         **out_value)
 {
-  SoupMessageHeadersIter iter;
-  const char *header_name;
-  const char *header_value;
-  guint n = 0;
+  const char *list;
 
   g_return_val_if_fail (headers != NULL, FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (out_value != NULL, FALSE);
 
-  *out_value = NULL;
-  soup_message_headers_iter_init (&iter, headers);
-  while (soup_message_headers_iter_next (&iter, &header_name, &header_value))
-    {
-      if (g_ascii_strcasecmp (header_name, name) == 0)
-        {
-          *out_value = header_value;
-          n++;
-        }
-    }
+  /* libsoup joins repeated headers into a list ("a, b"): a header given
+   * once is its own list. Both look-ups are indexed for the headers asked
+   * about here, where iterating over all of them was not. */
+  *out_value = soup_message_headers_get_one (headers, name);
+  if (*out_value == NULL)
+    return TRUE;
+  list = soup_message_headers_get_list (headers, name);
 
-  return n <= 1;
+  return list == *out_value || g_strcmp0 (list, *out_value) == 0;
 }
 
 /* RFC 6455 §4.2.1 5: base64 of 16 bytes (libsoup's test). */

@@ -38,13 +38,16 @@ typedef struct {
 } GcWsPollerEntry;
 
 /* Registration. @socket may be %NULL (or the poller may lack epoll): the
- * connection is then watched through a pollable source on @input. A new
- * entry starts on the pending list: the stream may already hold bytes. */
+ * connection is then watched through a pollable source on @input. With
+ * @pending, the new entry starts on the pending list: the stream (a
+ * wrapper) may already hold bytes; bytes waiting in the socket itself
+ * are reported by the poll (level-triggered). */
 void          gc_ws_poller_add              (GcWsPoller            *self,
                                              GcWsPollerEntry       *entry,
                                              GcWsConnection        *connection,
                                              GSocket               *socket,
-                                             GPollableInputStream  *input);
+                                             GPollableInputStream  *input,
+                                             gboolean               pending);
 /* Safe at any time, including from a handler running inside the dispatch
  * that still has this entry among its ready events. */
 void          gc_ws_poller_remove           (GcWsPoller            *self,

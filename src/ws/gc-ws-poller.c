@@ -410,7 +410,8 @@ gc_ws_poller_add (GcWsPoller           *self,
                   GcWsPollerEntry      *entry,
                   GcWsConnection       *connection,
                   GSocket              *socket,
-                  GPollableInputStream *input)
+                  GPollableInputStream *input,
+                  gboolean              pending)
 {
   g_return_if_fail (!entry->registered);
 
@@ -426,7 +427,8 @@ gc_ws_poller_add (GcWsPoller           *self,
   if (!self->backend->add (self->backend_state, self, entry, socket, input))
     gc_ws_poller_backend_portable.add (NULL, self, entry, socket, input);
 
-  gc_ws_poller_set_pending (self, entry);
+  if (pending)
+    gc_ws_poller_set_pending (self, entry);
 }
 
 void
