@@ -25,6 +25,15 @@ typedef enum {
 } GcHandshakeStage;
 
 
+/* A plain socket waiting for its client is watched by admission's epoll
+ * set (one-shot), not by a GSource of its own: attaching and destroying
+ * a GSource wakes the main context twice, three eventfd writes a wait. */
+typedef enum {
+  GC_HANDSHAKE_WATCH_NONE,    /* not in the set */
+  GC_HANDSHAKE_WATCH_ARMED,   /* in it, waiting */
+  GC_HANDSHAKE_WATCH_FIRED,   /* in it, disarmed (it stays until the socket closes) */
+} GcHandshakeWatch;
+
 struct _GcHandshake {
   GcAdmission      *admission;       /* NULL once finished */
   GcHandshakeStage  stage;
@@ -33,7 +42,8 @@ struct _GcHandshake {
   GIOStream        *base;            /* TLS after it, or a socket connection:
                                       * read for the head, then given to libsoup */
   GSource          *io_source;       /* waiting for the client */
-  GSourceFunc       io_func;         /* what io_source calls */
+  GSourceFunc       io_func;         /* what io_source (or the watch) calls */
+  GcHandshakeWatch  watch;           /* in admission's epoll set */
   GByteArray       *head;            /* the request head read from base so far */
   gsize             seen;            /* bytes seen in this stage */
   GIOStream        *stream;          /* given to libsoup; watched by a weak ref */
@@ -79,6 +89,14 @@ SoupServer   *gc_admission_get_soup      (GcAdmission     *self);
 void          gc_admission_set_stage     (GcAdmission     *self,
                                           GcHandshake     *hs,
                                           GcHandshakeStage stage);
+/* Calls hs->io_func (and again while it returns G_SOURCE_CONTINUE) when
+ * hs->socket is readable; %FALSE if admission has no epoll set (the
+ * caller then uses a GSource). */
+gboolean      gc_admission_watch         (GcAdmission     *self,
+                                          GcHandshake     *hs);
+/* Stops a watch that has not fired. */
+void          gc_admission_unwatch       (GcAdmission     *self,
+                                          GcHandshake     *hs);
 /* Bytes from the client arrived: @hs is not stale. */
 void          gc_admission_progress      (GcAdmission     *self,
                                           GcHandshake     *hs);

@@ -111,6 +111,16 @@ gc_handshake_is_pending (GcHandshake *hs)
 static void on_handshake_stream_finalized (gpointer  user_data,
                                            GObject  *where_the_object_was);
 
+/* Stops waiting for the client. */
+static void
+handshake_unwatch (GcHandshake *hs)
+{
+  gc_clear_source (&hs->io_source);
+  hs->io_func = NULL;
+  if (hs->watch == GC_HANDSHAKE_WATCH_ARMED && hs->admission != NULL)
+    gc_admission_unwatch (hs->admission, hs);
+}
+
 /* The handshake no longer counts: upgraded, answered, or abandoned. */
 void
 gc_handshake_finish (GcHandshake *hs)
@@ -119,9 +129,9 @@ gc_handshake_finish (GcHandshake *hs)
 
   if (admission == NULL)
     return;
+  handshake_unwatch (hs);
   hs->admission = NULL;
 
-  gc_clear_source (&hs->io_source);
   if (hs->stream != NULL)
     {
       g_object_weak_unref (G_OBJECT (hs->stream), on_handshake_stream_finalized, hs);
@@ -149,6 +159,8 @@ gc_handshake_abandon (GcHandshake *hs)
 static void
 handshake_close (GcHandshake *hs)
 {
+  /* Out of the epoll set before its fd number can be reused. */
+  handshake_unwatch (hs);
   g_socket_close (hs->socket, NULL);
   gc_handshake_finish (hs);
 }
@@ -180,8 +192,10 @@ handshake_wait (GcHandshake *hs,
                 guint        delay_ms,
                 GSourceFunc  func)
 {
-  gc_clear_source (&hs->io_source);
+  handshake_unwatch (hs);
   hs->io_func = func;
+  if (delay_ms == 0 && gc_admission_watch (hs->admission, hs))
+    return;
   if (delay_ms == 0)
     {
       hs->io_source = g_socket_create_source (hs->socket, G_IO_IN, NULL);
@@ -216,7 +230,7 @@ handshake_give_to_soup (GcHandshake *hs,
 {
   g_autoptr(GcHandshake) hold = gc_handshake_ref (hs);
 
-  gc_clear_source (&hs->io_source);
+  handshake_unwatch (hs);
   gc_admission_set_stage (hs->admission, hs, GC_HANDSHAKE_REQUEST);
   hs->stream = stream;
   g_object_weak_ref (G_OBJECT (stream), on_handshake_stream_finalized, hs);
@@ -346,7 +360,7 @@ handshake_take_request (GcHandshake *hs,
   g_autoptr(GBytes) prefix = NULL;
   g_autoptr(GIOStream) base = NULL;
 
-  gc_clear_source (&hs->io_source);
+  handshake_unwatch (hs);
   if (gc_admission_take_request (hs->admission, hs, hs->base, (const char *) hs->head->data,
                                  head_len, hs->head->len))
     return;
@@ -387,7 +401,14 @@ handshake_read_head (GcHandshake *hs)
           g_byte_array_set_size (hs->head, old_len + MAX (n, 0));
           if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
             {
-              gc_clear_source (&hs->io_source);
+              /* A bare socket holds nothing its poll would not show;
+               * TLS may. */
+              if (G_IS_SOCKET_CONNECTION (hs->base))
+                {
+                  handshake_wait (hs, 0, on_head_ready);
+                  return;
+                }
+              handshake_unwatch (hs);
               hs->io_source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (input),
                                                                      NULL);
               g_source_set_callback (hs->io_source, G_SOURCE_FUNC (on_head_readable), hs, NULL);
