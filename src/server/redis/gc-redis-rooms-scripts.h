@@ -171,13 +171,22 @@
   "  redis.call('XADD', KEYS[3], first .. '-0', 'r', payload, 'n', count)\n" \
   "  local c = redis.call('INCRBY', KEYS[4], count)\n" \
   "  if math.floor(c / h) ~= math.floor((c - count) / h) then\n" \
-  "    local kept = 0\n" \
-  "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', h)) do\n" \
-  "      kept = kept + (tonumber(e[2][4]) or 1)\n" \
-  "      if kept >= h then\n" \
-  "        redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
-  "        break\n" \
+  /* Walked newest first in pages sized for batches like this one: every \
+   * entry read comes into Lua whole (a COUNT h read took the whole \
+   * stream, a third of the script's cost at batches of 12). */ \
+  "    local kept, from, page = 0, '+', math.ceil(h / count) + 1\n" \
+  "    while from do\n" \
+  "      local es = redis.call('XREVRANGE', KEYS[3], from, '-', 'COUNT', page)\n" \
+  "      from = #es == page and '(' .. es[#es][1] or nil\n" \
+  "      for _, e in ipairs(es) do\n" \
+  "        kept = kept + (tonumber(e[2][4]) or 1)\n" \
+  "        if kept >= h then\n" \
+  "          redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
+  "          from = nil\n" \
+  "          break\n" \
+  "        end\n" \
   "      end\n" \
+  "      page = 16\n" \
   "    end\n" \
   "  end\n" \
   "end\n"

@@ -160,6 +160,11 @@ gc_redis_source_new (redisAsyncContext *ac,
 
   self = (GcRedisSource *) g_source_new (&source_funcs, sizeof (GcRedisSource));
   g_source_set_static_name ((GSource *) self, "GcRedisSource");
+  /* GLib blocks a source that cannot recurse while it dispatches, which
+   * takes its fd out of the poll and puts it back: two writes to the
+   * context's eventfd and a spurious wakeup per dispatch, several per
+   * batch of messages (issue 13). Dispatch never runs a nested loop. */
+  g_source_set_can_recurse ((GSource *) self, TRUE);
   self->ac = ac;
   /* connect() may still be in progress: its end is POLLOUT. */
   self->write_blocked = TRUE;
