@@ -1255,6 +1255,28 @@ test_message_batch (Pair          *p,
     g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));
   assert_contiguous (a);
   assert_contiguous (b);
+
+  /* A batch whose messages all carry their JSON: delivered from the
+   * payload in place, the same on both nodes. */
+  for (guint i = 0; i < 2; i++)
+    {
+      answers_clear (&sent[i]);
+      answers_init (&sent[i]);
+    }
+  gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Robert", "text", texts[3], NULL,
+                          "}", 1, on_answer, &sent[0]);
+  gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[1], "c-5",
+                          ",\"t\":\"\"}", 8, on_answer, &sent[1]);
+  gc_test_wait (sent[1].answers == 1 && a->events->len == 9 && b->events->len == 7);
+  g_assert_cmpuint (sent[0].ok + sent[1].ok, ==, 2);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 7), " message id-bob (none) json:}"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 8),
+                                  " message id-alice (none) json:,\"t\":\"\"}"));
+  g_assert_cmpstr (g_ptr_array_index (a->names, 7), ==, "Robert");
+  for (guint i = 5; i < 7; i++)
+    g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));
+  assert_contiguous (a);
+  assert_contiguous (b);
   gc_redis_rooms_get_stats (a->rooms, &stats);
   g_assert_cmpuint (stats.slow_batches, ==, 1);
 

@@ -207,11 +207,11 @@ gc_redis_event_parse (const char *data,
 }
 
 /* One LENGTH:BYTES field at *@p, left as it is; moves *@p past it. */
-static gboolean
-field_next (const char  **p,
-            const char   *end,
-            const char  **value,
-            gsize        *length)
+gboolean
+gc_redis_field_next (const char  **p,
+                     const char   *end,
+                     const char  **value,
+                     gsize        *length)
 {
   guint64 field_length = 0;
   const char *colon = parse_digits (*p, end, &field_length);
@@ -234,8 +234,84 @@ field_next_uint (const char **p,
   const char *field;
   gsize length;
 
-  return field_next (p, end, &field, &length) &&
+  return gc_redis_field_next (p, end, &field, &length) &&
          parse_digits (field, field + length, value) == field + length;
+}
+
+gboolean
+gc_redis_batch_header (const char  *record,
+                       gsize        length,
+                       guint64     *seq,
+                       gint64      *ts,
+                       const char **body,
+                       gsize       *body_length)
+{
+  const char *p = record, *end = record + length, *type;
+  gsize type_length;
+  guint64 first = 0, time = 0;
+
+  if (!field_next_uint (&p, end, &first) || !field_next_uint (&p, end, &time) ||
+      !gc_redis_field_next (&p, end, &type, &type_length) ||
+      type_length != 8 || memcmp (type, "messages", 8) != 0 ||
+      !gc_redis_field_next (&p, end, body, body_length) || p != end || first == 0)
+    return FALSE;
+  *seq = first;
+  *ts = (gint64) time;
+  return TRUE;
+}
+
+GcRedisRoomEvent *
+gc_redis_batch_item_parse (const char *item,
+                           gsize       length,
+                           guint64     seq,
+                           gint64      ts)
+{
+  GcRedisRoomEvent *event = event_new (item, length);
+  char *f[8];
+  int n;
+
+  n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
+  event->seq = seq;
+  event->ts_ms = ts;
+  if (n < 0 || !event_set_fields (event, f, n) || event->type != GC_REDIS_ROOM_EVENT_MESSAGE)
+    {
+      gc_redis_room_event_free (event);
+      return NULL;
+    }
+  return event;
+}
+
+gboolean
+gc_redis_batch_item_view (const char       *item,
+                          gsize             length,
+                          char             *scratch,
+                          gsize             scratch_size,
+                          GcRedisRoomEvent *event)
+{
+  const char *p = item, *end = item + length, *type, *id, *name, *json;
+  gsize type_length, id_length, name_length, json_length;
+
+  if (!gc_redis_field_next (&p, end, &type, &type_length) ||
+      type_length != 7 || memcmp (type, "message", 7) != 0 ||
+      !gc_redis_field_next (&p, end, &id, &id_length) ||
+      !gc_redis_field_next (&p, end, &name, &name_length) ||
+      !gc_redis_field_next (&p, end, &json, &json_length) || p != end || json_length == 0 ||
+      id_length + name_length + 2 > scratch_size)
+    return FALSE;
+  if (event == NULL)
+    return TRUE;
+  memset (event, 0, sizeof *event);
+  event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
+  memcpy (scratch, id, id_length);
+  scratch[id_length] = '\0';
+  event->user_id = scratch;
+  scratch += id_length + 1;
+  memcpy (scratch, name, name_length);
+  scratch[name_length] = '\0';
+  event->name = scratch;
+  event->json_tail = json;
+  event->json_tail_len = json_length;
+  return TRUE;
 }
 
 /* A batch record (the batch message script): SEQ TS "messages" BODY,
@@ -245,15 +321,13 @@ batch_parse (const char *data,
              gsize       length,
              GPtrArray  *events)
 {
-  const char *p = data, *end = data + length, *type, *body;
-  gsize type_length, body_length;
-  guint64 seq = 0, ts = 0;
+  const char *p, *end, *body;
+  gsize body_length;
+  guint64 seq;
+  gint64 ts;
   guint added = 0;
 
-  if (!field_next_uint (&p, end, &seq) || !field_next_uint (&p, end, &ts) ||
-      !field_next (&p, end, &type, &type_length) ||
-      type_length != 8 || memcmp (type, "messages", 8) != 0 ||
-      !field_next (&p, end, &body, &body_length) || p != end || seq == 0)
+  if (!gc_redis_batch_header (data, length, &seq, &ts, &body, &body_length))
     return FALSE;
 
   p = body;
@@ -263,21 +337,10 @@ batch_parse (const char *data,
       const char *item;
       gsize item_length;
       GcRedisRoomEvent *event;
-      char *f[8];
-      int n;
 
-      if (!field_next (&p, end, &item, &item_length))
+      if (!gc_redis_field_next (&p, end, &item, &item_length) ||
+          (event = gc_redis_batch_item_parse (item, item_length, seq + added, ts)) == NULL)
         goto fail;
-      event = event_new (item, item_length);
-      n = gc_redis_record_split (event->record, item_length, f, G_N_ELEMENTS (f));
-      event->seq = seq + added;
-      event->ts_ms = (gint64) ts;
-      if (n < 0 || !event_set_fields (event, f, n) ||
-          event->type != GC_REDIS_ROOM_EVENT_MESSAGE)
-        {
-          gc_redis_room_event_free (event);
-          goto fail;
-        }
       g_ptr_array_add (events, event);
       added++;
     }
@@ -299,9 +362,9 @@ gc_redis_record_parse (const char *data,
   GcRedisRoomEvent *event;
 
   /* TYPE is the third field; "messages" makes a batch record. */
-  if (field_next (&p, end, &field, &field_length) &&
-      field_next (&p, end, &field, &field_length) &&
-      field_next (&p, end, &field, &field_length) &&
+  if (gc_redis_field_next (&p, end, &field, &field_length) &&
+      gc_redis_field_next (&p, end, &field, &field_length) &&
+      gc_redis_field_next (&p, end, &field, &field_length) &&
       field_length == 8 && memcmp (field, "messages", 8) == 0)
     return batch_parse (data, length, events);
   event = gc_redis_event_parse (data, length);
@@ -346,6 +409,6 @@ gc_redis_payload_next (const char **cursor,
   const char *record;
   gsize length;
 
-  return field_next (cursor, end, &record, &length) &&
+  return gc_redis_field_next (cursor, end, &record, &length) &&
          gc_redis_record_parse (record, length, events);
 }

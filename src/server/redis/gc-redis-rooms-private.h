@@ -130,6 +130,34 @@ GcRedisRoomEvent *gc_redis_event_parse    (const char    *data,
 gboolean          gc_redis_record_parse   (const char    *data,
                                            gsize          length,
                                            GPtrArray     *events);
+/* One LENGTH:BYTES field at *@p, as it is; moves *@p past it. */
+gboolean          gc_redis_field_next     (const char   **p,
+                                           const char    *end,
+                                           const char   **value,
+                                           gsize         *length);
+/* A batch record's first seq, time and body (LENGTH:ITEM items), read in
+ * place; FALSE if @record is not one. */
+gboolean          gc_redis_batch_header   (const char    *record,
+                                           gsize          length,
+                                           guint64       *seq,
+                                           gint64        *ts,
+                                           const char   **body,
+                                           gsize         *body_length);
+/* One item of a batch as an event of its own (NULL if unreadable). */
+GcRedisRoomEvent *gc_redis_batch_item_parse (const char  *item,
+                                             gsize        length,
+                                             guint64      seq,
+                                             gint64       ts);
+/* An item of the form USER_ID NAME JSON as a view, no allocation: @event
+ * (when not NULL) gets its user id and name copied NUL-terminated into
+ * @scratch, and its JSON tail pointing into @item; its seq and ts are
+ * left to the caller. FALSE if the item has another form or its names do
+ * not fit. */
+gboolean          gc_redis_batch_item_view  (const char       *item,
+                                             gsize             length,
+                                             char             *scratch,
+                                             gsize             scratch_size,
+                                             GcRedisRoomEvent *event);
 gboolean          gc_redis_payload_next   (const char   **cursor,
                                            const char    *end,
                                            GPtrArray     *events);
