@@ -428,7 +428,7 @@ gc_event_build_welcome (const GcWelcomeParams *params)
 
 /* A message event after its "ts" value: what every copy of it shares
  * whatever its id and ts (gc_event_message_tail()). */
-static void
+G_ALWAYS_INLINE static inline void
 append_message_tail (GString       *out,
                      const GcUser  *from,
                      GcMessageKind  kind,
@@ -449,7 +449,7 @@ append_message_tail (GString       *out,
   g_string_append_c (out, '}');
 }
 
-static gsize
+G_ALWAYS_INLINE static inline gsize
 message_reserve (const GcUser *from,
                  const char   *text,
                  const char   *client_id)
