@@ -26,10 +26,12 @@
 
 /* History that holds the message, no slow-reader or rate limit in the
  * flood's way, and a lease that outlives the stop even on a slow machine
- * (an expired one answers the join 503). */
+ * (an expired one answers the join 503). With 10 s, 2 of 8 ASan runs on a
+ * loaded 2-core machine failed with 4503 in the first trial, about 10 s
+ * into it; the trials say how long each stop and welcome took. */
 static const char * const node_args[] = {
   "--history", "1000", "--max-queue-bytes", "0", "--rate-burst", "1000000",
-  "--rate-per-second", "1000000", "--join-per-second", "0", "--redis-lease-ms", "10000", NULL
+  "--rate-per-second", "1000000", "--join-per-second", "0", "--redis-lease-ms", "60000", NULL
 };
 static const GcTestClusterOptions join_cluster = { .n_nodes = 3, .node_args = node_args };
 
@@ -157,7 +159,10 @@ test_join_behind_backlog (GcTestCluster *cluster,
 
       /* Node 0 falls behind on its subscription: room x's flood, then
        * room y's message, wait for it there. */
+      gint64 stopped_us;
+
       gc_test_cluster_stop_node (cluster, 0);
+      stopped_us = g_get_monotonic_time ();
       for (guint k = 0; k < N_FLOOD; k++)
         gc_test_client_send_message (flooder, padding, NULL);
       gc_test_client_sync (flooder);
@@ -169,9 +174,14 @@ test_join_behind_backlog (GcTestCluster *cluster,
        * (Redis keeps the rest for it). */
       gc_test_wait (request_waits_at (port_a));
       g_assert_cmpuint (max_pubsub_omem (cluster), >, 0);
+      g_test_message ("trial %u: node 0 stopped for %.1f s", t,
+                      (g_get_monotonic_time () - stopped_us) / 1e6);
       gc_test_cluster_continue_node (cluster, 0);
+      stopped_us = g_get_monotonic_time ();
 
       in_welcome = count_in_history (gc_test_client_wait_welcome (joiner), text, &last_id);
+      g_test_message ("trial %u: welcome %.1f s after the node continued", t,
+                      (g_get_monotonic_time () - stopped_us) / 1e6);
       /* Node 0 has applied the message once the watcher has it; the
        * joiner's sync then comes after anything node 0 sends it of it. */
       seen = gc_test_client_wait_message (watcher, text);
