@@ -6,7 +6,8 @@
  * are told apart by the Date header, which libsoup writes on every
  * response and our 101 leaves out (RFC 9110 §6.6.1). Each test talks to
  * a gochat-server process over real loopback sockets, plain and over TLS,
- * with blocking reads and writes.
+ * with blocking reads and writes; it ends with gc_test_run(), so that the
+ * pool threads of its TLS handshakes are gone when LeakSanitizer looks.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +19,7 @@
 #include "gc-protocol.h"
 #include "gc-test-http.h"
 #include "gc-test-server.h"
+#include "gc-test-threads.h"
 #include "gc-test-tls.h"
 #include "gc-test-wait.h"
 
@@ -558,5 +560,5 @@ main (int   argc,
   add_both ("libsoup", test_libsoup_upgrades);
   add_both ("refused-in-band", test_refused_in_band);
 
-  return g_test_run ();
+  return gc_test_run ();
 }
