@@ -91,9 +91,10 @@ gboolean        gc_ws_headers_get_single   (SoupMessageHeaders  *headers,
 
 /* Whether @request_headers make an upgrade that libsoup's own check
  * accepts (RFC 6455 §4.2.1: Upgrade, Connection, version 13, a key of 16
- * bytes, a subprotocol of @protocols if any is offered), with no
- * extension offered and none of those headers given twice (the cases
- * where libsoup's answer is its own to give: leave them to it).
+ * bytes, a subprotocol of @protocols if any is offered), with none of
+ * those headers given twice (libsoup's answer is then its own to give:
+ * leave it to it). Extension offers are ignored, as libsoup ignores them
+ * when it supports none.
  * @out_protocol: the subprotocol chosen, libsoup's way (static, from
  * @protocols), or %NULL. */
 gboolean        gc_ws_server_check_request (SoupMessageHeaders  *request_headers,
