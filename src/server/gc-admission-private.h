@@ -67,13 +67,15 @@ void         gc_admission_set_request_func   (GcAdmission           *self,
                                               gpointer               user_data);
 void         gc_admission_set_tls_certificate (GcAdmission         *self,
                                                GTlsCertificate     *certificate);
-/* Takes @socket (just accepted) into a handshake. @local_address is
- * its local address when the caller knows it (a socket listening on one
- * address, not all), @remote_address its peer's when accept() said it;
- * %NULL: looked up. */
+/* Takes @socket (just accepted on @local_port) into a handshake.
+ * @local_address is its local address when the caller knows it (a
+ * socket listening on one address, not all; %NULL: looked up if libsoup
+ * gets the connection), @remote_address its peer's when accept() said
+ * it (%NULL: looked up). */
 void         gc_admission_accept             (GcAdmission          *self,
                                               GSocket              *socket,
                                               GSocketAddress       *local_address,
+                                              guint16               local_port,
                                               GSocketAddress       *remote_address);
 /* Whether another connection may be accepted, making room by closing
  * the oldest handshake if it may be; if not, @out_retry_ms says how soon

@@ -829,12 +829,11 @@ void
 gc_admission_accept (GcAdmission    *self,
                      GSocket        *socket,
                      GSocketAddress *local_address,
+                     guint16         local_port,
                      GSocketAddress *remote_address)
 {
   g_autoptr(GSocketAddress) remote = remote_address != NULL ? g_object_ref (remote_address)
                                                             : g_socket_get_remote_address (socket, NULL);
-  g_autoptr(GSocketAddress) local = local_address != NULL ? g_object_ref (local_address)
-                                                          : g_socket_get_local_address (socket, NULL);
   g_autoptr(GInetAddress) inet = NULL;
   g_autofree char *address = NULL;
   GcHandshake *hs;
@@ -843,7 +842,7 @@ gc_admission_accept (GcAdmission    *self,
   g_return_if_fail (GC_IS_ADMISSION (self));
   g_return_if_fail (G_IS_SOCKET (socket));
 
-  if (!G_IS_INET_SOCKET_ADDRESS (remote) || local == NULL)
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
     {
       g_socket_close (socket, NULL);
       return;
@@ -871,7 +870,7 @@ gc_admission_accept (GcAdmission    *self,
         }
     }
 
-  hs = gc_handshake_new (self, socket, local, remote, peer, address,
+  hs = gc_handshake_new (self, socket, local_address, local_port, remote, peer, address,
                          g_get_monotonic_time () +
                          (gint64) self->config->handshake_timeout_seconds * G_USEC_PER_SEC);
   g_queue_push_tail_link (&self->handshakes, &hs->link);

@@ -47,7 +47,8 @@ struct _GcHandshake {
   GByteArray       *head;            /* the request head read from base so far */
   gsize             seen;            /* bytes seen in this stage */
   GIOStream        *stream;          /* given to libsoup; watched by a weak ref */
-  GSocketAddress   *local_address;
+  GSocketAddress   *local_address;   /* nullable until libsoup needs it */
+  guint16           local_port;
   GSocketAddress   *remote_address;  /* carries the handshake as qdata */
   GcPeer           *peer;
   char             *address;         /* printable peer address */
@@ -68,6 +69,7 @@ GQuark       gc_handshake_quark       (void);
 GcHandshake *gc_handshake_new         (GcAdmission    *admission,
                                        GSocket        *socket,
                                        GSocketAddress *local_address,
+                                       guint16         local_port,
                                        GSocketAddress *remote_address,
                                        GcPeer         *peer,
                                        const char     *address,

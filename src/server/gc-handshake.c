@@ -38,6 +38,7 @@ GcHandshake *
 gc_handshake_new (GcAdmission    *admission,
                   GSocket        *socket,
                   GSocketAddress *local_address,
+                  guint16         local_port,
                   GSocketAddress *remote_address,
                   GcPeer         *peer,
                   const char     *address,
@@ -49,7 +50,8 @@ gc_handshake_new (GcAdmission    *admission,
   hs->admission = admission;
   hs->stage = GC_HANDSHAKE_FINISHED;
   hs->socket = g_object_ref (socket);
-  hs->local_address = g_object_ref (local_address);
+  hs->local_address = local_address != NULL ? g_object_ref (local_address) : NULL;
+  hs->local_port = local_port;
   hs->remote_address = g_object_ref (remote_address);
   hs->peer = peer;
   hs->address = g_strdup (address);
@@ -234,6 +236,10 @@ handshake_give_to_soup (GcHandshake *hs,
   gc_admission_set_stage (hs->admission, hs, GC_HANDSHAKE_REQUEST);
   hs->stream = stream;
   g_object_weak_ref (G_OBJECT (stream), on_handshake_stream_finalized, hs);
+  /* Asked for only now: a join that does not come here needs no
+   * getsockname() (its listener's port is enough). */
+  if (hs->local_address == NULL)
+    hs->local_address = g_socket_get_local_address (hs->socket, NULL);
   soup_server_accept_iostream (gc_admission_get_soup (hs->admission), stream,
                                hs->local_address, hs->remote_address, NULL);
   g_object_unref (stream);

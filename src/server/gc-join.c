@@ -630,14 +630,8 @@ gc_join_start_direct (GcServer    *server,
 #endif
   if (gc_server_is_shutting_down (server) || server_is_full (server, hs))
     return FALSE;
-  if (admin_port != 0)
-    {
-      GSocketAddress *local = hs->local_address;
-
-      if (!G_IS_INET_SOCKET_ADDRESS (local) ||
-          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)) == admin_port)
-        return FALSE;
-    }
+  if (admin_port != 0 && hs->local_port == admin_port)
+    return FALSE;
   /* An in-band refusal must not fall back to HTTP. */
   if (!gc_server_refusal_available (server, gc_handshake_get_address (hs)))
     return FALSE;

@@ -183,7 +183,7 @@ on_socket_ready (GSocket      *socket,
       accepted = listener_accept (socket, &remote, &error);
       if (accepted != NULL)
         {
-          gc_admission_accept (self->admission, accepted, ls->local_address, remote);
+          gc_admission_accept (self->admission, accepted, ls->local_address, ls->port, remote);
           continue;
         }
 
