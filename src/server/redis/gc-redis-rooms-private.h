@@ -34,7 +34,6 @@ struct _GcRedisRooms {
 
   GcRedisScript *join_script;
   GcRedisScript *leave_script;
-  GcRedisScript *message_script;
   GcRedisScript *messages_script;
   GcRedisScript *rename_script;
   GcRedisScript *typing_script;

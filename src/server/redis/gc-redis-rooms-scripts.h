@@ -192,74 +192,6 @@
   "end\n"
 
 /* KEYS: seq members history hcount
- * ARGV: channel keep n, then n times: key id_field rest (keep: the
- * messages the history stream keeps at least, 0 for no stream)
- * The batch script's fallback (a sender gone or renamed): n messages of
- * one room in one call, one INCRBY and one PUBLISH for all of them. id_field is the sender's user id as its
- * record's first field (LEN:ID); rest is the message record's fields
- * after the name (kind, text, client_id, has_client_id), encoded by the
- * node: Lua only checks the sender, takes its name from its member record
- * (the name in Redis is the one that counts: a rename may be in flight),
- * and prepends SEQ and TS. Each Lua string made or command called costs
- * (an EVALSHA of one message was 13 us of Redis CPU, of which TIME, XADD
- * and PUBLISH about 1.5 each): one TIME per call, one HGET per sender.
- * Answers TS, the first message's seq (0 if none went out), and one
- * status letter per message, o (out) or g (gone: its sender is no
- * longer in the room); the messages that went out have consecutive
- * seqs, in order. A sender that exists means the room and its sequence
- * do. */
-#define GC_REDIS_ROOMS_LUA_MESSAGE \
-  "local t = redis.call('TIME')\n" \
-  "local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
-  "local head = #ts .. ':' .. ts .. '7:message'\n" \
-  "local senders, bodies, status = {}, {}, {}\n" \
-  "for i = 0, tonumber(ARGV[3]) - 1 do\n" \
-  "  local a = 4 + i * 3\n" \
-  "  local key, idf = ARGV[a], ARGV[a + 1]\n" \
-  /* The sender's ID and NAME fields, as its member record starts. */ \
-  "  local who = senders[key]\n" \
-  "  if who == nil or (who and string.sub(who, 1, #idf) ~= idf) then\n" \
-  "    who = false\n" \
-  "    local m = redis.call('HGET', KEYS[2], key)\n" \
-  "    if m and string.sub(m, 1, #idf) == idf then\n" \
-  "      local c = string.find(m, ':', #idf + 1, true)\n" \
-  "      who = string.sub(m, 1, c + tonumber(string.sub(m, #idf + 1, c - 1)))\n" \
-  "    end\n" \
-  "    senders[key] = who\n" \
-  "  end\n" \
-  "  if who then\n" \
-  "    bodies[#bodies + 1] = head .. who .. ARGV[a + 2]\n" \
-  "    status[#status + 1] = 'o'\n" \
-  "  else\n" \
-  "    status[#status + 1] = 'g'\n" \
-  "  end\n" \
-  "end\n" \
-  "if #bodies == 0 then return {ts, '0', table.concat(status)} end\n" \
-  "local first = redis.call('INCRBY', KEYS[1], #bodies) - #bodies + 1\n" \
-  "local published = {}\n" \
-  "for j = 1, #bodies do\n" \
-  "  local seq = string.format('%.0f', first + j - 1)\n" \
-  "  local rec = #seq .. ':' .. seq .. bodies[j]\n" \
-  "  published[#published + 1] = #rec\n" \
-  "  published[#published + 1] = ':'\n" \
-  "  published[#published + 1] = rec\n" \
-  "end\n" \
-  "local payload = table.concat(published)\n" \
-  "first = string.format('%.0f', first)\n" \
-  "local count = #bodies\n" \
-  /* One history entry for the call, as published (an XADD per message \
-   * was a fifth of the script's cost). Messages are repaired from it: \
-   * with no history, a gap that holds one cannot be repaired (and is not \
-   * silent). An entry holds up to a batch of messages, so the stream is \
-   * trimmed by messages: each time the count passes a multiple of keep, \
-   * to the newest entries that hold keep messages. It then holds fewer \
-   * than 2 * keep messages plus two batches, and the walk costs about \
-   * one entry per message. */ \
-  GC_REDIS_ROOMS_LUA_HISTORY_ADD \
-  "redis.call('PUBLISH', ARGV[1], payload)\n" \
-  "return {ts, first, table.concat(status)}\n"
-
-/* KEYS: seq members history hcount
  * ARGV: channel keep n senders, then senders times: key prefix, then body
  * The hot path (issue 13): what the node sends is published as is, so
  * the script makes no string per message (every Lua string is hashed
@@ -272,28 +204,62 @@
  * the node knows them, for each distinct sender. Published (and added to
  * the history stream) as one batch record: SEQ TS "messages" BODY, whose
  * items have seqs SEQ, SEQ + 1, ... and the time TS. If a sender is not
- * in the room, or its name in Redis is another (a rename in flight), it
- * does nothing and answers {'slow'}: the node sends the batch through
- * the per-message script, which drops the gone and takes Redis's name.
- * Else it answers as that script does. */
+ * in the room, or its name in Redis is another (a rename ran before
+ * it), its messages are dropped in the same call, in the room's order.
+ * One TIME per call, one HGET per sender. Answers TS, the first
+ * message's seq (0 if none went out), and one status letter per message,
+ * o (out) or g (gone: its sender is not in the room under that name);
+ * the messages that went out have consecutive seqs, in order. A sender
+ * that exists means the room and its sequence do. */
 #define GC_REDIS_ROOMS_LUA_MESSAGES \
   "local senders = tonumber(ARGV[4])\n" \
+  "local gone\n" \
   "for i = 0, senders - 1 do\n" \
   "  local p = ARGV[6 + i * 2]\n" \
   "  local m = redis.call('HGET', KEYS[2], ARGV[5 + i * 2])\n" \
-  "  if not m or #m < #p or string.sub(m, 1, #p) ~= p then return {'slow'} end\n" \
+  "  if not m or #m < #p or string.sub(m, 1, #p) ~= p then\n" \
+  "    gone = gone or {}\n" \
+  "    gone[p] = true\n" \
+  "  end\n" \
   "end\n" \
   "local t = redis.call('TIME')\n" \
   "local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
   "local n = tonumber(ARGV[3])\n" \
-  "local first = string.format('%.0f', redis.call('INCRBY', KEYS[1], n) - n + 1)\n" \
   "local body = ARGV[5 + senders * 2]\n" \
+  "local status = string.rep('o', n)\n" \
+  /* Rare: the items of the senders not in the room are dropped here, in \
+   * the same call (sending them again later put them behind whatever \
+   * the node had pipelined meanwhile: a leave, another batch). An item \
+   * is 7:message, then the sender's ID and NAME fields (its prefix). */ \
+  "if gone then\n" \
+  "  local kept, letters, pos = {}, {}, 1\n" \
+  "  while pos <= #body do\n" \
+  "    local c = string.find(body, ':', pos, true)\n" \
+  "    local item, stop = c + 1, c + tonumber(string.sub(body, pos, c - 1))\n" \
+  "    local f = item + 9\n" \
+  "    c = string.find(body, ':', f, true)\n" \
+  "    c = c + tonumber(string.sub(body, f, c - 1)) + 1\n" \
+  "    local e = string.find(body, ':', c, true)\n" \
+  "    if gone[string.sub(body, f, e + tonumber(string.sub(body, c, e - 1)))] then\n" \
+  "      letters[#letters + 1] = 'g'\n" \
+  "    else\n" \
+  "      letters[#letters + 1] = 'o'\n" \
+  "      kept[#kept + 1] = string.sub(body, pos, stop)\n" \
+  "    end\n" \
+  "    pos = stop + 1\n" \
+  "  end\n" \
+  "  status = table.concat(letters)\n" \
+  "  body = table.concat(kept)\n" \
+  "  n = #kept\n" \
+  "  if n == 0 then return {ts, '0', status} end\n" \
+  "end\n" \
+  "local first = string.format('%.0f', redis.call('INCRBY', KEYS[1], n) - n + 1)\n" \
   "local head = #first .. ':' .. first .. #ts .. ':' .. ts .. '8:messages' .. #body .. ':'\n" \
   "local payload = (#head + #body) .. ':' .. head .. body\n" \
   "local count = n\n" \
   GC_REDIS_ROOMS_LUA_HISTORY_ADD \
   "redis.call('PUBLISH', ARGV[1], payload)\n" \
-  "return {ts, first, string.rep('o', n)}\n"
+  "return {ts, first, status}\n"
 
 /* KEYS: seq members tokens history events
  * ARGV: channel old_key new_key new_name user_id max_events */

@@ -253,10 +253,7 @@ typedef struct {
   char *code;
   guint64 serial;
   GPtrArray *ops;
-  gboolean slow;            /* through the per-message script */
 } Batch;
-
-static void batch_send_full (Room *room, GPtrArray *ops, guint64 serial, gboolean slow);
 
 static void schedule_flush (GcRedisRooms *self, Room *room);
 
@@ -273,25 +270,6 @@ on_batch_reply (const redisReply *reply,
   gint64 ts_ms = 0;
   Room *room;
 
-  /* A sender gone or renamed: the per-message script sorts it out, in
-   * the same place in the room's order (the next batch still waits). */
-  if (error == NULL && !batch->slow && reply->type == REDIS_REPLY_ARRAY &&
-      reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_STRING &&
-      strcmp (reply->element[0]->str, "slow") == 0)
-    {
-      room = g_hash_table_lookup (self->rooms, batch->code);
-      if (room != NULL)
-        {
-          self->stats.slow_batches++;
-          batch_send_full (room, g_steal_pointer (&batch->ops), batch->serial, TRUE);
-          g_object_unref (batch->rooms);
-          g_free (batch->code);
-          g_free (batch);
-          return;
-        }
-      error = bad = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                                 "room %s is no longer open on this node", batch->code);
-    }
   if (error == NULL)
     {
       if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
@@ -303,6 +281,11 @@ on_batch_reply (const redisReply *reply,
           ts_ms = g_ascii_strtoll (reply->element[0]->str, NULL, 10);
           seq = g_ascii_strtoull (reply->element[1]->str, NULL, 10);
           status = reply->element[2]->str;
+          /* The script dropped the messages of senders not in the room
+           * itself, in the room's order (issue 13 review: sending them
+           * again put them behind what was pipelined meanwhile). */
+          if (memchr (status, 'g', reply->element[2]->len) != NULL)
+            self->stats.slow_batches++;
         }
       else
         error = bad = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_REPLY,
@@ -349,14 +332,11 @@ on_batch_reply (const redisReply *reply,
 
 #define MESSAGE_TYPE_FIELD "7:message"
 
-/* Sends @ops, a room's messages, in one script call: the batch script
- * (its records made here, published as they are), or the per-message
- * one when that answered "slow". */
+/* Sends @ops, a room's messages, in one script call (its records made
+ * here, published as they are). */
 static void
-batch_send_full (Room      *room,
-                 GPtrArray *ops,
-                 guint64    serial,
-                 gboolean   slow)
+batch_send (Room      *room,
+            GPtrArray *ops)
 {
   GcRedisRooms *self = room->rooms;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -364,15 +344,16 @@ batch_send_full (Room      *room,
   g_autoptr(GError) error = NULL;
   g_autofree char *body = NULL;
   char n_text[16], history_text[16], senders_text[16] = "";
+  gsize body_size = 0, body_len;
   guint n_fixed;
   Batch *batch;
+  char *p;
 
   batch = g_new0 (Batch, 1);
   batch->rooms = g_object_ref (self);
   batch->code = g_strdup (room->code);
-  batch->serial = serial;
+  batch->serial = ++room->flushes_sent;
   batch->ops = ops;
-  batch->slow = slow;
 
   g_snprintf (n_text, sizeof n_text, "%u", ops->len);
   /* No history, no stream (and no repair of messages); else kept for
@@ -386,8 +367,7 @@ batch_send_full (Room      *room,
   g_ptr_array_add (argv, room->channel);
   g_ptr_array_add (argv, history_text);
   g_ptr_array_add (argv, n_text);
-  if (!slow)
-    g_ptr_array_add (argv, senders_text);
+  g_ptr_array_add (argv, senders_text);
   for (guint i = 0; i < argv->len; i++)
     {
       gsize len = strlen (argv->pdata[i]);
@@ -396,97 +376,68 @@ batch_send_full (Room      *room,
     }
   n_fixed = argv->len;
 
-  if (slow)
+  /* Each distinct sender (key and prefix) once. */
+  for (guint i = 0; i < ops->len; i++)
     {
-      for (guint i = 0; i < ops->len; i++)
-        {
-          Op *op = g_ptr_array_index (ops, i);
-          const char *key = op->message, *idf = key + op->message_len[0];
-          const char *rest = idf + op->message_len[1] + op->message_len[2];
+      Op *op = g_ptr_array_index (ops, i);
+      gsize prefix_len = op->message_len[1] + op->message_len[2];
+      gboolean seen = FALSE;
 
-          g_ptr_array_add (argv, (gpointer) key);
-          g_array_append_val (argv_len, op->message_len[0]);
-          g_ptr_array_add (argv, (gpointer) idf);
-          g_array_append_val (argv_len, op->message_len[1]);
-          g_ptr_array_add (argv, (gpointer) rest);
-          g_array_append_val (argv_len, op->message_len[3]);
-        }
+      for (guint j = n_fixed; j < argv->len && !seen; j += 2)
+        seen = g_array_index (argv_len, gsize, j) == op->message_len[0] &&
+               g_array_index (argv_len, gsize, j + 1) == prefix_len &&
+               memcmp (argv->pdata[j], op->message, op->message_len[0]) == 0 &&
+               memcmp (argv->pdata[j + 1], op->message + op->message_len[0], prefix_len) == 0;
+      if (seen)
+        continue;
+      g_ptr_array_add (argv, op->message);
+      g_array_append_val (argv_len, op->message_len[0]);
+      g_ptr_array_add (argv, op->message + op->message_len[0]);
+      g_array_append_val (argv_len, prefix_len);
     }
-  else
+  g_snprintf (senders_text, sizeof senders_text, "%u", (argv->len - n_fixed) / 2);
+  g_array_index (argv_len, gsize, n_fixed - 1) = strlen (senders_text);
+
+  /* The records, without SEQ and TS: LENGTH:ITEM each. */
+  for (guint i = 0; i < ops->len; i++)
     {
-      gsize body_size = 0, body_len;
-      char *p;
+      Op *op = g_ptr_array_index (ops, i);
 
-      /* Each distinct sender (key and prefix) once. */
-      for (guint i = 0; i < ops->len; i++)
-        {
-          Op *op = g_ptr_array_index (ops, i);
-          gsize prefix_len = op->message_len[1] + op->message_len[2];
-          gboolean seen = FALSE;
-
-          for (guint j = n_fixed; j < argv->len && !seen; j += 2)
-            seen = g_array_index (argv_len, gsize, j) == op->message_len[0] &&
-                   g_array_index (argv_len, gsize, j + 1) == prefix_len &&
-                   memcmp (argv->pdata[j], op->message, op->message_len[0]) == 0 &&
-                   memcmp (argv->pdata[j + 1], op->message + op->message_len[0], prefix_len) == 0;
-          if (seen)
-            continue;
-          g_ptr_array_add (argv, op->message);
-          g_array_append_val (argv_len, op->message_len[0]);
-          g_ptr_array_add (argv, op->message + op->message_len[0]);
-          g_array_append_val (argv_len, prefix_len);
-        }
-      g_snprintf (senders_text, sizeof senders_text, "%u", (argv->len - n_fixed) / 2);
-      g_array_index (argv_len, gsize, n_fixed - 1) = strlen (senders_text);
-
-      /* The records, without SEQ and TS: LENGTH:ITEM each. */
-      for (guint i = 0; i < ops->len; i++)
-        {
-          Op *op = g_ptr_array_index (ops, i);
-
-          body_size += 24 + strlen (MESSAGE_TYPE_FIELD) + op->message_len[1] +
-                       op->message_len[2] + op->message_len[3] + op->message_len[4];
-        }
-      p = body = g_malloc (body_size);
-      for (guint i = 0; i < ops->len; i++)
-        {
-          Op *op = g_ptr_array_index (ops, i);
-          const char *prefix = op->message + op->message_len[0];
-          gsize prefix_len = op->message_len[1] + op->message_len[2];
-          /* With its JSON, a message needs no other field (ID NAME JSON);
-           * else ID NAME KIND TEXT CLIENT_ID HAS_CLIENT_ID. */
-          const char *rest = prefix + prefix_len;
-          gsize rest_len = op->message_len[3];
-
-          if (op->message_len[4] > 0)
-            {
-              rest += op->message_len[3];
-              rest_len = op->message_len[4];
-            }
-          p = gc_redis_record_put_length (p, strlen (MESSAGE_TYPE_FIELD) + prefix_len + rest_len);
-          memcpy (p, MESSAGE_TYPE_FIELD, strlen (MESSAGE_TYPE_FIELD));
-          p += strlen (MESSAGE_TYPE_FIELD);
-          memcpy (p, prefix, prefix_len);
-          p += prefix_len;
-          memcpy (p, rest, rest_len);
-          p += rest_len;
-        }
-      body_len = p - body;
-      g_ptr_array_add (argv, body);
-      g_array_append_val (argv_len, body_len);
+      body_size += 24 + strlen (MESSAGE_TYPE_FIELD) + op->message_len[1] +
+                   op->message_len[2] + op->message_len[3] + op->message_len[4];
     }
+  p = body = g_malloc (body_size);
+  for (guint i = 0; i < ops->len; i++)
+    {
+      Op *op = g_ptr_array_index (ops, i);
+      const char *prefix = op->message + op->message_len[0];
+      gsize prefix_len = op->message_len[1] + op->message_len[2];
+      /* With its JSON, a message needs no other field (ID NAME JSON);
+       * else ID NAME KIND TEXT CLIENT_ID HAS_CLIENT_ID. */
+      const char *rest = prefix + prefix_len;
+      gsize rest_len = op->message_len[3];
 
-  if (!gc_redis_client_eval (self->client, slow ? self->message_script : self->messages_script,
+      if (op->message_len[4] > 0)
+        {
+          rest += op->message_len[3];
+          rest_len = op->message_len[4];
+        }
+      p = gc_redis_record_put_length (p, strlen (MESSAGE_TYPE_FIELD) + prefix_len + rest_len);
+      memcpy (p, MESSAGE_TYPE_FIELD, strlen (MESSAGE_TYPE_FIELD));
+      p += strlen (MESSAGE_TYPE_FIELD);
+      memcpy (p, prefix, prefix_len);
+      p += prefix_len;
+      memcpy (p, rest, rest_len);
+      p += rest_len;
+    }
+  body_len = p - body;
+  g_ptr_array_add (argv, body);
+  g_array_append_val (argv_len, body_len);
+
+  if (!gc_redis_client_eval (self->client, self->messages_script,
                              4, argv->len, (const char **) argv->pdata,
                              (const gsize *) argv_len->data, on_batch_reply, batch, &error))
     on_batch_reply (NULL, error, batch);
-}
-
-static void
-batch_send (Room      *room,
-            GPtrArray *ops)
-{
-  batch_send_full (room, ops, ++room->flushes_sent, FALSE);
 }
 
 /* Sends a room's waiting messages now. */
@@ -744,10 +695,10 @@ gc_redis_rooms_message (GcRedisRooms          *self,
 
   /* In one allocation: the member's key, then the message record's
    * fields USER_ID and NAME (the sender's prefix), the rest after the
-   * name (KIND TEXT CLIENT_ID HAS_CLIENT_ID), as the scripts take them
-   * (gc-redis-rooms-scripts.h), and JSON (the batch script's only: the
-   * per-message one names the sender as Redis does). */
-  op = op_new (self, room, OP_MESSAGE, self->message_script, func, user_data);
+   * name (KIND TEXT CLIENT_ID HAS_CLIENT_ID), and JSON (the record
+   * carries it instead of the rest when there is one), as the batch
+   * script takes them (gc-redis-rooms-scripts.h). */
+  op = op_new (self, room, OP_MESSAGE, self->messages_script, func, user_data);
   {
     const char *cid = client_id != NULL ? client_id : "";
     gsize key_len = strlen (name_key), id_len = strlen (user_id), name_len = strlen (name);
@@ -890,7 +841,6 @@ gc_redis_rooms_new (GcRedisClient *client,
   self->node_id = g_strdup (node_id);
   self->join_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_JOIN);
   self->leave_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_LEAVE);
-  self->message_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_MESSAGE);
   self->messages_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_MESSAGES);
   self->rename_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_RENAME);
   self->typing_script = gc_redis_client_add_script (client, GC_REDIS_ROOMS_LUA_TYPING);

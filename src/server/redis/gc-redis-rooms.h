@@ -246,8 +246,8 @@ typedef struct {
   guint nodes;            /* nodes holding a lease, at the last renewal */
   guint64 swept_nodes;    /* dead nodes this node found */
   guint64 timeouts;       /* their members who left, by this node's sweeps */
-  guint64 slow_batches;   /* message batches sent again through the
-                           * per-message script (a sender gone or renamed) */
+  guint64 slow_batches;   /* message batches with a sender not in the
+                           * room (gone, or renamed in Redis) */
 } GcRedisRoomsStats;
 
 void          gc_redis_rooms_get_stats    (GcRedisRooms      *self,
