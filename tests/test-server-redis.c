@@ -500,6 +500,72 @@ test_typing_and_rename (GcTestCluster *cluster,
   freed = gc_test_client_join (gc_test_cluster_port (cluster, 1), "chatter", "alice");
 }
 
+/* A rename and, at once (before its answer), a message, twice: everyone
+ * gets each rename and then the message under the new name, the sender
+ * its client_id echo (the message carried the old name's key, Redis
+ * found it gone and the message went nowhere, issue 13 review). */
+static void
+test_message_right_after_rename (GcTestCluster *cluster,
+                                 gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  static const char *names[] = { "Alicia", "Ally" };
+  const char *old_name = "Alice";
+
+  if (gc_test_cluster_skip (cluster))
+    return;
+
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "chatter", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "chatter", "Bob");
+  gc_test_client_sync (alice);
+  /* Everything before bob's "ready" (alice's sync) is then in both queues. */
+  {
+    g_autofree char *ready = gc_request_build_message ("ready", GC_MESSAGE_KIND_TEXT, NULL);
+    g_autoptr(GcTestEvent) at_alice = NULL;
+    g_autoptr(GcTestEvent) at_bob = NULL;
+
+    gc_test_client_send_text (bob, ready);
+    at_alice = gc_test_client_wait_message (alice, "ready");
+    at_bob = gc_test_client_wait_message (bob, "ready");
+  }
+  gc_test_client_clear_queue (alice);
+  gc_test_client_clear_queue (bob);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *rename_request = gc_request_build_rename (names[i]);
+      g_autofree char *text = g_strdup_printf ("as %s", names[i]);
+      g_autofree char *message_request = gc_request_build_message (text, GC_MESSAGE_KIND_TEXT,
+                                                                   names[i]);
+
+      gc_test_client_send_text (alice, rename_request);
+      gc_test_client_send_text (alice, message_request);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("as %s", names[i]);
+      GcTestClient *clients[] = { bob, alice };
+
+      for (guint c = 0; c < G_N_ELEMENTS (clients); c++)
+        {
+          g_autoptr(GcTestEvent) renamed = gc_test_client_next_event (clients[c]);
+          g_autoptr(GcTestEvent) said = gc_test_client_next_event (clients[c]);
+
+          g_assert_cmpint (renamed->event->type, ==, GC_EVENT_RENAME);
+          g_assert_cmpstr (renamed->event->rename.old_name, ==, old_name);
+          g_assert_cmpstr (renamed->event->rename.user->name, ==, names[i]);
+          g_assert_cmpint (said->event->type, ==, GC_EVENT_MESSAGE);
+          g_assert_cmpstr (said->event->message->text, ==, text);
+          g_assert_cmpstr (said->event->message->from->name, ==, names[i]);
+          g_assert_cmpstr (said->event->message->from->id, ==, gc_test_client_get_you (alice)->id);
+          /* Its client_id, the sender's echo (everyone gets it, docs/protocol.md §4.3). */
+          g_assert_cmpstr (said->event->message->client_id, ==, names[i]);
+        }
+      old_name = names[i];
+    }
+}
+
 /* A resume on node 2 while the old connection on node 1 still looks
  * open (half-open): node 1 closes it with 4000, nobody sees leave/join. */
 static void
@@ -820,6 +886,8 @@ main (int    argc,
   gc_test_add_cluster ("/server-redis/concurrent-same-name", NULL, test_concurrent_same_name);
 
   gc_test_add_cluster ("/server-redis/typing-and-rename", NULL, test_typing_and_rename);
+  gc_test_add_cluster ("/server-redis/message-right-after-rename", NULL,
+                       test_message_right_after_rename);
   gc_test_add_cluster ("/server-redis/half-open-takeover", NULL, test_half_open_takeover);
 
   g_test_add_func ("/server-redis/sigterm-while-waiting", test_sigterm_while_waiting);

@@ -147,7 +147,96 @@ typedef struct {
   GcRoom   *room;
   GcMember *member;
   char     *ref;
+  gboolean  rename;
 } RequestData;
+
+/* A member's requests after its rename wait until the rename is answered
+ * and its event applied here (issue 13 review): a message carries its
+ * sender's key and name, which the rename changes; sent before, Redis
+ * found the old key gone and the message was lost. Names change only
+ * through the room's events, in order. */
+typedef struct {
+  GQueue   requests;      /* of GcRequest, copies */
+  gboolean answered;
+  guint64  seq;           /* the rename's, once answered */
+} RenameHold;
+
+#define RENAME_HOLDS_KEY "gc-room-redis-rename-holds"
+
+static void
+rename_hold_free (gpointer data)
+{
+  RenameHold *hold = data;
+
+  g_queue_clear_full (&hold->requests, (GDestroyNotify) gc_request_free);
+  g_free (hold);
+}
+
+/* GcMember (a reference) → RenameHold, or NULL. */
+static GHashTable *
+room_redis_rename_holds (GcRoom   *self,
+                         gboolean  create)
+{
+  GHashTable *holds = g_object_get_data (G_OBJECT (self), RENAME_HOLDS_KEY);
+
+  if (holds == NULL && create)
+    {
+      holds = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) gc_member_unref,
+                                     rename_hold_free);
+      g_object_set_data_full (G_OBJECT (self), RENAME_HOLDS_KEY, holds,
+                              (GDestroyNotify) g_hash_table_unref);
+    }
+  return holds;
+}
+
+static void room_redis_send_request (GcRoom    *self,
+                                     GcMember  *member,
+                                     GcRequest *request);
+
+/* Ends @member's hold: its requests go now, in order (a rename among
+ * them holds the rest again), or are dropped if it is gone. */
+static void
+room_redis_release (GcRoom   *self,
+                    GcMember *member)
+{
+  GHashTable *holds = room_redis_rename_holds (self, FALSE);
+  g_autoptr(GcMember) held_member = NULL;
+  RenameHold *hold = NULL;
+  GcRequest *request;
+
+  if (holds == NULL ||
+      !g_hash_table_steal_extended (holds, member, (gpointer *) &held_member, (gpointer *) &hold))
+    return;
+  while ((request = g_queue_pop_head (&hold->requests)) != NULL)
+    {
+      if (member->room == self && member->state != GC_MEMBER_GONE)
+        room_redis_handle_request (self, member, request);
+      gc_request_free (request);
+    }
+  rename_hold_free (hold);
+}
+
+/* The room applied the event @seq: the members whose rename it was (or
+ * came before) send what they held. */
+static void
+room_redis_release_renamed (GcRoom  *self,
+                            guint64  seq)
+{
+  GHashTable *holds = room_redis_rename_holds (self, FALSE);
+  g_autoptr(GPtrArray) done = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (holds == NULL || g_hash_table_size (holds) == 0)
+    return;
+  done = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_member_unref);
+  g_hash_table_iter_init (&iter, holds);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (((RenameHold *) value)->answered && ((RenameHold *) value)->seq <= seq)
+      g_ptr_array_add (done, gc_member_ref (key));
+  for (guint i = 0; i < done->len; i++)
+    room_redis_release (self, g_ptr_array_index (done, i));
+}
 
 static void
 on_redis_request_done (const GcRedisRoomResult *result,
@@ -172,6 +261,22 @@ on_redis_request_done (const GcRedisRoomResult *result,
     room_redis_forget (self, member, GC_WS_CLOSE_SERVER_ERROR,
                        "you are no longer in the room; join again");
 
+  if (data->rename)
+    {
+      GHashTable *holds = room_redis_rename_holds (self, FALSE);
+      RenameHold *hold = holds != NULL ? g_hash_table_lookup (holds, member) : NULL;
+
+      /* Renamed: the rest waits for its event (unless applied already). */
+      if (hold != NULL && error == NULL && result->status == GC_REDIS_ROOM_OK &&
+          member->room == self && self->redis_last_seq < result->seq)
+        {
+          hold->answered = TRUE;
+          hold->seq = result->seq;
+        }
+      else
+        room_redis_release (self, member);
+    }
+
   g_object_unref (data->room);
   gc_member_unref (data->member);
   g_free (data->ref);
@@ -182,6 +287,28 @@ void
 room_redis_handle_request (GcRoom    *self,
                            GcMember  *member,
                            GcRequest *request)
+{
+  GHashTable *holds = room_redis_rename_holds (self, FALSE);
+  RenameHold *hold = holds != NULL ? g_hash_table_lookup (holds, member) : NULL;
+
+  if (hold != NULL)
+    {
+      GcRequest *copy = g_new0 (GcRequest, 1);
+
+      *copy = *request;
+      copy->text = g_strdup (request->text);
+      copy->client_id = g_strdup (request->client_id);
+      copy->name = g_strdup (request->name);
+      g_queue_push_tail (&hold->requests, copy);
+      return;
+    }
+  room_redis_send_request (self, member, request);
+}
+
+static void
+room_redis_send_request (GcRoom    *self,
+                         GcMember  *member,
+                         GcRequest *request)
 {
   RequestData *data = g_new0 (RequestData, 1);
 
@@ -215,6 +342,9 @@ room_redis_handle_request (GcRoom    *self,
       {
         g_autofree char *key = gc_protocol_user_name_key (request->name);
 
+        data->rename = TRUE;
+        g_hash_table_insert (room_redis_rename_holds (self, TRUE), gc_member_ref (member),
+                             g_new0 (RenameHold, 1));
         gc_redis_rooms_rename (self->redis, self->code, member->name_key, request->name, key,
                                member->user.id, on_redis_request_done, data);
       }
@@ -544,6 +674,9 @@ gc_room_redis_event (GcRoom                 *self,
 
   if (self->server != NULL)
     room_redis_deliver (self, ev->seq, event, except);
+  /* After its event: a renamed member's held requests. */
+  if (ev->type == GC_REDIS_ROOM_EVENT_RENAME)
+    room_redis_release_renamed (self, ev->seq);
 }
 
 /* The upgrade is done: the member gets @welcome, then what came since. */
