@@ -1242,13 +1242,13 @@ test_message_batch (Pair          *p,
     }
   gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Robert", "text", texts[2], NULL, NULL, 0, on_answer, &sent[0]);
   gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "emote", texts[0], "c-4",
-                          ",\"x\":\"12:y\"}", 12, on_answer, &sent[1]);
+                          ",\"from\":\"12:y\"}", 15, on_answer, &sent[1]);
   gc_test_wait (sent[1].answers == 1 && a->events->len == 7 && b->events->len == 5);
   g_assert_cmpuint (sent[0].ok + sent[1].ok, ==, 2);
   g_assert_cmpuint (sent[1].last_seq, ==, sent[0].last_seq + 1);
   g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 5), " message id-bob 7:message5:x"));
   g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 6),
-                                  " message id-alice (none) json:,\"x\":\"12:y\"}"));
+                                  " message id-alice (none) json:,\"from\":\"12:y\"}"));
   g_assert_cmpstr (g_ptr_array_index (a->names, 5), ==, "Robert");
   for (guint i = 3; i < 5; i++)
     g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));
@@ -1263,14 +1263,14 @@ test_message_batch (Pair          *p,
       answers_init (&sent[i]);
     }
   gc_redis_rooms_message (a->rooms, "r", "robert", "id-bob", "Robert", "text", texts[3], NULL,
-                          "}", 1, on_answer, &sent[0]);
+                          ",\"from\":1}", 10, on_answer, &sent[0]);
   gc_redis_rooms_message (a->rooms, "r", "alice", "id-alice", "alice", "text", texts[1], "c-5",
-                          ",\"t\":\"\"}", 8, on_answer, &sent[1]);
+                          ",\"from\":\"\"}", 11, on_answer, &sent[1]);
   gc_test_wait (sent[1].answers == 1 && a->events->len == 9 && b->events->len == 7);
   g_assert_cmpuint (sent[0].ok + sent[1].ok, ==, 2);
-  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 7), " message id-bob (none) json:}"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 7), " message id-bob (none) json:,\"from\":1}"));
   g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 8),
-                                  " message id-alice (none) json:,\"t\":\"\"}"));
+                                  " message id-alice (none) json:,\"from\":\"\"}"));
   g_assert_cmpstr (g_ptr_array_index (a->names, 7), ==, "Robert");
   for (guint i = 5; i < 7; i++)
     g_assert_cmpstr (g_ptr_array_index (b->events, i), ==, g_ptr_array_index (a->events, 2 + i));
@@ -1362,6 +1362,65 @@ test_refused_in_order (Pair          *p,
   answers_clear (&leave);
 }
 
+/* LENGTH:BYTES */
+static char *
+field (const char *bytes)
+{
+  return g_strdup_printf ("%zu:%s", strlen (bytes), bytes);
+}
+
+/* A batch record whose message's JSON tail is not one a node builds,
+ * published and added to the history as the batch script does (the seq
+ * taken): the node delivers nothing of it, and since the repair reads the
+ * same record, the room is lost (1011 for its members), never silently
+ * short of a message. It took the tail as it was (the event builder then
+ * refused it with a CRITICAL per member and NULL went on). */
+static void
+test_unreadable_tail (Pair          *p,
+                      gconstpointer  data)
+{
+  Node *a = &p->a;
+  Answers joins;
+  static const char *bad_tails[] = { "xx", ",\"from\":\"x\"", "}", ",\"from\":\"\xff\"}" };
+
+  if (gc_test_redis_skip (p->redis))
+    return;
+  answers_init (&joins);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_tails); i++)
+    {
+      g_autofree char *seq = NULL, *id = NULL, *seq_field = NULL, *item = NULL, *item_field = NULL;
+      g_autofree char *body = NULL, *record = NULL, *payload = NULL, *reply = NULL;
+      g_autofree char *tail = field (bad_tails[i]);
+      guint lost = a->lost, messages = a->messages;
+
+      gc_redis_rooms_open (a->rooms, "r");
+      join (a, "alice", 0, 0, &joins);
+      gc_test_wait (joins.answers == i + 1);
+      g_assert_cmpuint (joins.ok, ==, i + 1);
+
+      seq = gc_test_redis_run (p->redis, "INCR", "gc:{r}:seq", NULL);
+      id = g_strconcat (seq, "-0", NULL);
+      seq_field = field (seq);
+      item = g_strconcat ("7:message", "8:id-alice", "5:alice", tail, NULL);
+      item_field = field (item);
+      body = field (item_field);
+      record = g_strconcat (seq_field, "13:1765010000000", "8:messages", body, NULL);
+      payload = field (record);
+      g_free (gc_test_redis_run (p->redis, "XADD", "gc:{r}:history", id, "r", payload, "n", "1", NULL));
+      reply = gc_test_redis_run (p->redis, "PUBLISH", "gc:{r}:ch", payload, NULL);
+      g_assert_cmpstr (reply, ==, "1");
+      gc_test_wait (a->lost == lost + 1);
+      g_assert_cmpuint (a->messages, ==, messages);
+
+      /* Its members are closed, and it leaves this node; empty again. */
+      gc_redis_rooms_close (a->rooms, "r");
+      g_free (gc_test_redis_run (p->redis, "DEL", "gc:{r}:seq", "gc:{r}:members", "gc:{r}:history",
+                                 "gc:{r}:hcount", "gc:{r}:events", "gc:{r}:tokens", NULL));
+    }
+  answers_clear (&joins);
+}
+
 static const char * const tiny_pubsub_limit[] = {
   "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL
 };
@@ -1432,6 +1491,7 @@ main (int   argc,
   add_pair_test ("/redis/rooms/order", NULL, test_order);
   add_pair_test ("/redis/rooms/message-batch", NULL, test_message_batch);
   add_pair_test ("/redis/rooms/refused-in-order", NULL, test_refused_in_order);
+  add_pair_test ("/redis/rooms/unreadable-tail", &one_node, test_unreadable_tail);
   add_pair_test ("/redis/rooms/names", NULL, test_names);
   add_pair_test ("/redis/rooms/max-members", NULL, test_max_members);
   add_pair_test ("/redis/rooms/history", &history_3, test_history);

@@ -135,6 +135,9 @@ build_welcome (GcRedisJoin             *join,
           event = gc_event_build_message (ev->seq, ev->ts_ms, &from, kind, ev->text,
                                           ev->client_id);
         }
+      /* Checked where it was read (gc-redis-record.c): not expected. */
+      if (event == NULL)
+        continue;
       history_bytes += g_bytes_get_size (event);
       if (history_bytes > budget)
         {

@@ -672,7 +672,9 @@ gc_room_redis_event (GcRoom                 *self,
       return;
     }
 
-  if (self->server != NULL)
+  /* The records are checked where they are read (gc-redis-record.c); a
+   * builder refusing one anyway sends nothing rather than NULL. */
+  if (self->server != NULL && event != NULL)
     room_redis_deliver (self, ev->seq, event, except);
   /* After its event: a renamed member's held requests. */
   if (ev->type == GC_REDIS_ROOM_EVENT_RENAME)

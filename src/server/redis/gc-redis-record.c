@@ -77,12 +77,15 @@ gc_redis_record_put (char       *p,
 }
 
 /* Splits LENGTH:BYTES fields in place (NULs replace the separators, so
- * each field is a C string). Returns the number of fields, or -1. */
-int
-gc_redis_record_split (char   *record,
-                       gsize   length,
-                       char  **fields,
-                       int     max_fields)
+ * each field is a C string; @lengths, when not NULL, gets each field's
+ * length, which a field holding NUL needs). Returns the number of
+ * fields, or -1. */
+static int
+record_split (char   *record,
+              gsize   length,
+              char  **fields,
+              gsize  *lengths,
+              int     max_fields)
 {
   char *p = record, *end = record + length;
   int n = 0;
@@ -99,16 +102,42 @@ gc_redis_record_split (char   *record,
        * move the field one byte back over its colon to end it with NUL. */
       memmove (p, colon + 1, field_length);
       p[field_length] = '\0';
+      if (lengths != NULL)
+        lengths[n] = field_length;
       fields[n++] = p;
       p = colon + 1 + field_length;
     }
   return n;
 }
 
+int
+gc_redis_record_split (char   *record,
+                       gsize   length,
+                       char  **fields,
+                       int     max_fields)
+{
+  return record_split (record, length, fields, NULL, max_fields);
+}
+
+/* A message's JSON tail as its sender's node built it
+ * (gc_event_message_tail(): the event's members after "ts"): it starts
+ * with ,"from": and ends with }, valid UTF-8 without NUL. Anything else
+ * makes the record unreadable (the event builder would refuse it). */
+static gboolean
+json_tail_readable (const char *tail,
+                    gsize       length)
+{
+  static const char from[] = ",\"from\":";
+
+  return length > sizeof from - 1 && memcmp (tail, from, sizeof from - 1) == 0 &&
+         tail[length - 1] == '}' && g_utf8_validate_len (tail, length, NULL);
+}
+
 /* Fills @event's fields from @f (@n fields: TYPE, then the type's). */
 static gboolean
 event_set_fields (GcRedisRoomEvent  *event,
                   char             **f,
+                  const gsize       *lengths,
                   int                n)
 {
   if (n < 2)
@@ -123,15 +152,16 @@ event_set_fields (GcRedisRoomEvent  *event,
       event->text = f[4];
       event->client_id = strcmp (f[6], "1") == 0 ? f[5] : NULL;
     }
-  else if (strcmp (f[0], "message") == 0 && n == 4 && f[3][0] != '\0')
+  else if (strcmp (f[0], "message") == 0 && n == 4)
     {
       /* The batch script's, with the event's JSON after "ts" as its
-       * sender's node built it (JSON holds no NUL: its length is its
-       * string's). */
+       * sender's node built it. */
+      if (!json_tail_readable (f[3], lengths[3]))
+        return FALSE;
       event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
       event->name = f[2];
       event->json_tail = f[3];
-      event->json_tail_len = strlen (f[3]);
+      event->json_tail_len = lengths[3];
     }
   else if (strcmp (f[0], "join") == 0 && n == 5)
     {
@@ -194,14 +224,15 @@ gc_redis_event_parse (const char *data,
 {
   g_autoptr(GcRedisRoomEvent) event = event_new (data, length);
   char *f[12];
+  gsize lengths[12];
   int n;
 
-  n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
+  n = record_split (event->record, length, f, lengths, G_N_ELEMENTS (f));
   if (n < 4)
     return NULL;
   event->seq = field_to_uint (f[0]);
   event->ts_ms = (gint64) field_to_uint (f[1]);
-  if (!event_set_fields (event, f + 2, n - 2) || event->seq == 0)
+  if (!event_set_fields (event, f + 2, lengths + 2, n - 2) || event->seq == 0)
     return NULL;
   return g_steal_pointer (&event);
 }
@@ -268,12 +299,13 @@ gc_redis_batch_item_parse (const char *item,
 {
   GcRedisRoomEvent *event = event_new (item, length);
   char *f[8];
+  gsize lengths[8];
   int n;
 
-  n = gc_redis_record_split (event->record, length, f, G_N_ELEMENTS (f));
+  n = record_split (event->record, length, f, lengths, G_N_ELEMENTS (f));
   event->seq = seq;
   event->ts_ms = ts;
-  if (n < 0 || !event_set_fields (event, f, n) || event->type != GC_REDIS_ROOM_EVENT_MESSAGE)
+  if (n < 0 || !event_set_fields (event, f, lengths, n) || event->type != GC_REDIS_ROOM_EVENT_MESSAGE)
     {
       gc_redis_room_event_free (event);
       return NULL;
@@ -295,8 +327,8 @@ gc_redis_batch_item_view (const char       *item,
       type_length != 7 || memcmp (type, "message", 7) != 0 ||
       !gc_redis_field_next (&p, end, &id, &id_length) ||
       !gc_redis_field_next (&p, end, &name, &name_length) ||
-      !gc_redis_field_next (&p, end, &json, &json_length) || p != end || json_length == 0 ||
-      id_length + name_length + 2 > scratch_size)
+      !gc_redis_field_next (&p, end, &json, &json_length) || p != end ||
+      !json_tail_readable (json, json_length) || id_length + name_length + 2 > scratch_size)
     return FALSE;
   if (event == NULL)
     return TRUE;

@@ -369,7 +369,12 @@ redis_rooms_on_message (const char *channel,
         p = next;
       else if (!gc_redis_payload_next (&p, end, events))
         {
-          g_warning ("room %s: an unreadable record on its channel", room->code);
+          /* Its events are missing: the repair reads the history, which
+           * holds the same record, so the room is lost (1011), never
+           * silently short of them. */
+          g_message ("room %s: an unreadable record on its channel", room->code);
+          if (room->synced && !room->repairing)
+            room_repair (room);
           return;
         }
       for (guint i = 0; i < events->len; i++)

@@ -75,7 +75,11 @@ typedef struct {
   const char *client_id;  /* MESSAGE: NULL when the sender gave none */
   /* MESSAGE: the event's JSON after its "ts" value as the sending node
    * built it (gc_event_message_tail()); or NULL, and then kind and text
-   * are set (they are NULL, and client_id too, when it is set) */
+   * are set (they are NULL, and client_id too, when it is set). It is
+   * json_tail_len bytes and NOT NUL-terminated when delivered in place
+   * from the subscription's payload: use the length. Checked when read:
+   * it starts with ,"from": and ends with }, valid UTF-8 without NUL (a
+   * record with another is unreadable: repaired, or the room is lost). */
   const char *json_tail;
   gsize json_tail_len;
   const char *old_name;   /* RENAME */
@@ -179,10 +183,10 @@ void          gc_redis_rooms_leave        (GcRedisRooms          *self,
                                            GcRedisRoomResultFunc  func,
                                            gpointer               user_data);
 /* @client_id: NULL when none. @name: the sender's, as this node knows
- * it (the one in Redis counts: a rename may be in flight). @json_tail
+ * it: a message whose sender is not in the room under that key and name
+ * (gone, or renamed in Redis) is answered GONE. @json_tail
  * (@json_tail_len bytes), or NULL: the event's JSON after its "ts" value,
- * built with that name, which every node's event then carries (not when
- * the name in Redis is another). */
+ * built with that name, which every node's event then carries. */
 void          gc_redis_rooms_message      (GcRedisRooms          *self,
                                            const char            *room,
                                            const char            *name_key,
