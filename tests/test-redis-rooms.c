@@ -1362,6 +1362,45 @@ test_refused_in_order (Pair          *p,
   answers_clear (&leave);
 }
 
+/* A member renamed and, before the node applied it, gone: its leave
+ * carries the old key. It leaves under its new name (it stayed in the
+ * room for good, holding the name, the leave answered gone). */
+static void
+test_leave_right_after_rename (Pair          *p,
+                               gconstpointer  data)
+{
+  Node *a = &p->a;
+  Answers joins, renamed, left;
+  g_autofree char *keys = NULL;
+
+  if (gc_test_redis_skip (p->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&renamed);
+  answers_init (&left);
+
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (a, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
+  g_assert_cmpuint (joins.ok, ==, 2);
+
+  gc_redis_rooms_rename (a->rooms, "r", "bob", "Robert", "robert", "id-bob", on_answer, &renamed);
+  gc_redis_rooms_leave (a->rooms, "r", "bob", "id-bob", "left", on_answer, &left);
+  gc_test_wait (left.answers == 1 && a->events->len == 3);
+  g_assert_cmpuint (renamed.ok, ==, 1);
+  g_assert_cmpuint (left.ok, ==, 1);
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 1), " rename id-bob Robert"));
+  g_assert_true (g_str_has_suffix (g_ptr_array_index (a->events, 2), " leave id-bob Robert"));
+  keys = gc_test_redis_run (p->redis, "HKEYS", "gc:{r}:members", NULL);
+  g_assert_cmpstr (keys, ==, "alice");
+
+  answers_clear (&joins);
+  answers_clear (&renamed);
+  answers_clear (&left);
+}
+
 /* LENGTH:BYTES */
 static char *
 field (const char *bytes)
@@ -1492,6 +1531,7 @@ main (int   argc,
   add_pair_test ("/redis/rooms/message-batch", NULL, test_message_batch);
   add_pair_test ("/redis/rooms/refused-in-order", NULL, test_refused_in_order);
   add_pair_test ("/redis/rooms/unreadable-tail", &one_node, test_unreadable_tail);
+  add_pair_test ("/redis/rooms/leave-right-after-rename", &one_node, test_leave_right_after_rename);
   add_pair_test ("/redis/rooms/names", NULL, test_names);
   add_pair_test ("/redis/rooms/max-members", NULL, test_max_members);
   add_pair_test ("/redis/rooms/history", &history_3, test_history);

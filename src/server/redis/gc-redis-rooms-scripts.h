@@ -142,14 +142,29 @@
 /* KEYS: seq members tokens history events nodes hcount
  * ARGV: channel key user_id reason max_events code */
 #define GC_REDIS_ROOMS_LUA_LEAVE GC_REDIS_ROOMS_LUA_COMMON \
-  "local m = member(ARGV[2], ARGV[3])\n" \
-  "if not m then return {'gone', cur_seq()} end\n" \
+  "local key = ARGV[2]\n" \
+  "local m = member(key, ARGV[3])\n" \
+  /* Renamed after the node sent this (a member that leaves right after \
+   * its rename, before the node applied it): found by its user id, \
+   * rarely, else it stayed under its new name for good. */ \
+  "if not m then\n" \
+  "  local idf = #ARGV[3] .. ':' .. ARGV[3]\n" \
+  "  local all = redis.call('HGETALL', KEYS[2])\n" \
+  "  for i = 1, #all, 2 do\n" \
+  "    if string.sub(all[i + 1], 1, #idf) == idf then\n" \
+  "      key = all[i]\n" \
+  "      m = member(key, ARGV[3])\n" \
+  "      break\n" \
+  "    end\n" \
+  "  end\n" \
+  "  if not m then return {'gone', cur_seq()} end\n" \
+  "end\n" \
   "local seq = next_seq()\n" \
   "local ts = now_ms()\n" \
-  "redis.call('HDEL', KEYS[2], ARGV[2])\n" \
-  "redis.call('HDEL', KEYS[3], ARGV[2])\n" \
+  "redis.call('HDEL', KEYS[2], key)\n" \
+  "redis.call('HDEL', KEYS[3], key)\n" \
   "node_remove(KEYS[6], m[3], ARGV[6])\n" \
-  "local rec = enc(num(seq), ts, 'leave', ARGV[3], m[2], ARGV[2], ARGV[4])\n" \
+  "local rec = enc(num(seq), ts, 'leave', ARGV[3], m[2], key, ARGV[4])\n" \
   "if redis.call('HLEN', KEYS[2]) == 0 then\n" \
   /* The last member: the room is gone everywhere, and a room of that \
    * code created later has a new sequence ('deleted' says so). */ \
