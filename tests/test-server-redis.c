@@ -566,6 +566,59 @@ test_message_right_after_rename (GcTestCluster *cluster,
     }
 }
 
+/* A rename, a message and the close at once: the others get the rename,
+ * the message under the new name, then the leave (the message waited
+ * for the rename and was dropped when the member left meanwhile); the
+ * name is free again. */
+static void
+test_close_right_after_rename (GcTestCluster *cluster,
+                               gconstpointer  data)
+{
+  g_autoptr(GcTestClient) alice = NULL;
+  g_autoptr(GcTestClient) bob = NULL;
+  g_autoptr(GcTestClient) again = NULL;
+  g_autoptr(GcTestEvent) renamed = NULL;
+  g_autoptr(GcTestEvent) said = NULL;
+  g_autoptr(GcTestEvent) left = NULL;
+  g_autofree char *rename_request = gc_request_build_rename ("Alicia");
+  g_autofree char *message_request = gc_request_build_message ("bye", GC_MESSAGE_KIND_TEXT, "c-1");
+  g_autofree char *alice_id = NULL;
+
+  if (gc_test_cluster_skip (cluster))
+    return;
+
+  alice = gc_test_client_join (gc_test_cluster_port (cluster, 0), "chatter", "Alice");
+  bob = gc_test_client_join (gc_test_cluster_port (cluster, 1), "chatter", "Bob");
+  alice_id = g_strdup (gc_test_client_get_you (alice)->id);
+  gc_test_client_sync (alice);
+  /* Everything before bob's "ready" (alice's sync) is then in his queue. */
+  {
+    g_autofree char *ready = gc_request_build_message ("ready", GC_MESSAGE_KIND_TEXT, NULL);
+    g_autoptr(GcTestEvent) at_bob = NULL;
+
+    gc_test_client_send_text (bob, ready);
+    at_bob = gc_test_client_wait_message (bob, "ready");
+  }
+  gc_test_client_clear_queue (bob);
+
+  gc_test_client_send_text (alice, rename_request);
+  gc_test_client_send_text (alice, message_request);
+  gc_test_client_close (alice, 1000);
+
+  renamed = gc_test_client_next_event (bob);
+  said = gc_test_client_next_event (bob);
+  left = gc_test_client_next_event (bob);
+  g_assert_cmpint (renamed->event->type, ==, GC_EVENT_RENAME);
+  g_assert_cmpstr (renamed->event->rename.user->name, ==, "Alicia");
+  g_assert_cmpint (said->event->type, ==, GC_EVENT_MESSAGE);
+  g_assert_cmpstr (said->event->message->text, ==, "bye");
+  g_assert_cmpstr (said->event->message->from->name, ==, "Alicia");
+  g_assert_cmpstr (said->event->message->from->id, ==, alice_id);
+  g_assert_cmpint (left->event->type, ==, GC_EVENT_LEAVE);
+  g_assert_cmpstr (left->event->leave.user->name, ==, "Alicia");
+  again = gc_test_client_join (gc_test_cluster_port (cluster, 1), "chatter", "alicia");
+}
+
 /* A resume on node 2 while the old connection on node 1 still looks
  * open (half-open): node 1 closes it with 4000, nobody sees leave/join. */
 static void
@@ -888,6 +941,8 @@ main (int    argc,
   gc_test_add_cluster ("/server-redis/typing-and-rename", NULL, test_typing_and_rename);
   gc_test_add_cluster ("/server-redis/message-right-after-rename", NULL,
                        test_message_right_after_rename);
+  gc_test_add_cluster ("/server-redis/close-right-after-rename", NULL,
+                       test_close_right_after_rename);
   gc_test_add_cluster ("/server-redis/half-open-takeover", NULL, test_half_open_takeover);
 
   g_test_add_func ("/server-redis/sigterm-while-waiting", test_sigterm_while_waiting);

@@ -163,6 +163,11 @@ void member_arm_resume (GcRoom   *self,
 void room_redis_handle_request (GcRoom    *self,
                                 GcMember  *member,
                                 GcRequest *request);
+/* Sends the leave of @member (unlinked), after its requests still held
+ * behind a rename of it. */
+void room_redis_leave (GcRoom        *self,
+                       GcMember      *member,
+                       GcLeaveReason  reason);
 /* Sends the batched join events (every other send to a member flushes
  * them first, through room_flush_presence()); _clear drops them. */
 void room_redis_flush_joins (GcRoom *self);

@@ -157,8 +157,11 @@ typedef struct {
  * through the room's events, in order. */
 typedef struct {
   GQueue   requests;      /* of GcRequest, copies */
-  gboolean answered;
+  char    *new_name;      /* the rename's */
+  char    *new_key;
+  gboolean answered;      /* renamed; waiting for its event */
   guint64  seq;           /* the rename's, once answered */
+  char    *leave_reason;  /* the member left meanwhile: its leave, last */
 } RenameHold;
 
 #define RENAME_HOLDS_KEY "gc-room-redis-rename-holds"
@@ -169,6 +172,9 @@ rename_hold_free (gpointer data)
   RenameHold *hold = data;
 
   g_queue_clear_full (&hold->requests, (GDestroyNotify) gc_request_free);
+  g_free (hold->new_name);
+  g_free (hold->new_key);
+  g_free (hold->leave_reason);
   g_free (hold);
 }
 
@@ -194,10 +200,13 @@ static void room_redis_send_request (GcRoom    *self,
                                      GcRequest *request);
 
 /* Ends @member's hold: its requests go now, in order (a rename among
- * them holds the rest again), or are dropped if it is gone. */
+ * them holds the rest again). If it left meanwhile, what it sent before
+ * leaving goes (renames aside), under its new name if the rename was
+ * done, then its leave. */
 static void
 room_redis_release (GcRoom   *self,
-                    GcMember *member)
+                    GcMember *member,
+                    gboolean  renamed)
 {
   GHashTable *holds = room_redis_rename_holds (self, FALSE);
   g_autoptr(GcMember) held_member = NULL;
@@ -207,13 +216,45 @@ room_redis_release (GcRoom   *self,
   if (holds == NULL ||
       !g_hash_table_steal_extended (holds, member, (gpointer *) &held_member, (gpointer *) &hold))
     return;
+  /* Gone from the room, it no longer hears its rename's event. */
+  if (hold->leave_reason != NULL && renamed)
+    gc_member_take_name (member, g_steal_pointer (&hold->new_name),
+                         g_steal_pointer (&hold->new_key));
   while ((request = g_queue_pop_head (&hold->requests)) != NULL)
     {
       if (member->room == self && member->state != GC_MEMBER_GONE)
         room_redis_handle_request (self, member, request);
+      else if (hold->leave_reason != NULL && request->type != GC_REQUEST_RENAME)
+        room_redis_send_request (self, member, request);
       gc_request_free (request);
     }
+  if (hold->leave_reason != NULL)
+    gc_redis_rooms_leave (self->redis, self->code, member->name_key, member->user.id,
+                          hold->leave_reason, NULL, NULL);
   rename_hold_free (hold);
+}
+
+/* @member leaves (unlinked already): after what it sent before, if a
+ * rename of it is in flight. */
+void
+room_redis_leave (GcRoom        *self,
+                  GcMember      *member,
+                  GcLeaveReason  reason)
+{
+  GHashTable *holds = room_redis_rename_holds (self, FALSE);
+  RenameHold *hold = holds != NULL ? g_hash_table_lookup (holds, member) : NULL;
+
+  if (hold != NULL && hold->leave_reason == NULL)
+    {
+      hold->leave_reason = g_strdup (gc_leave_reason_to_string (reason));
+      /* Renamed already: its event need not be waited for (nor could be,
+       * were the room lost meanwhile). */
+      if (hold->answered)
+        room_redis_release (self, member, TRUE);
+      return;
+    }
+  gc_redis_rooms_leave (self->redis, self->code, member->name_key, member->user.id,
+                        gc_leave_reason_to_string (reason), NULL, NULL);
 }
 
 /* The room applied the event @seq: the members whose rename it was (or
@@ -235,7 +276,7 @@ room_redis_release_renamed (GcRoom  *self,
     if (((RenameHold *) value)->answered && ((RenameHold *) value)->seq <= seq)
       g_ptr_array_add (done, gc_member_ref (key));
   for (guint i = 0; i < done->len; i++)
-    room_redis_release (self, g_ptr_array_index (done, i));
+    room_redis_release (self, g_ptr_array_index (done, i), TRUE);
 }
 
 static void
@@ -266,15 +307,17 @@ on_redis_request_done (const GcRedisRoomResult *result,
       GHashTable *holds = room_redis_rename_holds (self, FALSE);
       RenameHold *hold = holds != NULL ? g_hash_table_lookup (holds, member) : NULL;
 
-      /* Renamed: the rest waits for its event (unless applied already). */
-      if (hold != NULL && error == NULL && result->status == GC_REDIS_ROOM_OK &&
-          member->room == self && self->redis_last_seq < result->seq)
+      gboolean renamed = error == NULL && result->status == GC_REDIS_ROOM_OK;
+
+      /* Renamed: the rest waits for its event (unless applied already,
+       * or the member left, and no longer hears it). */
+      if (hold != NULL && renamed && member->room == self && self->redis_last_seq < result->seq)
         {
           hold->answered = TRUE;
           hold->seq = result->seq;
         }
       else
-        room_redis_release (self, member);
+        room_redis_release (self, member, renamed);
     }
 
   g_object_unref (data->room);
@@ -342,9 +385,12 @@ room_redis_send_request (GcRoom    *self,
       {
         g_autofree char *key = gc_protocol_user_name_key (request->name);
 
+        RenameHold *hold = g_new0 (RenameHold, 1);
+
+        hold->new_name = g_strdup (request->name);
+        hold->new_key = g_strdup (key);
         data->rename = TRUE;
-        g_hash_table_insert (room_redis_rename_holds (self, TRUE), gc_member_ref (member),
-                             g_new0 (RenameHold, 1));
+        g_hash_table_insert (room_redis_rename_holds (self, TRUE), gc_member_ref (member), hold);
         gc_redis_rooms_rename (self->redis, self->code, member->name_key, request->name, key,
                                member->user.id, on_redis_request_done, data);
       }

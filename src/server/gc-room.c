@@ -238,8 +238,7 @@ room_finish_remove (GcRoom        *self,
 #ifdef HAVE_REDIS
   /* The leave comes back through the subscription. */
   if (self->redis != NULL)
-    gc_redis_rooms_leave (self->redis, self->code, member->name_key, member->user.id,
-                          gc_leave_reason_to_string (reason), NULL, NULL);
+    room_redis_leave (self, member, reason);
   else
 #endif
     {
