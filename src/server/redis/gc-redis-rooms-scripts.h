@@ -189,11 +189,12 @@
   /* Walked newest first in pages sized for batches like this one: every \
    * entry read comes into Lua whole (a COUNT h read took the whole \
    * stream, a third of the script's cost at batches of 12). */ \
-  "    local kept, from, page = 0, '+', math.ceil(h / count) + 1\n" \
+  "    local kept, seen, from, page = 0, 0, '+', math.ceil(h / count) + 1\n" \
   "    while from do\n" \
   "      local es = redis.call('XREVRANGE', KEYS[3], from, '-', 'COUNT', page)\n" \
   "      from = #es == page and '(' .. es[#es][1] or nil\n" \
   "      for _, e in ipairs(es) do\n" \
+  "        seen = seen + 1\n" \
   "        kept = kept + (tonumber(e[2][4]) or 1)\n" \
   "        if kept >= h then\n" \
   "          redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
@@ -201,7 +202,10 @@
   "          break\n" \
   "        end\n" \
   "      end\n" \
-  "      page = 16\n" \
+  /* The rest in about one more page, at the messages per entry seen so \
+   * far (16 at a time took h/16 calls over single-message entries after \
+   * a large batch). */ \
+  "      page = math.ceil((h - kept) * seen / math.max(kept, 1)) + 1\n" \
   "    end\n" \
   "  end\n" \
   "end\n"
