@@ -271,20 +271,26 @@ assert_welcome (Client *client)
 }
 
 /* RFC 6455 §1.3's key gets its accept value, with and without a
- * subprotocol offered, with and without extensions offered. */
+ * subprotocol offered, with and without extensions offered, with a
+ * second Connection line and with Content-Length: 0. */
 static void
 test_example_key (Fixture       *fixture,
                   gconstpointer  data)
 {
   const char *protocols[] = { NULL, GC_PROTOCOL_SUBPROTOCOL,
-                              "chat, " GC_PROTOCOL_SUBPROTOCOL, NULL, GC_PROTOCOL_SUBPROTOCOL };
+                              "chat, " GC_PROTOCOL_SUBPROTOCOL, NULL, GC_PROTOCOL_SUBPROTOCOL,
+                              NULL, NULL };
   const char *chosen[] = { NULL, GC_PROTOCOL_SUBPROTOCOL, GC_PROTOCOL_SUBPROTOCOL,
-                           NULL, GC_PROTOCOL_SUBPROTOCOL };
+                           NULL, GC_PROTOCOL_SUBPROTOCOL, NULL, NULL };
   /* What browsers offer: ignored, as libsoup ignores it (we take no
-   * extension), so no Sec-WebSocket-Extensions in the 101. */
+   * extension), so no Sec-WebSocket-Extensions in the 101. A second
+   * Connection line is part of the list libsoup looks for the token in;
+   * an empty body is no body. */
   const char *extra[] = { NULL, NULL, NULL,
                           "Sec-WebSocket-Extensions: permessage-deflate\r\n",
-                          "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" };
+                          "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+                          "Connection: keep-alive\r\n",
+                          "Content-Length: 0\r\n" };
 
   for (guint i = 0; i < G_N_ELEMENTS (protocols); i++)
     {
@@ -433,6 +439,24 @@ static const Variant invalid_variants[] = {
     404 },
   { "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
     200 },
+  /* A header libsoup reads once, given twice: its 400. */
+  { "GET /joinRoom?room_code=lobby&user_name=v HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n"
+    "Upgrade: websocket\r\n\r\n",
+    400 },
+  { "GET /joinRoom?room_code=lobby&user_name=v HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n",
+    400 },
+  /* IP literals GLib's URI parser refuses (libsoup's bare 400). */
+  { "GET /joinRoom?room_code=lobby&user_name=v HTTP/1.1\r\nHost: [1.2.3.4]\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n"
+    "\r\n",
+    400, TRUE },
+  { "GET /joinRoom?room_code=lobby&user_name=v HTTP/1.1\r\nHost: [::::::]\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n"
+    "\r\n",
+    400, TRUE },
 };
 
 static void
@@ -459,14 +483,15 @@ test_invalid_upgrades (Fixture       *fixture,
 }
 
 /* Upgrades that libsoup still takes, because its answer could differ
- * from ours: HTTP/1.0, a percent-encoded path, a header given twice.
+ * from ours: HTTP/1.0, a percent-encoded path, a header given twice; and
+ * resumes.
  * They get what they got before (with libsoup's Date). */
 static void
 test_libsoup_upgrades (Fixture       *fixture,
                        gconstpointer  data)
 {
   /* libsoup's statuses: HTTP/1.0 gets 426, as it always did. */
-  const guint statuses[] = { 426, 101, 101, 101 };
+  const guint statuses[] = { 426, 101, 101, 101, 101, 101, 101 };
   const char *requests[] = {
     "GET /joinRoom?room_code=lobby&user_name=old HTTP/1.0\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
     "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -477,6 +502,18 @@ test_libsoup_upgrades (Fixture       *fixture,
     "Connection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
     "Sec-WebSocket-Version: 13\r\n\r\n",
     "GET /joinRoom?room_code=lobby&user_name=duphost HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n"
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n",
+    "GET /joinRoom?room_code=lobby&user_name=dupproto HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
+    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " GC_PROTOCOL_SUBPROTOCOL "\r\n"
+    "Sec-WebSocket-Protocol: " GC_PROTOCOL_SUBPROTOCOL "\r\n\r\n",
+    /* Resumes, however the parser reads their key (an unknown session
+     * joins afresh). */
+    "GET /joinRoom?room_code=lobby&user_name=res1&session_id=abc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n",
+    "GET /joinRoom?room_code=lobby&user_name=res2&session%5Fid=abc HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " EXAMPLE_KEY "\r\n"
     "Sec-WebSocket-Version: 13\r\n\r\n",
   };

@@ -518,81 +518,14 @@ gc_join_start (GcServer          *server,
   join_run (server, &request);
 }
 
-/* RFC 3986 characters that a request target keeps as they are through
- * libsoup's URI parsing; anything else goes to libsoup. */
-static gboolean
-target_is_plain (const char *target)
-{
-  for (const char *p = target; *p != '\0'; p++)
-    {
-      if (*p == '%')
-        {
-          if (!g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]))
-            return FALSE;
-          p += 2;
-        }
-      else if (!g_ascii_isalnum (*p) && strchr ("-._~!$&'()*+,;=:@/?", *p) == NULL)
-        {
-          return FALSE;
-        }
-    }
-
-  return TRUE;
-}
-
-/* Whether the (raw) join query carries a `session_id` (a resume). */
+/* Whether @query (raw) asks for a resume, as the parser reads it. */
 static gboolean
 query_has_session (const char *query)
 {
-  static const char key[] = "session_id";
+  g_auto(GcJoinQuery) parsed = { 0 };
+  g_autoptr(GError) error = NULL;
 
-  for (const char *p = query; p != NULL; p = strchr (p, '&'))
-    {
-      if (*p == '&')
-        p++;
-      if (strncmp (p, key, strlen (key)) == 0 &&
-          (p[strlen (key)] == '=' || p[strlen (key)] == '&' || p[strlen (key)] == '\0'))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-/* A Host that libsoup's URI parsing takes as it is: a name or IPv4
- * address, or an IPv6 literal, and a port. */
-static gboolean
-host_is_plain (const char *host)
-{
-  const char *p = host;
-  guint port = 0;
-  guint digits = 0;
-
-  if (host == NULL)
-    return FALSE;
-
-  if (*p == '[')
-    {
-      for (p++; g_ascii_isxdigit (*p) || *p == ':' || *p == '.'; p++)
-        ;
-      if (*p++ != ']' || p == host + 2)
-        return FALSE;
-    }
-  else
-    {
-      for (; g_ascii_isalnum (*p) || *p == '-' || *p == '.' || *p == '_'; p++)
-        ;
-      if (p == host)
-        return FALSE;
-    }
-
-  if (*p == '\0')
-    return TRUE;
-  if (*p++ != ':')
-    return FALSE;
-  for (; g_ascii_isdigit (*p) && digits < 5; p++, digits++)
-    port = port * 10 + (guint) (*p - '0');
-
-  return *p == '\0' && digits > 0 && port <= 65535;
+  return gc_join_query_parse (query, &parsed, &error) && parsed.session_id != NULL;
 }
 
 gboolean
@@ -609,6 +542,8 @@ gc_join_start_direct (GcServer    *server,
   g_autofree char *method = NULL;
   g_autofree char *target = NULL;
   g_autofree char *address = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GUri) uri = NULL;
   SoupHTTPVersion version;
   const char *protocol = NULL;
   const char *query;
@@ -636,23 +571,28 @@ gc_join_start_direct (GcServer    *server,
   if (!gc_server_refusal_available (server, gc_handshake_get_address (hs)))
     return FALSE;
 
-  /* libsoup parses the head, as it would. */
+  /* libsoup parses the head, and its URI, as it would (its server's
+   * parse_headers()): what its handler would see is what we see. */
   headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   if (soup_headers_parse_request (data, (int) head_len, headers, &method, &target,
                                   &version) != SOUP_STATUS_OK ||
       version != SOUP_HTTP_1_1 || g_strcmp0 (method, "GET") != 0 ||
-      target == NULL || !target_is_plain (target))
+      target == NULL || target[0] != '/')
     return FALSE;
-  query = strchr (target, '?');
-  if ((query != NULL ? (gsize) (query - target) : strlen (target)) != strlen (GC_PROTOCOL_JOIN_PATH))
+  if (!gc_ws_headers_get_single (headers, "Host", &host) || host == NULL ||
+      strchr (host, '/') != NULL)
     return FALSE;
+  url = g_strconcat (G_IS_TLS_CONNECTION (stream) ? "https://" : "http://", host, target, NULL);
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL ||
+      g_strcmp0 (g_uri_get_path (uri), GC_PROTOCOL_JOIN_PATH) != 0)
+    return FALSE;
+  query = g_uri_get_query (uri);
   /* A resume takes over a member whose old connection may still be
    * going; it keeps libsoup's path, whose upgrade is tested with the old
    * connection closing in the middle of it (server-resume). Resumes are
    * few next to joins. */
-  if (query != NULL && query_has_session (query + 1))
-    return FALSE;
-  if (!gc_ws_headers_get_single (headers, "Host", &host) || !host_is_plain (host))
+  if (query != NULL && query_has_session (query))
     return FALSE;
   if (soup_message_headers_get_one (headers, "Expect") != NULL)
     return FALSE;
@@ -668,7 +608,7 @@ gc_join_start_direct (GcServer    *server,
   request = (GcJoinRequest) {
     .hs = hs,
     .headers = headers,
-    .query = query != NULL ? query + 1 : NULL,
+    .query = query,
     .address = address,
     .stream = stream,
     .protocol = protocol,
