@@ -216,8 +216,9 @@ room_redis_release (GcRoom   *self,
   if (holds == NULL ||
       !g_hash_table_steal_extended (holds, member, (gpointer *) &held_member, (gpointer *) &hold))
     return;
-  /* Gone from the room, it no longer hears its rename's event. */
-  if (hold->leave_reason != NULL && renamed)
+  /* Its name is the new one (set by the rename's event too, which a
+   * member gone, or a room lost meanwhile, does not apply). */
+  if (renamed)
     gc_member_take_name (member, g_steal_pointer (&hold->new_name),
                          g_steal_pointer (&hold->new_key));
   while ((request = g_queue_pop_head (&hold->requests)) != NULL)
@@ -257,8 +258,9 @@ room_redis_leave (GcRoom        *self,
                         gc_leave_reason_to_string (reason), NULL, NULL);
 }
 
-/* The room applied the event @seq: the members whose rename it was (or
- * came before) send what they held. */
+/* The room has the event @seq: the members whose rename it is or came
+ * before (its event applied, or lost with the room's gap) send what
+ * they held. */
 static void
 room_redis_release_renamed (GcRoom  *self,
                             guint64  seq)
@@ -652,11 +654,14 @@ gc_room_redis_event (GcRoom                 *self,
 {
   g_autoptr(GcRoom) hold = g_object_ref (self);
   GcUser user = { (char *) ev->user_id, (char *) ev->name };
-  GcMember *local = g_hash_table_lookup (self->by_key, ev->user_id);
+  GcMember *local;
   g_autoptr(GBytes) event = NULL;
   GcMember *except = NULL;
 
   self->redis_last_seq = ev->seq;
+  /* First: what it sends may fail at once and drop a member. */
+  room_redis_release_renamed (self, ev->seq);
+  local = g_hash_table_lookup (self->by_key, ev->user_id);
   /* Anything else the room sends goes after the joins before it. */
   if (ev->type != GC_REDIS_ROOM_EVENT_JOIN)
     room_redis_flush_joins (self);
@@ -722,9 +727,6 @@ gc_room_redis_event (GcRoom                 *self,
    * builder refusing one anyway sends nothing rather than NULL. */
   if (self->server != NULL && event != NULL)
     room_redis_deliver (self, ev->seq, event, except);
-  /* After its event: a renamed member's held requests. */
-  if (ev->type == GC_REDIS_ROOM_EVENT_RENAME)
-    room_redis_release_renamed (self, ev->seq);
 }
 
 /* The upgrade is done: the member gets @welcome, then what came since. */
