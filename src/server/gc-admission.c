@@ -218,7 +218,7 @@ gc_admission_unwatch (GcAdmission *self,
                       GcHandshake *hs)
 {
 #ifdef HAVE_HANDSHAKE_EPOLL
-  if (self->watch == NULL || hs->watch != GC_HANDSHAKE_WATCH_ARMED)
+  if (self->watch == NULL || hs->watch == GC_HANDSHAKE_WATCH_NONE)
     return;
 
   epoll_ctl (((HandshakeWatch *) self->watch)->epoll_fd, EPOLL_CTL_DEL,
@@ -806,25 +806,6 @@ on_tls_timer (gpointer user_data)
 
 /* Accepting ------------------------------------------------------------------- */
 
-/* Whether TCP_NODELAY must be set on each accepted socket: not when
- * accepted sockets inherit it from the listening one (Linux does), which
- * the first one accepted tells. */
-static gboolean
-socket_needs_nodelay (GSocket *socket)
-{
-  static int inherited = -1;
-
-  if (inherited < 0)
-    {
-      gint value = 0;
-
-      inherited = g_socket_get_option (socket, IPPROTO_TCP, TCP_NODELAY, &value, NULL) &&
-                  value != 0;
-    }
-
-  return !inherited;
-}
-
 void
 gc_admission_accept (GcAdmission    *self,
                      GSocket        *socket,
@@ -847,9 +828,6 @@ gc_admission_accept (GcAdmission    *self,
       g_socket_close (socket, NULL);
       return;
     }
-
-  if (socket_needs_nodelay (socket))
-    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
 
   inet = gc_inet_address_unmap (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
   address = g_inet_address_to_string (inet);

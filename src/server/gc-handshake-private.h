@@ -31,7 +31,7 @@ typedef enum {
 typedef enum {
   GC_HANDSHAKE_WATCH_NONE,    /* not in the set */
   GC_HANDSHAKE_WATCH_ARMED,   /* in it, waiting */
-  GC_HANDSHAKE_WATCH_FIRED,   /* in it, disarmed (it stays until the socket closes) */
+  GC_HANDSHAKE_WATCH_FIRED,   /* in it, disarmed, until re-armed or taken out */
 } GcHandshakeWatch;
 
 struct _GcHandshake {
@@ -96,7 +96,7 @@ void          gc_admission_set_stage     (GcAdmission     *self,
  * caller then uses a GSource). */
 gboolean      gc_admission_watch         (GcAdmission     *self,
                                           GcHandshake     *hs);
-/* Stops a watch that has not fired. */
+/* Takes hs->socket out of the epoll set (armed or fired). */
 void          gc_admission_unwatch       (GcAdmission     *self,
                                           GcHandshake     *hs);
 /* Bytes from the client arrived: @hs is not stale. */

@@ -113,13 +113,15 @@ gc_handshake_is_pending (GcHandshake *hs)
 static void on_handshake_stream_finalized (gpointer  user_data,
                                            GObject  *where_the_object_was);
 
-/* Stops waiting for the client. */
+/* Stops waiting for the client, and takes the socket out of admission's
+ * epoll set, fired or not: the set never holds a handshake that is gone,
+ * nor a socket handed on. */
 static void
 handshake_unwatch (GcHandshake *hs)
 {
   gc_clear_source (&hs->io_source);
   hs->io_func = NULL;
-  if (hs->watch == GC_HANDSHAKE_WATCH_ARMED && hs->admission != NULL)
+  if (hs->watch != GC_HANDSHAKE_WATCH_NONE && hs->admission != NULL)
     gc_admission_unwatch (hs->admission, hs);
 }
 
@@ -194,7 +196,11 @@ handshake_wait (GcHandshake *hs,
                 guint        delay_ms,
                 GSourceFunc  func)
 {
-  handshake_unwatch (hs);
+  /* Still in the epoll set if it was: re-armed there (MOD), or taken
+   * out for a timeout. */
+  gc_clear_source (&hs->io_source);
+  if (delay_ms != 0 && hs->watch != GC_HANDSHAKE_WATCH_NONE)
+    gc_admission_unwatch (hs->admission, hs);
   hs->io_func = func;
   if (delay_ms == 0 && gc_admission_watch (hs->admission, hs))
     return;

@@ -34,6 +34,10 @@ typedef struct {
    * a join need not ask for it (a getsockname and a GObject). */
   GSocketAddress *local_address;
   guint16     port;
+  /* TCP_NODELAY is set on the listening socket; whether the sockets it
+   * accepts inherit it (Linux's do) is told by the first one: -1 not
+   * known yet, 0 no (or it could not be set: set on each), 1 yes. */
+  int         nodelay_inherited;
 } GcListenSocket;
 
 struct _GcListener
@@ -183,6 +187,17 @@ on_socket_ready (GSocket      *socket,
       accepted = listener_accept (socket, &remote, &error);
       if (accepted != NULL)
         {
+          /* Nagle off: the welcome must not wait for an ACK. */
+          if (ls->nodelay_inherited < 0)
+            {
+              gint nodelay = 0;
+
+              ls->nodelay_inherited = g_socket_get_option (accepted, IPPROTO_TCP, TCP_NODELAY,
+                                                           &nodelay, NULL) && nodelay != 0;
+            }
+          if (!ls->nodelay_inherited)
+            g_socket_set_option (accepted, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+
           gc_admission_accept (self->admission, accepted, ls->local_address, ls->port, remote);
           continue;
         }
@@ -236,6 +251,7 @@ listener_add_socket (GcListener    *self,
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
   g_autoptr(GSocketAddress) bound = NULL;
+  gboolean nodelay;
   GcListenSocket *ls;
 
   socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
@@ -247,8 +263,8 @@ listener_add_socket (GcListener    *self,
     *out_dual_stack = g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, FALSE, NULL);
 
   g_socket_set_blocking (socket, FALSE);
-  /* Accepted connections inherit it on Linux (admission checks). */
-  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+  /* Accepted connections inherit it on Linux (see nodelay_inherited). */
+  nodelay = g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
   g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
   socket_address = g_inet_socket_address_new (address, port);
   if (!g_socket_bind (socket, socket_address, TRUE, error) ||
@@ -263,6 +279,7 @@ listener_add_socket (GcListener    *self,
   ls->listener = self;
   ls->socket = g_steal_pointer (&socket);
   ls->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  ls->nodelay_inherited = nodelay ? -1 : 0;
   if (!g_inet_address_get_is_any (address))
     ls->local_address = g_object_ref (bound);
   g_ptr_array_add (self->sockets, ls);
