@@ -1,4 +1,4 @@
-/* gc-admission-private.h: accepted connections until libsoup has them
+/* gc-admission-private.h: accepted connections until their requests are taken
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

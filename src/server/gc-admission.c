@@ -1,4 +1,4 @@
-/* gc-admission.c: accepted connections until libsoup has them
+/* gc-admission.c: accepted connections until their requests are taken
  *
  * Every accepted TCP connection is a handshake (gc-handshake.c) until it
  * is upgraded or answered. Admission bounds them: a deadline each, a cap

@@ -1,4 +1,4 @@
-/* gc-handshake-private.h: one accepted connection until libsoup has it
+/* gc-handshake-private.h: one accepted connection until its request is taken
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -1,11 +1,14 @@
-/* gc-handshake.c: one accepted connection until libsoup has it
+/* gc-handshake.c: one accepted connection until its request is taken
  *
- * A handshake reads what its client sends until its request may go to
- * libsoup: with TLS, the ClientHello (peeked at, so that a connection
- * that sends nothing never takes a TLS thread), then the TLS handshake
- * when admission gives it a place; then the request head, which we check
- * before libsoup parses it (gc-request-head.c) and answer ourselves if
- * it is bad. GcAdmission decides who may go on and who must make room.
+ * A handshake reads what its client sends until its request can be
+ * taken: with TLS, the ClientHello (peeked at, so that a connection that
+ * sends nothing never takes a TLS thread), then the TLS handshake when
+ * admission gives it a place; then the request head, which we check
+ * before anything parses it (gc-request-head.c) and answer ourselves if
+ * it is bad. A valid join upgrade then goes straight to its join
+ * (gc_join_start_direct(): libsoup's parser, our 101); any other request
+ * goes to libsoup's SoupServer with the bytes read (gc-prefix-stream.c).
+ * GcAdmission decides who may go on and who must make room.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -4,7 +4,9 @@
  * WebSocket handshake, the origin, the address's join bucket, the
  * server's capacity, the query), reserves its member in the room, and
  * its upgrade starts; once src/ws has upgraded the connection the member
- * is attached, or what was reserved is given back.
+ * is attached, or what was reserved is given back. A request comes from
+ * libsoup's handler or, for a valid upgrade read by our handshake, from
+ * gc_join_start_direct(); both fill one GcJoinRequest.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

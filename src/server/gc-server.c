@@ -2,10 +2,11 @@
  *
  * We accept TCP ourselves (gc-listener.c) and hand each connection to
  * GcAdmission, which accounts for it until it is upgraded or answered (a
- * deadline per handshake, a cap per address, TLS scheduling) and gives it
- * to libsoup with soup_server_accept_iostream(); we stop accepting when
- * too many are in progress. libsoup parses the HTTP request; the refusals are
- * ours (gc-http.c), in the order of docs/protocol.md §3.7; src/ws does the
+ * deadline per handshake, a cap per address, TLS scheduling); a valid
+ * join upgrade goes straight to its join, any other request to libsoup
+ * with soup_server_accept_iostream(); we stop accepting when too many are
+ * in progress. libsoup parses the HTTP request; the refusals are ours
+ * (gc-http.c), in the order of docs/protocol.md §3.7; src/ws does the
  * upgrade.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later

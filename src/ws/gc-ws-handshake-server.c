@@ -1,8 +1,14 @@
 /* gc-ws-handshake-server.c: the HTTP upgrade, the server role
  *
- * libsoup validates the request and writes the 101
- * (soup_websocket_server_process_handshake()); once it has, the
- * connection is stolen from it and becomes a GcWsConnection.
+ * Two ways to the same 101. A request head the server read itself and
+ * parsed with libsoup's parser is checked by libsoup's rules
+ * (gc_ws_server_check_request()) and answered here
+ * (gc_ws_server_upgrade()): the 101 is the new connection's first bytes,
+ * so it leaves with the first message in one write. Any other upgrade
+ * goes through libsoup's SoupServer, which checks the request and writes
+ * the 101 (soup_websocket_server_process_handshake()); once it has, the
+ * connection is stolen from it (gc_ws_server_accept()). Either way the
+ * result is a GcWsConnection.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
