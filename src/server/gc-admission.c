@@ -19,14 +19,9 @@
 
 #include <gio/gnetworking.h>
 
-#ifdef __linux__
-#include <sys/epoll.h>
-#include <unistd.h>
-#define HAVE_HANDSHAKE_EPOLL 1
-#endif
-
 #include "gc-admission-private.h"
 #include "gc-handshake-private.h"
+#include "gc-handshake-watch-private.h"
 #include "gc-server-private.h"
 
 #define PEER_SWEEP_SECONDS  10
@@ -119,112 +114,20 @@ admission_add_timer (GcAdmission *self,
   return source;
 }
 
-/* Handshakes waiting for their client --------------------------------------- */
-
-#ifdef HAVE_HANDSHAKE_EPOLL
-#define WATCH_EVENTS_PER_DISPATCH 64
-
-/* One GSource for every plain socket that waits for its client: an epoll
- * set whose members are one-shot, armed by gc_admission_watch(). */
-typedef struct {
-  GSource  source;
-  int      epoll_fd;
-} HandshakeWatch;
-
-static gboolean
-handshake_watch_dispatch (GSource     *source,
-                          GSourceFunc  callback,
-                          gpointer     user_data)
-{
-  HandshakeWatch *watch = (HandshakeWatch *) source;
-  struct epoll_event events[WATCH_EVENTS_PER_DISPATCH];
-  GcHandshake *ready[WATCH_EVENTS_PER_DISPATCH];
-  int n = epoll_wait (watch->epoll_fd, events, G_N_ELEMENTS (events), 0);
-
-  /* Held and marked first: one's callback may end another's handshake. */
-  for (int i = 0; i < n; i++)
-    {
-      ready[i] = gc_handshake_ref (events[i].data.ptr);
-      ready[i]->watch = GC_HANDSHAKE_WATCH_FIRED;
-    }
-
-  for (int i = 0; i < n; i++)
-    {
-      GcHandshake *hs = ready[i];
-
-      if (hs->admission != NULL && hs->io_func != NULL && hs->io_func (hs) == G_SOURCE_CONTINUE &&
-          hs->admission != NULL && hs->io_func != NULL && hs->watch == GC_HANDSHAKE_WATCH_FIRED)
-        gc_admission_watch (hs->admission, hs);
-      gc_handshake_unref (hs);
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-handshake_watch_finalize (GSource *source)
-{
-  close (((HandshakeWatch *) source)->epoll_fd);
-}
-
-static GSourceFuncs handshake_watch_funcs = {
-  .dispatch = handshake_watch_dispatch,
-  .finalize = handshake_watch_finalize,
-};
-
-static GSource *
-handshake_watch_new (GMainContext *context)
-{
-  int epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-  GSource *source;
-
-  if (epoll_fd < 0)
-    return NULL;
-
-  source = g_source_new (&handshake_watch_funcs, sizeof (HandshakeWatch));
-  ((HandshakeWatch *) source)->epoll_fd = epoll_fd;
-  g_source_add_unix_fd (source, epoll_fd, G_IO_IN);
-  g_source_set_static_name (source, "[gochat] handshakes");
-  g_source_attach (source, context);
-
-  return source;
-}
-#endif
-
+/* Handshakes waiting for their client: one epoll set (gc-handshake-watch.c). */
 gboolean
 gc_admission_watch (GcAdmission *self,
                     GcHandshake *hs)
 {
-#ifdef HAVE_HANDSHAKE_EPOLL
-  struct epoll_event event = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = hs };
-
-  if (self->watch == NULL)
-    return FALSE;
-
-  if (epoll_ctl (((HandshakeWatch *) self->watch)->epoll_fd,
-                 hs->watch == GC_HANDSHAKE_WATCH_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD,
-                 g_socket_get_fd (hs->socket), &event) != 0)
-    return FALSE;
-  hs->watch = GC_HANDSHAKE_WATCH_ARMED;
-
-  return TRUE;
-#else
-  return FALSE;
-#endif
+  return self->watch != NULL && gc_handshake_watch_arm (self->watch, hs);
 }
 
 void
 gc_admission_unwatch (GcAdmission *self,
                       GcHandshake *hs)
 {
-#ifdef HAVE_HANDSHAKE_EPOLL
-  if (self->watch == NULL || hs->watch == GC_HANDSHAKE_WATCH_NONE)
-    return;
-
-  epoll_ctl (((HandshakeWatch *) self->watch)->epoll_fd, EPOLL_CTL_DEL,
-             g_socket_get_fd (hs->socket), NULL);
-  hs->watch = GC_HANDSHAKE_WATCH_NONE;
-#endif
+  if (self->watch != NULL)
+    gc_handshake_watch_disarm (self->watch, hs);
 }
 
 /* Peers (per-address state) ------------------------------------------------ */
@@ -1014,9 +917,7 @@ gc_admission_init (GcAdmission *self)
   self->idle_timer = admission_add_timer (self, "[gochat] handshake idleness", on_idle_timer);
   self->tls_timer = admission_add_timer (self, "[gochat] TLS handshake places", on_tls_timer);
   self->peer_sweep = admission_add_timer (self, "[gochat] address table sweep", on_peer_sweep);
-#ifdef HAVE_HANDSHAKE_EPOLL
-  self->watch = handshake_watch_new (self->context);
-#endif
+  self->watch = gc_handshake_watch_new (self->context);
   g_source_set_ready_time (self->peer_sweep,
                            g_get_monotonic_time () + PEER_SWEEP_SECONDS * G_USEC_PER_SEC);
 }
