@@ -149,9 +149,10 @@ gc_protocol_append_json_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
-static void
-append_uint64 (GString *out,
-               guint64  value)
+/* Writes @value's decimal digits at @p; returns the end. */
+static char *
+put_uint64 (char    *p,
+            guint64  value)
 {
   char buf[20];
   char *q = buf + sizeof buf;
@@ -162,8 +163,17 @@ append_uint64 (GString *out,
       value /= 10;
     }
   while (value != 0);
+  memcpy (p, q, buf + sizeof buf - q);
+  return p + (buf + sizeof buf - q);
+}
 
-  g_string_append_len (out, q, buf + sizeof buf - q);
+static void
+append_uint64 (GString *out,
+               guint64  value)
+{
+  char buf[20];
+
+  g_string_append_len (out, buf, put_uint64 (buf, value) - buf);
 }
 
 static void
@@ -505,24 +515,6 @@ gc_event_message_tail (const GcUser  *from,
   append_message_tail (out, from, kind, text, client_id);
   *length = out->len;
   return g_string_free (out, FALSE);
-}
-
-/* Writes @value's decimal digits at @p; returns the end. */
-static char *
-put_uint64 (char    *p,
-            guint64  value)
-{
-  char buf[20];
-  char *q = buf + sizeof buf;
-
-  do
-    {
-      *--q = '0' + value % 10;
-      value /= 10;
-    }
-  while (value != 0);
-  memcpy (p, q, buf + sizeof buf - q);
-  return p + (buf + sizeof buf - q);
 }
 
 GBytes *
