@@ -68,6 +68,7 @@ struct _GcRoom
   GPtrArray    *redis_pending_joins;   /* of RedisPendingJoin, or NULL */
   GSource      *redis_presence_source;
   GHashTable   *redis_member_seq;      /* GcMember (a reference) → guint64* */
+  GHashTable   *redis_rename_holds;    /* GcMember (a reference) → RenameHold, or NULL */
   guint64       redis_last_seq;        /* the last event of the room applied */
   gboolean      redis_open;
   GMainContext *redis_context;

@@ -164,8 +164,6 @@ typedef struct {
   char    *leave_reason;  /* the member left meanwhile: its leave, last */
 } RenameHold;
 
-#define RENAME_HOLDS_KEY "gc-room-redis-rename-holds"
-
 static void
 rename_hold_free (gpointer data)
 {
@@ -183,16 +181,10 @@ static GHashTable *
 room_redis_rename_holds (GcRoom   *self,
                          gboolean  create)
 {
-  GHashTable *holds = g_object_get_data (G_OBJECT (self), RENAME_HOLDS_KEY);
-
-  if (holds == NULL && create)
-    {
-      holds = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) gc_member_unref,
-                                     rename_hold_free);
-      g_object_set_data_full (G_OBJECT (self), RENAME_HOLDS_KEY, holds,
-                              (GDestroyNotify) g_hash_table_unref);
-    }
-  return holds;
+  if (self->redis_rename_holds == NULL && create)
+    self->redis_rename_holds = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) gc_member_unref,
+                                                      rename_hold_free);
+  return self->redis_rename_holds;
 }
 
 static void room_redis_send_request (GcRoom    *self,

@@ -798,6 +798,9 @@ gc_room_finalize (GObject *object)
   /* Each join holds a reference, so none is left here. */
   if (self->joining != NULL)
     g_ptr_array_unref (self->joining);
+  /* Kept past dispose: a rename answered after the room's last member
+   * left still sends what that member said, then its leave. */
+  g_clear_pointer (&self->redis_rename_holds, g_hash_table_unref);
   g_clear_object (&self->redis);
   g_clear_pointer (&self->redis_context, g_main_context_unref);
 #endif
