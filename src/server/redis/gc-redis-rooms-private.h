@@ -147,11 +147,13 @@ GcRedisRoomEvent *gc_redis_batch_item_parse (const char  *item,
                                              gsize        length,
                                              guint64      seq,
                                              gint64       ts);
-/* An item of the form USER_ID NAME JSON as a view, no allocation: @event
- * (when not NULL) gets its user id and name copied NUL-terminated into
- * @scratch, and its JSON tail pointing into @item; its seq and ts are
- * left to the caller. FALSE if the item has another form or its names do
- * not fit. */
+/* An item of the form USER_ID NAME JSON as a view, no allocation. With
+ * @event NULL, checks the item whole, its JSON tail included; FALSE if it
+ * has another form, its names do not fit, or its tail is unreadable.
+ * With @event, fills it from an item checked so before (its tail is not
+ * checked again): its user id and name copied NUL-terminated into
+ * @scratch, its JSON tail pointing into @item; its seq and ts are left to
+ * the caller. */
 gboolean          gc_redis_batch_item_view  (const char       *item,
                                              gsize             length,
                                              char             *scratch,
