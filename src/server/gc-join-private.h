@@ -25,6 +25,8 @@ typedef struct {
   GIOStream          *stream;    /* the request head was read from it */
   const char         *protocol;  /* the subprotocol chosen, or %NULL */
   GBytes             *rest;      /* what came after the head, or %NULL */
+  GcJoinQuery        *parsed;    /* @query parsed already, or %NULL */
+  const GError       *parse_error; /* with @parsed: why @query is refused, or %NULL */
 } GcJoinRequest;
 
 /* Handles a /joinRoom request: refuses it (docs/protocol.md §3.6), or reserves

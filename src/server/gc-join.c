@@ -412,7 +412,8 @@ join_run (GcServer            *server,
 {
   GcHandshake *hs = request->hs;
   g_autoptr(GError) error = NULL;
-  g_auto(GcJoinQuery) query = { 0 };
+  g_auto(GcJoinQuery) own_query = { 0 };
+  GcJoinQuery *query = request->parsed;
   g_autofree char *name_key = NULL;
   g_autofree char *suggestion = NULL;
   g_autoptr(GcMember) member = NULL;
@@ -448,9 +449,18 @@ join_run (GcServer            *server,
       return;
     }
 
-  if (!gc_join_query_parse (request->query, &query, &error))
+  if (query == NULL)
     {
-      join_refuse_gerror (server, request, error, query.room_code);
+      query = &own_query;
+      if (!gc_join_query_parse (request->query, query, &error))
+        {
+          join_refuse_gerror (server, request, error, query->room_code);
+          return;
+        }
+    }
+  else if (request->parse_error != NULL)
+    {
+      join_refuse_gerror (server, request, request->parse_error, query->room_code);
       return;
     }
 
@@ -459,20 +469,20 @@ join_run (GcServer            *server,
     {
       /* The direct path leaves --redis joins to libsoup. */
       g_assert (request->msg != NULL);
-      gc_join_start_redis (server, request->msg, hs, &query);
+      gc_join_start_redis (server, request->msg, hs, query);
       return;
     }
 #endif
 
-  name_key = gc_protocol_user_name_key (query.user_name);
+  name_key = gc_protocol_user_name_key (query->user_name);
 
-  room = gc_server_ensure_room (server, query.room_code);
+  room = gc_server_ensure_room (server, query->room_code);
 
-  member = gc_room_reserve (room, query.user_name, name_key, query.session_id,
+  member = gc_room_reserve (room, query->user_name, name_key, query->session_id,
                             request->address, &resume, &suggestion, &error);
   if (member == NULL)
     {
-      join_refuse (server, request, error->code, error->message, suggestion, 0, query.room_code);
+      join_refuse (server, request, error->code, error->message, suggestion, 0, query->room_code);
       if (gc_room_get_n_members (room) == 0)
         gc_server_room_emptied (server, room);
       return;
@@ -484,8 +494,8 @@ join_run (GcServer            *server,
   join->room = g_object_ref (room);
   join->member = g_steal_pointer (&member);
   join->resume = resume;
-  join->has_since = query.has_since;
-  join->since = query.since;
+  join->has_since = query->has_since;
+  join->since = query->since;
 
   /* On failure the join is still ours (the handshake was checked above,
    * so this is not expected). */
@@ -493,7 +503,7 @@ join_run (GcServer            *server,
     {
       join_free (join);
       join_refuse_http (server, request, GC_PROTOCOL_ERROR_BAD_REQUEST, error->message, NULL, 0,
-                        query.room_code);
+                        query->room_code);
     }
 }
 
@@ -520,16 +530,6 @@ gc_join_start (GcServer          *server,
   join_run (server, &request);
 }
 
-/* Whether @query (raw) asks for a resume, as the parser reads it. */
-static gboolean
-query_has_session (const char *query)
-{
-  g_auto(GcJoinQuery) parsed = { 0 };
-  g_autoptr(GError) error = NULL;
-
-  return gc_join_query_parse (query, &parsed, &error) && parsed.session_id != NULL;
-}
-
 gboolean
 gc_join_start_direct (GcServer    *server,
                       GcHandshake *hs,
@@ -546,6 +546,8 @@ gc_join_start_direct (GcServer    *server,
   g_autofree char *address = NULL;
   g_autofree char *url = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_auto(GcJoinQuery) parsed = { 0 };
+  g_autoptr(GError) parse_error = NULL;
   SoupHTTPVersion version;
   const char *protocol = NULL;
   const char *query;
@@ -594,7 +596,8 @@ gc_join_start_direct (GcServer    *server,
    * going; it keeps libsoup's path, whose upgrade is tested with the old
    * connection closing in the middle of it (server-resume). Resumes are
    * few next to joins. */
-  if (query != NULL && query_has_session (query))
+  /* Parsed once, here: the join reads it from the request. */
+  if (gc_join_query_parse (query, &parsed, &parse_error) && parsed.session_id != NULL)
     return FALSE;
   if (soup_message_headers_get_one (headers, "Expect") != NULL)
     return FALSE;
@@ -615,6 +618,8 @@ gc_join_start_direct (GcServer    *server,
     .stream = stream,
     .protocol = protocol,
     .rest = rest,
+    .parsed = &parsed,
+    .parse_error = parse_error,
   };
   join_run (server, &request);
 
