@@ -517,6 +517,18 @@ gc_event_message_tail (const GcUser  *from,
   return g_string_free (out, FALSE);
 }
 
+gboolean
+gc_event_message_tail_is_readable (const char *tail,
+                                   gsize       tail_len)
+{
+  static const char from[] = ",\"from\":";
+
+  g_return_val_if_fail (tail != NULL || tail_len == 0, FALSE);
+
+  return tail_len > sizeof from - 1 && memcmp (tail, from, sizeof from - 1) == 0 &&
+         tail[tail_len - 1] == '}' && gc_protocol_utf8_validate (tail, tail_len);
+}
+
 GBytes *
 gc_event_build_message_from_tail (guint64     id,
                                   gint64      ts,

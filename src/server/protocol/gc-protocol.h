@@ -401,6 +401,12 @@ typedef struct {
   double rate_per_s;
 } GcLimits;
 
+/* Whether @text (@length bytes) is valid UTF-8 without U+0000: the answer
+ * g_utf8_validate_len() gives (no overlong forms, surrogates or code
+ * points past U+10FFFF), eight bytes at a time over ASCII. */
+gboolean gc_protocol_utf8_validate (const char *text,
+                                    gsize       length);
+
 /* Fills @limits with the GC_PROTOCOL_DEFAULT_* values. */
 void gc_limits_init_default (GcLimits *limits);
 
@@ -548,6 +554,11 @@ char   *gc_event_message_tail  (const GcUser  *from,
                                 const char    *text,
                                 const char    *client_id,
                                 gsize         *length);
+/* A tail as gc_event_message_tail() writes it, checked before it is
+ * completed when it comes from elsewhere (Redis): it starts with
+ * ,"from": and ends with }, in valid UTF-8 without U+0000. */
+gboolean gc_event_message_tail_is_readable (const char *tail,
+                                            gsize       tail_len);
 GBytes *gc_event_build_message_from_tail (guint64     id,
                                           gint64      ts,
                                           const char *tail,

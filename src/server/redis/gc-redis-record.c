@@ -10,6 +10,8 @@
 
 #include "gc-redis-rooms-private.h"
 
+#include "gc-protocol.h"
+
 #include <string.h>
 
 void
@@ -119,20 +121,6 @@ gc_redis_record_split (char   *record,
   return record_split (record, length, fields, NULL, max_fields);
 }
 
-/* A message's JSON tail as its sender's node built it
- * (gc_event_message_tail(): the event's members after "ts"): it starts
- * with ,"from": and ends with }, valid UTF-8 without NUL. Anything else
- * makes the record unreadable (the event builder would refuse it). */
-static gboolean
-json_tail_readable (const char *tail,
-                    gsize       length)
-{
-  static const char from[] = ",\"from\":";
-
-  return length > sizeof from - 1 && memcmp (tail, from, sizeof from - 1) == 0 &&
-         tail[length - 1] == '}' && g_utf8_validate_len (tail, length, NULL);
-}
-
 /* Fills @event's fields from @f (@n fields: TYPE, then the type's). */
 static gboolean
 event_set_fields (GcRedisRoomEvent  *event,
@@ -156,7 +144,7 @@ event_set_fields (GcRedisRoomEvent  *event,
     {
       /* The batch script's, with the event's JSON after "ts" as its
        * sender's node built it. */
-      if (!json_tail_readable (f[3], lengths[3]))
+      if (!gc_event_message_tail_is_readable (f[3], lengths[3]))
         return FALSE;
       event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
       event->name = f[2];
@@ -332,7 +320,7 @@ gc_redis_batch_item_view (const char       *item,
     return FALSE;
   /* The tail's check (a UTF-8 pass) is made once, with the item's. */
   if (event == NULL)
-    return json_tail_readable (json, json_length);
+    return gc_event_message_tail_is_readable (json, json_length);
   memset (event, 0, sizeof *event);
   event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
   memcpy (scratch, id, id_length);
