@@ -495,8 +495,8 @@ test_max_members (Pair          *p,
 }
 
 /* The messages a room's history stream holds (its entries hold a batch
- * each), counted from the records themselves: a record per message, or
- * a batch record (SEQ TS "messages" BODY) with one item per message. */
+ * each), counted from the records themselves: a batch's body (its b
+ * field) has one LENGTH:ITEM item per message. */
 static guint64
 history_messages (Pair *p)
 {
@@ -513,10 +513,7 @@ history_messages (Pair *p)
     "end\n"
     "local s = 0\n"
     "for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do\n"
-    "  for _, r in ipairs(items(e[2][2])) do\n"
-    "    local f = items(r)\n"
-    "    if f[3] == 'messages' then s = s + #items(f[4]) else s = s + 1 end\n"
-    "  end\n"
+    "  s = s + #items(e[2][4])\n"
     "end\n"
     "return s\n", "1", "gc:{r}:history", NULL);
 
@@ -1408,9 +1405,9 @@ field (const char *bytes)
   return g_strdup_printf ("%zu:%s", strlen (bytes), bytes);
 }
 
-/* A batch record whose message's JSON tail is not one a node builds,
- * published and added to the history as the batch script does (the seq
- * taken): the node delivers nothing of it, and since the repair reads the
+/* A batch whose message's JSON tail is not one a node builds, published
+ * and added to the history as the batch script does, head and body (the
+ * seq taken): the node delivers nothing of it, and since the repair reads the
  * same record, the room is lost (1011 for its members), never silently
  * short of a message. It took the tail as it was (the event builder then
  * refused it with a CRITICAL per member and NULL went on). */
@@ -1428,8 +1425,7 @@ test_unreadable_tail (Pair          *p,
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_tails); i++)
     {
-      g_autofree char *seq = NULL, *id = NULL, *seq_field = NULL, *item = NULL, *item_field = NULL;
-      g_autofree char *body = NULL, *record = NULL, *payload = NULL, *reply = NULL;
+      g_autofree char *seq = NULL, *item = NULL, *body = NULL, *head = NULL, *reply = NULL;
       g_autofree char *tail = field (bad_tails[i]);
       guint lost = a->lost, messages = a->messages;
 
@@ -1439,15 +1435,13 @@ test_unreadable_tail (Pair          *p,
       g_assert_cmpuint (joins.ok, ==, i + 1);
 
       seq = gc_test_redis_run (p->redis, "INCR", "gc:{r}:seq", NULL);
-      id = g_strconcat (seq, "-0", NULL);
-      seq_field = field (seq);
       item = g_strconcat ("7:message", "8:id-alice", "5:alice", tail, NULL);
-      item_field = field (item);
-      body = field (item_field);
-      record = g_strconcat (seq_field, "13:1765010000000", "8:messages", body, NULL);
-      payload = field (record);
-      g_free (gc_test_redis_run (p->redis, "XADD", "gc:{r}:history", id, "r", payload, "n", "1", NULL));
-      reply = gc_test_redis_run (p->redis, "PUBLISH", "gc:{r}:ch", payload, NULL);
+      body = field (item);
+      head = g_strconcat ("B", seq, " 1765010000000", NULL);
+      g_free (gc_test_redis_run (p->redis, "XADD", "gc:{r}:history", seq, "h", head, "b", body,
+                                 "n", "1", NULL));
+      g_free (gc_test_redis_run (p->redis, "PUBLISH", "gc:{r}:ch", head, NULL));
+      reply = gc_test_redis_run (p->redis, "PUBLISH", "gc:{r}:ch", body, NULL);
       g_assert_cmpstr (reply, ==, "1");
       gc_test_wait (a->lost == lost + 1);
       g_assert_cmpuint (a->messages, ==, messages);
@@ -1455,7 +1449,8 @@ test_unreadable_tail (Pair          *p,
       /* Its members are closed, and it leaves this node; empty again. */
       gc_redis_rooms_close (a->rooms, "r");
       g_free (gc_test_redis_run (p->redis, "DEL", "gc:{r}:seq", "gc:{r}:members", "gc:{r}:history",
-                                 "gc:{r}:hcount", "gc:{r}:events", "gc:{r}:tokens", NULL));
+                                 "gc:{r}:hcount", "gc:{r}:hindex", "gc:{r}:events", "gc:{r}:tokens",
+                                 NULL));
     }
   answers_clear (&joins);
 }

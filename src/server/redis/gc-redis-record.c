@@ -417,6 +417,57 @@ gc_redis_member_compare (gconstpointer a,
   return ma->joined_seq < mb->joined_seq ? -1 : ma->joined_seq > mb->joined_seq;
 }
 
+char *
+gc_redis_batch_join (const char *head,
+                     gsize       head_len,
+                     const char *body,
+                     gsize       body_len,
+                     gsize      *length)
+{
+  const char *p = head + 1, *end = head + head_len, *seq, *ts;
+  guint64 value;
+  gsize seq_len, ts_len, record_len;
+  char *out, *o, digits[24];
+
+  if (head_len < 4 || head[0] != 'B' || (p = parse_digits (seq = p, end, &value)) == NULL ||
+      p == end || *p != ' ' || parse_digits (ts = p + 1, end, &value) != end)
+    return NULL;
+  seq_len = p - seq;
+  ts_len = end - ts;
+  /* SEQ TS "messages" BODY, each field as LENGTH:BYTES. */
+  record_len = (gc_redis_record_put_length (digits, seq_len) - digits) + seq_len +
+               (gc_redis_record_put_length (digits, ts_len) - digits) + ts_len +
+               strlen ("8:messages") +
+               (gc_redis_record_put_length (digits, body_len) - digits) + body_len;
+  o = out = g_malloc (record_len + 24);
+  o = gc_redis_record_put_length (o, record_len);
+  o = gc_redis_record_put (o, seq, seq_len);
+  o = gc_redis_record_put (o, ts, ts_len);
+  memcpy (o, "8:messages", strlen ("8:messages"));
+  o += strlen ("8:messages");
+  o = gc_redis_record_put (o, body, body_len);
+  *length = o - out;
+  return out;
+}
+
+void
+gc_redis_history_parse (const char  **parts,
+                        const gsize  *lengths,
+                        gsize         n,
+                        GPtrArray    *events)
+{
+  for (gsize i = 0; i + 1 < n; i += 2)
+    {
+      gsize length;
+      g_autofree char *payload = gc_redis_batch_join (parts[i], lengths[i], parts[i + 1],
+                                                      lengths[i + 1], &length);
+      const char *p = payload;
+
+      if (payload == NULL || !gc_redis_payload_next (&p, payload + length, events))
+        return;
+    }
+}
+
 /* --- rooms --------------------------------------------------------------- */
 
 /* The events of the next record of a payload of LENGTH:RECORD items (a

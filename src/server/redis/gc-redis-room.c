@@ -38,6 +38,7 @@ redis_room_free (gpointer data)
   g_free (room->channel);
   for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
     g_free (room->keys[i]);
+  g_free (room->batch_head);
   g_free (room);
 }
 
@@ -53,7 +54,7 @@ redis_room_get (GcRedisRooms *self,
           const char   *code)
 {
   Room *room = g_hash_table_lookup (self->rooms, code);
-  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events", "nodes", "hcount" };
+  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events", "nodes", "hcount", "hindex" };
 
   if (room != NULL)
     return room;
@@ -147,17 +148,21 @@ on_repaired (const redisReply *reply,
       if (event != NULL)
         g_ptr_array_add (events, event);
     }
-  /* History entries hold a call's messages each. */
-  for (size_t i = 0; i < reply->element[3]->elements; i++)
-    {
-      redisReply *r = reply->element[3]->element[i];
-      const char *p = r->str, *end = r->str + r->len;
+  /* History entries hold a call's messages each, as head and body. */
+  {
+    redisReply *history = reply->element[3];
+    g_autofree const char **parts = g_new (const char *, history->elements + 1);
+    g_autofree gsize *lengths = g_new (gsize, history->elements + 1);
+    gsize n = 0;
 
-      if (r->type != REDIS_REPLY_STRING)
-        continue;
-      while (p < end && gc_redis_payload_next (&p, end, events))
-        ;
-    }
+    for (size_t i = 0; i < history->elements; i++)
+      if (history->element[i]->type == REDIS_REPLY_STRING)
+        {
+          parts[n] = history->element[i]->str;
+          lengths[n++] = history->element[i]->len;
+        }
+    gc_redis_history_parse (parts, lengths, n, events);
+  }
   /* Both streams, merged in sequence order. */
   g_ptr_array_sort (events, redis_event_compare);
   /* A delivery may unsync the room (its last local member gone): the
@@ -353,11 +358,32 @@ redis_rooms_on_message (const char *channel,
 {
   GcRedisRooms *self = user_data;
   Room *room = g_hash_table_lookup (self->by_channel, channel);
-  const char *p = payload, *end = payload + length;
+  const char *p, *end;
   g_autoptr(GPtrArray) events = NULL;
+  g_autofree char *joined = NULL;
 
   if (room == NULL || room->opened == 0)
     return;
+  /* A batch comes as its head, then its body (the next message): they
+   * make one batch record. A head with another after it, or a body that
+   * does not fit it, is unreadable as below. */
+  if (length > 0 && payload[0] == 'B' && room->batch_head == NULL)
+    {
+      room->batch_head = g_memdup2 (payload, length);
+      room->batch_head_len = length;
+      return;
+    }
+  if (room->batch_head != NULL)
+    {
+      g_autofree char *head = g_steal_pointer (&room->batch_head);
+
+      joined = gc_redis_batch_join (head, room->batch_head_len, payload, length, &length);
+      payload = joined != NULL ? joined : "";
+      if (joined == NULL)
+        length = 1;
+    }
+  p = payload;
+  end = payload + length;
   events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
   while (p < end)
     {
@@ -404,6 +430,8 @@ redis_rooms_on_subscribed (GcRedisClient *client,
   if (room == NULL)
     return;
   room->subscribed = TRUE;
+  /* A head whose body the lost subscription never brought. */
+  g_clear_pointer (&room->batch_head, g_free);
   /* Subscribed again after a loss: whatever was published meanwhile. */
   if (room->synced)
     room_repair (room);

@@ -96,7 +96,11 @@ struct _Room {
   GcRedisRooms *rooms;
   char *code;
   char *channel;
-  char *keys[7];
+  char *keys[8];
+  /* A batch's head ("B" SEQ " " TS) whose body, the channel's next
+   * message, has not come yet. */
+  char *batch_head;
+  gsize batch_head_len;
   guint opened;
   gboolean subscribed;      /* confirmed since the last loss */
   gboolean synced;          /* last_seq is meaningful */
@@ -161,6 +165,22 @@ gboolean          gc_redis_batch_item_view  (const char       *item,
                                              GcRedisRoomEvent *event);
 gboolean          gc_redis_payload_next   (const char   **cursor,
                                            const char    *end,
+                                           GPtrArray     *events);
+/* A batch as the message script publishes and stores it, its head
+ * ("B" SEQ " " TS) and its body, made one payload holding its batch
+ * record (LENGTH:RECORD, RECORD SEQ TS "messages" BODY), in a new block
+ * of *@length bytes; NULL if @head is not a batch's head. */
+char             *gc_redis_batch_join     (const char    *head,
+                                           gsize          head_len,
+                                           const char    *body,
+                                           gsize          body_len,
+                                           gsize         *length);
+/* Appends the events of history entries given as head and body pairs
+ * (@n strings, @lengths theirs) to @events; stops at the first it cannot
+ * read. */
+void              gc_redis_history_parse  (const char   **parts,
+                                           const gsize   *lengths,
+                                           gsize          n,
                                            GPtrArray     *events);
 void              gc_redis_member_free    (gpointer       data);
 /* Writes LENGTH: (at most 21 bytes) at @p; returns the end. */

@@ -6,12 +6,13 @@
  *   gc:{R}:members  name key → record (user id, name, node, join seq)
  *   gc:{R}:tokens   name key → SHA-256 of the resume token
  *   gc:{R}:history  stream of messages, one entry per message script call:
- *                   its id is the first message's SEQ-0, its fields r, the
- *                   records as published, and n, how many (a welcome takes
- *                   exactly --history messages from it)
+ *                   its id is the first message's SEQ-0, its fields h and
+ *                   b, the batch's head and body as published, and n, how
+ *                   many (a welcome takes exactly --history messages)
  *   gc:{R}:events   stream of every other change (for gap repair)
  *   gc:{R}:nodes    node → how many of the room's members it serves
  *   gc:{R}:hcount   messages ever added to the history stream (its trim)
+ *   gc:{R}:hindex   list of the history entries' first seq and count
  * and the channel gc:{R}:ch. Stream entry ids are SEQ-0. Per node:
  *   gc:nodes              sorted set, node → lease expiry (ms)
  *   gc:node:N:rooms       the rooms where node N serves members
@@ -22,9 +23,9 @@
  * cluster client either).
  *
  * What a room's channel carries is one or more records, each as
- * LENGTH:RECORD (a batch of messages goes out in one PUBLISH, most often
- * as one batch record: SEQ TS "messages" BODY, see
- * GC_REDIS_ROOMS_LUA_MESSAGES).
+ * LENGTH:RECORD, or a batch of messages as two messages: its head
+ * "B" SEQ " " TS, then its body; a reader makes of them the batch record
+ * SEQ TS "messages" BODY (see GC_REDIS_ROOMS_LUA_MESSAGES).
  * Records are fields as LENGTH:BYTES, concatenated: SEQ, TS, TYPE, then
  * the type's fields. A member is USER_ID NAME NODE JOIN_SEQ EXPIRES_MS
  * (0 while its node lives; else when it leaves unless resumed). Numbers leave Lua through string.format('%.0f'):
@@ -88,26 +89,28 @@
   "  return f\n" \
   "end\n" \
   /* What a welcome needs: every member, and the history entries that \
-   * hold the newest `count` messages after since, oldest first. An \
-   * entry holds one call's messages (n of them, with consecutive seqs \
-   * from its id's), as LEN:RECORD items: one record per message, or one \
-   * batch record for all (see the batch message script); the node takes \
-   * exactly the newest `count` after since from them. The message \
-   * scripts trim the stream by messages, not entries. */ \
+   * hold the newest `count` messages after since, oldest first, each as \
+   * its head and body. An entry holds one call's messages (n of them, \
+   * with consecutive seqs from its id's); the node takes exactly the \
+   * newest `count` after since from them. The message script trims the \
+   * stream by messages, not entries. */ \
   "local function welcome(since, count)\n" \
   "  local history, newest = {}, {}\n" \
   "  local want, after = tonumber(count), tonumber(since)\n" \
   "  if want > 0 then\n" \
   "    local got = 0\n" \
   "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', count)) do\n" \
-  "      local n = tonumber(e[2][4]) or 1\n" \
+  "      local n = tonumber(e[2][6]) or 1\n" \
   "      if tonumber(string.sub(e[1], 1, -3)) + n - 1 <= after then break end\n" \
-  "      newest[#newest + 1] = e[2][2]\n" \
+  "      newest[#newest + 1] = e[2]\n" \
   "      got = got + n\n" \
   "      if got >= want then break end\n" \
   "    end\n" \
   "  end\n" \
-  "  for i = #newest, 1, -1 do history[#history + 1] = newest[i] end\n" \
+  "  for i = #newest, 1, -1 do\n" \
+  "    history[#history + 1] = newest[i][2]\n" \
+  "    history[#history + 1] = newest[i][4]\n" \
+  "  end\n" \
   "  local keys, members = {}, {}\n" \
   "  local all = redis.call('HGETALL', KEYS[2])\n" \
   "  for i = 1, #all, 2 do keys[#keys + 1] = all[i]; members[#members + 1] = all[i + 1] end\n" \
@@ -139,7 +142,7 @@
   "local keys, members, history = welcome(ARGV[9], ARGV[11])\n" \
   "return {'ok', num(seq), ts, keys, members, history}\n"
 
-/* KEYS: seq members tokens history events nodes hcount
+/* KEYS: seq members tokens history events nodes hcount hindex
  * ARGV: channel key user_id reason max_events code */
 #define GC_REDIS_ROOMS_LUA_LEAVE GC_REDIS_ROOMS_LUA_COMMON \
   "local key = ARGV[2]\n" \
@@ -169,7 +172,7 @@
   /* The last member: the room is gone everywhere, and a room of that \
    * code created later has a new sequence ('deleted' says so). */ \
   "  redis.call('PUBLISH', ARGV[1], #rec .. ':' .. rec)\n" \
-  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])\n" \
+  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])\n" \
   "  redis.call('ZREM', 'gc:expiring', ARGV[6])\n" \
   "  return {'ok', num(seq), ts, 'deleted'}\n" \
   "else\n" \
@@ -177,73 +180,72 @@
   "end\n" \
   "return {'ok', num(seq), ts}\n"
 
-/* Adds the call's payload (count messages from seq `first`) to the
- * history stream and trims it (ARGV[2]: the messages it keeps, 0 for no
- * stream). */
+/* Adds the call's batch (count messages from seq `first`, `count` a
+ * string) to the history stream as its head and body, and trims the
+ * stream by messages (ARGV[2]: the messages it keeps at least, 0 for no
+ * stream). The trim point is found in the index list (first, count per
+ * entry), never by reading entries into Lua: every string Lua makes is
+ * hashed whole (Redis 7.0), and an entry is ~2 KB. */
 #define GC_REDIS_ROOMS_LUA_HISTORY_ADD \
   "if ARGV[2] ~= '0' then\n" \
   "  local h = tonumber(ARGV[2])\n" \
-  "  redis.call('XADD', KEYS[3], first .. '-0', 'r', payload, 'n', count)\n" \
+  "  redis.call('XADD', KEYS[3], first, 'h', head, 'b', body, 'n', count)\n" \
+  "  redis.call('RPUSH', KEYS[5], first, count)\n" \
   "  local c = redis.call('INCRBY', KEYS[4], count)\n" \
-  "  if math.floor(c / h) ~= math.floor((c - count) / h) then\n" \
-  /* Walked newest first in pages sized for batches like this one: every \
-   * entry read comes into Lua whole (a COUNT h read took the whole \
-   * stream, a third of the script's cost at batches of 12). */ \
-  "    local kept, seen, from, page = 0, 0, '+', math.ceil(h / count) + 1\n" \
-  "    while from do\n" \
-  "      local es = redis.call('XREVRANGE', KEYS[3], from, '-', 'COUNT', page)\n" \
-  "      from = #es == page and '(' .. es[#es][1] or nil\n" \
-  "      for _, e in ipairs(es) do\n" \
-  "        seen = seen + 1\n" \
-  "        kept = kept + (tonumber(e[2][4]) or 1)\n" \
-  "        if kept >= h then\n" \
-  "          redis.call('XTRIM', KEYS[3], 'MINID', e[1])\n" \
-  "          from = nil\n" \
-  "          break\n" \
+  "  if math.floor(c / h) ~= math.floor((c - n) / h) then\n" \
+  "    local index = redis.call('LRANGE', KEYS[5], 0, -1)\n" \
+  "    local kept = 0\n" \
+  "    for i = #index, 2, -2 do\n" \
+  "      kept = kept + tonumber(index[i])\n" \
+  "      if kept >= h then\n" \
+  "        if i > 2 then\n" \
+  "          redis.call('XTRIM', KEYS[3], 'MINID', index[i - 1])\n" \
+  "          redis.call('LTRIM', KEYS[5], i - 2, -1)\n" \
   "        end\n" \
+  "        break\n" \
   "      end\n" \
-  /* The rest in about one more page, at the messages per entry seen so \
-   * far (16 at a time took h/16 calls over single-message entries after \
-   * a large batch). */ \
-  "      page = math.ceil((h - kept) * seen / math.max(kept, 1)) + 1\n" \
   "    end\n" \
   "  end\n" \
   "end\n"
 
-/* KEYS: seq members history hcount
+/* KEYS: seq members history hcount hindex
  * ARGV: channel keep n senders, then senders times: key prefix, then body
- * The hot path (issue 13): what the node sends is published as is, so
- * the script makes no string per message (every Lua string is hashed
- * whole, and number formatting goes through printf: those were most of
- * the per-message script's cost). body is n items, LEN:ITEM each, ITEM a
- * message record without SEQ and TS (TYPE, then USER_ID NAME KIND TEXT
- * CLIENT_ID HAS_CLIENT_ID, or USER_ID NAME JSON: the event's JSON after
- * its ts, built by the sender's node for all); prefix is the sender's ID
- * and NAME fields as
- * the node knows them, for each distinct sender. Published (and added to
- * the history stream) as one batch record: SEQ TS "messages" BODY, whose
- * items have seqs SEQ, SEQ + 1, ... and the time TS. If a sender is not
- * in the room, or its name in Redis is another (a rename ran before
- * it), its messages are dropped in the same call, in the room's order.
- * One TIME per call, one HGET per sender. Answers TS, the first
- * message's seq (0 if none went out), and one status letter per message,
- * o (out) or g (gone: its sender is not in the room under that name);
- * the messages that went out have consecutive seqs, in order. A sender
- * that exists means the room and its sequence do. */
+ * The hot path (issue 13): what the node sends is published and stored
+ * as is, and Lua makes no big string (every Lua string is hashed whole,
+ * and number formatting goes through printf: those were most of the
+ * script's cost). body is n items, LEN:ITEM each, ITEM a message record
+ * without SEQ and TS (TYPE, then USER_ID NAME KIND TEXT CLIENT_ID
+ * HAS_CLIENT_ID, or USER_ID NAME JSON: the event's JSON after its ts,
+ * built by the sender's node for all); prefix is the sender's ID and
+ * NAME fields as the node knows them, for each distinct sender. The
+ * batch goes out as two consecutive PUBLISHes, its head "B" SEQ " " TS
+ * then its body (a script's PUBLISHes reach every subscriber together,
+ * in order), and into the history stream as one entry with the same two
+ * parts; its items have seqs SEQ, SEQ + 1, ... and the time TS. If a
+ * sender is not in the room, or its name in Redis is another (a rename
+ * ran before it), its messages are dropped in the same call, in the
+ * room's order. One TIME per call, one HGET per sender. Answers TS, the
+ * first message's seq (0 if none went out), and one status letter per
+ * message, o (out) or g (gone: its sender is not in the room under that
+ * name); the messages that went out have consecutive seqs, in order. A
+ * sender that exists means the room and its sequence do. */
 #define GC_REDIS_ROOMS_LUA_MESSAGES \
   "local senders = tonumber(ARGV[4])\n" \
   "local gone\n" \
   "for i = 0, senders - 1 do\n" \
   "  local p = ARGV[6 + i * 2]\n" \
   "  local m = redis.call('HGET', KEYS[2], ARGV[5 + i * 2])\n" \
-  "  if not m or #m < #p or string.sub(m, 1, #p) ~= p then\n" \
+  "  if not m or string.sub(m, 1, #p) ~= p then\n" \
   "    gone = gone or {}\n" \
   "    gone[p] = true\n" \
   "  end\n" \
   "end\n" \
   "local t = redis.call('TIME')\n" \
-  "local ts = string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))\n" \
-  "local n = tonumber(ARGV[3])\n" \
+  /* Milliseconds without printf: the seconds, then the microseconds' \
+   * first three of six digits. */ \
+  "local ts = t[1] .. string.sub('00000' .. t[2], -6, -4)\n" \
+  "local count = ARGV[3]\n" \
+  "local n = tonumber(count)\n" \
   "local body = ARGV[5 + senders * 2]\n" \
   "local status = string.rep('o', n)\n" \
   /* Rare: the items of the senders not in the room are dropped here, in \
@@ -271,13 +273,13 @@
   "  body = table.concat(kept)\n" \
   "  n = #kept\n" \
   "  if n == 0 then return {ts, '0', status} end\n" \
+  "  count = string.format('%d', n)\n" \
   "end\n" \
-  "local first = string.format('%.0f', redis.call('INCRBY', KEYS[1], n) - n + 1)\n" \
-  "local head = #first .. ':' .. first .. #ts .. ':' .. ts .. '8:messages' .. #body .. ':'\n" \
-  "local payload = (#head + #body) .. ':' .. head .. body\n" \
-  "local count = n\n" \
+  "local first = string.format('%.0f', redis.call('INCRBY', KEYS[1], count) - n + 1)\n" \
+  "local head = 'B' .. first .. ' ' .. ts\n" \
   GC_REDIS_ROOMS_LUA_HISTORY_ADD \
-  "redis.call('PUBLISH', ARGV[1], payload)\n" \
+  "redis.call('PUBLISH', ARGV[1], head)\n" \
+  "redis.call('PUBLISH', ARGV[1], body)\n" \
   "return {ts, first, status}\n"
 
 /* KEYS: seq members tokens history events
@@ -312,12 +314,14 @@
  * ARGV: last (the last sequence applied)
  * Everything after @last: the current sequence, the events stream's
  * records and the history entries that may hold messages after it (the
- * one that starts at or before it, and those after; LEN:RECORD each). */
+ * one that starts at or before it, and those after; head and body
+ * each). */
 #define GC_REDIS_ROOMS_LUA_REPAIR GC_REDIS_ROOMS_LUA_COMMON \
   "local start = '(' .. ARGV[1] .. '-0'\n" \
   "local events, history = {}, {}\n" \
-  "for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], ARGV[1] .. '-0', '-', 'COUNT', 1)) do history[#history + 1] = e[2][2] end\n" \
-  "for _, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do history[#history + 1] = e[2][2] end\n" \
+  "local function add(e) history[#history + 1] = e[2][2]; history[#history + 1] = e[2][4] end\n" \
+  "for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], ARGV[1] .. '-0', '-', 'COUNT', 1)) do add(e) end\n" \
+  "for _, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do add(e) end\n" \
   "for _, e in ipairs(redis.call('XRANGE', KEYS[5], start, '+')) do events[#events + 1] = e[2][2] end\n" \
   "return {'ok', cur_seq(), events, history}\n"
 
@@ -398,7 +402,7 @@
   "      local rec = enc(num(s), num(now), 'leave', f[1], f[2], all[i], 'timeout')\n" \
   "      if redis.call('HLEN', mk) == 0 then\n" \
   "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \
-  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes', p .. 'hcount')\n" \
+  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes', p .. 'hcount', p .. 'hindex')\n" \
   "      else\n" \
   "        redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], num(s) .. '-0', 'r', rec)\n" \
   "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \

@@ -168,13 +168,19 @@ on_op_reply (const redisReply *reply,
       g_ptr_array_sort (result.members, gc_redis_member_compare);
 
       result.history = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
-      for (size_t i = 0; i < history->elements; i++)
-        {
-          const char *p = history->element[i]->str, *end = p + history->element[i]->len;
+      {
+        g_autofree const char **parts = g_new (const char *, history->elements + 1);
+        g_autofree gsize *lengths = g_new (gsize, history->elements + 1);
+        gsize n = 0;
 
-          while (p < end && gc_redis_payload_next (&p, end, result.history))
-            ;
-        }
+        for (size_t i = 0; i < history->elements; i++)
+          if (history->element[i]->type == REDIS_REPLY_STRING)
+            {
+              parts[n] = history->element[i]->str;
+              lengths[n++] = history->element[i]->len;
+            }
+        gc_redis_history_parse (parts, lengths, n, result.history);
+      }
       history_trim (op, result.history);
     }
 
@@ -364,6 +370,7 @@ batch_send (Room      *room,
   g_ptr_array_add (argv, room->keys[1]);
   g_ptr_array_add (argv, room->keys[3]);
   g_ptr_array_add (argv, room->keys[6]);
+  g_ptr_array_add (argv, room->keys[7]);
   g_ptr_array_add (argv, room->channel);
   g_ptr_array_add (argv, history_text);
   g_ptr_array_add (argv, n_text);
@@ -435,7 +442,7 @@ batch_send (Room      *room,
   g_array_append_val (argv_len, body_len);
 
   if (!gc_redis_client_eval (self->client, self->messages_script,
-                             4, argv->len, (const char **) argv->pdata,
+                             5, argv->len, (const char **) argv->pdata,
                              (const gsize *) argv_len->data, on_batch_reply, batch, &error))
     on_batch_reply (NULL, error, batch);
 }
