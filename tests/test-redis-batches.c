@@ -1,0 +1,245 @@
+/* test-redis-batches.c: the message script's batches (src/server/redis/
+ * gc-redis-rooms.c, gc-redis-rooms-scripts.h) against a redis-server of
+ * the test's own: the history stream trimmed by its index list keeps
+ * exactly what the welcome and `since` need after batches of any size.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "gc-protocol.h"
+#include "gc-redis-rooms.h"
+#include "gc-test-wait.h"
+#include "gc-test-redis.h"
+
+typedef struct {
+  guint answers;
+  guint ok;
+  guint gone;
+  guint errors;
+  guint64 last_seq;
+  GPtrArray *history;    /* texts of the last join's history */
+} Answers;
+
+static void
+answers_init (Answers *a)
+{
+  memset (a, 0, sizeof *a);
+  a->history = g_ptr_array_new_with_free_func (g_free);
+}
+
+static void
+answers_clear (Answers *a)
+{
+  g_ptr_array_unref (a->history);
+}
+
+static void
+on_answer (const GcRedisRoomResult *result,
+           const GError            *error,
+           gpointer                 user_data)
+{
+  Answers *a = user_data;
+
+  a->answers++;
+  if (error != NULL)
+    {
+      a->errors++;
+      return;
+    }
+  if (result->status == GC_REDIS_ROOM_GONE)
+    a->gone++;
+  if (result->status != GC_REDIS_ROOM_OK)
+    return;
+  a->ok++;
+  a->last_seq = result->seq;
+  if (result->history != NULL)
+    {
+      g_ptr_array_set_size (a->history, 0);
+      for (guint i = 0; i < result->history->len; i++)
+        {
+          GcRedisRoomEvent *event = g_ptr_array_index (result->history, i);
+
+          g_ptr_array_add (a->history, g_strdup (event->text));
+        }
+    }
+}
+
+typedef struct {
+  GcTestRedis *redis;
+  GcRedisClient *client;
+  GcRedisRooms *rooms;
+} Fixture;
+
+#define HISTORY 7
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GcRedisAddress) address = NULL;
+
+  f->redis = gc_test_redis_start_if_installed (NULL);
+  if (f->redis == NULL)
+    return;
+  address = gc_redis_address_parse (gc_test_redis_get_url (f->redis), &error);
+  g_assert_no_error (error);
+  f->client = gc_redis_client_new (address);
+  gc_redis_client_set_max_commands (f->client, 100000);
+  gc_redis_client_set_max_output (f->client, 64 * 1024 * 1024);
+  f->rooms = gc_redis_rooms_new (f->client, "node-a");
+  gc_redis_rooms_set_history (f->rooms, HISTORY);
+  /* The stream keeps exactly what --history needs, no repair floor. */
+  gc_redis_rooms_set_repair_messages (f->rooms, 0);
+  gc_redis_client_start (f->client);
+  gc_test_wait (gc_redis_client_is_up (f->client));
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_object (&f->rooms);
+  g_clear_object (&f->client);
+  g_clear_pointer (&f->redis, gc_test_redis_free);
+}
+
+static void
+join (Fixture    *f,
+      const char *room,
+      const char *name,
+      guint64     since,
+      Answers    *a)
+{
+  g_autofree char *id = g_strconcat ("id-", name, NULL);
+  g_autofree char *hash = g_strconcat ("hash-", name, NULL);
+
+  gc_redis_rooms_join (f->rooms, room, name, name, id, hash, 0, since, on_answer, a);
+}
+
+static void
+say (Fixture    *f,
+     const char *room,
+     const char *name,
+     const char *text,
+     Answers    *a)
+{
+  g_autofree char *id = g_strconcat ("id-", name, NULL);
+
+  gc_redis_rooms_message (f->rooms, room, name, id, name, "text", text, NULL, NULL, 0,
+                          on_answer, a);
+}
+
+/* Messages in room r's history stream (a LENGTH:ITEM item per message in
+ * each entry's body), its entries, and its index list's length. */
+static void
+history_counts (Fixture *f,
+                guint64 *messages,
+                guint64 *entries,
+                guint64 *index_length)
+{
+  g_autofree char *count = gc_test_redis_run (f->redis, "EVAL",
+    "local s = 0\n"
+    "for _, e in ipairs(redis.call('XRANGE', KEYS[1], '-', '+')) do\n"
+    "  local b, i = e[2][4], 1\n"
+    "  while i <= #b do\n"
+    "    local c = string.find(b, ':', i, true)\n"
+    "    i = c + 1 + tonumber(string.sub(b, i, c - 1))\n"
+    "    s = s + 1\n"
+    "  end\n"
+    "end\n"
+    "return s\n", "1", "gc:{r}:history", NULL);
+  g_autofree char *xlen = gc_test_redis_run (f->redis, "XLEN", "gc:{r}:history", NULL);
+  g_autofree char *llen = gc_test_redis_run (f->redis, "LLEN", "gc:{r}:hindex", NULL);
+
+  *messages = g_ascii_strtoull (count, NULL, 10);
+  *entries = g_ascii_strtoull (xlen, NULL, 10);
+  *index_length = g_ascii_strtoull (llen, NULL, 10);
+}
+
+/* Batches of mixed sizes (each burst goes out as one script call, up to
+ * 64 messages): after each, the stream holds at least HISTORY messages
+ * (or all there were), fewer than 2 * HISTORY + 64, and its index has a
+ * pair per entry; a welcome has exactly the newest HISTORY, and one with
+ * `since` exactly those after it. */
+static void
+test_history_mixed_batches (Fixture       *f,
+                            gconstpointer  data)
+{
+  static const guint bursts[] = { 1, 5, 13, 2, 64, 3, 1, 1, 30, 9, 64, 6, 1 };
+  Answers joins, sent;
+  guint total = 0;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&sent);
+
+  gc_redis_rooms_open (f->rooms, "r");
+  join (f, "r", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  g_assert_cmpuint (joins.ok, ==, 1);
+
+  for (guint b = 0; b < G_N_ELEMENTS (bursts); b++)
+    {
+      guint64 messages, entries, index_length;
+
+      for (guint i = 0; i < bursts[b]; i++)
+        {
+          g_autofree char *text = g_strdup_printf ("m%u", ++total);
+
+          say (f, "r", "alice", text, &sent);
+        }
+      gc_test_wait (sent.answers == total);
+      g_assert_cmpuint (sent.ok, ==, total);
+
+      history_counts (f, &messages, &entries, &index_length);
+      g_assert_cmpuint (messages, >=, MIN (total, HISTORY));
+      g_assert_cmpuint (messages, <, 2 * HISTORY + 64);
+      g_assert_cmpuint (index_length, ==, 2 * entries);
+    }
+
+  join (f, "r", "bob", 0, &joins);
+  gc_test_wait (joins.answers == 2);
+  g_assert_cmpuint (joins.history->len, ==, HISTORY);
+  for (guint i = 0; i < HISTORY; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("m%u", total - HISTORY + 1 + i);
+
+      g_assert_cmpstr (g_ptr_array_index (joins.history, i), ==, text);
+    }
+
+  /* After the third newest: the newest two. */
+  {
+    g_autofree char *newest = gc_test_redis_run (f->redis, "GET", "gc:{r}:seq", NULL);
+    /* bob's join took the last seq; the newest message is the one before. */
+    guint64 since = g_ascii_strtoull (newest, NULL, 10) - 3;
+
+    join (f, "r", "carol", since, &joins);
+    gc_test_wait (joins.answers == 3);
+    g_assert_cmpuint (joins.history->len, ==, 2);
+    {
+      g_autofree char *text = g_strdup_printf ("m%u", total);
+
+      g_assert_cmpstr (g_ptr_array_index (joins.history, 1), ==, text);
+    }
+  }
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/redis/batches/history-mixed", Fixture, NULL, fixture_setup,
+              test_history_mixed_batches, fixture_teardown);
+  return g_test_run ();
+}
