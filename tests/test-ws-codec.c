@@ -1691,6 +1691,14 @@ test_encode_minimal_headers (void)
 
       g_assert_cmpuint (g_bytes_get_size (server), ==, hl + cases[i].len);
       g_assert_cmpmem (s, hl, cases[i].header, hl);
+      /* The header alone, for a sender that writes the payload after it. */
+      {
+        guint8 header[GC_WS_MAX_HEADER_SIZE];
+
+        g_assert_cmpuint (gc_ws_frame_encode_header (header, GC_WS_OPCODE_BINARY, TRUE,
+                                                     cases[i].len), ==, hl);
+        g_assert_cmpmem (header, hl, cases[i].header, hl);
+      }
       g_assert_cmpmem (s + hl, cases[i].len, payload, cases[i].len);
 
       /* The client sets the mask bit and masks with the key after the length. */

@@ -612,21 +612,16 @@ room_redis_broadcast_frame (GcRoom   *self,
   g_object_unref (self);
 }
 
-/* Sends @event to the local members but @except, and keeps it for the
- * joins waiting to attach that are due it. */
+/* Sends @frame (event @seq) to the local members but @except, and keeps
+ * it for the joins waiting to attach that are due it. */
 static void
-room_redis_deliver (GcRoom   *self,
-                    guint64   seq,
-                    GBytes   *event,
-                    GcMember *except)
+room_redis_deliver_frame (GcRoom   *self,
+                          guint64   seq,
+                          GBytes   *frame,
+                          GcMember *except)
 {
-  g_autoptr(GBytes) frame = NULL;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (event, &len);
-
   /* The joins before it go first, to joins waiting to attach too. */
   room_redis_flush_joins (self);
-  frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE, data, len);
   for (guint i = 0; i < self->joining->len; i++)
     {
       GcRoomJoining *joining = g_ptr_array_index (self->joining, i);
@@ -638,6 +633,44 @@ room_redis_deliver (GcRoom   *self,
       g_array_append_val (joining->seqs, seq);
     }
   room_redis_broadcast_frame (self, seq, frame, except);
+}
+
+static void
+room_redis_deliver (GcRoom   *self,
+                    guint64   seq,
+                    GBytes   *event,
+                    GcMember *except)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (event, &len);
+  g_autoptr(GBytes) frame = gc_ws_frame_encode (GC_WS_ROLE_SERVER, GC_WS_OPCODE_TEXT, TRUE,
+                                                data, len);
+
+  room_redis_deliver_frame (self, seq, frame, except);
+}
+
+/* The frame of a message event completed from its tail, written in one
+ * buffer: each node of a cluster makes one per message of its rooms, and
+ * building the event first copied it into the frame with two more
+ * allocations. */
+static GBytes *
+room_redis_message_frame (const GcRedisRoomEvent *ev)
+{
+  char *data = g_malloc (GC_WS_MAX_HEADER_SIZE + GC_EVENT_MESSAGE_FROM_TAIL_MAX (ev->json_tail_len));
+  char *event = data + GC_WS_MAX_HEADER_SIZE, *end;
+  gsize len, header;
+
+  end = gc_event_write_message_from_tail (event, ev->seq, ev->ts_ms, ev->json_tail,
+                                          ev->json_tail_len);
+  if (end == NULL)
+    {
+      g_free (data);
+      return NULL;
+    }
+  len = end - event;
+  header = gc_ws_frame_header_size (len, FALSE);
+  gc_ws_frame_encode_header ((guint8 *) event - header, GC_WS_OPCODE_TEXT, TRUE, len);
+  return g_bytes_new_with_free_func (event - header, header + len, g_free, data);
 }
 
 void
@@ -683,17 +716,19 @@ gc_room_redis_event (GcRoom                 *self,
       {
         GcMessageKind kind = GC_MESSAGE_KIND_TEXT;
 
-        if (ev->json_tail != NULL)
-          event = gc_event_build_message_from_tail (ev->seq, ev->ts_ms, ev->json_tail,
-                                                    ev->json_tail_len);
-        else
-          {
-            gc_message_kind_from_string (ev->kind, &kind);
-            event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text,
-                                            ev->client_id);
-          }
         if (self->server != NULL)
           gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
+        if (ev->json_tail != NULL)
+          {
+            g_autoptr(GBytes) frame = self->server != NULL ? room_redis_message_frame (ev) : NULL;
+
+            if (frame != NULL)
+              room_redis_deliver_frame (self, ev->seq, frame, NULL);
+            return;
+          }
+        gc_message_kind_from_string (ev->kind, &kind);
+        event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text,
+                                        ev->client_id);
       }
       break;
     case GC_REDIS_ROOM_EVENT_RENAME:

@@ -642,21 +642,14 @@ gc_ws_frame_header_size (guint64  payload_len,
   return size;
 }
 
-gsize
-gc_ws_frame_encode_into (guint8       *out,
-                         GcWsRole      role,
-                         GcWsOpcode    opcode,
-                         gboolean      fin,
-                         const guint8 *payload,
-                         gsize         len)
+/* The header without its mask bit and key. */
+static gsize
+encode_header (guint8     *out,
+               GcWsOpcode  opcode,
+               gboolean    fin,
+               gsize       len)
 {
-  gboolean masked = role == GC_WS_ROLE_CLIENT;
   gsize pos;
-
-  g_return_val_if_fail (out != NULL, 0);
-  g_return_val_if_fail (payload != NULL || len == 0, 0);
-  g_return_val_if_fail (opcode_is_known (opcode), 0);
-  g_return_val_if_fail (!opcode_is_control (opcode) || (fin && len <= GC_WS_MAX_CONTROL_PAYLOAD), 0);
 
   out[0] = (fin ? 0x80 : 0) | opcode;
   if (len <= 125)
@@ -681,7 +674,39 @@ gc_ws_frame_encode_into (guint8       *out,
         out[2 + i] = (len64 >> (56 - 8 * i)) & 0xff;
       pos = 10;
     }
+  return pos;
+}
 
+gsize
+gc_ws_frame_encode_header (guint8     *out,
+                           GcWsOpcode  opcode,
+                           gboolean    fin,
+                           gsize       len)
+{
+  g_return_val_if_fail (out != NULL, 0);
+  g_return_val_if_fail (opcode_is_known (opcode), 0);
+  g_return_val_if_fail (!opcode_is_control (opcode) || (fin && len <= GC_WS_MAX_CONTROL_PAYLOAD), 0);
+
+  return encode_header (out, opcode, fin, len);
+}
+
+gsize
+gc_ws_frame_encode_into (guint8       *out,
+                         GcWsRole      role,
+                         GcWsOpcode    opcode,
+                         gboolean      fin,
+                         const guint8 *payload,
+                         gsize         len)
+{
+  gboolean masked = role == GC_WS_ROLE_CLIENT;
+  gsize pos;
+
+  g_return_val_if_fail (out != NULL, 0);
+  g_return_val_if_fail (payload != NULL || len == 0, 0);
+  g_return_val_if_fail (opcode_is_known (opcode), 0);
+  g_return_val_if_fail (!opcode_is_control (opcode) || (fin && len <= GC_WS_MAX_CONTROL_PAYLOAD), 0);
+
+  pos = encode_header (out, opcode, fin, len);
   if (masked)
     {
       out[1] |= 0x80;

@@ -116,6 +116,14 @@ gsize       gc_ws_frame_encode_into     (guint8         *out,
                                          gboolean        fin,
                                          const guint8   *payload,
                                          gsize           len);
+/* Writes the header of a server's (unmasked) frame of @len bytes into
+ * @out, which holds at least gc_ws_frame_header_size (@len, FALSE) bytes;
+ * returns that size. The payload goes right after it: a sender that
+ * writes it there itself copies it once. */
+gsize       gc_ws_frame_encode_header   (guint8         *out,
+                                         GcWsOpcode      opcode,
+                                         gboolean        fin,
+                                         gsize           len);
 /* A close frame; @code 0 means an empty body (and no reason), otherwise it
  * must pass gc_ws_close_code_is_valid(); @reason may be %NULL, must be
  * UTF-8, and is truncated (at a character boundary) to fit in 125 bytes. */

@@ -529,21 +529,20 @@ gc_event_message_tail_is_readable (const char *tail,
          tail[tail_len - 1] == '}' && gc_protocol_utf8_validate (tail, tail_len);
 }
 
-GBytes *
-gc_event_build_message_from_tail (guint64     id,
+char *
+gc_event_write_message_from_tail (char       *out,
+                                  guint64     id,
                                   gint64      ts,
                                   const char *tail,
                                   gsize       tail_len)
 {
   static const char head[] = "{\"type\":\"message\",\"id\":";
-  char *data, *p;
+  char *p = out;
 
+  g_return_val_if_fail (out != NULL, NULL);
   g_return_val_if_fail (id > 0, NULL);
   g_return_val_if_fail (tail != NULL && tail_len > 0 && tail[tail_len - 1] == '}', NULL);
 
-  /* One allocation, no GString: the receiving nodes of a cluster make
-   * one per message. */
-  data = p = g_malloc (sizeof head - 1 + 2 * 21 + 6 + tail_len);
   memcpy (p, head, sizeof head - 1);
   p += sizeof head - 1;
   p = put_uint64 (p, id);
@@ -554,7 +553,29 @@ gc_event_build_message_from_tail (guint64     id,
   p = put_uint64 (p, ts < 0 ? - (guint64) ts : (guint64) ts);
   memcpy (p, tail, tail_len);
   p += tail_len;
-  return g_bytes_new_take (data, p - data);
+  g_assert ((gsize) (p - out) <= GC_EVENT_MESSAGE_FROM_TAIL_MAX (tail_len));
+  return p;
+}
+
+GBytes *
+gc_event_build_message_from_tail (guint64     id,
+                                  gint64      ts,
+                                  const char *tail,
+                                  gsize       tail_len)
+{
+  char *data, *end;
+
+  g_return_val_if_fail (tail != NULL, NULL);
+
+  /* One allocation, no GString. */
+  data = g_malloc (GC_EVENT_MESSAGE_FROM_TAIL_MAX (tail_len));
+  end = gc_event_write_message_from_tail (data, id, ts, tail, tail_len);
+  if (end == NULL)
+    {
+      g_free (data);
+      return NULL;
+    }
+  return g_bytes_new_take (data, end - data);
 }
 
 GBytes *

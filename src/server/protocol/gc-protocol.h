@@ -563,6 +563,17 @@ GBytes *gc_event_build_message_from_tail (guint64     id,
                                           gint64      ts,
                                           const char *tail,
                                           gsize       tail_len);
+/* The most bytes gc_event_write_message_from_tail() writes. */
+#define GC_EVENT_MESSAGE_FROM_TAIL_MAX(tail_len) (24 + 20 + 6 + 21 + (gsize) (tail_len))
+/* The same event written into @out (room for
+ * GC_EVENT_MESSAGE_FROM_TAIL_MAX (@tail_len) bytes), for a caller that
+ * frames it in the same buffer; returns its end (%NULL if @id is 0 or
+ * @tail does not end with a brace). */
+char   *gc_event_write_message_from_tail (char       *out,
+                                          guint64     id,
+                                          gint64      ts,
+                                          const char *tail,
+                                          gsize       tail_len);
 GBytes *gc_event_build_join    (const GcUser  *user,
                                 gint64         ts);
 GBytes *gc_event_build_leave   (const GcUser  *user,
