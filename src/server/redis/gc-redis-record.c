@@ -335,24 +335,16 @@ gc_redis_batch_item_view (const char       *item,
   return TRUE;
 }
 
-/* A batch record (the batch message script): SEQ TS "messages" BODY,
- * BODY items LENGTH:ITEM, each a message record without SEQ and TS. */
-static gboolean
-batch_parse (const char *data,
-             gsize       length,
-             GPtrArray  *events)
+gboolean
+gc_redis_batch_body_parse (guint64     seq,
+                           gint64      ts,
+                           const char *body,
+                           gsize       body_length,
+                           GPtrArray  *events)
 {
-  const char *p, *end, *body;
-  gsize body_length;
-  guint64 seq;
-  gint64 ts;
+  const char *p = body, *end = body + body_length;
   guint added = 0;
 
-  if (!gc_redis_batch_header (data, length, &seq, &ts, &body, &body_length))
-    return FALSE;
-
-  p = body;
-  end = body + body_length;
   while (p < end)
     {
       const char *item;
@@ -371,6 +363,22 @@ fail:
   /* All or nothing: a part of a batch would look like a gap later. */
   g_ptr_array_remove_range (events, events->len - added, added);
   return FALSE;
+}
+
+/* A batch record: SEQ TS "messages" BODY, BODY items LENGTH:ITEM, each a
+ * message record without SEQ and TS. */
+static gboolean
+batch_parse (const char *data,
+             gsize       length,
+             GPtrArray  *events)
+{
+  const char *body;
+  gsize body_length;
+  guint64 seq;
+  gint64 ts;
+
+  return gc_redis_batch_header (data, length, &seq, &ts, &body, &body_length) &&
+         gc_redis_batch_body_parse (seq, ts, body, body_length, events);
 }
 
 gboolean
@@ -417,37 +425,21 @@ gc_redis_member_compare (gconstpointer a,
   return ma->joined_seq < mb->joined_seq ? -1 : ma->joined_seq > mb->joined_seq;
 }
 
-char *
-gc_redis_batch_join (const char *head,
-                     gsize       head_len,
-                     const char *body,
-                     gsize       body_len,
-                     gsize      *length)
+gboolean
+gc_redis_batch_head_parse (const char *head,
+                           gsize       length,
+                           guint64    *seq,
+                           gint64     *ts)
 {
-  const char *p = head + 1, *end = head + head_len, *seq, *ts;
-  guint64 value;
-  gsize seq_len, ts_len, record_len;
-  char *out, *o, digits[24];
+  const char *p, *end = head + length;
+  guint64 first = 0, time = 0;
 
-  if (head_len < 4 || head[0] != 'B' || (p = parse_digits (seq = p, end, &value)) == NULL ||
-      p == end || *p != ' ' || parse_digits (ts = p + 1, end, &value) != end)
-    return NULL;
-  seq_len = p - seq;
-  ts_len = end - ts;
-  /* SEQ TS "messages" BODY, each field as LENGTH:BYTES. */
-  record_len = (gc_redis_record_put_length (digits, seq_len) - digits) + seq_len +
-               (gc_redis_record_put_length (digits, ts_len) - digits) + ts_len +
-               strlen ("8:messages") +
-               (gc_redis_record_put_length (digits, body_len) - digits) + body_len;
-  o = out = g_malloc (record_len + 24);
-  o = gc_redis_record_put_length (o, record_len);
-  o = gc_redis_record_put (o, seq, seq_len);
-  o = gc_redis_record_put (o, ts, ts_len);
-  memcpy (o, "8:messages", strlen ("8:messages"));
-  o += strlen ("8:messages");
-  o = gc_redis_record_put (o, body, body_len);
-  *length = o - out;
-  return out;
+  if (length < 4 || head[0] != 'B' || (p = parse_digits (head + 1, end, &first)) == NULL ||
+      p == end || *p != ' ' || parse_digits (p + 1, end, &time) != end || first == 0)
+    return FALSE;
+  *seq = first;
+  *ts = (gint64) time;
+  return TRUE;
 }
 
 void
@@ -458,12 +450,11 @@ gc_redis_history_parse (const char  **parts,
 {
   for (gsize i = 0; i + 1 < n; i += 2)
     {
-      gsize length;
-      g_autofree char *payload = gc_redis_batch_join (parts[i], lengths[i], parts[i + 1],
-                                                      lengths[i + 1], &length);
-      const char *p = payload;
+      guint64 seq;
+      gint64 ts;
 
-      if (payload == NULL || !gc_redis_payload_next (&p, payload + length, events))
+      if (!gc_redis_batch_head_parse (parts[i], lengths[i], &seq, &ts) ||
+          !gc_redis_batch_body_parse (seq, ts, parts[i + 1], lengths[i + 1], events))
         return;
     }
 }

@@ -38,7 +38,6 @@ redis_room_free (gpointer data)
   g_free (room->channel);
   for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
     g_free (room->keys[i]);
-  g_free (room->batch_head);
   g_free (room);
 }
 
@@ -292,29 +291,43 @@ room_in_step (Room    *room,
          seq == room->last_seq + 1;
 }
 
-/* Most batch records come in step and hold only messages with their
- * JSON: those are delivered from the payload as it is, with no event
- * allocated or copied (issue 13: each node does this for every message
- * of its rooms). FALSE, having delivered nothing, if @record is not such
- * a batch or not in step. */
+/* A batch's body: its messages, from @seq on, at @ts. Most come in step
+ * and hold only messages with their JSON: those are delivered from the
+ * payload as it is, with no event allocated or copied (issue 13: each
+ * node does this for every message of its rooms); the others wait in the
+ * buffer as events. FALSE, having delivered nothing, if one of its items
+ * is unreadable. */
 static gboolean
-room_receive_batch_in_place (Room       *room,
-                             const char *channel,
-                             const char *record,
-                             gsize       length)
+room_receive_batch (Room       *room,
+                    const char *channel,
+                    guint64     seq,
+                    gint64      ts,
+                    const char *body,
+                    gsize       body_length)
 {
   GcRedisRooms *self = room->rooms;
-  const char *body, *p, *end, *item;
-  gsize body_length, item_length;
-  guint64 seq;
-  gint64 ts;
+  const char *p, *end = body + body_length, *item;
+  gsize item_length;
   char scratch[512];
 
-  if (!gc_redis_batch_header (record, length, &seq, &ts, &body, &body_length) ||
-      !room_in_step (room, seq))
-    return FALSE;
+  if (!room_in_step (room, seq))
+    {
+      g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
+
+      if (!gc_redis_batch_body_parse (seq, ts, body, body_length, events))
+        return FALSE;
+      for (guint i = 0; i < events->len; i++)
+        {
+          /* Delivering may have closed the room: the rest is freed. */
+          room_receive (room, g_steal_pointer (&events->pdata[i]));
+          room = g_hash_table_lookup (self->by_channel, channel);
+          if (room == NULL || room->opened == 0)
+            break;
+        }
+      return TRUE;
+    }
+
   /* All of it first: a batch is delivered whole or not at all. */
-  end = body + body_length;
   for (p = body; p < end; )
     if (!gc_redis_field_next (&p, end, &item, &item_length) ||
         !gc_redis_batch_item_view (item, item_length, scratch, sizeof scratch, NULL))
@@ -348,8 +361,19 @@ room_receive_batch_in_place (Room       *room,
   return TRUE;
 }
 
-/* A channel's payload: records, each as LENGTH:RECORD; a batch record
- * holds several messages. */
+static void
+room_unreadable (Room *room)
+{
+  /* Its events are missing: the repair reads the history, which holds
+   * the same record, so the room is lost (1011), never silently short of
+   * them. */
+  g_message ("room %s: an unreadable record on its channel", room->code);
+  if (room->synced && !room->repairing)
+    room_repair (room);
+}
+
+/* A channel's payload: a batch's head ("B" SEQ " " TS) or its body (the
+ * next payload), or records, each as LENGTH:RECORD. */
 void
 redis_rooms_on_message (const char *channel,
             const char *payload,
@@ -358,49 +382,35 @@ redis_rooms_on_message (const char *channel,
 {
   GcRedisRooms *self = user_data;
   Room *room = g_hash_table_lookup (self->by_channel, channel);
-  const char *p, *end;
+  const char *p = payload, *end = payload + length;
   g_autoptr(GPtrArray) events = NULL;
-  g_autofree char *joined = NULL;
 
   if (room == NULL || room->opened == 0)
     return;
-  /* A batch comes as its head, then its body (the next message): they
-   * make one batch record. A head with another after it, or a body that
-   * does not fit it, is unreadable as below. */
-  if (length > 0 && payload[0] == 'B' && room->batch_head == NULL)
+  /* A head with another after it, or a body that does not fit it, is
+   * unreadable. */
+  if (length > 0 && payload[0] == 'B' && !room->batch_head)
     {
-      room->batch_head = g_memdup2 (payload, length);
-      room->batch_head_len = length;
+      room->batch_head = TRUE;
+      room->batch_head_readable = gc_redis_batch_head_parse (payload, length, &room->batch_seq,
+                                                             &room->batch_ts);
       return;
     }
-  if (room->batch_head != NULL)
+  if (room->batch_head)
     {
-      g_autofree char *head = g_steal_pointer (&room->batch_head);
-
-      joined = gc_redis_batch_join (head, room->batch_head_len, payload, length, &length);
-      payload = joined != NULL ? joined : "";
-      if (joined == NULL)
-        length = 1;
+      room->batch_head = FALSE;
+      if (!room->batch_head_readable ||
+          !room_receive_batch (room, channel, room->batch_seq, room->batch_ts, payload, length))
+        room_unreadable (room);
+      return;
     }
-  p = payload;
-  end = payload + length;
+
   events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
   while (p < end)
     {
-      const char *next = p, *record;
-      gsize record_length;
-
-      if (gc_redis_field_next (&next, end, &record, &record_length) &&
-          room_receive_batch_in_place (room, channel, record, record_length))
-        p = next;
-      else if (!gc_redis_payload_next (&p, end, events))
+      if (!gc_redis_payload_next (&p, end, events))
         {
-          /* Its events are missing: the repair reads the history, which
-           * holds the same record, so the room is lost (1011), never
-           * silently short of them. */
-          g_message ("room %s: an unreadable record on its channel", room->code);
-          if (room->synced && !room->repairing)
-            room_repair (room);
+          room_unreadable (room);
           return;
         }
       for (guint i = 0; i < events->len; i++)
@@ -412,9 +422,6 @@ redis_rooms_on_message (const char *channel,
             return;
         }
       g_ptr_array_set_size (events, 0);
-      room = g_hash_table_lookup (self->by_channel, channel);
-      if (room == NULL || room->opened == 0)
-        return;
     }
 }
 
@@ -431,7 +438,7 @@ redis_rooms_on_subscribed (GcRedisClient *client,
     return;
   room->subscribed = TRUE;
   /* A head whose body the lost subscription never brought. */
-  g_clear_pointer (&room->batch_head, g_free);
+  room->batch_head = FALSE;
   /* Subscribed again after a loss: whatever was published meanwhile. */
   if (room->synced)
     room_repair (room);

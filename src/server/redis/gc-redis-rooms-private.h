@@ -97,10 +97,12 @@ struct _Room {
   char *code;
   char *channel;
   char *keys[8];
-  /* A batch's head ("B" SEQ " " TS) whose body, the channel's next
-   * message, has not come yet. */
-  char *batch_head;
-  gsize batch_head_len;
+  /* A batch's head ("B" SEQ " " TS) came, its body (the channel's next
+   * message) has not: its first seq and time, if it could be read. */
+  gboolean batch_head;
+  gboolean batch_head_readable;
+  guint64 batch_seq;
+  gint64 batch_ts;
   guint opened;
   gboolean subscribed;      /* confirmed since the last loss */
   gboolean synced;          /* last_seq is meaningful */
@@ -166,15 +168,21 @@ gboolean          gc_redis_batch_item_view  (const char       *item,
 gboolean          gc_redis_payload_next   (const char   **cursor,
                                            const char    *end,
                                            GPtrArray     *events);
-/* A batch as the message script publishes and stores it, its head
- * ("B" SEQ " " TS) and its body, made one payload holding its batch
- * record (LENGTH:RECORD, RECORD SEQ TS "messages" BODY), in a new block
- * of *@length bytes; NULL if @head is not a batch's head. */
-char             *gc_redis_batch_join     (const char    *head,
-                                           gsize          head_len,
-                                           const char    *body,
-                                           gsize          body_len,
-                                           gsize         *length);
+/* A batch's head as the message script publishes and stores it,
+ * "B" SEQ " " TS: the seq of its first message and their time; FALSE if
+ * @head is not one. Its body, published next, is its messages as
+ * LENGTH:ITEM items. */
+gboolean          gc_redis_batch_head_parse (const char  *head,
+                                             gsize        length,
+                                             guint64     *seq,
+                                             gint64      *ts);
+/* Appends the messages of a batch's body, from @seq on, to @events (of
+ * GcRedisRoomEvent); FALSE, adding none, if one is unreadable. */
+gboolean          gc_redis_batch_body_parse (guint64      seq,
+                                             gint64       ts,
+                                             const char  *body,
+                                             gsize        body_length,
+                                             GPtrArray   *events);
 /* Appends the events of history entries given as head and body pairs
  * (@n strings, @lengths theirs) to @events; stops at the first it cannot
  * read. */
