@@ -72,7 +72,20 @@ typedef struct {
   GcTestRedis *redis;
   GcRedisClient *client;
   GcRedisRooms *rooms;
+  GPtrArray *messages;   /* "ROOM SEQ TEXT" of each message delivered */
 } Fixture;
+
+static void
+on_event (const char             *room,
+          const GcRedisRoomEvent *event,
+          gpointer                user_data)
+{
+  Fixture *f = user_data;
+
+  if (event->type == GC_REDIS_ROOM_EVENT_MESSAGE)
+    g_ptr_array_add (f->messages, g_strdup_printf ("%s %" G_GUINT64_FORMAT " %s", room,
+                                                   event->seq, event->text));
+}
 
 #define HISTORY 7
 
@@ -95,6 +108,8 @@ fixture_setup (Fixture       *f,
   gc_redis_rooms_set_history (f->rooms, HISTORY);
   /* The stream keeps exactly what --history needs, no repair floor. */
   gc_redis_rooms_set_repair_messages (f->rooms, 0);
+  f->messages = g_ptr_array_new_with_free_func (g_free);
+  gc_redis_rooms_set_event_func (f->rooms, on_event, f);
   gc_redis_client_start (f->client);
   gc_test_wait (gc_redis_client_is_up (f->client));
 }
@@ -106,6 +121,7 @@ fixture_teardown (Fixture       *f,
   g_clear_object (&f->rooms);
   g_clear_object (&f->client);
   g_clear_pointer (&f->redis, gc_test_redis_free);
+  g_clear_pointer (&f->messages, g_ptr_array_unref);
 }
 
 static void
@@ -233,6 +249,89 @@ test_history_mixed_batches (Fixture       *f,
   answers_clear (&sent);
 }
 
+/* EVALSHA calls Redis ran so far. */
+static guint64
+evalsha_calls (Fixture *f)
+{
+  g_autofree char *stats = gc_test_redis_run (f->redis, "INFO", "commandstats", NULL);
+  const char *calls = strstr (stats, "cmdstat_evalsha:calls=");
+
+  g_assert_nonnull (calls);
+  return g_ascii_strtoull (calls + strlen ("cmdstat_evalsha:calls="), NULL, 10);
+}
+
+/* Messages of three rooms sent in one main-loop iteration go out in one
+ * script call; one room's sender is no longer in it (taken over behind
+ * the node's back): its messages are refused (gone), the other rooms'
+ * go out in order with consecutive seqs, and nothing of the refused
+ * sender is delivered. */
+static void
+test_rooms_in_one_call (Fixture       *f,
+                        gconstpointer  data)
+{
+  Answers joins, alice, bob;
+  guint64 calls;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&alice);
+  answers_init (&bob);
+
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  gc_redis_rooms_open (f->rooms, "r3");
+  join (f, "r1", "alice", 0, &joins);
+  join (f, "r2", "bob", 0, &joins);
+  join (f, "r2", "carol", 0, &joins);
+  join (f, "r3", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 4);
+  g_assert_cmpuint (joins.ok, ==, 4);
+  g_free (gc_test_redis_run (f->redis, "HDEL", "gc:{r2}:members", "bob", NULL));
+
+  calls = evalsha_calls (f);
+  say (f, "r1", "alice", "a1", &alice);
+  say (f, "r2", "bob", "b1", &bob);
+  say (f, "r3", "alice", "c1", &alice);
+  say (f, "r1", "alice", "a2", &alice);
+  say (f, "r2", "carol", "x1", &alice);
+  say (f, "r2", "bob", "b2", &bob);
+  gc_test_wait (alice.answers == 4 && bob.answers == 2);
+  g_assert_cmpuint (evalsha_calls (f), ==, calls + 1);
+  g_assert_cmpuint (alice.ok, ==, 4);
+  g_assert_cmpuint (bob.gone, ==, 2);
+
+  gc_test_wait (f->messages->len == 4);
+  {
+    g_autofree char *r1_first = NULL, *r1_second = NULL;
+    guint64 seq = 0;
+
+    /* In each room's order; r1's two with consecutive seqs. */
+    for (guint i = 0; i < f->messages->len; i++)
+      {
+        const char *m = g_ptr_array_index (f->messages, i);
+
+        g_assert_false (g_str_has_suffix (m, " b1") || g_str_has_suffix (m, " b2"));
+        if (g_str_has_prefix (m, "r1 ") && g_str_has_suffix (m, " a1"))
+          seq = g_ascii_strtoull (m + 3, NULL, 10);
+        else if (g_str_has_prefix (m, "r1 "))
+          {
+            g_assert_cmpuint (seq, !=, 0);
+            g_assert_cmpuint (g_ascii_strtoull (m + 3, NULL, 10), ==, seq + 1);
+            g_assert_true (g_str_has_suffix (m, " a2"));
+          }
+        else if (g_str_has_prefix (m, "r2 "))
+          g_assert_true (g_str_has_suffix (m, " x1"));
+        else
+          g_assert_cmpstr (strchr (strchr (m, ' ') + 1, ' '), ==, " c1");
+      }
+  }
+
+  answers_clear (&joins);
+  answers_clear (&alice);
+  answers_clear (&bob);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -241,5 +340,7 @@ main (int    argc,
 
   g_test_add ("/redis/batches/history-mixed", Fixture, NULL, fixture_setup,
               test_history_mixed_batches, fixture_teardown);
+  g_test_add ("/redis/batches/rooms-in-one-call", Fixture, NULL, fixture_setup,
+              test_rooms_in_one_call, fixture_teardown);
   return g_test_run ();
 }

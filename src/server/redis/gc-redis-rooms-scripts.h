@@ -180,107 +180,120 @@
   "end\n" \
   "return {'ok', num(seq), ts}\n"
 
-/* Adds the call's batch (count messages from seq `first`, `count` a
- * string) to the history stream as its head and body, and trims the
- * stream by messages (ARGV[2]: the messages it keeps at least, 0 for no
- * stream). The trim point is found in the index list (first, count per
- * entry), never by reading entries into Lua: every string Lua makes is
- * hashed whole (Redis 7.0), and an entry is ~2 KB. */
-#define GC_REDIS_ROOMS_LUA_HISTORY_ADD \
-  "if ARGV[2] ~= '0' then\n" \
-  "  local h = tonumber(ARGV[2])\n" \
-  "  redis.call('XADD', KEYS[3], first, 'h', head, 'b', body, 'n', count)\n" \
-  "  redis.call('RPUSH', KEYS[5], first, count)\n" \
-  "  local c = redis.call('INCRBY', KEYS[4], count)\n" \
-  "  if math.floor(c / h) ~= math.floor((c - n) / h) then\n" \
-  "    local index = redis.call('LRANGE', KEYS[5], 0, -1)\n" \
-  "    local kept = 0\n" \
-  "    for i = #index, 2, -2 do\n" \
-  "      kept = kept + tonumber(index[i])\n" \
-  "      if kept >= h then\n" \
-  "        if i > 2 then\n" \
-  "          redis.call('XTRIM', KEYS[3], 'MINID', index[i - 1])\n" \
-  "          redis.call('LTRIM', KEYS[5], i - 2, -1)\n" \
-  "        end\n" \
-  "        break\n" \
-  "      end\n" \
-  "    end\n" \
-  "  end\n" \
-  "end\n"
-
-/* KEYS: seq members history hcount hindex
- * ARGV: channel keep n senders, then senders times: key prefix, then body
- * The hot path (issue 13): what the node sends is published and stored
- * as is, and Lua makes no big string (every Lua string is hashed whole,
- * and number formatting goes through printf: those were most of the
- * script's cost). body is n items, LEN:ITEM each, ITEM a message record
- * without SEQ and TS (TYPE, then USER_ID NAME KIND TEXT CLIENT_ID
- * HAS_CLIENT_ID, or USER_ID NAME JSON: the event's JSON after its ts,
- * built by the sender's node for all); prefix is the sender's ID and
- * NAME fields as the node knows them, for each distinct sender. The
- * batch goes out as two consecutive PUBLISHes, its head "B" SEQ " " TS
- * then its body (a script's PUBLISHes reach every subscriber together,
- * in order), and into the history stream as one entry with the same two
- * parts; its items have seqs SEQ, SEQ + 1, ... and the time TS. If a
- * sender is not in the room, or its name in Redis is another (a rename
- * ran before it), its messages are dropped in the same call, in the
- * room's order. One TIME per call, one HGET per sender. Answers TS, the
- * first message's seq (0 if none went out), and one status letter per
- * message, o (out) or g (gone: its sender is not in the room under that
- * name); the messages that went out have consecutive seqs, in order. A
- * sender that exists means the room and its sequence do. */
+/* KEYS: for each room, seq members history hcount hindex
+ * ARGV: keep rooms, then for each room: channel n senders, the senders'
+ * keys, their prefixes (as many), body
+ * The hot path (issue 13): one call per node per flush, for every room
+ * with messages to send (the cost of a call, EVALSHA, KEYS and ARGV,
+ * TIME, the answer, is paid once), and Lua makes no big string (every
+ * Lua string is hashed whole, and number formatting goes through
+ * printf: those were most of the script's cost). keep is the messages
+ * the history stream keeps at least (0 for no stream). A room's body is
+ * n items, LEN:ITEM each, ITEM a message record without SEQ and TS
+ * (TYPE, then USER_ID NAME KIND TEXT CLIENT_ID HAS_CLIENT_ID, or USER_ID
+ * NAME JSON: the event's JSON after its ts, built by the sender's node
+ * for all); prefix is the sender's ID and NAME fields as the node knows
+ * them, for each distinct sender. A room's batch goes out as two
+ * consecutive PUBLISHes, its head "B" SEQ " " TS then its body (a
+ * script's PUBLISHes reach every subscriber together, in order), and
+ * into the history stream as one entry with the same two parts; its
+ * items have seqs SEQ, SEQ + 1, ... and the time TS. If a sender is not
+ * in the room, or its name in Redis is another (a rename ran before
+ * it), its messages are dropped in the same call, in the room's order.
+ * One TIME per call, one HMGET per room. Answers TS, then for
+ * each room the first message's seq (0 if none went out) and one status
+ * letter per message, o (out) or g (gone: its sender is not in the room
+ * under that name); the messages that went out have consecutive seqs, in
+ * order. A sender that exists means the room and its sequence do. */
 #define GC_REDIS_ROOMS_LUA_MESSAGES \
-  "local senders = tonumber(ARGV[4])\n" \
-  "local gone\n" \
-  "for i = 0, senders - 1 do\n" \
-  "  local p = ARGV[6 + i * 2]\n" \
-  "  local m = redis.call('HGET', KEYS[2], ARGV[5 + i * 2])\n" \
-  "  if not m or string.sub(m, 1, #p) ~= p then\n" \
-  "    gone = gone or {}\n" \
-  "    gone[p] = true\n" \
-  "  end\n" \
-  "end\n" \
   "local t = redis.call('TIME')\n" \
   /* Milliseconds without printf: the seconds, then the microseconds' \
    * first three of six digits. */ \
   "local ts = t[1] .. string.sub('00000' .. t[2], -6, -4)\n" \
-  "local count = ARGV[3]\n" \
-  "local n = tonumber(count)\n" \
-  "local body = ARGV[5 + senders * 2]\n" \
-  "local status = string.rep('o', n)\n" \
+  "local h = tonumber(ARGV[1])\n" \
+  "local out = {ts}\n" \
+  /* The room whose keys start at KEYS[k + 1], its arguments at ARGV[a]: \
+   * answers its first seq and status, and where the next room's start. */ \
+  "local function room(k, a)\n" \
+  "  local channel, count, senders = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])\n" \
+  "  local gone\n" \
+  "  local members = redis.call('HMGET', KEYS[k + 2], unpack(ARGV, a + 3, a + 2 + senders))\n" \
+  "  for i = 1, senders do\n" \
+  "    local p = ARGV[a + 2 + senders + i]\n" \
+  "    local m = members[i]\n" \
+  "    if not m or string.sub(m, 1, #p) ~= p then\n" \
+  "      gone = gone or {}\n" \
+  "      gone[p] = true\n" \
+  "    end\n" \
+  "  end\n" \
+  "  local body = ARGV[a + 3 + senders * 2]\n" \
+  "  local n = tonumber(count)\n" \
+  "  local status = string.rep('o', n)\n" \
   /* Rare: the items of the senders not in the room are dropped here, in \
    * the same call (sending them again later put them behind whatever \
    * the node had pipelined meanwhile: a leave, another batch). An item \
    * is 7:message, then the sender's ID and NAME fields (its prefix). */ \
-  "if gone then\n" \
-  "  local kept, letters, pos = {}, {}, 1\n" \
-  "  while pos <= #body do\n" \
-  "    local c = string.find(body, ':', pos, true)\n" \
-  "    local item, stop = c + 1, c + tonumber(string.sub(body, pos, c - 1))\n" \
-  "    local f = item + 9\n" \
-  "    c = string.find(body, ':', f, true)\n" \
-  "    c = c + tonumber(string.sub(body, f, c - 1)) + 1\n" \
-  "    local e = string.find(body, ':', c, true)\n" \
-  "    if gone[string.sub(body, f, e + tonumber(string.sub(body, c, e - 1)))] then\n" \
-  "      letters[#letters + 1] = 'g'\n" \
-  "    else\n" \
-  "      letters[#letters + 1] = 'o'\n" \
-  "      kept[#kept + 1] = string.sub(body, pos, stop)\n" \
+  "  if gone then\n" \
+  "    local kept, letters, pos = {}, {}, 1\n" \
+  "    while pos <= #body do\n" \
+  "      local c = string.find(body, ':', pos, true)\n" \
+  "      local item, stop = c + 1, c + tonumber(string.sub(body, pos, c - 1))\n" \
+  "      local f = item + 9\n" \
+  "      c = string.find(body, ':', f, true)\n" \
+  "      c = c + tonumber(string.sub(body, f, c - 1)) + 1\n" \
+  "      local e = string.find(body, ':', c, true)\n" \
+  "      if gone[string.sub(body, f, e + tonumber(string.sub(body, c, e - 1)))] then\n" \
+  "        letters[#letters + 1] = 'g'\n" \
+  "      else\n" \
+  "        letters[#letters + 1] = 'o'\n" \
+  "        kept[#kept + 1] = string.sub(body, pos, stop)\n" \
+  "      end\n" \
+  "      pos = stop + 1\n" \
   "    end\n" \
-  "    pos = stop + 1\n" \
+  "    status = table.concat(letters)\n" \
+  "    body = table.concat(kept)\n" \
+  "    n = #kept\n" \
+  "    if n == 0 then return '0', status, a + 4 + senders * 2 end\n" \
+  "    count = string.format('%d', n)\n" \
   "  end\n" \
-  "  status = table.concat(letters)\n" \
-  "  body = table.concat(kept)\n" \
-  "  n = #kept\n" \
-  "  if n == 0 then return {ts, '0', status} end\n" \
-  "  count = string.format('%d', n)\n" \
+  /* %d formats a C long (Lua 5.1's LUA_INTFRM_T): exact for ids, and \
+   * without %.0f's floating-point printf. */ \
+  "  local first = string.format('%d', redis.call('INCRBY', KEYS[k + 1], count) - n + 1)\n" \
+  "  local head = 'B' .. first .. ' ' .. ts\n" \
+  /* The history stream and its trim: the trim point comes from the \
+   * index list (first seq and count per entry), never from reading \
+   * entries (~2 KB each) into Lua. */ \
+  "  if h > 0 then\n" \
+  "    redis.call('XADD', KEYS[k + 3], first, 'h', head, 'b', body, 'n', count)\n" \
+  "    redis.call('RPUSH', KEYS[k + 5], first, count)\n" \
+  "    local c = redis.call('INCRBY', KEYS[k + 4], count)\n" \
+  "    if math.floor(c / h) ~= math.floor((c - n) / h) then\n" \
+  "      local index = redis.call('LRANGE', KEYS[k + 5], 0, -1)\n" \
+  "      local kept = 0\n" \
+  "      for i = #index, 2, -2 do\n" \
+  "        kept = kept + tonumber(index[i])\n" \
+  "        if kept >= h then\n" \
+  "          if i > 2 then\n" \
+  "            redis.call('XTRIM', KEYS[k + 3], 'MINID', index[i - 1])\n" \
+  "            redis.call('LTRIM', KEYS[k + 5], i - 2, -1)\n" \
+  "          end\n" \
+  "          break\n" \
+  "        end\n" \
+  "      end\n" \
+  "    end\n" \
+  "  end\n" \
+  "  redis.call('PUBLISH', channel, head)\n" \
+  "  redis.call('PUBLISH', channel, body)\n" \
+  "  return first, status, a + 4 + senders * 2\n" \
   "end\n" \
-  "local first = string.format('%.0f', redis.call('INCRBY', KEYS[1], count) - n + 1)\n" \
-  "local head = 'B' .. first .. ' ' .. ts\n" \
-  GC_REDIS_ROOMS_LUA_HISTORY_ADD \
-  "redis.call('PUBLISH', ARGV[1], head)\n" \
-  "redis.call('PUBLISH', ARGV[1], body)\n" \
-  "return {ts, first, status}\n"
+  "local a = 3\n" \
+  "for k = 0, tonumber(ARGV[2]) * 5 - 1, 5 do\n" \
+  "  local first, status\n" \
+  "  first, status, a = room(k, a)\n" \
+  "  out[#out + 1] = first\n" \
+  "  out[#out + 1] = status\n" \
+  "end\n" \
+  "return out\n"
 
 /* KEYS: seq members tokens history events
  * ARGV: channel old_key new_key new_name user_id max_events */

@@ -1,7 +1,8 @@
 /* gc-redis-rooms.c: rooms shared by several nodes through Redis: the
- * operations (one script each; a room's messages batched into one call)
- * and the object. Each open room's ordered delivery and repair is in
- * gc-redis-room.c, the lease in gc-redis-lease.c.
+ * operations (one script each; the messages of every room with some to
+ * send batched into one call per flush) and the object. Each open room's
+ * ordered delivery and repair is in gc-redis-room.c, the lease in
+ * gc-redis-lease.c.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -215,7 +216,9 @@ on_op_reply (const redisReply *reply,
   redis_op_free (op);
 }
 
-static void batch_send (Room *room, GPtrArray *ops);
+typedef struct _BatchRoom BatchRoom;
+static BatchRoom *batch_room_new (Room *room, GPtrArray *ops);
+static void batch_send (GcRedisRooms *self, GPtrArray *parts);
 
 void
 redis_op_run (Op *op)
@@ -237,8 +240,11 @@ redis_op_run (Op *op)
     {
       GPtrArray *ops = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
 
+      g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+
       g_ptr_array_add (ops, op);
-      batch_send (room, ops);
+      g_ptr_array_add (parts, batch_room_new (room, ops));
+      batch_send (self, parts);
       return;
     }
   for (guint i = 0; i < G_N_ELEMENTS (room->keys); i++)
@@ -254,52 +260,61 @@ redis_op_run (Op *op)
     redis_op_fail (op, error);
 }
 
+/* One room's part of a message script call. */
+struct _BatchRoom {
+  char *code;
+  guint64 serial;           /* the room's flush it is */
+  GPtrArray *ops;           /* of Op, its messages */
+  char n_text[16];
+  char senders_text[16];
+  char *body;
+  Room *room;               /* while the call is made only */
+};
+
 typedef struct {
   GcRedisRooms *rooms;
-  char *code;
-  guint64 serial;
-  GPtrArray *ops;
+  GPtrArray *parts;         /* of BatchRoom */
 } Batch;
+
+static BatchRoom *
+batch_room_new (Room      *room,
+                GPtrArray *ops)
+{
+  BatchRoom *part = g_new0 (BatchRoom, 1);
+
+  part->code = g_strdup (room->code);
+  part->serial = ++room->flushes_sent;
+  part->ops = ops;
+  part->room = room;
+  return part;
+}
+
+static void
+batch_room_free (BatchRoom *part)
+{
+  g_ptr_array_unref (part->ops);
+  g_free (part->body);
+  g_free (part->code);
+  g_free (part);
+}
 
 static void schedule_flush (GcRedisRooms *self, Room *room);
 
+/* The answer of one room's part (@first its first seq, @status a letter
+ * per message), or @error for all. */
 static void
-on_batch_reply (const redisReply *reply,
-                const GError     *error,
-                gpointer          user_data)
+batch_room_answer (GcRedisRooms *self,
+                   BatchRoom    *part,
+                   gint64        ts_ms,
+                   guint64       seq,
+                   const char   *status,
+                   const GError *error)
 {
-  Batch *batch = user_data;
-  GcRedisRooms *self = batch->rooms;
-  g_autoptr(GError) bad = NULL;
-  const char *status = NULL;
-  guint64 seq = 0;
-  gint64 ts_ms = 0;
   Room *room;
 
-  if (error == NULL)
+  for (guint i = 0; i < part->ops->len; i++)
     {
-      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
-          reply->element[0]->type == REDIS_REPLY_STRING &&
-          reply->element[1]->type == REDIS_REPLY_STRING &&
-          reply->element[2]->type == REDIS_REPLY_STRING &&
-          reply->element[2]->len == batch->ops->len)
-        {
-          ts_ms = g_ascii_strtoll (reply->element[0]->str, NULL, 10);
-          seq = g_ascii_strtoull (reply->element[1]->str, NULL, 10);
-          status = reply->element[2]->str;
-          /* The script dropped the messages of senders not in the room
-           * itself, in the room's order (issue 13 review: sending them
-           * again put them behind what was pipelined meanwhile). */
-          if (memchr (status, 'g', reply->element[2]->len) != NULL)
-            self->stats.slow_batches++;
-        }
-      else
-        error = bad = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_REPLY,
-                                           "unexpected reply from the message script");
-    }
-  for (guint i = 0; i < batch->ops->len; i++)
-    {
-      Op *op = g_ptr_array_index (batch->ops, i);
+      Op *op = g_ptr_array_index (part->ops, i);
       GcRedisRoomResult result = { 0 };
 
       if (error != NULL)
@@ -322,88 +337,135 @@ on_batch_reply (const redisReply *reply,
     }
 
   /* The messages that waited for this answer go now. */
-  room = g_hash_table_lookup (self->rooms, batch->code);
-  if (room != NULL && batch->serial > room->flushes_answered)
+  room = g_hash_table_lookup (self->rooms, part->code);
+  if (room != NULL && part->serial > room->flushes_answered)
     {
-      room->flushes_answered = batch->serial;
+      room->flushes_answered = part->serial;
       if (room->batch->len > 0)
         schedule_flush (self, room);
     }
+}
 
-  g_ptr_array_unref (batch->ops);
+static void
+on_batch_reply (const redisReply *reply,
+                const GError     *error,
+                gpointer          user_data)
+{
+  Batch *batch = user_data;
+  GcRedisRooms *self = batch->rooms;
+  g_autoptr(GError) bad = NULL;
+  gint64 ts_ms = 0;
+
+  if (error == NULL)
+    {
+      gboolean ok = reply->type == REDIS_REPLY_ARRAY &&
+                    reply->elements == 1 + 2 * batch->parts->len &&
+                    reply->element[0]->type == REDIS_REPLY_STRING;
+
+      for (guint i = 0; ok && i < batch->parts->len; i++)
+        {
+          BatchRoom *part = g_ptr_array_index (batch->parts, i);
+
+          ok = reply->element[1 + 2 * i]->type == REDIS_REPLY_STRING &&
+               reply->element[2 + 2 * i]->type == REDIS_REPLY_STRING &&
+               reply->element[2 + 2 * i]->len == part->ops->len;
+        }
+      if (ok)
+        ts_ms = g_ascii_strtoll (reply->element[0]->str, NULL, 10);
+      else
+        error = bad = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_REPLY,
+                                           "unexpected reply from the message script");
+    }
+  for (guint i = 0; i < batch->parts->len; i++)
+    {
+      BatchRoom *part = g_ptr_array_index (batch->parts, i);
+      const char *status = NULL;
+      guint64 seq = 0;
+
+      if (error == NULL)
+        {
+          seq = g_ascii_strtoull (reply->element[1 + 2 * i]->str, NULL, 10);
+          status = reply->element[2 + 2 * i]->str;
+          /* The script dropped the messages of senders not in the room
+           * itself, in the room's order (issue 13 review: sending them
+           * again put them behind what was pipelined meanwhile). */
+          if (memchr (status, 'g', part->ops->len) != NULL)
+            self->stats.slow_batches++;
+        }
+      batch_room_answer (self, part, ts_ms, seq, status, error);
+    }
+
+  g_ptr_array_unref (batch->parts);
   g_object_unref (batch->rooms);
-  g_free (batch->code);
   g_free (batch);
 }
 
 #define MESSAGE_TYPE_FIELD "7:message"
 
-/* Sends @ops, a room's messages, in one script call (its records made
- * here, published as they are). */
+/* Adds @part's arguments (after its room's keys, added by the caller):
+ * channel, n, senders, the distinct senders' keys, then their prefixes,
+ * and the body: its records made here, published as they are. */
 static void
-batch_send (Room      *room,
-            GPtrArray *ops)
+batch_room_args (BatchRoom *part,
+                 GPtrArray *argv,
+                 GArray    *argv_len)
 {
-  GcRedisRooms *self = room->rooms;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GArray) argv_len = g_array_new (FALSE, FALSE, sizeof (gsize));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *body = NULL;
-  char n_text[16], history_text[16], senders_text[16] = "";
-  gsize body_size = 0, body_len;
-  guint n_fixed;
-  Batch *batch;
+  GPtrArray *ops = part->ops;
+  gsize body_size = 0, len;
+  guint first_sender;
   char *p;
 
-  batch = g_new0 (Batch, 1);
-  batch->rooms = g_object_ref (self);
-  batch->code = g_strdup (room->code);
-  batch->serial = ++room->flushes_sent;
-  batch->ops = ops;
+  g_snprintf (part->n_text, sizeof part->n_text, "%u", ops->len);
+  g_ptr_array_add (argv, part->room->channel);
+  len = strlen (part->room->channel);
+  g_array_append_val (argv_len, len);
+  g_ptr_array_add (argv, part->n_text);
+  len = strlen (part->n_text);
+  g_array_append_val (argv_len, len);
+  g_ptr_array_add (argv, part->senders_text);
+  g_array_append_val (argv_len, len);   /* set below */
+  first_sender = argv->len;
 
-  g_snprintf (n_text, sizeof n_text, "%u", ops->len);
-  /* No history, no stream (and no repair of messages); else kept for
-   * the welcome and for repair alike. */
-  g_snprintf (history_text, sizeof history_text, "%u",
-              self->history > 0 ? MAX (self->history, self->repair_messages) : 0);
-  g_ptr_array_add (argv, room->keys[0]);
-  g_ptr_array_add (argv, room->keys[1]);
-  g_ptr_array_add (argv, room->keys[3]);
-  g_ptr_array_add (argv, room->keys[6]);
-  g_ptr_array_add (argv, room->keys[7]);
-  g_ptr_array_add (argv, room->channel);
-  g_ptr_array_add (argv, history_text);
-  g_ptr_array_add (argv, n_text);
-  g_ptr_array_add (argv, senders_text);
-  for (guint i = 0; i < argv->len; i++)
-    {
-      gsize len = strlen (argv->pdata[i]);
+  /* Each distinct sender (key and prefix) once: the keys, then the
+   * prefixes. */
+  {
+    g_autoptr(GPtrArray) senders = g_ptr_array_new ();
 
-      g_array_append_val (argv_len, len);
-    }
-  n_fixed = argv->len;
+    for (guint i = 0; i < ops->len; i++)
+      {
+        Op *op = g_ptr_array_index (ops, i);
+        gsize prefix_len = op->message_len[1] + op->message_len[2];
+        gboolean seen = FALSE;
 
-  /* Each distinct sender (key and prefix) once. */
-  for (guint i = 0; i < ops->len; i++)
-    {
-      Op *op = g_ptr_array_index (ops, i);
-      gsize prefix_len = op->message_len[1] + op->message_len[2];
-      gboolean seen = FALSE;
+        for (guint j = 0; j < senders->len && !seen; j++)
+          {
+            Op *other = g_ptr_array_index (senders, j);
 
-      for (guint j = n_fixed; j < argv->len && !seen; j += 2)
-        seen = g_array_index (argv_len, gsize, j) == op->message_len[0] &&
-               g_array_index (argv_len, gsize, j + 1) == prefix_len &&
-               memcmp (argv->pdata[j], op->message, op->message_len[0]) == 0 &&
-               memcmp (argv->pdata[j + 1], op->message + op->message_len[0], prefix_len) == 0;
-      if (seen)
-        continue;
-      g_ptr_array_add (argv, op->message);
-      g_array_append_val (argv_len, op->message_len[0]);
-      g_ptr_array_add (argv, op->message + op->message_len[0]);
-      g_array_append_val (argv_len, prefix_len);
-    }
-  g_snprintf (senders_text, sizeof senders_text, "%u", (argv->len - n_fixed) / 2);
-  g_array_index (argv_len, gsize, n_fixed - 1) = strlen (senders_text);
+            seen = other->message_len[0] == op->message_len[0] &&
+                   other->message_len[1] + other->message_len[2] == prefix_len &&
+                   memcmp (other->message, op->message, op->message_len[0] + prefix_len) == 0;
+          }
+        if (!seen)
+          g_ptr_array_add (senders, op);
+      }
+    for (guint j = 0; j < senders->len; j++)
+      {
+        Op *op = g_ptr_array_index (senders, j);
+
+        g_ptr_array_add (argv, op->message);
+        g_array_append_val (argv_len, op->message_len[0]);
+      }
+    for (guint j = 0; j < senders->len; j++)
+      {
+        Op *op = g_ptr_array_index (senders, j);
+        gsize prefix_len = op->message_len[1] + op->message_len[2];
+
+        g_ptr_array_add (argv, op->message + op->message_len[0]);
+        g_array_append_val (argv_len, prefix_len);
+      }
+    g_snprintf (part->senders_text, sizeof part->senders_text, "%u", senders->len);
+  }
+  g_array_index (argv_len, gsize, first_sender - 1) = strlen (part->senders_text);
 
   /* The records, without SEQ and TS: LENGTH:ITEM each. */
   for (guint i = 0; i < ops->len; i++)
@@ -413,7 +475,7 @@ batch_send (Room      *room,
       body_size += 24 + strlen (MESSAGE_TYPE_FIELD) + op->message_len[1] +
                    op->message_len[2] + op->message_len[3] + op->message_len[4];
     }
-  p = body = g_malloc (body_size);
+  p = part->body = g_malloc (body_size);
   for (guint i = 0; i < ops->len; i++)
     {
       Op *op = g_ptr_array_index (ops, i);
@@ -437,12 +499,56 @@ batch_send (Room      *room,
       memcpy (p, rest, rest_len);
       p += rest_len;
     }
-  body_len = p - body;
-  g_ptr_array_add (argv, body);
-  g_array_append_val (argv_len, body_len);
+  len = p - part->body;
+  g_ptr_array_add (argv, part->body);
+  g_array_append_val (argv_len, len);
+}
+
+/* Sends @parts (of BatchRoom, taken: one per room, its messages) in one
+ * script call. */
+static void
+batch_send (GcRedisRooms *self,
+            GPtrArray    *parts)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GArray) argv_len = g_array_new (FALSE, FALSE, sizeof (gsize));
+  g_autoptr(GError) error = NULL;
+  char history_text[16], rooms_text[16];
+  guint n_keys;
+  Batch *batch;
+
+  batch = g_new0 (Batch, 1);
+  batch->rooms = g_object_ref (self);
+  batch->parts = g_ptr_array_new_with_free_func ((GDestroyNotify) batch_room_free);
+  for (guint i = 0; i < parts->len; i++)
+    {
+      BatchRoom *part = g_ptr_array_index (parts, i);
+      /* seq members history hcount hindex */
+      static const guint keys[] = { 0, 1, 3, 6, 7 };
+
+      g_ptr_array_add (batch->parts, part);
+      for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
+        g_ptr_array_add (argv, part->room->keys[keys[k]]);
+    }
+  n_keys = argv->len;
+  /* No history, no stream (and no repair of messages); else kept for
+   * the welcome and for repair alike. */
+  g_snprintf (history_text, sizeof history_text, "%u",
+              self->history > 0 ? MAX (self->history, self->repair_messages) : 0);
+  g_snprintf (rooms_text, sizeof rooms_text, "%u", parts->len);
+  g_ptr_array_add (argv, history_text);
+  g_ptr_array_add (argv, rooms_text);
+  for (guint i = 0; i < argv->len; i++)
+    {
+      gsize len = strlen (argv->pdata[i]);
+
+      g_array_append_val (argv_len, len);
+    }
+  for (guint i = 0; i < parts->len; i++)
+    batch_room_args (g_ptr_array_index (parts, i), argv, argv_len);
 
   if (!gc_redis_client_eval (self->client, self->messages_script,
-                             5, argv->len, (const char **) argv->pdata,
+                             n_keys, argv->len, (const char **) argv->pdata,
                              (const gsize *) argv_len->data, on_batch_reply, batch, &error))
     on_batch_reply (NULL, error, batch);
 }
@@ -451,30 +557,42 @@ batch_send (Room      *room,
 void
 redis_room_flush (Room *room)
 {
+  g_autoptr(GPtrArray) parts = NULL;
   GPtrArray *ops;
 
   if (room->batch->len == 0)
     return;
   ops = g_steal_pointer (&room->batch);
   room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
-  batch_send (room, ops);
+  parts = g_ptr_array_new ();
+  g_ptr_array_add (parts, batch_room_new (room, ops));
+  batch_send (room->rooms, parts);
 }
 
+/* Every room with messages waiting (and no flush in flight, or its
+ * answer come) in one call. */
 static gboolean
 flush_batches (gpointer user_data)
 {
   GcRedisRooms *self = user_data;
   g_autoptr(GPtrArray) codes = self->batch_rooms;
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
 
   self->flush_id = 0;
   self->batch_rooms = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < codes->len; i++)
     {
       Room *room = g_hash_table_lookup (self->rooms, g_ptr_array_index (codes, i));
+      GPtrArray *ops;
 
-      if (room != NULL)
-        redis_room_flush (room);
+      if (room == NULL || room->batch->len == 0)
+        continue;
+      ops = g_steal_pointer (&room->batch);
+      room->batch = g_ptr_array_new_with_free_func ((GDestroyNotify) redis_op_free);
+      g_ptr_array_add (parts, batch_room_new (room, ops));
     }
+  if (parts->len > 0)
+    batch_send (self, parts);
   return G_SOURCE_REMOVE;
 }
 
