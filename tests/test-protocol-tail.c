@@ -47,11 +47,49 @@ test_same_bytes (void)
   assert_same_event (42, -5, &odd, GC_MESSAGE_KIND_TEXT, "12:not a field}", "}");
 }
 
+/* The numbers are written as printf writes them, at every length. */
+static void
+test_numbers (void)
+{
+  GRand *rand = g_rand_new_with_seed (13);
+  guint64 id = 1;
+
+  for (guint i = 0; i < 20000; i++)
+    {
+      gint64 ts = (gint64) g_rand_int (rand) * (i % 3 == 0 ? -1 : 1) * (gint64) (i % 1000);
+      g_autoptr(GBytes) event = NULL;
+      g_autofree char *expected = NULL;
+
+      /* Each power of ten and its neighbours, then random values. */
+      if (i < 19 * 3)
+        {
+          guint64 power = 1;
+
+          for (guint k = 0; k < i / 3 + 1; k++)
+            power *= 10;
+          id = power + (i % 3) - 1;
+        }
+      else if (i == 19 * 3)
+        id = G_MAXUINT64;
+      else
+        id = ((guint64) g_rand_int (rand) << 32 | g_rand_int (rand)) >> g_rand_int_range (rand, 0, 64);
+      if (id == 0)
+        id = 1;
+      event = gc_event_build_message_from_tail (id, ts, "}", 1);
+      expected = g_strdup_printf ("{\"type\":\"message\",\"id\":%" G_GUINT64_FORMAT
+                                  ",\"ts\":%" G_GINT64_FORMAT "}", id, ts);
+      g_assert_cmpmem (g_bytes_get_data (event, NULL), g_bytes_get_size (event),
+                       expected, strlen (expected));
+    }
+  g_rand_free (rand);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/protocol/message-tail/same-bytes", test_same_bytes);
+  g_test_add_func ("/protocol/message-tail/numbers", test_numbers);
   return g_test_run ();
 }

@@ -1455,6 +1455,57 @@ test_unreadable_tail (Pair          *p,
   answers_clear (&joins);
 }
 
+/* A batch of more items than the node's batches hold (64), published as
+ * the batch script does: delivered whole, in order, from the payload. */
+static void
+test_long_batch (Pair          *p,
+                 gconstpointer  data)
+{
+  Node *a = &p->a;
+  Answers joins;
+  GcUser from = { (char *) "id-bob", (char *) "bob" };
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autofree char *last = NULL, *head = NULL, *reply = NULL;
+  guint messages = a->messages, lost = a->lost;
+  guint64 first;
+
+  if (gc_test_redis_skip (p->redis))
+    return;
+  answers_init (&joins);
+  gc_redis_rooms_open (a->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  g_assert_cmpuint (joins.ok, ==, 1);
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("number %u", i);
+      gsize tail_len = 0;
+      g_autofree char *tail = gc_event_message_tail (&from, GC_MESSAGE_KIND_TEXT, text, NULL, &tail_len);
+      g_autofree char *item = g_strdup_printf ("7:message6:id-bob3:bob%zu:%s", tail_len, tail);
+
+      g_string_append_printf (body, "%zu:%s", strlen (item), item);
+    }
+  last = gc_test_redis_run (p->redis, "INCRBY", "gc:{r}:seq", "100", NULL);
+  first = g_ascii_strtoull (last, NULL, 10) - 99;
+  head = g_strdup_printf ("B%" G_GUINT64_FORMAT " 1765010000000", first);
+  g_free (gc_test_redis_run (p->redis, "PUBLISH", "gc:{r}:ch", head, NULL));
+  reply = gc_test_redis_run (p->redis, "PUBLISH", "gc:{r}:ch", body->str, NULL);
+  g_assert_cmpstr (reply, ==, "1");
+  gc_test_wait (a->messages == messages + 100);
+  g_assert_cmpuint (a->lost, ==, lost);
+  for (guint i = 0; i < 100; i++)
+    {
+      const char *event = a->events->pdata[a->events->len - 100 + i];
+      g_autofree char *text = g_strdup_printf ("\"text\":\"number %u\"", i);
+
+      g_assert_cmpuint (g_array_index (a->seqs, guint64, a->seqs->len - 100 + i), ==, first + i);
+      g_assert_nonnull (strstr (event, " message id-bob (none) json:,\"from\":"));
+      g_assert_nonnull (strstr (event, text));
+    }
+  answers_clear (&joins);
+}
+
 static const char * const tiny_pubsub_limit[] = {
   "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL
 };
@@ -1526,6 +1577,7 @@ main (int   argc,
   add_pair_test ("/redis/rooms/message-batch", NULL, test_message_batch);
   add_pair_test ("/redis/rooms/refused-in-order", NULL, test_refused_in_order);
   add_pair_test ("/redis/rooms/unreadable-tail", &one_node, test_unreadable_tail);
+  add_pair_test ("/redis/rooms/long-batch", &one_node, test_long_batch);
   add_pair_test ("/redis/rooms/leave-right-after-rename", &one_node, test_leave_right_after_rename);
   add_pair_test ("/redis/rooms/names", NULL, test_names);
   add_pair_test ("/redis/rooms/max-members", NULL, test_max_members);

@@ -686,7 +686,9 @@ gc_room_redis_event (GcRoom                 *self,
   self->redis_last_seq = ev->seq;
   /* First: what it sends may fail at once and drop a member. */
   room_redis_release_renamed (self, ev->seq);
-  local = g_hash_table_lookup (self->by_key, ev->user_id);
+  /* A message needs not know whose it is: it goes to all. */
+  local = ev->type != GC_REDIS_ROOM_EVENT_MESSAGE ? g_hash_table_lookup (self->by_key, ev->user_id)
+                                                  : NULL;
   /* Anything else the room sends goes after the joins before it. */
   if (ev->type != GC_REDIS_ROOM_EVENT_JOIN)
     room_redis_flush_joins (self);

@@ -154,15 +154,28 @@ static char *
 put_uint64 (char    *p,
             guint64  value)
 {
+  /* Two digits a division: a node of a cluster writes two numbers of 13
+   * to 16 digits into every message it receives. */
+  static const char pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
   char buf[20];
   char *q = buf + sizeof buf;
 
-  do
+  while (value >= 100)
     {
-      *--q = '0' + value % 10;
-      value /= 10;
+      q -= 2;
+      memcpy (q, pairs + 2 * (value % 100), 2);
+      value /= 100;
     }
-  while (value != 0);
+  if (value >= 10)
+    {
+      q -= 2;
+      memcpy (q, pairs + 2 * value, 2);
+    }
+  else
+    *--q = (char) ('0' + value);
   memcpy (p, q, buf + sizeof buf - q);
   return p + (buf + sizeof buf - q);
 }

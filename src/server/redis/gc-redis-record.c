@@ -302,37 +302,19 @@ gc_redis_batch_item_parse (const char *item,
 }
 
 gboolean
-gc_redis_batch_item_view (const char       *item,
+gc_redis_batch_item_read (const char       *item,
                           gsize             length,
-                          char             *scratch,
-                          gsize             scratch_size,
-                          GcRedisRoomEvent *event)
+                          GcRedisBatchItem *out)
 {
-  const char *p = item, *end = item + length, *type, *id, *name, *json;
-  gsize type_length, id_length, name_length, json_length;
+  const char *p = item, *end = item + length, *type;
+  gsize type_length;
 
-  if (!gc_redis_field_next (&p, end, &type, &type_length) ||
-      type_length != 7 || memcmp (type, "message", 7) != 0 ||
-      !gc_redis_field_next (&p, end, &id, &id_length) ||
-      !gc_redis_field_next (&p, end, &name, &name_length) ||
-      !gc_redis_field_next (&p, end, &json, &json_length) || p != end ||
-      id_length + name_length + 2 > scratch_size)
-    return FALSE;
-  /* The tail's check (a UTF-8 pass) is made once, with the item's. */
-  if (event == NULL)
-    return gc_event_message_tail_is_readable (json, json_length);
-  memset (event, 0, sizeof *event);
-  event->type = GC_REDIS_ROOM_EVENT_MESSAGE;
-  memcpy (scratch, id, id_length);
-  scratch[id_length] = '\0';
-  event->user_id = scratch;
-  scratch += id_length + 1;
-  memcpy (scratch, name, name_length);
-  scratch[name_length] = '\0';
-  event->name = scratch;
-  event->json_tail = json;
-  event->json_tail_len = json_length;
-  return TRUE;
+  return gc_redis_field_next (&p, end, &type, &type_length) &&
+         type_length == 7 && memcmp (type, "message", 7) == 0 &&
+         gc_redis_field_next (&p, end, &out->user_id, &out->user_id_len) &&
+         gc_redis_field_next (&p, end, &out->name, &out->name_len) &&
+         gc_redis_field_next (&p, end, &out->json_tail, &out->json_tail_len) && p == end &&
+         gc_event_message_tail_is_readable (out->json_tail, out->json_tail_len);
 }
 
 gboolean

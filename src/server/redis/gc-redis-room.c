@@ -306,8 +306,15 @@ room_receive_batch (Room       *room,
                     gsize       body_length)
 {
   GcRedisRooms *self = room->rooms;
-  const char *p, *end = body + body_length, *item;
-  gsize item_length;
+  typedef struct {
+    const char *item;
+    gsize length;
+    GcRedisBatchItem read;
+  } BatchItem;
+  const char *p, *end = body + body_length;
+  BatchItem stack_items[64], *items = stack_items;
+  g_autofree BatchItem *heap_items = NULL;
+  gsize n = 0, size = G_N_ELEMENTS (stack_items);
   char scratch[512];
 
   if (!room_in_step (room, seq))
@@ -327,33 +334,57 @@ room_receive_batch (Room       *room,
       return TRUE;
     }
 
-  /* All of it first: a batch is delivered whole or not at all. */
-  for (p = body; p < end; )
-    if (!gc_redis_field_next (&p, end, &item, &item_length) ||
-        !gc_redis_batch_item_view (item, item_length, scratch, sizeof scratch, NULL))
-      return FALSE;
-
-  for (p = body; p < end; seq++)
+  /* All of it first: a batch is delivered whole or not at all. Each
+   * item is read once; the delivery goes from what was read. */
+  for (p = body; p < end; n++)
     {
-      GcRedisRoomEvent event;
+      if (n == size)
+        {
+          size *= 2;
+          if (heap_items == NULL)
+            heap_items = g_memdup2 (stack_items, sizeof stack_items);
+          heap_items = g_renew (BatchItem, heap_items, size);
+          items = heap_items;
+        }
+      if (!gc_redis_field_next (&p, end, &items[n].item, &items[n].length) ||
+          !gc_redis_batch_item_read (items[n].item, items[n].length, &items[n].read) ||
+          items[n].read.user_id_len + items[n].read.name_len + 2 > sizeof scratch)
+        return FALSE;
+    }
 
-      gc_redis_field_next (&p, end, &item, &item_length);
+  for (gsize i = 0; i < n; i++, seq++)
+    {
       if (room_in_step (room, seq))
         {
-          gc_redis_batch_item_view (item, item_length, scratch, sizeof scratch, &event);
+          const GcRedisBatchItem *read = &items[i].read;
+          GcRedisRoomEvent event = { 0, };
+
+          event.type = GC_REDIS_ROOM_EVENT_MESSAGE;
           event.seq = seq;
           event.ts_ms = ts;
+          memcpy (scratch, read->user_id, read->user_id_len);
+          scratch[read->user_id_len] = '\0';
+          memcpy (scratch + read->user_id_len + 1, read->name, read->name_len);
+          scratch[read->user_id_len + 1 + read->name_len] = '\0';
+          event.user_id = scratch;
+          event.name = scratch + read->user_id_len + 1;
+          event.json_tail = read->json_tail;
+          event.json_tail_len = read->json_tail_len;
           room_deliver (room, &event);
+          /* Closing the room from a delivery keeps it until an idle
+           * (gc_redis_rooms_close()): only then can it be another. */
+          if (!room->closed)
+            continue;
         }
       else
         {
           /* A delivery unsynced the room: the rest waits, as events do. */
-          GcRedisRoomEvent *copy = gc_redis_batch_item_parse (item, item_length, seq, ts);
+          GcRedisRoomEvent *copy = gc_redis_batch_item_parse (items[i].item, items[i].length,
+                                                              seq, ts);
 
           if (copy != NULL)
             room_receive (room, copy);
         }
-      /* Delivering may have closed the room. */
       room = g_hash_table_lookup (self->by_channel, channel);
       if (room == NULL || room->opened == 0)
         return TRUE;

@@ -153,18 +153,21 @@ GcRedisRoomEvent *gc_redis_batch_item_parse (const char  *item,
                                              gsize        length,
                                              guint64      seq,
                                              gint64       ts);
-/* An item of the form USER_ID NAME JSON as a view, no allocation. With
- * @event NULL, checks the item whole, its JSON tail included; FALSE if it
- * has another form, its names do not fit, or its tail is unreadable.
- * With @event, fills it from an item checked so before (its tail is not
- * checked again): its user id and name copied NUL-terminated into
- * @scratch, its JSON tail pointing into @item; its seq and ts are left to
- * the caller. */
-gboolean          gc_redis_batch_item_view  (const char       *item,
+/* A batch's item of the form USER_ID NAME JSON, read in place. */
+typedef struct {
+  const char *user_id;
+  gsize user_id_len;
+  const char *name;
+  gsize name_len;
+  const char *json_tail;
+  gsize json_tail_len;
+} GcRedisBatchItem;
+
+/* Reads @item into @out, its JSON tail checked; FALSE if it has another
+ * form or its tail is unreadable. */
+gboolean          gc_redis_batch_item_read  (const char       *item,
                                              gsize             length,
-                                             char             *scratch,
-                                             gsize             scratch_size,
-                                             GcRedisRoomEvent *event);
+                                             GcRedisBatchItem *out);
 gboolean          gc_redis_payload_next   (const char   **cursor,
                                            const char    *end,
                                            GPtrArray     *events);
