@@ -1449,7 +1449,7 @@ test_unreadable_tail (Pair          *p,
       /* Its members are closed, and it leaves this node; empty again. */
       gc_redis_rooms_close (a->rooms, "r");
       g_free (gc_test_redis_run (p->redis, "DEL", "gc:{r}:seq", "gc:{r}:members", "gc:{r}:history",
-                                 "gc:{r}:hcount", "gc:{r}:hindex", "gc:{r}:events", "gc:{r}:tokens",
+                                 "gc:{r}:hcount", "gc:{r}:events", "gc:{r}:tokens",
                                  NULL));
     }
   answers_clear (&joins);

@@ -53,7 +53,7 @@ redis_room_get (GcRedisRooms *self,
           const char   *code)
 {
   Room *room = g_hash_table_lookup (self->rooms, code);
-  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events", "nodes", "hcount", "hindex" };
+  static const char *suffixes[] = { "seq", "members", "tokens", "history", "events", "nodes", "hcount" };
 
   if (room != NULL)
     return room;

@@ -96,7 +96,7 @@ struct _Room {
   GcRedisRooms *rooms;
   char *code;
   char *channel;
-  char *keys[8];
+  char *keys[7];
   /* A batch's head ("B" SEQ " " TS) came, its body (the channel's next
    * message) has not: its first seq and time, if it could be read. */
   gboolean batch_head;

@@ -5,15 +5,18 @@
  *                   stay above those of an earlier room of that code
  *   gc:{R}:members  name key → record (user id, name, node, join seq)
  *   gc:{R}:tokens   name key → SHA-256 of the resume token
- *   gc:{R}:history  stream of messages, one entry per message script call:
- *                   its id is the first message's SEQ-0, its fields h and
- *                   b, the batch's head and body as published, and n, how
- *                   many (a welcome takes exactly --history messages)
- *   gc:{R}:events   stream of every other change (for gap repair)
+ *   gc:{R}:history  stream of messages, one entry per batch: its id is
+ *                   C-0, C the messages ever added to it counting this
+ *                   entry's (so a trim by MINID keeps exactly the entries
+ *                   that hold the newest messages), its fields h and b,
+ *                   the batch's head "B" SEQ " " TS and body as
+ *                   published, and n, how many (a welcome takes exactly
+ *                   --history messages)
+ *   gc:{R}:events   stream of every other change (for gap repair), ids
+ *                   SEQ-0
  *   gc:{R}:nodes    node → how many of the room's members it serves
- *   gc:{R}:hcount   messages ever added to the history stream (its trim)
- *   gc:{R}:hindex   list of the history entries' first seq and count
- * and the channel gc:{R}:ch. Stream entry ids are SEQ-0. Per node:
+ *   gc:{R}:hcount   messages ever added to the history stream (its ids)
+ * and the channel gc:{R}:ch. Per node:
  *   gc:nodes              sorted set, node → lease expiry (ms)
  *   gc:node:N:rooms       the rooms where node N serves members
  *   gc:expiring           sorted set, room → earliest resume deadline of
@@ -101,7 +104,7 @@
   "    local got = 0\n" \
   "    for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], '+', '-', 'COUNT', count)) do\n" \
   "      local n = tonumber(e[2][6]) or 1\n" \
-  "      if tonumber(string.sub(e[1], 1, -3)) + n - 1 <= after then break end\n" \
+  "      if (tonumber(string.match(e[2][2], '^B(%d+)')) or 0) + n - 1 <= after then break end\n" \
   "      newest[#newest + 1] = e[2]\n" \
   "      got = got + n\n" \
   "      if got >= want then break end\n" \
@@ -142,7 +145,7 @@
   "local keys, members, history = welcome(ARGV[9], ARGV[11])\n" \
   "return {'ok', num(seq), ts, keys, members, history}\n"
 
-/* KEYS: seq members tokens history events nodes hcount hindex
+/* KEYS: seq members tokens history events nodes hcount
  * ARGV: channel key user_id reason max_events code */
 #define GC_REDIS_ROOMS_LUA_LEAVE GC_REDIS_ROOMS_LUA_COMMON \
   "local key = ARGV[2]\n" \
@@ -172,7 +175,7 @@
   /* The last member: the room is gone everywhere, and a room of that \
    * code created later has a new sequence ('deleted' says so). */ \
   "  redis.call('PUBLISH', ARGV[1], #rec .. ':' .. rec)\n" \
-  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])\n" \
+  "  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])\n" \
   "  redis.call('ZREM', 'gc:expiring', ARGV[6])\n" \
   "  return {'ok', num(seq), ts, 'deleted'}\n" \
   "else\n" \
@@ -180,7 +183,7 @@
   "end\n" \
   "return {'ok', num(seq), ts}\n"
 
-/* KEYS: for each room, seq members history hcount hindex
+/* KEYS: for each room, seq members history hcount
  * ARGV: keep rooms, then for each room: channel n senders, the senders'
  * keys, their prefixes (as many), body
  * The hot path (issue 13): one call per node per flush, for every room
@@ -260,26 +263,19 @@
    * without %.0f's floating-point printf. */ \
   "  local first = string.format('%d', redis.call('INCRBY', KEYS[k + 1], count) - n + 1)\n" \
   "  local head = 'B' .. first .. ' ' .. ts\n" \
-  /* The history stream and its trim: the trim point comes from the \
-   * index list (first seq and count per entry), never from reading \
-   * entries (~2 KB each) into Lua. */ \
+  /* The history stream, trimmed in the same XADD: its ids count \
+   * messages, so the entries with ids above C - keep hold the newest \
+   * keep messages and no more than one entry besides, and no entry \
+   * (~2 KB each) comes into Lua to find them. */ \
   "  if h > 0 then\n" \
-  "    redis.call('XADD', KEYS[k + 3], first, 'h', head, 'b', body, 'n', count)\n" \
-  "    redis.call('RPUSH', KEYS[k + 5], first, count)\n" \
   "    local c = redis.call('INCRBY', KEYS[k + 4], count)\n" \
-  "    if math.floor(c / h) ~= math.floor((c - n) / h) then\n" \
-  "      local index = redis.call('LRANGE', KEYS[k + 5], 0, -1)\n" \
-  "      local kept = 0\n" \
-  "      for i = #index, 2, -2 do\n" \
-  "        kept = kept + tonumber(index[i])\n" \
-  "        if kept >= h then\n" \
-  "          if i > 2 then\n" \
-  "            redis.call('XTRIM', KEYS[k + 3], 'MINID', index[i - 1])\n" \
-  "            redis.call('LTRIM', KEYS[k + 5], i - 2, -1)\n" \
-  "          end\n" \
-  "          break\n" \
-  "        end\n" \
-  "      end\n" \
+  "    local min = math.max(c - h + 1, 0)\n" \
+  "    local added = redis.pcall('XADD', KEYS[k + 3], 'MINID', min, c, 'h', head, 'b', body, 'n', count)\n" \
+  /* A stream of an earlier version (ids SEQ-0, above C): started \
+   * again rather than fail every room of the call. */ \
+  "    if type(added) == 'table' and added.err then\n" \
+  "      redis.call('DEL', KEYS[k + 3])\n" \
+  "      redis.call('XADD', KEYS[k + 3], 'MINID', min, c, 'h', head, 'b', body, 'n', count)\n" \
   "    end\n" \
   "  end\n" \
   "  redis.call('PUBLISH', channel, head)\n" \
@@ -287,7 +283,7 @@
   "  return first, status, a + 4 + senders * 2\n" \
   "end\n" \
   "local a = 3\n" \
-  "for k = 0, tonumber(ARGV[2]) * 5 - 1, 5 do\n" \
+  "for k = 0, tonumber(ARGV[2]) * 4 - 1, 4 do\n" \
   "  local first, status\n" \
   "  first, status, a = room(k, a)\n" \
   "  out[#out + 1] = first\n" \
@@ -328,13 +324,24 @@
  * Everything after @last: the current sequence, the events stream's
  * records and the history entries that may hold messages after it (the
  * one that starts at or before it, and those after; head and body
- * each). */
+ * each, oldest first): read newest first, in pages, up to the first
+ * that starts at or before it (history ids count messages, not seqs). */
 #define GC_REDIS_ROOMS_LUA_REPAIR GC_REDIS_ROOMS_LUA_COMMON \
   "local start = '(' .. ARGV[1] .. '-0'\n" \
-  "local events, history = {}, {}\n" \
-  "local function add(e) history[#history + 1] = e[2][2]; history[#history + 1] = e[2][4] end\n" \
-  "for _, e in ipairs(redis.call('XREVRANGE', KEYS[4], ARGV[1] .. '-0', '-', 'COUNT', 1)) do add(e) end\n" \
-  "for _, e in ipairs(redis.call('XRANGE', KEYS[4], start, '+')) do add(e) end\n" \
+  "local last = tonumber(ARGV[1])\n" \
+  "local events, history, newest, from = {}, {}, {}, '+'\n" \
+  "while from do\n" \
+  "  local es = redis.call('XREVRANGE', KEYS[4], from, '-', 'COUNT', 32)\n" \
+  "  from = #es == 32 and '(' .. es[#es][1] or nil\n" \
+  "  for _, e in ipairs(es) do\n" \
+  "    newest[#newest + 1] = e[2]\n" \
+  "    if (tonumber(string.match(e[2][2], '^B(%d+)')) or 0) <= last then from = nil; break end\n" \
+  "  end\n" \
+  "end\n" \
+  "for i = #newest, 1, -1 do\n" \
+  "  history[#history + 1] = newest[i][2]\n" \
+  "  history[#history + 1] = newest[i][4]\n" \
+  "end\n" \
   "for _, e in ipairs(redis.call('XRANGE', KEYS[5], start, '+')) do events[#events + 1] = e[2][2] end\n" \
   "return {'ok', cur_seq(), events, history}\n"
 
@@ -415,7 +422,7 @@
   "      local rec = enc(num(s), num(now), 'leave', f[1], f[2], all[i], 'timeout')\n" \
   "      if redis.call('HLEN', mk) == 0 then\n" \
   "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \
-  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes', p .. 'hcount', p .. 'hindex')\n" \
+  "        redis.call('DEL', p .. 'seq', mk, p .. 'tokens', p .. 'history', p .. 'events', p .. 'nodes', p .. 'hcount')\n" \
   "      else\n" \
   "        redis.call('XADD', p .. 'events', 'MAXLEN', '~', ARGV[2], num(s) .. '-0', 'r', rec)\n" \
   "        redis.call('PUBLISH', p .. 'ch', #rec .. ':' .. rec)\n" \

@@ -523,8 +523,8 @@ batch_send (GcRedisRooms *self,
   for (guint i = 0; i < parts->len; i++)
     {
       BatchRoom *part = g_ptr_array_index (parts, i);
-      /* seq members history hcount hindex */
-      static const guint keys[] = { 0, 1, 3, 6, 7 };
+      /* seq members history hcount */
+      static const guint keys[] = { 0, 1, 3, 6 };
 
       g_ptr_array_add (batch->parts, part);
       for (guint k = 0; k < G_N_ELEMENTS (keys); k++)
