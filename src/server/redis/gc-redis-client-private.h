@@ -80,6 +80,12 @@ struct _GcRedisClient {
   GPtrArray *scripts;      /* of GcRedisScript */
 
   GHashTable *channels;    /* name → Channel */
+  /* What the subscriptions link read and did not handle yet (a reply
+   * cut by the end of a read): gc-redis-subscriptions.c reads it, not
+   * hiredis. */
+  char *sub_buffer;
+  gsize sub_length;
+  gsize sub_size;
   GcRedisMessageFunc message_func;
   gpointer message_data;
 
@@ -105,8 +111,34 @@ void redis_link_drop    (Link *link);
 
 /* gc-redis-subscriptions.c */
 void redis_channel_free (gpointer data);
-void redis_client_on_subscription_reply (redisAsyncContext *ac,
-                                         void              *r,
-                                         void              *privdata);
+/* A reply on the subscriptions link: a flat array (of these elements)
+ * or one element. */
+#define REDIS_REPLY_MAX_ELEMENTS 3
+
+typedef struct {
+  char type;                    /* + - : $, or NUL for a null bulk string */
+  char *str;                    /* in the buffer, NUL-terminated once whole */
+  gsize len;
+} RedisElement;
+
+typedef struct {
+  char type;                    /* * for an array, else its one element's */
+  RedisElement element[REDIS_REPLY_MAX_ELEMENTS]; /* the first ones */
+  gsize elements;
+} RedisReply;
+
+/* The reply at @p (RESP2, up to @end), read in place: its size, 0 if it
+ * is not whole yet, -1 if the link never gets such a reply (a nested
+ * array, a malformed length). A whole reply's strings are NUL-terminated
+ * where their CRLF was. */
+gssize redis_reply_parse               (char          *p,
+                                        char          *end,
+                                        RedisReply    *reply);
+/* Reads the subscriptions link's socket (a GcRedisSourceReadFunc). */
+void redis_client_read_subscriptions (gpointer       data);
+/* The link's first commands, once it is open. */
+void redis_subscriptions_start       (GcRedisClient *self);
+/* Forgets what was read (the link was lost). */
+void redis_subscriptions_reset       (GcRedisClient *self);
 
 G_END_DECLS

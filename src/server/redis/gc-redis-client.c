@@ -568,6 +568,7 @@ gc_redis_client_finalize (GObject *object)
   g_ptr_array_unref (self->scripts);
   g_hash_table_unref (self->channels);
   g_free (self->probe_channel);
+  redis_subscriptions_reset (self);
 
   G_OBJECT_CLASS (gc_redis_client_parent_class)->finalize (object);
 }

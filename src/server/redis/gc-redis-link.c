@@ -53,12 +53,7 @@ link_start_session (Link *link)
       redisAsyncCommand (ac, on_commands_handshake, self, "PING");
     }
   else
-    {
-      /* CLIENT SETNAME before SUBSCRIBE: afterwards only (UN)SUBSCRIBE
-       * and PING are allowed. Its reply arrives before any message. */
-      redisAsyncCommand (ac, NULL, NULL, "CLIENT SETNAME gochat-subscriptions");
-      redisAsyncCommand (ac, redis_client_on_subscription_reply, self, "SUBSCRIBE %s", self->probe_channel);
-    }
+    redis_subscriptions_start (self);
 }
 
 static void
@@ -141,6 +136,7 @@ link_lost (Link *link)
             g_hash_table_iter_remove (&iter);
         }
       self->probe_sent = 0;
+      redis_subscriptions_reset (self);
     }
 
   redis_client_update_up (self);
@@ -173,6 +169,9 @@ link_open (Link       *link,
   link->ac = ac;
   link->connect_started_us = g_get_monotonic_time ();
   link->source = gc_redis_source_new (ac, g_main_context_get_thread_default ());
+  /* Its replies are read without hiredis (gc-redis-subscriptions.c). */
+  if (link == &self->subscriptions)
+    gc_redis_source_set_read_func (link->source, redis_client_read_subscriptions, self);
   redisAsyncSetConnectCallback (ac, on_connect);
   redisAsyncSetDisconnectCallback (ac, on_disconnect);
   link_start_session (link);

@@ -19,6 +19,14 @@ G_BEGIN_DECLS
 GSource  *gc_redis_source_new       (redisAsyncContext *ac,
                                      GMainContext      *context);
 
+/* Reads the connected context's socket instead of redisAsyncHandleRead()
+ * (which still reads until it is connected, and so sees it fail). The
+ * function must drop the connection itself on EOF or an error. */
+typedef void (*GcRedisSourceReadFunc) (gpointer data);
+void      gc_redis_source_set_read_func (GSource               *source,
+                                         GcRedisSourceReadFunc  func,
+                                         gpointer               data);
+
 /* TRUE once hiredis has freed the context (its cleanup hook ran). */
 gboolean  gc_redis_source_is_closed (GSource *source);
 

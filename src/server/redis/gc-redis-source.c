@@ -25,6 +25,8 @@ typedef struct {
   gboolean want_write;
   gboolean write_blocked; /* wait for POLLOUT before writing */
   GIOCondition polled;
+  GcRedisSourceReadFunc read_func;
+  gpointer read_data;
 } GcRedisSource;
 
 static void
@@ -126,7 +128,12 @@ source_dispatch (GSource    *source,
   /* Read first: replies free room in hiredis's buffers, and an EOF or
    * error shows up here. */
   if (self->ac != NULL && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)) != 0)
-    redisAsyncHandleRead (self->ac);
+    {
+      if (self->read_func != NULL && (self->ac->c.flags & REDIS_CONNECTED) != 0)
+        self->read_func (self->read_data);
+      else
+        redisAsyncHandleRead (self->ac);
+    }
 
   if (self->ac != NULL && self->want_write &&
       (!self->write_blocked || (revents & (G_IO_OUT | G_IO_HUP | G_IO_ERR)) != 0))
@@ -179,6 +186,19 @@ gc_redis_source_new (redisAsyncContext *ac,
 
   g_source_attach ((GSource *) self, context);
   return (GSource *) self;
+}
+
+void
+gc_redis_source_set_read_func (GSource               *source,
+                               GcRedisSourceReadFunc  func,
+                               gpointer               data)
+{
+  GcRedisSource *self = (GcRedisSource *) source;
+
+  g_return_if_fail (source != NULL);
+
+  self->read_func = func;
+  self->read_data = data;
 }
 
 gboolean
