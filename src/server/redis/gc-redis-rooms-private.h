@@ -84,8 +84,9 @@ typedef struct {
   GcRedisScript *script;
   GPtrArray *args;          /* of char*, ARGV; NULL for a message */
   /* A message's parts in one buffer: its member's key, the member's id
-   * and name as record fields, the rest of its record, and its JSON
-   * field (or nothing): text may hold NUL, so lengths. */
+   * and name as record fields, the rest of its record (nothing when it
+   * has JSON), and its JSON field (or nothing): text may hold NUL, so
+   * lengths. */
   char *message;
   gsize message_len[5];
   GcRedisRoomResultFunc func;

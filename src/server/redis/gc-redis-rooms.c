@@ -827,7 +827,10 @@ gc_redis_rooms_message (GcRedisRooms          *self,
   {
     const char *cid = client_id != NULL ? client_id : "";
     gsize key_len = strlen (name_key), id_len = strlen (user_id), name_len = strlen (name);
-    gsize kind_len = strlen (kind), text_len = strlen (text), cid_len = strlen (cid);
+    /* With its JSON (the server's case) the rest is never sent. */
+    gsize kind_len = json_tail == NULL ? strlen (kind) : 0;
+    gsize text_len = json_tail == NULL ? strlen (text) : 0;
+    gsize cid_len = json_tail == NULL ? strlen (cid) : 0;
     char *p, *field;
 
     p = op->message = g_malloc (key_len + id_len + name_len + kind_len + text_len + cid_len + 1 +
@@ -842,10 +845,13 @@ gc_redis_rooms_message (GcRedisRooms          *self,
     p = gc_redis_record_put (p, name, name_len);
     op->message_len[2] = p - field;
     field = p;
-    p = gc_redis_record_put (p, kind, kind_len);
-    p = gc_redis_record_put (p, text, text_len);
-    p = gc_redis_record_put (p, cid, cid_len);
-    p = gc_redis_record_put (p, client_id != NULL ? "1" : "0", 1);
+    if (json_tail == NULL)
+      {
+        p = gc_redis_record_put (p, kind, kind_len);
+        p = gc_redis_record_put (p, text, text_len);
+        p = gc_redis_record_put (p, cid, cid_len);
+        p = gc_redis_record_put (p, client_id != NULL ? "1" : "0", 1);
+      }
     op->message_len[3] = p - field;
     field = p;
     if (json_tail != NULL)
