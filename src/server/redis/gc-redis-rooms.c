@@ -45,9 +45,8 @@ redis_op_free (Op *op)
 {
   if (op->holds_ref)
     g_object_unref (op->rooms);
-  g_free (op->code);
+  /* Its code and message are in its block (op_new()). */
   g_clear_pointer (&op->args, g_ptr_array_unref);
-  g_free (op->message);
   g_free (op);
 }
 
@@ -633,12 +632,19 @@ op_new (GcRedisRooms          *self,
         OpType                 type,
         GcRedisScript         *script,
         GcRedisRoomResultFunc  func,
-        gpointer               user_data)
+        gpointer               user_data,
+        gsize                  message_size)
 {
-  Op *op = g_new0 (Op, 1);
+  gsize code_size = strlen (code) + 1;
+  /* One block: the op, its room's code, then @message_size bytes for its
+   * message (a node makes one per message it sends). */
+  Op *op = g_malloc (sizeof (Op) + code_size + message_size);
 
+  memset (op, 0, sizeof (Op));
   op->rooms = self;
-  op->code = g_strdup (code);
+  op->code = memcpy ((char *) (op + 1), code, code_size);
+  if (message_size > 0)
+    op->message = op->code + code_size;
   op->type = type;
   op->script = script;
   op->func = func;
@@ -657,7 +663,7 @@ op_submit (GcRedisRooms          *self,
            gpointer               user_data,
            ...)
 {
-  Op *op = op_new (self, code, type, script, func, user_data);
+  Op *op = op_new (self, code, type, script, func, user_data, 0);
   const char *arg;
   va_list ap;
 
@@ -823,7 +829,6 @@ gc_redis_rooms_message (GcRedisRooms          *self,
    * name (KIND TEXT CLIENT_ID HAS_CLIENT_ID), and JSON (the record
    * carries it instead of the rest when there is one), as the batch
    * script takes them (gc-redis-rooms-scripts.h). */
-  op = op_new (self, room, OP_MESSAGE, self->messages_script, func, user_data);
   {
     const char *cid = client_id != NULL ? client_id : "";
     gsize key_len = strlen (name_key), id_len = strlen (user_id), name_len = strlen (name);
@@ -833,8 +838,10 @@ gc_redis_rooms_message (GcRedisRooms          *self,
     gsize cid_len = json_tail == NULL ? strlen (cid) : 0;
     char *p, *field;
 
-    p = op->message = g_malloc (key_len + id_len + name_len + kind_len + text_len + cid_len + 1 +
-                                json_tail_len + 7 * 21);
+    op = op_new (self, room, OP_MESSAGE, self->messages_script, func, user_data,
+                 key_len + id_len + name_len + kind_len + text_len + cid_len + 1 +
+                 json_tail_len + 7 * 21);
+    p = op->message;
     memcpy (p, name_key, key_len);
     p += key_len;
     op->message_len[0] = key_len;
