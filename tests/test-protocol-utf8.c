@@ -43,11 +43,12 @@ assert_same_at (const guchar *bytes,
     }
 }
 
-/* Every pair of bytes, around the first word boundary and at the start. */
+/* Every pair of bytes, around the first two word boundaries and at the
+ * start and the end. */
 static void
 test_pairs (void)
 {
-  static const gsize offsets[] = { 0, 6, 7, 8, 30 };
+  static const gsize offsets[] = { 0, 6, 7, 8, 14, 15, 16, 30 };
 
   for (guint a = 0; a < 256; a++)
     for (guint b = 0; b < 256; b++)
@@ -75,9 +76,12 @@ test_sequences (void)
           {
             guchar bytes[4] = { a, edges[b], edges[c], edges[d] };
 
-            for (gsize offset = 5; offset <= 8; offset++)
+            /* Across the first word boundary, and the second (16). */
+            static const gsize offsets[] = { 5, 6, 7, 8, 13, 14, 15, 16 };
+
+            for (guint o = 0; o < G_N_ELEMENTS (offsets); o++)
               for (gsize n = 3; n <= 4; n++)
-                assert_same_at (bytes, n, offset);
+                assert_same_at (bytes, n, offsets[o]);
           }
 }
 

@@ -235,13 +235,25 @@ gc_protocol_utf8_validate (const char *text,
     {
       gsize n;
 
+      /* Eight bytes of 01-7F: none has its high bit set, and none is 0
+       * (subtracting 1 from a 0 byte whose lower bytes are all 01-7F sets
+       * its high bit). Two words at a time while they last. */
+      if (end - p >= 16)
+        {
+          guint64 a, b;
+
+          memcpy (&a, p, 8);
+          memcpy (&b, p + 8, 8);
+          if ((((a - ones) | a | (b - ones) | b) & highs) == 0)
+            {
+              p += 16;
+              continue;
+            }
+        }
       if (end - p >= 8)
         {
           guint64 word;
 
-          /* Eight bytes of 01-7F: none has its high bit set, and none is
-           * 0 (subtracting 1 from a 0 byte whose lower bytes are all 01-7F
-           * sets its high bit). */
           memcpy (&word, p, 8);
           if ((((word - ones) | word) & highs) == 0)
             {
