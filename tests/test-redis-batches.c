@@ -363,6 +363,47 @@ test_rooms_in_one_call (Fixture       *f,
   answers_clear (&bob);
 }
 
+/* 40 rooms with a message each in one main-loop iteration: two calls
+ * (at most 32 rooms a call), every message out. */
+static void
+test_many_rooms (Fixture       *f,
+                 gconstpointer  data)
+{
+  const guint n_rooms = 40;
+  Answers joins, sent;
+  guint64 calls;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&sent);
+
+  for (guint i = 0; i < n_rooms; i++)
+    {
+      g_autofree char *room = g_strdup_printf ("m%u", i);
+
+      gc_redis_rooms_open (f->rooms, room);
+      join (f, room, "alice", 0, &joins);
+    }
+  gc_test_wait (joins.answers == n_rooms);
+  g_assert_cmpuint (joins.ok, ==, n_rooms);
+
+  calls = evalsha_calls (f);
+  for (guint i = 0; i < n_rooms; i++)
+    {
+      g_autofree char *room = g_strdup_printf ("m%u", i);
+
+      say (f, room, "alice", "hello", &sent);
+    }
+  gc_test_wait (sent.answers == n_rooms);
+  g_assert_cmpuint (sent.ok, ==, n_rooms);
+  g_assert_cmpuint (evalsha_calls (f), ==, calls + 2);
+  gc_test_wait (f->messages->len == n_rooms);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -373,6 +414,8 @@ main (int    argc,
               test_history_mixed_batches, fixture_teardown);
   g_test_add ("/redis/batches/earlier-stream", Fixture, NULL, fixture_setup,
               test_earlier_stream, fixture_teardown);
+  g_test_add ("/redis/batches/many-rooms", Fixture, NULL, fixture_setup,
+              test_many_rooms, fixture_teardown);
   g_test_add ("/redis/batches/rooms-in-one-call", Fixture, NULL, fixture_setup,
               test_rooms_in_one_call, fixture_teardown);
   return g_test_run ();
