@@ -22,17 +22,20 @@
  *   gc:expiring           sorted set, room → earliest resume deadline of
  *                         members whose node died
  * Scripts touch only keys named in KEYS, except the lease and sweep ones,
- * which walk rooms: Redis Cluster is not supported (hiredis 0.14 has no
- * cluster client either).
+ * which walk rooms, and the message script takes the keys of several
+ * rooms: Redis Cluster is not supported (hiredis 0.14 has no cluster
+ * client either).
  *
  * What a room's channel carries is one or more records, each as
  * LENGTH:RECORD, or a batch of messages as two messages: its head
- * "B" SEQ " " TS, then its body; a reader makes of them the batch record
+ * "B" SEQ " " TS, then its body; together they are the batch record
  * SEQ TS "messages" BODY (see GC_REDIS_ROOMS_LUA_MESSAGES).
  * Records are fields as LENGTH:BYTES, concatenated: SEQ, TS, TYPE, then
  * the type's fields. A member is USER_ID NAME NODE JOIN_SEQ EXPIRES_MS
- * (0 while its node lives; else when it leaves unless resumed). Numbers leave Lua through string.format('%.0f'):
- * tostring() would write 1.7e+15.
+ * (0 while its node lives; else when it leaves unless resumed). Numbers
+ * leave Lua through string.format('%.0f'), or '%d' (a C long, exact for
+ * ids and cheaper) in the message script: tostring() would write
+ * 1.7e+15.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
