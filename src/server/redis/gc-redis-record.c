@@ -425,18 +425,18 @@ gc_redis_batch_head_parse (const char *head,
 }
 
 void
-gc_redis_history_parse (const char  **parts,
-                        const gsize  *lengths,
-                        gsize         n,
-                        GPtrArray    *events)
+gc_redis_history_parse (const redisReply *history,
+                        GPtrArray        *events)
 {
-  for (gsize i = 0; i + 1 < n; i += 2)
+  for (size_t i = 0; i + 1 < history->elements; i += 2)
     {
+      const redisReply *head = history->element[i], *body = history->element[i + 1];
       guint64 seq;
       gint64 ts;
 
-      if (!gc_redis_batch_head_parse (parts[i], lengths[i], &seq, &ts) ||
-          !gc_redis_batch_body_parse (seq, ts, parts[i + 1], lengths[i + 1], events))
+      if (head->type != REDIS_REPLY_STRING || body->type != REDIS_REPLY_STRING ||
+          !gc_redis_batch_head_parse (head->str, head->len, &seq, &ts) ||
+          !gc_redis_batch_body_parse (seq, ts, body->str, body->len, events))
         return;
     }
 }

@@ -148,20 +148,7 @@ on_repaired (const redisReply *reply,
         g_ptr_array_add (events, event);
     }
   /* History entries hold a call's messages each, as head and body. */
-  {
-    redisReply *history = reply->element[3];
-    g_autofree const char **parts = g_new (const char *, history->elements + 1);
-    g_autofree gsize *lengths = g_new (gsize, history->elements + 1);
-    gsize n = 0;
-
-    for (size_t i = 0; i < history->elements; i++)
-      if (history->element[i]->type == REDIS_REPLY_STRING)
-        {
-          parts[n] = history->element[i]->str;
-          lengths[n++] = history->element[i]->len;
-        }
-    gc_redis_history_parse (parts, lengths, n, events);
-  }
+  gc_redis_history_parse (reply->element[3], events);
   /* Both streams, merged in sequence order. */
   g_ptr_array_sort (events, redis_event_compare);
   /* A delivery may unsync the room (its last local member gone): the

@@ -187,12 +187,10 @@ gboolean          gc_redis_batch_body_parse (guint64      seq,
                                              const char  *body,
                                              gsize        body_length,
                                              GPtrArray   *events);
-/* Appends the events of history entries given as head and body pairs
- * (@n strings, @lengths theirs) to @events; stops at the first it cannot
- * read. */
-void              gc_redis_history_parse  (const char   **parts,
-                                           const gsize   *lengths,
-                                           gsize          n,
+/* Appends the events of history entries, a script's answer of head and
+ * body pairs (an array of strings), to @events; stops at the first it
+ * cannot read. */
+void              gc_redis_history_parse  (const redisReply *history,
                                            GPtrArray     *events);
 void              gc_redis_member_free    (gpointer       data);
 /* Writes LENGTH: (at most 21 bytes) at @p; returns the end. */

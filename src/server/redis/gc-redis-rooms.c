@@ -168,19 +168,7 @@ on_op_reply (const redisReply *reply,
       g_ptr_array_sort (result.members, gc_redis_member_compare);
 
       result.history = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
-      {
-        g_autofree const char **parts = g_new (const char *, history->elements + 1);
-        g_autofree gsize *lengths = g_new (gsize, history->elements + 1);
-        gsize n = 0;
-
-        for (size_t i = 0; i < history->elements; i++)
-          if (history->element[i]->type == REDIS_REPLY_STRING)
-            {
-              parts[n] = history->element[i]->str;
-              lengths[n++] = history->element[i]->len;
-            }
-        gc_redis_history_parse (parts, lengths, n, result.history);
-      }
+      gc_redis_history_parse (history, result.history);
       history_trim (op, result.history);
     }
 
