@@ -434,10 +434,12 @@ gc_redis_history_parse (const redisReply *history,
       guint64 seq;
       gint64 ts;
 
+      /* An unreadable entry loses its own messages only (a welcome then
+       * has fewer, a repair finds its gap), never the newer ones. */
       if (head->type != REDIS_REPLY_STRING || body->type != REDIS_REPLY_STRING ||
-          !gc_redis_batch_head_parse (head->str, head->len, &seq, &ts) ||
-          !gc_redis_batch_body_parse (seq, ts, body->str, body->len, events))
-        return;
+          !gc_redis_batch_head_parse (head->str, head->len, &seq, &ts))
+        continue;
+      gc_redis_batch_body_parse (seq, ts, body->str, body->len, events);
     }
 }
 

@@ -188,8 +188,8 @@ gboolean          gc_redis_batch_body_parse (guint64      seq,
                                              gsize        body_length,
                                              GPtrArray   *events);
 /* Appends the events of history entries, a script's answer of head and
- * body pairs (an array of strings), to @events; stops at the first it
- * cannot read. */
+ * body pairs (an array of strings; nil for a field an entry lacks), to
+ * @events; an entry it cannot read adds nothing. */
 void              gc_redis_history_parse  (const redisReply *history,
                                            GPtrArray     *events);
 void              gc_redis_member_free    (gpointer       data);

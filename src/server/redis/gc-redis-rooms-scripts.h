@@ -96,7 +96,8 @@
   "end\n" \
   /* What a welcome needs: every member, and the history entries that \
    * hold the newest `count` messages after since, oldest first, each as \
-   * its head and body. An entry holds one call's messages (n of them, \
+   * its head and body (false for a field it lacks: the pairs keep \
+   * their places). An entry holds one call's messages (n of them, \
    * with consecutive seqs from its id's); the node takes exactly the \
    * newest `count` after since from them. The message script trims the \
    * stream by messages, not entries. */ \
@@ -114,8 +115,8 @@
   "    end\n" \
   "  end\n" \
   "  for i = #newest, 1, -1 do\n" \
-  "    history[#history + 1] = newest[i][2]\n" \
-  "    history[#history + 1] = newest[i][4]\n" \
+  "    history[#history + 1] = newest[i][2] or false\n" \
+  "    history[#history + 1] = newest[i][4] or false\n" \
   "  end\n" \
   "  local keys, members = {}, {}\n" \
   "  local all = redis.call('HGETALL', KEYS[2])\n" \
@@ -344,8 +345,8 @@
   "  end\n" \
   "end\n" \
   "for i = #newest, 1, -1 do\n" \
-  "  history[#history + 1] = newest[i][2]\n" \
-  "  history[#history + 1] = newest[i][4]\n" \
+  "  history[#history + 1] = newest[i][2] or false\n" \
+  "  history[#history + 1] = newest[i][4] or false\n" \
   "end\n" \
   "for _, e in ipairs(redis.call('XRANGE', KEYS[5], start, '+')) do events[#events + 1] = e[2][2] end\n" \
   "return {'ok', cur_seq(), events, history}\n"
