@@ -269,19 +269,25 @@
    * without %.0f's floating-point printf. */ \
   "  local first = string.format('%d', redis.call('INCRBY', KEYS[k + 1], count) - n + 1)\n" \
   "  local head = 'B' .. first .. ' ' .. ts\n" \
-  /* The history stream, trimmed in the same XADD: its ids count \
+  /* The history stream, trimmed in the same XADD each time it passes \
+   * another keep messages (so it holds fewer than 2 * keep + 64; an \
+   * exact trim on every XADD cost a third of it): its ids count \
    * messages, so the entries with ids above C - keep hold the newest \
    * keep messages and no more than one entry besides, and no entry \
    * (~2 KB each) comes into Lua to find them. */ \
   "  if h > 0 then\n" \
   "    local c = redis.call('INCRBY', KEYS[k + 4], count)\n" \
-  "    local min = math.max(c - h + 1, 0)\n" \
-  "    local added = redis.pcall('XADD', KEYS[k + 3], 'MINID', min, c, 'h', head, 'b', body, 'n', count)\n" \
+  "    local added\n" \
+  "    if math.floor(c / h) ~= math.floor((c - n) / h) then\n" \
+  "      added = redis.pcall('XADD', KEYS[k + 3], 'MINID', math.max(c - h + 1, 0), c, 'h', head, 'b', body, 'n', count)\n" \
+  "    else\n" \
+  "      added = redis.pcall('XADD', KEYS[k + 3], c, 'h', head, 'b', body, 'n', count)\n" \
+  "    end\n" \
   /* A stream of an earlier version (ids SEQ-0, above C): started \
    * again rather than fail every room of the call. */ \
   "    if type(added) == 'table' and added.err then\n" \
   "      redis.call('DEL', KEYS[k + 3])\n" \
-  "      redis.call('XADD', KEYS[k + 3], 'MINID', min, c, 'h', head, 'b', body, 'n', count)\n" \
+  "      redis.call('XADD', KEYS[k + 3], c, 'h', head, 'b', body, 'n', count)\n" \
   "    end\n" \
   "  end\n" \
   "  redis.call('PUBLISH', channel, head)\n" \
