@@ -70,6 +70,9 @@ struct _GcRoom
   GHashTable   *redis_member_seq;      /* GcMember (a reference) → guint64* */
   GHashTable   *redis_rename_holds;    /* GcMember (a reference) → RenameHold, or NULL */
   guint64       redis_last_seq;        /* the last event of the room applied */
+  /* The frames of a batch's messages, one after the other, sent to the
+   * members at the batch's end (gc_room_redis_batch_end()), or NULL. */
+  GByteArray   *redis_frames;
   gboolean      redis_open;
   GMainContext *redis_context;
 #endif

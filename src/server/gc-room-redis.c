@@ -649,47 +649,6 @@ room_redis_deliver (GcRoom   *self,
   room_redis_deliver_frame (self, seq, frame, except);
 }
 
-/* Buffers of message frames, kept for reuse. A node makes one per
- * message of its rooms, and its members' sockets free them in bursts
- * (a batch at a time): malloc() then sorted them back through its bins,
- * about 1.2k instructions a frame in callgrind. Kept ones cost a few
- * dozen. Not under ASan, which should see each frame's life. */
-#define FRAME_POOL_BUFFER 1024
-#if defined(__SANITIZE_ADDRESS__)
-#define FRAME_POOL_MAX 0
-#else
-#define FRAME_POOL_MAX 256
-#endif
-
-G_LOCK_DEFINE_STATIC (frame_pool);
-static gpointer frame_pool[MAX (FRAME_POOL_MAX, 1)];
-static guint frame_pool_length;
-
-static gpointer
-frame_buffer_take (void)
-{
-  gpointer buffer = NULL;
-
-  G_LOCK (frame_pool);
-  if (frame_pool_length > 0)
-    buffer = frame_pool[--frame_pool_length];
-  G_UNLOCK (frame_pool);
-  return buffer != NULL ? buffer : g_malloc (FRAME_POOL_BUFFER);
-}
-
-static void
-frame_buffer_release (gpointer buffer)
-{
-  G_LOCK (frame_pool);
-  if (frame_pool_length < FRAME_POOL_MAX)
-    {
-      frame_pool[frame_pool_length++] = buffer;
-      buffer = NULL;
-    }
-  G_UNLOCK (frame_pool);
-  g_free (buffer);
-}
-
 /* The frame of a message event completed from its tail, written in one
  * buffer: each node of a cluster makes one per message of its rooms, and
  * building the event first copied it into the frame with two more
@@ -697,9 +656,7 @@ frame_buffer_release (gpointer buffer)
 static GBytes *
 room_redis_message_frame (const GcRedisRoomEvent *ev)
 {
-  gsize size = GC_WS_MAX_HEADER_SIZE + GC_EVENT_MESSAGE_FROM_TAIL_MAX (ev->json_tail_len);
-  gboolean pooled = size <= FRAME_POOL_BUFFER;
-  char *data = pooled ? frame_buffer_take () : g_malloc (size);
+  char *data = g_malloc (GC_WS_MAX_HEADER_SIZE + GC_EVENT_MESSAGE_FROM_TAIL_MAX (ev->json_tail_len));
   char *event = data + GC_WS_MAX_HEADER_SIZE, *end;
   gsize len, header;
 
@@ -707,30 +664,99 @@ room_redis_message_frame (const GcRedisRoomEvent *ev)
                                           ev->json_tail_len);
   if (end == NULL)
     {
-      if (pooled)
-        frame_buffer_release (data);
-      else
-        g_free (data);
+      g_free (data);
       return NULL;
     }
   len = end - event;
   header = gc_ws_frame_header_size (len, FALSE);
   gc_ws_frame_encode_header ((guint8 *) event - header, GC_WS_OPCODE_TEXT, TRUE, len);
-  return g_bytes_new_with_free_func (event - header, header + len,
-                                     pooled ? frame_buffer_release : g_free, data);
+  return g_bytes_new_with_free_func (event - header, header + len, g_free, data);
+}
+
+/* A batch's messages go to the members in one buffer each, at the
+ * batch's end: a node sends every message of its rooms, and queueing
+ * each frame to each member (a reference, a queue entry, the bound's
+ * check) cost it as much as making the frame. Only while nothing filters
+ * them: no joins waiting to attach or to be sent, no member due only
+ * later events, no rename holding requests. */
+static gboolean
+room_redis_can_batch (GcRoom *self)
+{
+  return self->server != NULL && self->redis_member_seq == NULL && self->joining->len == 0 &&
+         (self->redis_pending_joins == NULL || self->redis_pending_joins->len == 0) &&
+         (self->redis_rename_holds == NULL || g_hash_table_size (self->redis_rename_holds) == 0);
+}
+
+/* Appends the frame of @ev, a message with its tail, to the batch's. */
+static void
+room_redis_batch_frame (GcRoom                 *self,
+                        const GcRedisRoomEvent *ev)
+{
+  gsize start, len, header;
+  char *event, *end;
+
+  if (self->redis_frames == NULL)
+    self->redis_frames = g_byte_array_sized_new (4096);
+  start = self->redis_frames->len;
+  g_byte_array_set_size (self->redis_frames, start + GC_WS_MAX_HEADER_SIZE +
+                         GC_EVENT_MESSAGE_FROM_TAIL_MAX (ev->json_tail_len));
+  event = (char *) self->redis_frames->data + start + GC_WS_MAX_HEADER_SIZE;
+  end = gc_event_write_message_from_tail (event, ev->seq, ev->ts_ms, ev->json_tail,
+                                          ev->json_tail_len);
+  if (end == NULL)
+    {
+      g_byte_array_set_size (self->redis_frames, start);
+      return;
+    }
+  len = end - event;
+  header = gc_ws_frame_encode_header (self->redis_frames->data + start, GC_WS_OPCODE_TEXT,
+                                      TRUE, len);
+  memmove (self->redis_frames->data + start + header, event, len);
+  g_byte_array_set_size (self->redis_frames, start + header + len);
+}
+
+/* Sends the batch's frames that wait, before anything else is sent. */
+static void
+room_redis_flush_frames (GcRoom *self)
+{
+  g_autoptr(GBytes) frames = NULL;
+
+  if (self->redis_frames == NULL)
+    return;
+  frames = g_byte_array_free_to_bytes (g_steal_pointer (&self->redis_frames));
+  if (g_bytes_get_size (frames) > 0)
+    room_broadcast_frame (self, frames, NULL);
+}
+
+void
+gc_room_redis_batch_end (GcRoom *self)
+{
+  g_autoptr(GcRoom) hold = g_object_ref (self);
+
+  room_redis_flush_frames (self);
 }
 
 void
 gc_room_redis_event (GcRoom                 *self,
                      const GcRedisRoomEvent *ev)
 {
-  g_autoptr(GcRoom) hold = g_object_ref (self);
+  g_autoptr(GcRoom) hold = NULL;
   GcUser user = { (char *) ev->user_id, (char *) ev->name };
   GcMember *local;
   g_autoptr(GBytes) event = NULL;
   GcMember *except = NULL;
 
   self->redis_last_seq = ev->seq;
+  if (ev->type == GC_REDIS_ROOM_EVENT_MESSAGE && ev->json_tail != NULL && ev->in_batch &&
+      room_redis_can_batch (self))
+    {
+      gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
+      room_redis_batch_frame (self, ev);
+      return;
+    }
+  hold = g_object_ref (self);
+  /* Anything else goes after the batch's messages before it. */
+  room_redis_flush_frames (self);
   /* First: what it sends may fail at once and drop a member. */
   room_redis_release_renamed (self, ev->seq);
   /* A message needs not know whose it is: it goes to all. */
@@ -818,6 +844,8 @@ gc_room_redis_attach (GcRoom         *self,
   g_autoptr(GPtrArray) frames = g_ptr_array_ref (joining->frames);
   guint64 seq = joining->seq;
 
+  /* Nothing waits outside a batch's delivery; what might goes first. */
+  room_redis_flush_frames (self);
   room_redis_end_join (self, joining);
 
   if (member->state == GC_MEMBER_GONE || member->room != self)

@@ -180,6 +180,7 @@ void            gc_room_redis_add           (GcRoom          *self,
                                              GcMember        *member);
 void            gc_room_redis_event         (GcRoom          *self,
                                              const GcRedisRoomEvent *event);
+void            gc_room_redis_batch_end     (GcRoom          *self);
 gboolean        gc_room_redis_attach        (GcRoom          *self,
                                              GcRoomJoining   *joining,
                                              gboolean         resume,

@@ -502,6 +502,17 @@ on_redis_event (const char             *code,
     gc_room_redis_event (room, event);
 }
 
+static void
+on_redis_batch_end (const char *code,
+                    gpointer    user_data)
+{
+  GcServer *self = user_data;
+  GcRoom *room = g_hash_table_lookup (self->rooms, code);
+
+  if (room != NULL)
+    gc_room_redis_batch_end (room);
+}
+
 /* Closes every local connection of @room with 1011 without a leave: the
  * members are still in Redis and resume (here or elsewhere). */
 static void
@@ -565,6 +576,7 @@ gc_server_set_redis (GcServer     *self,
   self->redis = g_object_ref (rooms);
   self->node_id = g_strdup (node_id);
   gc_redis_rooms_set_event_func (rooms, on_redis_event, self);
+  gc_redis_rooms_set_batch_end_func (rooms, on_redis_batch_end, self);
   g_signal_connect_object (rooms, "room-lost", G_CALLBACK (on_redis_room_lost), self, 0);
   g_signal_connect_object (rooms, "lease-changed", G_CALLBACK (on_redis_lease_changed), self, 0);
 }
@@ -861,7 +873,10 @@ gc_server_dispose (GObject *object)
   /* The rooms object may outlive the server (its owner holds it): no
    * more events into a disposed server. */
   if (self->redis != NULL)
-    gc_redis_rooms_set_event_func (self->redis, NULL, NULL);
+    {
+      gc_redis_rooms_set_event_func (self->redis, NULL, NULL);
+      gc_redis_rooms_set_batch_end_func (self->redis, NULL, NULL);
+    }
 #endif
   server_abort_connections (self);
   server_stop_listening (self);

@@ -357,6 +357,7 @@ room_receive_batch (Room       *room,
           event.name = scratch + read->user_id_len + 1;
           event.json_tail = read->json_tail;
           event.json_tail_len = read->json_tail_len;
+          event.in_batch = self->batch_end_func != NULL;
           room_deliver (room, &event);
           /* Closing the room from a delivery keeps it until an idle
            * (gc_redis_rooms_close()): only then can it be another. */
@@ -416,10 +417,15 @@ redis_rooms_on_message (const char *channel,
     }
   if (room->batch_head)
     {
+      /* The room may be gone after its deliveries. */
+      g_autofree char *code = self->batch_end_func != NULL ? g_strdup (room->code) : NULL;
+
       room->batch_head = FALSE;
       if (!room->batch_head_readable ||
           !room_receive_batch (room, channel, room->batch_seq, room->batch_ts, payload, length))
         room_unreadable (room);
+      if (code != NULL)
+        self->batch_end_func (code, self->batch_end_data);
       return;
     }
 
@@ -441,6 +447,17 @@ redis_rooms_on_message (const char *channel,
         }
       g_ptr_array_set_size (events, 0);
     }
+}
+
+void
+gc_redis_rooms_set_batch_end_func (GcRedisRooms           *self,
+                                   GcRedisRoomBatchEndFunc func,
+                                   gpointer                user_data)
+{
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+
+  self->batch_end_func = func;
+  self->batch_end_data = user_data;
 }
 
 void

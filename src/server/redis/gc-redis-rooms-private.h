@@ -31,6 +31,8 @@ struct _GcRedisRooms {
   guint repair_messages;    /* the history stream keeps at least these */
   GcRedisRoomEventFunc event_func;
   gpointer event_data;
+  GcRedisRoomBatchEndFunc batch_end_func;
+  gpointer batch_end_data;
 
   GcRedisScript *join_script;
   GcRedisScript *leave_script;

@@ -85,6 +85,10 @@ typedef struct {
   const char *old_name;   /* RENAME */
   const char *old_key;    /* RENAME */
   gboolean active;        /* TYPING */
+  /* A message of a batch delivered in one call: the batch-end function
+   * follows it (and the batch's others) in the same call, so what it
+   * sends may wait for that. */
+  gboolean in_batch;
   /*< private >*/
   char *record;
 } GcRedisRoomEvent;
@@ -148,6 +152,13 @@ void          gc_redis_rooms_set_repair_messages (GcRedisRooms  *self,
 void          gc_redis_rooms_set_event_func (GcRedisRooms       *self,
                                              GcRedisRoomEventFunc func,
                                              gpointer            user_data);
+/* Called once a batch of messages delivered with in_batch set is over
+ * (also when a delivery closed or unsynced its room part way). */
+typedef void (*GcRedisRoomBatchEndFunc) (const char *room,
+                                         gpointer    user_data);
+void          gc_redis_rooms_set_batch_end_func (GcRedisRooms           *self,
+                                                 GcRedisRoomBatchEndFunc func,
+                                                 gpointer                user_data);
 
 /* A node opens a room before its first local member joins and closes it
  * after its last one is gone (calls nest). Operations on a room wait for
