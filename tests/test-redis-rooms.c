@@ -1506,6 +1506,46 @@ test_long_batch (Pair          *p,
   answers_clear (&joins);
 }
 
+/* Messages sent without their JSON tail (kind, text and client_id as
+ * fields) come in step to the other node: delivered there as they are,
+ * no repair (the in-place reader, which reads only the tail's form, once
+ * took them for unreadable: a repair per batch, and with no history to
+ * repair from the room lost; review s5 R1). */
+static void
+test_no_tail_in_step (Pair          *p,
+                      gconstpointer  data)
+{
+  Node *a = &p->a, *b = &p->b;
+  Answers joins, sent;
+  GcRedisRoomsStats stats;
+
+  if (gc_test_redis_skip (p->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&sent);
+  gc_redis_rooms_open (a->rooms, "r");
+  gc_redis_rooms_open (b->rooms, "r");
+  join (a, "alice", 0, 0, &joins);
+  gc_test_wait (joins.answers == 1);
+  join (b, "bob", 0, 0, &joins);
+  gc_test_wait (joins.answers == 2 && a->events->len == 1);
+  g_assert_cmpuint (joins.ok, ==, 2);
+
+  for (guint i = 0; i < 3; i++)
+    say (a, "alice", "hello", &sent);
+  gc_test_wait (sent.answers == 3 && (b->messages == 3 || b->lost > 0));
+  gc_redis_rooms_get_stats (b->rooms, &stats);
+  g_assert_cmpuint (sent.ok, ==, 3);
+  g_assert_cmpuint (b->lost, ==, 0);
+  g_assert_cmpuint (b->messages, ==, 3);
+  g_assert_cmpuint (stats.repairs, ==, 0);
+  g_assert_true (g_str_has_suffix (b->events->pdata[b->events->len - 1],
+                                   " message id-alice hello echo"));
+  assert_contiguous (b);
+  answers_clear (&sent);
+  answers_clear (&joins);
+}
+
 static const char * const tiny_pubsub_limit[] = {
   "--client-output-buffer-limit", "pubsub 16kb 8kb 1", NULL
 };
@@ -1517,6 +1557,7 @@ static const PairOptions flood_repaired = { .history = 5000, .n_nodes = 2,
 static const PairOptions flood_lost = { .history = 10, .n_nodes = 2,
                                         .redis_args = tiny_pubsub_limit };
 static const PairOptions one_node = { .history = 100, .n_nodes = 1 };
+static const PairOptions history_0 = { .history = 0, .n_nodes = 2 };
 
 /* The room's last member leaves (the room is gone from Redis) while the
  * node keeps it open, and a new member joins at once: the new room's
@@ -1578,6 +1619,8 @@ main (int   argc,
   add_pair_test ("/redis/rooms/refused-in-order", NULL, test_refused_in_order);
   add_pair_test ("/redis/rooms/unreadable-tail", &one_node, test_unreadable_tail);
   add_pair_test ("/redis/rooms/long-batch", &one_node, test_long_batch);
+  add_pair_test ("/redis/rooms/no-tail-in-step", NULL, test_no_tail_in_step);
+  add_pair_test ("/redis/rooms/no-tail-in-step/no-history", &history_0, test_no_tail_in_step);
   add_pair_test ("/redis/rooms/leave-right-after-rename", &one_node, test_leave_right_after_rename);
   add_pair_test ("/redis/rooms/names", NULL, test_names);
   add_pair_test ("/redis/rooms/max-members", NULL, test_max_members);

@@ -278,6 +278,32 @@ room_in_step (Room    *room,
          seq == room->last_seq + 1;
 }
 
+/* A batch's body parsed into events, each received as one: FALSE,
+ * having received none, if one of its items is unreadable. */
+static gboolean
+room_receive_batch_events (Room       *room,
+                           const char *channel,
+                           guint64     seq,
+                           gint64      ts,
+                           const char *body,
+                           gsize       body_length)
+{
+  GcRedisRooms *self = room->rooms;
+  g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
+
+  if (!gc_redis_batch_body_parse (seq, ts, body, body_length, events))
+    return FALSE;
+  for (guint i = 0; i < events->len; i++)
+    {
+      /* Delivering may have closed the room: the rest is freed. */
+      room_receive (room, g_steal_pointer (&events->pdata[i]));
+      room = g_hash_table_lookup (self->by_channel, channel);
+      if (room == NULL || room->opened == 0)
+        break;
+    }
+  return TRUE;
+}
+
 /* A batch's body: its messages, from @seq on, at @ts. Most come in step
  * and hold only messages with their JSON: those are delivered from the
  * payload as it is, with no event allocated or copied (issue 13: each
@@ -305,21 +331,7 @@ room_receive_batch (Room       *room,
   char scratch[512];
 
   if (!room_in_step (room, seq))
-    {
-      g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func ((GDestroyNotify) gc_redis_room_event_free);
-
-      if (!gc_redis_batch_body_parse (seq, ts, body, body_length, events))
-        return FALSE;
-      for (guint i = 0; i < events->len; i++)
-        {
-          /* Delivering may have closed the room: the rest is freed. */
-          room_receive (room, g_steal_pointer (&events->pdata[i]));
-          room = g_hash_table_lookup (self->by_channel, channel);
-          if (room == NULL || room->opened == 0)
-            break;
-        }
-      return TRUE;
-    }
+    return room_receive_batch_events (room, channel, seq, ts, body, body_length);
 
   /* All of it first: a batch is delivered whole or not at all. Each
    * item is read once; the delivery goes from what was read. */
@@ -333,10 +345,14 @@ room_receive_batch (Room       *room,
           heap_items = g_renew (BatchItem, heap_items, size);
           items = heap_items;
         }
-      if (!gc_redis_field_next (&p, end, &items[n].item, &items[n].length) ||
-          !gc_redis_batch_item_read (items[n].item, items[n].length, &items[n].read) ||
-          items[n].read.user_id_len + items[n].read.name_len + 2 > sizeof scratch)
+      if (!gc_redis_field_next (&p, end, &items[n].item, &items[n].length))
         return FALSE;
+      /* An item of another form (a message sent without its JSON tail)
+       * or names too long for the scratch: the general parser reads the
+       * batch, or finds it unreadable. */
+      if (!gc_redis_batch_item_read (items[n].item, items[n].length, &items[n].read) ||
+          items[n].read.user_id_len + items[n].read.name_len + 2 > sizeof scratch)
+        return room_receive_batch_events (room, channel, seq, ts, body, body_length);
     }
 
   for (gsize i = 0; i < n; i++, seq++)
