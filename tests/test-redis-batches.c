@@ -422,6 +422,77 @@ test_rooms_in_one_call (Fixture       *f,
   answers_clear (&bob);
 }
 
+/* Three rooms' messages in one call, two of the rooms with keys Redis
+ * cannot use (a seq that is no number; a history counter of another
+ * type): only their senders get an error; the healthy room's messages,
+ * one before and one after them in the call, go out and are delivered
+ * (review s5 R3: the whole call failed, closing senders whose messages
+ * went out), and the room whose counter failed took no seq. */
+static void
+test_failing_room_alone (Fixture       *f,
+                         gconstpointer  data)
+{
+  Answers joins, alice, bob, carol;
+  g_autofree char *r3_seq = NULL, *r3_seq_after = NULL;
+  guint64 calls;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&alice);
+  answers_init (&bob);
+  answers_init (&carol);
+
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  gc_redis_rooms_open (f->rooms, "r3");
+  join (f, "r1", "alice", 0, &joins);
+  join (f, "r2", "bob", 0, &joins);
+  join (f, "r3", "carol", 0, &joins);
+  gc_test_wait (joins.answers == 3);
+  g_assert_cmpuint (joins.ok, ==, 3);
+  g_free (gc_test_redis_run (f->redis, "SET", "gc:{r2}:seq", "not-a-number", NULL));
+  g_free (gc_test_redis_run (f->redis, "DEL", "gc:{r3}:hcount", NULL));
+  g_free (gc_test_redis_run (f->redis, "RPUSH", "gc:{r3}:hcount", "x", NULL));
+  r3_seq = gc_test_redis_run (f->redis, "GET", "gc:{r3}:seq", NULL);
+
+  calls = evalsha_calls (f);
+  say (f, "r2", "bob", "b1", &bob);
+  say (f, "r1", "alice", "a1", &alice);
+  say (f, "r3", "carol", "c1", &carol);
+  say (f, "r1", "alice", "a2", &alice);
+  gc_test_wait (alice.answers == 2 && bob.answers == 1 && carol.answers == 1);
+  g_assert_cmpuint (evalsha_calls (f), ==, calls + 1);
+  g_assert_cmpuint (alice.ok, ==, 2);
+  g_assert_cmpuint (alice.errors, ==, 0);
+  g_assert_cmpuint (bob.errors, ==, 1);
+  g_assert_cmpuint (carol.errors, ==, 1);
+  r3_seq_after = gc_test_redis_run (f->redis, "GET", "gc:{r3}:seq", NULL);
+  g_assert_cmpstr (r3_seq_after, ==, r3_seq);
+
+  gc_test_wait (f->messages->len == 2);
+  {
+    const char *first = g_ptr_array_index (f->messages, 0);
+    const char *second = g_ptr_array_index (f->messages, 1);
+
+    g_assert_true (g_str_has_prefix (first, "r1 ") && g_str_has_suffix (first, " a1"));
+    g_assert_true (g_str_has_prefix (second, "r1 ") && g_str_has_suffix (second, " a2"));
+    g_assert_cmpuint (g_ascii_strtoull (second + 3, NULL, 10), ==,
+                      g_ascii_strtoull (first + 3, NULL, 10) + 1);
+  }
+
+  /* The healthy room goes on. */
+  say (f, "r1", "alice", "a3", &alice);
+  gc_test_wait (alice.answers == 3);
+  g_assert_cmpuint (alice.ok, ==, 3);
+  gc_test_wait (f->messages->len == 3);
+
+  answers_clear (&joins);
+  answers_clear (&alice);
+  answers_clear (&bob);
+  answers_clear (&carol);
+}
+
 /* 40 rooms with a message each in one main-loop iteration: two calls
  * (at most 32 rooms a call), every message out. */
 static void
@@ -479,5 +550,7 @@ main (int    argc,
               test_many_rooms, fixture_teardown);
   g_test_add ("/redis/batches/rooms-in-one-call", Fixture, NULL, fixture_setup,
               test_rooms_in_one_call, fixture_teardown);
+  g_test_add ("/redis/batches/failing-room-alone", Fixture, NULL, fixture_setup,
+              test_failing_room_alone, fixture_teardown);
   return g_test_run ();
 }

@@ -211,7 +211,9 @@
  * each room the first message's seq (0 if none went out) and one status
  * letter per message, o (out) or g (gone: its sender is not in the room
  * under that name); the messages that went out have consecutive seqs, in
- * order. A sender that exists means the room and its sequence do. */
+ * order. A room whose part failed (its keys hold what Redis cannot use)
+ * answers the error's text and an e per message: only its messages
+ * fail. A sender that exists means the room and its sequence do. */
 #define GC_REDIS_ROOMS_LUA_MESSAGES \
   "local t = redis.call('TIME')\n" \
   /* Milliseconds without printf: the seconds, then the microseconds' \
@@ -220,7 +222,7 @@
   "local h = tonumber(ARGV[1])\n" \
   "local out = {ts}\n" \
   /* The room whose keys start at KEYS[k + 1], its arguments at ARGV[a]: \
-   * answers its first seq and status, and where the next room's start. */ \
+   * answers its first seq and status. */ \
   "local function room(k, a)\n" \
   "  local channel, count, senders = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])\n" \
   "  local gone\n" \
@@ -262,9 +264,12 @@
   "    status = table.concat(letters)\n" \
   "    body = table.concat(kept)\n" \
   "    n = #kept\n" \
-  "    if n == 0 then return '0', status, a + 4 + senders * 2 end\n" \
+  "    if n == 0 then return '0', status end\n" \
   "    count = string.format('%d', n)\n" \
   "  end\n" \
+  /* The counters first: a room whose keys fail takes no seq it does \
+   * not publish (the other nodes would see a gap they cannot repair). */ \
+  "  local c = h > 0 and redis.call('INCRBY', KEYS[k + 4], count)\n" \
   /* %d formats a C long (Lua 5.1's LUA_INTFRM_T): exact for ids, and \
    * without %.0f's floating-point printf. */ \
   "  local first = string.format('%d', redis.call('INCRBY', KEYS[k + 1], count) - n + 1)\n" \
@@ -276,7 +281,6 @@
    * keep messages and no more than one entry besides, and no entry \
    * (~2 KB each) comes into Lua to find them. */ \
   "  if h > 0 then\n" \
-  "    local c = redis.call('INCRBY', KEYS[k + 4], count)\n" \
   "    local added\n" \
   "    if math.floor(c / h) ~= math.floor((c - n) / h) then\n" \
   "      added = redis.pcall('XADD', KEYS[k + 3], 'MINID', math.max(c - h + 1, 0), c, 'h', head, 'b', body, 'n', count)\n" \
@@ -292,14 +296,22 @@
   "  end\n" \
   "  redis.call('PUBLISH', channel, head)\n" \
   "  redis.call('PUBLISH', channel, body)\n" \
-  "  return first, status, a + 4 + senders * 2\n" \
+  "  return first, status\n" \
   "end\n" \
   "local a = 3\n" \
   "for k = 0, tonumber(ARGV[2]) * 4 - 1, 4 do\n" \
-  "  local first, status\n" \
-  "  first, status, a = room(k, a)\n" \
+  "  local next_a = a + 4 + tonumber(ARGV[a + 2]) * 2\n" \
+  /* A room Redis cannot serve (its keys hold other types or values) \
+   * fails alone: its answer is the error and an e per message, and the \
+   * other rooms of the call go on (review s5 R3). */ \
+  "  local ok, first, status = pcall(room, k, a)\n" \
+  "  if not ok then\n" \
+  "    first = type(first) == 'table' and first.err or tostring(first)\n" \
+  "    status = string.rep('e', tonumber(ARGV[a + 1]))\n" \
+  "  end\n" \
   "  out[#out + 1] = first\n" \
   "  out[#out + 1] = status\n" \
+  "  a = next_a\n" \
   "end\n" \
   "return out\n"
 
