@@ -84,6 +84,42 @@ test_numbers (void)
   g_rand_free (rand);
 }
 
+/* Events written in a row with a kept head are the bytes the builder
+ * makes, whether each id follows the last (across 9 -> 10, 99 -> 100 and
+ * on), the ts changes, or the ids jump. */
+static void
+test_written_in_a_row (void)
+{
+  static const struct {
+    guint64 first;
+    guint   count;
+  } runs[] = {
+    { 1, 12 }, { 95, 10 }, { 997, 6 }, { 1799999999999990, 15 }, { 42, 1 }, { 43, 3 },
+    { G_MAXUINT64 - 3, 4 }, { 9999999999999999999u, 1 }, { 8, 5 },
+  };
+  static const char tail[] = ",\"from\":{\"id\":\"u-1\",\"name\":\"a\"},\"kind\":\"text\",\"text\":\"hi\"}";
+  GcEventMessageHead head = { 0, };
+  gint64 ts = 1765000000123;
+
+  for (guint r = 0; r < G_N_ELEMENTS (runs); r++)
+    {
+      /* Every third run at a new time, one of them before 1970. */
+      if (r % 3 == 2)
+        ts = r == 5 ? -7 : ts + 1000;
+      for (guint i = 0; i < runs[r].count; i++)
+        {
+          guint64 id = runs[r].first + i;
+          g_autoptr(GBytes) built = gc_event_build_message_from_tail (id, ts, tail, sizeof tail - 1);
+          char out[GC_EVENT_MESSAGE_FROM_TAIL_MAX (sizeof tail - 1)];
+          char *end = gc_event_write_message_from_tail_after (&head, out, id, ts, tail,
+                                                             sizeof tail - 1);
+
+          g_assert_nonnull (end);
+          g_assert_cmpmem (out, end - out, g_bytes_get_data (built, NULL), g_bytes_get_size (built));
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -91,5 +127,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/protocol/message-tail/same-bytes", test_same_bytes);
   g_test_add_func ("/protocol/message-tail/numbers", test_numbers);
+  g_test_add_func ("/protocol/message-tail/written-in-a-row", test_written_in_a_row);
   return g_test_run ();
 }

@@ -71,8 +71,12 @@ struct _GcRoom
   GHashTable   *redis_rename_holds;    /* GcMember (a reference) → RenameHold, or NULL */
   guint64       redis_last_seq;        /* the last event of the room applied */
   /* The frames of a batch's messages, one after the other, sent to the
-   * members at the batch's end (gc_room_redis_batch_end()), or NULL. */
-  GByteArray   *redis_frames;
+   * members at the batch's end (gc_room_redis_batch_end()), or NULL;
+   * and the head of the last, whose numbers the next one reuses. */
+  char         *redis_frames;
+  gsize         redis_frames_length;
+  gsize         redis_frames_size;
+  GcEventMessageHead redis_message_head;
   gboolean      redis_open;
   GMainContext *redis_context;
 #endif

@@ -692,27 +692,25 @@ static void
 room_redis_batch_frame (GcRoom                 *self,
                         const GcRedisRoomEvent *ev)
 {
-  gsize start, len, header;
-  char *event, *end;
+  gsize most = GC_WS_MAX_HEADER_SIZE + GC_EVENT_MESSAGE_FROM_TAIL_MAX (ev->json_tail_len);
+  gsize len, header;
+  char *frame, *event, *end;
 
-  if (self->redis_frames == NULL)
-    self->redis_frames = g_byte_array_sized_new (4096);
-  start = self->redis_frames->len;
-  g_byte_array_set_size (self->redis_frames, start + GC_WS_MAX_HEADER_SIZE +
-                         GC_EVENT_MESSAGE_FROM_TAIL_MAX (ev->json_tail_len));
-  event = (char *) self->redis_frames->data + start + GC_WS_MAX_HEADER_SIZE;
-  end = gc_event_write_message_from_tail (event, ev->seq, ev->ts_ms, ev->json_tail,
-                                          ev->json_tail_len);
-  if (end == NULL)
+  if (self->redis_frames_size - self->redis_frames_length < most)
     {
-      g_byte_array_set_size (self->redis_frames, start);
-      return;
+      self->redis_frames_size = MAX (4096, 2 * (self->redis_frames_length + most));
+      self->redis_frames = g_realloc (self->redis_frames, self->redis_frames_size);
     }
+  frame = self->redis_frames + self->redis_frames_length;
+  event = frame + GC_WS_MAX_HEADER_SIZE;
+  end = gc_event_write_message_from_tail_after (&self->redis_message_head, event, ev->seq,
+                                                ev->ts_ms, ev->json_tail, ev->json_tail_len);
+  if (end == NULL)
+    return;
   len = end - event;
-  header = gc_ws_frame_encode_header (self->redis_frames->data + start, GC_WS_OPCODE_TEXT,
-                                      TRUE, len);
-  memmove (self->redis_frames->data + start + header, event, len);
-  g_byte_array_set_size (self->redis_frames, start + header + len);
+  header = gc_ws_frame_encode_header ((guint8 *) frame, GC_WS_OPCODE_TEXT, TRUE, len);
+  memmove (frame + header, event, len);
+  self->redis_frames_length += header + len;
 }
 
 /* Sends the batch's frames that wait, before anything else is sent. */
@@ -721,11 +719,11 @@ room_redis_flush_frames (GcRoom *self)
 {
   g_autoptr(GBytes) frames = NULL;
 
-  if (self->redis_frames == NULL)
+  if (self->redis_frames_length == 0)
     return;
-  frames = g_byte_array_free_to_bytes (g_steal_pointer (&self->redis_frames));
-  if (g_bytes_get_size (frames) > 0)
-    room_broadcast_frame (self, frames, NULL);
+  frames = g_bytes_new_take (g_steal_pointer (&self->redis_frames), self->redis_frames_length);
+  self->redis_frames_length = self->redis_frames_size = 0;
+  room_broadcast_frame (self, frames, NULL);
 }
 
 void

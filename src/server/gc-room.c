@@ -801,8 +801,7 @@ gc_room_finalize (GObject *object)
   /* Kept past dispose: a rename answered after the room's last member
    * left still sends what that member said, then its leave. */
   g_clear_pointer (&self->redis_rename_holds, g_hash_table_unref);
-  if (self->redis_frames != NULL)
-    g_byte_array_unref (self->redis_frames);
+  g_free (self->redis_frames);
   g_clear_object (&self->redis);
   g_clear_pointer (&self->redis_context, g_main_context_unref);
 #endif

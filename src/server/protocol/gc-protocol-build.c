@@ -542,6 +542,29 @@ gc_event_message_tail_is_readable (const char *tail,
          tail[tail_len - 1] == '}' && gc_protocol_utf8_validate (tail, tail_len);
 }
 
+static const char message_head[] = "{\"type\":\"message\",\"id\":";
+
+/* A message event up to its tail: {"type":"message","id":ID,"ts":TS.
+ * Sets *@id_end to the offset after the id's digits. */
+static char *
+put_message_head (char    *out,
+                  guint64  id,
+                  gint64   ts,
+                  gsize   *id_end)
+{
+  char *p = out;
+
+  memcpy (p, message_head, sizeof message_head - 1);
+  p += sizeof message_head - 1;
+  p = put_uint64 (p, id);
+  *id_end = p - out;
+  memcpy (p, ",\"ts\":", 6);
+  p += 6;
+  if (ts < 0)
+    *p++ = '-';
+  return put_uint64 (p, ts < 0 ? - (guint64) ts : (guint64) ts);
+}
+
 char *
 gc_event_write_message_from_tail (char       *out,
                                   guint64     id,
@@ -549,25 +572,64 @@ gc_event_write_message_from_tail (char       *out,
                                   const char *tail,
                                   gsize       tail_len)
 {
-  static const char head[] = "{\"type\":\"message\",\"id\":";
-  char *p = out;
+  char *p;
+  gsize id_end;
 
   g_return_val_if_fail (out != NULL, NULL);
   g_return_val_if_fail (id > 0, NULL);
   g_return_val_if_fail (tail != NULL && tail_len > 0 && tail[tail_len - 1] == '}', NULL);
 
-  memcpy (p, head, sizeof head - 1);
-  p += sizeof head - 1;
-  p = put_uint64 (p, id);
-  memcpy (p, ",\"ts\":", 6);
-  p += 6;
-  if (ts < 0)
-    *p++ = '-';
-  p = put_uint64 (p, ts < 0 ? - (guint64) ts : (guint64) ts);
+  p = put_message_head (out, id, ts, &id_end);
   memcpy (p, tail, tail_len);
   p += tail_len;
   g_assert ((gsize) (p - out) <= GC_EVENT_MESSAGE_FROM_TAIL_MAX (tail_len));
   return p;
+}
+
+/* Counts the head's id up by one in place; FALSE if it gains a digit. */
+static gboolean
+message_head_count_up (GcEventMessageHead *head)
+{
+  char *first = head->text + sizeof message_head - 1;
+
+  for (char *d = head->text + head->id_end - 1; d >= first; d--)
+    {
+      if (*d != '9')
+        {
+          (*d)++;
+          return TRUE;
+        }
+      *d = '0';
+    }
+  return FALSE;
+}
+
+char *
+gc_event_write_message_from_tail_after (GcEventMessageHead *head,
+                                        char               *out,
+                                        guint64             id,
+                                        gint64              ts,
+                                        const char         *tail,
+                                        gsize               tail_len)
+{
+  g_return_val_if_fail (head != NULL, NULL);
+  g_return_val_if_fail (out != NULL, NULL);
+  g_return_val_if_fail (id > 0, NULL);
+  g_return_val_if_fail (tail != NULL && tail_len > 0 && tail[tail_len - 1] == '}', NULL);
+
+  /* A batch's messages: consecutive ids at one time. */
+  if (head->length == 0 || ts != head->ts || id != head->id + 1 || !message_head_count_up (head))
+    {
+      gsize id_end;
+
+      head->length = put_message_head (head->text, id, ts, &id_end) - head->text;
+      head->id_end = id_end;
+      head->ts = ts;
+    }
+  head->id = id;
+  memcpy (out, head->text, head->length);
+  memcpy (out + head->length, tail, tail_len);
+  return out + head->length + tail_len;
 }
 
 GBytes *

@@ -574,6 +574,24 @@ char   *gc_event_write_message_from_tail (char       *out,
                                           gint64      ts,
                                           const char *tail,
                                           gsize       tail_len);
+/* A message event's head ({"type":"message","id":ID,"ts":TS), kept
+ * between events written one after the other (zero-initialise it). */
+typedef struct {
+  guint64 id;
+  gint64  ts;
+  gsize   length;    /* 0: none yet */
+  gsize   id_end;
+  char    text[24 + 20 + 6 + 21];
+} GcEventMessageHead;
+/* gc_event_write_message_from_tail() for events written in a row: one
+ * whose id follows @head's at the same ts (a batch's next message) takes
+ * @head's text with the id counted up, no number written again. */
+char   *gc_event_write_message_from_tail_after (GcEventMessageHead *head,
+                                                char               *out,
+                                                guint64             id,
+                                                gint64              ts,
+                                                const char         *tail,
+                                                gsize               tail_len);
 GBytes *gc_event_build_join    (const GcUser  *user,
                                 gint64         ts);
 GBytes *gc_event_build_leave   (const GcUser  *user,
