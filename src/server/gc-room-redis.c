@@ -734,7 +734,7 @@ gc_room_redis_batch_end (GcRoom *self)
   room_redis_flush_frames (self);
 }
 
-void
+gboolean
 gc_room_redis_event (GcRoom                 *self,
                      const GcRedisRoomEvent *ev)
 {
@@ -750,7 +750,7 @@ gc_room_redis_event (GcRoom                 *self,
     {
       gc_server_count (self->server, GC_SERVER_COUNTER_MESSAGES, 1);
       room_redis_batch_frame (self, ev);
-      return;
+      return TRUE;
     }
   hold = g_object_ref (self);
   /* Anything else goes after the batch's messages before it. */
@@ -771,7 +771,7 @@ gc_room_redis_event (GcRoom                 *self,
        * is due none of it). */
       if (self->server != NULL)
         room_redis_queue_join (self, ev->seq, gc_event_build_join (&user, ev->ts_ms));
-      return;
+      return FALSE;
     case GC_REDIS_ROOM_EVENT_LEAVE:
       {
         GcLeaveReason reason = GC_LEAVE_REASON_LEFT;
@@ -797,7 +797,7 @@ gc_room_redis_event (GcRoom                 *self,
 
             if (frame != NULL)
               room_redis_deliver_frame (self, ev->seq, frame, NULL);
-            return;
+            return FALSE;
           }
         gc_message_kind_from_string (ev->kind, &kind);
         event = gc_event_build_message (ev->seq, ev->ts_ms, &user, kind, ev->text,
@@ -818,15 +818,16 @@ gc_room_redis_event (GcRoom                 *self,
       if (local != NULL && self->server != NULL &&
           g_strcmp0 (ev->node, gc_server_get_node_id (self->server)) != 0)
         room_redis_forget (self, local, 4000, "replaced by a resumed connection");
-      return;
+      return FALSE;
     default:
-      return;
+      return FALSE;
     }
 
   /* The records are checked where they are read (gc-redis-record.c); a
    * builder refusing one anyway sends nothing rather than NULL. */
   if (self->server != NULL && event != NULL)
     room_redis_deliver (self, ev->seq, event, except);
+  return FALSE;
 }
 
 /* The upgrade is done: the member gets @welcome, then what came since. */

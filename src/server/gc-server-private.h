@@ -178,7 +178,9 @@ GcMember       *gc_room_redis_lookup        (GcRoom          *self,
                                              const char      *user_id);
 void            gc_room_redis_add           (GcRoom          *self,
                                              GcMember        *member);
-void            gc_room_redis_event         (GcRoom          *self,
+/* TRUE if @event only joined the room's batch (nothing was sent, so
+ * nothing could close the room). */
+gboolean        gc_room_redis_event         (GcRoom          *self,
                                              const GcRedisRoomEvent *event);
 void            gc_room_redis_batch_end     (GcRoom          *self);
 gboolean        gc_room_redis_attach        (GcRoom          *self,

@@ -59,6 +59,11 @@ struct _GcServer
 
 #ifdef HAVE_REDIS
   GcRedisRooms     *redis;             /* --redis; NULL on a single node */
+  /* The room a batch of messages goes to while each went to it batched
+   * (nothing ran that could close it), until the batch's end: its
+   * events need not look it up again. */
+  GcRoom           *redis_batch_room;
+  const char       *redis_batch_code;
   char             *node_id;
 #endif
 };
@@ -496,10 +501,18 @@ on_redis_event (const char             *code,
                 gpointer                user_data)
 {
   GcServer *self = user_data;
-  GcRoom *room = g_hash_table_lookup (self->rooms, code);
+  GcRoom *room;
 
-  if (room != NULL)
-    gc_room_redis_event (room, event);
+  if (event->in_batch && self->redis_batch_room != NULL && code == self->redis_batch_code)
+    room = self->redis_batch_room;
+  else
+    room = g_hash_table_lookup (self->rooms, code);
+  self->redis_batch_room = NULL;
+  if (room != NULL && gc_room_redis_event (room, event) && event->in_batch)
+    {
+      self->redis_batch_room = room;
+      self->redis_batch_code = code;
+    }
 }
 
 static void
@@ -507,8 +520,10 @@ on_redis_batch_end (const char *code,
                     gpointer    user_data)
 {
   GcServer *self = user_data;
-  GcRoom *room = g_hash_table_lookup (self->rooms, code);
+  GcRoom *room = self->redis_batch_room != NULL ? self->redis_batch_room
+                                                : g_hash_table_lookup (self->rooms, code);
 
+  self->redis_batch_room = NULL;
   if (room != NULL)
     gc_room_redis_batch_end (room);
 }
