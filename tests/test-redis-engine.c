@@ -575,6 +575,9 @@ test_timeout (Engine        *e,
   g_assert_cmpuint (stats.reconnects, ==, 1);
   /* Ours, and maybe the client's own liveness probe. */
   g_assert_cmpuint (stats.lost, >=, 2);
+  /* A probe lost with the commands link says nothing of the
+   * subscriptions: they stay. */
+  g_assert_cmpuint (stats.probe_failures, ==, 0);
 
   g_clear_object (&e->client);
   replies_clear (&blocked);

@@ -118,6 +118,11 @@ link_lost (Link *link)
   link->ac = NULL;
   link->ready = FALSE;
   g_clear_pointer (&link->source, g_source_unref);
+  /* The probe's PUBLISH goes over the commands link: lost with either
+   * link, it no longer tells whether the subscriptions deliver (a command
+   * stalled past the timeout used to drop the subscriptions too, and
+   * repair every room). */
+  self->probe_sent = 0;
 
   if (link == &self->subscriptions)
     {
@@ -135,7 +140,6 @@ link_lost (Link *link)
           if (!channel->wanted)
             g_hash_table_iter_remove (&iter);
         }
-      self->probe_sent = 0;
       redis_subscriptions_reset (self);
     }
 
