@@ -225,24 +225,6 @@ gc_redis_event_parse (const char *data,
   return g_steal_pointer (&event);
 }
 
-/* One LENGTH:BYTES field at *@p, left as it is; moves *@p past it. */
-gboolean
-gc_redis_field_next (const char  **p,
-                     const char   *end,
-                     const char  **value,
-                     gsize        *length)
-{
-  guint64 field_length = 0;
-  const char *colon = parse_digits (*p, end, &field_length);
-
-  if (colon == NULL || colon == end || *colon != ':' ||
-      field_length > (guint64) (end - colon - 1))
-    return FALSE;
-  *value = colon + 1;
-  *length = field_length;
-  *p = colon + 1 + field_length;
-  return TRUE;
-}
 
 /* A whole number field (at most 19 digits, nothing else). */
 static gboolean
