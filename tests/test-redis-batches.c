@@ -422,6 +422,49 @@ test_rooms_in_one_call (Fixture       *f,
   answers_clear (&bob);
 }
 
+/* While a message call of the node is in flight, the next flush waits
+ * (the hold, long here) for more: two rooms' messages sent several
+ * main-loop iterations apart go in one call, not one each. */
+static void
+test_flush_hold (Fixture       *f,
+                 gconstpointer  data)
+{
+  Answers joins, sent;
+  guint64 calls;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&sent);
+  gc_redis_rooms_set_flush_hold (f->rooms, 400);
+
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  gc_redis_rooms_open (f->rooms, "r3");
+  join (f, "r1", "alice", 0, &joins);
+  join (f, "r2", "alice", 0, &joins);
+  join (f, "r3", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 3);
+  g_assert_cmpuint (joins.ok, ==, 3);
+
+  calls = evalsha_calls (f);
+  /* Nothing in flight: out at once. */
+  say (f, "r1", "alice", "a1", &sent);
+  g_main_context_iteration (NULL, FALSE);
+  /* r1's call in flight: r2's flush waits; idles run meanwhile. */
+  say (f, "r2", "alice", "b1", &sent);
+  for (guint i = 0; i < 5; i++)
+    g_main_context_iteration (NULL, FALSE);
+  say (f, "r3", "alice", "c1", &sent);
+  gc_test_wait (sent.answers == 3);
+  g_assert_cmpuint (sent.ok, ==, 3);
+  g_assert_cmpuint (evalsha_calls (f), ==, calls + 2);
+  gc_test_wait (f->messages->len == 3);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+}
+
 /* Three rooms' messages in one call, two of the rooms with keys Redis
  * cannot use (a seq that is no number; a history counter of another
  * type): only their senders get an error; the healthy room's messages,
@@ -552,5 +595,7 @@ main (int    argc,
               test_rooms_in_one_call, fixture_teardown);
   g_test_add ("/redis/batches/failing-room-alone", Fixture, NULL, fixture_setup,
               test_failing_room_alone, fixture_teardown);
+  g_test_add ("/redis/batches/flush-hold", Fixture, NULL, fixture_setup,
+              test_flush_hold, fixture_teardown);
   return g_test_run ();
 }

@@ -59,6 +59,8 @@ struct _GcRedisRooms {
   GHashTable *by_channel;   /* channel → Room (borrowed) */
   GPtrArray *batch_rooms;   /* codes of rooms with messages to flush */
   guint flush_id;
+  guint message_calls;      /* message script calls in flight */
+  guint flush_hold_ms;      /* a flush waits this long while one is */
   gulong subscribed_id;
   gulong state_id;
 

@@ -396,6 +396,9 @@ on_batch_reply (const redisReply *reply,
     }
 
   g_ptr_array_unref (batch->parts);
+  /* After the answers: a room's messages that waited for this one wait
+   * flush_hold_ms more for others (schedule_flush()). */
+  self->message_calls--;
   g_object_unref (batch->rooms);
   g_free (batch);
 }
@@ -547,6 +550,7 @@ batch_send (GcRedisRooms *self,
   for (guint i = 0; i < parts->len; i++)
     batch_room_args (g_ptr_array_index (parts, i), argv, argv_len);
 
+  self->message_calls++;
   if (!gc_redis_client_eval (self->client, self->messages_script,
                              n_keys, argv->len, (const char **) argv->pdata,
                              (const gsize *) argv_len->data, on_batch_reply, batch, &error))
@@ -605,21 +609,33 @@ flush_batches (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Flushes @room's batch once this main-loop iteration is done. */
+/* How long a flush waits for more messages while this node has a
+ * message call in flight (under load): Redis's cost is mostly per call
+ * (~50k instructions) and per room batch (~100k), a message adds ~3k
+ * (src/bench/redis-script-cost.py), so the rooms' messages of a
+ * millisecond go in one call, in fewer and bigger room batches. */
+#define FLUSH_HOLD_MS 1
+
+/* Flushes @room's batch once this main-loop iteration is done, or, while
+ * a message call of this node is in flight, flush_hold_ms later. */
 static void
 schedule_flush (GcRedisRooms *self,
                 Room         *room)
 {
   g_ptr_array_add (self->batch_rooms, g_strdup (room->code));
-  if (self->flush_id == 0)
+  if (self->flush_id != 0)
+    return;
+  if (self->message_calls > 0)
+    self->flush_id = g_timeout_add_full (G_PRIORITY_DEFAULT, self->flush_hold_ms, flush_batches, self, NULL);
+  else
     self->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, flush_batches, self, NULL);
 }
 
 /* A room's messages leave together (the script's cost to Redis is mostly
  * per call): those of one main-loop iteration, and while a flush of the
- * room is in flight, all that come until its answer (so under load a
- * batch grows to what arrives in one round trip, and Redis's CPU per
- * message falls, issue 13). A room's other changes flush them first, so
+ * room is in flight, all that come until its answer and flush_hold_ms
+ * after (so under load a batch grows to what arrives in one round trip
+ * and more, and Redis's CPU per message falls, issue 13). A room's other changes flush them first, so
  * each member's requests keep their order. */
 #define MAX_BATCH 64
 
@@ -947,6 +963,15 @@ gc_redis_rooms_set_history (GcRedisRooms *self,
 }
 
 void
+gc_redis_rooms_set_flush_hold (GcRedisRooms *self,
+                               guint         ms)
+{
+  g_return_if_fail (GC_IS_REDIS_ROOMS (self));
+
+  self->flush_hold_ms = ms;
+}
+
+void
 gc_redis_rooms_set_repair_messages (GcRedisRooms *self,
                                     guint         messages)
 {
@@ -1083,6 +1108,7 @@ gc_redis_rooms_init (GcRedisRooms *self)
 {
   self->history = 100;
   self->repair_messages = REPAIR_MESSAGES;
+  self->flush_hold_ms = FLUSH_HOLD_MS;
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, redis_room_free);
   self->by_channel = g_hash_table_new (g_str_hash, g_str_equal);
   self->batch_rooms = g_ptr_array_new_with_free_func (g_free);

@@ -149,6 +149,10 @@ void          gc_redis_rooms_set_history  (GcRedisRooms         *self,
  * the history (default 1000; 0: the history only, for tests). */
 void          gc_redis_rooms_set_repair_messages (GcRedisRooms  *self,
                                                   guint          messages);
+/* How long a flush of messages waits for more while a message call of
+ * this node is in flight (default 1 ms; tests make it long). */
+void          gc_redis_rooms_set_flush_hold (GcRedisRooms  *self,
+                                             guint          ms);
 void          gc_redis_rooms_set_event_func (GcRedisRooms       *self,
                                              GcRedisRoomEventFunc func,
                                              gpointer            user_data);
