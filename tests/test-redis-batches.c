@@ -470,13 +470,15 @@ test_flush_hold (Fixture       *f,
  * type): only their senders get an error; the healthy room's messages,
  * one before and one after them in the call, go out and are delivered
  * (review s5 R3: the whole call failed, closing senders whose messages
- * went out), and the room whose counter failed took no seq. */
+ * went out); the room whose counter failed took no seq, the one whose
+ * seq failed counts no history. */
 static void
 test_failing_room_alone (Fixture       *f,
                          gconstpointer  data)
 {
   Answers joins, alice, bob, carol;
   g_autofree char *r3_seq = NULL, *r3_seq_after = NULL;
+  g_autofree char *r2_count = NULL, *r2_count_after = NULL;
   guint64 calls;
 
   if (gc_test_redis_skip (f->redis))
@@ -498,6 +500,7 @@ test_failing_room_alone (Fixture       *f,
   g_free (gc_test_redis_run (f->redis, "DEL", "gc:{r3}:hcount", NULL));
   g_free (gc_test_redis_run (f->redis, "RPUSH", "gc:{r3}:hcount", "x", NULL));
   r3_seq = gc_test_redis_run (f->redis, "GET", "gc:{r3}:seq", NULL);
+  r2_count = gc_test_redis_run (f->redis, "GET", "gc:{r2}:hcount", NULL);
 
   calls = evalsha_calls (f);
   say (f, "r2", "bob", "b1", &bob);
@@ -512,6 +515,11 @@ test_failing_room_alone (Fixture       *f,
   g_assert_cmpuint (carol.errors, ==, 1);
   r3_seq_after = gc_test_redis_run (f->redis, "GET", "gc:{r3}:seq", NULL);
   g_assert_cmpstr (r3_seq_after, ==, r3_seq);
+  /* Nor did the room whose seq failed keep a count of messages its
+   * history did not get. */
+  r2_count_after = gc_test_redis_run (f->redis, "GET", "gc:{r2}:hcount", NULL);
+  g_assert_cmpuint (g_ascii_strtoull (r2_count_after, NULL, 10), ==,
+                    g_ascii_strtoull (r2_count, NULL, 10));
 
   gc_test_wait (f->messages->len == 2);
   {

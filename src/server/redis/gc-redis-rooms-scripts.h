@@ -268,11 +268,18 @@
   "    count = string.format('%d', n)\n" \
   "  end\n" \
   /* The counters first: a room whose keys fail takes no seq it does \
-   * not publish (the other nodes would see a gap they cannot repair). */ \
+   * not publish (the other nodes would see a gap they cannot repair); \
+   * a seq that fails gives the history's count back (a trim would keep \
+   * fewer messages than it counts). */ \
   "  local c = h > 0 and redis.call('INCRBY', KEYS[k + 4], count)\n" \
+  "  local seq = redis.pcall('INCRBY', KEYS[k + 1], count)\n" \
+  "  if type(seq) == 'table' then\n" \
+  "    if c then redis.call('DECRBY', KEYS[k + 4], count) end\n" \
+  "    error(seq)\n" \
+  "  end\n" \
   /* %d formats a C long (Lua 5.1's LUA_INTFRM_T): exact for ids, and \
    * without %.0f's floating-point printf. */ \
-  "  local first = string.format('%d', redis.call('INCRBY', KEYS[k + 1], count) - n + 1)\n" \
+  "  local first = string.format('%d', seq - n + 1)\n" \
   "  local head = 'B' .. first .. ' ' .. ts\n" \
   /* The history stream, trimmed in the same XADD each time it passes \
    * another keep messages (so it holds fewer than 2 * keep + 64; an \
