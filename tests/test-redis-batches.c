@@ -585,6 +585,147 @@ test_many_rooms (Fixture       *f,
   answers_clear (&sent);
 }
 
+static void
+on_rooms_finalized (gpointer  data,
+                    GObject  *where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+/* The rooms object goes while a flush waits out its hold: the held
+ * sender hears once, with an error, and nothing fires after it (the
+ * hold's source went with the object). */
+static void
+test_hold_dispose (Fixture       *f,
+                   gconstpointer  data)
+{
+  Answers joins, first, held;
+  gboolean finalized = FALSE;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&first);
+  answers_init (&held);
+  gc_redis_rooms_set_flush_hold (f->rooms, 300);
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  join (f, "r1", "alice", 0, &joins);
+  join (f, "r2", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 2);
+
+  say (f, "r1", "alice", "a1", &first);
+  g_main_context_iteration (NULL, FALSE);
+  /* r1's call in flight: r2's flush waits. */
+  say (f, "r2", "alice", "b1", &held);
+  gc_test_wait (first.answers == 1);
+  g_assert_cmpuint (held.answers, ==, 0);
+
+  g_object_weak_ref (G_OBJECT (f->rooms), on_rooms_finalized, &finalized);
+  g_clear_object (&f->rooms);
+  g_assert_true (finalized);
+  g_assert_cmpuint (held.answers, ==, 1);
+  g_assert_cmpuint (held.errors, ==, 1);
+  /* Past the hold: no second answer, no source left behind. */
+  gc_test_run_for_ms (500);
+  g_assert_cmpuint (held.answers, ==, 1);
+
+  answers_clear (&joins);
+  answers_clear (&first);
+  answers_clear (&held);
+}
+
+/* Calls the client refuses at once (its bound on commands in flight)
+ * are no calls in flight: the next message, with nothing in flight,
+ * leaves at once, not after the hold. */
+static void
+test_refused_call_holds_nothing (Fixture       *f,
+                                 gconstpointer  data)
+{
+  Answers joins, sent;
+  gint64 start;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&sent);
+  gc_redis_rooms_set_flush_hold (f->rooms, 5000);
+  gc_redis_rooms_open (f->rooms, "r1");
+  join (f, "r1", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 1);
+
+  gc_redis_client_set_max_commands (f->client, 1);
+  g_assert_true (gc_redis_client_command (f->client, NULL, NULL, NULL, "BLPOP", "nokey", "0.5", NULL));
+  say (f, "r1", "alice", "x1", &sent);
+  gc_test_wait (sent.answers == 1);
+  say (f, "r1", "alice", "x2", &sent);
+  gc_test_wait (sent.answers == 2);
+  g_assert_cmpuint (sent.errors, ==, 2);
+
+  gc_redis_client_set_max_commands (f->client, 100000);
+  start = g_get_monotonic_time ();
+  say (f, "r1", "alice", "x3", &sent);
+  gc_test_wait (sent.answers == 3);
+  g_assert_cmpuint (sent.ok, ==, 1);
+  /* Well under the 5 s hold. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+
+  answers_clear (&joins);
+  answers_clear (&sent);
+}
+
+/* Redis dies while a call is in flight and another room's flush waits
+ * out its hold: each sender hears exactly once; once Redis is back, a
+ * lone message leaves at once (no call counted in flight any more). */
+static void
+test_hold_redis_down (Fixture       *f,
+                      gconstpointer  data)
+{
+  Answers joins, first, held, after;
+  gint64 start;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&first);
+  answers_init (&held);
+  answers_init (&after);
+  gc_redis_client_set_grace_ms (f->client, 200);
+  gc_redis_rooms_set_flush_hold (f->rooms, 5000);
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  join (f, "r1", "alice", 0, &joins);
+  join (f, "r2", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 2);
+
+  say (f, "r1", "alice", "a1", &first);
+  g_main_context_iteration (NULL, FALSE);
+  say (f, "r2", "alice", "b1", &held);
+  gc_test_redis_kill (f->redis);
+  gc_test_wait (first.answers == 1 && held.answers == 1);
+
+  gc_test_redis_restart (f->redis);
+  gc_test_wait (gc_redis_client_is_up (f->client));
+  /* Redis kept nothing: alice joins r1 again. */
+  join (f, "r1", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 3);
+  g_assert_cmpuint (joins.ok, ==, 3);
+
+  start = g_get_monotonic_time ();
+  say (f, "r1", "alice", "a2", &after);
+  gc_test_wait (after.answers == 1);
+  g_assert_cmpuint (after.ok, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  /* No second answer for the messages of before. */
+  g_assert_cmpuint (first.answers, ==, 1);
+  g_assert_cmpuint (held.answers, ==, 1);
+
+  answers_clear (&joins);
+  answers_clear (&first);
+  answers_clear (&held);
+  answers_clear (&after);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -605,5 +746,11 @@ main (int    argc,
               test_failing_room_alone, fixture_teardown);
   g_test_add ("/redis/batches/flush-hold", Fixture, NULL, fixture_setup,
               test_flush_hold, fixture_teardown);
+  g_test_add ("/redis/batches/hold-dispose", Fixture, NULL, fixture_setup,
+              test_hold_dispose, fixture_teardown);
+  g_test_add ("/redis/batches/refused-call-holds-nothing", Fixture, NULL, fixture_setup,
+              test_refused_call_holds_nothing, fixture_teardown);
+  g_test_add ("/redis/batches/hold-redis-down", Fixture, NULL, fixture_setup,
+              test_hold_redis_down, fixture_teardown);
   return g_test_run ();
 }
