@@ -635,6 +635,72 @@ test_hold_dispose (Fixture       *f,
   answers_clear (&held);
 }
 
+typedef struct {
+  GcRedisRooms *rooms;
+  Answers again;
+  guint errors;
+} SendAgain;
+
+/* A sender that, told its message failed, sends another at once. */
+static void
+on_answer_send_again (const GcRedisRoomResult *result,
+                      const GError            *error,
+                      gpointer                 user_data)
+{
+  SendAgain *s = user_data;
+
+  if (error == NULL || s->errors++ > 0)
+    return;
+  gc_redis_rooms_message (s->rooms, "r2", "alice", "id-alice", "alice", "text", "again",
+                          NULL, NULL, 0, on_answer, &s->again);
+}
+
+/* The rooms object goes while a flush waits, and the held sender, told
+ * so, sends again from its callback (the object is disposing): the new
+ * message is answered at once with an error, and no flush is scheduled
+ * on an object about to be freed. */
+static void
+test_dispose_send_again (Fixture       *f,
+                         gconstpointer  data)
+{
+  Answers joins, first;
+  SendAgain held = { 0 };
+  gboolean finalized = FALSE;
+
+  if (gc_test_redis_skip (f->redis))
+    return;
+  answers_init (&joins);
+  answers_init (&first);
+  answers_init (&held.again);
+  gc_redis_rooms_set_flush_hold (f->rooms, 300);
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  join (f, "r1", "alice", 0, &joins);
+  join (f, "r2", "alice", 0, &joins);
+  gc_test_wait (joins.answers == 2);
+
+  say (f, "r1", "alice", "a1", &first);
+  g_main_context_iteration (NULL, FALSE);
+  held.rooms = f->rooms;
+  gc_redis_rooms_message (f->rooms, "r2", "alice", "id-alice", "alice", "text", "b1",
+                          NULL, NULL, 0, on_answer_send_again, &held);
+  gc_test_wait (first.answers == 1);
+  g_assert_cmpuint (held.errors, ==, 0);
+
+  g_object_weak_ref (G_OBJECT (f->rooms), on_rooms_finalized, &finalized);
+  g_clear_object (&f->rooms);
+  g_assert_true (finalized);
+  g_assert_cmpuint (held.errors, ==, 1);
+  g_assert_cmpuint (held.again.answers, ==, 1);
+  g_assert_cmpuint (held.again.errors, ==, 1);
+  gc_test_run_for_ms (500);
+  g_assert_cmpuint (held.again.answers, ==, 1);
+
+  answers_clear (&joins);
+  answers_clear (&first);
+  answers_clear (&held.again);
+}
+
 /* Calls the client refuses at once (its bound on commands in flight)
  * are no calls in flight: the next message, with nothing in flight,
  * leaves at once, not after the hold. */
@@ -748,6 +814,8 @@ main (int    argc,
               test_flush_hold, fixture_teardown);
   g_test_add ("/redis/batches/hold-dispose", Fixture, NULL, fixture_setup,
               test_hold_dispose, fixture_teardown);
+  g_test_add ("/redis/batches/dispose-send-again", Fixture, NULL, fixture_setup,
+              test_dispose_send_again, fixture_teardown);
   g_test_add ("/redis/batches/refused-call-holds-nothing", Fixture, NULL, fixture_setup,
               test_refused_call_holds_nothing, fixture_teardown);
   g_test_add ("/redis/batches/hold-redis-down", Fixture, NULL, fixture_setup,

@@ -506,6 +506,9 @@ gc_redis_rooms_open (GcRedisRooms *self,
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
   g_return_if_fail (code != NULL);
 
+  /* Disposing (an answer's callback): the rooms are gone already. */
+  if (self->client == NULL)
+    return;
   room = redis_room_get (self, code);
   if (room->opened++ == 0)
     gc_redis_client_subscribe (self->client, room->channel);
@@ -520,6 +523,8 @@ gc_redis_rooms_close (GcRedisRooms *self,
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
+  if (self->client == NULL)
+    return;
   room = g_hash_table_lookup (self->rooms, code);
   g_return_if_fail (room != NULL && room->opened > 0);
   if (--room->opened > 0)

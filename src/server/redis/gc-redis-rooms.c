@@ -709,6 +709,15 @@ op_dispatch (GcRedisRooms *self,
   OpType type = op->type;
   Room *room;
 
+  /* Disposed (a waiting sender, told so, may send again from its
+   * callback): no flush or command on an object about to go. */
+  if (self->client == NULL)
+    {
+      g_autoptr(GError) error = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_DOWN,
+                                                     "the Redis rooms were stopped");
+      redis_op_fail (op, error);
+      return;
+    }
   room = g_hash_table_lookup (self->rooms, code);
   if (room == NULL || room->opened == 0)
     {
@@ -1061,11 +1070,12 @@ gc_redis_rooms_dispose (GObject *object)
         while (room->batch->len > 0)
           g_ptr_array_add (waiting, g_ptr_array_steal_index (room->batch, 0));
       }
+    /* The rooms go first: an answer's callback finds none of them. */
+    g_hash_table_remove_all (self->by_channel);
+    g_hash_table_remove_all (self->rooms);
     for (guint i = 0; i < waiting->len; i++)
       redis_op_fail (g_ptr_array_index (waiting, i), error);
   }
-  g_hash_table_remove_all (self->by_channel);
-  g_hash_table_remove_all (self->rooms);
 
   G_OBJECT_CLASS (gc_redis_rooms_parent_class)->dispose (object);
 }
