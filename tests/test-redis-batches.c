@@ -592,6 +592,37 @@ on_rooms_finalized (gpointer  data,
   *(gboolean *) data = TRUE;
 }
 
+/* Drops the fixture's rooms object; it must go at once. */
+static void
+drop_rooms (Fixture *f)
+{
+  gboolean finalized = FALSE;
+
+  g_object_weak_ref (G_OBJECT (f->rooms), on_rooms_finalized, &finalized);
+  g_clear_object (&f->rooms);
+  g_assert_true (finalized);
+}
+
+/* Alice in rooms r1 and r2 with a flush hold of @hold_ms, and r1's
+ * message "a1" (answered in @first) in flight: a message to r2 now
+ * waits out the hold. */
+static void
+hold_r2 (Fixture *f,
+         guint    hold_ms,
+         Answers *joins,
+         Answers *first)
+{
+  gc_redis_rooms_set_flush_hold (f->rooms, hold_ms);
+  gc_redis_rooms_open (f->rooms, "r1");
+  gc_redis_rooms_open (f->rooms, "r2");
+  join (f, "r1", "alice", 0, joins);
+  join (f, "r2", "alice", 0, joins);
+  gc_test_wait (joins->answers == 2);
+
+  say (f, "r1", "alice", "a1", first);
+  g_main_context_iteration (NULL, FALSE);
+}
+
 /* The rooms object goes while a flush waits out its hold: the held
  * sender hears once, with an error, and nothing fires after it (the
  * hold's source went with the object). */
@@ -600,30 +631,19 @@ test_hold_dispose (Fixture       *f,
                    gconstpointer  data)
 {
   Answers joins, first, held;
-  gboolean finalized = FALSE;
 
   if (gc_test_redis_skip (f->redis))
     return;
   answers_init (&joins);
   answers_init (&first);
   answers_init (&held);
-  gc_redis_rooms_set_flush_hold (f->rooms, 300);
-  gc_redis_rooms_open (f->rooms, "r1");
-  gc_redis_rooms_open (f->rooms, "r2");
-  join (f, "r1", "alice", 0, &joins);
-  join (f, "r2", "alice", 0, &joins);
-  gc_test_wait (joins.answers == 2);
-
-  say (f, "r1", "alice", "a1", &first);
-  g_main_context_iteration (NULL, FALSE);
+  hold_r2 (f, 300, &joins, &first);
   /* r1's call in flight: r2's flush waits. */
   say (f, "r2", "alice", "b1", &held);
   gc_test_wait (first.answers == 1);
   g_assert_cmpuint (held.answers, ==, 0);
 
-  g_object_weak_ref (G_OBJECT (f->rooms), on_rooms_finalized, &finalized);
-  g_clear_object (&f->rooms);
-  g_assert_true (finalized);
+  drop_rooms (f);
   g_assert_cmpuint (held.answers, ==, 1);
   g_assert_cmpuint (held.errors, ==, 1);
   /* Past the hold: no second answer, no source left behind. */
@@ -665,31 +685,20 @@ test_dispose_send_again (Fixture       *f,
 {
   Answers joins, first;
   SendAgain held = { 0 };
-  gboolean finalized = FALSE;
 
   if (gc_test_redis_skip (f->redis))
     return;
   answers_init (&joins);
   answers_init (&first);
   answers_init (&held.again);
-  gc_redis_rooms_set_flush_hold (f->rooms, 300);
-  gc_redis_rooms_open (f->rooms, "r1");
-  gc_redis_rooms_open (f->rooms, "r2");
-  join (f, "r1", "alice", 0, &joins);
-  join (f, "r2", "alice", 0, &joins);
-  gc_test_wait (joins.answers == 2);
-
-  say (f, "r1", "alice", "a1", &first);
-  g_main_context_iteration (NULL, FALSE);
+  hold_r2 (f, 300, &joins, &first);
   held.rooms = f->rooms;
   gc_redis_rooms_message (f->rooms, "r2", "alice", "id-alice", "alice", "text", "b1",
                           NULL, NULL, 0, on_answer_send_again, &held);
   gc_test_wait (first.answers == 1);
   g_assert_cmpuint (held.errors, ==, 0);
 
-  g_object_weak_ref (G_OBJECT (f->rooms), on_rooms_finalized, &finalized);
-  g_clear_object (&f->rooms);
-  g_assert_true (finalized);
+  drop_rooms (f);
   g_assert_cmpuint (held.errors, ==, 1);
   g_assert_cmpuint (held.again.answers, ==, 1);
   g_assert_cmpuint (held.again.errors, ==, 1);
@@ -757,15 +766,7 @@ test_hold_redis_down (Fixture       *f,
   answers_init (&held);
   answers_init (&after);
   gc_redis_client_set_grace_ms (f->client, 200);
-  gc_redis_rooms_set_flush_hold (f->rooms, 5000);
-  gc_redis_rooms_open (f->rooms, "r1");
-  gc_redis_rooms_open (f->rooms, "r2");
-  join (f, "r1", "alice", 0, &joins);
-  join (f, "r2", "alice", 0, &joins);
-  gc_test_wait (joins.answers == 2);
-
-  say (f, "r1", "alice", "a1", &first);
-  g_main_context_iteration (NULL, FALSE);
+  hold_r2 (f, 5000, &joins, &first);
   say (f, "r2", "alice", "b1", &held);
   gc_test_redis_kill (f->redis);
   gc_test_wait (first.answers == 1 && held.answers == 1);

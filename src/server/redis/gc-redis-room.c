@@ -506,7 +506,7 @@ gc_redis_rooms_open (GcRedisRooms *self,
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
   g_return_if_fail (code != NULL);
 
-  /* Disposing (an answer's callback): the rooms are gone already. */
+  /* Disposing (called from an answer's callback): no client to use. */
   if (self->client == NULL)
     return;
   room = redis_room_get (self, code);
@@ -523,6 +523,7 @@ gc_redis_rooms_close (GcRedisRooms *self,
 
   g_return_if_fail (GC_IS_REDIS_ROOMS (self));
 
+  /* Disposing: see gc_redis_rooms_open(). */
   if (self->client == NULL)
     return;
   room = g_hash_table_lookup (self->rooms, code);

@@ -701,6 +701,13 @@ op_submit (GcRedisRooms          *self,
   op_dispatch (self, op);
 }
 
+/* The answer to every request of disposed rooms. */
+static GError *
+rooms_stopped_error (void)
+{
+  return g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_DOWN, "the Redis rooms were stopped");
+}
+
 static void
 op_dispatch (GcRedisRooms *self,
              Op           *op)
@@ -713,8 +720,8 @@ op_dispatch (GcRedisRooms *self,
    * callback): no flush or command on an object about to go. */
   if (self->client == NULL)
     {
-      g_autoptr(GError) error = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_DOWN,
-                                                     "the Redis rooms were stopped");
+      g_autoptr(GError) error = rooms_stopped_error ();
+
       redis_op_fail (op, error);
       return;
     }
@@ -1054,8 +1061,7 @@ gc_redis_rooms_dispose (GObject *object)
   /* Whoever waits for an answer gets one (a server's paused joins). */
   {
     g_autoptr(GPtrArray) waiting = g_ptr_array_new ();
-    g_autoptr(GError) error = g_error_new_literal (GC_REDIS_ERROR, GC_REDIS_ERROR_DOWN,
-                                                   "the Redis rooms were stopped");
+    g_autoptr(GError) error = rooms_stopped_error ();
     GHashTableIter iter;
     gpointer value;
     Op *op;
@@ -1070,12 +1076,11 @@ gc_redis_rooms_dispose (GObject *object)
         while (room->batch->len > 0)
           g_ptr_array_add (waiting, g_ptr_array_steal_index (room->batch, 0));
       }
-    /* The rooms go first: an answer's callback finds none of them. */
-    g_hash_table_remove_all (self->by_channel);
-    g_hash_table_remove_all (self->rooms);
     for (guint i = 0; i < waiting->len; i++)
       redis_op_fail (g_ptr_array_index (waiting, i), error);
   }
+  g_hash_table_remove_all (self->by_channel);
+  g_hash_table_remove_all (self->rooms);
 
   G_OBJECT_CLASS (gc_redis_rooms_parent_class)->dispose (object);
 }
